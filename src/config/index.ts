@@ -1,0 +1,4 @@
+export * from './load.js';
+export * from './resolve.js';
+export * from './targets.js';
+export type * from './types.js';

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import TOML from '@iarna/toml';
+import { DbfastError, configError } from '../errors.js';
+import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { formatIssues } from './issues.js';
+import { configSchemaFor, type ConfigFile } from './schema.js';
+import { resolveConfig } from './resolve.js';
+import type { DbfastConfig } from './types.js';
+
+export const CONFIG_FILE_NAME = 'dbfast.toml';
+
+export interface LoadConfigOptions {
+  /** `--config PATH`; else DBFAST_CONFIG; else searched upward from `cwd`. */
+  configPath?: string | undefined;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Searches `dbfast.toml` from `start` up to the filesystem root. */
+export function findConfigFile(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    const candidate = path.join(dir, CONFIG_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export function locateConfig(options: LoadConfigOptions = {}): string {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explicit = options.configPath ?? env.DBFAST_CONFIG;
+  if (explicit) {
+    const resolved = path.resolve(cwd, explicit);
+    if (!existsSync(resolved)) {
+      throw configError('CONFIG_NOT_FOUND', `config file ${resolved} does not exist`, 'Check the --config path (or DBFAST_CONFIG).');
+    }
+    return resolved;
+  }
+  const found = findConfigFile(cwd);
+  if (!found) {
+    throw configError(
+      'CONFIG_NOT_FOUND',
+      `no ${CONFIG_FILE_NAME} in ${cwd} or any folder above it`,
+      'Run `dbfast init` in your project to write one, or pass --config PATH.',
+    );
+  }
+  return found;
+}
+
+/** Parses TOML text; syntax errors name file:line:column. */
+export function parseToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return TOML.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as { line?: number; col?: number; message?: string };
+    const where = e.line !== undefined ? `${file}:${e.line + 1}:${(e.col ?? 0) + 1}` : file;
+    const reason = (e.message ?? String(error)).split('\n')[0];
+    throw configError('CONFIG_SYNTAX', `${where}: invalid TOML: ${reason}`, 'Fix the syntax at that line; see dbfast.toml.example.', error);
+  }
+}
+
+/** Checks a parsed file; every problem is reported at once, each with its key path. */
+export function validateConfigFile(raw: unknown, file: string, env: NodeJS.ProcessEnv): ConfigFile {
+  const problems: InterpolationProblem[] = [];
+  const interpolated = interpolate(raw, env, problems);
+  const result = configSchemaFor(interpolated).safeParse(interpolated);
+  const lines = result.success ? [] : formatIssues(result.error.issues, interpolated);
+  for (const problem of problems) lines.push(`${problem.path}: environment variable ${problem.variable} is not set`);
+  if (lines.length > 0 || !result.success) {
+    throw new DbfastError('CONFIG_INVALID', `${file} has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`, {
+      hint: 'Fix the keys named above; dbfast.toml.example lists every key with its type.',
+      exitCode: 2,
+      details: { problems: lines },
+    });
+  }
+  return result.data;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): DbfastConfig {
+  const env = options.env ?? process.env;
+  const file = locateConfig(options);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw configError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, 'Check the file permissions.', error);
+  }
+  const parsed = validateConfigFile(parseToml(text, file), file, env);
+  return resolveConfig(parsed, file, env);
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+const stringList = z.array(z.string());
+
+export const hookSchema = z.strictObject({
+  pre: stringList.optional(),
+  post: stringList.optional(),
+  required_env: stringList.optional(),
+  post_failure: z.enum(['rollback', 'warn']).optional(),
+});
+
+export const healthCheckSchema = z.strictObject({
+  url: z.string(),
+  expected_status: z.number().int().optional(),
+  timeout_seconds: z.number().positive().optional(),
+});
+
+export const environmentSchema = z.strictObject({
+  include_directories: stringList.optional(),
+  exclude_directories: stringList.optional(),
+  include_files: stringList.optional(),
+  exclude_files: stringList.optional(),
+  allow_seed_data: z.boolean().optional(),
+  migration_directories: stringList.optional(),
+  description: z.string().optional(),
+});
+
+const remoteFields = {
+  url: z.string(),
+  password_env: z.string().optional(),
+  environment: z.string(),
+  allow_destructive: z.boolean().optional(),
+  backup_before_deploy: z.boolean().optional(),
+  require_confirmation: z.boolean().optional(),
+  no_owner: z.boolean().optional(),
+  no_privileges: z.boolean().optional(),
+  keep_previous: z.boolean().optional(),
+  validate: stringList.optional(),
+  deploy: hookSchema.optional(),
+  health_check: healthCheckSchema.optional(),
+  description: z.string().optional(),
+};
+
+export const remoteSchema = z.strictObject(remoteFields);
+export const namedRemoteSchema = z.strictObject({ name: z.string().min(1), ...remoteFields });
+
+const configFields = {
+  database: z
+    .strictObject({
+      url: z.string().optional(),
+      host: z.string().optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      user: z.string().optional(),
+      password_env: z.string().optional(),
+      dbname: z.string().optional(),
+      template_name: z.string().min(1).max(40).optional(),
+    })
+    .optional(),
+  repository: z
+    .strictObject({
+      path: z.string().optional(),
+      runner: z.enum(['inprocess', 'psql']).optional(),
+    })
+    .optional(),
+  environments: z.record(z.string(), environmentSchema).optional(),
+  backup: z
+    .strictObject({
+      dir: z.string().optional(),
+      keep: z.number().int().min(1).optional(),
+      compression: z.enum(['zstd', 'lz4', 'gzip', 'none']).optional(),
+    })
+    .optional(),
+  tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
+  deploy: hookSchema.optional(),
+};
+
+export const configFileSchema = z.strictObject({
+  ...configFields,
+  remotes: z.union([z.record(z.string(), remoteSchema), z.array(namedRemoteSchema)]).optional(),
+});
+
+/**
+ * The schema to check a parsed file with. Remotes come as `[remotes.NAME]` tables or as
+ * `[[remotes]]` with `name`; checking the form the file uses gives precise key paths
+ * where a union would only say "no variant matched".
+ */
+export function configSchemaFor(input: unknown): typeof configFileSchema {
+  const remotes = (input as { remotes?: unknown } | null)?.remotes;
+  const remotesSchema = Array.isArray(remotes) ? z.array(namedRemoteSchema) : z.record(z.string(), remoteSchema);
+  return z.strictObject({ ...configFields, remotes: remotesSchema.optional() }) as unknown as typeof configFileSchema;
+}
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type EnvironmentFileConfig = z.infer<typeof environmentSchema>;
+export type RemoteFileConfig = z.infer<typeof remoteSchema>;
+export type HookFileConfig = z.infer<typeof hookSchema>;
+export type HealthCheckFileConfig = z.infer<typeof healthCheckSchema>;

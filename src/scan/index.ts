@@ -1,0 +1,3 @@
+export * from './hash.js';
+export * from './natural.js';
+export * from './scan.js';
