@@ -60,7 +60,7 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
 }
 
 function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
-  const production = remote.environment === 'production';
+  const production = remote.environment === 'production' || name === 'production';
   return {
     name,
     url: remote.url,
