@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bin/**', 'bench/**', 'tests/**'],
+    files: ['src/cli/**', 'bin/**', 'bench/**', 'tests/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );
