@@ -36,8 +36,9 @@ export interface EditOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function listRemotes(config: DbfastConfig): RemoteSummary[] {
-  return Object.values(config.remotes).map((remote) => ({
+/** What `remote list` shows of a remote: the URL with any password masked. */
+export function summarizeRemote(remote: RemoteConfig): RemoteSummary {
+  return {
     name: remote.name,
     url: maskUrl(remote.url),
     environment: remote.environment,
@@ -45,7 +46,11 @@ export function listRemotes(config: DbfastConfig): RemoteSummary[] {
     backupBeforeDeploy: remote.backupBeforeDeploy,
     requireConfirmation: remote.requireConfirmation,
     passwordEnv: remote.passwordEnv ?? null,
-  }));
+  };
+}
+
+export function listRemotes(config: DbfastConfig): RemoteSummary[] {
+  return Object.values(config.remotes).map(summarizeRemote);
 }
 
 function usage(code: string, message: string, hint: string): DbfastError {

@@ -180,7 +180,7 @@ export function removeRanges(lines: readonly string[], ranges: ReadonlyArray<{ s
   return result;
 }
 
-/** A TOML basic string: JSON escaping plus the control characters TOML also forbids raw. */
+/** A TOML basic string: JSON's escaping, plus DEL, which TOML (unlike JSON) forbids raw. */
 export function tomlString(value: string): string {
-  return JSON.stringify(value).replace(/[\u007f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replaceAll('\u007f', '\\u007f');
 }

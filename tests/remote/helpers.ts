@@ -54,13 +54,6 @@ export function cli(dir: string, args: string[], env: Record<string, string | un
   return runCli(args, { cwd: dir, env: { PGPASSWORD: undefined, PGPASSFILE: undefined, PGSSLMODE: undefined, DBFAST_CONFIG: undefined, ...env } });
 }
 
-export const TOML_HEAD = `[environments.local]
-include_directories = ["0_schema"]
-
-[environments.production]
-include_directories = ["0_schema"]
-`;
-
 afterAll(async () => {
   for (const name of databases.splice(0)) await query(remote.adminUrl, `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`).catch(() => undefined);
   for (const name of roles.splice(0)) await query(remote.adminUrl, `DROP ROLE IF EXISTS ${ident(name)}`).catch(() => undefined);

@@ -26,7 +26,7 @@ export function registerRemoteCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { addRemote, listRemotes } = await import('../../config/remotes.js');
+        const { addRemote, summarizeRemote } = await import('../../config/remotes.js');
         const created = addRemote(config, {
           name: String(options.name),
           url: String(options.url),
@@ -36,8 +36,7 @@ export function registerRemoteCommands(program: Command): void {
           backupBeforeDeploy: options.backup !== false,
           requireConfirmation: options.requireConfirmation === true,
         });
-        const summary = listRemotes({ ...config, remotes: { [created.name]: created } })[0];
-        ctx.out.result({ remote: summary }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+        ctx.out.result({ remote: summarizeRemote(created) }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
       }),
     );
   remote
