@@ -3,7 +3,6 @@ import { localTarget } from '../config/targets.js';
 import { defaultEnvironmentName } from '../envfilter/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { connect } from '../pg/client.js';
 import { quoteIdent } from '../pg/quote.js';
 import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
@@ -13,6 +12,7 @@ import { readDatabases, setComment, type DatabaseInfo } from '../template/catalo
 import { CLONE_MARKER, TEMPLATE_MARKER, encodeComment, type CloneMetadata } from '../template/manifest.js';
 import { assertDatabaseName, leftoverOwner, templateDatabaseName } from '../template/names.js';
 import { planFor } from '../template/plan.js';
+import { acquire } from './pool.js';
 import { clearTemplateSessions, isSourceInUse } from './sessions.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
 
@@ -97,9 +97,10 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   }
   const target = localTarget(config);
   // Hashing files and connecting overlap: both are I/O.
-  const [planned, connected] = await Promise.allSettled([planFor(config, environment), connect(target)]);
+  const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
-  const client = connected.value;
+  const { client, release } = connected.value;
+  let failure: unknown;
   try {
     if (planned.status === 'rejected') throw planned.reason;
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
@@ -134,7 +135,10 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };
+  } catch (error) {
+    failure = error ?? new Error('seed failed');
+    throw error;
   } finally {
-    await client.end().catch(() => undefined);
+    release(failure);
   }
 }

@@ -41,7 +41,7 @@ export async function readDatabases(client: pg.Client, names: readonly string[],
     `SELECT current_setting('server_version_num') AS server_version, d.datname,
             shobj_description(d.oid, 'pg_database') AS comment, d.datistemplate, d.datallowconn,
             CASE WHEN d.datname = $2 THEN pg_database_size(d.oid) END AS size,
-            CASE WHEN d.datname = $3 THEN (SELECT count(*) FROM pg_stat_activity AS a WHERE a.datid = d.oid) END AS sessions
+            CASE WHEN d.datname = $3 THEN pg_stat_get_db_numbackends(d.oid) END AS sessions
        FROM (SELECT 1) AS one
        LEFT JOIN pg_database AS d ON d.datname = ANY($1::text[])`,
     [names, details.size ?? null, details.sessions ?? null],
