@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson, runCli } from '../support/cli.js';
-import { databasesLike, freshDatabase, local } from '../support/db.js';
+import { databasesLike, freshDatabase, local, query } from '../support/db.js';
 import { makeProject, projectDatabases } from '../template/project.js';
 
 // CLI tests run the built dist/ (npm test builds first; `npx tsc -p tsconfig.build.json` by hand).
@@ -95,8 +95,11 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     project.write('1_seed/050_slow.sql', 'SELECT pg_sleep(30);\n');
     const child = spawn(process.execPath, [CLI, 'build'], { cwd: project.dir, env: { ...process.env, DBFAST_CONFIG: undefined }, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupt while the slow file runs (with the psql runner, a child process is alive then too).
+    const running = async (): Promise<boolean> =>
+      (await query(local.adminUrl, "SELECT 1 FROM pg_stat_activity WHERE starts_with(datname, $1) AND query LIKE '%pg_sleep(30)%'", [project.templateName])).length > 0;
     const deadline = Date.now() + 30_000;
-    while ((await projectDatabases(project)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!(await running()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect((await projectDatabases(project))[0]).toMatch(/__dbfast_build_[0-9a-f]{8}$/);
     child.kill('SIGINT');
     expect(await exited).toBe(130);
