@@ -13,10 +13,12 @@ async function localStatus(project: TestProject) {
   return result.environments[0];
 }
 
+/** An hour ago, in whole seconds: utimes sets exactly that, so tests can reproduce an mtime. */
+const AN_HOUR_AGO = Math.floor(Date.now() / 1000) - 3600;
+
 /** Sets every file's mtime an hour back, so the hash cache trusts its entries at once. */
 async function ageFiles(project: TestProject): Promise<void> {
-  const past = new Date(Date.now() - 3_600_000);
-  for (const file of await scanRepository(path.join(project.dir, 'db'))) utimesSync(file.absolutePath, past, past);
+  for (const file of await scanRepository(path.join(project.dir, 'db'))) utimesSync(file.absolutePath, AN_HOUR_AGO, AN_HOUR_AGO);
 }
 
 describe('status and change detection', () => {
@@ -99,7 +101,7 @@ describe('status and change detection', () => {
     project.remove('1_seed/010_items.sql');
     project.write('0_schema/999_spacer.sql', 'SELECT 1;\n');
     project.write('1_seed/010_items.sql', same);
-    utimesSync(file, new Date(stat?.mtimeMs ?? 0), new Date(stat?.mtimeMs ?? 0));
+    utimesSync(file, AN_HOUR_AGO, AN_HOUR_AGO);
     const after = (await scanRepository(path.join(project.dir, 'db'))).find((f) => f.relativePath === '1_seed/010_items.sql');
     expect(after?.size).toBe(stat?.size);
     expect(after?.mtimeMs).toBe(stat?.mtimeMs);
