@@ -75,7 +75,10 @@ export async function sessionsOn(client: pg.Client, database: string): Promise<S
   const result = await client.query<{ pid: number; usename: string | null; application_name: string | null; client: string | null; backend_type: string | null; state: string | null }>(
     `SELECT pid, usename, application_name, coalesce(client_addr::text, CASE WHEN client_port = -1 THEN 'local socket' END) AS client,
             backend_type, state
-       FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() ORDER BY pid`,
+       FROM pg_stat_activity
+      -- CREATE DATABASE ends autovacuum workers on the template itself; they are nobody to report.
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type IS DISTINCT FROM 'autovacuum worker'
+      ORDER BY pid`,
     [database],
   );
   return result.rows.map((row) => ({

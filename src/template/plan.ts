@@ -31,13 +31,26 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
   return { files, stats };
 }
 
-/** One environment's plan from an already hashed scan; refuses seed data in production. */
-export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[]): EnvironmentPlan {
+/**
+ * One environment's plan from an already hashed scan. Refuses seed data in production unless
+ * `guard` is false (status reports the violation instead of stopping at it).
+ */
+export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[], guard = true): EnvironmentPlan {
   const environment = findEnvironment(config, name);
   const template = templateDatabaseName(config, environment.name);
   const files = filterFiles(all, environment);
-  assertProductionSafe(config, environment, files);
+  if (guard) assertProductionSafe(config, environment, files);
   return { environment: environment.name, template, files, filterHash: filterConfigHash(environment) };
+}
+
+/** The production guard's complaint about a plan, or null when it has none. */
+export function guardProblem(config: DbfastConfig, plan: EnvironmentPlan): string | null {
+  try {
+    assertProductionSafe(config, findEnvironment(config, plan.environment), plan.files);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 export async function planFor(config: DbfastConfig, name: string): Promise<EnvironmentPlan> {

@@ -142,6 +142,26 @@ describe('seed', () => {
     for (const name of names) expect(await itemNames(name)).toEqual(['kettle', 'teapot']);
   });
 
+  it('seeds taken while the template is being rebuilt and swapped all get a complete copy', async () => {
+    const project = makeProject();
+    const config = project.config();
+    await buildTemplate({ config });
+    const rebuilds = (async () => {
+      for (let i = 0; i < 3; i++) await buildTemplate({ config, force: true });
+    })();
+    const names: string[] = [];
+    const seeds = (async () => {
+      for (let i = 0; i < 6; i++) {
+        const output = clone(project, `during${i}`);
+        await seed({ config, output });
+        names.push(output);
+      }
+    })();
+    await Promise.all([rebuilds, seeds]);
+    for (const name of names) expect(await itemNames(name)).toEqual(['kettle', 'teapot']);
+    expect((await isTemplate(project.template()))?.istemplate).toBe(true);
+  });
+
   it('masks a password in the printed URL', async () => {
     const url = new URL(local.adminUrl);
     url.password = 's3cret-pw';

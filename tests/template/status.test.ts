@@ -71,6 +71,15 @@ describe('status and change detection', () => {
     ]);
   });
 
+  it('reports a production guard violation per environment instead of failing the whole status', async () => {
+    const project = makeProject({ environments: '[environments.local]\n[environments.production]\n' });
+    const result = await status({ config: project.config() });
+    expect(result.upToDate).toBe(false);
+    const production = result.environments.find((e) => e.environment === 'production');
+    expect(production?.problem).toContain('1_seed/010_items.sql');
+    expect(result.environments.find((e) => e.environment === 'local')?.problem).toBeNull();
+  });
+
   it('uses the stat cache: an unchanged file is not read again', async () => {
     const project = makeProject();
     await ageFiles(project);
