@@ -16,6 +16,9 @@ export async function connect(target: DbTarget, options: ConnectOptions = {}): P
     application_name: options.applicationName ?? 'dbfast',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   });
+  // pg lets the connection string's empty password ('' when the URL has none) override the
+  // explicit one, so a password_env password would never be sent: set it after parsing.
+  if (target.password !== undefined) client.password = target.password;
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => undefined);
   try {
