@@ -10,7 +10,7 @@ import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { BackupScope } from './scope.js';
 import { archiveFileName, lockFolder, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
-import { countTables } from './tables.js';
+import { countTables, listSchemas } from './tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
 export interface CreateBackupOptions {
@@ -66,6 +66,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     let dump: Awaited<ReturnType<typeof dumpDatabase>>;
     let facts: { database: string; version: string; versionNum: number };
     let tables: BackupInfo['tables'];
+    let schemas: string[];
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const row = (
@@ -86,12 +87,18 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
         signal: controller.signal,
       });
       // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
-      const counting = countTables(client);
-      [dump, tables] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
+      const counting = (async () => {
+        const counted = await countTables(client);
+        return { counted, schemas: await listSchemas(client) };
+      })();
+      let counted: { counted: BackupInfo['tables']; schemas: string[] };
+      [dump, counted] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
         controller.abort();
         await dumping.catch(() => undefined);
         throw error;
       })]);
+      tables = counted.counted;
+      schemas = counted.schemas;
       await client.query('COMMIT');
     } finally {
       await client.end().catch(() => undefined);
@@ -125,6 +132,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       pgDumpVersion: dump.pgDump.version,
       dbfastVersion: dbfastVersion(),
       tables,
+      schemas,
       verified: null,
       verifiedByRestore: null,
     };

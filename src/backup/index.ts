@@ -10,3 +10,4 @@ export * from './swap.js';
 export * from './tables.js';
 export * from './types.js';
 export * from './verify.js';
+export * from './in-place.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
 import { restoreArchive } from '../dump/restore.js';
+import { restoreInTransaction } from '../dump/transaction-restore.js';
 import { toolInfo } from '../dump/tools.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { withClient } from '../pg/client.js';
@@ -8,6 +9,7 @@ import { tryAdvisoryLock } from '../pg/lock.js';
 import { databaseName, withDatabase } from '../pg/target.js';
 import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from './admin.js';
 import { copyDatabaseProperties } from './db-properties.js';
+import { countCheckSql, dropSchemasSql } from './in-place.js';
 import type { BackupScope } from './scope.js';
 import { findBackup } from './store.js';
 import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from './swap.js';
@@ -45,8 +47,9 @@ export function restoreNeedsConfirmation(scope: BackupScope): boolean {
  * one is refused before anything is touched). With CREATEDB it is restored into
  * `<db>__dbfast_restore`, its row counts checked, and swapped in with both renames in one
  * transaction, the old database kept as `<db>__dbfast_prev`. Without CREATEDB it is
- * restored in place in one transaction (`--clean --single-transaction`): a failure rolls
- * back and leaves the database as it was.
+ * restored in place in one transaction (the backup's schemas dropped, the archive restored
+ * with --clean, the row counts checked): any failure rolls back and leaves the database as
+ * it was.
  */
 export async function restoreBackup(scope: BackupScope, id: string, options: RestoreBackupOptions = {}): Promise<RestoreBackupResult> {
   const started = Date.now();
@@ -128,17 +131,19 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     } catch (error) {
       logger.warn(`${errorMessage(error)}; the restore may wait for their locks`);
     }
-    await restoreArchive(scope.target, archive, {
+    // One transaction: the backup's schemas dropped, the archive restored, the row counts
+    // checked; any failure (including the check) rolls all of it back.
+    await restoreInTransaction(scope.target, archive, {
       compression: info.compression,
       clean: true,
-      singleTransaction: true,
       noOwner: scope.noOwner,
       noPrivileges: scope.noPrivileges,
+      before: dropSchemasSql(info.schemas),
+      after: countCheckSql(info.tables, info.id),
       pgBinDir: scope.pgBinDir,
       logger,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await checkCounts(info, scope.target, `database "${live}" (restored in place)`);
     return { id: info.id, database: live, mode: 'in-place', previous: null, sessionsEnded, tables: info.tables.length, durationMs: Date.now() - started };
   } finally {
     await admin.client.end().catch(() => undefined);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
-import { DbfastError, errorMessage } from '../errors.js';
+import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { quoteIdent } from '../pg/quote.js';
 
 /** PostgreSQL truncates longer names silently, which could make two names collide. */
@@ -90,7 +90,7 @@ export async function dropDatabaseIfExists(client: pg.Client, name: string): Pro
 }
 
 export interface SwapOptions {
-  /** Attempts without blocking new connections, before blocking them (default 3). */
+  /** Attempts without blocking new connections, before blocking them (default 3; 0 blocks at once). */
   attempts?: number;
   /** Keep the replaced database as `previous` (default true); false drops it after the swap. */
   keepPrevious?: boolean;
@@ -126,7 +126,7 @@ export async function swapIn(client: pg.Client, names: SwapNames, options: SwapO
   const liveExists = await exists(client, names.live);
   if (liveExists) await dropDatabaseIfExists(client, names.previous);
 
-  const attempts = Math.max(1, options.attempts ?? 3);
+  const attempts = Math.max(0, options.attempts ?? 3);
   let sessionsEnded = 0;
   for (let attempt = 1; ; attempt++) {
     const block = liveExists && attempt > attempts;
@@ -140,6 +140,7 @@ export async function swapIn(client: pg.Client, names: SwapNames, options: SwapO
     } catch (error) {
       if (block) await setAllowConnections(client, names.live, true).catch(() => undefined);
       unregister?.();
+      if (isDbfastError(error)) throw error;
       const inUse = (error as { code?: string }).code === OBJECT_IN_USE;
       if (!inUse || block) {
         throw new DbfastError('SWAP_FAILED', `swapping "${names.side}" in as "${names.live}" failed, nothing was renamed: ${errorMessage(error)}`, {

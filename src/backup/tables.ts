@@ -63,3 +63,14 @@ export async function countExpectedTables(client: pg.Client, expected: TableCoun
   );
   return countTables(client, existing.rows);
 }
+
+/** User schemas (not system, not created by an extension), in the client's snapshot. */
+export async function listSchemas(client: pg.Client): Promise<string[]> {
+  const rows = await client.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+     ORDER BY 1`,
+  );
+  return rows.rows.map((row) => row.name);
+}

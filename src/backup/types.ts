@@ -44,6 +44,8 @@ export interface BackupInfo {
   pgDumpVersion: string;
   dbfastVersion: string;
   tables: TableCount[];
+  /** Schemas the backup holds (not system or extension ones), so an in-place restore can replace them whole. */
+  schemas: string[];
   /** Last checksum + readability check (`backup verify`); null until one ran. */
   verified: VerificationRecord | null;
   /** Last restore test (`backup verify --restore-test`); null until one ran. */
@@ -69,6 +71,7 @@ export const backupInfoSchema = z.object({
   pgDumpVersion: z.string(),
   dbfastVersion: z.string(),
   tables: z.array(z.object({ schema: z.string(), table: z.string(), rows: z.number().int().nonnegative() })),
+  schemas: z.array(z.string()),
   verified: verification.nullable(),
   verifiedByRestore: verification.extend({ server: z.enum(['remote', 'local']), durationMs: z.number() }).nullable(),
 });

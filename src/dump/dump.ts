@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../config/types.js';
@@ -72,8 +71,18 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   logger.debug(`running ${pgDump.path} ${args.join(' ')}`);
 
   const file = typeof output === 'string' ? output : undefined;
-  // 'wx': never overwrite; flush: fsync before close, so a finished dump is on disk.
-  const sink: Writable = file ? createWriteStream(file, { flags: 'wx', mode: 0o600, flush: true }) : (output as Writable);
+  // 'wx': never overwrite (opened here, so an existing file is refused before anything
+  // runs, and never removed by our clean-up); flush: fsync before close.
+  const handle = file
+    ? await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+        throw new DbfastError('DUMP_FILE_UNWRITABLE', `cannot create ${file}: ${error.message}`, {
+          hint: error.code === 'EEXIST' ? 'The file exists already; dbfast never overwrites a dump. Choose another name.' : 'Check the folder exists and is writable.',
+          exitCode: 2,
+          cause: error,
+        });
+      })
+    : undefined;
+  const sink: Writable = handle ? handle.createWriteStream({ flush: true }) : (output as Writable);
   const child = spawnPgTool(pgDump.path, args, { target, stdin: 'ignore', stdout: 'stream', signal: options.signal });
   const report = throttledProgress((done, rate) =>
     logger.progress({ phase: 'dumping', done, unit: 'bytes', detail: `(${formatRate(rate)})` }),

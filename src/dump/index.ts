@@ -4,3 +4,4 @@ export * from './dump.js';
 export * from './restore.js';
 export { HashingStream } from './streams.js';
 export * from './tools.js';
+export * from './transaction-restore.js';

@@ -5,17 +5,19 @@ import { compress, uncompress } from 'lz4-napi';
  * lz4-napi compresses whole buffers only, so dbfast frames the stream itself:
  *
  *   block   = MAGIC (4 bytes "DFL4") | payload length (u32 LE) | payload
- *   payload = lz4-napi output (u32 LE raw length + LZ4 block) of at most BLOCK_SIZE raw bytes
+ *   payload = lz4-napi output (u32 LE raw length + LZ4 block) of at most LZ4_BLOCK_SIZE raw bytes
  *   end     = MAGIC | 0
  *
- * Memory stays at about two blocks whatever the input size; the explicit end marker
- * makes a truncated file an error instead of a silently shorter archive.
+ * Memory stays at a few blocks whatever the input size; the explicit end marker makes a
+ * truncated file an error instead of a silently shorter archive. Blocks are 128 KiB, not
+ * larger: lz4-napi's native output buffers are freed only when V8 collects them, and with
+ * 1 MiB blocks the process grew to several hundred MiB on a few hundred MiB of input.
  */
 export const LZ4_MAGIC = Buffer.from('DFL4', 'latin1');
-export const LZ4_BLOCK_SIZE = 1024 * 1024;
+export const LZ4_BLOCK_SIZE = 128 * 1024;
 const HEADER_SIZE = 8;
-/** A payload bigger than this cannot come from our encoder: the length field is corrupt. */
-const MAX_PAYLOAD = 4 * LZ4_BLOCK_SIZE;
+/** No encoder of ours writes bigger blocks: a larger length means the header is corrupt. */
+const MAX_PAYLOAD = 16 * 1024 * 1024;
 
 function header(length: number): Buffer {
   const head = Buffer.alloc(HEADER_SIZE);

@@ -43,6 +43,9 @@ export function spawnPgTool(executable: string, args: string[], options: PgChild
     stripFinalNewline: true,
     ...(options.signal ? { cancelSignal: options.signal } : {}),
     forceKillAfterDelay: 3000,
+    // No signal-exit handlers: they re-raise SIGINT once the CLI's own (once) handler has
+    // run, killing the process before its cleanups finish. Cleanups abort us instead.
+    cleanup: false,
   }) as unknown as PgChild;
 }
 
