@@ -5,9 +5,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFiles, runFile, runSqlText, type RunFilesOptions } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { failure, fixture, freshTarget } from './helpers.js';
+import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from './helpers.js';
 
-const TRICKY = ['tricky/010_types_and_functions.sql', 'tricky/020_copy.sql', 'tricky/030_transactions.sql'].map(fixture);
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-sql-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -15,28 +14,6 @@ function scratchFile(name: string, content: string | Buffer): { relativePath: st
   const absolutePath = path.join(scratch, name);
   writeFileSync(absolutePath, content);
   return { relativePath: name, absolutePath };
-}
-
-/** What the tricky fixtures must leave behind, whichever way they ran. */
-export async function expectTrickyResults(url: string): Promise<void> {
-  expect(await query(url, 'SELECT id, feeling::text, note FROM app."Weird;""Name" ORDER BY id')).toEqual([
-    { id: '1', feeling: 'happy', note: "it's; a \\ backslash" },
-    { id: '2', feeling: 'ok', note: "semi;colon 'quoted'" },
-  ]);
-  expect(await query(url, 'SELECT "naïve" AS v FROM app."café" ORDER BY 1')).toEqual([{ v: 'crème brûlée' }, { v: 'from; a DO block' }]);
-  expect(await query(url, "SELECT app.add_one(1) AS a, app.tagged() AS t, app.pick(5) AS p, obj_description('app.add_one(int)'::regprocedure) AS c")).toEqual([
-    { a: 2, t: ';;', p: 1, c: 'adds one; really' },
-  ]);
-  expect(await query(url, "SELECT has_function_privilege('public', 'app.add_one(int)', 'EXECUTE') AS granted")).toEqual([{ granted: true }]);
-  expect(await query(url, 'SELECT id, name, note FROM app.items ORDER BY id')).toEqual([
-    { id: 1, name: 'tab\there', note: 'back\\slash' },
-    { id: 2, name: null, note: 'ünïcödé 😀' },
-    { id: 3, name: 'semi;colon', note: "'quote' -- not a comment" },
-    { id: 4, name: 'csv, with comma', note: 'two\nlines' },
-  ]);
-  expect(await query(url, 'SELECT "ключ" AS k, "値" AS v FROM app."Ünïcode"')).toEqual([{ k: 1, v: '日本語' }]);
-  expect(await query(url, 'SELECT count(*)::int AS n FROM app.ledger')).toEqual([{ n: 2 }]);
-  expect(await query(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'app.ledger_amount'::regclass")).toEqual([{ valid: true }]);
 }
 
 describe('runFiles in-process', () => {
@@ -116,7 +93,7 @@ describe('runFile / runSqlText (one file on a given client)', () => {
       const sql = 'INSERT INTO m VALUES (3);\nINSERT INTO m VALUES (4);\nINSERT INTO m VALUES (1);\nINSERT INTO m VALUES (5);\n';
       const error = await failure(runSqlText(client, sql, { relativePath: 'db/6_migration/002_more.sql' }));
       expect(error.message.split('\n')[0]).toBe('db/6_migration/002_more.sql:3:1: duplicate key value violates unique constraint "m_pkey"');
-      expect(client.getTransactionStatus()).toBe('E');
+      await expect(client.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
       await client.query('ROLLBACK');
       expect((await client.query("SELECT to_regclass('m') AS t")).rows).toEqual([{ t: null }]);
     } finally {
