@@ -51,17 +51,24 @@ export async function planFile(file: SqlFile, content?: Buffer | string): Promis
     }
   }
   const source: SourceFile = { relativePath: file.relativePath, absolutePath: path.resolve(file.absolutePath), buffer };
-  const plan: SqlPlan = { file, steps: [], sources: [] };
-  const root = repositoryRootOf(source.absolutePath, file.relativePath);
-  await expand(source, [source.absolutePath], root, plan);
-  return plan;
+  const context: ExpandContext = { root: repositoryRootOf(source.absolutePath, file.relativePath), plan: { file, steps: [], sources: [] } };
+  await expand(source, [source.absolutePath], context);
+  return context.plan;
 }
 
-async function expand(source: SourceFile, chain: string[], root: string, plan: SqlPlan): Promise<void> {
+interface ExpandContext {
+  root: string;
+  plan: SqlPlan;
+  /** The key of a `\restrict` (pg_dump >= 17.6 and the 13-16 minor releases of August 2025 write one) not yet lifted. */
+  restrictKey?: string | undefined;
+}
+
+async function expand(source: SourceFile, chain: string[], context: ExpandContext): Promise<void> {
+  const { plan } = context;
   plan.sources.push(source);
   for (const item of splitSql(source.buffer)) {
     if (item.kind === 'meta') {
-      await include(source, item, chain, root, plan);
+      await metaCommand(source, item, chain, context);
     } else if (item.kind === 'copy') {
       checkCopy(source, item);
       plan.steps.push({ kind: 'copy', source, copy: item });
@@ -105,7 +112,33 @@ function includeArgument(args: string): string | undefined {
   return word === undefined || word.startsWith('`') || word.startsWith(':') ? undefined : word;
 }
 
-async function include(source: SourceFile, meta: SqlMetaCommand, chain: string[], root: string, plan: SqlPlan): Promise<void> {
+/**
+ * `\restrict KEY` ... `\unrestrict KEY` (pg_dump's guard against meta-commands smuggled into a
+ * dump) are honoured: in between, every other meta-command is refused, as psql does. The
+ * in-process runner runs no other meta-command anyway, so the pair needs no psql.
+ */
+async function metaCommand(source: SourceFile, meta: SqlMetaCommand, chain: string[], context: ExpandContext): Promise<void> {
+  if (!meta.midStatement && meta.command === '\\restrict') {
+    context.restrictKey = meta.args;
+    return;
+  }
+  if (!meta.midStatement && meta.command === '\\unrestrict') {
+    if (context.restrictKey !== undefined && meta.args !== context.restrictKey) {
+      throw sourceError('SQL_META_COMMAND', source, meta.line, '\\unrestrict with a key that does not match the \\restrict before it',
+        'The file may have been tampered with: compare it with the original dump.', { column: meta.column, command: meta.command });
+    }
+    context.restrictKey = undefined;
+    return;
+  }
+  if (context.restrictKey !== undefined) {
+    throw sourceError('SQL_META_COMMAND', source, meta.line, `psql meta-command ${meta.command} after \\restrict: only \\unrestrict is allowed there`,
+      'The file may have been tampered with: a dump guarded by \\restrict holds no other meta-commands.', { column: meta.column, command: meta.command });
+  }
+  await include(source, meta, chain, context);
+}
+
+async function include(source: SourceFile, meta: SqlMetaCommand, chain: string[], context: ExpandContext): Promise<void> {
+  const { root } = context;
   const isInclude = INCLUDE.has(meta.command) || INCLUDE_RELATIVE.has(meta.command);
   if (!isInclude || meta.midStatement) {
     const what = meta.command === '\\.' ? '\\. outside COPY data' : `psql meta-command ${meta.command}${meta.midStatement ? ' in the middle of a statement' : ''}`;
@@ -139,5 +172,5 @@ async function include(source: SourceFile, meta: SqlMetaCommand, chain: string[]
       `Check the path; ${meta.command} paths are relative to the including file's folder.`, { include: relativePath });
   }
   const included: SourceFile = { relativePath, absolutePath: target, buffer, includedFrom: { source, line: meta.line } };
-  await expand(included, [...chain, target], root, plan);
+  await expand(included, [...chain, target], context);
 }
