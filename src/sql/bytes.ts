@@ -127,6 +127,14 @@ export class PositionCursor {
     this.nextNewline = buf.indexOf(LF, start);
   }
 
+  /** Moves to `offset`, the start of line `line`, already counted by the caller (COPY data). */
+  jumpToLineStart(offset: number, line: number): void {
+    this.line = line;
+    this.lineStart = this.columnOffset = offset;
+    this.columnCount = 0;
+    this.nextNewline = this.buf.indexOf(LF, offset);
+  }
+
   at(offset: number): { line: number; column: number } {
     while (this.nextNewline >= 0 && this.nextNewline < offset) {
       this.line++;

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { DbfastError } from '../errors.js';
 import { statementError } from './locate.js';
 import type { PlannedCopy } from './plan.js';
@@ -14,9 +13,13 @@ function* chunks(data: Buffer): Generator<Buffer> {
   for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
 }
 
+let copyStreams: Promise<typeof import('pg-copy-streams')> | undefined;
+
 /** Runs `COPY ... FROM stdin` with its inline data exactly as written; returns the rows copied. */
 export async function runCopy(client: pg.Client, step: PlannedCopy): Promise<number> {
   const { copy, source } = step;
+  // Imported on the first COPY, so runs without one do not pay for it.
+  const { from: copyFrom } = await (copyStreams ??= import('pg-copy-streams'));
   const stream = client.query(copyFrom(copy.statement.text));
   const data = source.buffer.subarray(copy.dataStart, copy.dataEnd);
   try {

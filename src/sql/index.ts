@@ -4,7 +4,6 @@ import { silentLogger, type Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
 import { PlanExecutor, type ExecuteStats } from './execute.js';
 import { planFile, type SqlPlan } from './plan.js';
-import { runFilesWithPsql } from './psql.js';
 import type { RunFilesOptions, RunFilesResult, SqlFile, TransactionMode } from './types.js';
 
 export type { RunFilesOptions, RunFilesResult, SqlErrorDetails, SqlFile, TransactionMode } from './types.js';
@@ -12,7 +11,6 @@ export { splitSql, isCopyFromStdin, type SqlItem, type SqlStatement, type SqlCop
 export { classify, type StatementTraits } from './classify.js';
 export { planFile, type SqlPlan, type PlannedStep, type PlannedStatement, type PlannedCopy } from './plan.js';
 export { PlanExecutor, DEFAULT_BATCH_CHARS, type ExecuteStats, type ExecutorOptions } from './execute.js';
-export { parsePsqlError, runFilesWithPsql } from './psql.js';
 export type { SourceFile, SourceLocation } from './source.js';
 
 const READ_CONCURRENCY = 16;
@@ -44,7 +42,11 @@ function forwardNotices(client: pg.Client, logger: Logger): () => void {
  * `SQL_ERROR` DbfastError naming `file:line:column`. `runner: 'psql'` runs `psql -f` per file.
  */
 export async function runFiles(files: SqlFile[], options: RunFilesOptions): Promise<RunFilesResult> {
-  if (options.runner === 'psql') return runFilesWithPsql(files, options);
+  if (options.runner === 'psql') {
+    // Loaded only when asked for: execa alone takes ~200 ms to import.
+    const { runFilesWithPsql } = await import('./psql.js');
+    return runFilesWithPsql(files, options);
+  }
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const plans = await planAll(files);

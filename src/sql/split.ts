@@ -1,5 +1,5 @@
 import {
-  BACKSLASH, CR, DOLLAR, DQUOTE, LF, LPAREN, MINUS, PositionCursor, QUOTE, RPAREN, SEMI, SLASH, STAR,
+  BACKSLASH, CR, DOLLAR, DOT, DQUOTE, LF, LPAREN, MINUS, PositionCursor, QUOTE, RPAREN, SEMI, SLASH, STAR,
   dollarTagEnd, isDigit, isIdentCont, isIdentStart, isSpace, skipBlockComment, skipEscapeString, skipQuoted,
 } from './bytes.js';
 
@@ -272,33 +272,53 @@ function readMeta(buf: Buffer, at: number, cursor: PositionCursor, midStatement:
 }
 
 /** Data lines after `COPY ... FROM stdin;`, from the next line up to a line that is exactly `\.`. */
+/** A line that is exactly `\.` (before LF, CRLF or the end of input) starts at `at`. */
+function isTerminatorAt(buf: Buffer, at: number): boolean {
+  if (buf[at] !== BACKSLASH || buf[at + 1] !== DOT) return false;
+  const after = buf[at + 2];
+  return after === undefined || after === LF || (after === CR && (buf[at + 3] === undefined || buf[at + 3] === LF));
+}
+
+const NEWLINE_TERMINATOR = Buffer.from('\n\\.');
+
+/** Start of the `\.` line at or after `from` (a line start), or -1. Jumps between candidates natively. */
+function findTerminator(buf: Buffer, from: number): number {
+  if (isTerminatorAt(buf, from)) return from;
+  for (let p = from; ; ) {
+    const candidate = buf.indexOf(NEWLINE_TERMINATOR, p);
+    if (candidate < 0) return -1;
+    if (isTerminatorAt(buf, candidate + 1)) return candidate + 1;
+    p = candidate + 1;
+  }
+}
+
+function countNewlines(buf: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (let at = buf.indexOf(LF, from); at >= 0 && at < to; at = buf.indexOf(LF, at + 1)) count++;
+  return count;
+}
+
+/** Data lines after `COPY ... FROM stdin;`, from the next line up to a line that is exactly `\.`. */
 function readCopyData(buf: Buffer, statement: SqlStatement, cursor: PositionCursor): { item: SqlCopy; next: number } {
   const len = buf.length;
   // The rest of the COPY line: whitespace or a comment is fine; psql would run anything else after the data.
   const newline = buf.indexOf(LF, statement.end);
-  const restEnd = newline < 0 ? len : newline;
-  const rest = buf.toString('utf8', statement.end, restEnd).trim();
+  const rest = buf.toString('utf8', statement.end, newline < 0 ? len : newline).trim();
   const dataStart = newline < 0 ? len : newline + 1;
-  let p = dataStart;
-  let lines = 0;
-  let terminated = false;
-  let dataEnd = len;
-  let next = len;
-  while (p < len) {
-    const lf = buf.indexOf(LF, p);
-    const lineEnd = lf < 0 ? len : lf;
-    const contentEnd = lineEnd > p && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    if (contentEnd - p === 2 && buf[p] === BACKSLASH && buf[p + 1] === 46) {
-      terminated = true;
-      dataEnd = p;
-      next = lf < 0 ? len : lf + 1;
-      break;
-    }
-    lines++;
-    p = lf < 0 ? len : lf + 1;
-  }
+  const terminator = dataStart < len ? findTerminator(buf, dataStart) : -1;
+  const terminated = terminator >= 0;
+  const dataEnd = terminated ? terminator : len;
+  const lines = countNewlines(buf, dataStart, dataEnd) + (!terminated && len > dataStart && buf[len - 1] !== LF ? 1 : 0);
   const dataLine = cursor.at(dataStart).line;
-  const endLine = cursor.at(terminated ? dataEnd : len).line;
+  let endLine = dataLine + lines;
+  let next = len;
+  if (terminated) {
+    cursor.jumpToLineStart(dataEnd, endLine);
+    const lf = buf.indexOf(LF, terminator);
+    next = lf < 0 ? len : lf + 1;
+  } else {
+    endLine = cursor.at(len).line;
+  }
   const item: SqlCopy = {
     kind: 'copy', statement, dataStart, dataEnd, dataLine, dataLines: lines, endLine, terminated,
   };
