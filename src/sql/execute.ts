@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { buildBatch } from './batch.js';
 import { runCopy } from './copy.js';
 import { batchError, statementError } from './locate.js';
+import { sourceError } from './sql-error.js';
 import type { PlannedStatement, PlannedStep, SqlPlan } from './plan.js';
 import type { TransactionMode } from './types.js';
 
@@ -34,6 +35,8 @@ export class PlanExecutor {
   private pendingChars = 0;
   private pendingDdl = 0;
   private ownTransaction = false;
+  /** The files' own last BEGIN / START TRANSACTION, to name it if the files never end that transaction. */
+  private lastBegin: PlannedStatement | undefined;
   private ddlInTransaction = 0;
   private readonly batchChars: number;
   private readonly mode: TransactionMode;
@@ -64,7 +67,11 @@ export class PlanExecutor {
       if (traits.alone) {
         await this.flush();
         if (traits.transactionControl || traits.noTransactionBlock) await this.commitOwnTransaction();
+        const idle = this.client.getTransactionStatus() === 'I';
         await this.send([step]);
+        const first = step.statement.words[0];
+        // Only a BEGIN that really opened a transaction (not one inside the caller's) is the files' to end.
+        if (idle && (first === 'BEGIN' || first === 'START')) this.lastBegin = step;
         return;
       }
       this.pending.push(step);
@@ -80,11 +87,21 @@ export class PlanExecutor {
     });
   }
 
-  /** Sends what is batched and commits the executor's own transaction. */
+  /**
+   * Sends what is batched and commits the executor's own transaction. A transaction the files
+   * began and never ended is an error (psql would silently lose its work when it disconnects).
+   */
   async finish(): Promise<void> {
     await this.guard(async () => {
       await this.flush();
       await this.commitOwnTransaction();
+      const begin = this.lastBegin;
+      if (begin && this.client.getTransactionStatus() !== 'I') {
+        await this.client.query('ROLLBACK');
+        throw sourceError('SQL_OPEN_TRANSACTION', begin.source, begin.statement.line,
+          `${begin.statement.text} starts a transaction that the files never end (no COMMIT after it); its work was rolled back`,
+          'Add COMMIT; after the statements that belong to this transaction.');
+      }
     });
   }
 

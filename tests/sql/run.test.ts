@@ -117,3 +117,15 @@ describe('runFile / runSqlText (one file on a given client)', () => {
     expect(await query(url, 'SELECT c::text FROM paint ORDER BY paint.c')).toEqual([{ c: 'red' }, { c: 'blue' }]);
   });
 });
+
+describe('transactions the files open themselves', () => {
+  it('refuses files that BEGIN and never COMMIT, naming the BEGIN, and rolls that work back', async () => {
+    const { url, target } = await freshTarget();
+    const first = scratchFile('open1.sql', 'CREATE TABLE kept (id int);\nBEGIN;\nCREATE TABLE lost (id int);\n');
+    const second = scratchFile('open2.sql', 'INSERT INTO lost VALUES (1);\n');
+    const error = await failure(runFiles([first, second], { target }));
+    expect(error.code).toBe('SQL_OPEN_TRANSACTION');
+    expect(error.message).toMatch(/^open1\.sql:2: BEGIN; starts a transaction that the files never end/);
+    expect(await query(url, "SELECT to_regclass('kept')::text AS kept, to_regclass('lost')::text AS lost")).toEqual([{ kept: 'kept', lost: null }]);
+  });
+});
