@@ -68,6 +68,14 @@ describe('errors point at the source (in-process)', () => {
     expect(error.details).toMatchObject({ file: 'errors/parts/bad_part.sql', line: 2, column: 40, includedFrom: ['errors/includes_bad.sql:2'] });
   });
 
+  it('counts columns in characters (emoji included) and cuts a long line around the caret', async () => {
+    const { error, lines } = await runError('errors/long_line.sql');
+    expect(lines[0]).toBe('errors/long_line.sql:2:96: column "nope_column" does not exist');
+    expect(lines[1]).toMatch(/^2 \| … AS second_column, .* nope_column, .*…$/);
+    expect(lines[2]?.indexOf('^')).toBe(lines[1]?.indexOf('nope_column'));
+    expect(error.details).toMatchObject({ line: 2, column: 96, sqlState: '42703' });
+  });
+
   it('carries the location and server fields into JSON', async () => {
     const { error } = await runError('errors/constraint.sql');
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({

@@ -56,6 +56,9 @@ describe('psql runner', () => {
     expect(copy.lines[0]).toBe('errors/copy_data.sql:5:1: invalid input syntax for type numeric: "not-a-number"');
     const block = await psqlError('errors/do_block.sql');
     expect(block.lines[0]).toBe('errors/do_block.sql:6:3: division by zero');
+    // psql shows a long line cut to a window with "...": the column still comes out right.
+    const long = await psqlError('errors/long_line.sql');
+    expect(long.lines[0]).toBe('errors/long_line.sql:2:96: column "nope_column" does not exist');
     const included = await psqlError('errors/includes_bad.sql');
     expect(included.lines[0]).toBe('errors/parts/bad_part.sql:2:40: relation "no_such_table" does not exist');
   });
