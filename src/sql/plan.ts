@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
+import { MAX_SPLIT_BYTES } from './bytes.js';
 import { classify, type StatementTraits } from './classify.js';
 import { sourceError } from './sql-error.js';
 import { relativeToRoot, repositoryRootOf, type SourceFile } from './source.js';
@@ -65,6 +66,10 @@ interface ExpandContext {
 
 async function expand(source: SourceFile, chain: string[], context: ExpandContext): Promise<void> {
   const { plan } = context;
+  if (source.buffer.length > MAX_SPLIT_BYTES) {
+    throw sourceError('SQL_FILE_TOO_LARGE', source, 1, `${source.buffer.length} bytes is more than the in-process runner reads in one file (${MAX_SPLIT_BYTES})`,
+      'Split the file into smaller files, or run it with psql: set runner = "psql" in [repository] of dbfast.toml, or pass --runner psql.');
+  }
   plan.sources.push(source);
   for (const item of splitSql(source.buffer)) {
     if (item.kind === 'meta') {

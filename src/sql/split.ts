@@ -1,64 +1,15 @@
 import {
-  BACKSLASH, CR, DOLLAR, DOT, DQUOTE, LF, LPAREN, MINUS, PositionCursor, QUOTE, RPAREN, SEMI, SLASH, STAR,
-  dollarTagEnd, isDigit, isIdentCont, isIdentStart, isSpace, skipBlockComment, skipEscapeString, skipQuoted,
+  BACKSLASH, DOLLAR, DQUOTE, LPAREN, MAX_SPLIT_BYTES, MINUS, PositionCursor, QUOTE, RPAREN, SEMI, SLASH, STAR,
+  byteView, dollarTagEnd, isDigit, isIdentCont, isIdentStart, isSpace, skipBlockComment, skipEscapeString, skipQuoted,
 } from './bytes.js';
+import { isCopyFromStdin, type SqlItem, type SqlStatement, type Unclosed } from './items.js';
+import { readCopyData, readMeta } from './split-lines.js';
 
-/** What a statement runs into when the file ends inside it (the server reports the error). */
-export type Unclosed = 'string' | 'quoted identifier' | 'dollar quote' | 'block comment';
-
-export interface SqlStatement {
-  kind: 'statement';
-  /** The statement from its first token to its `;` (included), comments inside kept. */
-  text: string;
-  /** Byte offsets in the file: first token, and just past the `;` (or the last token). */
-  start: number;
-  end: number;
-  /** 1-based line and column (in characters) of the first token; endLine is where it ends. */
-  line: number;
-  column: number;
-  endLine: number;
-  /** Upper-cased bare words at parenthesis depth 0, the first 16: enough to classify it. */
-  words: string[];
-  /** Ended by `;` (false for a last statement without one). */
-  terminated: boolean;
-  unclosed?: Unclosed;
-}
-
-export interface SqlCopy {
-  kind: 'copy';
-  /** `COPY ... FROM stdin;` itself. */
-  statement: SqlStatement;
-  /** Byte range of the inline data lines, exactly as written (terminator line excluded). */
-  dataStart: number;
-  dataEnd: number;
-  /** Line of the first data line. */
-  dataLine: number;
-  dataLines: number;
-  /** Line of the `\.` terminator (or of the end of the file when missing). */
-  endLine: number;
-  /** False when the file ends before a `\.` line. */
-  terminated: boolean;
-  /** Anything but a comment after the `;` on the COPY line (psql would run it after the data). */
-  sameLineText?: string;
-}
-
-export interface SqlMetaCommand {
-  kind: 'meta';
-  /** With its backslash: `\i`, `\c`, `\set`. */
-  command: string;
-  /** The rest of the line. */
-  args: string;
-  start: number;
-  line: number;
-  column: number;
-  endLine: number;
-  /** Found in the middle of a statement (`SELECT ... \gexec`). */
-  midStatement: boolean;
-}
-
-export type SqlItem = SqlStatement | SqlCopy | SqlMetaCommand;
+export * from './items.js';
 
 const MAX_WORDS = 16;
+const SHORT_WORDS = 3;
+const FULL_WORDS = new Set(['COPY', 'ALTER', 'CREATE', 'DROP', 'REINDEX']);
 
 interface Open {
   start: number;
@@ -73,21 +24,74 @@ interface Open {
   unclosed?: Unclosed;
 }
 
+/** Whether bare words of the statement are still needed (to classify it, or to follow BEGIN ... END). */
+function wantsWords(s: Open): boolean {
+  if (s.depth !== 0) return false;
+  const first = s.words[0];
+  return s.routine || s.words.length < (first === undefined || FULL_WORDS.has(first) ? MAX_WORDS : SHORT_WORDS);
+}
+
 function isRoutineHead(words: string[]): boolean {
   if (words[0] !== 'CREATE') return false;
   const kind = words[1] === 'OR' && words[2] === 'REPLACE' ? words[3] : words[1];
   return kind === 'FUNCTION' || kind === 'PROCEDURE';
 }
 
-/** `COPY ... FROM STDIN` at depth 0 (a query in parentheses is at depth 1). */
-export function isCopyFromStdin(words: string[]): boolean {
-  if (words[0] !== 'COPY') return false;
-  for (let i = 1; i < words.length - 1; i++) if (words[i] === 'FROM' && words[i + 1] === 'STDIN') return true;
-  return false;
+/** Records a bare word; inside CREATE FUNCTION/PROCEDURE follows BEGIN/CASE ... END like psql does. */
+function noteWord(s: Open, word: string): void {
+  if (s.words.length < MAX_WORDS) {
+    s.words.push(word);
+    if (s.words.length === 2 || s.words.length === 4) s.routine = isRoutineHead(s.words);
+  }
+  if (!s.routine) return;
+  if (word === 'BEGIN') s.beginDepth++;
+  else if (word === 'CASE' && s.beginDepth > 0) s.beginDepth++;
+  else if (word === 'END' && s.beginDepth > 0) s.beginDepth--;
 }
 
-function hasBom(buf: Buffer): boolean {
-  return buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
+/** The next character that can start or end something, once a statement's words are known. */
+const NEXT_SPECIAL = /['"$\-/;\\()]/g;
+
+function nextSpecial(src: string, from: number): number {
+  NEXT_SPECIAL.lastIndex = from;
+  // test() rather than exec(): no match object to allocate per call.
+  return NEXT_SPECIAL.test(src) ? NEXT_SPECIAL.lastIndex - 1 : src.length;
+}
+
+/** An `E` (or `e`) standing alone just before `at`, making the quote there an escape string. */
+function escapePrefixed(src: string, at: number, start: number): boolean {
+  return at - 1 > start && (src.charCodeAt(at - 1) | 0x20) === 101 && !isIdentCont(src.charCodeAt(at - 2));
+}
+
+/**
+ * The bulk of big statements (VALUES lists), once their words are known: jumps over plain text,
+ * plain strings and parentheses natively; returns where the main loop must look (or the end).
+ */
+function skipBulk(src: string, s: Open, from: number): number {
+  let pos = from;
+  for (;;) {
+    const special = nextSpecial(src, pos);
+    if (special > pos) {
+      let end = special;
+      while (end > pos && isSpace(src.charCodeAt(end - 1))) end--;
+      if (end > pos) s.lastEnd = end;
+    }
+    const c = src.charCodeAt(special);
+    if (c === QUOTE && !escapePrefixed(src, special, s.start)) {
+      const end = skipQuoted(src, special + 1, "'");
+      if (end < 0) return special;
+      pos = s.lastEnd = end;
+    } else if (c === LPAREN) {
+      s.depth++;
+      pos = s.lastEnd = special + 1;
+    } else if (c === RPAREN) {
+      if (s.depth > 0) s.depth--;
+      pos = s.lastEnd = special + 1;
+      if (wantsWords(s)) return pos;
+    } else {
+      return special;
+    }
+  }
 }
 
 /**
@@ -98,9 +102,11 @@ function hasBom(buf: Buffer): boolean {
  */
 export function splitSql(input: Buffer | string): SqlItem[] {
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  const len = buf.length;
-  let pos = hasBom(buf) ? 3 : 0;
-  const cursor = new PositionCursor(buf, pos);
+  if (buf.length > MAX_SPLIT_BYTES) throw new RangeError(`SQL text of ${buf.length} bytes is larger than the ${MAX_SPLIT_BYTES} bytes the splitter can read`);
+  const src = byteView(buf);
+  const len = src.length;
+  let pos = src.startsWith('\xef\xbb\xbf') ? 3 : 0;
+  const cursor = new PositionCursor(src, pos);
   const items: SqlItem[] = [];
   let open: Open | undefined;
 
@@ -135,28 +141,34 @@ export function splitSql(input: Buffer | string): SqlItem[] {
   };
 
   while (pos < len) {
-    const b = buf[pos];
-    if (isSpace(b)) {
+    if (open !== undefined && !wantsWords(open)) {
+      pos = skipBulk(src, open, pos);
+      if (pos >= len) break;
+    }
+    const c = src.charCodeAt(pos);
+    if (isSpace(c)) {
       pos++;
       continue;
     }
-    if (b === MINUS && buf[pos + 1] === MINUS) {
-      const newline = buf.indexOf(LF, pos + 2);
+    if (c === MINUS && src.charCodeAt(pos + 1) === MINUS) {
+      const newline = src.indexOf('\n', pos + 2);
       pos = newline < 0 ? len : newline;
       continue;
     }
-    if (b === SLASH && buf[pos + 1] === STAR) {
-      const end = skipBlockComment(buf, pos + 2);
+    if (c === SLASH && src.charCodeAt(pos + 1) === STAR) {
+      const end = skipBlockComment(src, pos + 2);
       if (end < 0) runToEnd('block comment', pos);
       else pos = end;
       continue;
     }
-    if (b === BACKSLASH) {
-      pos = readMeta(buf, pos, cursor, open !== undefined, items);
+    if (c === BACKSLASH) {
+      const meta = readMeta(src, buf, pos, cursor, open !== undefined);
+      items.push(meta.item);
+      pos = meta.next;
       continue;
     }
     const s = open ?? begin(pos);
-    if (b === SEMI) {
+    if (c === SEMI) {
       pos++;
       if (s.depth > 0 || s.beginDepth > 0) {
         s.lastEnd = pos;
@@ -164,7 +176,7 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       }
       const statement = finish(s, pos, true, pos - 1);
       if (isCopyFromStdin(statement.words)) {
-        const copy = readCopyData(buf, statement, cursor);
+        const copy = readCopyData(src, buf, statement, cursor);
         items.push(copy.item);
         pos = copy.next;
       } else {
@@ -172,22 +184,32 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       }
       continue;
     }
-    if (b === QUOTE || b === DQUOTE) {
-      const end = skipQuoted(buf, pos + 1, b);
-      if (end < 0) runToEnd(b === QUOTE ? 'string' : 'quoted identifier', pos);
+    if (c === QUOTE && escapePrefixed(src, pos, s.start)) {
+      // E'...' whose E the fast path skipped.
+      const end = skipEscapeString(src, pos + 1);
+      if (end < 0) runToEnd('string', pos);
       else pos = s.lastEnd = end;
       continue;
     }
-    if (b === DOLLAR) {
-      if (isDigit(buf[pos + 1])) {
+    if (c === QUOTE || c === DQUOTE) {
+      const end = skipQuoted(src, pos + 1, c === QUOTE ? "'" : '"');
+      if (end < 0) runToEnd(c === QUOTE ? 'string' : 'quoted identifier', pos);
+      else pos = s.lastEnd = end;
+      continue;
+    }
+    if (c === DOLLAR) {
+      if (pos > s.start && isIdentCont(src.charCodeAt(pos - 1))) {
+        // Part of an identifier (`a$b`) whose start the fast path skipped.
         pos++;
-        while (isDigit(buf[pos])) pos++;
+      } else if (isDigit(src.charCodeAt(pos + 1))) {
+        pos++;
+        while (isDigit(src.charCodeAt(pos))) pos++;
       } else {
-        const tagEnd = dollarTagEnd(buf, pos);
+        const tagEnd = dollarTagEnd(src, pos);
         if (tagEnd < 0) {
           pos++;
         } else {
-          const close = buf.indexOf(buf.subarray(pos, tagEnd), tagEnd);
+          const close = src.indexOf(src.slice(pos, tagEnd), tagEnd);
           if (close < 0) {
             runToEnd('dollar quote', pos);
             continue;
@@ -198,25 +220,25 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       s.lastEnd = pos;
       continue;
     }
-    if (isIdentStart(b)) {
+    if (isIdentStart(c)) {
       let j = pos + 1;
-      while (isIdentCont(buf[j])) j++;
-      if (j === pos + 1 && (b === 69 || b === 101) && buf[j] === QUOTE) {
-        const end = skipEscapeString(buf, j + 1);
+      while (isIdentCont(src.charCodeAt(j))) j++;
+      if (j === pos + 1 && (c | 0x20) === 101 && src.charCodeAt(j) === QUOTE) {
+        const end = skipEscapeString(src, j + 1);
         if (end < 0) runToEnd('string', pos);
         else pos = s.lastEnd = end;
         continue;
       }
-      if (s.depth === 0) noteWord(s, buf.toString('latin1', pos, j).toUpperCase());
+      if (wantsWords(s)) noteWord(s, src.slice(pos, j).toUpperCase());
       pos = s.lastEnd = j;
       continue;
     }
-    if (isDigit(b)) {
+    if (isDigit(c)) {
       pos++;
-      while (isIdentCont(buf[pos]) || buf[pos] === 46) pos++;
+      while (isIdentCont(src.charCodeAt(pos)) || src.charCodeAt(pos) === 46) pos++;
     } else {
-      if (b === LPAREN) s.depth++;
-      else if (b === RPAREN && s.depth > 0) s.depth--;
+      if (c === LPAREN) s.depth++;
+      else if (c === RPAREN && s.depth > 0) s.depth--;
       pos++;
     }
     s.lastEnd = pos;
@@ -235,93 +257,4 @@ export function splitSql(input: Buffer | string): SqlItem[] {
     }
   }
   return items;
-}
-
-/** Records a bare word; inside CREATE FUNCTION/PROCEDURE follows BEGIN/CASE ... END like psql does. */
-function noteWord(s: Open, word: string): void {
-  if (s.words.length < MAX_WORDS) {
-    s.words.push(word);
-    if (s.words.length === 2 || s.words.length === 4) s.routine = isRoutineHead(s.words);
-  }
-  if (!s.routine) return;
-  if (word === 'BEGIN') s.beginDepth++;
-  else if (word === 'CASE' && s.beginDepth > 0) s.beginDepth++;
-  else if (word === 'END' && s.beginDepth > 0) s.beginDepth--;
-}
-
-/** A backslash outside quotes: psql reads the command and its arguments up to the end of the line. */
-function readMeta(buf: Buffer, at: number, cursor: PositionCursor, midStatement: boolean, items: SqlItem[]): number {
-  const newline = buf.indexOf(LF, at);
-  const lineEnd = newline < 0 ? buf.length : newline;
-  const contentEnd = lineEnd > at && buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-  let nameEnd = at + 1;
-  if (buf[nameEnd] === BACKSLASH) nameEnd++;
-  else while (nameEnd < contentEnd && !isSpace(buf[nameEnd]) && buf[nameEnd] !== BACKSLASH) nameEnd++;
-  const where = cursor.at(at);
-  items.push({
-    kind: 'meta',
-    command: buf.toString('utf8', at, nameEnd),
-    args: buf.toString('utf8', nameEnd, contentEnd).trim(),
-    start: at,
-    line: where.line,
-    column: where.column,
-    endLine: where.line,
-    midStatement,
-  });
-  return lineEnd;
-}
-
-/** Data lines after `COPY ... FROM stdin;`, from the next line up to a line that is exactly `\.`. */
-/** A line that is exactly `\.` (before LF, CRLF or the end of input) starts at `at`. */
-function isTerminatorAt(buf: Buffer, at: number): boolean {
-  if (buf[at] !== BACKSLASH || buf[at + 1] !== DOT) return false;
-  const after = buf[at + 2];
-  return after === undefined || after === LF || (after === CR && (buf[at + 3] === undefined || buf[at + 3] === LF));
-}
-
-const NEWLINE_TERMINATOR = Buffer.from('\n\\.');
-
-/** Start of the `\.` line at or after `from` (a line start), or -1. Jumps between candidates natively. */
-function findTerminator(buf: Buffer, from: number): number {
-  if (isTerminatorAt(buf, from)) return from;
-  for (let p = from; ; ) {
-    const candidate = buf.indexOf(NEWLINE_TERMINATOR, p);
-    if (candidate < 0) return -1;
-    if (isTerminatorAt(buf, candidate + 1)) return candidate + 1;
-    p = candidate + 1;
-  }
-}
-
-function countNewlines(buf: Buffer, from: number, to: number): number {
-  let count = 0;
-  for (let at = buf.indexOf(LF, from); at >= 0 && at < to; at = buf.indexOf(LF, at + 1)) count++;
-  return count;
-}
-
-/** Data lines after `COPY ... FROM stdin;`, from the next line up to a line that is exactly `\.`. */
-function readCopyData(buf: Buffer, statement: SqlStatement, cursor: PositionCursor): { item: SqlCopy; next: number } {
-  const len = buf.length;
-  // The rest of the COPY line: whitespace or a comment is fine; psql would run anything else after the data.
-  const newline = buf.indexOf(LF, statement.end);
-  const rest = buf.toString('utf8', statement.end, newline < 0 ? len : newline).trim();
-  const dataStart = newline < 0 ? len : newline + 1;
-  const terminator = dataStart < len ? findTerminator(buf, dataStart) : -1;
-  const terminated = terminator >= 0;
-  const dataEnd = terminated ? terminator : len;
-  const lines = countNewlines(buf, dataStart, dataEnd) + (!terminated && len > dataStart && buf[len - 1] !== LF ? 1 : 0);
-  const dataLine = cursor.at(dataStart).line;
-  let endLine = dataLine + lines;
-  let next = len;
-  if (terminated) {
-    cursor.jumpToLineStart(dataEnd, endLine);
-    const lf = buf.indexOf(LF, terminator);
-    next = lf < 0 ? len : lf + 1;
-  } else {
-    endLine = cursor.at(len).line;
-  }
-  const item: SqlCopy = {
-    kind: 'copy', statement, dataStart, dataEnd, dataLine, dataLines: lines, endLine, terminated,
-  };
-  if (rest !== '' && !rest.startsWith('--')) item.sameLineText = rest;
-  return { item, next };
 }

@@ -118,6 +118,23 @@ describe('splitSql: quoting never cut', () => {
   });
 });
 
+describe('splitSql: the bulk of long statements (after their first words)', () => {
+  it('still sees E-strings, dollar quotes, $ in identifiers, comments and parentheses deep inside VALUES', () => {
+    const sql = [
+      "INSERT INTO t VALUES (1, E'it\\'s; x', 'a;b'), (2, e'\\\\', $$;$$), (3, $q$ ; $q$, a$b, $1)",
+      "  , (4, 'x' -- comment; with 'quote",
+      "  ), (5, /* c; /* nested; */ ; */ 'y'), (6, (SELECT ';'));",
+      "INSERT INTO t VALUES (7, 'z'); INSERT INTO t VALUES (8, date'2024-01-01', \"semi;\");",
+    ].join('\n');
+    expect(statements(sql).map(([text, line, column]) => [text.slice(0, 25), line, column])).toEqual([
+      ['INSERT INTO t VALUES (1, ', 1, 1],
+      ["INSERT INTO t VALUES (7, ", 4, 1],
+      ['INSERT INTO t VALUES (8, ', 4, 32],
+    ]);
+    expect((splitSql(sql)[0] as SqlStatement).text.endsWith("(6, (SELECT ';'));")).toBe(true);
+  });
+});
+
 describe('splitSql: COPY, meta-commands, ends of files', () => {
   it('cuts COPY ... FROM stdin data up to \\. exactly as written, escapes and unicode included', () => {
     const data = 'a\\tb\tx\\\\y\n\\N\tzü€😀\n';
@@ -177,6 +194,7 @@ describe('splitSql: COPY, meta-commands, ends of files', () => {
       { text: 'SELECT 1;', terminated: true },
       { text: 'SELECT 2', terminated: false, line: 2 },
     ]);
+    expect(splitSql('INSERT INTO t VALUES (1), (2)   \n -- trailing\n')).toMatchObject([{ text: 'INSERT INTO t VALUES (1), (2)', terminated: false }]);
     expect(splitSql('-- only a comment\n/* and this */\n')).toEqual([]);
     expect(splitSql("SELECT 1;\nSELECT $x$ never closed;\n")).toMatchObject([{}, { unclosed: 'dollar quote', line: 2 }]);
     expect(splitSql("SELECT 'open")).toMatchObject([{ unclosed: 'string' }]);
