@@ -1,3 +1,27 @@
+/**
+ * The SQL runner: runs a repository's SQL files into a database and maps failures back to
+ * `file:line:column`.
+ *
+ * In-process (default): files are read, split (statements; `COPY ... FROM stdin` blocks with
+ * their data up to `\.`) and checked before anything runs; statements then go in batches of
+ * about 1 MiB per simple query (across files), COPY data streams through pg-copy-streams, and
+ * statements that refuse a transaction block run on their own.
+ *
+ * psql meta-commands: `\i FILE` / `\include` and `\ir FILE` / `\include_relative` include a
+ * file; BOTH resolve a relative FILE against the including file's folder (psql resolves `\i`
+ * against its working directory; the psql runner starts psql in the top file's folder, so the
+ * two agree for files included from a top-level file). Include cycles are refused with the
+ * chain. `\restrict KEY` / `\unrestrict KEY` (recent pg_dump) are honoured. Every other
+ * meta-command is an error naming `file:line` with the hint to use `runner = "psql"`.
+ *
+ * Error codes: SQL_ERROR (the server refused a statement; details: file, line, column, sqlState,
+ * detail, serverHint, where, includedFrom), SQL_FAILED (the connection failed mid-run),
+ * SQL_META_COMMAND, SQL_INCLUDE_CYCLE, SQL_INCLUDE_MISSING, SQL_INCLUDE_INVALID,
+ * SQL_INCLUDE_DEPTH, SQL_COPY_UNTERMINATED, SQL_COPY_SAME_LINE, SQL_UNSUPPORTED (a setting the
+ * in-process runner cannot follow, COPY TO STDOUT), SQL_FILE_UNREADABLE, SQL_FILE_TOO_LARGE,
+ * SQL_OPEN_TRANSACTION (files BEGIN and never COMMIT), and for the psql runner SQL_PSQL_ERROR
+ * (psql itself refused a line), SQL_PSQL_FAILED, TOOL_MISSING.
+ */
 import path from 'node:path';
 import type pg from 'pg';
 import { silentLogger, type Logger } from '../logger.js';
