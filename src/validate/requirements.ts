@@ -21,18 +21,19 @@ export async function databaseRequirements(client: pg.Client): Promise<DatabaseR
       UNION SELECT t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
        WHERE n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'
     ) o ORDER BY 1`);
+  // The owner's own entry and built-in roles (oid < 16384, e.g. pg_database_owner) exist everywhere.
   const grantees = await client.query<{ role: string }>(`
     SELECT DISTINCT pg_get_userbyid(a.grantee) AS role FROM (
-      SELECT (aclexplode(c.relacl)).grantee FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      SELECT (aclexplode(c.relacl)).grantee, c.relowner AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relacl IS NOT NULL AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'
-      UNION SELECT (aclexplode(n.nspacl)).grantee FROM pg_namespace n
+      UNION SELECT (aclexplode(n.nspacl)).grantee, n.nspowner FROM pg_namespace n
        WHERE n.nspacl IS NOT NULL AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'
-      UNION SELECT (aclexplode(p.proacl)).grantee FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      UNION SELECT (aclexplode(p.proacl)).grantee, p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE p.proacl IS NOT NULL AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'
-      UNION SELECT (aclexplode(t.typacl)).grantee FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+      UNION SELECT (aclexplode(t.typacl)).grantee, t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
        WHERE t.typacl IS NOT NULL AND n.nspname NOT IN ${SYSTEM_SCHEMAS} AND n.nspname NOT LIKE 'pg\\_%'
-      UNION SELECT (aclexplode(d.defaclacl)).grantee FROM pg_default_acl d
-    ) a WHERE a.grantee <> 0 ORDER BY 1`);
+      UNION SELECT (aclexplode(d.defaclacl)).grantee, d.defaclrole FROM pg_default_acl d
+    ) a WHERE a.grantee >= 16384 AND a.grantee <> a.owner ORDER BY 1`);
   const extensions = await client.query<{ extname: string }>(
     `SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`,
   );
