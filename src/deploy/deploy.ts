@@ -23,7 +23,8 @@ import { validateDatabase, validationError } from '../validate/database.js';
 import { missingRequirements } from '../validate/requirements.js';
 import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
 import { watchCopyProgress } from './copy-progress.js';
-import { carryOverDbfastSchema, DBFAST_SCHEMA } from './dbfast-schema.js';
+import { clearPublicSql } from './clear-public.js';
+import { carryOverDbfastSchema, DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
 import { exchangeDatabases } from './exchange.js';
 import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
 import { PhaseClock } from './phases.js';
@@ -305,7 +306,7 @@ async function replaceInPlace(ctx: InPlaceContext): Promise<void> {
       clean: true,
       noOwner: ctx.noOwner,
       noPrivileges: ctx.noPrivileges,
-      before: dropSchemasSql(liveSchemas),
+      before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
       after: countCheckSql(expected, `template ${artifact.build.template}`),
       pgBinDir: ctx.config.tools.pgBinDir,
       logger,
@@ -316,7 +317,7 @@ async function replaceInPlace(ctx: InPlaceContext): Promise<void> {
     if (outcome.problems.length === 0) return;
     if (ctx.backupId) {
       logger.warn(`validation failed; restoring backup ${ctx.backupId}`);
-      await restoreBackup(backupScope(ctx.config, ctx.remoteName, { logger, env: ctx.env }), ctx.backupId, { confirmed: true });
+      await restoreBackup(backupScope(ctx.config, ctx.remoteName, { logger, env: ctx.env }), ctx.backupId, { confirmed: true, lockHeld: true });
     }
     throw validationError(`database "${ctx.live}" after the in-place restore`, outcome.problems, ctx.backupId ? `Backup ${ctx.backupId} was restored.` : 'No backup was taken; restore one with `dbfast backup restore`.');
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { DbfastConfig } from '../config/types.js';
 import { dbfastVersion } from '../version.js';
-import { ensureDbfastSchema } from './dbfast-schema.js';
+import { ensureDbfastSchema } from '../pg/dbfast-schema.js';
 
 export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused';
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { databaseExists, withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { databaseName, withDatabase } from '../pg/target.js';
-import { carryOverDbfastSchema } from './dbfast-schema.js';
+import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
 import { newDeployId } from './deploy.js';
 import { exchangeDatabases } from './exchange.js';
 import { newRecord, recordLocally, recordOnRemote } from './history.js';

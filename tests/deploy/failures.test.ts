@@ -24,7 +24,7 @@ describe('deploy failures leave the live database untouched', () => {
     const before = snapshot(account.adminDbUrl);
     const project = writeDeployProject([{ name: 'staging', account }], { pgBinDir: failingRestoreBinDir() });
     const result = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode, result.stdout).toBe(1);
     expect(parseJson<{ error: { message: string } }>(result).error.message).toMatch(/simulated failure/);
     expect(snapshot(account.adminDbUrl)).toBe(before);
     expect(await exists(`${account.database}__dbfast_new`)).toBe(false);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { DbfastConfig } from '../../src/config/types.js';
-import { carryOverDbfastSchema } from '../../src/deploy/dbfast-schema.js';
+import { carryOverDbfastSchema } from '../../src/pg/dbfast-schema.js';
 import { newRecord, readLocalHistory, readRemoteHistory, recordLocally, recordOnRemote } from '../../src/deploy/history.js';
 import { freshDatabase, query, remote } from '../support/db.js';
 

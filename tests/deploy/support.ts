@@ -101,7 +101,8 @@ export function failingRestoreBinDir(options: { delaySeconds?: number; fail?: bo
   for (const tool of ['pg_dump', 'psql']) symlinkSync(path.join(real, tool), path.join(dir, tool));
   const script = [
     '#!/bin/sh',
-    `if [ "$1" = "--version" ]; then exec ${path.join(real, 'pg_restore')} --version; fi`,
+    // --version, --list and reading to /dev/null (backup verification) stay real: only restoring fails.
+    `for arg in "$@"; do case "$arg" in --version|--list|-l|--file=/dev/null) exec ${path.join(real, 'pg_restore')} "$@";; esac; done`,
     `sleep ${options.delaySeconds ?? 0}`,
     options.fail === false ? `exec ${path.join(real, 'pg_restore')} "$@"` : `${path.join(real, 'pg_restore')} --section=pre-data "$@"; echo "pg_restore: error: simulated failure half-way" >&2; exit 1`,
   ];

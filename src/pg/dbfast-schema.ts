@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
-import { quoteIdent } from '../pg/quote.js';
+import { quoteIdent } from './quote.js';
 
 /**
  * dbfast's own bookkeeping lives in schema `dbfast` of the database it manages, so anyone who
