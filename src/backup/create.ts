@@ -1,6 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
+import { DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
 import type { Compression } from '../config/types.js';
 import { readArchive } from '../dump/archive.js';
 import { dumpDatabase } from '../dump/dump.js';
@@ -83,6 +84,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
         pgBinDir: scope.pgBinDir,
         snapshot: row.snapshot,
         serverVersionNum: facts.versionNum,
+        extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
         logger,
         signal: controller.signal,
       });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
+import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
 import { restoreArchive } from '../dump/restore.js';
 import { restoreInTransaction } from '../dump/transaction-restore.js';
 import { toolInfo } from '../dump/tools.js';
@@ -20,6 +21,8 @@ import { checkIntegrity } from './verify.js';
 export interface RestoreBackupOptions {
   /** Required for remotes that need confirmation (production, require_confirmation). */
   confirmed?: boolean;
+  /** The caller (a deploy falling back to its backup) already holds the database's advisory lock. */
+  lockHeld?: boolean;
   /** pg_restore jobs for the side-database restore (default 1: streams, no temp file). */
   jobs?: number;
   signal?: AbortSignal;
@@ -77,7 +80,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
 
   const admin = await connectMaintenance(scope.target, [live]);
   try {
-    if (!(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
+    if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
       throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
         hint: 'Wait for it to finish, then run the command again.',
       });
@@ -105,7 +108,11 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
           ...(options.signal ? { signal: options.signal } : {}),
         });
         await checkCounts(info, sideTarget, `side database "${names.side}"`);
-        if (facts) await copyDatabaseProperties(admin.client, live, names.side, logger);
+        if (facts) {
+          // History and migration records stay with the live database, whatever the backup holds.
+          await withClient(scope.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
+          await copyDatabaseProperties(admin.client, live, names.side, logger);
+        }
         logger.info(`swapping "${names.side}" in as "${live}"`);
         const swap = await swapIn(admin.client, names, { keepPrevious: scope.keepPrevious });
         swapped = true;

@@ -3,7 +3,8 @@ import { quoteIdent } from '../pg/quote.js';
 import type { TableCount } from './types.js';
 
 /**
- * Ordinary tables whose rows a dump carries: user schemas, not temporary, not owned by an
+ * Ordinary tables whose rows a dump carries (dbfast's own bookkeeping schema is never dumped:
+ * it stays with the live database across restores): user schemas, not temporary, not owned by an
  * extension (CREATE EXTENSION makes those, with its own rows).
  */
 const TABLES_SQL = `
@@ -12,7 +13,7 @@ FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND c.relpersistence <> 't'
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbfast')
   AND n.nspname NOT LIKE 'pg\\_toast%'
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
   AND NOT EXISTS (
@@ -68,7 +69,7 @@ export async function countExpectedTables(client: pg.Client, expected: TableCoun
 export async function listSchemas(client: pg.Client): Promise<string[]> {
   const rows = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_namespace n
-     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbfast') AND n.nspname NOT LIKE 'pg\\_%'
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
      ORDER BY 1`,
   );
