@@ -4,6 +4,7 @@ import { registerCleanup } from '../cleanup.js';
 import type { Compression } from '../config/types.js';
 import { readArchive } from '../dump/archive.js';
 import { dumpDatabase } from '../dump/dump.js';
+import { throttledProgress } from '../dump/streams.js';
 import { DbfastError } from '../errors.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
@@ -104,8 +105,13 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       await client.end().catch(() => undefined);
     }
 
-    logger.progress({ phase: 'checking the archive' });
-    const check = await readArchive(partial, { compression, pgBinDir: scope.pgBinDir, signal: controller.signal });
+    const size = dump.sizeBytes;
+    const check = await readArchive(partial, {
+      compression,
+      pgBinDir: scope.pgBinDir,
+      signal: controller.signal,
+      onBytes: throttledProgress((done) => logger.progress({ phase: 'checking the archive', done, total: size, unit: 'bytes' })),
+    });
     if (check.sha256 !== dump.sha256 || check.sizeBytes !== dump.sizeBytes) {
       throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${partial} differs from what was written (sha256 or size)`, {
         hint: 'The disk or file system returned other bytes than were written; check it before trusting any backup on it.',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
 import { readArchive } from '../dump/archive.js';
 import { restoreArchive } from '../dump/restore.js';
+import { throttledProgress } from '../dump/streams.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { quoteIdent } from '../pg/quote.js';
@@ -41,7 +42,7 @@ export async function checkIntegrity(scope: BackupScope, info: BackupInfo, signa
       compression: info.compression,
       pgBinDir: scope.pgBinDir,
       ...(signal ? { signal } : {}),
-      onBytes: (done) => scope.logger.progress({ phase: `verifying ${info.id}`, done, total: size, unit: 'bytes' }),
+      onBytes: throttledProgress((done) => scope.logger.progress({ phase: `verifying ${info.id}`, done, total: size, unit: 'bytes' })),
     });
     sha256 = read.sha256;
   } catch (error) {
