@@ -190,8 +190,7 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
       const theirs = (): void => {
         dump.push(timed(pgDump, ['-Fc', `--dbname=${dbUrl}`, `--file=${dumpFile(run)}`]));
       };
-      if (run % 2 === 0) (ours(), theirs());
-      else (theirs(), ours());
+      for (const side of run % 2 === 0 ? [ours, theirs] : [theirs, ours]) side();
       log(`create run ${run + 1}: dbfast ${create[run]?.ms.toFixed(0)} ms, pg_dump -Fc ${dump[run]?.ms.toFixed(0)} ms`);
     }
     const pgDumpSizeBytes = statSync(dumpFile(0)).size;
@@ -209,8 +208,7 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
         const t = timed(pgRestore, ['--exit-on-error', `--dbname=${urlFor(cluster.adminUrl, target)}`, dumpFile(0)]);
         pgRestoreRuns.push({ ...t, ms: performance.now() - started });
       };
-      if (run % 2 === 0) (ours(), theirs());
-      else (theirs(), ours());
+      for (const side of run % 2 === 0 ? [ours, theirs] : [theirs, ours]) side();
       log(`restore run ${run + 1}: dbfast ${restore[run]?.ms.toFixed(0)} ms, createdb + pg_restore ${pgRestoreRuns[run]?.ms.toFixed(0)} ms`);
     }
     const peak = (list: Timed[]): number | null => (list.every((t) => t.peakRssKiB !== null) ? Math.max(...list.map((t) => t.peakRssKiB as number)) : null);
