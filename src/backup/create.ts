@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
@@ -10,7 +11,7 @@ import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { BackupScope } from './scope.js';
-import { archiveFileName, lockFolder, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
+import { archiveFileName, lockFolder, metadataFileName, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
 import { countTables, listSchemas } from './tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
@@ -56,7 +57,11 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     const removedPartials = await removePartials(scope.folder);
     if (removedPartials.length > 0) logger.info(`removed ${removedPartials.length} leftover(s) of interrupted backups`);
     const started = Date.now();
-    const id = newBackupId(new Date(started));
+    let id = newBackupId(new Date(started));
+    // Two creates in one second could draw the same suffix: never reuse an id.
+    while (existsSync(path.join(scope.folder, metadataFileName(id))) || existsSync(path.join(scope.folder, archiveFileName(id, compression)))) {
+      id = newBackupId(new Date(started));
+    }
     const file = archiveFileName(id, compression);
     const final = path.join(scope.folder, file);
     partial = `${final}${PARTIAL_SUFFIX}`;
