@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
@@ -5,12 +6,13 @@ import { DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
 import type { Compression } from '../config/types.js';
 import { readArchive } from '../dump/archive.js';
 import { dumpDatabase } from '../dump/dump.js';
+import { throttledProgress } from '../dump/streams.js';
 import { DbfastError } from '../errors.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { BackupScope } from './scope.js';
-import { archiveFileName, lockFolder, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
+import { archiveFileName, lockFolder, metadataFileName, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
 import { countTables, listSchemas } from './tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
@@ -56,7 +58,11 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     const removedPartials = await removePartials(scope.folder);
     if (removedPartials.length > 0) logger.info(`removed ${removedPartials.length} leftover(s) of interrupted backups`);
     const started = Date.now();
-    const id = newBackupId(new Date(started));
+    let id = newBackupId(new Date(started));
+    // Two creates in one second could draw the same suffix: never reuse an id.
+    while (existsSync(path.join(scope.folder, metadataFileName(id))) || existsSync(path.join(scope.folder, archiveFileName(id, compression)))) {
+      id = newBackupId(new Date(started));
+    }
     const file = archiveFileName(id, compression);
     const final = path.join(scope.folder, file);
     partial = `${final}${PARTIAL_SUFFIX}`;
@@ -106,8 +112,13 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       await client.end().catch(() => undefined);
     }
 
-    logger.progress({ phase: 'checking the archive' });
-    const check = await readArchive(partial, { compression, pgBinDir: scope.pgBinDir, signal: controller.signal });
+    const size = dump.sizeBytes;
+    const check = await readArchive(partial, {
+      compression,
+      pgBinDir: scope.pgBinDir,
+      signal: controller.signal,
+      onBytes: throttledProgress((done) => logger.progress({ phase: 'checking the archive', done, total: size, unit: 'bytes' })),
+    });
     if (check.sha256 !== dump.sha256 || check.sizeBytes !== dump.sizeBytes) {
       throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${partial} differs from what was written (sha256 or size)`, {
         hint: 'The disk or file system returned other bytes than were written; check it before trusting any backup on it.',

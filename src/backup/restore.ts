@@ -16,7 +16,7 @@ import { findBackup } from './store.js';
 import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from './swap.js';
 import { compareCounts, countExpectedTables } from './tables.js';
 import type { BackupInfo } from './types.js';
-import { checkIntegrity } from './verify.js';
+import { checkChecksum } from './verify.js';
 
 export interface RestoreBackupOptions {
   /** Required for remotes that need confirmation (production, require_confirmation). */
@@ -46,8 +46,8 @@ export function restoreNeedsConfirmation(scope: BackupScope): boolean {
 }
 
 /**
- * Restores a backup over the remote's database. The backup is verified first (a corrupt
- * one is refused before anything is touched). With CREATEDB it is restored into
+ * Restores a backup over the remote's database. Its size and sha256 are checked first (a
+ * damaged file is refused before anything is touched). With CREATEDB it is restored into
  * `<db>__dbfast_restore`, its row counts checked, and swapped in with both renames in one
  * transaction, the old database kept as `<db>__dbfast_prev`. Without CREATEDB it is
  * restored in place in one transaction (the backup's schemas dropped, the archive restored
@@ -68,8 +68,10 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (info.database !== live) logger.warn(`backup ${info.id} is of database "${info.database}"; restoring it into "${live}"`);
   await checkRestoreTool(scope, info);
 
-  logger.info(`verifying backup ${info.id}`);
-  const integrity = await checkIntegrity(scope, info, options.signal);
+  // The checksum proves the file is the archive read back in full when it was created;
+  // the restore below reads every entry again, into a side database or one transaction.
+  logger.info(`checking backup ${info.id} (size, sha256)`);
+  const integrity = await checkChecksum(scope, info);
   if (!integrity.ok) {
     throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
       hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,

@@ -32,9 +32,14 @@ export interface ScopeOptions {
 export function backupScope(config: DbfastConfig, remoteName: string, options: ScopeOptions = {}): BackupScope {
   const remote = findRemote(config, remoteName);
   const env = options.env ?? process.env;
+  let target: DbTarget | undefined;
   return {
     remote: remote.name,
-    target: remoteTarget(remote, env),
+    // Resolved on first use: listing or pruning backups needs no password.
+    get target(): DbTarget {
+      target ??= remoteTarget(remote, env);
+      return target;
+    },
     folder: remoteFolder(config.backup.dir, remote.name),
     compression: config.backup.compression,
     pgBinDir: config.tools.pgBinDir,

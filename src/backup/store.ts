@@ -170,8 +170,8 @@ export async function fileSize(file: string): Promise<number | undefined> {
 }
 
 /** sha256 of a file, streamed (the files can be larger than memory). */
-export async function sha256OfFile(file: string): Promise<string> {
-  const hasher = new HashingStream();
+export async function sha256OfFile(file: string, onBytes?: (total: number) => void): Promise<string> {
+  const hasher = new HashingStream(onBytes);
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hasher, discard);
   return hasher.digest();

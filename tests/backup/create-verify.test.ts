@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseJson } from '../support/cli.js';
+import { parseJson, runCli } from '../support/cli.js';
 import {
   cli,
   cliJson,
@@ -149,6 +149,25 @@ describe('backup create / list / verify', () => {
     expect(badResult?.ok).toBe(false);
     expect(badResult?.problems.join('\n')).toMatch(/size differs/);
     expect(badResult?.problems.join('\n')).toMatch(/cannot be read/);
+  });
+
+  it('lists without the password; a create that fails leaves no file', async () => {
+    const p = writeProject([{ name: 'staging', account }]);
+    const { backup } = await cliJson<{ backup: BackupJson }>(p, ['backup', 'create', '--remote', 'staging']);
+    const offline = await runCli(['--json', 'backup', 'list', '--remote', 'staging'], { cwd: p.dir, env: { [account.passwordEnv]: undefined } });
+    expect(offline.exitCode).toBe(0);
+    expect(parseJson<{ backups: BackupJson[] }>(offline).backups.map((b) => b.id)).toEqual([backup.id]);
+
+    const folder = path.join(p.backupDir, 'staging');
+    const before = filesIn(folder);
+    const wrong = await cli(p, ['backup', 'create', '--remote', 'staging'], { [account.passwordEnv]: 'not-the-password' });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stderr).toMatch(/password authentication failed/);
+    expect(wrong.stderr).toMatch(/hint: /);
+    expect(filesIn(folder)).toEqual(before);
+    const unset = await runCli(['backup', 'create', '--remote', 'staging'], { cwd: p.dir, env: { [account.passwordEnv]: undefined } });
+    expect(unset.exitCode).toBe(2);
+    expect(unset.stderr).toContain(`remotes.staging.password_env names ${account.passwordEnv}, which is not set`);
   });
 
   it('verify without --backup-id or --all is a usage error', async () => {

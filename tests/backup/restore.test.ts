@@ -55,6 +55,7 @@ describe('backup restore (user with CREATEDB): side database, checked, swapped i
     await query(remote.adminUrl, `ALTER DATABASE "${a.database}" SET work_mem = '7MB'`);
     await query(remote.adminUrl, `ALTER DATABASE "${a.database}" SET search_path = "$user", shop, public`);
     await query(remote.adminUrl, `COMMENT ON DATABASE "${a.database}" IS 'the shop'`);
+    await query(remote.adminUrl, `REVOKE ALL ON DATABASE "${a.database}" FROM PUBLIC; GRANT CONNECT ON DATABASE "${a.database}" TO pg_monitor`);
     const p = project(a);
     const original = await tableCounts(a.adminDbUrl);
     const { backup } = await cliJson<Created>(p, ['backup', 'create', '--remote', 'target']);
@@ -78,6 +79,16 @@ describe('backup restore (user with CREATEDB): side database, checked, swapped i
     // Database-level properties of the live database survive the swap.
     const settings = await asAccount(a, "SELECT current_setting('work_mem') AS w, current_setting('search_path') AS s, shobj_description((SELECT oid FROM pg_database WHERE datname = current_database()), 'pg_database') AS c");
     expect(settings[0]).toEqual({ w: '7MB', s: '"$user", shop, public', c: 'the shop' });
+    const acl = (db: string) =>
+      query<{ g: string; p: string }>(
+        remote.adminUrl,
+        `SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), 'PUBLIC') AS g, a.privilege_type AS p
+         FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1 ORDER BY 1, 2`,
+        [db],
+      );
+    expect(await acl(a.database)).toEqual(await acl(`${a.database}__dbfast_prev`));
+    expect((await acl(a.database)).map((r) => `${r.g}:${r.p}`)).toContain('pg_monitor:CONNECT');
+    expect((await acl(a.database)).some((r) => r.g === 'PUBLIC')).toBe(false);
     const owner = await query<{ o: string }>(remote.adminUrl, 'SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = $1', [a.database]);
     expect(owner[0]?.o).toBe(a.role);
 

@@ -1,0 +1,265 @@
+/**
+ * Backup benchmark: `dbfast backup create` (zstd) against `pg_dump -Fc`, and
+ * `dbfast backup restore` against `createdb` + `pg_restore` of the same database's
+ * pg_dump archive, on a throwaway cluster with a generated database of a few million rows.
+ *
+ *   npm run build && npx tsx bench/backup.ts            (BENCH_ROWS=4000000 BENCH_RUNS=3 to change)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { startCluster, stopCluster } from '../tests/support/cluster.js';
+import { findServerBinDir } from '../tests/support/pgbin.js';
+
+/** Same shape as bench/lib.ts's BenchRow, so the bench runner can take these rows as they are. */
+export interface BenchRow {
+  suite: string;
+  case: string;
+  dbfastMs: number;
+  baselineMs: number;
+  baseline: string;
+  target: string;
+  note?: string;
+}
+
+export interface BackupBenchOptions {
+  /** Rows in the generated database, over three tables (default 3,000,000). */
+  rows?: number;
+  /** Runs per measurement; medians are reported (default 3). */
+  runs?: number;
+  log?: (line: string) => void;
+}
+
+export interface BackupBenchResult {
+  rows: number;
+  runs: number;
+  createMs: number;
+  pgDumpMs: number;
+  sizeBytes: number;
+  pgDumpSizeBytes: number;
+  createPeakRssKiB: number | null;
+  restoreMs: number;
+  pgRestoreMs: number;
+  restorePeakRssKiB: number | null;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'bin', 'dbfast.js');
+const TIME = '/usr/bin/time';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Timed {
+  ms: number;
+  peakRssKiB: number | null;
+  stdout: string;
+}
+
+/** Runs a command (argument array, no shell), timing it; peak RSS via GNU time when it is there. */
+function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Timed {
+  const useTime = existsSync(TIME);
+  const [cmd, cmdArgs] = useTime ? [TIME, ['-f', '%M', command, ...args]] : [command, args];
+  const started = performance.now();
+  const result = spawnSync(cmd, cmdArgs, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}\n${result.stdout}`.slice(0, 4000));
+  const lastLine = result.stderr.trim().split('\n').pop() ?? '';
+  return { ms, peakRssKiB: useTime && /^\d+$/.test(lastLine) ? Number(lastLine) : null, stdout: result.stdout };
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+function urlFor(serverUrl: string, database: string): string {
+  const parsed = new URL(serverUrl);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Three tables with realistic, not trivially compressible content: 10% customers, 60% orders, 30% events. */
+function generateSql(rows: number): string {
+  const customers = Math.round(rows * 0.1);
+  const orders = Math.round(rows * 0.6);
+  const events = rows - customers - orders;
+  return `
+SELECT setseed(0.42);
+CREATE TABLE customer (id bigint PRIMARY KEY, email text NOT NULL, name text NOT NULL, country char(2) NOT NULL, created_at timestamptz NOT NULL);
+INSERT INTO customer
+SELECT g, 'user' || g || '@' || (ARRAY['example.com','mail.test','corp.example'])[(1 + g % 3)::int],
+       initcap(substr(md5(g::text), 1, (6 + g % 5)::int)) || ' ' || initcap(substr(md5((g * 3)::text), 1, 8)),
+       (ARRAY['DE','FR','US','GB','NL','SE','JP'])[(1 + g % 7)::int], timestamptz '2020-01-01' + g * interval '37 seconds'
+FROM generate_series(1::bigint, ${customers}) g;
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customer(id), amount numeric(12,2) NOT NULL,
+                     status text NOT NULL, created_at timestamptz NOT NULL, note text);
+INSERT INTO orders
+SELECT g, 1 + (g * 7919) % ${customers}, round((random() * 500)::numeric, 2),
+       (ARRAY['new','paid','shipped','returned'])[1 + (random() * 3)::int], timestamptz '2021-01-01' + g * interval '11 seconds',
+       CASE WHEN random() < 0.3 THEN 'gift wrap, ' || md5(random()::text) END
+FROM generate_series(1::bigint, ${orders}) g;
+CREATE INDEX orders_customer_idx ON orders (customer_id);
+CREATE TABLE event (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint NOT NULL, kind text NOT NULL, payload jsonb NOT NULL, at timestamptz NOT NULL);
+INSERT INTO event (order_id, kind, payload, at)
+SELECT 1 + (g * 104729) % ${orders}, (ARRAY['view','cart','pay','ship'])[(1 + g % 4)::int],
+       jsonb_build_object('ip', '10.' || (g % 256) || '.' || ((g / 256) % 256) || '.1', 'agent', substr(md5((g * 13)::text), 1, 12), 'ms', (random() * 900)::int),
+       timestamptz '2022-01-01' + g * interval '5 seconds'
+FROM generate_series(1::bigint, ${events}) g;`;
+}
+
+export async function benchBackup(options: BackupBenchOptions = {}): Promise<BenchRow[]> {
+  const result = await measureBackup(options);
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const rss = (kib: number | null): string => (kib === null ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`);
+  return [
+    {
+      suite: 'backup',
+      case: `create, zstd (${result.rows.toLocaleString('en')} rows)`,
+      dbfastMs: result.createMs,
+      baselineMs: result.pgDumpMs,
+      baseline: 'pg_dump -Fc',
+      target: '≤ 1.3×',
+      note: `size ${mib(result.sizeBytes)} vs ${mib(result.pgDumpSizeBytes)} = ${(result.sizeBytes / result.pgDumpSizeBytes).toFixed(2)}× (target ≤ 1.2×); peak RSS ${rss(result.createPeakRssKiB)} (target < 256 MiB)`,
+    },
+    {
+      suite: 'backup',
+      case: 'restore (checksum, side database, row check, swap)',
+      dbfastMs: result.restoreMs,
+      baselineMs: result.pgRestoreMs,
+      baseline: 'createdb + pg_restore',
+      target: '≤ 1.3×',
+      note: `peak RSS ${rss(result.restorePeakRssKiB)} (target < 256 MiB)`,
+    },
+  ];
+}
+
+export async function measureBackup(options: BackupBenchOptions = {}): Promise<BackupBenchResult> {
+  const rows = options.rows ?? 3_000_000;
+  const runs = options.runs ?? 3;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const binDir = findServerBinDir();
+  if (!binDir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'dbfast-bench-backup-'));
+  log(`starting a throwaway cluster (${binDir})`);
+  const cluster = await startCluster({ name: 'bench-backup', binDir, scram: false });
+  try {
+    const db = 'bench_shop';
+    const dbUrl = urlFor(cluster.adminUrl, db);
+    await sql(cluster.adminUrl, `CREATE DATABASE ${db}`);
+    log(`generating ${rows.toLocaleString('en')} rows`);
+    await sql(dbUrl, generateSql(rows));
+    await sql(dbUrl, 'VACUUM ANALYZE');
+    const toml = path.join(work, 'dbfast.toml');
+    writeFileSync(
+      toml,
+      [
+        '[database]', `url = "${cluster.adminUrl}"`, '', '[environments.bench]', '', '[backup]', `dir = "${path.join(work, 'backups')}"`, 'compression = "zstd"', '',
+        '[remotes.bench]', `url = "${dbUrl}"`, 'environment = "bench"', `[tools]`, `pg_bin_dir = "${binDir}"`, '',
+      ].join('\n'),
+    );
+    const pgDump = path.join(binDir, 'pg_dump');
+    const pgRestore = path.join(binDir, 'pg_restore');
+    const create: Timed[] = [];
+    const dump: Timed[] = [];
+    const ids: string[] = [];
+    const dumpFile = (run: number): string => path.join(work, `pg_dump-${run}.dump`);
+    let sizeBytes = 0;
+    for (let run = 0; run < runs; run++) {
+      // Alternate the order so drift on a noisy machine hits both sides equally.
+      const ours = (): void => {
+        const t = timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'create', '--remote', 'bench']);
+        const parsed = JSON.parse(t.stdout) as { backup: { id: string; sizeBytes: number } };
+        ids.push(parsed.backup.id);
+        sizeBytes = parsed.backup.sizeBytes;
+        create.push(t);
+      };
+      const theirs = (): void => {
+        dump.push(timed(pgDump, ['-Fc', `--dbname=${dbUrl}`, `--file=${dumpFile(run)}`]));
+      };
+      for (const side of run % 2 === 0 ? [ours, theirs] : [theirs, ours]) side();
+      log(`create run ${run + 1}: dbfast ${create[run]?.ms.toFixed(0)} ms, pg_dump -Fc ${dump[run]?.ms.toFixed(0)} ms`);
+    }
+    const pgDumpSizeBytes = statSync(dumpFile(0)).size;
+
+    const restore: Timed[] = [];
+    const pgRestoreRuns: Timed[] = [];
+    for (let run = 0; run < runs; run++) {
+      const target = `bench_restore_${run}`;
+      const ours = (): void => {
+        restore.push(timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', ids[0] as string]));
+      };
+      const theirs = (): void => {
+        const started = performance.now();
+        timed(path.join(binDir, 'psql'), ['--no-psqlrc', '--quiet', `--dbname=${cluster.adminUrl}`, '-c', `CREATE DATABASE ${target}`]);
+        const t = timed(pgRestore, ['--exit-on-error', `--dbname=${urlFor(cluster.adminUrl, target)}`, dumpFile(0)]);
+        pgRestoreRuns.push({ ...t, ms: performance.now() - started });
+      };
+      for (const side of run % 2 === 0 ? [ours, theirs] : [theirs, ours]) side();
+      log(`restore run ${run + 1}: dbfast ${restore[run]?.ms.toFixed(0)} ms, createdb + pg_restore ${pgRestoreRuns[run]?.ms.toFixed(0)} ms`);
+    }
+    const peak = (list: Timed[]): number | null => (list.every((t) => t.peakRssKiB !== null) ? Math.max(...list.map((t) => t.peakRssKiB as number)) : null);
+    return {
+      rows,
+      runs,
+      createMs: median(create.map((t) => t.ms)),
+      pgDumpMs: median(dump.map((t) => t.ms)),
+      sizeBytes,
+      pgDumpSizeBytes,
+      createPeakRssKiB: peak(create),
+      restoreMs: median(restore.map((t) => t.ms)),
+      pgRestoreMs: median(pgRestoreRuns.map((t) => t.ms)),
+      restorePeakRssKiB: peak(restore),
+    };
+  } finally {
+    stopCluster(cluster);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The README table. */
+export function formatBackupTable(r: BackupBenchResult): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const rss = (kib: number | null): string => (kib === null ? 'n/a' : `${(kib / 1024).toFixed(0)} MiB`);
+  const ok = (pass: boolean): string => (pass ? 'met' : '**missed**');
+  const createRatio = r.createMs / r.pgDumpMs;
+  const sizeRatio = r.sizeBytes / r.pgDumpSizeBytes;
+  const restoreRatio = r.restoreMs / r.pgRestoreMs;
+  const maxRss = Math.max(r.createPeakRssKiB ?? 0, r.restorePeakRssKiB ?? 0);
+  return [
+    `${r.rows.toLocaleString('en')} rows, median of ${r.runs} runs`,
+    '',
+    '| measure | dbfast | baseline | ratio | target |',
+    '|---|---:|---:|---:|---|',
+    `| backup create (zstd) | ${s(r.createMs)} | ${s(r.pgDumpMs)} (pg_dump -Fc) | ${createRatio.toFixed(2)}× | ≤ 1.3×: ${ok(createRatio <= 1.3)} |`,
+    `| backup size | ${mib(r.sizeBytes)} | ${mib(r.pgDumpSizeBytes)} (pg_dump -Fc) | ${sizeRatio.toFixed(2)}× | ≤ 1.2×: ${ok(sizeRatio <= 1.2)} |`,
+    `| restore (checksum + side db + row check + swap) | ${s(r.restoreMs)} | ${s(r.pgRestoreMs)} (createdb + pg_restore) | ${restoreRatio.toFixed(2)}× | ≤ 1.3×: ${ok(restoreRatio <= 1.3)} |`,
+    `| peak RSS of dbfast (create / restore) | ${rss(r.createPeakRssKiB)} / ${rss(r.restorePeakRssKiB)} | | | < 256 MiB: ${ok(maxRss > 0 && maxRss < 256 * 1024)} |`,
+  ].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const rows = process.env.BENCH_ROWS ? Number(process.env.BENCH_ROWS) : undefined;
+  const runs = process.env.BENCH_RUNS ? Number(process.env.BENCH_RUNS) : undefined;
+  measureBackup({ ...(rows ? { rows } : {}), ...(runs ? { runs } : {}) }).then(
+    (result) => console.log(formatBackupTable(result)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
