@@ -81,6 +81,12 @@ async function recordOutcome(config: DbfastConfig, record: DeployRecord, target:
   await recordLocally(config, record).catch((error: unknown) => logger.warn(`could not write the local history: ${errorMessage(error)}`));
 }
 
+function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, user: string, remote: string): string {
+  if (kind === 'extension') return 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).';
+  if (kind === 'owner') return `GRANT "${name}" TO "${user}" on the remote, or set no_owner = true under [remotes.${remote}] (objects then belong to ${user}).`;
+  return `Create role "${name}" on the remote, or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
+}
+
 export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
@@ -138,10 +144,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
         missing.map((m) => ({
           name: m.kind,
           detail: m.reason,
-          hint:
-            m.kind === 'extension'
-              ? 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).'
-              : `Create the role on the remote, or set ${m.kind === 'owner' ? 'no_owner' : 'no_privileges'} = true under [remotes.${remote.name}].`,
+          hint: requirementHint(m.kind, m.name, facts.currentUser, remote.name),
         })),
       );
     }
@@ -161,7 +164,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     }
     record.result = 'success';
   } catch (error) {
-    record.result = isDbfastError(error) && error.code === 'POST_SWAP_CHECK_FAILED' ? 'rolled_back' : 'failed';
+    record.result = !isDbfastError(error) ? 'failed' : error.code === 'POST_SWAP_CHECK_FAILED' ? 'rolled_back' : error.code === 'PREFLIGHT_FAILED' ? 'refused' : 'failed';
     record.error = errorMessage(error);
     throw error;
   } finally {

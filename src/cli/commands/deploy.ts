@@ -125,7 +125,7 @@ export function registerDeployCommands(program: Command): void {
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
           const rows = result.deploys.map((d) =>
-            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, d.error ? d.error.split('\n')[0] : ''].join('  '),
+            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
           );
           return [`history of remote "${result.remote}" (${result.source}), newest first:`, ...rows].join('\n');
         });
