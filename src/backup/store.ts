@@ -205,7 +205,7 @@ export async function lockFolder(folder: string): Promise<() => Promise<void>> {
   throw new DbfastError('BACKUP_BUSY', `cannot take the lock ${file}`, { hint: 'Another backup started at the same moment; try again.' });
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

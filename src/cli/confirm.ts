@@ -14,3 +14,19 @@ export async function confirmOnTerminal(question: string, expected: string): Pro
     rl.close();
   }
 }
+
+/**
+ * --confirm (or --yes); else, when the remote asks for confirmation and a person is at a
+ * terminal, their typed answer. False otherwise: the library then refuses with a hint.
+ */
+export async function confirmedFor(
+  ctx: { out: { json: boolean }; config(): Promise<{ remotes: Record<string, { requireConfirmation: boolean; environment: string }> }> },
+  remoteName: string,
+  what: string,
+  options: Record<string, unknown>,
+): Promise<boolean> {
+  if (options.confirm === true || options.yes === true) return true;
+  const remote = (await ctx.config()).remotes[remoteName];
+  if (!remote?.requireConfirmation || ctx.out.json) return false;
+  return confirmOnTerminal(`${what} remote "${remoteName}" (environment ${remote.environment}).`, remoteName);
+}

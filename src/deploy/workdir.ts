@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../backup/store.js';
 
 const PREFIX = 'deploy-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A private folder for one deploy's temporary files (`.dbfast/tmp/deploy-<pid>-<hex>`).
@@ -23,7 +16,7 @@ export async function createWorkDir(rootDir: string): Promise<{ dir: string; rem
   const removedLeftovers: string[] = [];
   for (const entry of await readdir(base)) {
     const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(entry);
-    if (match && !alive(Number(match[1]))) {
+    if (match && !processAlive(Number(match[1]))) {
       await rm(path.join(base, entry), { recursive: true, force: true });
       removedLeftovers.push(entry);
     }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
+import { confirmedFor } from '../confirm.js';
+import { table } from '../table.js';
 import { action, type CommandContext } from '../action.js';
 import { formatBytes } from '../output.js';
 
@@ -9,30 +11,12 @@ async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
   return backupScope(await ctx.config(), String(options.remote), { logger: ctx.out.logger() });
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 function positiveInt(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`, { exitCode: 2 });
   return n;
-}
-
-async function confirmed(ctx: CommandContext, options: Record<string, unknown>, question: string): Promise<boolean> {
-  if (options.confirm === true) return true;
-  if (!process.stdin.isTTY || !process.stderr.isTTY || ctx.out.json) return false;
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -137,8 +121,7 @@ export function registerBackupCommands(program: Command): void {
         const scope = await scopeFor(ctx, options);
         const jobs = positiveInt(options.jobs, '--jobs');
         const id = String(options.backupId);
-        let ok = !restoreNeedsConfirmation(scope);
-        if (!ok) ok = await confirmed(ctx, options, `Restore backup ${id} over the database of remote "${scope.remote}"?`);
+        const ok = !restoreNeedsConfirmation(scope) || (await confirmedFor(ctx, scope.remote, `Restore backup ${id} over`, options));
         if (!ok) {
           throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
             hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,

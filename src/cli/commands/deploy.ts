@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
-import { action, notBuilt, type CommandContext } from '../action.js';
-import { confirmOnTerminal } from '../confirm.js';
+import { action, notBuilt } from '../action.js';
+import { confirmedFor } from '../confirm.js';
 
 function lockTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -10,15 +10,6 @@ function lockTimeout(value: unknown): number | undefined {
     throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60', exitCode: 2 });
   }
   return seconds * 1000;
-}
-
-/** --confirm / --yes, else a typed answer on a terminal when the remote asks for confirmation. */
-async function confirmed(ctx: CommandContext, remoteName: string, what: string, options: Record<string, unknown>): Promise<boolean> {
-  if (options.confirm === true || options.yes === true) return true;
-  const config = await ctx.config();
-  const remote = config.remotes[remoteName];
-  if (!remote?.requireConfirmation || ctx.out.json) return false;
-  return confirmOnTerminal(`${what} remote "${remoteName}" (environment ${remote.environment}).`, remoteName);
 }
 
 function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): string {
@@ -75,7 +66,7 @@ export function registerDeployCommands(program: Command): void {
         if (mode === 'migrate') return notBuilt('deploy --mode migrate')(ctx, args, options);
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
-        const isConfirmed = dryRun ? false : await confirmed(ctx, remoteName, 'Deploy to', options);
+        const isConfirmed = dryRun ? false : await confirmedFor(ctx, remoteName, 'Deploy to', options);
         const { deploy } = await import('../../deploy/deploy.js');
         const report = await deploy({
           config,
@@ -105,7 +96,7 @@ export function registerDeployCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         const remoteName = options.remote as string;
         const config = await ctx.config();
-        const isConfirmed = await confirmed(ctx, remoteName, 'Roll back', options);
+        const isConfirmed = await confirmedFor(ctx, remoteName, 'Roll back', options);
         const { rollback } = await import('../../deploy/rollback.js');
         const report = await rollback({ config, remote: remoteName, to: options.to as string, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout), logger: ctx.out.logger() });
         ctx.out.result(report, () => `rolled back remote "${report.remote}" (database "${report.database}") to ${report.to} in ${report.durationMs} ms`);

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
+import { table } from '../table.js';
 import { action } from '../action.js';
 
-/** Columns padded to the widest cell; the last column is not padded. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] as number))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
 
