@@ -76,8 +76,8 @@ export class Output {
       text += ` ${done}${total}${event.unit && event.unit !== 'bytes' ? ` ${event.unit}` : ''}`;
     }
     if (event.detail) text += ` ${event.detail}`;
-    const width = process.stderr.columns ?? 80;
-    process.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    const width = process.stderr.columns || 80;
+    process.stderr.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
     this.progressShown = true;
   }
 
