@@ -7,6 +7,7 @@ export const hookSchema = z.strictObject({
   post: stringList.optional(),
   required_env: stringList.optional(),
   post_failure: z.enum(['rollback', 'warn']).optional(),
+  timeout_seconds: z.number().positive().optional(),
 });
 
 export const healthCheckSchema = z.strictObject({

@@ -4,7 +4,6 @@ import { connectMaintenance, createDatabaseLike, databaseFacts, type AdminConnec
 import { createBackup } from '../backup/create.js';
 import { copyDatabaseProperties } from '../backup/db-properties.js';
 import { countCheckSql, dropSchemasSql } from '../backup/in-place.js';
-import { restoreBackup } from '../backup/restore.js';
 import { backupScope } from '../backup/scope.js';
 import { databaseLockKey, dropDatabaseIfExists, swapIn, swapNames } from '../backup/swap.js';
 import { listSchemas } from '../backup/tables.js';
@@ -13,7 +12,7 @@ import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { restoreArchive } from '../dump/restore.js';
 import { restoreInTransaction } from '../dump/transaction-restore.js';
-import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
@@ -30,6 +29,9 @@ import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type Phase
 import { PhaseClock } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import { decideDeployPolicy, type DeployMode } from './policy.js';
+import type { HealthResult } from './health.js';
+import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
+import { DeployHooks, undoInPlace, undoSwap, wasRolledBack } from './post-deploy.js';
 import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
 import { createWorkDir } from './workdir.js';
 
@@ -63,6 +65,10 @@ export interface DeployReport {
   previous: string | null;
   deployId: string;
   plan?: DeployPlan | undefined;
+  /** Post hooks that failed under post_failure = "warn". */
+  warnings: string[];
+  /** The health check's answer, when one is configured. */
+  health: HealthResult | null;
 }
 
 export function newDeployId(): string {
@@ -104,13 +110,17 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const live = databaseName(target);
   const names = swapNames(live, 'new');
   const deployId = newDeployId();
+  // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
+  const missingVars = missingEnv(resolveHooks(config, remote), env);
+  if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(remote.name, missingVars);
   if (options.dryRun) {
-    const plan = await planDeploy({ config, remote, policy, target, live });
-    return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan };
+    const plan = await planDeploy({ config, remote, policy, target, live, env });
+    return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan, warnings: [], health: null };
   }
 
   const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live });
   const clock = new PhaseClock(logger);
+  const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env, logger, clock });
   const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));
   if (pre.problems.length > 0 || !pre.facts || !pre.mode) {
     record.result = 'refused';
@@ -149,6 +159,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       );
     }
 
+    await hooks.pre();
+
     if (policy.backup && facts.databaseExists) {
       const scope = backupScope(config, remote.name, { logger, env });
       const created = await clock.run('backup', () => createBackup(scope));
@@ -157,18 +169,19 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     }
 
     if (mode === 'swap') {
-      previous = await replaceBySwap({ config, options, remoteName: remote.name, adminClient, target, names, artifact, facts, clock, logger, validate: remote.validate, keepPrevious: remote.keepPrevious, superuser: facts.superuser, liveExists: facts.databaseExists, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges });
+      previous = await replaceBySwap({ config, options, remoteName: remote.name, adminClient, target, names, artifact, facts, clock, logger, validate: remote.validate, keepPrevious: remote.keepPrevious, superuser: facts.superuser, liveExists: facts.databaseExists, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges, afterDeploy: () => hooks.afterDeploy(record.backupId) });
       historyTarget = target;
     } else {
-      await replaceInPlace({ config, target, live, artifact, clock, logger, validate: remote.validate, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges, backupId: record.backupId, remoteName: remote.name, env });
+      await replaceInPlace({ config, target, live, artifact, clock, logger, validate: remote.validate, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges, backupId: record.backupId, remoteName: remote.name, env, afterDeploy: () => hooks.afterDeploy(record.backupId) });
     }
     record.result = 'success';
   } catch (error) {
-    record.result = !isDbfastError(error) ? 'failed' : error.code === 'POST_SWAP_CHECK_FAILED' ? 'rolled_back' : error.code === 'PREFLIGHT_FAILED' ? 'refused' : 'failed';
+    record.result = wasRolledBack(error) ? 'rolled_back' : isDbfastError(error) && error.code === 'PREFLIGHT_FAILED' ? 'refused' : 'failed';
     record.error = errorMessage(error);
     throw error;
   } finally {
     record.phases = clock.phases;
+    record.hooksOutput = hooks.output.text();
     await recordOutcome(config, record, historyTarget, logger);
     if (admin) {
       await advisoryUnlock(admin.client, databaseLockKey(live)).catch(() => undefined);
@@ -188,6 +201,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     mode,
     previous,
     deployId,
+    warnings: hooks.warnings,
+    health: hooks.healthResult,
   };
 }
 
@@ -208,6 +223,8 @@ interface SwapContext {
   liveExists: boolean;
   noOwner: boolean;
   noPrivileges: boolean;
+  /** Post hooks and health check, once live; a failure swaps the previous database back. */
+  afterDeploy: () => Promise<void>;
 }
 
 /** Restore into `<db>__dbfast_new`, validate it, then rename it in; the live database is untouched until the swap. */
@@ -260,12 +277,18 @@ async function replaceBySwap(ctx: SwapContext): Promise<string | null> {
         });
       }
       await exchangeDatabases(adminClient, names.live, previous, names.side);
-      await dropDatabaseIfExists(adminClient, names.side);
+      // The exchange gave the failed database the previous one's name.
+      await dropDatabaseIfExists(adminClient, previous);
       throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed; swapped the previous database back in:\n  ${outcome.problems.join('\n  ')}`, {
         hint: 'The live database is the one from before the deploy. Fix the validate queries or the template, then deploy again.',
-        details: { problems: outcome.problems },
+        details: { problems: outcome.problems, rolledBack: true },
       });
     });
+    try {
+      await ctx.afterDeploy();
+    } catch (error) {
+      throw await undoSwap(error, { adminClient, names, previous, clock, logger });
+    }
     if (previous && !ctx.keepPrevious) {
       await dropDatabaseIfExists(adminClient, previous);
       previous = null;
@@ -290,6 +313,8 @@ interface InPlaceContext {
   backupId: string | null;
   remoteName: string;
   env: NodeJS.ProcessEnv;
+  /** Post hooks and health check; a failure (like failed validation) restores the backup. */
+  afterDeploy: () => Promise<void>;
 }
 
 /**
@@ -315,13 +340,14 @@ async function replaceInPlace(ctx: InPlaceContext): Promise<void> {
       logger,
     }),
   );
-  await clock.run('validate', async () => {
-    const outcome = await validateDatabase(ctx.target, artifact, ctx.validate);
-    if (outcome.problems.length === 0) return;
-    if (ctx.backupId) {
-      logger.warn(`validation failed; restoring backup ${ctx.backupId}`);
-      await restoreBackup(backupScope(ctx.config, ctx.remoteName, { logger, env: ctx.env }), ctx.backupId, { confirmed: true, lockHeld: true });
-    }
-    throw validationError(`database "${ctx.live}" after the in-place restore`, outcome.problems, ctx.backupId ? `Backup ${ctx.backupId} was restored.` : 'No backup was taken; restore one with `dbfast backup restore`.');
-  });
+  // The restore has committed: from here on a failure puts the backup back.
+  try {
+    await clock.run('validate', async () => {
+      const outcome = await validateDatabase(ctx.target, artifact, ctx.validate);
+      if (outcome.problems.length > 0) throw validationError(`database "${ctx.live}" after the in-place restore`, outcome.problems, 'Fix the template or the validate queries.');
+    });
+    await ctx.afterDeploy();
+  } catch (error) {
+    throw await undoInPlace(error, { config: ctx.config, remoteName: ctx.remoteName, backupId: ctx.backupId, env: ctx.env, clock, logger });
+  }
 }

@@ -3,6 +3,7 @@ import type { DbTarget } from '../pg/target.js';
 import { maskUrl } from '../pg/target.js';
 import { status } from '../template/status.js';
 import type { CheckResult } from '../validate/types.js';
+import { planHooks, type HooksPlan } from './hook-plan.js';
 import type { DeployPolicy } from './policy.js';
 import { remotePreflight, type RestoreMode } from './preflight.js';
 
@@ -24,6 +25,8 @@ export interface DeployPlan {
   replaces: string;
   checks: CheckResult[];
   steps: string[];
+  /** Hooks and health check, listed in `steps` where they would run. */
+  hooks: HooksPlan;
 }
 
 /**
@@ -36,8 +39,10 @@ export async function planDeploy(input: {
   policy: DeployPolicy;
   target: DbTarget;
   live: string;
+  env?: NodeJS.ProcessEnv | undefined;
 }): Promise<DeployPlan> {
   const { config, remote, policy, target, live } = input;
+  const hookSection = planHooks(config, remote, input.env ?? process.env);
   const [templateStatus, pre] = await Promise.all([
     status({ config, environment: policy.environment }),
     remotePreflight(target, config.tools.pgBinDir),
@@ -49,11 +54,13 @@ export async function planDeploy(input: {
   const steps = [
     env?.state === 'fresh' ? `use the fresh template ${env.template}` : `build the template ${env?.template ?? ''} (${env?.state ?? 'unknown'})`,
     'dump it (custom format) and check the roles and extensions it needs on the remote',
+    ...hookSection.preSteps,
     policy.backup && exists ? `back up "${live}" to ${config.backup.dir}/${remote.name}/ and verify it` : 'no backup',
     mode === 'in-place'
       ? `replace the schemas of "${live}" in place, in one transaction, row counts checked before COMMIT`
       : `restore into "${live}__dbfast_new", check schema, row counts${remote.validate.length ? ` and ${remote.validate.length} validate quer${remote.validate.length === 1 ? 'y' : 'ies'}` : ''}`,
     mode === 'in-place' ? 'validate' : exists ? `swap: "${live}" becomes "${live}__dbfast_prev", the new database becomes "${live}"` : `rename it to "${live}"`,
+    ...hookSection.postSteps,
     'record the deploy in dbfast.deploy_history on the remote and in .dbfast/history/',
   ];
   return {
@@ -71,7 +78,8 @@ export async function planDeploy(input: {
     },
     backup: policy.backup ? (exists ? 'yes' : 'no (the database does not exist yet)') : 'skipped',
     replaces: exists ? `database "${live}" (kept as "${live}__dbfast_prev" for rollback)` : 'nothing: the database does not exist yet',
-    checks: pre.checks,
+    checks: [...pre.checks, ...hookSection.checks],
     steps,
+    hooks: hookSection.hooks,
   };
 }

@@ -67,11 +67,11 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     expect(noCheck.exitCode).toBe(0);
   });
 
-  it('status --remote says it is not built yet (exit 1)', async () => {
+  it('status --remote with a remote the config does not define is a config error (exit 2); tests/hooks covers real remotes', async () => {
     const project = makeProject();
     const result = await runCli(['status', '--remote', 'staging'], { cwd: project.dir, env });
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('not built yet');
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('no remote named "staging"');
   });
 
   it('list and drop: drop refuses a foreign database with exit 2', async () => {

@@ -18,6 +18,28 @@ export interface DeployRemote {
   noPrivileges?: boolean;
   validate?: string[];
   keepPrevious?: boolean;
+  deploy?: DeployHooksOptions;
+  healthCheck?: { url: string; expectedStatus?: number; timeoutSeconds?: number };
+}
+
+/** `[deploy]` / `[remotes.N.deploy]`. */
+export interface DeployHooksOptions {
+  pre?: string[];
+  post?: string[];
+  requiredEnv?: string[];
+  postFailure?: 'rollback' | 'warn';
+  timeoutSeconds?: number;
+}
+
+function hookLines(header: string, hooks: DeployHooksOptions): string[] {
+  const list = (values: string[]): string => `[${values.map(tomlString).join(', ')}]`;
+  const lines = ['', header];
+  if (hooks.pre) lines.push(`pre = ${list(hooks.pre)}`);
+  if (hooks.post) lines.push(`post = ${list(hooks.post)}`);
+  if (hooks.requiredEnv) lines.push(`required_env = ${list(hooks.requiredEnv)}`);
+  if (hooks.postFailure) lines.push(`post_failure = ${tomlString(hooks.postFailure)}`);
+  if (hooks.timeoutSeconds !== undefined) lines.push(`timeout_seconds = ${hooks.timeoutSeconds}`);
+  return lines;
 }
 
 export interface DeployProject extends Project {
@@ -33,7 +55,7 @@ function tomlString(value: string): string {
 }
 
 /** A project on a copy of fixtures/app/db: staging gets schema + common seed, production schema + migrations. */
-export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?: string; pgBinDir?: string } = {}): DeployProject {
+export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?: string; pgBinDir?: string; deploy?: DeployHooksOptions } = {}): DeployProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-deploy-test-'));
   folders.push(dir);
   const repo = path.join(dir, 'db');
@@ -59,6 +81,7 @@ export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?
     'dir = "backups"',
   ];
   if (options.pgBinDir) lines.push('', '[tools]', `pg_bin_dir = ${tomlString(options.pgBinDir)}`);
+  if (options.deploy) lines.push(...hookLines('[deploy]', options.deploy));
   const env: Record<string, string> = {};
   for (const r of remotes) {
     lines.push('', `[remotes.${r.name}]`, `url = ${tomlString(r.account.url)}`, `password_env = ${tomlString(r.account.passwordEnv)}`);
@@ -70,6 +93,11 @@ export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?
     if (r.noPrivileges) lines.push('no_privileges = true');
     if (r.keepPrevious === false) lines.push('keep_previous = false');
     if (r.validate) lines.push(`validate = [${r.validate.map(tomlString).join(', ')}]`);
+    if (r.healthCheck) {
+      const h = r.healthCheck;
+      lines.push(`health_check = { url = ${tomlString(h.url)}${h.expectedStatus === undefined ? '' : `, expected_status = ${h.expectedStatus}`}${h.timeoutSeconds === undefined ? '' : `, timeout_seconds = ${h.timeoutSeconds}`} }`);
+    }
+    if (r.deploy) lines.push(...hookLines(`[remotes.${r.name}.deploy]`, r.deploy));
     env[r.account.passwordEnv] = r.account.password;
     for (const suffix of ['__dbfast_new', '__dbfast_prev', '__dbfast_restore', '__dbfast_rollback']) trackRemoteDatabase(`${r.account.database}${suffix}`);
   }

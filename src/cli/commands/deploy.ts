@@ -34,6 +34,8 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
   return [
     `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
+    ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
+    ...report.warnings.map((warning) => `warning: ${warning}`),
     `${report.durationMs} ms: ${phases}`,
   ].join('\n');
 }
@@ -127,5 +129,11 @@ export function registerDeployCommands(program: Command): void {
     .description('deploy statistics: success rate, durations')
     .option('-r, --remote <name>', 'remote')
     .option('--days <n>', 'window in days', '30')
-    .action(action(notBuilt('stats')));
+    .action(
+      action(async (ctx, _args, options) => {
+        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../deploy/stats.js'), import('./remote-status-render.js')]);
+        const result = await deployStats({ config, remote: options.remote as string | undefined, days: Number(options.days), logger: ctx.out.logger() });
+        ctx.out.result(result, () => render.renderStats(result));
+      }),
+    );
 }

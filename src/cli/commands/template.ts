@@ -76,13 +76,15 @@ export function registerTemplateCommands(program: Command): void {
     .description("each environment's template: missing, fresh or stale, and what changed")
     .option('-e, --env <name>', 'only this environment')
     .option('--remote <name>', 'what is deployed on a remote')
-    .option('--check', 'exit 3 when anything is stale')
+    .option('--check', 'exit 3 when anything is stale (with --remote: unreachable or unhealthy)')
     .action(
       action(async (ctx, _args, options) => {
         if (options.remote !== undefined) {
-          throw new DbfastError('NOT_IMPLEMENTED', 'dbfast status --remote is not built yet', {
-            hint: 'Run `dbfast status` without --remote for the local templates; nothing was changed.',
-          });
+          if (options.env !== undefined) throw new DbfastError('USAGE', '--env does not go with --remote: a remote has its own environment', { hint: 'Drop --env.', exitCode: 2 });
+          const [config, { remoteStatus }, render] = await Promise.all([ctx.config(), import('../../deploy/remote-status.js'), import('./remote-status-render.js')]);
+          const report = await remoteStatus({ config, remote: String(options.remote), logger: ctx.out.logger() });
+          ctx.out.result(report, () => render.renderRemoteStatus(report));
+          return options.check === true && !report.ok ? 3 : 0;
         }
         const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
         const result = await api.status({ config, environment: str(options.env) });
