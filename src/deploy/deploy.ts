@@ -12,7 +12,7 @@ import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { restoreArchive } from '../dump/restore.js';
 import { restoreInTransaction } from '../dump/transaction-restore.js';
-import { DbfastError, errorMessage } from '../errors.js';
+import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
