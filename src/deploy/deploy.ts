@@ -26,6 +26,7 @@ import { watchCopyProgress } from './copy-progress.js';
 import { clearPublicSql } from './clear-public.js';
 import { carryOverDbfastSchema, DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
 import { exchangeDatabases } from './exchange.js';
+import { deployByMigrations } from './migrate-mode.js';
 import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
 import { PhaseClock } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
@@ -58,11 +59,14 @@ export interface DeployReport {
   durationMs: number;
   phases: PhaseTiming[];
   result: 'success' | 'dry_run';
-  mode: RestoreMode | null;
+  /** How the database was replaced, or `migrate`: pending migrations applied to it (see migrate-mode.ts). */
+  mode: RestoreMode | 'migrate' | null;
   /** Where the replaced database is kept for `dbfast rollback`, or null. */
   previous: string | null;
   deployId: string;
   plan?: DeployPlan | undefined;
+  /** Migrate mode: the migrations applied (a dry run: the ones that would be). */
+  migrations?: string[] | undefined;
 }
 
 export function newDeployId(): string {
@@ -98,6 +102,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const live = databaseName(target);
   const names = swapNames(live, 'new');
   const deployId = newDeployId();
+  if (policy.mode === 'migrate') return deployByMigrations({ options, remote, policy, target, deployId });
   if (options.dryRun) {
     const plan = await planDeploy({ config, remote, policy, target, live });
     return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan };

@@ -11,7 +11,7 @@ export interface DeployPlan {
   url: string;
   database: string;
   environment: string;
-  mode: RestoreMode | null;
+  mode: RestoreMode | 'migrate' | null;
   template: {
     name: string;
     state: string;
@@ -24,6 +24,8 @@ export interface DeployPlan {
   replaces: string;
   checks: CheckResult[];
   steps: string[];
+  /** Migrate mode: the pending migrations, in the order they would run. */
+  migrations?: string[] | undefined;
 }
 
 /**

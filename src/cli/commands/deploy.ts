@@ -3,7 +3,7 @@ import { DbfastError } from '../../errors.js';
 import { action, notBuilt, type CommandContext } from '../action.js';
 import { confirmOnTerminal } from '../confirm.js';
 
-function lockTimeout(value: unknown): number | undefined {
+export function lockTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds < 0) {
@@ -13,7 +13,7 @@ function lockTimeout(value: unknown): number | undefined {
 }
 
 /** --confirm / --yes, else a typed answer on a terminal when the remote asks for confirmation. */
-async function confirmed(ctx: CommandContext, remoteName: string, what: string, options: Record<string, unknown>): Promise<boolean> {
+export async function confirmed(ctx: CommandContext, remoteName: string, what: string, options: Record<string, unknown>): Promise<boolean> {
   if (options.confirm === true || options.yes === true) return true;
   const config = await ctx.config();
   const remote = config.remotes[remoteName];
@@ -26,8 +26,9 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
     const plan = report.plan;
     const lines = [
       `dry run: deploy environment "${plan.environment}" to remote "${plan.remote}" (${plan.url})`,
-      `template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`,
-      ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`),
+      ...(plan.migrations
+        ? [`migrations to apply:${plan.migrations.length === 0 ? ' none' : ''}`, ...plan.migrations.map((id) => `  ${id}`)]
+        : [`template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`, ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`)]),
       `replaces: ${plan.replaces}`,
       `backup: ${plan.backup}`,
       `mode: ${plan.mode ?? 'none (see checks)'}`,
@@ -40,8 +41,10 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
     return lines.join('\n');
   }
   const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
   return [
     `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
     `${report.durationMs} ms: ${phases}`,
   ].join('\n');
@@ -58,7 +61,7 @@ export function registerDeployCommands(program: Command): void {
     .option('-y, --yes', 'same as --confirm')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--skip-backup', 'no backup first (refused for production)')
-    .option('--mode <mode>', 'replace or migrate')
+    .option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)')
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database', '2')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
     .action(
@@ -72,7 +75,6 @@ export function registerDeployCommands(program: Command): void {
         if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
           throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.', exitCode: 2 });
         }
-        if (mode === 'migrate') return notBuilt('deploy --mode migrate')(ctx, args, options);
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
         const isConfirmed = dryRun ? false : await confirmed(ctx, remoteName, 'Deploy to', options);
@@ -84,7 +86,7 @@ export function registerDeployCommands(program: Command): void {
           confirmed: isConfirmed,
           dryRun,
           skipBackup: options.skipBackup === true,
-          mode: mode as 'replace' | undefined,
+          mode: mode as 'replace' | 'migrate' | undefined,
           jobs: Number(options.jobs ?? 2),
           lockTimeoutMs: lockTimeout(options.lockTimeout),
           logger: ctx.out.logger(),
