@@ -112,7 +112,7 @@ export async function applyInOneTransaction(client: pg.Client, migrations: Prepa
 }
 
 /** The error a failed run ends with: what failed where, what stays applied, and how to go back. */
-export function migrationFailedError(failure: MigrationFailure, context: { remote: string; notRun: string[]; backupId: string | null }): DbfastError {
+export function migrationFailedError(failure: MigrationFailure, context: { remote: string; notRun: string[]; backupId: string | null; runId: string }): DbfastError {
   const { cause } = failure;
   const lines = [`migration ${failure.migration} failed${failure.partial ? ' (it ran outside a transaction: statements before the failing one took effect)' : ' and was rolled back'}:`, `  ${errorMessage(cause).split('\n').join('\n  ')}`];
   if (failure.applied.length > 0) lines.push(`applied before it in this run (still applied): ${failure.applied.map((a) => a.id).join(', ')}`);
@@ -133,6 +133,7 @@ export function migrationFailedError(failure: MigrationFailure, context: { remot
       rolledBack: failure.rolledBack,
       notRun: context.notRun,
       backupId: context.backupId,
+      runId: context.runId,
     },
   });
 }

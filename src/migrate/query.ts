@@ -4,12 +4,11 @@ import { databaseLockKey } from '../backup/swap.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
-import { ensureDbfastSchema } from '../pg/dbfast-schema.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { migrationFiles } from './files.js';
 import { migrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
-import { migrationsTableExists, readMigrationRows, writeMigrationRow, type MigrationRow, type MigrationRowStatus } from './table.js';
+import { ensureTrackingTable, migrationsTableExists, readMigrationRows, writeMigrationRow, type MigrationRow, type MigrationRowStatus } from './table.js';
 
 export interface MigrateQueryOptions {
   config: DbfastConfig;
@@ -104,7 +103,7 @@ export async function markApplied(options: MarkAppliedOptions): Promise<MarkAppl
     });
     return await withClient(scope.target, async (client) => {
       const previous = new Map((await readMigrationRows(client)).map((row) => [row.id, row.status]));
-      await ensureDbfastSchema(client);
+      await ensureTrackingTable(client, scope.database);
       const marked: MarkAppliedReport['marked'] = [];
       await client.query('BEGIN');
       try {

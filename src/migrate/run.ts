@@ -8,14 +8,13 @@ import type { PhaseClock } from '../deploy/phases.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
-import { ensureDbfastSchema } from '../pg/dbfast-schema.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { applyEach, applyInOneTransaction, MigrationRunError, migrationFailedError, type AppliedMigration } from './execute.js';
 import { migrationFiles, type MigrationFile } from './files.js';
 import { prepareMigrations, type PreparedMigration } from './prepare.js';
 import type { MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
-import { readMigrationRows } from './table.js';
+import { ensureTrackingTable, readMigrationRows } from './table.js';
 
 export interface SelectOptions {
   /** Apply up to and including this id (`--to`). */
@@ -106,7 +105,7 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
     const result: RunMigrationsResult = { applied: [], backupId: null, later: selection.later, drifted: selection.comparison.drifted };
     if (selection.selected.length > 0) {
       if (input.progress) input.progress.wrote = true;
-      await ensureDbfastSchema(client);
+      await ensureTrackingTable(client, scope.database);
       if (input.backup) {
         const created = await clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env })));
         result.backupId = record.backupId = created.backup.id;
@@ -122,7 +121,7 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
         if (!(error instanceof MigrationRunError)) throw error;
         const at = migrations.findIndex((m) => m.file.id === error.failure.migration);
         const notRun = [...migrations.slice(at + 1).map((m) => m.file.id), ...selection.later];
-        throw migrationFailedError(error.failure, { remote: scope.remote.name, notRun, backupId: result.backupId });
+        throw migrationFailedError(error.failure, { remote: scope.remote.name, notRun, backupId: result.backupId, runId: record.deployId });
       }
     } else {
       logger.info(`no pending migrations for remote "${scope.remote.name}"`);

@@ -1,5 +1,7 @@
 import os from 'node:os';
 import type pg from 'pg';
+import { DbfastError, errorMessage } from '../errors.js';
+import { ensureDbfastSchema } from '../pg/dbfast-schema.js';
 
 /**
  * `dbfast.migrations` (DDL in src/pg/dbfast-schema.ts, so swaps and restores carry it over):
@@ -76,4 +78,16 @@ export async function writeMigrationRow(client: pg.Client, row: MigrationWrite):
        error = EXCLUDED.error, run_id = EXCLUDED.run_id`,
     [row.id, row.sha256, appliedBy(), row.executionMs, row.status, row.error, row.runId],
   );
+}
+
+/** Creates the dbfast schema and its tables when missing, saying what to grant when the user may not. */
+export async function ensureTrackingTable(client: pg.Client, database: string): Promise<void> {
+  try {
+    await ensureDbfastSchema(client);
+  } catch (error) {
+    throw new DbfastError('TRACKING_TABLE_UNAVAILABLE', `cannot create dbfast.migrations in database "${database}": ${errorMessage(error)}`, {
+      hint: `As the database owner or a superuser: CREATE SCHEMA dbfast AUTHORIZATION <the remote's user>; (or GRANT CREATE ON DATABASE "${database}" to it), then run the command again. Nothing was applied.`,
+      cause: error,
+    });
+  }
 }

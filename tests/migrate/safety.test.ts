@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
@@ -35,6 +35,8 @@ describe('dbfast migrate: drift, transactions, locks, baselines', () => {
     expect(allowed.body.applied.map((m) => m.id)).toEqual([third]);
     expect(allowed.body.drifted).toEqual([FIRST]);
     // Drift stays visible: an applied migration is never re-run or silently re-checksummed.
+    // Line endings alone (a Windows checkout) are not drift.
+    writeFileSync(path.join(project.repo, second), 'CREATE TABLE app.a (id int);\r\n');
     const after = await json<{ drifted: string[]; applied: string[] }>(project, ['migrate', 'status', '--remote', 'production']);
     expect(after.body).toMatchObject({ drifted: [FIRST], applied: [second, third] });
   });
