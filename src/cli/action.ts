@@ -56,11 +56,3 @@ export function action(handler: ActionHandler): (...args: unknown[]) => Promise<
     }
   };
 }
-
-export function notBuilt(name: string): ActionHandler {
-  return async () => {
-    throw new DbfastError('NOT_IMPLEMENTED', `dbfast ${name} is not built yet`, {
-      hint: 'This command is planned but not available in this version; nothing was changed.',
-    });
-  };
-}

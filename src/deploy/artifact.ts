@@ -7,7 +7,7 @@ import { dumpDatabase } from '../dump/dump.js';
 import type { Logger } from '../logger.js';
 import { connect, withClient } from '../pg/client.js';
 import { quoteIdent } from '../pg/quote.js';
-import { withDatabase } from '../pg/target.js';
+import { withDatabase, type DbTarget } from '../pg/target.js';
 import { sha256 } from '../scan/hash.js';
 import { buildTemplate, type BuildResult } from '../template/build.js';
 import type { TemplateManifest } from '../template/manifest.js';
@@ -33,16 +33,15 @@ export function manifestHash(manifest: TemplateManifest): string {
 }
 
 /**
- * Builds the template when stale, then clones it into a scratch database (templates refuse
- * connections, and pg_dump needs one), reads what the deploy checks against from the clone,
- * dumps it, and drops it.
+ * Builds the environment's template when stale, clones it into a scratch database (templates
+ * refuse connections), runs `use` on the clone, and drops the clone, whatever happens.
  */
-export async function prepareTemplateArtifact(
+export async function withTemplateClone<T>(
   config: DbfastConfig,
   environment: string,
-  workDir: string,
   logger: Logger,
-): Promise<TemplateArtifact> {
+  use: (clone: { build: BuildResult; target: DbTarget }) => Promise<T>,
+): Promise<T> {
   const build = await buildTemplate({ config, environment, logger });
   const target = localTarget(config);
   const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
@@ -51,7 +50,32 @@ export async function prepareTemplateArtifact(
   await withClient(target, (client) => client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(build.template)}`));
   const unregister = registerCleanup(drop);
   try {
-    const scratchTarget = withDatabase(target, scratch);
+    return await use({ build, target: withDatabase(target, scratch) });
+  } finally {
+    await drop().catch((error: unknown) => logger.warn(`could not drop the scratch database "${scratch}": ${String(error)}`));
+    unregister();
+  }
+}
+
+/** The environment's template schema (building the template when stale): what `migrate verify` compares with. */
+export async function describeTemplate(config: DbfastConfig, environment: string, logger: Logger): Promise<{ build: BuildResult; fingerprint: SchemaFingerprint }> {
+  return withTemplateClone(config, environment, logger, async ({ build, target }) => ({
+    build,
+    fingerprint: await withClient(target, (client) => schemaFingerprint(client)),
+  }));
+}
+
+/**
+ * Builds the template when stale, then, on a scratch clone (pg_dump needs a database it can
+ * connect to), reads what the deploy checks against and dumps it.
+ */
+export async function prepareTemplateArtifact(
+  config: DbfastConfig,
+  environment: string,
+  workDir: string,
+  logger: Logger,
+): Promise<TemplateArtifact> {
+  return withTemplateClone(config, environment, logger, async ({ build, target: scratchTarget }) => {
     const client = await connect(scratchTarget);
     let described: Pick<TemplateArtifact, 'fingerprint' | 'rowCounts' | 'requirements'>;
     try {
@@ -66,8 +90,5 @@ export async function prepareTemplateArtifact(
     const archive = path.join(workDir, `${build.template}.dump`);
     const dumped = await dumpDatabase(scratchTarget, archive, { compression: 'none', pgBinDir: config.tools.pgBinDir, logger });
     return { build, templateHash: manifestHash(build.manifest), archive, archiveBytes: dumped.sizeBytes, ...described };
-  } finally {
-    await drop().catch((error: unknown) => logger.warn(`could not drop the scratch database "${scratch}": ${String(error)}`));
-    unregister();
-  }
+  });
 }

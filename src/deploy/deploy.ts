@@ -25,6 +25,7 @@ import { watchCopyProgress } from './copy-progress.js';
 import { clearPublicSql } from './clear-public.js';
 import { carryOverDbfastSchema, DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
 import { exchangeDatabases } from './exchange.js';
+import { deployByMigrations } from './migrate-mode.js';
 import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
 import { PhaseClock } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
@@ -60,7 +61,8 @@ export interface DeployReport {
   durationMs: number;
   phases: PhaseTiming[];
   result: 'success' | 'dry_run';
-  mode: RestoreMode | null;
+  /** How the database was replaced, or `migrate`: pending migrations applied to it (see migrate-mode.ts). */
+  mode: RestoreMode | 'migrate' | null;
   /** Where the replaced database is kept for `dbfast rollback`, or null. */
   previous: string | null;
   deployId: string;
@@ -69,6 +71,8 @@ export interface DeployReport {
   warnings: string[];
   /** The health check's answer, when one is configured. */
   health: HealthResult | null;
+  /** Migrate mode: the migrations applied (a dry run: the ones that would be). */
+  migrations?: string[] | undefined;
 }
 
 export function newDeployId(): string {
@@ -113,6 +117,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
   const missingVars = missingEnv(resolveHooks(config, remote), env);
   if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(remote.name, missingVars);
+  if (policy.mode === 'migrate') return deployByMigrations({ options, remote, policy, target, deployId });
   if (options.dryRun) {
     const plan = await planDeploy({ config, remote, policy, target, live, env });
     return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan, warnings: [], health: null };

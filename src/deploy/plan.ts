@@ -12,7 +12,7 @@ export interface DeployPlan {
   url: string;
   database: string;
   environment: string;
-  mode: RestoreMode | null;
+  mode: RestoreMode | 'migrate' | null;
   template: {
     name: string;
     state: string;
@@ -27,6 +27,8 @@ export interface DeployPlan {
   steps: string[];
   /** Hooks and health check, listed in `steps` where they would run. */
   hooks: HooksPlan;
+  /** Migrate mode: the pending migrations, in the order they would run. */
+  migrations?: string[] | undefined;
 }
 
 /**

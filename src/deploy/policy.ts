@@ -45,12 +45,13 @@ export function decideDeployPolicy(input: DeployPolicyInput): DeployPolicy {
   if (input.skipBackup && production) {
     throw refuse('BACKUP_REQUIRED', `remote "${remote.name}" is production: --skip-backup is refused`, 'Production deploys always back up first; drop --skip-backup.');
   }
-  const mode = input.mode ?? 'replace';
+  // A remote whose database may not be replaced gets migrations unless told otherwise.
+  const mode = input.mode ?? (remote.allowDestructive ? 'replace' : 'migrate');
   if (mode === 'replace' && !remote.allowDestructive) {
     throw refuse(
       'DESTRUCTIVE_NOT_ALLOWED',
-      `deploying to remote "${remote.name}" would replace its database, and remotes.${remote.name}.allow_destructive is false`,
-      `Set allow_destructive = true under [remotes.${remote.name}] if replacing that database is intended.`,
+      `--mode replace would replace the database of remote "${remote.name}", and remotes.${remote.name}.allow_destructive is false`,
+      `Deploy without --mode (or with --mode migrate) to apply pending migrations instead; set allow_destructive = true under [remotes.${remote.name}] if replacing that database is intended.`,
     );
   }
   if (remote.requireConfirmation && !input.confirmed && !input.dryRun) {

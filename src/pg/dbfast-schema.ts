@@ -42,6 +42,21 @@ export const DBFAST_TABLES: DbfastTable[] = [
       hooks_output   text
     )`,
   },
+  {
+    // One row per migration file (its path in the repository); see src/migrate.
+    name: 'migrations',
+    identityId: false,
+    ddl: `CREATE TABLE IF NOT EXISTS dbfast.migrations (
+      id           text PRIMARY KEY,
+      sha256       text NOT NULL,
+      applied_at   timestamptz NOT NULL DEFAULT now(),
+      applied_by   text NOT NULL,
+      execution_ms integer,
+      status       text NOT NULL CHECK (status IN ('success', 'failed', 'rolled_back', 'baseline')),
+      error        text,
+      run_id       text
+    )`,
+  },
 ];
 
 /** Creates the schema and tables when missing; readable by everyone with access to the database. */

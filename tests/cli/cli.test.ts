@@ -46,18 +46,6 @@ describe('dbfast CLI basics', () => {
     expect(option.exitCode).toBe(2);
     expect(option.stderr).toMatch(/unknown option '--frob'/);
   });
-
-  it('a command not built yet says so and exits 1, never pretending to succeed', async () => {
-    const human = await runCli(['migrate', 'status', '-r', 'x']);
-    expect(human.exitCode).toBe(1);
-    expect(human.stderr).toContain('error: dbfast migrate status is not built yet');
-    expect(human.stdout).toBe('');
-    const json = await runCli(['migrate', 'status', '-r', 'x', '--json']);
-    expect(json.exitCode).toBe(1);
-    expect(parseJson<JsonError>(json)).toEqual({
-      error: { code: 'NOT_IMPLEMENTED', message: 'dbfast migrate status is not built yet', hint: expect.stringContaining('nothing was changed') },
-    });
-  });
 });
 
 describe('dbfast CLI and dbfast.toml', () => {

@@ -50,7 +50,7 @@ describe('dbfast deploy', () => {
     expectNoPasswordLeak([account.password], [path.join(project.backupDir, 'staging'), path.join(project.dir, '.dbfast', 'history')]);
   });
 
-  it('refuses before any change: production without --confirm, env mismatch, --skip-backup on production, allow_destructive = false, a missing role', async () => {
+  it('refuses before any change: production without --confirm, env mismatch, --skip-backup on production, --mode replace with allow_destructive = false, a missing role', async () => {
     const account = await createRemoteAccount({ createdb: true, prefix: 'ref' });
     await asAccount(account, 'CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (42)');
     const before = snapshot(account.adminDbUrl);
@@ -58,7 +58,8 @@ describe('dbfast deploy', () => {
       { remote: { name: 'production', account, environment: 'production' }, args: ['deploy', '--remote', 'production'], code: 'CONFIRMATION_REQUIRED' },
       { remote: { name: 'staging', account }, args: ['deploy', '--remote', 'staging', '--env', 'production'], code: 'ENVIRONMENT_MISMATCH' },
       { remote: { name: 'production', account, environment: 'production' }, args: ['deploy', '--remote', 'production', '--confirm', '--skip-backup'], code: 'BACKUP_REQUIRED' },
-      { remote: { name: 'staging', account, allowDestructive: false }, args: ['deploy', '--remote', 'staging'], code: 'DESTRUCTIVE_NOT_ALLOWED' },
+      // Without --mode such a remote gets its migrations instead (tests/migrate/deploy-migrate.test.ts).
+      { remote: { name: 'staging', account, allowDestructive: false }, args: ['deploy', '--remote', 'staging', '--mode', 'replace'], code: 'DESTRUCTIVE_NOT_ALLOWED' },
       {
         remote: { name: 'staging', account },
         args: ['deploy', '--remote', 'staging'],

@@ -55,7 +55,7 @@ function tomlString(value: string): string {
 }
 
 /** A project on a copy of fixtures/app/db: staging gets schema + common seed, production schema + migrations. */
-export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?: string; pgBinDir?: string; deploy?: DeployHooksOptions } = {}): DeployProject {
+export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?: string; pgBinDir?: string; deploy?: DeployHooksOptions; productionDirectories?: string[] } = {}): DeployProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-deploy-test-'));
   folders.push(dir);
   const repo = path.join(dir, 'db');
@@ -75,7 +75,7 @@ export function writeDeployProject(remotes: DeployRemote[], options: { extraSql?
     'include_directories = ["0_schema", "1_seed_common"]',
     '',
     '[environments.production]',
-    'include_directories = ["0_schema", "6_migration"]',
+    `include_directories = ${JSON.stringify(options.productionDirectories ?? ['0_schema', '6_migration'])}`,
     '',
     '[backup]',
     'dir = "backups"',

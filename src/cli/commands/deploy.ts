@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
-import { action, notBuilt } from '../action.js';
+import { action } from '../action.js';
 import { confirmedFor } from '../confirm.js';
 
-function lockTimeout(value: unknown): number | undefined {
+export function lockTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds < 0) {
@@ -17,8 +17,9 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
     const plan = report.plan;
     const lines = [
       `dry run: deploy environment "${plan.environment}" to remote "${plan.remote}" (${plan.url})`,
-      `template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`,
-      ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`),
+      ...(plan.migrations
+        ? [`migrations to apply:${plan.migrations.length === 0 ? ' none' : ''}`, ...plan.migrations.map((id) => `  ${id}`)]
+        : [`template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`, ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`)]),
       `replaces: ${plan.replaces}`,
       `backup: ${plan.backup}`,
       `mode: ${plan.mode ?? 'none (see checks)'}`,
@@ -31,8 +32,10 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
     return lines.join('\n');
   }
   const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
   return [
     `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
     ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
     ...report.warnings.map((warning) => `warning: ${warning}`),
@@ -51,7 +54,7 @@ export function registerDeployCommands(program: Command): void {
     .option('-y, --yes', 'same as --confirm')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--skip-backup', 'no backup first (refused for production)')
-    .option('--mode <mode>', 'replace or migrate')
+    .option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)')
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database', '2')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
     .action(
@@ -65,7 +68,6 @@ export function registerDeployCommands(program: Command): void {
         if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
           throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.', exitCode: 2 });
         }
-        if (mode === 'migrate') return notBuilt('deploy --mode migrate')(ctx, args, options);
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
         const isConfirmed = dryRun ? false : await confirmedFor(ctx, remoteName, 'Deploy to', options);
@@ -77,7 +79,7 @@ export function registerDeployCommands(program: Command): void {
           confirmed: isConfirmed,
           dryRun,
           skipBackup: options.skipBackup === true,
-          mode: mode as 'replace' | undefined,
+          mode: mode as 'replace' | 'migrate' | undefined,
           jobs: Number(options.jobs ?? 2),
           lockTimeoutMs: lockTimeout(options.lockTimeout),
           logger: ctx.out.logger(),
