@@ -13,6 +13,7 @@ import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { BackupScope } from './scope.js';
 import { archiveFileName, lockFolder, metadataFileName, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
+import { appliedMigrationIds } from '../migrate/reconcile.js';
 import { countTables, listSchemas } from './tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
@@ -74,6 +75,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     let facts: { database: string; version: string; versionNum: number };
     let tables: BackupInfo['tables'];
     let schemas: string[];
+    let migrations: string[];
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const row = (
@@ -97,9 +99,9 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
       const counting = (async () => {
         const counted = await countTables(client);
-        return { counted, schemas: await listSchemas(client) };
+        return { counted, schemas: await listSchemas(client), migrations: await appliedMigrationIds(client) };
       })();
-      let counted: { counted: BackupInfo['tables']; schemas: string[] };
+      let counted: { counted: BackupInfo['tables']; schemas: string[]; migrations: string[] };
       [dump, counted] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
         controller.abort();
         await dumping.catch(() => undefined);
@@ -107,6 +109,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       })]);
       tables = counted.counted;
       schemas = counted.schemas;
+      migrations = counted.migrations;
       await client.query('COMMIT');
     } finally {
       await client.end().catch(() => undefined);
@@ -146,6 +149,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       dbfastVersion: dbfastVersion(),
       tables,
       schemas,
+      migrations,
       verified: null,
       verifiedByRestore: null,
     };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
+import { reconcileMigrationsSql } from '../migrate/reconcile.js';
 import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
 import { restoreArchive } from '../dump/restore.js';
 import { restoreInTransaction } from '../dump/transaction-restore.js';
@@ -113,6 +114,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
         if (facts) {
           // History and migration records stay with the live database, whatever the backup holds.
           await withClient(scope.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
+          if (info.migrations) await withClient(sideTarget, (client) => client.query(reconcileMigrationsSql(info.migrations ?? [], info.id)));
           await copyDatabaseProperties(admin.client, live, names.side, logger);
         }
         logger.info(`swapping "${names.side}" in as "${live}"`);
@@ -148,7 +150,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
       noOwner: scope.noOwner,
       noPrivileges: scope.noPrivileges,
       before: dropSchemasSql(info.schemas),
-      after: countCheckSql(info.tables, info.id),
+      after: `${countCheckSql(info.tables, info.id)}\n${info.migrations ? reconcileMigrationsSql(info.migrations, info.id) : ''}`,
       pgBinDir: scope.pgBinDir,
       logger,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -46,6 +46,8 @@ export interface BackupInfo {
   tables: TableCount[];
   /** Schemas the backup holds (not system or extension ones), so an in-place restore can replace them whole. */
   schemas: string[];
+  /** Migrations the backed-up database had applied: a restore marks later ones rolled back. */
+  migrations?: string[] | undefined;
   /** Last checksum + readability check (`backup verify`); null until one ran. */
   verified: VerificationRecord | null;
   /** Last restore test (`backup verify --restore-test`); null until one ran. */
@@ -72,6 +74,8 @@ export const backupInfoSchema = z.object({
   dbfastVersion: z.string(),
   tables: z.array(z.object({ schema: z.string(), table: z.string(), rows: z.number().int().nonnegative() })),
   schemas: z.array(z.string()),
+  /** Migrations applied in the backed-up database (absent in backups made before dbfast tracked them). */
+  migrations: z.array(z.string()).optional(),
   verified: verification.nullable(),
   verifiedByRestore: verification.extend({ server: z.enum(['remote', 'local']), durationMs: z.number() }).nullable(),
 });
