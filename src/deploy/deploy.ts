@@ -1,30 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { connectMaintenance, createDatabaseLike, databaseFacts, type AdminConnection } from '../backup/admin.js';
+import { connectMaintenance, type AdminConnection } from '../backup/admin.js';
 import { createBackup } from '../backup/create.js';
-import { copyDatabaseProperties } from '../backup/db-properties.js';
-import { countCheckSql, dropSchemasSql } from '../backup/in-place.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey, dropDatabaseIfExists, swapIn, swapNames } from '../backup/swap.js';
-import { listSchemas } from '../backup/tables.js';
-import { registerCleanup } from '../cleanup.js';
+import { databaseLockKey, dropDatabaseIfExists, swapNames } from '../backup/swap.js';
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
-import { restoreArchive } from '../dump/restore.js';
-import { restoreInTransaction } from '../dump/transaction-restore.js';
-import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
+import { errorMessage, isDbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
-import { quoteIdent } from '../pg/quote.js';
-import { databaseName, withDatabase, type DbTarget } from '../pg/target.js';
-import { validateDatabase, validationError } from '../validate/database.js';
+import { databaseName, type DbTarget } from '../pg/target.js';
 import { missingRequirements } from '../validate/requirements.js';
-import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
-import { watchCopyProgress } from './copy-progress.js';
-import { clearPublicSql } from './clear-public.js';
-import { carryOverDbfastSchema, DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
-import { exchangeDatabases } from './exchange.js';
+import { prepareTemplateArtifact } from './artifact.js';
 import { deployByMigrations } from './migrate-mode.js';
 import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
 import { PhaseClock } from './phases.js';
@@ -32,8 +20,9 @@ import { planDeploy, type DeployPlan } from './plan.js';
 import { decideDeployPolicy, type DeployMode } from './policy.js';
 import type { HealthResult } from './health.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
-import { DeployHooks, undoInPlace, undoSwap, wasRolledBack } from './post-deploy.js';
+import { DeployHooks, wasRolledBack } from './post-deploy.js';
 import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
+import { replaceBySwap, replaceInPlace } from './replace.js';
 import { createWorkDir } from './workdir.js';
 
 export interface DeployOptions {
@@ -209,150 +198,4 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     warnings: hooks.warnings,
     health: hooks.healthResult,
   };
-}
-
-interface SwapContext {
-  config: DbfastConfig;
-  options: DeployOptions;
-  remoteName: string;
-  adminClient: import('pg').Client;
-  target: DbTarget;
-  names: ReturnType<typeof swapNames>;
-  artifact: TemplateArtifact;
-  facts: NonNullable<Awaited<ReturnType<typeof remotePreflight>>['facts']>;
-  clock: PhaseClock;
-  logger: Logger;
-  validate: string[];
-  keepPrevious: boolean;
-  superuser: boolean;
-  liveExists: boolean;
-  noOwner: boolean;
-  noPrivileges: boolean;
-  /** Post hooks and health check, once live; a failure swaps the previous database back. */
-  afterDeploy: () => Promise<void>;
-}
-
-/** Restore into `<db>__dbfast_new`, validate it, then rename it in; the live database is untouched until the swap. */
-async function replaceBySwap(ctx: SwapContext): Promise<string | null> {
-  const { adminClient, names, artifact, clock, logger } = ctx;
-  const sideTarget = withDatabase(ctx.target, names.side);
-  const like = ctx.liveExists ? await databaseFacts(adminClient, names.live) : undefined;
-  await createDatabaseLike(adminClient, names.side, like, ctx.superuser);
-  const unregister = registerCleanup(() => dropDatabaseIfExists(adminClient, names.side).then(() => undefined));
-  let swapped = false;
-  try {
-    const totalRows = Object.values(artifact.rowCounts).reduce((sum, n) => sum + n, 0);
-    await clock.run('restore', async () => {
-      const stop = watchCopyProgress(adminClient, names.side, totalRows, logger);
-      try {
-        await restoreArchive(sideTarget, artifact.archive, {
-          jobs: ctx.options.jobs ?? 2,
-          noOwner: ctx.noOwner,
-          noPrivileges: ctx.noPrivileges,
-          pgBinDir: ctx.config.tools.pgBinDir,
-          logger,
-        });
-      } finally {
-        stop();
-      }
-    });
-    await clock.run('validate', async () => {
-      const outcome = await validateDatabase(sideTarget, artifact, ctx.validate);
-      if (outcome.problems.length > 0) {
-        throw validationError(`the new database "${names.side}"`, outcome.problems, 'The live database was not touched. Fix the template or the validate queries, then deploy again.');
-      }
-    });
-    let previous: string | null = null;
-    await clock.run('swap', async () => {
-      if (ctx.liveExists) {
-        await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
-        await copyDatabaseProperties(adminClient, names.live, names.side, logger);
-        previous = (await swapIn(adminClient, names, { keepPrevious: true })).previous;
-      } else {
-        await adminClient.query(`ALTER DATABASE ${quoteIdent(names.side)} RENAME TO ${quoteIdent(names.live)}`);
-      }
-      swapped = true;
-    });
-    await clock.run('verify', async () => {
-      const outcome = await validateDatabase(ctx.target, undefined, ctx.validate).catch((error: unknown) => ({ problems: [errorMessage(error)] }));
-      if (outcome.problems.length === 0) return;
-      if (!previous) {
-        throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed and there is no previous database to swap back to:\n  ${outcome.problems.join('\n  ')}`, {
-          hint: 'The new database is live. Restore a backup with `dbfast backup restore` if it must go.',
-        });
-      }
-      await exchangeDatabases(adminClient, names.live, previous, names.side);
-      // The exchange gave the failed database the previous one's name.
-      await dropDatabaseIfExists(adminClient, previous);
-      throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed; swapped the previous database back in:\n  ${outcome.problems.join('\n  ')}`, {
-        hint: 'The live database is the one from before the deploy. Fix the validate queries or the template, then deploy again.',
-        details: { problems: outcome.problems, rolledBack: true },
-      });
-    });
-    try {
-      await ctx.afterDeploy();
-    } catch (error) {
-      throw await undoSwap(error, { adminClient, names, previous, clock, logger });
-    }
-    if (previous && !ctx.keepPrevious) {
-      await dropDatabaseIfExists(adminClient, previous);
-      previous = null;
-    }
-    return previous;
-  } finally {
-    if (!swapped) await dropDatabaseIfExists(adminClient, names.side).catch((error: unknown) => logger.warn(`could not drop "${names.side}": ${errorMessage(error)}`));
-    unregister();
-  }
-}
-
-interface InPlaceContext {
-  config: DbfastConfig;
-  target: DbTarget;
-  live: string;
-  artifact: TemplateArtifact;
-  clock: PhaseClock;
-  logger: Logger;
-  validate: string[];
-  noOwner: boolean;
-  noPrivileges: boolean;
-  backupId: string | null;
-  remoteName: string;
-  env: NodeJS.ProcessEnv;
-  /** Post hooks and health check; a failure (like failed validation) restores the backup. */
-  afterDeploy: () => Promise<void>;
-}
-
-/**
- * For users who may not create databases: the template replaces the live database's schemas
- * inside ONE transaction, row counts checked before COMMIT, so any failure rolls back.
- */
-async function replaceInPlace(ctx: InPlaceContext): Promise<void> {
-  const { artifact, clock, logger } = ctx;
-  ctx.logger.info(`the remote user cannot create databases: replacing "${ctx.live}" in place, in one transaction`);
-  const liveSchemas = (await withClient(ctx.target, (client) => listSchemas(client))).filter((schema) => schema !== DBFAST_SCHEMA);
-  const expected = Object.entries(artifact.rowCounts).map(([name, rows]) => {
-    const dot = name.indexOf('.');
-    return { schema: name.slice(0, dot), table: name.slice(dot + 1), rows };
-  });
-  await clock.run('restore', () =>
-    restoreInTransaction(ctx.target, artifact.archive, {
-      clean: true,
-      noOwner: ctx.noOwner,
-      noPrivileges: ctx.noPrivileges,
-      before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
-      after: countCheckSql(expected, `template ${artifact.build.template}`),
-      pgBinDir: ctx.config.tools.pgBinDir,
-      logger,
-    }),
-  );
-  // The restore has committed: from here on a failure puts the backup back.
-  try {
-    await clock.run('validate', async () => {
-      const outcome = await validateDatabase(ctx.target, artifact, ctx.validate);
-      if (outcome.problems.length > 0) throw validationError(`database "${ctx.live}" after the in-place restore`, outcome.problems, 'Fix the template or the validate queries.');
-    });
-    await ctx.afterDeploy();
-  } catch (error) {
-    throw await undoInPlace(error, { config: ctx.config, remoteName: ctx.remoteName, backupId: ctx.backupId, env: ctx.env, clock, logger });
-  }
 }
