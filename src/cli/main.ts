@@ -32,13 +32,18 @@ export function buildProgram(): Command {
 }
 
 function installSignalHandlers(out: Output): void {
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
     out.clearProgress();
     if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
     void runCleanups().finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
+  // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -54,7 +54,8 @@ export function locateConfig(options: LoadConfigOptions = {}): string {
 /** Parses TOML text; syntax errors name file:line:column. */
 export function parseToml(text: string, file: string): Record<string, unknown> {
   try {
-    return TOML.parse(text) as Record<string, unknown>;
+    // @iarna/toml rejects the \r of CRLF line ends inside comments; line numbers stay the same without it.
+    return TOML.parse(text.replaceAll('\r\n', '\n')) as Record<string, unknown>;
   } catch (error) {
     const e = error as { line?: number; col?: number; message?: string };
     const where = e.line !== undefined ? `${file}:${e.line + 1}:${(e.col ?? 0) + 1}` : file;

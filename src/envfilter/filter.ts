@@ -79,12 +79,45 @@ export interface GuardViolation {
   word: (typeof GUARDED_WORDS)[number];
 }
 
+/**
+ * Forms of the guarded words, matched against whole words of a path. Whole words, not
+ * substrings: `1_seed_common`, `tests/`, `dev_users.sql` and `seedData.sql` are guarded, while
+ * `devices.sql`, `latest.sql` and `testimonials.sql` (schema that production needs) are not.
+ */
+const GUARDED_FORMS: ReadonlyMap<string, (typeof GUARDED_WORDS)[number]> = new Map(
+  (
+    [
+      ['seed', ['seed', 'seeds', 'seeded', 'seeding', 'seeder', 'seeders', 'seeddata']],
+      ['test', ['test', 'tests', 'testing', 'testdata']],
+      ['fixture', ['fixture', 'fixtures']],
+      ['dev', ['dev', 'devs', 'devel', 'develop', 'development', 'devdata', 'devonly']],
+    ] as const
+  ).flatMap(([word, forms]) => forms.map((form) => [form, word] as const)),
+);
+
+/** Splits a path into lower-case words at separators, digits and camelCase humps. */
+function words(text: string): string[] {
+  return text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter((word) => word !== '');
+}
+
+/** The guarded word a path or folder name contains as a whole word, if any. */
+export function guardedWord(text: string): (typeof GUARDED_WORDS)[number] | undefined {
+  for (const word of words(text)) {
+    const found = GUARDED_FORMS.get(word);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Files a production environment would get that look like development or test data. */
 export function guardViolations(files: readonly FilterableFile[]): GuardViolation[] {
   const violations: GuardViolation[] = [];
   for (const file of files) {
-    const lower = file.relativePath.toLowerCase();
-    const word = GUARDED_WORDS.find((candidate) => lower.includes(candidate));
+    const word = guardedWord(file.relativePath);
     if (word) violations.push({ relativePath: file.relativePath, word });
   }
   return violations;

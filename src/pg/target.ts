@@ -14,11 +14,19 @@ export function isPostgresUrl(value: string): boolean {
   return URL_PREFIX.test(value);
 }
 
-/** Splits a password out of a URL so it can be handled separately. */
+/**
+ * Splits a password out of a URL (`user:pw@host` or `?password=`) so it can be handled
+ * separately. Every other query parameter (sslmode, host, ...) stays in the URL.
+ */
 export function targetFromUrl(url: string, password?: string): DbTarget {
   const parsed = new URL(url);
-  const inline = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  let inline = parsed.password ? decodeURIComponent(parsed.password) : undefined;
   parsed.password = '';
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (key.toLowerCase() !== 'password') continue;
+    inline ??= parsed.searchParams.get(key) ?? undefined;
+    parsed.searchParams.delete(key);
+  }
   return { url: parsed.toString(), password: password ?? inline };
 }
 

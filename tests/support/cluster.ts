@@ -56,6 +56,8 @@ export interface StartClusterOptions {
   binDir: string;
   /** Host connections need a scram password (the "remote"); local ones always trust. */
   scram: boolean;
+  /** Extra `-c name=value` server settings (e.g. ssl=on), added to the defaults. */
+  settings?: string[];
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
@@ -77,6 +79,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     `-p ${port}`, `-k ${socketDir}`, '-c listen_addresses=127.0.0.1',
     '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
     '-c max_connections=200', '-c password_encryption=scram-sha-256',
+    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
   ].join(' ');
   runTool(options.binDir, 'pg_ctl', ['-D', dataDir, '-l', path.join(baseDir, 'server.log'), '-o', serverOptions, '-w', '-t', '60', 'start']);
   const adminUrl = `postgresql://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`;

@@ -1,31 +1,197 @@
 import type { Command } from 'commander';
-import { action, notBuilt } from '../action.js';
+import { DbfastError } from '../../errors.js';
+import { action, type CommandContext } from '../action.js';
+import { formatBytes } from '../output.js';
+
+// The library is imported inside each handler: start-up stays fast for other commands.
+async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
+  const { backupScope } = await import('../../backup/index.js');
+  return backupScope(await ctx.config(), String(options.remote), { logger: ctx.out.logger() });
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function positiveInt(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`, { exitCode: 2 });
+  return n;
+}
+
+async function confirmed(ctx: CommandContext, options: Record<string, unknown>, question: string): Promise<boolean> {
+  if (options.confirm === true) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY || ctx.out.json) return false;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
 
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('back up, verify and restore remote databases');
-  backup.command('create').description('back up a remote').requiredOption('--remote <name>', 'remote').action(action(notBuilt('backup create')));
-  backup.command('list').description('list backups, newest first').requiredOption('--remote <name>', 'remote').action(action(notBuilt('backup list')));
+
+  backup
+    .command('create')
+    .description('back up a remote')
+    .requiredOption('--remote <name>', 'remote')
+    .option('--compression <kind>', 'zstd | lz4 | gzip | none (default: [backup] compression)')
+    .action(
+      action(async (ctx, _args, options) => {
+        const { createBackup, summarize } = await import('../../backup/index.js');
+        const { COMPRESSIONS } = await import('../../dump/compression.js');
+        const compression = options.compression as string | undefined;
+        if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) {
+          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`, { exitCode: 2 });
+        }
+        const scope = await scopeFor(ctx, options);
+        const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
+        const summary = summarize(scope, result.backup);
+        ctx.out.result({ backup: summary }, () =>
+          [
+            `backup ${summary.id} of "${summary.database}" (remote ${summary.remote})`,
+            `  file    ${summary.file}`,
+            `  size    ${formatBytes(summary.sizeBytes)} (${summary.compression}; ${formatBytes(result.backup.rawBytes)} uncompressed)`,
+            `  sha256  ${summary.sha256}`,
+            `  tables  ${result.backup.tables.length}, ${result.backup.tables.reduce((n, t) => n + t.rows, 0)} rows`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  backup
+    .command('list')
+    .description('list backups, newest first')
+    .requiredOption('--remote <name>', 'remote')
+    .action(
+      action(async (ctx, _args, options) => {
+        const { listBackups, summarize, isVerified } = await import('../../backup/index.js');
+        const scope = await scopeFor(ctx, options);
+        const listing = await listBackups(scope);
+        const backups = listing.backups.map((info) => ({
+          ...summarize(scope, info),
+          verified: isVerified(info),
+          verifiedAt: info.verified?.at ?? null,
+          verifiedByRestore: info.verifiedByRestore ? { at: info.verifiedByRestore.at, ok: info.verifiedByRestore.ok } : null,
+        }));
+        if (ctx.out.verbose) for (const warning of listing.warnings) ctx.out.warn(warning);
+        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} file(s) in ${scope.folder} are not backups (--verbose lists them)`);
+        ctx.out.result({ backups, warnings: listing.warnings }, () => {
+          if (backups.length === 0) return `no backups for remote "${scope.remote}" in ${scope.folder}`;
+          const verifiedText = (b: (typeof backups)[number]): string =>
+            b.verifiedByRestore?.ok ? 'restore-tested' : b.verified ? 'yes' : b.verifiedAt || b.verifiedByRestore ? 'FAILED' : '-';
+          return table(
+            ['ID', 'CREATED', 'SIZE', 'COMPRESSION', 'DATABASE', 'VERIFIED'],
+            backups.map((b) => [b.id, b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(b.sizeBytes), b.compression, b.database, verifiedText(b)]),
+          );
+        });
+      }),
+    );
+
   backup
     .command('verify')
-    .description('check checksums and archive readability')
+    .description('check size, sha256 and archive readability (exit 3 when a backup is damaged)')
     .requiredOption('--remote <name>', 'remote')
     .option('--backup-id <id>', 'backup to verify')
     .option('--all', 'verify every backup')
     .option('--restore-test', 'also restore into a scratch database and compare row counts')
-    .action(action(notBuilt('backup verify')));
+    .action(
+      action(async (ctx, _args, options) => {
+        if (!options.backupId === !options.all) {
+          throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID', exitCode: 2 });
+        }
+        const { verifyBackup, verifyAllBackups } = await import('../../backup/index.js');
+        const scope = await scopeFor(ctx, options);
+        const verifyOptions = { restoreTest: options.restoreTest === true };
+        const results = options.all ? await verifyAllBackups(scope, verifyOptions) : [await verifyBackup(scope, String(options.backupId), verifyOptions)];
+        const ok = results.every((r) => r.ok);
+        ctx.out.result({ verify: { ok, results } }, () =>
+          results
+            .map((r) => {
+              const how = r.restoreTest ? `checksum, readability and a restore test (${r.restoreTest.server} server)` : 'checksum and readability';
+              return r.ok ? `ok      ${r.id}: ${how}` : `FAILED  ${r.id}:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`;
+            })
+            .join('\n'),
+        );
+        return ok ? 0 : 3;
+      }),
+    );
+
   backup
     .command('restore')
-    .description('restore a backup into a side database and swap it in')
+    .description('verify a backup, restore it into a side database and swap it in')
     .requiredOption('--remote <name>', 'remote')
     .requiredOption('--backup-id <id>', 'backup to restore')
     .option('--confirm', 'confirm restoring over the live database')
-    .action(action(notBuilt('backup restore')));
+    .option('--jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)')
+    .action(
+      action(async (ctx, _args, options) => {
+        const { restoreBackup, restoreNeedsConfirmation } = await import('../../backup/index.js');
+        const scope = await scopeFor(ctx, options);
+        const jobs = positiveInt(options.jobs, '--jobs');
+        const id = String(options.backupId);
+        let ok = !restoreNeedsConfirmation(scope);
+        if (!ok) ok = await confirmed(ctx, options, `Restore backup ${id} over the database of remote "${scope.remote}"?`);
+        if (!ok) {
+          throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
+            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
+            exitCode: 2,
+          });
+        }
+        const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
+        ctx.out.result({ restore: result }, () =>
+          [
+            `restored backup ${result.id} into "${result.database}" (${result.mode === 'swap' ? 'side database swapped in' : 'in place, one transaction'}; ${result.tables} tables checked)`,
+            result.previous ? `the replaced database is kept as "${result.previous}"` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+      }),
+    );
+
   backup
     .command('prune')
     .description('delete old backups (lists only, without --confirm)')
     .requiredOption('--remote <name>', 'remote')
-    .option('--keep <n>', 'keep the newest N')
-    .option('--older-than <age>', 'delete backups older than this, e.g. 30d')
+    .option('--keep <n>', 'keep the newest N (default: [backup] keep)')
+    .option('--older-than <age>', 'delete backups older than this, e.g. 30d, 12h, 2w')
     .option('--confirm', 'really delete')
-    .action(action(notBuilt('backup prune')));
+    .action(
+      action(async (ctx, _args, options) => {
+        const { pruneBackups } = await import('../../backup/index.js');
+        const scope = await scopeFor(ctx, options);
+        const keep = positiveInt(options.keep, '--keep');
+        const result = await pruneBackups(scope, {
+          keep,
+          olderThan: options.olderThan as string | undefined,
+          confirm: options.confirm === true,
+        });
+        const data = {
+          prune: {
+            dryRun: result.dryRun,
+            delete: result.plan.remove.map((r) => ({ id: r.backup.id, createdAt: r.backup.createdAt, reason: r.reason })),
+            protected: result.plan.protected.map((r) => ({ id: r.backup.id, reason: r.reason })),
+            kept: result.plan.keep.map((b) => b.id),
+            deleted: result.deleted,
+          },
+        };
+        ctx.out.result(data, () => {
+          const lines: string[] = [];
+          const verb = result.dryRun ? 'would delete' : 'deleted';
+          for (const r of result.plan.remove) lines.push(`${verb}  ${r.backup.id}  (${r.reason})`);
+          for (const r of result.plan.protected) lines.push(`kept          ${r.backup.id}  (${r.reason})`);
+          if (result.plan.remove.length === 0) lines.push('nothing to delete');
+          else if (result.dryRun) lines.push('dry run: nothing was deleted; add --confirm to delete');
+          return lines.join('\n');
+        });
+      }),
+    );
 }

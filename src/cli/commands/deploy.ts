@@ -1,5 +1,51 @@
 import type { Command } from 'commander';
-import { action, notBuilt } from '../action.js';
+import { DbfastError } from '../../errors.js';
+import { action, notBuilt, type CommandContext } from '../action.js';
+import { confirmOnTerminal } from '../confirm.js';
+
+function lockTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60', exitCode: 2 });
+  }
+  return seconds * 1000;
+}
+
+/** --confirm / --yes, else a typed answer on a terminal when the remote asks for confirmation. */
+async function confirmed(ctx: CommandContext, remoteName: string, what: string, options: Record<string, unknown>): Promise<boolean> {
+  if (options.confirm === true || options.yes === true) return true;
+  const config = await ctx.config();
+  const remote = config.remotes[remoteName];
+  if (!remote?.requireConfirmation || ctx.out.json) return false;
+  return confirmOnTerminal(`${what} remote "${remoteName}" (environment ${remote.environment}).`, remoteName);
+}
+
+function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): string {
+  if (report.plan) {
+    const plan = report.plan;
+    const lines = [
+      `dry run: deploy environment "${plan.environment}" to remote "${plan.remote}" (${plan.url})`,
+      `template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`,
+      ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`),
+      `replaces: ${plan.replaces}`,
+      `backup: ${plan.backup}`,
+      `mode: ${plan.mode ?? 'none (see checks)'}`,
+      'checks:',
+      ...plan.checks.map((c) => `  ${c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn'} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`),
+      'steps:',
+      ...plan.steps.map((step, i) => `  ${i + 1}. ${step}`),
+      'nothing was changed.',
+    ];
+    return lines.join('\n');
+  }
+  const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  return [
+    `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
+    `${report.durationMs} ms: ${phases}`,
+  ].join('\n');
+}
 
 export function registerDeployCommands(program: Command): void {
   program
@@ -13,21 +59,78 @@ export function registerDeployCommands(program: Command): void {
     .option('--dry-run', 'print the plan and change nothing')
     .option('--skip-backup', 'no backup first (refused for production)')
     .option('--mode <mode>', 'replace or migrate')
+    .option('-j, --jobs <n>', 'pg_restore jobs for the new database', '2')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
-    .action(action(notBuilt('deploy')));
+    .action(
+      action(async (ctx, args, options) => {
+        const remoteName = (options.remote as string | undefined) ?? args[0];
+        if (!remoteName) throw new DbfastError('USAGE', 'which remote? pass --remote NAME (or dbfast deploy NAME)', { hint: 'See `dbfast remote list`.', exitCode: 2 });
+        if (args[0] && options.remote && args[0] !== options.remote) {
+          throw new DbfastError('USAGE', `two remotes given: "${args[0]}" and --remote "${String(options.remote)}"`, { hint: 'Name the remote once.', exitCode: 2 });
+        }
+        const mode = options.mode as string | undefined;
+        if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
+          throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.', exitCode: 2 });
+        }
+        if (mode === 'migrate') return notBuilt('deploy --mode migrate')(ctx, args, options);
+        const config = await ctx.config();
+        const dryRun = options.dryRun === true;
+        const isConfirmed = dryRun ? false : await confirmed(ctx, remoteName, 'Deploy to', options);
+        const { deploy } = await import('../../deploy/deploy.js');
+        const report = await deploy({
+          config,
+          remote: remoteName,
+          environment: options.env as string | undefined,
+          confirmed: isConfirmed,
+          dryRun,
+          skipBackup: options.skipBackup === true,
+          mode: mode as 'replace' | undefined,
+          jobs: Number(options.jobs ?? 2),
+          lockTimeoutMs: lockTimeout(options.lockTimeout),
+          logger: ctx.out.logger(),
+        });
+        const { plan, ...rest } = report;
+        ctx.out.result(plan ? { ...rest, plan } : rest, () => renderDeploy(report));
+      }),
+    );
   program
     .command('rollback')
     .description('swap back to the previous database, or restore a backup')
     .requiredOption('-r, --remote <name>', 'remote')
     .option('--to <target>', 'previous (default) or a backup id', 'previous')
     .option('--confirm', 'confirm')
-    .action(action(notBuilt('rollback')));
+    .option('-y, --yes', 'same as --confirm')
+    .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
+    .action(
+      action(async (ctx, _args, options) => {
+        const remoteName = options.remote as string;
+        const config = await ctx.config();
+        const isConfirmed = await confirmed(ctx, remoteName, 'Roll back', options);
+        const { rollback } = await import('../../deploy/rollback.js');
+        const report = await rollback({ config, remote: remoteName, to: options.to as string, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout), logger: ctx.out.logger() });
+        ctx.out.result(report, () => `rolled back remote "${report.remote}" (database "${report.database}") to ${report.to} in ${report.durationMs} ms`);
+      }),
+    );
   program
     .command('history')
     .description('deploys recorded on a remote')
     .requiredOption('-r, --remote <name>', 'remote')
     .option('--limit <n>', 'how many', '20')
-    .action(action(notBuilt('history')));
+    .option('--local', 'read the local history (.dbfast/history) instead of the remote')
+    .action(
+      action(async (ctx, _args, options) => {
+        const config = await ctx.config();
+        const { deployHistory } = await import('../../deploy/history-query.js');
+        const result = await deployHistory({ config, remote: options.remote as string, limit: Number(options.limit), local: options.local === true, logger: ctx.out.logger() });
+        ctx.out.result(result, () => {
+          if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
+          const rows = result.deploys.map((d) =>
+            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, d.error ? d.error.split('\n')[0] : ''].join('  '),
+          );
+          return [`history of remote "${result.remote}" (${result.source}), newest first:`, ...rows].join('\n');
+        });
+      }),
+    );
   program
     .command('stats')
     .description('deploy statistics: success rate, durations')

@@ -1,5 +1,29 @@
 import type { Command } from 'commander';
-import { action, notBuilt } from '../action.js';
+import { DbfastError } from '../../errors.js';
+import { action } from '../action.js';
+
+function runnerOption(value: unknown): 'inprocess' | 'psql' | undefined {
+  if (value === undefined || value === 'inprocess' || value === 'psql') return value;
+  throw new DbfastError('USAGE', `--runner must be inprocess or psql, not "${String(value)}"`, { exitCode: 2 });
+}
+
+/**
+ * Imports with a `navigator` defined for the duration of the import only. On Node 20 (which has
+ * no `navigator`) pg probes for Cloudflare Workers at import time by constructing a fetch
+ * `Response`, which loads Node's whole fetch implementation: about 30 ms of a seed's wall time.
+ * With a navigator present pg skips the probe; removing it afterwards leaves no trace.
+ */
+async function importSkippingPgProbe<T>(load: () => Promise<T>): Promise<T> {
+  if ('navigator' in globalThis) return load();
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return await load();
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 export function registerTemplateCommands(program: Command): void {
   program
@@ -8,7 +32,14 @@ export function registerTemplateCommands(program: Command): void {
     .option('-e, --env <name>', 'environment')
     .option('--force', 'rebuild even when the template is fresh')
     .option('--runner <runner>', 'inprocess (default) or psql')
-    .action(action(notBuilt('build')));
+    .action(
+      action(async (ctx, _args, options) => {
+        const runner = runnerOption(options.runner);
+        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
+        const result = await api.build({ config, environment: str(options.env), force: options.force === true, runner, logger: ctx.out.logger() });
+        ctx.out.result(result, () => render.renderBuild(result));
+      }),
+    );
   program
     .command('seed')
     .description('create a database from the template in milliseconds (builds it first when stale)')
@@ -16,22 +47,69 @@ export function registerTemplateCommands(program: Command): void {
     .option('-e, --env <name>', 'environment (default: local, or the only one)')
     .option('--force', 'replace an existing database of that name')
     .option('--rebuild', 'rebuild the template first even when fresh')
-    .action(action(notBuilt('seed')));
+    .action(
+      action(async (ctx, _args, options) => {
+        // Only what seeding needs is loaded (no zod for an unchanged dbfast.toml, see fast-config):
+        // the CLI's start-up is most of a seed's wall time.
+        const { loadConfigLean } = await import('../../clone/fast-config.js');
+        const [config, api] = await Promise.all([
+          loadConfigLean({ configPath: ctx.globals.config }),
+          importSkippingPgProbe(() => import('../../clone/seed.js')).then(() => import('../../index.js')),
+        ]);
+        const result = await api.seed({
+          config,
+          output: String(options.output),
+          environment: str(options.env),
+          force: options.force === true,
+          rebuild: options.rebuild === true,
+          logger: ctx.out.logger(),
+        });
+        if (!ctx.out.json) {
+          const { seedMessage } = await import('./template-render.js');
+          ctx.out.message(seedMessage(result));
+        }
+        ctx.out.result(result, () => result.url);
+      }),
+    );
   program
     .command('status')
     .description("each environment's template: missing, fresh or stale, and what changed")
     .option('-e, --env <name>', 'only this environment')
     .option('--remote <name>', 'what is deployed on a remote')
     .option('--check', 'exit 3 when anything is stale')
-    .action(action(notBuilt('status')));
+    .action(
+      action(async (ctx, _args, options) => {
+        if (options.remote !== undefined) {
+          throw new DbfastError('NOT_IMPLEMENTED', 'dbfast status --remote is not built yet', {
+            hint: 'Run `dbfast status` without --remote for the local templates; nothing was changed.',
+          });
+        }
+        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
+        const result = await api.status({ config, environment: str(options.env) });
+        ctx.out.result(result, () => render.renderStatus(result));
+        return options.check === true && !result.upToDate ? 3 : 0;
+      }),
+    );
   program
     .command('list')
     .description('databases dbfast made: templates and clones')
-    .action(action(notBuilt('list')));
+    .action(
+      action(async (ctx) => {
+        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
+        const result = await api.list({ config });
+        ctx.out.result(result, () => render.renderList(result));
+      }),
+    );
   program
     .command('drop')
     .description('drop databases dbfast made (never others)')
     .argument('[names...]', 'databases to drop')
     .option('--all-clones', 'drop every clone dbfast made')
-    .action(action(notBuilt('drop')));
+    .action(
+      action(async (ctx, args, options) => {
+        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
+        const result = await api.drop({ config, names: args, allClones: options.allClones === true });
+        ctx.out.result(result, () => render.renderDrop(result));
+      }),
+    );
 }

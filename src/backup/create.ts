@@ -1,0 +1,160 @@
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { registerCleanup } from '../cleanup.js';
+import { DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
+import type { Compression } from '../config/types.js';
+import { readArchive } from '../dump/archive.js';
+import { dumpDatabase } from '../dump/dump.js';
+import { DbfastError } from '../errors.js';
+import { connect } from '../pg/client.js';
+import { databaseName } from '../pg/target.js';
+import { dbfastVersion } from '../version.js';
+import type { BackupScope } from './scope.js';
+import { archiveFileName, lockFolder, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
+import { countTables, listSchemas } from './tables.js';
+import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
+
+export interface CreateBackupOptions {
+  /** Default: the scope's `[backup] compression`. */
+  compression?: Compression;
+  signal?: AbortSignal;
+}
+
+export interface CreateBackupResult {
+  backup: BackupInfo;
+  /** Absolute path of the archive. */
+  path: string;
+  /** Leftovers of interrupted creates removed first. */
+  removedPartials: string[];
+}
+
+/**
+ * Backs up the scope's remote. The archive streams to `<id>.dump.<ext>.partial` (sha256 on
+ * the way, fsynced), is read back completely (checksum, decompression, pg_restore reading
+ * every entry), and only then renamed into place; the metadata is written last. Anything
+ * that stops earlier leaves at most a `.partial` file, which is never listed and which the
+ * next create removes.
+ */
+export async function createBackup(scope: BackupScope, options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
+  const compression = options.compression ?? scope.compression;
+  const logger = scope.logger;
+  const releaseLock = await lockFolder(scope.folder);
+  const controller = new AbortController();
+  let interrupted = false;
+  const onOuterAbort = (): void => {
+    interrupted = true;
+    controller.abort();
+  };
+  options.signal?.addEventListener('abort', onOuterAbort);
+  let partial: string | undefined;
+  const unregister = registerCleanup(async () => {
+    onOuterAbort();
+    if (partial) await rm(partial, { force: true });
+    await releaseLock();
+  });
+  try {
+    const removedPartials = await removePartials(scope.folder);
+    if (removedPartials.length > 0) logger.info(`removed ${removedPartials.length} leftover(s) of interrupted backups`);
+    const started = Date.now();
+    const id = newBackupId(new Date(started));
+    const file = archiveFileName(id, compression);
+    const final = path.join(scope.folder, file);
+    partial = `${final}${PARTIAL_SUFFIX}`;
+
+    // One snapshot for the row counts and the dump: pg_dump imports the one this
+    // transaction exports, so the counts in the metadata describe exactly the archive.
+    const client = await connect(scope.target, { applicationName: 'dbfast backup' });
+    let dump: Awaited<ReturnType<typeof dumpDatabase>>;
+    let facts: { database: string; version: string; versionNum: number };
+    let tables: BackupInfo['tables'];
+    let schemas: string[];
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const row = (
+        await client.query<{ snapshot: string; database: string; version: string; version_num: string }>(
+          `SELECT pg_export_snapshot() AS snapshot, current_database() AS database,
+                  current_setting('server_version') AS version, current_setting('server_version_num') AS version_num`,
+        )
+      ).rows[0];
+      if (!row) throw new DbfastError('SNAPSHOT_FAILED', 'the server returned no snapshot');
+      facts = { database: row.database, version: row.version.split(' ')[0] ?? row.version, versionNum: Number(row.version_num) };
+      logger.info(`backing up database "${facts.database}" of remote "${scope.remote}" (PostgreSQL ${facts.version}) to ${final}`);
+      const dumping = dumpDatabase(scope.target, partial, {
+        compression,
+        pgBinDir: scope.pgBinDir,
+        snapshot: row.snapshot,
+        serverVersionNum: facts.versionNum,
+        extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
+        logger,
+        signal: controller.signal,
+      });
+      // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
+      const counting = (async () => {
+        const counted = await countTables(client);
+        return { counted, schemas: await listSchemas(client) };
+      })();
+      let counted: { counted: BackupInfo['tables']; schemas: string[] };
+      [dump, counted] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
+        controller.abort();
+        await dumping.catch(() => undefined);
+        throw error;
+      })]);
+      tables = counted.counted;
+      schemas = counted.schemas;
+      await client.query('COMMIT');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+
+    logger.progress({ phase: 'checking the archive' });
+    const check = await readArchive(partial, { compression, pgBinDir: scope.pgBinDir, signal: controller.signal });
+    if (check.sha256 !== dump.sha256 || check.sizeBytes !== dump.sizeBytes) {
+      throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${partial} differs from what was written (sha256 or size)`, {
+        hint: 'The disk or file system returned other bytes than were written; check it before trusting any backup on it.',
+      });
+    }
+    await rename(partial, final);
+    partial = undefined;
+    await syncFolder(scope.folder);
+
+    const backup: BackupInfo = {
+      formatVersion: BACKUP_FORMAT_VERSION,
+      id,
+      remote: scope.remote,
+      database: facts.database || databaseName(scope.target),
+      file,
+      createdAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      sizeBytes: dump.sizeBytes,
+      rawBytes: dump.rawBytes,
+      sha256: dump.sha256,
+      compression,
+      serverVersion: facts.version,
+      serverVersionNum: facts.versionNum,
+      pgDumpVersion: dump.pgDump.version,
+      dbfastVersion: dbfastVersion(),
+      tables,
+      schemas,
+      verified: null,
+      verifiedByRestore: null,
+    };
+    try {
+      await writeMetadata(scope.folder, backup);
+    } catch (error) {
+      // An archive without metadata is not a backup; do not leave one that looks like it.
+      await rm(final, { force: true });
+      throw error;
+    }
+    return { backup, path: final, removedPartials };
+  } catch (error) {
+    if (partial) await rm(partial, { force: true });
+    if (interrupted && !(error instanceof DbfastError && error.exitCode === 130)) {
+      throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { exitCode: 130, cause: error });
+    }
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    unregister();
+    await releaseLock();
+  }
+}

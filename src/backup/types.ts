@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+export const BACKUP_FORMAT_VERSION = 1;
+
+/** Rows of one table, counted inside the snapshot the dump used. */
+export interface TableCount {
+  schema: string;
+  table: string;
+  rows: number;
+}
+
+export interface VerificationRecord {
+  at: string;
+  ok: boolean;
+  /** Empty when ok. */
+  problems: string[];
+}
+
+export interface RestoreVerificationRecord extends VerificationRecord {
+  /** Which server the scratch restore ran on. */
+  server: 'remote' | 'local';
+  durationMs: number;
+}
+
+/** The metadata JSON written beside each backup file (`<id>.json`). */
+export interface BackupInfo {
+  formatVersion: number;
+  id: string;
+  remote: string;
+  database: string;
+  /** File name of the archive, in the same folder as this metadata. */
+  file: string;
+  createdAt: string;
+  durationMs: number;
+  /** Size of the file on disk (compressed). */
+  sizeBytes: number;
+  /** Size of the pg_dump archive before compression. */
+  rawBytes: number;
+  /** sha256 (hex) of the file on disk. */
+  sha256: string;
+  compression: 'zstd' | 'lz4' | 'gzip' | 'none';
+  serverVersion: string;
+  serverVersionNum: number;
+  pgDumpVersion: string;
+  dbfastVersion: string;
+  tables: TableCount[];
+  /** Schemas the backup holds (not system or extension ones), so an in-place restore can replace them whole. */
+  schemas: string[];
+  /** Last checksum + readability check (`backup verify`); null until one ran. */
+  verified: VerificationRecord | null;
+  /** Last restore test (`backup verify --restore-test`); null until one ran. */
+  verifiedByRestore: RestoreVerificationRecord | null;
+}
+
+const verification = z.object({ at: z.string(), ok: z.boolean(), problems: z.array(z.string()) });
+
+export const backupInfoSchema = z.object({
+  formatVersion: z.number().int(),
+  id: z.string(),
+  remote: z.string(),
+  database: z.string(),
+  file: z.string(),
+  createdAt: z.string(),
+  durationMs: z.number(),
+  sizeBytes: z.number().int().nonnegative(),
+  rawBytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  compression: z.enum(['zstd', 'lz4', 'gzip', 'none']),
+  serverVersion: z.string(),
+  serverVersionNum: z.number().int(),
+  pgDumpVersion: z.string(),
+  dbfastVersion: z.string(),
+  tables: z.array(z.object({ schema: z.string(), table: z.string(), rows: z.number().int().nonnegative() })),
+  schemas: z.array(z.string()),
+  verified: verification.nullable(),
+  verifiedByRestore: verification.extend({ server: z.enum(['remote', 'local']), durationMs: z.number() }).nullable(),
+});
+
+/** True when the last check of any kind passed (what `prune` protects and `list` shows). */
+export function isVerified(info: BackupInfo): boolean {
+  return info.verified?.ok === true || info.verifiedByRestore?.ok === true;
+}
+
+/** The fields `create --json` and `list --json` print for a backup. */
+export interface BackupSummary {
+  id: string;
+  file: string;
+  createdAt: string;
+  sizeBytes: number;
+  sha256: string;
+  compression: BackupInfo['compression'];
+  database: string;
+  remote: string;
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { registerCleanup } from '../cleanup.js';
+import { readArchive } from '../dump/archive.js';
+import { restoreArchive } from '../dump/restore.js';
+import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
+import { withClient } from '../pg/client.js';
+import { quoteIdent } from '../pg/quote.js';
+import { withDatabase, type DbTarget } from '../pg/target.js';
+import { connectMaintenance, rolePrivileges } from './admin.js';
+import type { BackupScope } from './scope.js';
+import { fileSize, findBackup, readFolder, sha256OfFile, writeMetadata } from './store.js';
+import { dropDatabaseIfExists } from './swap.js';
+import { compareCounts, countExpectedTables } from './tables.js';
+import type { BackupInfo, RestoreVerificationRecord } from './types.js';
+
+export interface IntegrityResult {
+  ok: boolean;
+  /** What is wrong, one sentence each; empty when ok. */
+  problems: string[];
+  /** What the file on disk has (null when it is missing). */
+  sizeBytes: number | null;
+  sha256: string | null;
+}
+
+/**
+ * Size and sha256 against the metadata, then the whole file through decompression into
+ * pg_restore, which reads every entry. Reads the file once (twice when it is unreadable,
+ * to still say whether its checksum matches).
+ */
+export async function checkIntegrity(scope: BackupScope, info: BackupInfo, signal?: AbortSignal): Promise<IntegrityResult> {
+  const file = path.join(scope.folder, info.file);
+  const size = await fileSize(file);
+  if (size === undefined) return { ok: false, problems: [`the archive ${file} is missing`], sizeBytes: null, sha256: null };
+  const problems: string[] = [];
+  if (size !== info.sizeBytes) problems.push(`size differs: the metadata says ${info.sizeBytes} bytes, the file has ${size}`);
+  let sha256: string;
+  let unreadable: string | undefined;
+  try {
+    const read = await readArchive(file, {
+      compression: info.compression,
+      pgBinDir: scope.pgBinDir,
+      ...(signal ? { signal } : {}),
+      onBytes: (done) => scope.logger.progress({ phase: `verifying ${info.id}`, done, total: size, unit: 'bytes' }),
+    });
+    sha256 = read.sha256;
+  } catch (error) {
+    if (!isDbfastError(error) || error.code !== 'ARCHIVE_UNREADABLE') throw error;
+    unreadable = error.message;
+    sha256 = await sha256OfFile(file);
+  }
+  if (sha256 !== info.sha256) problems.push(`sha256 differs: the metadata says ${info.sha256}, the file has ${sha256}`);
+  if (unreadable) problems.push(`the archive cannot be read: ${unreadable}`);
+  return { ok: problems.length === 0, problems, sizeBytes: size, sha256 };
+}
+
+export interface RestoreTestResult {
+  ok: boolean;
+  problems: string[];
+  server: 'remote' | 'local';
+  durationMs: number;
+}
+
+/**
+ * Restores the backup into a scratch database, on the remote's server when its user may
+ * create databases, else on the local server; compares every table's row count with the
+ * metadata; drops the scratch database whatever happens.
+ */
+export async function restoreTest(scope: BackupScope, info: BackupInfo, signal?: AbortSignal): Promise<RestoreTestResult> {
+  const started = Date.now();
+  const remoteAdmin = await connectMaintenance(scope.target);
+  let server: 'remote' | 'local' = 'remote';
+  let serverTarget: DbTarget = scope.target;
+  let admin = remoteAdmin;
+  try {
+    if (!(await rolePrivileges(remoteAdmin.client)).createdb) {
+      if (!scope.localTarget) {
+        return { ok: false, problems: ['the remote user cannot create databases and no local server is configured'], server, durationMs: 0 };
+      }
+      server = 'local';
+      serverTarget = scope.localTarget();
+      scope.logger.info('the remote user cannot create databases: restore test on the local server ([database])');
+      await remoteAdmin.client.end().catch(() => undefined);
+      admin = await connectMaintenance(serverTarget);
+    }
+    const scratch = `dbfast_verify_${info.id.toLowerCase().replace('-', '_')}_${randomBytes(2).toString('hex')}`;
+    const client = admin.client;
+    const unregister = registerCleanup(() => dropDatabaseIfExists(client, scratch).then(() => undefined));
+    const problems: string[] = [];
+    try {
+      await client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
+      const scratchTarget = withDatabase(serverTarget, scratch);
+      try {
+        await restoreArchive(scratchTarget, path.join(scope.folder, info.file), {
+          compression: info.compression,
+          noOwner: true,
+          noPrivileges: true,
+          pgBinDir: scope.pgBinDir,
+          logger: scope.logger,
+          ...(signal ? { signal } : {}),
+        });
+        const counts = await withClient(scratchTarget, (c) => countExpectedTables(c, info.tables));
+        problems.push(...compareCounts(info.tables, counts));
+      } catch (error) {
+        if (isDbfastError(error) && error.exitCode === 130) throw error;
+        problems.push(`the restore failed: ${errorMessage(error)}`);
+      }
+    } finally {
+      await dropDatabaseIfExists(client, scratch).catch((error: unknown) =>
+        scope.logger.warn(`could not drop the scratch database "${scratch}": ${errorMessage(error)}`),
+      );
+      unregister();
+    }
+    return { ok: problems.length === 0, problems, server, durationMs: Date.now() - started };
+  } finally {
+    await admin.client.end().catch(() => undefined);
+    if (admin !== remoteAdmin) await remoteAdmin.client.end().catch(() => undefined);
+  }
+}
+
+export interface VerifyOptions {
+  restoreTest?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface VerifyResult {
+  id: string;
+  ok: boolean;
+  problems: string[];
+  sizeBytes: number | null;
+  sha256: string | null;
+  restoreTest: RestoreTestResult | null;
+}
+
+/** Verifies one backup and records the outcome in its metadata (`verified`, `verifiedByRestore`). */
+export async function verifyBackup(scope: BackupScope, id: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const info = await findBackup(scope.folder, scope.remote, id);
+  return verifyInfo(scope, info, options);
+}
+
+/** Verifies every backup of the remote, newest first. */
+export async function verifyAllBackups(scope: BackupScope, options: VerifyOptions = {}): Promise<VerifyResult[]> {
+  const { backups } = await readFolder(scope.folder);
+  if (backups.length === 0) {
+    throw new DbfastError('NO_BACKUPS', `remote "${scope.remote}" has no backups in ${scope.folder}`, {
+      hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`,
+      exitCode: 2,
+    });
+  }
+  const results: VerifyResult[] = [];
+  for (const info of backups) results.push(await verifyInfo(scope, info, options));
+  return results;
+}
+
+async function verifyInfo(scope: BackupScope, info: BackupInfo, options: VerifyOptions): Promise<VerifyResult> {
+  const integrity = await checkIntegrity(scope, info, options.signal);
+  const at = new Date().toISOString();
+  let restore: RestoreTestResult | null = null;
+  const problems = [...integrity.problems];
+  if (options.restoreTest) {
+    if (integrity.ok) {
+      restore = await restoreTest(scope, info, options.signal);
+      problems.push(...restore.problems);
+    } else {
+      problems.push('restore test skipped: the file does not match its metadata');
+    }
+  }
+  const updated: BackupInfo = { ...info, verified: { at, ok: integrity.ok, problems: integrity.problems } };
+  if (restore) {
+    const record: RestoreVerificationRecord = { at, ok: restore.ok, problems: restore.problems, server: restore.server, durationMs: restore.durationMs };
+    updated.verifiedByRestore = record;
+  }
+  await writeMetadata(scope.folder, updated);
+  return { id: info.id, ok: problems.length === 0, problems, sizeBytes: integrity.sizeBytes, sha256: integrity.sha256, restoreTest: restore };
+}

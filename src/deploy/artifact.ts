@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { registerCleanup } from '../cleanup.js';
+import { localTarget } from '../config/targets.js';
+import type { DbfastConfig } from '../config/types.js';
+import { dumpDatabase } from '../dump/dump.js';
+import type { Logger } from '../logger.js';
+import { connect, withClient } from '../pg/client.js';
+import { quoteIdent } from '../pg/quote.js';
+import { withDatabase } from '../pg/target.js';
+import { sha256 } from '../scan/hash.js';
+import { buildTemplate, type BuildResult } from '../template/build.js';
+import type { TemplateManifest } from '../template/manifest.js';
+import { schemaFingerprint, type SchemaFingerprint } from '../validate/fingerprint.js';
+import { databaseRequirements, type DatabaseRequirements } from '../validate/requirements.js';
+import { rowCounts, type RowCounts } from '../validate/rowcounts.js';
+
+/** The environment's template, dumped and described: what a deploy restores and checks against. */
+export interface TemplateArtifact {
+  build: BuildResult;
+  /** Identifies what was deployed: the manifest's files and filter, not its timestamps. */
+  templateHash: string;
+  /** Uncompressed custom-format archive in the deploy's work folder. */
+  archive: string;
+  archiveBytes: number;
+  fingerprint: SchemaFingerprint;
+  rowCounts: RowCounts;
+  requirements: DatabaseRequirements;
+}
+
+export function manifestHash(manifest: TemplateManifest): string {
+  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, filterHash: manifest.filterHash }));
+}
+
+/**
+ * Builds the template when stale, then clones it into a scratch database (templates refuse
+ * connections, and pg_dump needs one), reads what the deploy checks against from the clone,
+ * dumps it, and drops it.
+ */
+export async function prepareTemplateArtifact(
+  config: DbfastConfig,
+  environment: string,
+  workDir: string,
+  logger: Logger,
+): Promise<TemplateArtifact> {
+  const build = await buildTemplate({ config, environment, logger });
+  const target = localTarget(config);
+  const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
+  const drop = (): Promise<void> =>
+    withClient(target, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);
+  await withClient(target, (client) => client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(build.template)}`));
+  const unregister = registerCleanup(drop);
+  try {
+    const scratchTarget = withDatabase(target, scratch);
+    const client = await connect(scratchTarget);
+    let described: Pick<TemplateArtifact, 'fingerprint' | 'rowCounts' | 'requirements'>;
+    try {
+      described = {
+        fingerprint: await schemaFingerprint(client),
+        rowCounts: await rowCounts(client),
+        requirements: await databaseRequirements(client),
+      };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const archive = path.join(workDir, `${build.template}.dump`);
+    const dumped = await dumpDatabase(scratchTarget, archive, { compression: 'none', pgBinDir: config.tools.pgBinDir, logger });
+    return { build, templateHash: manifestHash(build.manifest), archive, archiveBytes: dumped.sizeBytes, ...described };
+  } finally {
+    await drop().catch((error: unknown) => logger.warn(`could not drop the scratch database "${scratch}": ${String(error)}`));
+    unregister();
+  }
+}

@@ -1,0 +1,77 @@
+import type { DbfastConfig, RemoteConfig } from '../config/types.js';
+import type { DbTarget } from '../pg/target.js';
+import { maskUrl } from '../pg/target.js';
+import { status } from '../template/status.js';
+import type { CheckResult } from '../validate/types.js';
+import type { DeployPolicy } from './policy.js';
+import { remotePreflight, type RestoreMode } from './preflight.js';
+
+export interface DeployPlan {
+  remote: string;
+  url: string;
+  database: string;
+  environment: string;
+  mode: RestoreMode | null;
+  template: {
+    name: string;
+    state: string;
+    /** Files the template is (or would be) built from. */
+    files: number;
+    changed: string[];
+    hash: string | null;
+  };
+  backup: string;
+  replaces: string;
+  checks: CheckResult[];
+  steps: string[];
+}
+
+/**
+ * What a deploy would do, and what its checks say now. Reads only: builds nothing, backs up
+ * nothing, creates no database and writes no history.
+ */
+export async function planDeploy(input: {
+  config: DbfastConfig;
+  remote: RemoteConfig;
+  policy: DeployPolicy;
+  target: DbTarget;
+  live: string;
+}): Promise<DeployPlan> {
+  const { config, remote, policy, target, live } = input;
+  const [templateStatus, pre] = await Promise.all([
+    status({ config, environment: policy.environment }),
+    remotePreflight(target, config.tools.pgBinDir),
+  ]);
+  const env = templateStatus.environments[0];
+  const changed = env ? [...env.added.map((f) => `+ ${f}`), ...env.modified.map((f) => `~ ${f}`), ...env.removed.map((f) => `- ${f}`)] : [];
+  const exists = pre.facts?.databaseExists ?? false;
+  const mode = pre.mode ?? null;
+  const steps = [
+    env?.state === 'fresh' ? `use the fresh template ${env.template}` : `build the template ${env?.template ?? ''} (${env?.state ?? 'unknown'})`,
+    'dump it (custom format) and check the roles and extensions it needs on the remote',
+    policy.backup && exists ? `back up "${live}" to ${config.backup.dir}/${remote.name}/ and verify it` : 'no backup',
+    mode === 'in-place'
+      ? `replace the schemas of "${live}" in place, in one transaction, row counts checked before COMMIT`
+      : `restore into "${live}__dbfast_new", check schema, row counts${remote.validate.length ? ` and ${remote.validate.length} validate quer${remote.validate.length === 1 ? 'y' : 'ies'}` : ''}`,
+    mode === 'in-place' ? 'validate' : exists ? `swap: "${live}" becomes "${live}__dbfast_prev", the new database becomes "${live}"` : `rename it to "${live}"`,
+    'record the deploy in dbfast.deploy_history on the remote and in .dbfast/history/',
+  ];
+  return {
+    remote: remote.name,
+    url: maskUrl(target.url),
+    database: live,
+    environment: policy.environment,
+    mode,
+    template: {
+      name: env?.template ?? '',
+      state: env?.state ?? 'unknown',
+      files: env?.fileCount ?? 0,
+      changed,
+      hash: null,
+    },
+    backup: policy.backup ? (exists ? 'yes' : 'no (the database does not exist yet)') : 'skipped',
+    replaces: exists ? `database "${live}" (kept as "${live}__dbfast_prev" for rollback)` : 'nothing: the database does not exist yet',
+    checks: pre.checks,
+    steps,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * dbfast's library API: the CLI calls exactly these. Each function takes either a loaded
+ * `config` or where to find one (`configPath`, `cwd`, `env`, as the CLI would), and returns the
+ * same result object the CLI prints with --json. Implementations load lazily, so importing this
+ * module stays cheap for a test runner's global setup.
+ */
+import type { DbfastConfig } from './config/types.js';
+import type { LoadConfigOptions } from './config/load.js';
+import type { BuildOptions, BuildResult } from './template/build.js';
+import type { StatusOptions, StatusResult } from './template/status.js';
+import type { SeedOptions, SeedResult } from './clone/seed.js';
+import type { ListResult } from './clone/list.js';
+import type { DropOptions, DropResult } from './clone/drop.js';
+
+export { DbfastError, isDbfastError, type ExitCode } from './errors.js';
+export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
+export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner } from './config/types.js';
+export type { BuildResult } from './template/build.js';
+export type { EnvironmentStatus, StatusResult } from './template/status.js';
+export type { TemplateManifest, CloneMetadata } from './template/manifest.js';
+export type { Freshness, TemplateState } from './template/staleness.js';
+export type { SeedResult } from './clone/seed.js';
+export type { DbfastDatabase, DatabaseKind, ListResult } from './clone/list.js';
+export type { DropResult } from './clone/drop.js';
+export type { CloneStrategy } from './clone/strategy.js';
+export type { LoadConfigOptions } from './config/load.js';
+export { findConfigFile, localTarget, findRemote, remoteTarget } from './config/index.js';
+export { scanRepository, type ScannedFile } from './scan/index.js';
+export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './envfilter/index.js';
+export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project.js';
+export { initProject, type InitOptions, type InitResult } from './init/index.js';
+
+/** Where the config comes from: a loaded one, or the same search the CLI does. */
+export interface ConfigSource {
+  config?: DbfastConfig | undefined;
+  /** Path of dbfast.toml; else DBFAST_CONFIG; else searched upward from `cwd`. */
+  configPath?: string | undefined;
+  cwd?: string | undefined;
+  /** Environment variables for interpolation and connection settings (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+type With<T> = Omit<T, 'config'> & ConfigSource;
+
+/** Reads and validates dbfast.toml (same rules as the CLI). */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
+  const { loadConfig: load } = await import('./config/load.js');
+  return load(options);
+}
+
+async function configOf(source: ConfigSource): Promise<DbfastConfig> {
+  if (source.config) return source.config;
+  return loadConfig({ configPath: source.configPath, cwd: source.cwd, env: source.env });
+}
+
+/** Builds the environment's template when stale (or with `force`). */
+export async function build(options: With<BuildOptions> = {}): Promise<BuildResult> {
+  const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./template/build.js')]);
+  return buildTemplate({ ...options, config });
+}
+
+/** Creates database `output` from the environment's template, building it first when stale. */
+export async function seed(options: With<SeedOptions>): Promise<SeedResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./clone/seed.js')]);
+  return module.seed({ ...options, config });
+}
+
+/** Each environment's template: missing, fresh or stale, with the files that changed. */
+export async function status(options: With<StatusOptions> = {}): Promise<StatusResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./template/status.js')]);
+  return module.status({ ...options, config });
+}
+
+/** The databases dbfast made on the local server (templates, clones, leftovers). */
+export async function list(options: ConfigSource = {}): Promise<ListResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./clone/list.js')]);
+  return module.list({ config });
+}
+
+/** Drops databases dbfast made; refuses (dropping nothing) when a name is not one of them. */
+export async function drop(options: With<DropOptions>): Promise<DropResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./clone/drop.js')]);
+  return module.drop({ ...options, config });
+}

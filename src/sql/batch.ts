@@ -1,0 +1,48 @@
+import type { PlannedStatement } from './plan.js';
+
+/** Savepoint around a batch sent inside an open transaction, so a failure can be rolled back to it and located. */
+export const BATCH_SAVEPOINT = 'dbfast_batch';
+
+/** Statements joined into one simple-query string, with where each one starts in it. */
+export interface Batch {
+  text: string;
+  statements: PlannedStatement[];
+  /** JS string index of each statement's first character in `text`. */
+  offsets: number[];
+}
+
+/**
+ * Joins statements into one query text. A statement without its own `;` (the end of a file)
+ * gets one, so it cannot run into the next file's first statement. One join: no quadratic
+ * string building however many statements there are.
+ */
+export function buildBatch(statements: PlannedStatement[], savepoint: boolean): Batch {
+  const parts: string[] = [];
+  const offsets: number[] = [];
+  let length = 0;
+  const push = (part: string): void => {
+    parts.push(part);
+    length += part.length;
+  };
+  if (savepoint) push(`SAVEPOINT ${BATCH_SAVEPOINT};\n`);
+  for (const { statement } of statements) {
+    offsets.push(length);
+    push(statement.text);
+    push(statement.terminated ? '\n' : ';\n');
+  }
+  if (savepoint) push(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT};`);
+  return { text: parts.join(''), statements, offsets };
+}
+
+/** Which statement holds the JS string index `index` of the batch text, and the index inside it. */
+export function statementAt(batch: Batch, index: number): { statement: PlannedStatement; offset: number } {
+  let low = 0;
+  let high = batch.offsets.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((batch.offsets[mid] as number) <= index) low = mid;
+    else high = mid - 1;
+  }
+  const statement = batch.statements[low] as PlannedStatement;
+  return { statement, offset: Math.max(0, index - (batch.offsets[low] as number)) };
+}

@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import { DbfastError, errorMessage } from '../errors.js';
+import { BATCH_SAVEPOINT, statementAt, type Batch } from './batch.js';
+import type { PlannedStatement } from './plan.js';
+import { sqlError, isServerError } from './sql-error.js';
+import { indexOfCodePoint, locationInStatement, type SourceFile, type SourceLocation } from './source.js';
+import type { SqlStatement } from './split.js';
+
+/** A DO block's error names a line of its body (`inline_code_block line 3`): map it to the file. */
+export function doBlockLocation(statement: SqlStatement, where: string | undefined): SourceLocation | undefined {
+  if (statement.words[0] !== 'DO' || !where) return undefined;
+  const bodyLine = /inline_code_block line (\d+)/.exec(where)?.[1];
+  const opening = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$|'/.exec(statement.text);
+  if (bodyLine === undefined || !opening) return undefined;
+  const bodyStart = locationInStatement(statement, opening.index);
+  const line = bodyStart.line + Number(bodyLine) - 1;
+  let column = 1;
+  if (Number(bodyLine) === 1) column = bodyStart.column;
+  else {
+    const lines = statement.text.split('\n');
+    const text = lines[line - statement.line];
+    if (text !== undefined) column = text.length - text.trimStart().length + 1;
+  }
+  return { line, column };
+}
+
+/** A located error for a failure of one statement sent on its own (server position relative to its text). */
+export function statementError(source: SourceFile, statement: SqlStatement, error: unknown): DbfastError {
+  if (!isServerError(error)) {
+    return new DbfastError('SQL_FAILED', `${source.relativePath}:${statement.line}:${statement.column}: ${errorMessage(error)}`, {
+      hint: 'The connection to the server failed while running this statement; check the server and run again.',
+      cause: error,
+      details: { file: source.relativePath, line: statement.line, column: statement.column },
+    });
+  }
+  let location: SourceLocation = { line: statement.line, column: statement.column };
+  if (error.position) {
+    location = locationInStatement(statement, indexOfCodePoint(statement.text, Number(error.position) - 1));
+  } else {
+    location = doBlockLocation(statement, error.where) ?? location;
+  }
+  return sqlError(source, location, error, error);
+}
+
+/**
+ * Re-runs a failed batch one statement at a time to find the one that fails. Safe because a
+ * multi-statement query is one implicit transaction (rolled back as a whole), and the re-run
+ * itself is inside BEGIN ... ROLLBACK (or rolled back to the batch's savepoint inside an open
+ * transaction, which is then left aborted as the original failure left it).
+ */
+async function rerun(client: pg.Client, statements: PlannedStatement[], inSavepoint: boolean): Promise<{ step: PlannedStatement; error: unknown } | undefined> {
+  await client.query(inSavepoint ? `ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}` : 'BEGIN');
+  let found: { step: PlannedStatement; error: unknown } | undefined;
+  for (const step of statements) {
+    try {
+      await client.query(step.statement.text);
+    } catch (error) {
+      found = { step, error };
+      break;
+    }
+  }
+  if (!inSavepoint) await client.query('ROLLBACK');
+  else if (!found) await client.query(`ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}`);
+  return found;
+}
+
+/** Maps a failed batch back to the statement (and line and column) that caused it. */
+export async function batchError(client: pg.Client, batch: Batch, inSavepoint: boolean, error: unknown): Promise<DbfastError> {
+  const first = batch.statements[0] as PlannedStatement;
+  if (!isServerError(error)) return statementError(first.source, first.statement, error);
+  if (error.position) {
+    const index = indexOfCodePoint(batch.text, Number(error.position) - 1);
+    const { statement, offset } = statementAt(batch, index);
+    return sqlError(statement.source, locationInStatement(statement.statement, offset), error, error);
+  }
+  let found: { step: PlannedStatement; error: unknown } | undefined;
+  try {
+    found = await rerun(client, batch.statements, inSavepoint);
+  } catch {
+    // The session is not in a state to re-run (e.g. the connection dropped): point at the batch.
+    found = undefined;
+  }
+  if (found && isServerError(found.error)) return statementError(found.step.source, found.step.statement, found.error);
+  return statementError(first.source, first.statement, error);
+}

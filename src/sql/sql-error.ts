@@ -1,0 +1,95 @@
+import pg from 'pg';
+import { DbfastError } from '../errors.js';
+import { includeChain, sourceLine, type SourceFile, type SourceLocation } from './source.js';
+
+/** The parts of a server error (from the protocol, or parsed from psql's output) that a located error keeps. */
+export interface ServerErrorFields {
+  message: string;
+  code?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  where?: string | undefined;
+}
+
+/** Fields of a SQL_ERROR's `details` (carried as fields by `--json`). */
+export interface SqlErrorDetails {
+  file: string;
+  line: number;
+  column: number;
+  sqlState: string | null;
+  detail: string | null;
+  serverHint: string | null;
+  where: string | null;
+  /** `file:line` of each `\i` that led to the file, outermost first (empty when not included). */
+  includedFrom: string[];
+}
+
+export function isServerError(error: unknown): error is pg.DatabaseError {
+  return error instanceof pg.DatabaseError;
+}
+
+const WINDOW = 120;
+
+/** The source line with a caret under the column; long lines are cut to a window around it. */
+export function excerpt(source: SourceFile, location: SourceLocation): string {
+  const text = sourceLine(source, location.line);
+  if (text === undefined) return '';
+  const chars = Array.from(text);
+  let from = 0;
+  let to = chars.length;
+  if (chars.length > WINDOW) {
+    from = Math.max(0, Math.min(location.column - 1 - WINDOW / 2, chars.length - WINDOW));
+    to = from + WINDOW;
+  }
+  const shown = (from > 0 ? '…' : '') + chars.slice(from, to).join('') + (to < chars.length ? '…' : '');
+  // Keep tabs in the caret line so the caret lines up whatever the tab width.
+  const pad = chars
+    .slice(from, Math.max(from, location.column - 1))
+    .map((c) => (c === '\t' ? '\t' : ' '))
+    .join('');
+  const gutter = String(location.line);
+  return `${gutter} | ${shown}\n${' '.repeat(gutter.length)} | ${from > 0 ? ' ' : ''}${pad}^`;
+}
+
+/** `db/a.sql:42:7: relation "foo" does not exist`, the line with a caret, and the server's fields. */
+export function sqlError(source: SourceFile, location: SourceLocation, error: ServerErrorFields, cause?: unknown): DbfastError {
+  const head = `${source.relativePath}:${location.line}:${location.column}: ${error.message}`;
+  const lines = [head];
+  const shown = excerpt(source, location);
+  if (shown) lines.push(shown);
+  if (error.detail) lines.push(`DETAIL: ${error.detail}`);
+  const chain = includeChain(source);
+  if (chain.length > 0) lines.push(`(included from ${chain.slice().reverse().join(', from ')})`);
+  const details: SqlErrorDetails = {
+    file: source.relativePath,
+    line: location.line,
+    column: location.column,
+    sqlState: error.code ?? null,
+    detail: error.detail ?? null,
+    serverHint: error.hint ?? null,
+    where: error.where ?? null,
+    includedFrom: chain,
+  };
+  return new DbfastError('SQL_ERROR', lines.join('\n'), {
+    hint: error.hint ?? `Fix the SQL at ${source.relativePath}:${location.line} and run again.`,
+    cause,
+    details: { ...details },
+  });
+}
+
+/** An error about the file itself (meta-commands, includes, COPY data), before anything runs. */
+export function sourceError(
+  code: string,
+  source: SourceFile,
+  line: number,
+  message: string,
+  hint: string,
+  extra: Record<string, unknown> = {},
+): DbfastError {
+  const chain = includeChain(source);
+  const suffix = chain.length > 0 ? ` (included from ${chain.slice().reverse().join(', from ')})` : '';
+  return new DbfastError(code, `${source.relativePath}:${line}: ${message}${suffix}`, {
+    hint,
+    details: { file: source.relativePath, line, includedFrom: chain, ...extra },
+  });
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, localTarget } from '../../src/config/index.js';
+import { tempDir, writeTree } from '../support/files.js';
+
+function loadText(text: string, env: NodeJS.ProcessEnv) {
+  return loadConfig({ cwd: writeTree(tempDir(), { 'dbfast.toml': text }), env });
+}
+
+describe('the local database: precedence', () => {
+  it('DBFAST_* variables beat the file', () => {
+    const config = loadText('[database]\nurl = "postgresql://file@h/db"\ntemplate_name = "file"\n[repository]\npath = "a"\n', {
+      DBFAST_DATABASE_URL: 'postgresql://env@h/db',
+      DBFAST_TEMPLATE_NAME: 'env',
+      DBFAST_REPOSITORY_PATH: 'b',
+    });
+    expect(config.database).toMatchObject({ url: 'postgresql://env@h/db', source: 'DBFAST_DATABASE_URL', templateName: 'env' });
+    expect(config.repository.path).toBe(`${config.rootDir}/b`);
+  });
+
+  it('the file beats DATABASE_URL and PG*', () => {
+    const config = loadText('[database]\nurl = "postgresql://file@h/db"\n', { DATABASE_URL: 'postgresql://du@h/db', PGHOST: 'pghost' });
+    expect(config.database).toMatchObject({ url: 'postgresql://file@h/db', source: 'database.url' });
+  });
+
+  it('builds a URL from host/port/user/dbname, filling gaps from PG*', () => {
+    const config = loadText('[database]\nhost = "db.internal"\nport = 6432\nuser = "app"\n', { PGDATABASE: 'appdb', DATABASE_URL: 'postgresql://ignored@h/db' });
+    expect(config.database).toMatchObject({ url: 'postgresql://app@db.internal:6432/appdb', source: '[database]' });
+  });
+
+  it('falls back to DATABASE_URL when the file names no server', () => {
+    const config = loadText('[database]\ntemplate_name = "x"\n', { DATABASE_URL: 'postgresql://du@dbhost:5544/dudb', PGHOST: 'ignored' });
+    expect(config.database).toMatchObject({ url: 'postgresql://du@dbhost:5544/dudb', source: 'DATABASE_URL' });
+  });
+
+  it('falls back to the libpq PG* variables (a socket directory goes into ?host=)', () => {
+    const config = loadText('', { PGHOST: '/var/run/postgresql', PGPORT: '5433', PGUSER: 'bob', PGDATABASE: 'bobdb', PGPASSWORD: 'pw' });
+    expect(config.database).toMatchObject({
+      url: 'postgresql://bob@localhost:5433/bobdb?host=%2Fvar%2Frun%2Fpostgresql',
+      source: 'PG* environment variables',
+      passwordEnv: 'PGPASSWORD',
+    });
+    expect(localTarget(config, { PGPASSWORD: 'pw' }).password).toBe('pw');
+  });
+
+  it('defaults to localhost/postgres with nothing set', () => {
+    expect(loadText('', {}).database.url).toBe('postgresql://localhost/postgres');
+  });
+
+  it('reads the password from password_env and keeps it out of the URL; an inline URL password is split out', () => {
+    const config = loadText('[database]\nurl = "postgresql://app@h/db"\npassword_env = "APP_PW"\n', {});
+    expect(localTarget(config, { APP_PW: 'hunter2' })).toEqual({ url: 'postgresql://app@h/db', password: 'hunter2' });
+    expect(() => localTarget(config, {})).toThrow(expect.objectContaining({ code: 'PASSWORD_ENV_UNSET', exitCode: 2 }));
+    const inline = loadText('', { DATABASE_URL: 'postgresql://app:inline@h/db' });
+    expect(localTarget(inline, {})).toEqual({ url: 'postgresql://app@h/db', password: 'inline' });
+  });
+});
