@@ -13,13 +13,20 @@ function* chunks(data: Buffer): Generator<Buffer> {
   for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
 }
 
-let copyStreams: Promise<typeof import('pg-copy-streams')> | undefined;
+type CopyStreams = typeof import('pg-copy-streams');
+let copyStreams: Promise<CopyStreams> | undefined;
+
+async function loadCopyStreams(): Promise<CopyStreams> {
+  const loaded = (await import('pg-copy-streams')) as CopyStreams & { default?: CopyStreams };
+  // A CommonJS module: Node's loader gives named exports, the CLI bundle only `default`.
+  return typeof loaded.from === 'function' ? loaded : (loaded.default as CopyStreams);
+}
 
 /** Runs `COPY ... FROM stdin` with its inline data exactly as written; returns the rows copied. */
 export async function runCopy(client: pg.Client, step: PlannedCopy): Promise<number> {
   const { copy, source } = step;
   // Imported on the first COPY, so runs without one do not pay for it.
-  const { from: copyFrom } = await (copyStreams ??= import('pg-copy-streams'));
+  const { from: copyFrom } = await (copyStreams ??= loadCopyStreams());
   const stream = client.query(copyFrom(copy.statement.text));
   const data = source.buffer.subarray(copy.dataStart, copy.dataEnd);
   try {
