@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { connectMaintenance, createDatabaseLike, databaseFacts, type AdminConnection } from '../backup/admin.js';
 import { createBackup } from '../backup/create.js';
@@ -32,6 +31,7 @@ import { planDeploy, type DeployPlan } from './plan.js';
 import { decideDeployPolicy, type DeployMode } from './policy.js';
 import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
 import { createWorkDir } from './workdir.js';
+import { newDeployId } from './id.js';
 
 export interface DeployOptions {
   config: DbfastConfig;
@@ -65,9 +65,8 @@ export interface DeployReport {
   plan?: DeployPlan | undefined;
 }
 
-export function newDeployId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
-}
+// In its own module so that rollback does not load everything a deploy needs.
+export { newDeployId };
 
 /** Records the outcome where it can: on the remote when `target` is given, always locally. */
 async function recordOutcome(config: DbfastConfig, record: DeployRecord, target: DbTarget | undefined, logger: Logger): Promise<void> {
