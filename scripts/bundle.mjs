@@ -4,7 +4,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['dist/cli/main.js'],
+  // The entry is cli/entry.js (seed's fast path, else the commander program), written as main.js.
+  entryPoints: { main: 'dist/cli/entry.js' },
   outdir: 'dist/cli-bundle',
   bundle: true,
   splitting: true,

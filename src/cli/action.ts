@@ -30,29 +30,37 @@ export function renderError(out: Output, error: unknown): number {
   return known.exitCode;
 }
 
-/** Wraps a command handler: builds the context, renders errors, sets the exit code. */
+/**
+ * Runs a handler with parsed options: builds the context, renders errors, sets the exit code.
+ * Used by `action` (commander) and by the fast seed path (cli/entry.ts), which parses its own.
+ */
+export async function runHandler(handler: ActionHandler, globals: GlobalOptions, args: string[], options: Record<string, unknown>): Promise<void> {
+  const out = new Output(globals);
+  let loaded: Promise<DbfastConfig> | undefined;
+  const ctx: CommandContext = {
+    out,
+    globals,
+    config: () => {
+      loaded ??= import('../config/load.js').then(({ loadConfig }) => loadConfig({ configPath: globals.config }));
+      return loaded;
+    },
+  };
+  try {
+    const code = await handler(ctx, args, options);
+    out.clearProgress();
+    process.exitCode = code ?? 0;
+  } catch (error) {
+    process.exitCode = renderError(out, error);
+  }
+}
+
+/** Wraps a command handler for commander: reads its options and arguments, then `runHandler`. */
 export function action(handler: ActionHandler): (...args: unknown[]) => Promise<void> {
   return async (...raw: unknown[]) => {
     const command = raw[raw.length - 1] as Command;
     const options = command.opts<Record<string, unknown>>();
     const globals = command.optsWithGlobals<GlobalOptions>();
     const args = raw.slice(0, -2).flatMap((value) => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]));
-    const out = new Output(globals);
-    let loaded: Promise<DbfastConfig> | undefined;
-    const ctx: CommandContext = {
-      out,
-      globals,
-      config: () => {
-        loaded ??= import('../config/load.js').then(({ loadConfig }) => loadConfig({ configPath: globals.config }));
-        return loaded;
-      },
-    };
-    try {
-      const code = await handler(ctx, args, options);
-      out.clearProgress();
-      process.exitCode = code ?? 0;
-    } catch (error) {
-      process.exitCode = renderError(out, error);
-    }
+    await runHandler(handler, globals, args, options);
   };
 }

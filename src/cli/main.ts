@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { runCleanups } from '../cleanup.js';
 import { dbfastVersion } from '../version.js';
 import { renderError } from './action.js';
 import { Output } from './output.js';
+import { installSignalHandlers } from './signals.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
@@ -29,21 +29,6 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerMigrateCommands(program);
   return program;
-}
-
-function installSignalHandlers(out: Output): void {
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    out.clearProgress();
-    if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
-    void runCleanups().finally(() => process.exit(130));
-  };
-  // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
-  // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 }
 
 export async function main(argv: string[]): Promise<void> {

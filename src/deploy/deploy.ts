@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { connectMaintenance, type AdminConnection } from '../backup/admin.js';
 import { createBackup } from '../backup/create.js';
@@ -24,6 +23,7 @@ import { DeployHooks, wasRolledBack } from './post-deploy.js';
 import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
 import { replaceBySwap, replaceInPlace } from './replace.js';
 import { createWorkDir } from './workdir.js';
+import { newDeployId } from './id.js';
 
 export interface DeployOptions {
   config: DbfastConfig;
@@ -64,9 +64,8 @@ export interface DeployReport {
   migrations?: string[] | undefined;
 }
 
-export function newDeployId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}`;
-}
+// In its own module so that rollback does not load everything a deploy needs.
+export { newDeployId };
 
 /** Records the outcome where it can: on the remote when `target` is given, always locally. */
 async function recordOutcome(config: DbfastConfig, record: DeployRecord, target: DbTarget | undefined, logger: Logger): Promise<void> {

@@ -1,6 +1,4 @@
 import { connectMaintenance } from '../backup/admin.js';
-import { restoreBackup } from '../backup/restore.js';
-import { backupScope } from '../backup/scope.js';
 import { databaseLockKey, swapNames } from '../backup/swap.js';
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
@@ -10,7 +8,7 @@ import { databaseExists, withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { databaseName, withDatabase } from '../pg/target.js';
 import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
-import { newDeployId } from './deploy.js';
+import { newDeployId } from './id.js';
 import { exchangeDatabases } from './exchange.js';
 import { newRecord, recordLocally, recordOnRemote } from './history.js';
 
@@ -60,6 +58,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
       await rollbackToPrevious(target, live, options.lockTimeoutMs, logger);
     } else {
       record.backupId = to;
+      // Loaded only for this path: a swap back to the previous database needs none of the dump machinery.
+      const [{ restoreBackup }, { backupScope }] = await Promise.all([import('../backup/restore.js'), import('../backup/scope.js')]);
       await restoreBackup(backupScope(config, remote.name, { logger, env }), to, { confirmed: true });
     }
     record.result = 'success';

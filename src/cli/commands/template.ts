@@ -1,26 +1,13 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
+import { leanConfig } from '../lean-config.js';
+import { importSkippingPgProbe } from '../pg-probe.js';
+import { seedAction } from './seed-action.js';
 
 function runnerOption(value: unknown): 'inprocess' | 'psql' | undefined {
   if (value === undefined || value === 'inprocess' || value === 'psql') return value;
   throw new DbfastError('USAGE', `--runner must be inprocess or psql, not "${String(value)}"`, { exitCode: 2 });
-}
-
-/**
- * Imports with a `navigator` defined for the duration of the import only. On Node 20 (which has
- * no `navigator`) pg probes for Cloudflare Workers at import time by constructing a fetch
- * `Response`, which loads Node's whole fetch implementation: about 30 ms of a seed's wall time.
- * With a navigator present pg skips the probe; removing it afterwards leaves no trace.
- */
-async function importSkippingPgProbe<T>(load: () => Promise<T>): Promise<T> {
-  if ('navigator' in globalThis) return load();
-  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
-  try {
-    return await load();
-  } finally {
-    delete (globalThis as { navigator?: unknown }).navigator;
-  }
 }
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -35,8 +22,12 @@ export function registerTemplateCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const runner = runnerOption(options.runner);
-        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
-        const result = await api.build({ config, environment: str(options.env), force: options.force === true, runner, logger: ctx.out.logger() });
+        const [config, { buildTemplate }, render] = await Promise.all([
+          leanConfig(ctx),
+          importSkippingPgProbe(() => import('../../template/build.js')),
+          import('./template-render.js'),
+        ]);
+        const result = await buildTemplate({ config, environment: str(options.env), force: options.force === true, runner, logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderBuild(result));
       }),
     );
@@ -47,30 +38,7 @@ export function registerTemplateCommands(program: Command): void {
     .option('-e, --env <name>', 'environment (default: local, or the only one)')
     .option('--force', 'replace an existing database of that name')
     .option('--rebuild', 'rebuild the template first even when fresh')
-    .action(
-      action(async (ctx, _args, options) => {
-        // Only what seeding needs is loaded (no zod for an unchanged dbfast.toml, see fast-config):
-        // the CLI's start-up is most of a seed's wall time.
-        const { loadConfigLean } = await import('../../clone/fast-config.js');
-        const [config, api] = await Promise.all([
-          loadConfigLean({ configPath: ctx.globals.config }),
-          importSkippingPgProbe(() => import('../../clone/seed.js')).then(() => import('../../index.js')),
-        ]);
-        const result = await api.seed({
-          config,
-          output: String(options.output),
-          environment: str(options.env),
-          force: options.force === true,
-          rebuild: options.rebuild === true,
-          logger: ctx.out.logger(),
-        });
-        if (!ctx.out.json) {
-          const { seedMessage } = await import('./template-render.js');
-          ctx.out.message(seedMessage(result));
-        }
-        ctx.out.result(result, () => result.url);
-      }),
-    );
+    .action(action(seedAction));
   program
     .command('status')
     .description("each environment's template: missing, fresh or stale, and what changed")
@@ -86,7 +54,11 @@ export function registerTemplateCommands(program: Command): void {
           ctx.out.result(report, () => render.renderRemoteStatus(report));
           return options.check === true && !report.ok ? 3 : 0;
         }
-        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
+        const [config, api, render] = await Promise.all([
+          leanConfig(ctx),
+          importSkippingPgProbe(() => import('../../template/status.js')),
+          import('./template-render.js'),
+        ]);
         const result = await api.status({ config, environment: str(options.env) });
         ctx.out.result(result, () => render.renderStatus(result));
         return options.check === true && !result.upToDate ? 3 : 0;

@@ -1,0 +1,18 @@
+import { runCleanups } from '../cleanup.js';
+import type { Output } from './output.js';
+
+/** Ctrl-C / SIGTERM: undo what was started (side databases, temp files), then exit 130. */
+export function installSignalHandlers(out: Output): void {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    out.clearProgress();
+    if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
+    void runCleanups().finally(() => process.exit(130));
+  };
+  // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
+  // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
