@@ -13,18 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startCluster, stopCluster } from '../tests/support/cluster.js';
+import { CLI, median, ROOT, type BenchRow } from './lib.js';
 import { findServerBinDir } from '../tests/support/pgbin.js';
-
-/** Same shape as bench/lib.ts's BenchRow, so the bench runner can take these rows as they are. */
-export interface BenchRow {
-  suite: string;
-  case: string;
-  dbfastMs: number;
-  baselineMs: number;
-  baseline: string;
-  target: string;
-  note?: string;
-}
 
 export interface BackupBenchOptions {
   /** Rows in the generated database, over three tables (default 3,000,000). */
@@ -47,15 +37,7 @@ export interface BackupBenchResult {
   restorePeakRssKiB: number | null;
 }
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin', 'dbfast.js');
 const TIME = '/usr/bin/time';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 interface Timed {
   ms: number;

@@ -28,8 +28,7 @@ const SUITES: Record<string, Suite> = {
   deploy: (ctx) => import('./deploy.js').then((m) => m.deploySuite(ctx)),
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
-  // MERGE(backup): when bench/backup.ts lands, replace this comment line with the line below (uncommented):
-  // backup: (ctx) => import('./backup.js').then(async (m) => ({ suite: 'backup', title: 'Backups', rows: await m.benchBackup({ runs: Math.min(ctx.options.runs, 3), rows: ctx.options.rows, log: ctx.log }) })),
+  backup: (ctx) => import('./backup.js').then(async (m) => ({ suite: 'backup', title: 'Backups', rows: await m.benchBackup({ runs: Math.min(ctx.options.runs, 3), rows: ctx.options.rows, log: ctx.log }) })),
 };
 
 /** Suites run only when named in --only. */
