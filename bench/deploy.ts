@@ -109,7 +109,7 @@ export async function deploySuite(ctx: SuiteContext): Promise<SuiteReport> {
     {
       suite: 'deploy',
       subject,
-      case: 'deploy --remote --confirm (CLI): build check, dump, backup, side restore, validate, swap',
+      case: 'deploy --remote --confirm (CLI), all phases',
       ...deployed,
       baseline: 'pg_dump -Fc | pg_restore --no-owner',
       target: '≤ 1.5×',
@@ -117,7 +117,7 @@ export async function deploySuite(ctx: SuiteContext): Promise<SuiteReport> {
     {
       suite: 'deploy',
       subject,
-      case: 'rollback --remote --confirm (CLI), to the previous database',
+      case: 'rollback --remote --confirm (CLI) to previous',
       dbfastMs: median(rollbacks),
       baselineMs: null,
       baseline: '',

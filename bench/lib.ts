@@ -160,6 +160,17 @@ export function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 * 1024 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** "runs ranged ..." when a side's slowest run took over twice its fastest: the median is then a rough figure. */
+export function spreadNote(row: BenchRow): string | undefined {
+  const sides = [
+    ['dbfast', row.samples?.dbfast ?? []],
+    ['baseline', row.samples?.baseline ?? []],
+  ] as const;
+  const noisy = sides.filter(([, values]) => values.length > 1 && Math.max(...values) > 2 * Math.min(...values));
+  if (noisy.length === 0) return undefined;
+  return `noisy, runs ranged ${noisy.map(([side, values]) => `${side} ${formatMs(Math.min(...values))}–${formatMs(Math.max(...values))}`).join(', ')}`;
+}
+
 function resultCell(e: Evaluated): string {
   return e.pass === null ? 'n/a' : e.pass ? 'pass' : '**MISSED**';
 }
@@ -167,11 +178,12 @@ function resultCell(e: Evaluated): string {
 /** A markdown table: case, dbfast, baseline, ratio, target, pass/fail (and subject, note when present). */
 export function formatTable(rows: readonly BenchRow[]): string {
   const withSubject = rows.some((row) => row.subject);
-  const withNote = rows.some((row) => row.note);
+  const notes = rows.map((row) => [row.note, spreadNote(row)].filter(Boolean).join('; '));
+  const withNote = notes.some(Boolean);
   const header = [...(withSubject ? ['subject'] : []), 'case', 'dbfast', 'baseline', 'ratio', 'target', 'result', ...(withNote ? ['note'] : [])];
   const align = [...(withSubject ? ['---'] : []), '---', '---:', '---:', '---:', '---', '---', ...(withNote ? ['---'] : [])];
   const lines = [`| ${header.join(' | ')} |`, `|${align.join('|')}|`];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     const e = evaluate(row);
     const baseline = row.baselineMs === null ? row.baseline || '—' : `${formatMs(row.baselineMs)} (${row.baseline})`;
     const cells = [
@@ -182,7 +194,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
       e.ratio === null ? '—' : `${e.ratio.toFixed(2)}×`,
       row.target,
       resultCell(e),
-      ...(withNote ? [row.note ?? ''] : []),
+      ...(withNote ? [notes[index] ?? ''] : []),
     ];
     lines.push(`| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`);
   }
