@@ -89,7 +89,15 @@ export async function deploySuite(ctx: SuiteContext): Promise<SuiteReport> {
       for (const server of [clusters.remote.adminUrl, local]) await sql(server, 'CHECKPOINT');
       spawnSync('sync');
     },
-    dbfast: () => reports.push(JSON.parse(cli('--json', 'deploy', '--remote', 'bench', '--confirm')) as DeployJson),
+    dbfast: async () => {
+      try {
+        reports.push(JSON.parse(cli('--json', 'deploy', '--remote', 'bench', '--confirm')) as DeployJson);
+      } catch (error) {
+        // Who was on the live database, for a deploy that could not end the sessions there.
+        const sessions = await sql(clusters.remote.adminUrl, 'SELECT pid, usename, backend_type, application_name, state, backend_start, left(query, 200) AS query FROM pg_stat_activity WHERE datname = $1', [LIVE]);
+        throw new Error(`${(error as Error).message}\nsessions on ${LIVE} now: ${JSON.stringify(sessions.rows)}`, { cause: error });
+      }
+    },
     baseline: () => dumpPipeRestore(clusters, urlFor(local, SOURCE), clusters.remoteUrl(BASELINE)),
     report: (i, ours, theirs) => ctx.log(`  deploy run ${i + 1}: dbfast ${formatMs(ours)}, pg_dump -Fc | pg_restore ${formatMs(theirs)}`),
   });
