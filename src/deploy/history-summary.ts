@@ -4,10 +4,9 @@ import type { DbfastConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
-import { readLocalHistory, type DeployRecord, type DeployResult, type HistoryKind } from './history.js';
+import { entryFromRow, readLocalHistory, type DeployRecord, type DeployResult, type HistoryEntry, type HistoryEntryRow, type HistoryKind } from './history.js';
 
-/** A history record without the bulky parts (phases, hook output): what summaries need. */
-export type HistoryEntry = Omit<DeployRecord, 'phases' | 'hooksOutput'>;
+export type { HistoryEntry };
 
 export interface HistoryFilter {
   kind?: HistoryKind | undefined;
@@ -23,29 +22,11 @@ export interface HistoryEntries {
   entries: HistoryEntry[];
 }
 
-interface EntryRow {
-  deploy_id: string;
-  kind: HistoryKind;
-  remote: string;
-  environment: string;
-  database: string;
-  started_at: Date;
-  finished_at: Date | null;
-  duration_ms: number | null;
-  template_hash: string | null;
-  backup_id: string | null;
-  result: DeployResult;
-  error: string | null;
-  os_user: string | null;
-  host: string | null;
-  dbfast_version: string | null;
-}
-
 /** Reads `dbfast.deploy_history` with the filter applied by the server; [] when there is no table yet. */
 export async function readRemoteEntries(client: pg.Client, filter: HistoryFilter): Promise<HistoryEntry[]> {
   const exists = await client.query(`SELECT to_regclass('dbfast.deploy_history') IS NOT NULL AS ok`);
   if (exists.rows[0]?.ok !== true) return [];
-  const result = await client.query<EntryRow>(
+  const result = await client.query<HistoryEntryRow>(
     `SELECT deploy_id, kind, remote, environment, database, started_at, finished_at, duration_ms, template_hash,
             backup_id, result, error, os_user, host, dbfast_version
        FROM dbfast.deploy_history
@@ -54,23 +35,7 @@ export async function readRemoteEntries(client: pg.Client, filter: HistoryFilter
       LIMIT $4`,
     [filter.kind ?? null, filter.result ?? null, filter.since ?? null, filter.limit ?? null],
   );
-  return result.rows.map((row) => ({
-    deployId: row.deploy_id,
-    kind: row.kind,
-    remote: row.remote,
-    environment: row.environment,
-    database: row.database,
-    startedAt: row.started_at.toISOString(),
-    finishedAt: row.finished_at?.toISOString() ?? null,
-    durationMs: row.duration_ms,
-    templateHash: row.template_hash,
-    backupId: row.backup_id,
-    result: row.result,
-    error: row.error,
-    osUser: row.os_user ?? '',
-    host: row.host ?? '',
-    dbfastVersion: row.dbfast_version ?? '',
-  }));
+  return result.rows.map(entryFromRow);
 }
 
 function strip(record: DeployRecord): HistoryEntry {

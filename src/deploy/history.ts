@@ -70,7 +70,8 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
   );
 }
 
-interface HistoryRow {
+/** A `dbfast.deploy_history` row without the bulky columns (phases, hook output). */
+export interface HistoryEntryRow {
   deploy_id: string;
   kind: HistoryKind;
   remote: string;
@@ -86,19 +87,18 @@ interface HistoryRow {
   os_user: string | null;
   host: string | null;
   dbfast_version: string | null;
+}
+
+interface HistoryRow extends HistoryEntryRow {
   phases: PhaseTiming[] | null;
   hooks_output: string | null;
 }
 
-/** Newest first. Returns [] when the database has no history table yet. */
-export async function readRemoteHistory(client: pg.Client, limit: number): Promise<DeployRecord[]> {
-  const exists = await client.query(`SELECT to_regclass('dbfast.deploy_history') IS NOT NULL AS ok`);
-  if (exists.rows[0]?.ok !== true) return [];
-  const result = await client.query<HistoryRow>(
-    'SELECT * FROM dbfast.deploy_history ORDER BY started_at DESC, id DESC LIMIT $1',
-    [limit],
-  );
-  return result.rows.map((row) => ({
+/** A history record without the bulky parts (phases, hook output): what summaries need. */
+export type HistoryEntry = Omit<DeployRecord, 'phases' | 'hooksOutput'>;
+
+export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
+  return {
     deployId: row.deploy_id,
     kind: row.kind,
     remote: row.remote,
@@ -114,9 +114,18 @@ export async function readRemoteHistory(client: pg.Client, limit: number): Promi
     osUser: row.os_user ?? '',
     host: row.host ?? '',
     dbfastVersion: row.dbfast_version ?? '',
-    phases: row.phases ?? [],
-    hooksOutput: row.hooks_output,
-  }));
+  };
+}
+
+/** Newest first. Returns [] when the database has no history table yet. */
+export async function readRemoteHistory(client: pg.Client, limit: number): Promise<DeployRecord[]> {
+  const exists = await client.query(`SELECT to_regclass('dbfast.deploy_history') IS NOT NULL AS ok`);
+  if (exists.rows[0]?.ok !== true) return [];
+  const result = await client.query<HistoryRow>(
+    'SELECT * FROM dbfast.deploy_history ORDER BY started_at DESC, id DESC LIMIT $1',
+    [limit],
+  );
+  return result.rows.map((row) => ({ ...entryFromRow(row), phases: row.phases ?? [], hooksOutput: row.hooks_output }));
 }
 
 export function localHistoryFile(config: DbfastConfig, remote: string): string {
