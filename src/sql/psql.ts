@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { toolPath } from '../dump/tools.js';
+import { toolPath } from '../pg/tools.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { scrub } from '../pg/client.js';
