@@ -12,7 +12,7 @@ import type { SeedOptions, SeedResult } from './local/seed.js';
 import type { ListResult } from './local/list.js';
 import type { DropOptions, DropResult } from './local/drop.js';
 
-export { DbfastError, isDbfastError, type ExitCode } from './errors.js';
+export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner } from './config/types.js';
 export type { BuildResult } from './local/build.js';

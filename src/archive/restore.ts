@@ -57,7 +57,6 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   if (jobs > 1 && options.singleTransaction) {
     throw new DbfastError('RESTORE_OPTIONS', 'a single-transaction restore cannot use parallel jobs', {
       hint: 'Use jobs = 1 with singleTransaction, or drop singleTransaction.',
-      exitCode: 2,
     });
   }
   const pgRestore = await toolInfo('pg_restore', options.pgBinDir);
@@ -110,7 +109,7 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
     child.kill('SIGKILL');
   });
   const [result] = await Promise.all([child, flow]);
-  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted', { exitCode: 130 });
+  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted');
   if (flowError !== undefined) {
     throw new DbfastError('ARCHIVE_UNREADABLE', `cannot read the archive while restoring: ${(flowError as Error).message}`, {
       hint: 'The archive is damaged; verify it with `dbfast backup verify`, or use another one.',

@@ -130,7 +130,7 @@ export async function restoreInTransaction(target: DbTarget, input: string | Rea
   const into = pipeline(source, createDecompressor(options.compression ?? 'none'), raw, new ChildStdinSink(writer.stdin as NodeJS.WritableStream), signal).catch(fail);
   const out = pipeline(writer.stdout as NodeJS.ReadableStream, new ScriptFramer(options.before ?? '', options.after ?? ''), new ChildStdinSink(runner.stdin as NodeJS.WritableStream), signal).catch(fail);
   const [writerResult, runnerResult] = await Promise.all([writer, runner, into, out]);
-  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted; it was rolled back', { exitCode: 130 });
+  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted; it was rolled back');
   if (flowError !== undefined) {
     const said = writerResult.failed ? `\n${pgToolError('pg_restore', 'pg_restore', writerResult).message}` : '';
     throw new DbfastError('RESTORE_FAILED', `the restore was rolled back: ${(flowError as Error).message}${said}`, {

@@ -164,7 +164,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
   } catch (error) {
     if (partial) await rm(partial, { force: true });
     if (interrupted && !(error instanceof DbfastError && error.exitCode === 130)) {
-      throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { exitCode: 130, cause: error });
+      throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { cause: error });
     }
     throw error;
   } finally {

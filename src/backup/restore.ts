@@ -62,7 +62,6 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
       hint: 'Pass --confirm (or answer yes on a terminal).',
-      exitCode: 2,
     });
   }
   const live = databaseName(scope.target);
@@ -76,9 +75,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (!integrity.ok) {
     throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
       hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
-      exitCode: 3,
-      details: { problems: integrity.problems },
-    });
+      details: { problems: integrity.problems } });
   }
 
   const admin = await connectMaintenance(scope.target, [live]);
@@ -167,7 +164,6 @@ async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<v
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
       hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
-      exitCode: 2,
     });
   }
 }

@@ -162,7 +162,6 @@ export async function verifyAllBackups(scope: BackupScope, options: VerifyOption
   if (backups.length === 0) {
     throw new DbfastError('NO_BACKUPS', `remote "${scope.remote}" has no backups in ${scope.folder}`, {
       hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`,
-      exitCode: 2,
     });
   }
   const results: VerifyResult[] = [];

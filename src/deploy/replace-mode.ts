@@ -99,8 +99,7 @@ export async function replaceBySwap(ctx: SwapContext): Promise<string | null> {
       await dropDatabaseIfExists(adminClient, previous);
       throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed; swapped the previous database back in:\n  ${outcome.problems.join('\n  ')}`, {
         hint: 'The live database is the one from before the deploy. Fix the validate queries or the template, then deploy again.',
-        details: { problems: outcome.problems, rolledBack: true },
-      });
+        details: { problems: outcome.problems, rolledBack: true } });
     });
     try {
       await ctx.afterDeploy();

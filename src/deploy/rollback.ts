@@ -46,7 +46,6 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   if (remote.requireConfirmation && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `rolling back remote "${remote.name}" needs confirmation`, {
       hint: 'Pass --confirm, or run in a terminal and answer the prompt.',
-      exitCode: 2,
     });
   }
   const target = remoteTarget(remote, env);

@@ -83,7 +83,7 @@ export function summarizeDeploys(remote: string, source: RemoteStats['source'], 
 export async function deployStats(options: StatsOptions): Promise<StatsResult> {
   const days = options.days ?? DEFAULT_STATS_DAYS;
   if (!Number.isFinite(days) || days <= 0) {
-    throw new DbfastError('USAGE', `--days takes a positive number of days, not "${String(options.days)}"`, { hint: 'e.g. --days 30', exitCode: 2 });
+    throw new DbfastError('USAGE', `--days takes a positive number of days, not "${String(options.days)}"`, { hint: 'e.g. --days 30' });
   }
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? new Date();

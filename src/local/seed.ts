@@ -55,13 +55,11 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
   if (!options.force) {
     throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
       hint: 'Pass --force to drop and recreate it, or choose another --output name.',
-      exitCode: 2,
     });
   }
   if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
     throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
       hint: 'Choose another --output name; --force only replaces ordinary databases.',
-      exitCode: 2,
     });
   }
 }
@@ -93,7 +91,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const template = templateDatabaseName(config, environment);
   assertDatabaseName(output, '--output');
   if (output === template || leftoverOwner(output) !== undefined) {
-    throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.', exitCode: 2 });
+    throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
   const target = localTarget(config);
   // Hashing files and connecting overlap: both are I/O.

@@ -33,7 +33,6 @@ export function migrateScope(options: MigrateScopeOptions): MigrateScope {
   if (environment !== remote.environment) {
     throw new DbfastError('ENVIRONMENT_MISMATCH', `remote "${remote.name}" takes environment "${remote.environment}", not "${environment}"`, {
       hint: `Use --env ${remote.environment} (or omit --env): a remote gets the migrations of its own environment.`,
-      exitCode: 2,
     });
   }
   findEnvironment(config, environment);

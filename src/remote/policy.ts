@@ -1,4 +1,4 @@
-import { DbfastError } from '../errors.js';
+import { DbfastError, type ErrorCode } from '../errors.js';
 import type { RemoteConfig } from '../config/types.js';
 
 export type DeployMode = 'replace' | 'migrate';
@@ -19,8 +19,8 @@ export interface DeployPolicy {
   backup: boolean;
 }
 
-function refuse(code: string, message: string, hint: string): DbfastError {
-  return new DbfastError(code, message, { hint, exitCode: 2 });
+function refuse(code: ErrorCode, message: string, hint: string): DbfastError {
+  return new DbfastError(code, message, { hint });
 }
 
 export function isProductionRemote(remote: RemoteConfig): boolean {

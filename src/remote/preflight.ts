@@ -47,7 +47,5 @@ export function preflightError(remote: string, problems: Array<{ name: string; d
   const lines = problems.map((p) => `${p.name}: ${p.detail}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
   return new DbfastError('PREFLIGHT_FAILED', `deploy to remote "${remote}" refused before any change:\n  ${lines.join('\n  ')}`, {
     hint: `Fix the checks above (\`dbfast remote test ${remote}\` shows them again), then deploy again.`,
-    exitCode: 1,
-    details: { checks: problems },
-  });
+    details: { checks: problems } });
 }

@@ -20,7 +20,6 @@ export function swapNames(live: string, purpose = 'restore'): SwapNames {
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
       throw new DbfastError('NAME_TOO_LONG', `database name "${live}" is too long to derive "${name}" (PostgreSQL names are at most 63 bytes)`, {
         hint: `Use a database name of at most ${MAX_NAME_BYTES - (Buffer.byteLength(name) - Buffer.byteLength(live))} bytes.`,
-        exitCode: 2,
       });
     }
   }

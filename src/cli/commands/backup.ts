@@ -15,7 +15,7 @@ async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
 function positiveInt(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`, { exitCode: 2 });
+  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`);
   return n;
 }
 
@@ -33,7 +33,7 @@ export function registerBackupCommands(program: Command): void {
         const { COMPRESSIONS } = await import('../../archive/compression.js');
         const compression = options.compression as string | undefined;
         if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) {
-          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`, { exitCode: 2 });
+          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`);
         }
         const scope = await scopeFor(ctx, options);
         const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
@@ -89,7 +89,7 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         if (!options.backupId === !options.all) {
-          throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID', exitCode: 2 });
+          throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID' });
         }
         const { verifyBackup, verifyAllBackups } = await import('../../backup/verify.js');
         const scope = await scopeFor(ctx, options);
@@ -125,7 +125,6 @@ export function registerBackupCommands(program: Command): void {
         if (!ok) {
           throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
             hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
-            exitCode: 2,
           });
         }
         const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });

@@ -9,7 +9,7 @@ export function lockTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60', exitCode: 2 });
+    throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60' });
   }
   return seconds * 1000;
 }
@@ -62,13 +62,13 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action(async (ctx, args, options) => {
         const remoteName = (options.remote as string | undefined) ?? args[0];
-        if (!remoteName) throw new DbfastError('USAGE', 'which remote? pass --remote NAME (or dbfast deploy NAME)', { hint: 'See `dbfast remote list`.', exitCode: 2 });
+        if (!remoteName) throw new DbfastError('USAGE', 'which remote? pass --remote NAME (or dbfast deploy NAME)', { hint: 'See `dbfast remote list`.' });
         if (args[0] && options.remote && args[0] !== options.remote) {
-          throw new DbfastError('USAGE', `two remotes given: "${args[0]}" and --remote "${String(options.remote)}"`, { hint: 'Name the remote once.', exitCode: 2 });
+          throw new DbfastError('USAGE', `two remotes given: "${args[0]}" and --remote "${String(options.remote)}"`, { hint: 'Name the remote once.' });
         }
         const mode = options.mode as string | undefined;
         if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
-          throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.', exitCode: 2 });
+          throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.' });
         }
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
