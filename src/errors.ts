@@ -85,6 +85,8 @@ export const ERRORS = {
   REMOTE_UNKNOWN: { exit: 'usage' },
   REMOTE_URL_INVALID: { exit: 'usage' },
   REMOTE_URL_PASSWORD: { exit: 'usage' },
+  REPOSITORY_LINK_LOOP: { exit: 'usage' },
+  REPOSITORY_LINK_OUTSIDE: { exit: 'usage' },
   REPOSITORY_NOT_FOUND: { exit: 'usage' },
   REQUIRED_ENV_MISSING: { exit: 'usage' },
   RESTORE_CHECK_FAILED: { exit: 'failed' },
