@@ -4,16 +4,18 @@ import { localTarget } from '../config/targets.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { connect, withClient } from '../pg/client.js';
+import { connect } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
-import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { dropDatabase, readDatabases, setComment, terminateSessions, type DatabaseInfo } from '../pg/catalog.js';
-import { BUILD_MARKER, TEMPLATE_MARKER, decodeManifest, encodeComment, isDbfastComment, type TemplateManifest } from './manifest.js';
-import { buildLockKey, leftoverOwner, oldDatabaseName, sideDatabaseName } from './names.js';
+import { changeDatabases, dropDatabase, readDatabases, setComment, terminateSessions, type DatabaseChange, type DatabaseInfo } from '../pg/catalog.js';
+import { noticeLeftovers, type BackgroundMode } from './background.js';
+import { BUILD_MARKER, TEMPLATE_MARKER, decodeManifest, encodeComment, type TemplateManifest } from './manifest.js';
+import { buildLockKey, sideName } from './names.js';
+import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor, type EnvironmentPlan } from './plan.js';
+import { createSideDatabase, dropSideDatabase } from './side.js';
 import { compareWithManifest } from './staleness.js';
 
 export interface BuildOptions {
@@ -24,6 +26,8 @@ export interface BuildOptions {
   force?: boolean | undefined;
   /** Overrides `[repository] runner`. */
   runner?: Runner | undefined;
+  /** Where clean-up that must not hold up the answer runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
 }
 
@@ -47,18 +51,31 @@ export interface EnsureContext {
   client: pg.Client;
   plan: EnvironmentPlan;
   existing: DatabaseInfo | undefined;
+  serverVersion: number;
   force: boolean;
   runner: Runner;
   logger: Logger;
   started: number;
 }
 
-/** Refuses to replace a database of the template's name that dbfast did not make. */
-export function assertOwnTemplate(info: DatabaseInfo | undefined): void {
-  if (!info || info.comment?.startsWith(TEMPLATE_MARKER)) return;
-  throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
-    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
-  });
+/**
+ * Refuses to replace a database of the template's name that dbfast did not make, or that
+ * another project (same template_name, other folder) built.
+ */
+export function assertOwnTemplate(info: DatabaseInfo | undefined, owner: ProjectOwner): void {
+  if (!info) return;
+  if (!info.comment?.startsWith(TEMPLATE_MARKER)) {
+    throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
+      hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
+    });
+  }
+  const recorded = decodeManifest(info.comment)?.owner;
+  if (recorded && !isOwnedBy(recorded, owner)) {
+    throw new DbfastError('TEMPLATE_OWNED_ELSEWHERE', `template "${info.name}" belongs to ${describeOwner(recorded)}, not to this project (${owner.path})`, {
+      hint: `Two projects on one server need different templates: set another database.template_name in ${owner.path}/dbfast.toml. If ${recorded.path} is gone, drop the template from there or with DROP DATABASE.`,
+      details: { template: info.name, owner: recorded },
+    });
+  }
 }
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {
@@ -71,10 +88,15 @@ function result(ctx: EnsureContext, manifest: TemplateManifest, rebuilt: boolean
   return { template: plan.template, environment: plan.environment, rebuilt, reused, files: manifest.fileCount, durationMs: Date.now() - started, manifest };
 }
 
-/** Builds the template unless it is fresh (or force), under the per-template advisory lock. */
+/**
+ * Ensures the environment's template is fresh (building it unless it is, or with force) under
+ * the per-template advisory lock, and returns its name and manifest. This is the one function
+ * that knows how a template comes to be; seed, deploy and build all go through it.
+ */
 export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
   const { client, plan, logger } = ctx;
-  assertOwnTemplate(ctx.existing);
+  const owner = projectOwner(ctx.config);
+  assertOwnTemplate(ctx.existing, owner);
   const before = decodeManifest(ctx.existing?.comment);
   if (!ctx.force) {
     const fresh = freshManifest(ctx, ctx.existing);
@@ -89,38 +111,15 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
   });
   try {
     const now = (await readDatabases(client, [plan.template])).databases.get(plan.template);
-    assertOwnTemplate(now);
+    assertOwnTemplate(now, owner);
     const builtMeanwhile = decodeManifest(now?.comment)?.builtAt !== before?.builtAt;
     const fresh = freshManifest(ctx, now);
     // A build that finished while we waited is the one we wanted, even with --force.
     if (fresh && (!ctx.force || waited || builtMeanwhile)) return result(ctx, fresh, false, true);
-    await dropLeftovers(client, plan.template, logger);
-    const manifest = await buildAndSwap(ctx, now !== undefined);
+    const manifest = await buildAndSwap(ctx, owner, now !== undefined);
     return result(ctx, manifest, true, false);
   } finally {
     await advisoryUnlock(client, buildLockKey(plan.template)).catch(() => undefined);
-  }
-}
-
-/** Side and old databases of this template left by a build that died (we hold its lock, so none is live). */
-async function dropLeftovers(client: pg.Client, template: string, logger: Logger): Promise<void> {
-  const rows = await client.query<{ datname: string; comment: string | null }>(
-    `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`,
-    [`${template}__dbfast_`],
-  );
-  for (const row of rows.rows) {
-    if (leftoverOwner(row.datname) !== template || !isDbfastComment(row.comment)) continue;
-    logger.debug(`dropping ${row.datname}, left over by an interrupted build`);
-    await dropDatabase(client, row.datname);
-  }
-}
-
-async function dropQuietly(target: DbTarget, client: pg.Client | undefined, name: string): Promise<void> {
-  try {
-    if (client) await dropDatabase(client, name);
-    else await withClient(target, (fresh) => dropDatabase(fresh, name), { applicationName: 'dbfast cleanup' });
-  } catch {
-    // The next build drops leftovers whose lock is free.
   }
 }
 
@@ -142,20 +141,22 @@ async function runInto(ctx: EnsureContext, side: string): Promise<void> {
 }
 
 /**
- * Builds into `<tmpl>__dbfast_build_<random>`, marks it a template with its manifest, then swaps
- * it in with two renames in one transaction: until that commit the old template is untouched,
- * and after it the new one is in place, so no moment exists without a template.
+ * Builds into a side database (`<tmpl>__dbfast_build_…`, recognisable by its name from the first
+ * moment), then in one transaction marks it a template with its manifest and swaps it in: until
+ * that commit the old template is untouched, after it the new one is in place, so no moment
+ * exists without a template.
  */
-async function buildAndSwap(ctx: EnsureContext, replacing: boolean): Promise<TemplateManifest> {
-  const { client, plan, logger } = ctx;
-  const side = sideDatabaseName(plan.template);
+async function buildAndSwap(ctx: EnsureContext, owner: ProjectOwner, replacing: boolean): Promise<TemplateManifest> {
+  const { client, plan, logger, target } = ctx;
   logger.progress({ phase: `building ${plan.template}`, done: 0, total: plan.files.length, unit: 'files' });
-  const unregister = registerCleanup(() => dropQuietly(ctx.target, undefined, side));
+  // WAL_LOG copies template0 through the WAL: no checkpoint on the way (FILE_COPY forces two).
+  const strategy = ctx.serverVersion >= 150000 ? 'wal_log' : undefined;
+  const side = await createSideDatabase(client, target, { base: plan.template, kind: 'build', owner, source: 'template0', strategy });
+  const unregister = registerCleanup(() => dropSideDatabase(target, undefined, side.name, logger));
   try {
-    await client.query(`CREATE DATABASE ${quoteIdent(side)} TEMPLATE template0`);
-    await setComment(client, side, encodeComment(BUILD_MARKER, { template: plan.template, startedAt: new Date().toISOString() }));
-    await runInto(ctx, side);
-    const measured = await readDatabases(client, [side], { size: side });
+    await setComment(client, side.name, encodeComment(BUILD_MARKER, { template: plan.template, startedAt: new Date().toISOString(), owner }));
+    await runInto(ctx, side.name);
+    const measured = await readDatabases(client, [side.name], { size: side.name });
     const manifest: TemplateManifest = {
       dbfastVersion: dbfastVersion(),
       environment: plan.environment,
@@ -165,42 +166,33 @@ async function buildAndSwap(ctx: EnsureContext, replacing: boolean): Promise<Tem
       filterHash: plan.filterHash,
       serverVersion: measured.serverVersion,
       builtAt: new Date().toISOString(),
-      sizeBytes: measured.databases.get(side)?.sizeBytes ?? 0,
+      sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0,
+      owner,
     };
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} IS_TEMPLATE true ALLOW_CONNECTIONS false`);
-    await setComment(client, side, encodeComment(TEMPLATE_MARKER, manifest));
-    await swapIntoPlace(ctx, side, replacing);
+    const old = replacing ? sideName(plan.template, 'old', owner) : undefined;
+    // Templates refuse connections, but a session from before (or a superuser's) may be there: rename would wait and fail.
+    if (old) await terminateSessions(client, plan.template);
+    const changes: DatabaseChange[] = [
+      { kind: 'freeze', database: side.name },
+      { kind: 'comment', database: side.name, comment: encodeComment(TEMPLATE_MARKER, manifest) },
+      ...(old ? [{ kind: 'rename' as const, from: plan.template, to: old }] : []),
+      { kind: 'rename', from: side.name, to: plan.template },
+    ];
+    await changeDatabases(client, changes);
+    if (old) {
+      try {
+        await dropDatabase(client, old);
+      } catch (error) {
+        logger.warn(`could not drop the previous template ${old} (a later command will): ${(error as Error).message}`);
+      }
+    }
     return manifest;
   } catch (error) {
-    await dropQuietly(ctx.target, client, side);
+    await dropSideDatabase(target, client, side.name, logger);
     throw error;
   } finally {
     unregister();
-  }
-}
-
-async function swapIntoPlace(ctx: EnsureContext, side: string, replacing: boolean): Promise<void> {
-  const { client, plan, logger } = ctx;
-  if (!replacing) {
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} RENAME TO ${quoteIdent(plan.template)}`);
-    return;
-  }
-  const old = oldDatabaseName(plan.template);
-  // Templates refuse connections, but a session from before (or a superuser's) may be there: rename would wait and fail.
-  await terminateSessions(client, plan.template);
-  await client.query('BEGIN');
-  try {
-    await client.query(`ALTER DATABASE ${quoteIdent(plan.template)} RENAME TO ${quoteIdent(old)}`);
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} RENAME TO ${quoteIdent(plan.template)}`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-  try {
-    await dropDatabase(client, old);
-  } catch (error) {
-    logger.warn(`could not drop the previous template ${old} (the next build will): ${(error as Error).message}`);
+    await side.release();
   }
 }
 
@@ -211,20 +203,24 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
   const target = localTarget(config);
+  const logger = options.logger ?? silentLogger;
   const client = await connect(target);
   try {
-    const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);
-    return await ensureTemplate({
+    const snapshot = await readDatabases(client, [plan.template]);
+    const built = await ensureTemplate({
       config,
       target,
       client,
       plan,
-      existing,
+      existing: snapshot.databases.get(plan.template),
+      serverVersion: snapshot.serverVersion,
       force: options.force === true,
       runner: options.runner ?? config.repository.runner,
-      logger: options.logger ?? silentLogger,
+      logger,
       started,
     });
+    await noticeLeftovers(client, { config }, target, { mode: options.background, logger });
+    return built;
   } finally {
     await client.end().catch(() => undefined);
   }

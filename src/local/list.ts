@@ -2,8 +2,11 @@ import type pg from 'pg';
 import { localTarget } from '../config/targets.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
-import { decodeBuild, decodeClone, decodeManifest } from './manifest.js';
-import { leftoverOwner, templateDatabaseName } from './names.js';
+import { noticeLeftovers, type BackgroundMode } from './background.js';
+import { commentOwner, decodeBuild, decodeClone, decodeManifest } from './manifest.js';
+import { parseSideName, templateDatabaseName } from './names.js';
+import { projectOwner, type ProjectOwner } from './owner.js';
+import { findSideDatabases } from './reap.js';
 
 export type DatabaseKind = 'template' | 'clone' | 'leftover';
 
@@ -18,10 +21,16 @@ export interface DbfastDatabase {
   createdAt: string | null;
   /** Made from (or being) one of this config's templates. */
   project: boolean;
+  /** The project that made it, when recorded (see owner.ts). */
+  owner: ProjectOwner | null;
+  /** Leftovers only: a running dbfast process is still working on it (it is not dropped). */
+  inUse?: boolean;
 }
 
 export interface ListOptions {
   config: DbfastConfig;
+  /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
 }
 
 export interface ListResult {
@@ -35,18 +44,24 @@ export function projectTemplates(config: DbfastConfig): Set<string> {
 
 interface Row {
   datname: string;
-  comment: string;
+  comment: string | null;
   size: string | null;
 }
 
-/** Every database on the server that carries a dbfast marker: nothing else is ever listed. */
+/**
+ * Every database on the server that carries a dbfast marker, and this project's side databases
+ * (recognisable by name even when an interrupt left them unmarked): nothing else is ever listed.
+ */
 export async function readDbfastDatabases(client: pg.Client, config: DbfastConfig): Promise<DbfastDatabase[]> {
+  const owner = projectOwner(config);
+  const sides = new Map((await findSideDatabases(client, owner)).map((side) => [side.name, side]));
   const result = await client.query<Row>(
     `SELECT datname, shobj_description(oid, 'pg_database') AS comment,
             CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid) END AS size
        FROM pg_database
-      WHERE starts_with(shobj_description(oid, 'pg_database'), 'dbfast:')
+      WHERE starts_with(shobj_description(oid, 'pg_database'), 'dbfast:') OR datname = ANY($1::text[])
       ORDER BY datname`,
+    [[...sides.keys()]],
   );
   const ours = projectTemplates(config);
   const out: DbfastDatabase[] = [];
@@ -55,14 +70,25 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     const manifest = decodeManifest(row.comment);
     const clone = decodeClone(row.comment);
     const build = decodeBuild(row.comment);
-    const owner = leftoverOwner(row.datname);
-    if (manifest && owner === undefined) {
-      out.push({ name: row.datname, kind: 'template', environment: manifest.environment, template: row.datname, sizeBytes, createdAt: manifest.builtAt, project: ours.has(row.datname) });
-    } else if (clone) {
-      out.push({ name: row.datname, kind: 'clone', environment: clone.environment, template: clone.template, sizeBytes, createdAt: clone.createdAt, project: ours.has(clone.template) });
-    } else if (manifest || build) {
-      const template = owner ?? build?.template ?? null;
-      out.push({ name: row.datname, kind: 'leftover', environment: manifest?.environment ?? null, template, sizeBytes, createdAt: manifest?.builtAt ?? build?.startedAt ?? null, project: template !== null && ours.has(template) });
+    const side = parseSideName(row.datname);
+    const recorded = commentOwner(row.comment) ?? null;
+    if (manifest && side === undefined) {
+      out.push({ name: row.datname, kind: 'template', environment: manifest.environment, template: row.datname, sizeBytes, createdAt: manifest.builtAt, project: ours.has(row.datname), owner: recorded });
+    } else if (clone && side === undefined) {
+      out.push({ name: row.datname, kind: 'clone', environment: clone.environment, template: clone.template, sizeBytes, createdAt: clone.createdAt, project: ours.has(clone.template), owner: recorded });
+    } else if (side !== undefined && (manifest || build || clone || sides.has(row.datname))) {
+      const template = side.base;
+      out.push({
+        name: row.datname,
+        kind: 'leftover',
+        environment: manifest?.environment ?? clone?.environment ?? null,
+        template,
+        sizeBytes,
+        createdAt: manifest?.builtAt ?? build?.startedAt ?? clone?.createdAt ?? null,
+        project: ours.has(template),
+        owner: recorded,
+        inUse: sides.get(row.datname)?.inUse ?? false,
+      });
     }
   }
   return out;
@@ -70,6 +96,11 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
 
 /** `dbfast list`: the databases dbfast made on the local server. */
 export async function list(options: ListOptions): Promise<ListResult> {
-  const databases = await withClient(localTarget(options.config), (client) => readDbfastDatabases(client, options.config));
+  const target = localTarget(options.config);
+  const databases = await withClient(target, async (client) => {
+    const found = await readDbfastDatabases(client, options.config);
+    await noticeLeftovers(client, { config: options.config }, target, { mode: options.background });
+    return found;
+  });
   return { databases };
 }

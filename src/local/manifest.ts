@@ -1,5 +1,6 @@
 import { sha256 } from '../project/hash.js';
 import type { EnvironmentConfig } from '../config/types.js';
+import type { ProjectOwner } from './owner.js';
 
 /**
  * What dbfast stores on the databases it makes, as `COMMENT ON DATABASE`: a recognisable prefix
@@ -21,6 +22,8 @@ export interface TemplateManifest {
   builtAt: string;
   /** pg_database_size at build time: a template never changes, so seed need not measure it. */
   sizeBytes: number;
+  /** The project that built it; absent on templates built before owners were recorded. */
+  owner?: ProjectOwner | undefined;
 }
 
 export interface CloneMetadata {
@@ -28,11 +31,14 @@ export interface CloneMetadata {
   environment: string;
   createdAt: string;
   dbfastVersion: string;
+  /** The project that seeded it; absent on clones made before owners were recorded. */
+  owner?: ProjectOwner | undefined;
 }
 
 export interface BuildMarker {
   template: string;
   startedAt: string;
+  owner?: ProjectOwner | undefined;
 }
 
 export function encodeComment(marker: string, data: object): string {
@@ -58,6 +64,11 @@ export function decodeClone(comment: string | null | undefined): CloneMetadata |
 
 export function decodeBuild(comment: string | null | undefined): BuildMarker | undefined {
   return decode<BuildMarker>(BUILD_MARKER, comment);
+}
+
+/** The project recorded in any comment dbfast wrote (undefined: none recorded, or not dbfast's). */
+export function commentOwner(comment: string | null | undefined): ProjectOwner | undefined {
+  return (decodeManifest(comment) ?? decodeClone(comment) ?? decodeBuild(comment))?.owner;
 }
 
 /** True for any comment dbfast wrote: the only databases list/drop will touch. */

@@ -70,7 +70,8 @@ describe('buildTemplate', () => {
     await query(local.adminUrl, `CREATE DATABASE "${leftover}"`);
     await query(local.adminUrl, `COMMENT ON DATABASE "${leftover}" IS 'dbfast:build:v1 {"template":"x","startedAt":"2020-01-01T00:00:00Z"}'`);
     await query(local.adminUrl, `CREATE DATABASE "${foreign}"`);
-    await buildTemplate({ config: project.config() });
+    // Leftovers go to the background worker; `wait` runs it before the call returns.
+    await buildTemplate({ config: project.config(), background: 'wait' });
     expect(await projectDatabases(project)).toEqual([project.template(), foreign]);
   });
 
