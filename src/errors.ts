@@ -54,6 +54,7 @@ export const ERRORS = {
   HEALTH_CHECK_URL_INVALID: { exit: 'usage' },
   INTERNAL: { exit: 'failed', hint: "This is a bug in dbfast; run again with --verbose and report it with the output." },
   INTERRUPTED: { exit: 'interrupted', hint: "Run the command again; leftovers of the interrupted run are cleaned up by the next one." },
+  LAYERS_INVALID: { exit: 'usage' },
   LOCK_TIMEOUT: { exit: 'failed' },
   MIGRATION_DRIFT: { exit: 'failed' },
   MIGRATION_FAILED: { exit: 'failed' },

@@ -16,6 +16,16 @@ export const healthCheckSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** One layer of `layers`: its folders, or a table with the folders and options. */
+const layerSchema = z.union([
+  z.array(z.string().min(1)).min(1),
+  z.strictObject({
+    folders: z.array(z.string().min(1)).min(1),
+    /** Files only load rows: run them on several connections (true: as many as suit the machine). */
+    parallel: z.union([z.boolean(), z.number().int().min(1).max(32)]).optional(),
+  }),
+]);
+
 export const environmentSchema = z.strictObject({
   include_directories: stringList.optional(),
   exclude_directories: stringList.optional(),
@@ -24,6 +34,8 @@ export const environmentSchema = z.strictObject({
   allow_seed_data: z.boolean().optional(),
   migration_directories: stringList.optional(),
   description: z.string().optional(),
+  /** "folders" (default: one layer per top-level folder), "none" (one template), or the layers in run order. */
+  layers: z.union([z.enum(['folders', 'none']), z.array(layerSchema).min(1)]).optional(),
 });
 
 const remoteFields = {

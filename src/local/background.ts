@@ -23,14 +23,19 @@ import { advisoryLockHeld, findLeftovers, reapLeftovers } from './reap.js';
  */
 export type BackgroundMode = 'detach' | 'wait';
 
-/** What a worker does for one project. */
+/** What a worker does for one project: always reap its leftovers (replaced templates included). */
 export interface BackgroundJob {
   config: DbfastConfig;
+  /** Environments just rebuilt: make their layer templates and spares, then drop what nothing uses. */
+  environments?: string[] | undefined;
 }
 
 export interface BackgroundReport {
-  /** Leftovers and replaced templates dropped. */
+  /** Leftovers, replaced templates and unused layer templates and spares dropped. */
   dropped: string[];
+  /** Layer templates made. */
+  built: string[];
+  spares: string[];
 }
 
 /** The environment variable the detached worker reads its job from. */
@@ -62,9 +67,25 @@ export async function runBackground(job: BackgroundJob, target: DbTarget, logger
       const key = maintenanceLockKey(job.config);
       await acquireAdvisoryLock(client, key, { timeoutMs: LOCK_WAIT_MS, pollMs: 200 });
       try {
-        const dropped = await reapLeftovers(client, projectOwner(job.config), logger);
-        for (const name of dropped) logger.info(`dropped ${name}`);
-        return { dropped };
+        const report: BackgroundReport = { dropped: await reapLeftovers(client, projectOwner(job.config), logger), built: [], spares: [] };
+        for (const name of report.dropped) logger.info(`dropped ${name}`);
+        if (!job.environments?.length) return report;
+        const { collectGarbage, prepareEnvironment } = await import('./prepare.js');
+        for (const environment of job.environments) {
+          try {
+            const prepared = await prepareEnvironment(client, target, job.config, environment, logger);
+            report.built.push(...prepared.built);
+            report.spares.push(...prepared.spares);
+          } catch (error) {
+            logger.warn(`could not prepare the layer templates of ${environment} (the next build runs those layers itself): ${errorMessage(error)}`);
+          }
+        }
+        try {
+          report.dropped.push(...(await collectGarbage(client, job.config, logger)));
+        } catch (error) {
+          logger.warn(`kept every layer template: ${errorMessage(error)}`);
+        }
+        return report;
       } finally {
         await advisoryUnlock(client, key).catch(() => undefined);
       }

@@ -1,32 +1,32 @@
 import type pg from 'pg';
-import { registerCleanup } from '../cleanup.js';
 import { localTarget } from '../config/targets.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
-import { withDatabase, type DbTarget } from '../pg/target.js';
-import { dbfastVersion } from '../version.js';
+import type { DbTarget } from '../pg/target.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { changeDatabases, dropDatabase, readDatabases, setComment, terminateSessions, type DatabaseChange, type DatabaseInfo } from '../pg/catalog.js';
-import { noticeLeftovers, type BackgroundMode } from './background.js';
-import { BUILD_MARKER, TEMPLATE_MARKER, decodeManifest, encodeComment, type TemplateManifest } from './manifest.js';
-import { buildLockKey, sideName } from './names.js';
+import { readDatabases, type DatabaseInfo } from '../pg/catalog.js';
+import { noticeLeftovers, scheduleBackground, type BackgroundJob, type BackgroundMode } from './background.js';
+import { buildFromLayer, deepestReadyLayer, type LayerResult } from './chain.js';
+import { TEMPLATE_MARKER, decodeManifest, type TemplateManifest } from './manifest.js';
+import { buildLockKey } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor, type EnvironmentPlan } from './plan.js';
-import { createSideDatabase, dropSideDatabase } from './side.js';
 import { compareWithManifest } from './staleness.js';
+
+export type { LayerResult } from './chain.js';
 
 export interface BuildOptions {
   config: DbfastConfig;
   /** Environment name; default `local`, or the only one. */
   environment?: string | undefined;
-  /** Rebuild even when the template is fresh. */
+  /** Rebuild even when the template is fresh (from the environment's first file). */
   force?: boolean | undefined;
   /** Overrides `[repository] runner`. */
   runner?: Runner | undefined;
-  /** Where clean-up that must not hold up the answer runs (see local/background.ts). */
+  /** Where work that must not hold up the answer runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
 }
@@ -42,6 +42,8 @@ export interface BuildResult {
   files: number;
   durationMs: number;
   manifest: TemplateManifest;
+  /** Each layer: reused or rebuilt by this call (all reused when nothing was built). */
+  layers: LayerResult[];
 }
 
 /** Internal entry shared with seed: an open admin connection and a ready plan. */
@@ -56,6 +58,13 @@ export interface EnsureContext {
   runner: Runner;
   logger: Logger;
   started: number;
+}
+
+/** What `ensureTemplate` did, and the background work it leaves for after the answer. */
+export interface EnsuredTemplate {
+  build: BuildResult;
+  /** Hand to `scheduleBackground` once the command has its answer. */
+  afterwards: BackgroundJob | undefined;
 }
 
 /**
@@ -83,24 +92,31 @@ function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): Temp
   return manifest && compareWithManifest(ctx.plan, manifest).state === 'fresh' ? manifest : undefined;
 }
 
-function result(ctx: EnsureContext, manifest: TemplateManifest, rebuilt: boolean, reused: boolean): BuildResult {
+function reusedLayers(plan: EnvironmentPlan): LayerResult[] {
+  return plan.layers.map((layer) => ({ label: layer.label, template: layer.template, state: 'reused', files: layer.files.length, durationMs: 0, templateLater: false }));
+}
+
+function unchanged(ctx: EnsureContext, manifest: TemplateManifest, reused: boolean): EnsuredTemplate {
   const { plan, started } = ctx;
-  return { template: plan.template, environment: plan.environment, rebuilt, reused, files: manifest.fileCount, durationMs: Date.now() - started, manifest };
+  const build = { template: plan.template, environment: plan.environment, rebuilt: false, reused, files: manifest.fileCount, durationMs: Date.now() - started, manifest, layers: reusedLayers(plan) };
+  return { build, afterwards: undefined };
 }
 
 /**
- * Ensures the environment's template is fresh (building it unless it is, or with force) under
- * the per-template advisory lock, and returns its name and manifest. This is the one function
- * that knows how a template comes to be; seed, deploy and build all go through it.
+ * Ensures the environment's template is fresh and returns its name and manifest (whose
+ * `identity` names exactly what it holds): the one function that knows how a template comes to
+ * be; seed, deploy and build all go through it. A stale template is rebuilt from the deepest
+ * layer whose template is still good, under the template's advisory lock; with `force`, from
+ * the first file.
  */
-export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
+export async function ensureTemplate(ctx: EnsureContext): Promise<EnsuredTemplate> {
   const { client, plan, logger } = ctx;
   const owner = projectOwner(ctx.config);
   assertOwnTemplate(ctx.existing, owner);
   const before = decodeManifest(ctx.existing?.comment);
   if (!ctx.force) {
     const fresh = freshManifest(ctx, ctx.existing);
-    if (fresh) return result(ctx, fresh, false, false);
+    if (fresh) return unchanged(ctx, fresh, false);
   }
   let waited = false;
   await acquireAdvisoryLock(client, buildLockKey(plan.template), {
@@ -115,85 +131,27 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
     const builtMeanwhile = decodeManifest(now?.comment)?.builtAt !== before?.builtAt;
     const fresh = freshManifest(ctx, now);
     // A build that finished while we waited is the one we wanted, even with --force.
-    if (fresh && (!ctx.force || waited || builtMeanwhile)) return result(ctx, fresh, false, true);
-    const manifest = await buildAndSwap(ctx, owner, now !== undefined);
-    return result(ctx, manifest, true, false);
+    if (fresh && (!ctx.force || waited || builtMeanwhile)) return unchanged(ctx, fresh, true);
+    const start = ctx.force ? -1 : await deepestReadyLayer(client, plan, owner);
+    const chain = { config: ctx.config, target: ctx.target, client, plan, serverVersion: ctx.serverVersion, runner: ctx.runner, owner, logger };
+    const { manifest, layers } = await buildFromLayer(chain, start, now !== undefined);
+    const build = { template: plan.template, environment: plan.environment, rebuilt: true, reused: false, files: manifest.fileCount, durationMs: Date.now() - ctx.started, manifest, layers };
+    // A template built for the first time (a CI job) gets no layer templates: only one being
+    // rebuilt shows someone iterating, for whom they (and spares) make the next build quick.
+    // (The replaced template is a leftover now: any worker drops it.)
+    return { build, afterwards: now !== undefined ? { config: ctx.config, environments: [plan.environment] } : undefined };
   } finally {
     await advisoryUnlock(client, buildLockKey(plan.template)).catch(() => undefined);
   }
 }
 
-async function runInto(ctx: EnsureContext, side: string): Promise<void> {
-  const { runFiles } = await import('../sql/index.js');
-  const sideTarget = withDatabase(ctx.target, side);
-  const files = ctx.plan.files.map(({ relativePath, absolutePath }) => ({ relativePath, absolutePath }));
-  const common = { runner: ctx.runner, target: sideTarget, pgBinDir: ctx.config.tools.pgBinDir, logger: ctx.logger };
-  if (ctx.runner === 'psql') {
-    await runFiles(files, common);
-    return;
-  }
-  const sideClient = await connect(sideTarget, { applicationName: 'dbfast build' });
-  try {
-    await runFiles(files, { ...common, client: sideClient });
-  } finally {
-    await sideClient.end().catch(() => undefined);
-  }
-}
-
 /**
- * Builds into a side database (`<tmpl>__dbfast_build_…`, recognisable by its name from the first
- * moment), then in one transaction marks it a template with its manifest and swaps it in: until
- * that commit the old template is untouched, after it the new one is in place, so no moment
- * exists without a template.
+ * After a command has its answer: the build's background work if there is any, else a worker
+ * only when earlier commands left something to clean up.
  */
-async function buildAndSwap(ctx: EnsureContext, owner: ProjectOwner, replacing: boolean): Promise<TemplateManifest> {
-  const { client, plan, logger, target } = ctx;
-  logger.progress({ phase: `building ${plan.template}`, done: 0, total: plan.files.length, unit: 'files' });
-  // WAL_LOG copies template0 through the WAL: no checkpoint on the way (FILE_COPY forces two).
-  const strategy = ctx.serverVersion >= 150000 ? 'wal_log' : undefined;
-  const side = await createSideDatabase(client, target, { base: plan.template, kind: 'build', owner, source: 'template0', strategy });
-  const unregister = registerCleanup(() => dropSideDatabase(target, undefined, side.name, logger));
-  try {
-    await setComment(client, side.name, encodeComment(BUILD_MARKER, { template: plan.template, startedAt: new Date().toISOString(), owner }));
-    await runInto(ctx, side.name);
-    const measured = await readDatabases(client, [side.name], { size: side.name });
-    const manifest: TemplateManifest = {
-      dbfastVersion: dbfastVersion(),
-      environment: plan.environment,
-      template: plan.template,
-      files: Object.fromEntries(plan.files.map((file) => [file.relativePath, file.sha256])),
-      fileCount: plan.files.length,
-      filterHash: plan.filterHash,
-      serverVersion: measured.serverVersion,
-      builtAt: new Date().toISOString(),
-      sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0,
-      owner,
-    };
-    const old = replacing ? sideName(plan.template, 'old', owner) : undefined;
-    // Templates refuse connections, but a session from before (or a superuser's) may be there: rename would wait and fail.
-    if (old) await terminateSessions(client, plan.template);
-    const changes: DatabaseChange[] = [
-      { kind: 'freeze', database: side.name },
-      { kind: 'comment', database: side.name, comment: encodeComment(TEMPLATE_MARKER, manifest) },
-      ...(old ? [{ kind: 'rename' as const, from: plan.template, to: old }] : []),
-      { kind: 'rename', from: side.name, to: plan.template },
-    ];
-    await changeDatabases(client, changes);
-    if (old) {
-      try {
-        await dropDatabase(client, old);
-      } catch (error) {
-        logger.warn(`could not drop the previous template ${old} (a later command will): ${(error as Error).message}`);
-      }
-    }
-    return manifest;
-  } catch (error) {
-    await dropSideDatabase(target, client, side.name, logger);
-    throw error;
-  } finally {
-    unregister();
-    await side.release();
-  }
+export async function finishInBackground(client: pg.Client, ctx: { config: DbfastConfig; target: DbTarget }, afterwards: BackgroundJob | undefined, options: { mode?: BackgroundMode | undefined; logger?: Logger | undefined }): Promise<void> {
+  if (afterwards) await scheduleBackground(afterwards, ctx.target, options);
+  else await noticeLeftovers(client, { config: ctx.config }, ctx.target, options);
 }
 
 /** `dbfast build`: the environment's template, rebuilt when stale (or with force). */
@@ -207,7 +165,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const client = await connect(target);
   try {
     const snapshot = await readDatabases(client, [plan.template]);
-    const built = await ensureTemplate({
+    const { build, afterwards } = await ensureTemplate({
       config,
       target,
       client,
@@ -219,8 +177,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
       logger,
       started,
     });
-    await noticeLeftovers(client, { config }, target, { mode: options.background, logger });
-    return built;
+    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
+    return build;
   } finally {
     await client.end().catch(() => undefined);
   }

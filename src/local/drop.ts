@@ -17,8 +17,12 @@ export interface DropOptions {
   background?: BackgroundMode | undefined;
   /** Databases to drop; each must be one dbfast made. */
   names?: readonly string[] | undefined;
-  /** Also drop every clone of this config's templates. */
+  /** Also drop every clone of this config's templates (never a template, a layer template or a spare). */
   allClones?: boolean | undefined;
+  /** Also drop this project's templates, layer templates and spares (clones stay): needs `confirm`. */
+  templates?: boolean | undefined;
+  /** The user confirmed `templates` (the CLI asks, or takes --yes). */
+  confirm?: boolean | undefined;
 }
 
 export interface DropResult {
@@ -92,8 +96,13 @@ function refuse(checked: Checked): void {
  */
 export async function drop(options: DropOptions): Promise<DropResult> {
   const names = [...new Set(options.names ?? [])];
-  if (names.length === 0 && !options.allClones) {
-    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones', { hint: 'See `dbfast list` for the databases dbfast made.' });
+  if (names.length === 0 && !options.allClones && !options.templates) {
+    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones or --templates', { hint: 'See `dbfast list` for the databases dbfast made.' });
+  }
+  if (options.templates && !options.confirm) {
+    throw new DbfastError('CONFIRMATION_REQUIRED', "dropping every template of this project needs confirmation: the next seed rebuilds them from the files", {
+      hint: 'Run `dbfast drop --templates` in a terminal and answer the prompt, or pass --yes.',
+    });
   }
   const owner = projectOwner(options.config);
   const target = localTarget(options.config);
@@ -108,11 +117,18 @@ export async function drop(options: DropOptions): Promise<DropResult> {
         if (database.kind === 'clone' && database.project && mine && !names.includes(database.name)) targets.push(database);
       }
     }
+    if (options.templates) {
+      const templateKinds = new Set<DbfastDatabase['kind']>(['template', 'layer', 'spare']);
+      for (const database of ours) {
+        const mine = database.owner === null ? database.project : isOwnedBy(database.owner, owner);
+        if (templateKinds.has(database.kind) && mine && !targets.includes(database)) targets.push(database);
+      }
+    }
     const dropped: DropResult['dropped'] = [];
     for (const database of targets) {
       // A template is dropped under its build lock so a build running right now is not cut short.
-      if (database.kind === 'template') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
-      else if (database.kind === 'leftover') {
+      if (database.kind === 'template' || database.kind === 'layer') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
+      else if (database.kind === 'leftover' || database.kind === 'spare') {
         if (!(await reapLeftover(client, database.name))) continue;
       } else await dropDatabase(client, database.name);
       dropped.push({ name: database.name, kind: database.kind });

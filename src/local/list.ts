@@ -3,19 +3,27 @@ import { localTarget } from '../config/targets.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
 import { noticeLeftovers, type BackgroundMode } from './background.js';
-import { commentOwner, decodeBuild, decodeClone, decodeManifest } from './manifest.js';
+import { commentOwner, decodeBuild, decodeClone, decodeManifest, decodeSpare } from './manifest.js';
 import { parseSideName, templateDatabaseName } from './names.js';
-import { projectOwner, type ProjectOwner } from './owner.js';
+import { isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { findSideDatabases } from './reap.js';
 
-export type DatabaseKind = 'template' | 'clone' | 'leftover';
+/**
+ * `template`: an environment's template (what seed clones); `layer`: the template of a layer
+ * below one (see layers.ts); `spare`: a ready copy a build renames instead of copying
+ * (spare.ts); `clone`: a database seed made; `leftover`: what an interrupted command left, or a
+ * replaced template, which the background worker drops.
+ */
+export type DatabaseKind = 'template' | 'layer' | 'spare' | 'clone' | 'leftover';
 
 export interface DbfastDatabase {
   name: string;
   kind: DatabaseKind;
   environment: string | null;
-  /** For clones, the template they came from; for templates and leftovers, the template itself. */
+  /** For clones, the template they came from; for spares, the template they copy; for templates, layers and leftovers, the template itself. */
   template: string | null;
+  /** Layers only: the environments' templates built on it. */
+  layerOf?: string[];
   sizeBytes: number | null;
   /** Template: built_at; clone: when it was seeded. */
   createdAt: string | null;
@@ -70,26 +78,37 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     const manifest = decodeManifest(row.comment);
     const clone = decodeClone(row.comment);
     const build = decodeBuild(row.comment);
+    const spare = decodeSpare(row.comment);
     const side = parseSideName(row.datname);
     const recorded = commentOwner(row.comment) ?? null;
-    if (manifest && side === undefined) {
-      out.push({ name: row.datname, kind: 'template', environment: manifest.environment, template: row.datname, sizeBytes, createdAt: manifest.builtAt, project: ours.has(row.datname), owner: recorded });
+    const common = { name: row.datname, sizeBytes, owner: recorded };
+    if (manifest && side === undefined && manifest.role === 'layer') {
+      out.push({ ...common, kind: 'layer', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: recorded !== null && isOwnedBy(recorded, owner), layerOf: [] });
+    } else if (manifest && side === undefined) {
+      out.push({ ...common, kind: 'template', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: ours.has(row.datname) });
     } else if (clone && side === undefined) {
-      out.push({ name: row.datname, kind: 'clone', environment: clone.environment, template: clone.template, sizeBytes, createdAt: clone.createdAt, project: ours.has(clone.template), owner: recorded });
+      out.push({ ...common, kind: 'clone', environment: clone.environment, template: clone.template, createdAt: clone.createdAt, project: ours.has(clone.template) });
+    } else if (spare && side?.kind === 'spare') {
+      out.push({ ...common, kind: 'spare', environment: null, template: spare.source, createdAt: spare.createdAt, project: recorded !== null && isOwnedBy(recorded, owner) });
     } else if (side !== undefined && (manifest || build || clone || sides.has(row.datname))) {
       const template = side.base;
       out.push({
-        name: row.datname,
+        ...common,
         kind: 'leftover',
         environment: manifest?.environment ?? clone?.environment ?? null,
         template,
-        sizeBytes,
         createdAt: manifest?.builtAt ?? build?.startedAt ?? clone?.createdAt ?? null,
         project: ours.has(template),
-        owner: recorded,
         inUse: sides.get(row.datname)?.inUse ?? false,
       });
     }
+  }
+  // Which environments' templates stand on each layer template: their manifests list their layers.
+  const layers = new Map(out.filter((database) => database.kind === 'layer').map((database) => [database.name, database]));
+  for (const row of result.rows) {
+    const manifest = decodeManifest(row.comment);
+    if (manifest?.role === 'layer' || parseSideName(row.datname)) continue;
+    for (const record of manifest?.layers ?? []) layers.get(record.template)?.layerOf?.push(row.datname);
   }
   return out;
 }

@@ -9,6 +9,16 @@ import type { ProjectOwner } from './owner.js';
 export const TEMPLATE_MARKER = 'dbfast:template:v1 ';
 export const CLONE_MARKER = 'dbfast:clone:v1 ';
 export const BUILD_MARKER = 'dbfast:build:v1 ';
+export const SPARE_MARKER = 'dbfast:spare:v1 ';
+
+/** One layer of the chain a template was built from. */
+export interface LayerRecord {
+  label: string;
+  identity: string;
+  /** The database holding that layer's template. */
+  template: string;
+  fileCount: number;
+}
 
 export interface TemplateManifest {
   dbfastVersion: string;
@@ -23,6 +33,24 @@ export interface TemplateManifest {
   /** pg_database_size at build time: a template never changes, so seed need not measure it. */
   sizeBytes: number;
   /** The project that built it; absent on templates built before owners were recorded. */
+  owner?: ProjectOwner | undefined;
+  /** `final`: an environment's template (what seed clones); `layer`: a layer template below one. Absent: final. */
+  role?: 'final' | 'layer' | undefined;
+  /** Identity of the chain of layers this template holds (see layers.ts). */
+  identity?: string | undefined;
+  /** The layers this template was built from, in order, ending with its own. */
+  layers?: LayerRecord[] | undefined;
+  /** Extensions in the template: name -> version. */
+  extensions?: Record<string, string> | undefined;
+}
+
+/** A ready, empty-handed copy of a template (or of template0) that the next build renames instead of copying. */
+export interface SpareMarker {
+  /** The database it is a copy of. */
+  source: string;
+  /** That template's identity when copied (`template0` for an empty one). */
+  sourceIdentity: string;
+  createdAt: string;
   owner?: ProjectOwner | undefined;
 }
 
@@ -66,14 +94,18 @@ export function decodeBuild(comment: string | null | undefined): BuildMarker | u
   return decode<BuildMarker>(BUILD_MARKER, comment);
 }
 
+export function decodeSpare(comment: string | null | undefined): SpareMarker | undefined {
+  return decode<SpareMarker>(SPARE_MARKER, comment);
+}
+
 /** The project recorded in any comment dbfast wrote (undefined: none recorded, or not dbfast's). */
 export function commentOwner(comment: string | null | undefined): ProjectOwner | undefined {
-  return (decodeManifest(comment) ?? decodeClone(comment) ?? decodeBuild(comment))?.owner;
+  return (decodeManifest(comment) ?? decodeClone(comment) ?? decodeBuild(comment) ?? decodeSpare(comment))?.owner;
 }
 
 /** True for any comment dbfast wrote: the only databases list/drop will touch. */
 export function isDbfastComment(comment: string | null | undefined): boolean {
-  return [TEMPLATE_MARKER, CLONE_MARKER, BUILD_MARKER].some((marker) => comment?.startsWith(marker) === true);
+  return [TEMPLATE_MARKER, CLONE_MARKER, BUILD_MARKER, SPARE_MARKER].some((marker) => comment?.startsWith(marker) === true);
 }
 
 /**

@@ -18,9 +18,11 @@ export const MAX_IDENTIFIER_BYTES = 63;
  *
  * - `build`: a template being built; `old`: a template replaced by a newer one, to be dropped;
  * - `clone`: a seed's clone before it is renamed to the name the user asked for;
- * - `dump`: a connectable copy of a template that a deploy dumps.
+ * - `dump`: a connectable copy of a template that a deploy dumps;
+ * - `spare`: a copy of a layer template (or of template0) made in the background, which the
+ *   next build of the layer above renames into its side database instead of copying then.
  */
-export const SIDE_KINDS = ['build', 'old', 'clone', 'dump'] as const;
+export const SIDE_KINDS = ['build', 'old', 'clone', 'dump', 'spare'] as const;
 export type SideKind = (typeof SIDE_KINDS)[number];
 
 const RANDOM_HEX = 5;

@@ -2,6 +2,7 @@ import { assertProductionSafe, filterFiles, findEnvironment } from '../project/f
 import { scanRepository } from '../project/scan.js';
 import type { DbfastConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats } from '../project/hashcache.js';
+import { planLayers, type Layer } from './layers.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
 
@@ -11,12 +12,18 @@ export interface PlannedFile {
   sha256: string;
 }
 
-/** What a template for one environment must contain: its files (in run order) and filter. */
+/** One layer of an environment's plan. */
+export type PlannedLayer = Layer<PlannedFile>;
+
+/** What a template for one environment must contain: its files (in run order), filter and layers. */
 export interface EnvironmentPlan {
   environment: string;
+  /** The environment's template: its last layer's, what seed clones. */
   template: string;
   files: PlannedFile[];
   filterHash: string;
+  /** At least one; the last one's template is `template`. */
+  layers: PlannedLayer[];
 }
 
 /** Every SQL file of the repository with its content hash (cached by stat). */
@@ -40,7 +47,8 @@ export function planEnvironment(config: DbfastConfig, name: string, all: readonl
   const template = templateDatabaseName(config, environment.name);
   const files = filterFiles(all, environment);
   if (guard) assertProductionSafe(config, environment, files);
-  return { environment: environment.name, template, files, filterHash: filterConfigHash(environment) };
+  const layers = planLayers(environment, files, config.database.templateName, template);
+  return { environment: environment.name, template, files, filterHash: filterConfigHash(environment), layers };
 }
 
 /** The production guard's complaint about a plan, or null when it has none. */

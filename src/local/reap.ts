@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../logger.js';
 import { dropDatabase } from '../pg/catalog.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
-import { commentOwner, isDbfastComment } from './manifest.js';
+import { commentOwner, decodeSpare, isDbfastComment } from './manifest.js';
 import { SIDE_NAME_SQL_PATTERN, parseSideName, sideLockKey, type SideKind } from './names.js';
 import { isOwnedBy, type ProjectOwner } from './owner.js';
 
@@ -71,9 +71,14 @@ export async function findSideDatabases(client: pg.Client, owner: ProjectOwner):
   return out;
 }
 
-/** This project's leftovers: side databases whose name lock nobody holds. */
+/** A finished spare is kept on purpose (spare.ts decides when it goes), not a leftover. */
+function isFinishedSpare(database: Leftover): boolean {
+  return database.kind === 'spare' && decodeSpare(database.comment) !== undefined;
+}
+
+/** This project's leftovers: side databases whose name lock nobody holds (finished spares excepted). */
 export async function findLeftovers(client: pg.Client, owner: ProjectOwner): Promise<Leftover[]> {
-  return (await findSideDatabases(client, owner)).filter((database) => !database.inUse).map(({ inUse: _inUse, ...leftover }) => leftover);
+  return (await findSideDatabases(client, owner)).filter((database) => !database.inUse && !isFinishedSpare(database)).map(({ inUse: _inUse, ...leftover }) => leftover);
 }
 
 /**

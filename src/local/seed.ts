@@ -6,8 +6,8 @@ import { quoteIdent } from '../pg/quote.js';
 import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { noticeLeftovers, type BackgroundMode } from './background.js';
-import { ensureTemplate } from './build.js';
+import type { BackgroundMode } from './background.js';
+import { ensureTemplate, finishInBackground } from './build.js';
 import { changeDatabases, dropDatabase, readDatabases, type DatabaseInfo } from '../pg/catalog.js';
 import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
 import { assertDatabaseName, sideNameBase, templateDatabaseName } from './names.js';
@@ -111,7 +111,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
     if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target), owner);
-    const build = await ensureTemplate({
+    const { build, afterwards } = await ensureTemplate({
       config,
       target,
       client,
@@ -151,7 +151,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     } finally {
       await side.release();
     }
-    await noticeLeftovers(client, { config }, target, { mode: options.background, logger });
+    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     return {
       database: output,
       template,

@@ -118,7 +118,8 @@ export type DatabaseChange =
   | { kind: 'rename'; from: string; to: string }
   | { kind: 'comment'; database: string; comment: string }
   /** IS_TEMPLATE true, ALLOW_CONNECTIONS false: clonable, and nobody can connect and change it. */
-  | { kind: 'freeze'; database: string };
+  | { kind: 'freeze'; database: string }
+  | { kind: 'connections'; database: string; allow: boolean };
 
 function changeStatement(change: DatabaseChange): string {
   switch (change.kind) {
@@ -128,6 +129,8 @@ function changeStatement(change: DatabaseChange): string {
       return `COMMENT ON DATABASE ${quoteIdent(change.database)} IS ${quoteLiteral(change.comment)}`;
     case 'freeze':
       return `ALTER DATABASE ${quoteIdent(change.database)} IS_TEMPLATE true ALLOW_CONNECTIONS false`;
+    case 'connections':
+      return `ALTER DATABASE ${quoteIdent(change.database)} ALLOW_CONNECTIONS ${change.allow ? 'true' : 'false'}`;
   }
 }
 

@@ -93,13 +93,14 @@ describe('a template belongs to the project that built it (issue 10.8)', () => {
     await buildTemplate({ config: project.config() });
     rmSync(path.join(project.dir, '.dbfast'), { recursive: true, force: true });
     project.write('1_seed/020_more.sql', "INSERT INTO item VALUES (3, 'mug');\n");
-    expect((await buildTemplate({ config: project.config() })).rebuilt).toBe(true);
+    // `wait`: no background worker still writing its log into the folder when it moves.
+    expect((await buildTemplate({ config: project.config(), background: 'wait' })).rebuilt).toBe(true);
     const moved = `${project.dir}-moved`;
     renameSync(project.dir, moved);
     try {
       const config = loadConfig({ configPath: path.join(moved, 'dbfast.toml'), env: {} });
       expect((await status({ config })).environments[0]).toMatchObject({ state: 'fresh', problem: null });
-      expect((await buildTemplate({ config, force: true })).rebuilt).toBe(true);
+      expect((await buildTemplate({ config, force: true, background: 'wait' })).rebuilt).toBe(true);
     } finally {
       renameSync(moved, project.dir);
     }

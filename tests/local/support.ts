@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { CLI } from '../support/cli.js';
-import { local, query } from '../support/db.js';
+import { local, query, urlFor } from '../support/db.js';
 
 /** Polls `check` every 20 ms until true; fails after `timeoutMs` with `what`. */
 export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -41,14 +41,14 @@ export interface BlockedStatement {
   query: string;
 }
 
-/** The backend running a statement that starts with `prefix`, once it waits for a lock. */
-export async function waitForBlocked(prefix: string): Promise<BlockedStatement> {
+/** The backend running a statement that starts with `prefix` (and contains `contains`), once it waits for a lock. */
+export async function waitForBlocked(prefix: string, contains = ''): Promise<BlockedStatement> {
   let found: BlockedStatement | undefined;
   await waitUntil(`a statement starting with ${prefix} to wait for a lock`, async () => {
     const rows = await query<{ pid: number; query: string }>(
       local.adminUrl,
-      "SELECT pid, query FROM pg_stat_activity WHERE starts_with(query, $1) AND wait_event_type = 'Lock'",
-      [prefix],
+      "SELECT pid, query FROM pg_stat_activity WHERE starts_with(query, $1) AND strpos(query, $2) > 0 AND wait_event_type = 'Lock'",
+      [prefix, contains],
     );
     found = rows[0];
     return found !== undefined;
@@ -75,4 +75,18 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   return { child, exited, stderr: () => stderr };
+}
+
+/** pg_dump of a database (schema and data, no owners), without the random \restrict key of newer pg_dump: equal text, equal database. */
+export function dumpOf(database: string): string {
+  const text = execFileSync('pg_dump', ['--no-owner', '--dbname', urlFor(local.adminUrl, database)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('\\restrict') && !line.startsWith('\\unrestrict'))
+    .join('\n');
+}
+
+/** The databases of a project whose names say they are unfinished or replaced (none may stay behind). */
+export function unfinished(names: readonly string[]): string[] {
+  return names.filter((name) => /__dbfast_(old|build|clone|dump)_[0-9a-f]{8}$/.test(name));
 }

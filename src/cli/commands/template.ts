@@ -78,11 +78,18 @@ export function registerTemplateCommands(program: Command): void {
     .command('drop')
     .description('drop databases dbfast made (never others)')
     .argument('[names...]', 'databases to drop')
-    .option('--all-clones', 'drop every clone dbfast made')
+    .option('--all-clones', "drop every clone of this project's templates (never a template)")
+    .option('--templates', "drop this project's templates, layer templates and spares (asks first)")
+    .option('--yes', 'with --templates: do not ask')
     .action(
       action(async (ctx, args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
-        const result = await api.drop({ config, names: args, allClones: options.allClones === true });
+        let confirm = options.yes === true;
+        if (options.templates === true && !confirm && !ctx.out.json) {
+          const { confirmOnTerminal } = await import('../confirm.js');
+          confirm = await confirmOnTerminal(`Drop every template of this project (${config.database.templateName}_*, its layer templates and spares)? Clones stay; the next seed rebuilds.`, 'yes');
+        }
+        const result = await api.drop({ config, names: args, allClones: options.allClones === true, templates: options.templates === true, confirm });
         ctx.out.result(result, () => render.renderDrop(result));
       }),
     );
