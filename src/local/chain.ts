@@ -45,7 +45,11 @@ export function chainManifest(plan: EnvironmentPlan, index: number, measured: { 
   const files = layers.flatMap((layer) => layer.files);
   const last = layers[layers.length - 1];
   const final = index === plan.layers.length - 1;
+  // role, identity and owner first: readiness checks read only the head of a manifest (see readLayerHeads).
   return {
+    role: final ? 'final' : 'layer',
+    identity: last?.identity,
+    owner: measured.owner,
     dbfastVersion: dbfastVersion(),
     environment: plan.environment,
     template: final ? plan.template : (last?.template ?? plan.template),
@@ -55,16 +59,37 @@ export function chainManifest(plan: EnvironmentPlan, index: number, measured: { 
     serverVersion: measured.serverVersion,
     builtAt: new Date().toISOString(),
     sizeBytes: measured.sizeBytes,
-    owner: measured.owner,
-    role: final ? 'final' : 'layer',
-    identity: last?.identity,
     layers: layers.map((layer) => ({ label: layer.label, identity: layer.identity, template: layer.template, fileCount: layer.files.length })),
     extensions: measured.extensions,
   };
 }
 
-/** True when `comment` is the manifest of this project's template for exactly this layer. */
+/** How much of a layer template's comment readiness checks read: the marker, role, identity and owner. */
+const HEAD_CHARS = 1024;
+
+/**
+ * The first part of the comments of `names` (absent ones are missing from the map). A layer
+ * template's manifest lists every file below it, so a 1,000-file repository has manifests of
+ * hundreds of kilobytes; deciding whether a layer is ready needs only its head.
+ */
+export async function readLayerHeads(client: pg.Client, names: readonly string[]): Promise<Map<string, string | null>> {
+  if (names.length === 0) return new Map();
+  const result = await client.query<{ datname: string; head: string | null }>(
+    `SELECT datname, left(shobj_description(oid, 'pg_database'), ${HEAD_CHARS}) AS head FROM pg_database WHERE datname = ANY($1::text[])`,
+    [names],
+  );
+  return new Map(result.rows.map((row) => [row.datname, row.head]));
+}
+
+const HEAD = /^dbfast:template:v1 \{"role":"(final|layer)","identity":"([0-9a-f]{64})","owner":\{"id":("(?:[^"\\]|\\.)*"),"path":("(?:[^"\\]|\\.)*")\}/;
+
+/**
+ * True when `comment` (whole, or the head readLayerHeads reads) is the manifest of this project's
+ * template for exactly this layer.
+ */
 export function isReadyLayer(comment: string | null | undefined, identity: string, owner: ProjectOwner): boolean {
+  const head = HEAD.exec(comment ?? '');
+  if (head) return head[2] === identity && isOwnedBy({ id: JSON.parse(head[3] as string) as string, path: JSON.parse(head[4] as string) as string }, owner);
   const manifest = decodeManifest(comment);
   return manifest?.identity === identity && isOwnedBy(manifest.owner, owner);
 }
@@ -73,10 +98,10 @@ export function isReadyLayer(comment: string | null | undefined, identity: strin
 export async function deepestReadyLayer(client: pg.Client, plan: EnvironmentPlan, owner: ProjectOwner): Promise<number> {
   const below = plan.layers.slice(0, -1);
   if (below.length === 0) return -1;
-  const { databases } = await readDatabases(client, below.map((layer) => layer.template));
+  const heads = await readLayerHeads(client, below.map((layer) => layer.template));
   for (let index = below.length - 1; index >= 0; index--) {
     const layer = below[index];
-    if (layer && isReadyLayer(databases.get(layer.template)?.comment, layer.identity, owner)) return index;
+    if (layer && isReadyLayer(heads.get(layer.template), layer.identity, owner)) return index;
   }
   return -1;
 }

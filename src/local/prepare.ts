@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { changeDatabases, dropDatabase, readDatabases } from '../pg/catalog.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
-import { chainManifest, isReadyLayer } from './chain.js';
+import { chainManifest, isReadyLayer, readLayerHeads } from './chain.js';
 import { TEMPLATE_MARKER, decodeManifest, encodeComment } from './manifest.js';
 import { buildLockKey, parseSideName } from './names.js';
 import { isOwnedBy, projectOwner } from './owner.js';
@@ -68,13 +68,14 @@ export async function prepareEnvironment(client: pg.Client, target: DbTarget, co
   const owner = projectOwner(config);
   const plan = await planFor(config, environment);
   const below = plan.layers.slice(0, -1);
-  const snapshot = await readDatabases(client, below.map((layer) => layer.template));
+  const snapshot = await readDatabases(client, []);
+  const heads = await readLayerHeads(client, below.map((layer) => layer.template));
   const report: PrepareReport = { built: [], spares: [] };
   let ready = true;
   for (const [index, layer] of below.entries()) {
-    const info = snapshot.databases.get(layer.template);
-    if (info && isReadyLayer(info.comment, layer.identity, owner)) continue;
-    if (info || !(await buildLayerTemplate(client, target, config, plan, index, snapshot.serverVersion, logger))) {
+    const head = heads.get(layer.template);
+    if (head !== undefined && isReadyLayer(head, layer.identity, owner)) continue;
+    if (head !== undefined || !(await buildLayerTemplate(client, target, config, plan, index, snapshot.serverVersion, logger))) {
       ready = false;
       break;
     }

@@ -2,9 +2,9 @@ import { localTarget } from '../config/targets.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
-import { readDatabases, type DatabaseInfo } from '../pg/catalog.js';
+import { readDatabases } from '../pg/catalog.js';
 import { noticeLeftovers, type BackgroundMode } from './background.js';
-import { isReadyLayer } from './chain.js';
+import { isReadyLayer, readLayerHeads } from './chain.js';
 import { TEMPLATE_MARKER, decodeManifest, type TemplateManifest } from './manifest.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { guardProblem, planEnvironment, scanAndHash, type EnvironmentPlan } from './plan.js';
@@ -73,7 +73,7 @@ function layerOfChange(plan: EnvironmentPlan, manifest: TemplateManifest | undef
   return (relativePath, removed) => (removed ? before.get(relativePath) : current.get(relativePath)) ?? plan.layers.length - 1;
 }
 
-function layerStatuses(plan: EnvironmentPlan, plans: readonly EnvironmentPlan[], freshness: Freshness, manifest: TemplateManifest | undefined, databases: Map<string, DatabaseInfo>, owner: ProjectOwner): LayerStatus[] {
+function layerStatuses(plan: EnvironmentPlan, plans: readonly EnvironmentPlan[], freshness: Freshness, manifest: TemplateManifest | undefined, heads: Map<string, string | null>, owner: ProjectOwner): LayerStatus[] {
   const layerOf = layerOfChange(plan, manifest);
   const statuses = plan.layers.map((layer): LayerStatus => ({
     label: layer.label,
@@ -93,7 +93,7 @@ function layerStatuses(plan: EnvironmentPlan, plans: readonly EnvironmentPlan[],
     const layer = plan.layers[index] as EnvironmentPlan['layers'][number];
     changedBelow ||= status.added.length + status.modified.length + status.removed.length > 0;
     if (index === statuses.length - 1) status.state = freshness.state;
-    else if (isReadyLayer(databases.get(layer.template)?.comment, layer.identity, owner)) status.state = 'fresh';
+    else if (isReadyLayer(heads.get(layer.template), layer.identity, owner)) status.state = 'fresh';
     else status.state = changedBelow && freshness.state !== 'missing' ? 'stale' : 'missing';
   });
   return statuses;
@@ -117,11 +117,12 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   });
   const owner = projectOwner(config);
   const target = localTarget(config);
-  const databaseNames = [...new Set(shown.flatMap((plan) => plan.layers.map((layer) => layer.template)))];
-  const snapshot = await withClient(target, async (client) => {
-    const read = await readDatabases(client, databaseNames);
+  const layerNames = [...new Set(shown.flatMap((plan) => plan.layers.slice(0, -1).map((layer) => layer.template)))];
+  const { snapshot, heads } = await withClient(target, async (client) => {
+    const read = await readDatabases(client, shown.map((plan) => plan.template));
+    const layerHeads = await readLayerHeads(client, layerNames);
     await noticeLeftovers(client, { config }, target, { mode: options.background });
-    return read;
+    return { snapshot: read, heads: layerHeads };
   });
   const environments = shown.map((plan): EnvironmentStatus => {
     const info = snapshot.databases.get(plan.template);
@@ -141,7 +142,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       builtAt: manifest?.builtAt ?? null,
       owner: manifest?.owner ?? null,
       problem,
-      layers: layerStatuses(plan, plans, freshness, manifest, snapshot.databases, owner),
+      layers: layerStatuses(plan, plans, freshness, manifest, heads, owner),
     };
   });
   return { environments, upToDate: environments.every((entry) => entry.state === 'fresh' && entry.problem === null) };
