@@ -24,6 +24,8 @@ export interface DbfastDatabase {
   template: string | null;
   /** Layers only: the environments' templates built on it. */
   layerOf?: string[];
+  /** Templates only: the layer templates below it, bottom first (as its manifest records them). */
+  layers?: string[];
   sizeBytes: number | null;
   /** Template: built_at; clone: when it was seeded. */
   createdAt: string | null;
@@ -85,7 +87,8 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     if (manifest && side === undefined && manifest.role === 'layer') {
       out.push({ ...common, kind: 'layer', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: recorded !== null && isOwnedBy(recorded, owner), layerOf: [] });
     } else if (manifest && side === undefined) {
-      out.push({ ...common, kind: 'template', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: ours.has(row.datname) });
+      const below = (manifest.layers ?? []).map((record) => record.template).filter((name) => name !== row.datname);
+      out.push({ ...common, kind: 'template', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: ours.has(row.datname), layers: below });
     } else if (clone && side === undefined) {
       out.push({ ...common, kind: 'clone', environment: clone.environment, template: clone.template, createdAt: clone.createdAt, project: ours.has(clone.template) });
     } else if (spare && side?.kind === 'spare') {

@@ -51,7 +51,7 @@ export function renderStatus(result: StatusResult): string {
       for (const file of entry.removed) lines.push(`  removed   ${file}`);
       if (entry.filterChanged) lines.push(`  the environment's include/exclude settings changed`);
     }
-    if (entry.layers.length > 1) {
+    if (entry.layers.length > 1 && entry.state !== 'missing') {
       const rows = entry.layers.map((layer) => [
         layer.label,
         layer.state,
@@ -71,12 +71,13 @@ type Listed = ListResult['databases'][number];
 function listOrder(databases: readonly Listed[]): Array<{ database: Listed; indent: boolean }> {
   const out: Array<{ database: Listed; indent: boolean }> = [];
   const placed = new Set<string>();
-  const layers = databases.filter((database) => database.kind === 'layer');
+  const layers = new Map(databases.filter((database) => database.kind === 'layer').map((database) => [database.name, database]));
   for (const template of databases.filter((database) => database.kind === 'template')) {
     out.push({ database: template, indent: false });
-    for (const layer of layers) {
-      if (placed.has(layer.name) || !layer.layerOf?.includes(template.name)) continue;
-      placed.add(layer.name);
+    for (const name of template.layers ?? []) {
+      const layer = layers.get(name);
+      if (!layer || placed.has(name)) continue;
+      placed.add(name);
       out.push({ database: layer, indent: true });
     }
   }
