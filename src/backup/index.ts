@@ -1,4 +1,5 @@
 export * from './admin.js';
+export * from './check.js';
 export * from './create.js';
 export * from './db-properties.js';
 export * from './list.js';
@@ -11,3 +12,8 @@ export * from './tables.js';
 export * from './types.js';
 export * from './verify.js';
 export * from './in-place.js';
+export * from './storage/local.js';
+export * from './storage/open.js';
+export * from './storage/s3.js';
+export * from './storage/types.js';
+export * from './git-exposure.js';
