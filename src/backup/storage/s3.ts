@@ -204,7 +204,7 @@ export class S3Storage implements BackupStorage {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return { holder: (await this.readLock()) ?? mine };
-      if (status !== 501) throw this.failure(`writing the lock ${this.describe(LOCK_NAME)}`, error);
+      if (!notImplemented(error)) throw this.failure(`writing the lock ${this.describe(LOCK_NAME)}`, error);
       await write(mine, false);
     }
     const back = await this.readLock();
@@ -255,6 +255,8 @@ export class S3Storage implements BackupStorage {
         uploadIdMarker = page.NextUploadIdMarker;
       }
     } catch (error) {
+      // A server without ListMultipartUploads cannot say; its own expiry (or a lifecycle rule) must clean up.
+      if (notImplemented(error)) return [];
       throw this.failure(`listing unfinished uploads in ${this.location}`, error);
     }
     return uploads;
@@ -323,6 +325,11 @@ export class S3Storage implements BackupStorage {
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchUpload' || e.$metadata?.httpStatusCode === 404;
+}
+
+function notImplemented(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === 'NotImplemented' || e.$metadata?.httpStatusCode === 501;
 }
 
 function lockIsStale(lock: LockRecord): boolean {
