@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeS3Server, startS3Server, type S3TestServer } from '../support/s3.js';
 import { cli, cliJson, createRemoteAccount, seedShop, tableCounts, writeProject, type Project, type RemoteAccount } from './support.js';
@@ -87,5 +88,16 @@ describe('backups in S3-compatible object storage', () => {
     const latest = await cli(project, ['backup', 'restore', '--remote', 'staging', '--backup-id', 'latest']);
     expect(latest.exitCode).toBe(2);
     expect(latest.stderr).toMatch(/no restorable backup/);
+  });
+
+  it('restore --jobs 2 from S3 says it needs a temporary copy, and removes it', async () => {
+    const project = s3Project('jobs');
+    await cliJson(project, ['backup', 'create', '--remote', 'staging']);
+    const before = await tableCounts(account.adminDbUrl);
+    const restore = await cli(project, ['backup', 'restore', '--remote', 'staging', '--backup-id', 'latest', '--jobs', '2']);
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    expect(restore.stderr).toMatch(/pg_restore --jobs 2 needs a seekable file: backup \S+ is decompressed to \S+\.dbfast\/tmp first/);
+    expect(readdirSync(path.join(project.dir, '.dbfast', 'tmp'))).toEqual([]);
+    expect(await tableCounts(account.adminDbUrl)).toEqual(before);
   });
 });
