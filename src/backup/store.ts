@@ -157,7 +157,7 @@ export async function removeLeftovers(storage: BackupStorage): Promise<string[]>
 }
 
 async function readMetadata(storage: BackupStorage, name: string): Promise<{ ok: true; info: BackupInfo } | { ok: false; problem: string }> {
-  let text = '';
+  let text: string;
   try {
     const chunks: Buffer[] = [];
     let size = 0;
