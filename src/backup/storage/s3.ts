@@ -8,9 +8,9 @@ import { DbfastError, errorMessage } from '../../errors.js';
 import { counted, processAlive } from './local.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
-/** Parts of a multipart upload: 16 MiB x 4 in flight bounds the upload's buffers to ~80 MiB, and 10,000 parts allow 156 GiB. */
+/** Parts of a multipart upload: 16 MiB, 3 in flight; 10,000 parts allow 156 GiB. Peak RSS of a create of a 354 MB archive: 213 MiB (4 in flight: 221; 2: 209). */
 export const PART_SIZE = 16 * 1024 * 1024;
-const QUEUE_SIZE = 4;
+const QUEUE_SIZE = 3;
 const LOCK_NAME = '.create.lock';
 /** The lock holder rewrites the lock this often; a lock from another machine not rewritten for STALE_MS is taken over. */
 const HEARTBEAT_MS = 30_000;
