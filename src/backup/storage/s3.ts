@@ -217,7 +217,8 @@ export class S3Storage implements BackupStorage {
       held: {
         release: async () => {
           clearInterval(timer);
-          if ((await this.readLock().catch(() => undefined))?.token === mine.token) await this.delete(LOCK_NAME);
+          // Best effort: a lock left behind is taken over (its pid is gone, or it goes stale).
+          if ((await this.readLock().catch(() => undefined))?.token === mine.token) await this.delete(LOCK_NAME).catch(() => undefined);
         },
       },
     };
