@@ -41,6 +41,9 @@ export interface BackupBenchResult {
   /** The same through S3-compatible storage (s3rver on this machine). */
   s3CreateMs: number;
   s3RestoreMs: number;
+  /** The local directory's runs made alternately with the S3 ones. */
+  pairedCreateMs: number;
+  pairedRestoreMs: number;
   s3CreatePeakRssKiB: number | null;
   s3RestorePeakRssKiB: number | null;
 }
@@ -157,7 +160,7 @@ export async function benchBackup(options: BackupBenchOptions = {}): Promise<Ben
       suite: 'backup',
       case: 'create, zstd, to S3 (s3rver on this machine)',
       dbfastMs: result.s3CreateMs,
-      baselineMs: result.createMs,
+      baselineMs: result.pairedCreateMs,
       baseline: 'create to the local directory',
       target: 'measured',
       note: `peak RSS ${rss(result.s3CreatePeakRssKiB)} (target < 256 MiB)`,
@@ -166,7 +169,7 @@ export async function benchBackup(options: BackupBenchOptions = {}): Promise<Ben
       suite: 'backup',
       case: 'restore from S3 (s3rver on this machine)',
       dbfastMs: result.s3RestoreMs,
-      baselineMs: result.restoreMs,
+      baselineMs: result.pairedRestoreMs,
       baseline: 'restore from the local directory',
       target: 'measured',
       note: `peak RSS ${rss(result.s3RestorePeakRssKiB)} (target < 256 MiB)`,
@@ -254,17 +257,26 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
     const s3Env = { ...process.env, ...s3.env };
     const s3Create: Timed[] = [];
     const s3Restore: Timed[] = [];
+    // Local runs paired with the S3 ones, alternating which goes first: on a shared machine
+    // the load drifts, and a comparison is only fair between runs made side by side.
+    const pairedCreate: Timed[] = [];
+    const pairedRestore: Timed[] = [];
     const s3Ids: string[] = [];
     for (let run = 0; run < runs; run++) {
-      const t = timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'create', '--remote', 'bench'], s3Env);
-      s3Ids.push((JSON.parse(t.stdout) as { backup: { id: string } }).backup.id);
-      s3Create.push(t);
-      log(`S3 create run ${run + 1}: ${t.ms.toFixed(0)} ms`);
+      const viaS3 = (): void => {
+        const t = timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'create', '--remote', 'bench'], s3Env);
+        s3Ids.push((JSON.parse(t.stdout) as { backup: { id: string } }).backup.id);
+        s3Create.push(t);
+      };
+      const local = (): void => void pairedCreate.push(timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'create', '--remote', 'bench']));
+      for (const side of run % 2 === 0 ? [viaS3, local] : [local, viaS3]) side();
+      log(`create run ${run + 1}: S3 ${s3Create[run]?.ms.toFixed(0)} ms, local directory ${pairedCreate[run]?.ms.toFixed(0)} ms`);
     }
     for (let run = 0; run < runs; run++) {
-      const t = timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', s3Ids[0] as string], s3Env);
-      s3Restore.push(t);
-      log(`S3 restore run ${run + 1}: ${t.ms.toFixed(0)} ms`);
+      const viaS3 = (): void => void s3Restore.push(timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', s3Ids[0] as string], s3Env));
+      const local = (): void => void pairedRestore.push(timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', ids[0] as string]));
+      for (const side of run % 2 === 0 ? [viaS3, local] : [local, viaS3]) side();
+      log(`restore run ${run + 1}: S3 ${s3Restore[run]?.ms.toFixed(0)} ms, local directory ${pairedRestore[run]?.ms.toFixed(0)} ms`);
     }
     const peak = (list: Timed[]): number | null => (list.every((t) => t.peakRssKiB !== null) ? Math.max(...list.map((t) => t.peakRssKiB as number)) : null);
     return {
@@ -280,6 +292,8 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
       restorePeakRssKiB: peak(restore),
       s3CreateMs: median(s3Create.map((t) => t.ms)),
       s3RestoreMs: median(s3Restore.map((t) => t.ms)),
+      pairedCreateMs: median(pairedCreate.map((t) => t.ms)),
+      pairedRestoreMs: median(pairedRestore.map((t) => t.ms)),
       s3CreatePeakRssKiB: peak(s3Create),
       s3RestorePeakRssKiB: peak(s3Restore),
     };
@@ -310,12 +324,12 @@ export function formatBackupTable(r: BackupBenchResult): string {
     `| restore (checksum + side db + row check + swap) | ${s(r.restoreMs)} | ${s(r.pgRestoreMs)} (createdb + pg_restore) | ${restoreRatio.toFixed(2)}× | ≤ 1.3×: ${ok(restoreRatio <= 1.3)} |`,
     `| peak RSS of dbfast (create / restore) | ${rss(r.createPeakRssKiB)} / ${rss(r.restorePeakRssKiB)} | | | < 256 MiB: ${ok(maxRss > 0 && maxRss < 256 * 1024)} |`,
     '',
-    'Through S3 (s3rver on the same machine), same run:',
+    'Through S3 (s3rver on the same machine), against the local directory, runs alternating:',
     '',
     '| measure | S3 | local directory | ratio | peak RSS (S3) |',
     '|---|---:|---:|---:|---:|',
-    `| backup create (zstd, read back) | ${s(r.s3CreateMs)} | ${s(r.createMs)} | ${(r.s3CreateMs / r.createMs).toFixed(2)}× | ${rss(r.s3CreatePeakRssKiB)} |`,
-    `| restore (checksum + side db + row check + swap) | ${s(r.s3RestoreMs)} | ${s(r.restoreMs)} | ${(r.s3RestoreMs / r.restoreMs).toFixed(2)}× | ${rss(r.s3RestorePeakRssKiB)} |`,
+    `| backup create (zstd, read back) | ${s(r.s3CreateMs)} | ${s(r.pairedCreateMs)} | ${(r.s3CreateMs / r.pairedCreateMs).toFixed(2)}× | ${rss(r.s3CreatePeakRssKiB)} |`,
+    `| restore (checksum + side db + row check + swap) | ${s(r.s3RestoreMs)} | ${s(r.pairedRestoreMs)} | ${(r.s3RestoreMs / r.pairedRestoreMs).toFixed(2)}× | ${rss(r.s3RestorePeakRssKiB)} |`,
   ].join('\n');
 }
 
