@@ -13,7 +13,7 @@ import { databaseName, type DbTarget } from '../pg/target.js';
 import { missingRequirements } from '../validate/requirements.js';
 import { prepareTemplateArtifact } from './artifact.js';
 import { deployByMigrations } from './migrate-mode.js';
-import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
+import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type DeployTrigger, type PhaseTiming } from './history.js';
 import { PhaseClock } from './phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
 import { decideDeployPolicy, type DeployMode } from './policy.js';
@@ -39,6 +39,10 @@ export interface DeployOptions {
   jobs?: number | undefined;
   logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** What started the deploy (a webhook delivery), carried into the history record. */
+  trigger?: DeployTrigger | undefined;
+  /** The history record's id, when the caller must know it before the deploy ends (default: a new one). */
+  deployId?: string | undefined;
 }
 
 export interface DeployReport {
@@ -101,7 +105,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const target = remoteTarget(remote, env);
   const live = databaseName(target);
   const names = swapNames(live, 'new');
-  const deployId = newDeployId();
+  const deployId = options.deployId ?? newDeployId();
   // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
   const missingVars = missingEnv(resolveHooks(config, remote), env);
   if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(remote.name, missingVars);
@@ -111,7 +115,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan, warnings: [], health: null };
   }
 
-  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live });
+  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live, trigger: options.trigger });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env, logger, clock });
   const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));
