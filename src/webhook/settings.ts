@@ -55,7 +55,8 @@ export interface WebhookSettingsOverrides {
 
 /** `HOST:PORT`, `:PORT`, `PORT` or `[v6]:PORT`; undefined when it is none of them. */
 export function parseListen(value: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(value.trim());
+  const text = value.trim();
+  const match = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d{1,5})$/.exec(text);
   if (!match) return undefined;
   const port = Number(match[3]);
   if (port > 65535) return undefined;

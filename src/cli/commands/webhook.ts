@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
-import type { DeliveryLogLine, WebhookEvent } from '../../index.js';
+import type { DeliveryLogLine, Logger, WebhookEvent } from '../../index.js';
 import { action } from '../action.js';
 import { stopGracefullyOnSignal } from '../signals.js';
 import { table } from '../table.js';
@@ -57,10 +57,13 @@ export function registerWebhookCommands(program: Command): void {
         const print = (value: Record<string, unknown>, text: string): void => {
           process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
         };
+        // A server's warnings matter with --json too: there they are JSON lines on stderr.
+        const base = ctx.out.logger();
+        const logger: Logger = json ? { ...base, warn: (message) => process.stderr.write(`${JSON.stringify({ type: 'warning', message })}\n`) } : base;
         const server = await serveWebhooks({
           config,
           listen: options.listen as string | undefined,
-          logger: ctx.out.logger(),
+          logger,
           onDelivery: (line) => print({ type: 'delivery', ...line }, deliveryLine(line)),
         });
         const routes = server.settings.routes.map((route) => `${route.kind} ${route.pattern} -> ${route.remote}`);
