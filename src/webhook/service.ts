@@ -299,7 +299,7 @@ export class WebhookService {
     if (result === 'idle') return { cancelled: left.length, unfinished: 0 };
     const unfinished = this.queue.active;
     for (const job of unfinished) {
-      await this.finishJob(job, 'failed', { deployId: job.row.deployId, error: `the server stopped after waiting ${Math.round(timeoutMs / 1000)} s (shutdown_timeout_seconds) and interrupted this deploy; the live database was left as it was` });
+      await this.finishJob(job, 'failed', { deployId: job.row.deployId, error: `the server stopped after waiting ${Math.round(timeoutMs / 1000)} s (shutdown_timeout_seconds) and interrupted this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got` });
     }
     return { cancelled: left.length, unfinished: unfinished.length };
   }

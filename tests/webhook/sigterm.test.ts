@@ -89,4 +89,40 @@ describe('dbfast webhook serve and SIGTERM', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it('interrupts a deploy still running after shutdown_timeout_seconds, records it as failed, and exits 1', async () => {
+    const flags = tempFolder('dbfast-webhook-flags-');
+    const started = path.join(flags, 'started');
+    const go = path.join(flags, 'go');
+    const account = await createRemoteAccount({ createdb: true, prefix: 'whs' });
+    const project = gitProject([{ name: 'staging', account }], { deploy: { pre: [`touch '${started}'; while [ ! -f '${go}' ]; do sleep 0.1; done`] } });
+    const config = await serverConfig(project, ['secret_env = "DBFAST_TEST_SIGTERM_SECRET"', 'shutdown_timeout_seconds = 1', '[[webhooks.routes]]', 'branch = "main"', 'remote = "staging"'].join('\n'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, '--config', config.configPath, 'webhook', 'serve', '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, ...project.env, DBFAST_TEST_SIGTERM_SECRET: SECRET, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    try {
+      await until('the server to listen', () => stderr.includes('listening on') || child.exitCode !== null);
+      const c1 = project.commit({ 'db/0_schema/090_marker.sql': markerSql('c1') }, 'c1');
+      project.push('main');
+      const first = await post(`http://127.0.0.1:${port}`, signedPush('github', 'refs/heads/main', c1, SECRET));
+      expect(first.status, stderr).toBe(202);
+      await until('the deploy to reach its pre hook', () => existsSync(started));
+      child.kill('SIGTERM');
+      expect(await exited, stderr).toEqual({ code: 1, signal: null });
+      expect(stderr).toContain('were interrupted (recorded as failed)');
+      const [row] = await eventRows(config.eventsDbUrl, first.body.requestId as string);
+      expect(row?.outcome).toBe('failed');
+      expect(row?.error).toContain('shutdown_timeout_seconds');
+      expect(await marker(account)).toBeNull();
+    } finally {
+      writeFileSync(go, '');
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
 });

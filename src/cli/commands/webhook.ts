@@ -77,7 +77,8 @@ export function registerWebhookCommands(program: Command): void {
           const { runCleanups } = await import('../../cleanup.js');
           await runCleanups();
           ctx.out.warn(`${result.unfinished} deploy(s) were still running after shutdown_timeout_seconds and were interrupted (recorded as failed)`);
-          return 1;
+          // The abandoned deploys still hold connections and timers: leave without waiting for them.
+          process.exit(1);
         }
         ctx.out.message(`stopped${result.cancelled > 0 ? ` (${result.cancelled} waiting deploy(s) cancelled)` : ''}`);
         return 0;
