@@ -11,7 +11,7 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, 
 export function parseAge(text: string): number {
   const match = /^\s*(\d+)\s*([mhdw])\s*$/i.exec(text);
   if (!match) {
-    throw new DbfastError('AGE_INVALID', `"${text}" is not an age`, { hint: 'Write a number and a unit: 90m, 12h, 30d or 2w.', exitCode: 2 });
+    throw new DbfastError('AGE_INVALID', `"${text}" is not an age`, { hint: 'Write a number and a unit: 90m, 12h, 30d or 2w.' });
   }
   return Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number);
 }
@@ -41,11 +41,10 @@ export function planPrune(backups: BackupInfo[], criteria: PruneCriteria): Prune
   if (criteria.keep === undefined && criteria.olderThanMs === undefined) {
     throw new DbfastError('PRUNE_CRITERIA', 'prune needs --keep N or --older-than AGE (or [backup] keep in dbfast.toml)', {
       hint: 'For example: dbfast backup prune --remote NAME --keep 10',
-      exitCode: 2,
     });
   }
   if (criteria.keep !== undefined && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
-    throw new DbfastError('PRUNE_CRITERIA', `--keep must be a whole number of at least 1 (got ${criteria.keep})`, { exitCode: 2 });
+    throw new DbfastError('PRUNE_CRITERIA', `--keep must be a whole number of at least 1 (got ${criteria.keep})`);
   }
   const newest = [...backups].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const now = (criteria.now ?? new Date()).getTime();

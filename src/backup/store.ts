@@ -3,8 +3,8 @@ import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Compression } from '../config/types.js';
-import { compressionExtension } from '../dump/compression.js';
-import { HashingStream } from '../dump/streams.js';
+import { compressionExtension } from '../archive/compression.js';
+import { HashingStream } from '../archive/streams.js';
 import { DbfastError } from '../errors.js';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -29,7 +29,6 @@ export function assertBackupId(value: string): void {
   if (!isBackupId(value)) {
     throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b)`, {
       hint: 'Copy the id from `dbfast backup list --remote NAME`.',
-      exitCode: 2,
     });
   }
 }
@@ -39,7 +38,6 @@ export function remoteFolder(dir: string, remote: string): string {
   if (!remote || remote === '.' || remote === '..' || /[/\\\0]/.test(remote)) {
     throw new DbfastError('REMOTE_NAME_INVALID', `remote name "${remote}" cannot be used as a folder name for backups`, {
       hint: 'Rename the remote to letters, digits, "-" and "_".',
-      exitCode: 2,
     });
   }
   return path.join(dir, remote);
@@ -157,7 +155,6 @@ export async function findBackup(folder: string, remote: string, id: string): Pr
   const why = warnings.find((warning) => warning.startsWith(id));
   throw new DbfastError('BACKUP_NOT_FOUND', `no backup ${id} for remote "${remote}" in ${folder}${why ? ` (${why})` : ''}`, {
     hint: `List them with \`dbfast backup list --remote ${remote}\`.`,
-    exitCode: 2,
   });
 }
 

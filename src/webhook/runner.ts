@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DeployTrigger } from '../deploy/history.js';
+import type { DeployTrigger } from '../history/records.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -58,7 +58,6 @@ export const defaultDeployRunner: DeployRunner = async (request) => {
   if (!isInside(config.repository.path, request.worktreeDir)) {
     throw new DbfastError('WEBHOOK_REPOSITORY_OUTSIDE', `repository.path of the pushed dbfast.toml is ${config.repository.path}, outside the commit's worktree`, {
       hint: 'A webhook deploys the SQL of the pushed commit only: make [repository] path relative to dbfast.toml, inside the repository.',
-      exitCode: 2,
     });
   }
   // The worktree goes away after the deploy; backups must not.

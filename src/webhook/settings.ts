@@ -140,7 +140,6 @@ export function resolveWebhookSettings(config: DbfastConfig, env: NodeJS.Process
   if (!file) {
     throw new DbfastError('WEBHOOK_CONFIG_INVALID', `${config.configPath} has no [webhooks] section`, {
       hint: 'Add [webhooks] with repository = "URL or path" and secret_env = "VAR", and one [[webhooks.routes]] per branch or tag to deploy (see the README, "Deploys triggered by git pushes").',
-      exitCode: 2,
     });
   }
   const problems: string[] = [];
@@ -194,7 +193,6 @@ export function resolveWebhookSettings(config: DbfastConfig, env: NodeJS.Process
   if (problems.length > 0) {
     throw new DbfastError('WEBHOOK_CONFIG_INVALID', `${config.configPath}: [webhooks] has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Fix the keys named above. Secrets are never written in dbfast.toml: secret_env names the environment variable that holds one.',
-      exitCode: 2,
       details: { problems },
     });
   }

@@ -3,8 +3,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { deploy } from '../../src/deploy/deploy.js';
 import { parseJson } from '../support/cli.js';
 import { query } from '../support/db.js';
-import { asAccount, cli, createRemoteAccount } from '../backup/support.js';
-import { writeDeployProject } from '../deploy/support.js';
+import { asAccount, cli, createRemoteAccount } from '../support/backup.js';
+import { writeDeployProject } from '../support/deploy.js';
 
 // dbfast.deploy_history as dbfast made it before the trigger column existed.
 const OLD_HISTORY_DDL = `CREATE SCHEMA dbfast;

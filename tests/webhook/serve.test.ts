@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveWebhooks, type DeliveryLogLine, type WebhookServer } from '../../src/index.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { query } from '../support/db.js';
-import { createRemoteAccount, type RemoteAccount } from '../backup/support.js';
-import { snapshot } from '../deploy/support.js';
+import { createRemoteAccount, type RemoteAccount } from '../support/backup.js';
+import { snapshot } from '../support/deploy.js';
 import { eventRows, gitProject, marker, markerSql, post, serverConfig, settled, signed, signedPush, type GitProject } from './support.js';
 
 const SECRET = `s3cret-${randomBytes(8).toString('hex')}`;

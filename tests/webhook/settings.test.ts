@@ -51,9 +51,9 @@ describe('[webhooks] settings', () => {
     );
     const result = await runCli(['--config', configPath, '--json', 'webhook', 'serve', '--listen', '127.0.0.1:0'], { env: { DBFAST_TEST_UNSET_SECRET: undefined } });
     expect(result.exitCode, result.stderr).toBe(2);
-    const error = parseJson<{ error: { code: string; problems: string[]; hint: string } }>(result).error;
+    const error = parseJson<{ error: { code: string; details: { problems: string[] }; hint: string } }>(result).error;
     expect(error.code).toBe('WEBHOOK_CONFIG_INVALID');
-    expect(error.problems).toEqual([
+    expect(error.details.problems).toEqual([
       'webhooks.routes[0] (branch:main->production): remote "production" is a production remote; pushes deploy there only when the route says so: add confirm = true to it',
       'webhooks.routes[1] (qa): give exactly one of branch = "GLOB" or tag = "GLOB"',
       'webhooks.routes[2] (branch:demo->demo): no remote named "demo" (defined: staging, production)',
@@ -65,7 +65,7 @@ describe('[webhooks] settings', () => {
 
     const none = await writeServerConfig('');
     const empty = await runCli(['--config', none.configPath, '--json', 'webhook', 'serve']);
-    expect(parseJson<{ error: { problems: string[] } }>(empty).error.problems).toEqual([
+    expect(parseJson<{ error: { details: { problems: string[] } } }>(empty).error.details.problems).toEqual([
       'webhooks.repository: required: the URL or path of the git repository to fetch pushed commits from',
       'webhooks.routes: none: add [[webhooks.routes]] with branch = "main" (or tag = "v*") and remote = "NAME"',
     ]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { freePort } from '../support/cluster.js';
-import { createRemoteAccount } from '../backup/support.js';
+import { createRemoteAccount } from '../support/backup.js';
 import { eventRows, gitProject, marker, markerSql, post, serverConfig, settled, signedPush, tempFolder } from './support.js';
 
 const SECRET = 'sigterm-test-secret';

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { freshDatabase, local, query } from '../support/db.js';
-import type { RemoteAccount } from '../backup/support.js';
-import { writeDeployProject, type DeployHooksOptions, type DeployRemote } from '../deploy/support.js';
+import type { RemoteAccount } from '../support/backup.js';
+import { writeDeployProject, type DeployHooksOptions, type DeployRemote } from '../support/deploy.js';
 
 const folders: string[] = [];
 

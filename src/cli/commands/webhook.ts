@@ -22,7 +22,7 @@ export function deliveryLine(line: DeliveryLogLine): string {
 
 function parseLimit(value: unknown): number {
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) throw new DbfastError('USAGE', `--limit takes a positive whole number, not "${String(value)}"`, { hint: 'e.g. --limit 20', exitCode: 2 });
+  if (!Number.isInteger(limit) || limit < 1) throw new DbfastError('USAGE', `--limit takes a positive whole number, not "${String(value)}"`, { hint: 'e.g. --limit 20' });
   return limit;
 }
 
