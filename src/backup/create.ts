@@ -1,11 +1,11 @@
 import os from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { registerCleanup } from '../cleanup.js';
-import { DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
+import { DBFAST_SCHEMA } from '../history/schema.js';
 import type { Compression } from '../config/types.js';
-import { readArchive } from '../dump/archive.js';
-import { dumpDatabase } from '../dump/dump.js';
-import { throttledProgress } from '../dump/streams.js';
+import { readArchive } from '../archive/read.js';
+import { dumpDatabase } from '../archive/dump.js';
+import { throttledProgress } from '../archive/streams.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
@@ -15,8 +15,8 @@ import { applyRetention } from './prune.js';
 import type { BackupScope } from './scope.js';
 import { archiveFileName, metadataFileName, newBackupId, pendingFileName, removeLeftovers, writeMetadata } from './store.js';
 import type { BackupStorage } from './storage/types.js';
-import { appliedMigrationIds } from '../migrate/reconcile.js';
-import { countTables, listSchemas } from './tables.js';
+import { appliedMigrationIds } from '../history/migrations.js';
+import { countTables, listSchemas } from '../validate/tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
 export interface CreateBackupOptions {
@@ -169,7 +169,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
   } catch (error) {
     if (unfinished) await discard(storage, unfinished.id, unfinished.file);
     if (interrupted && !(error instanceof DbfastError && error.exitCode === 130)) {
-      throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { exitCode: 130, cause: error });
+      throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { cause: error });
     }
     throw error;
   } finally {

@@ -10,7 +10,7 @@ const DAY_MS = 86_400_000;
 export function parseAge(text: string): number {
   const match = /^\s*(\d+)\s*([mhdw])\s*$/i.exec(text);
   if (!match) {
-    throw new DbfastError('AGE_INVALID', `"${text}" is not an age`, { hint: 'Write a number and a unit: 90m, 12h, 30d or 2w.', exitCode: 2 });
+    throw new DbfastError('AGE_INVALID', `"${text}" is not an age`, { hint: 'Write a number and a unit: 90m, 12h, 30d or 2w.' });
   }
   return Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number);
 }
@@ -43,11 +43,10 @@ export function planPrune(backups: BackupInfo[], criteria: PruneCriteria, health
   if (criteria.keep === undefined && criteria.olderThanMs === undefined) {
     throw new DbfastError('PRUNE_CRITERIA', 'prune needs --keep-last N or --keep-days D (or [backup] keep_last / keep_days in dbfast.toml)', {
       hint: 'For example: dbfast backup prune --remote NAME --keep-last 10',
-      exitCode: 2,
     });
   }
   if (criteria.keep !== undefined && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
-    throw new DbfastError('PRUNE_CRITERIA', `--keep-last must be a whole number of at least 1 (got ${criteria.keep})`, { exitCode: 2 });
+    throw new DbfastError('PRUNE_CRITERIA', `--keep-last must be a whole number of at least 1 (got ${criteria.keep})`);
   }
   const newest = [...backups].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const now = (criteria.now ?? new Date()).getTime();
@@ -105,7 +104,7 @@ export interface PruneResult {
 /** The rules in force: flags when any is given, else `keep_last` / `keep_days` of the scope. */
 export function retentionCriteria(scope: BackupScope, options: PruneOptions = {}): PruneCriteria {
   if (options.olderThan !== undefined && options.keepDays !== undefined) {
-    throw new DbfastError('PRUNE_CRITERIA', 'give --older-than or --keep-days, not both (they are the same rule)', { exitCode: 2 });
+    throw new DbfastError('PRUNE_CRITERIA', 'give --older-than or --keep-days, not both (they are the same rule)');
   }
   const flagged = options.keep !== undefined || options.olderThan !== undefined || options.keepDays !== undefined;
   const keepDays = flagged ? options.keepDays : scope.keepDays;

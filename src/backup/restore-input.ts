@@ -37,7 +37,7 @@ export async function restoreInput(scope: BackupScope, info: BackupInfo, jobs: n
     throw new DbfastError(
       'RESTORE_TEMP_SPACE',
       `pg_restore --jobs ${jobs} needs backup ${info.id} as an uncompressed file (${formatBytesPlain(info.rawBytes)}), but ${scope.tempDir} has ${formatBytesPlain(free)} free`,
-      { hint: 'Restore with --jobs 1 (it streams, no temporary copy), or free disk space there.', exitCode: 2 },
+      { hint: 'Restore with --jobs 1 (it streams, no temporary copy), or free disk space there.' },
     );
   }
   scope.logger.info(

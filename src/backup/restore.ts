@@ -1,21 +1,21 @@
 import { registerCleanup } from '../cleanup.js';
-import { reconcileMigrationsSql } from '../migrate/reconcile.js';
-import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
-import { restoreArchive } from '../dump/restore.js';
-import { restoreInTransaction } from '../dump/transaction-restore.js';
-import { toolInfo } from '../dump/tools.js';
+import { reconcileMigrationsSql } from '../history/migrations.js';
+import { carryOverDbfastSchema } from '../history/schema.js';
+import { restoreArchive } from '../archive/restore.js';
+import { restoreInTransaction } from '../archive/transaction-restore.js';
+import { toolInfo } from '../pg/tools.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { tryAdvisoryLock } from '../pg/lock.js';
 import { databaseName, withDatabase } from '../pg/target.js';
-import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from './admin.js';
-import { copyDatabaseProperties } from './db-properties.js';
-import { countCheckSql, dropSchemasSql } from './in-place.js';
+import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from '../pg/admin.js';
+import { copyDatabaseProperties } from '../pg/db-properties.js';
+import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
 import type { BackupScope } from './scope.js';
 import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
-import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from './swap.js';
-import { compareCounts, countExpectedTables } from './tables.js';
+import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from '../replace/swap.js';
+import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
 
@@ -64,7 +64,6 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
       hint: 'Pass --confirm (or answer yes on a terminal).',
-      exitCode: 2,
     });
   }
   const live = databaseName(scope.target);
@@ -78,9 +77,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (!integrity.ok) {
     throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
       hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
-      exitCode: 3,
-      details: { problems: integrity.problems },
-    });
+      details: { problems: integrity.problems } });
   }
 
   const admin = await connectMaintenance(scope.target, [live]);
@@ -171,7 +168,6 @@ async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<v
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
       hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
-      exitCode: 2,
     });
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { Compression } from '../config/types.js';
-import { compressionExtension } from '../dump/compression.js';
+import { compressionExtension } from '../archive/compression.js';
 import { DbfastError } from '../errors.js';
 import type { BackupStorage } from './storage/types.js';
 import { backupHealth, backupInfoSchema, type BackupHealth, type BackupInfo } from './types.js';
@@ -31,7 +31,6 @@ export function assertBackupId(value: string): void {
   if (!isBackupId(value)) {
     throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b, or "latest")`, {
       hint: 'Copy the id from `dbfast backup list --remote NAME`.',
-      exitCode: 2,
     });
   }
 }
@@ -193,7 +192,7 @@ export function chooseBackup(catalog: Catalog, storage: BackupStorage, remote: s
     const found = catalog.backups.find((info) => healthIn(catalog, info) !== 'damaged');
     if (found) return found;
     const hint = catalog.backups.length > 0 ? `Every backup of "${remote}" failed its last check; create a new one with \`dbfast backup create --remote ${remote}\`.` : `Create one with \`dbfast backup create --remote ${remote}\`.`;
-    throw new DbfastError('BACKUP_NOT_FOUND', `remote "${remote}" has no restorable backup in ${storage.location}`, { hint, exitCode: 2 });
+    throw new DbfastError('BACKUP_NOT_FOUND', `remote "${remote}" has no restorable backup in ${storage.location}`, { hint });
   }
   assertBackupId(id);
   const found = catalog.backups.find((backup) => backup.id === id);
@@ -201,7 +200,6 @@ export function chooseBackup(catalog: Catalog, storage: BackupStorage, remote: s
   const why = catalog.warnings.find((warning) => warning.startsWith(id));
   throw new DbfastError('BACKUP_NOT_FOUND', `no backup ${id} for remote "${remote}" in ${storage.location}${why ? ` (${why})` : ''}`, {
     hint: `List them with \`dbfast backup list --remote ${remote}\`.`,
-    exitCode: 2,
   });
 }
 

@@ -1,13 +1,9 @@
 import { z } from 'zod';
+import type { TableCount } from '../validate/tables.js';
+
+export type { TableCount } from '../validate/tables.js';
 
 export const BACKUP_FORMAT_VERSION = 1;
-
-/** Rows of one table, counted inside the snapshot the dump used. */
-export interface TableCount {
-  schema: string;
-  table: string;
-  rows: number;
-}
 
 export interface VerificationRecord {
   at: string;

@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { registerCleanup } from '../cleanup.js';
-import { readArchive } from '../dump/archive.js';
-import { restoreArchive } from '../dump/restore.js';
-import { HashingStream, throttledProgress } from '../dump/streams.js';
+import { readArchive } from '../archive/read.js';
+import { restoreArchive } from '../archive/restore.js';
+import { HashingStream, throttledProgress } from '../archive/streams.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
-import { connectMaintenance, rolePrivileges } from './admin.js';
+import { connectMaintenance, rolePrivileges } from '../pg/admin.js';
 import type { BackupScope } from './scope.js';
 import { findBackup, readCatalog, writeMetadata } from './store.js';
 import type { BackupStorage } from './storage/types.js';
-import { dropDatabaseIfExists } from './swap.js';
-import { compareCounts, countExpectedTables } from './tables.js';
+import { dropDatabaseIfExists } from '../replace/swap.js';
+import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo, RestoreVerificationRecord } from './types.js';
 
 export interface IntegrityResult {
@@ -172,7 +172,6 @@ export async function verifyAllBackups(scope: BackupScope, options: VerifyOption
   if (backups.length === 0) {
     throw new DbfastError('NO_BACKUPS', `remote "${scope.remote}" has no backups in ${scope.storage.location}`, {
       hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`,
-      exitCode: 2,
     });
   }
   const results: VerifyResult[] = [];

@@ -10,6 +10,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('dbfast')
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerDeployCommands(program);
   registerMigrateCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 
@@ -51,7 +53,7 @@ export async function main(argv: string[]): Promise<void> {
       if (error.exitCode === 0) return;
       if (jsonRequested) {
         const { DbfastError } = await import('../errors.js');
-        renderError(out, new DbfastError('USAGE', error.message.replace(/^error: /, ''), { hint: 'Run dbfast --help for usage.', exitCode: 2 }));
+        renderError(out, new DbfastError('USAGE', error.message.replace(/^error: /, ''), { hint: 'Run dbfast --help for usage.' }));
       }
       process.exitCode = 2;
       return;

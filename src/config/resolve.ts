@@ -51,7 +51,6 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
     if (seen.has(name)) {
       throw new DbfastError('CONFIG_INVALID', `${configPath}: remotes[${index}].name: remote "${name}" is defined twice`, {
         hint: 'Give each [[remotes]] entry its own name.',
-        exitCode: 2,
       });
     }
     seen.add(name);
@@ -113,7 +112,6 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Add the environment under [environments.NAME], or point the remote at one that exists.',
-      exitCode: 2,
       details: { problems },
     });
   }
@@ -139,5 +137,6 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },
     deploy: file.deploy ?? {},
+    webhooks: file.webhooks,
   };
 }

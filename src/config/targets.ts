@@ -8,7 +8,6 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   if (value === undefined) {
     throw new DbfastError('PASSWORD_ENV_UNSET', `${key} names ${envName}, which is not set`, {
       hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`,
-      exitCode: 2,
     });
   }
   return value;
@@ -26,7 +25,6 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
       hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
-      exitCode: 2,
     });
   }
   return remote;

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { connectMaintenance, type AdminConnection } from '../backup/admin.js';
+import { connectMaintenance, type AdminConnection } from '../pg/admin.js';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey, dropDatabaseIfExists, swapNames } from '../backup/swap.js';
+import { databaseLockKey, dropDatabaseIfExists, swapNames } from '../replace/swap.js';
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { errorMessage, isDbfastError } from '../errors.js';
@@ -13,59 +13,19 @@ import { databaseName, type DbTarget } from '../pg/target.js';
 import { missingRequirements } from '../validate/requirements.js';
 import { prepareTemplateArtifact } from './artifact.js';
 import { deployByMigrations } from './migrate-mode.js';
-import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
-import { PhaseClock } from './phases.js';
-import { planDeploy, type DeployPlan } from './plan.js';
-import { decideDeployPolicy, type DeployMode } from './policy.js';
-import type { HealthResult } from './health.js';
+import { newRecord, recordLocally, recordOnRemote, type DeployRecord } from '../history/records.js';
+import { PhaseClock } from '../history/phases.js';
+import { planDeploy } from './plan.js';
+import { decideDeployPolicy } from '../remote/policy.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
 import { DeployHooks, wasRolledBack } from './post-deploy.js';
-import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
-import { replaceBySwap, replaceInPlace } from './replace.js';
+import { preflightError, remotePreflight } from '../remote/preflight.js';
+import { replaceBySwap, replaceInPlace } from './replace-mode.js';
 import { createWorkDir } from './workdir.js';
-import { newDeployId } from './id.js';
+import { newDeployId } from '../history/id.js';
+import type { DeployOptions, DeployReport } from './types.js';
 
-export interface DeployOptions {
-  config: DbfastConfig;
-  remote: string;
-  environment?: string | undefined;
-  confirmed?: boolean | undefined;
-  dryRun?: boolean | undefined;
-  skipBackup?: boolean | undefined;
-  mode?: DeployMode | undefined;
-  /** Give up when another deploy/restore/rollback of the database holds the lock this long; default: wait. */
-  lockTimeoutMs?: number | undefined;
-  /** pg_restore jobs for the side database (default 2). */
-  jobs?: number | undefined;
-  logger?: Logger | undefined;
-  env?: NodeJS.ProcessEnv | undefined;
-}
-
-export interface DeployReport {
-  remote: string;
-  environment: string;
-  database: string;
-  backupId: string | null;
-  templateHash: string | null;
-  durationMs: number;
-  phases: PhaseTiming[];
-  result: 'success' | 'dry_run';
-  /** How the database was replaced, or `migrate`: pending migrations applied to it (see migrate-mode.ts). */
-  mode: RestoreMode | 'migrate' | null;
-  /** Where the replaced database is kept for `dbfast rollback`, or null. */
-  previous: string | null;
-  deployId: string;
-  plan?: DeployPlan | undefined;
-  /** Post hooks that failed under post_failure = "warn". */
-  warnings: string[];
-  /** The health check's answer, when one is configured. */
-  health: HealthResult | null;
-  /** Migrate mode: the migrations applied (a dry run: the ones that would be). */
-  migrations?: string[] | undefined;
-}
-
-// In its own module so that rollback does not load everything a deploy needs.
-export { newDeployId };
+export type { DeployOptions, DeployReport } from './types.js';
 
 /** Records the outcome where it can: on the remote when `target` is given, always locally. */
 async function recordOutcome(config: DbfastConfig, record: DeployRecord, target: DbTarget | undefined, logger: Logger): Promise<void> {
@@ -101,7 +61,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const target = remoteTarget(remote, env);
   const live = databaseName(target);
   const names = swapNames(live, 'new');
-  const deployId = newDeployId();
+  const deployId = options.deployId ?? newDeployId();
   // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
   const missingVars = missingEnv(resolveHooks(config, remote), env);
   if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(remote.name, missingVars);
@@ -111,7 +71,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan, warnings: [], health: null };
   }
 
-  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live });
+  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live, trigger: options.trigger });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env, logger, clock });
   const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));

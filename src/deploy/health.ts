@@ -57,7 +57,6 @@ function invalidUrl(url: string): DbfastError | undefined {
   }
   return new DbfastError('HEALTH_CHECK_URL_INVALID', `health_check.url is not an http(s) URL: ${maskHttpUrl(url)}`, {
     hint: 'Set health_check = { url = "https://app.example.com/health" } under the remote.',
-    exitCode: 2,
   });
 }
 
@@ -97,6 +96,5 @@ export async function checkHealth(check: HealthCheck, options: { once?: boolean 
 export function healthError(result: HealthResult, timeoutSeconds: number): DbfastError {
   return new DbfastError('HEALTH_CHECK_FAILED', `health check ${result.url} failed after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${timeoutSeconds} s: ${result.error ?? 'unknown'}`, {
     hint: 'Check that the application answers at that URL with the expected status (health_check.expected_status), or raise health_check.timeout_seconds.',
-    details: { health: result },
-  });
+    details: { health: result } });
 }

@@ -49,9 +49,7 @@ export function requiredEnvError(remote: string, missing: string[]): DbfastError
     `deploy to remote "${remote}" refused before any change: required environment variable${missing.length === 1 ? '' : 's'} not set: ${missing.join(', ')}`,
     {
       hint: `Export ${missing.join(', ')} (listed in required_env under [deploy] or [remotes.${remote}.deploy]), then deploy again.`,
-      exitCode: 2,
-      details: { missing },
-    },
+      details: { missing }, },
   );
 }
 

@@ -1,14 +1,14 @@
 import type { DbfastConfig } from '../config/types.js';
-import { newDeployId } from '../deploy/deploy.js';
-import { newRecord } from '../deploy/history.js';
-import { PhaseClock } from '../deploy/phases.js';
-import { isProductionRemote } from '../deploy/policy.js';
+import { newDeployId } from '../history/id.js';
+import { newRecord } from '../history/records.js';
+import { PhaseClock } from '../history/phases.js';
+import { isProductionRemote } from '../remote/policy.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import type { AppliedMigration } from './execute.js';
 import { migrationFiles } from './files.js';
-import { recordRun } from './record.js';
+import { recordRun } from '../history/record-run.js';
 import { runMigrations, selectMigrations, type SelectOptions } from './run.js';
 import { migrateScope, type MigrateScope } from './scope.js';
 
@@ -54,7 +54,6 @@ function refuseUnconfirmed(scope: MigrateScope): DbfastError {
   const production = isProductionRemote(scope.remote);
   return new DbfastError('CONFIRMATION_REQUIRED', `applying migrations to remote "${scope.remote.name}" needs confirmation${production ? ' (production)' : ''}`, {
     hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt. Try --dry-run to see what would run.',
-    exitCode: 2,
   });
 }
 

@@ -28,9 +28,7 @@ export async function prepareMigrations(files: readonly MigrationFile[], singleT
       if (singleTransaction) {
         throw new DbfastError('MIGRATION_NO_TRANSACTION', `${file.id}:1: starts with "${NO_TRANSACTION_MARKER}" and cannot run inside --single-transaction`, {
           hint: 'Apply without --single-transaction, or with --to the migration before it and then the rest.',
-          exitCode: 2,
-          details: { migration: file.id },
-        });
+          details: { migration: file.id } });
       }
     } else {
       for (const step of plan.steps) {

@@ -1,6 +1,6 @@
 import type { DbfastConfig } from '../config/types.js';
-import { connectMaintenance } from '../backup/admin.js';
-import { databaseLockKey } from '../backup/swap.js';
+import { connectMaintenance } from '../pg/admin.js';
+import { databaseLockKey } from '../replace/swap.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
@@ -84,14 +84,12 @@ export async function markApplied(options: MarkAppliedOptions): Promise<MarkAppl
   if (options.ids.length === 0 || unknown.length > 0) {
     throw new DbfastError('MIGRATION_UNKNOWN', options.ids.length === 0 ? 'which migrations? name at least one id' : `no such migration in ${scope.directories.join(', ')}: ${unknown.join(', ')}`, {
       hint: `A migration's id is its path relative to the repository, as \`dbfast migrate status --remote ${scope.remote.name}\` lists it.`,
-      exitCode: 2,
       details: { unknown },
     });
   }
   if (scope.remote.requireConfirmation && options.confirmed !== true) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `marking migrations applied on remote "${scope.remote.name}" needs confirmation`, {
       hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt.',
-      exitCode: 2,
     });
   }
   const admin = await connectMaintenance(scope.target, [scope.database]);

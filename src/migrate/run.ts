@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { connectMaintenance } from '../backup/admin.js';
+import { connectMaintenance } from '../pg/admin.js';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey } from '../backup/swap.js';
-import type { DeployRecord } from '../deploy/history.js';
-import type { PhaseClock } from '../deploy/phases.js';
+import { databaseLockKey } from '../replace/swap.js';
+import type { DeployRecord } from '../history/records.js';
+import type { PhaseClock } from '../history/phases.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
@@ -37,7 +37,6 @@ function checkTo(files: readonly MigrationFile[], to: string | undefined): numbe
   if (index < 0) {
     throw new DbfastError('MIGRATION_UNKNOWN', `--to ${to}: no such migration in the repository`, {
       hint: `Name a migration by its path relative to the repository${files.length ? `, e.g. ${files[files.length - 1]?.id}` : ''} (see \`dbfast migrate status\`).`,
-      exitCode: 2,
     });
   }
   return index;
@@ -50,8 +49,7 @@ export async function selectMigrations(client: pg.Client, files: MigrationFile[]
   if (comparison.drifted.length > 0 && !options.allowDrift) {
     throw new DbfastError('MIGRATION_DRIFT', `${comparison.drifted.length} applied migration(s) changed since they were applied on remote "${scope.remote.name}":\n  ${comparison.drifted.join('\n  ')}`, {
       hint: 'An applied migration is never run again: restore the file as it was, and put the change into a new migration. Pass --allow-drift to apply the pending ones anyway.',
-      details: { drifted: comparison.drifted },
-    });
+      details: { drifted: comparison.drifted } });
   }
   const pending = new Set(comparison.pending);
   const inRange = files.filter((file, index) => index <= last && pending.has(file.id));

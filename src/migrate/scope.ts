@@ -1,6 +1,6 @@
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
-import { findEnvironment } from '../envfilter/filter.js';
+import { findEnvironment } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { databaseName, type DbTarget } from '../pg/target.js';
 import { migrationDirectories } from './files.js';
@@ -33,7 +33,6 @@ export function migrateScope(options: MigrateScopeOptions): MigrateScope {
   if (environment !== remote.environment) {
     throw new DbfastError('ENVIRONMENT_MISMATCH', `remote "${remote.name}" takes environment "${remote.environment}", not "${environment}"`, {
       hint: `Use --env ${remote.environment} (or omit --env): a remote gets the migrations of its own environment.`,
-      exitCode: 2,
     });
   }
   findEnvironment(config, environment);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { toolPath } from '../dump/tools.js';
+import { toolPath } from '../pg/tools.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { scrub } from '../pg/client.js';
@@ -146,7 +146,6 @@ async function psqlFailure(file: SqlFile, cwd: string, stderr: string, exitCode:
   if (exitCode === undefined || code === 'ENOENT') {
     return new DbfastError('TOOL_MISSING', `cannot run psql for ${file.relativePath}: ${stderr.trim() || code || 'failed to start'}`, {
       hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.',
-      exitCode: 2,
     });
   }
   const report = parsePsqlError(stderr);
@@ -165,6 +164,5 @@ async function psqlFailure(file: SqlFile, cwd: string, stderr: string, exitCode:
   }
   return new DbfastError('SQL_PSQL_FAILED', `psql failed on ${file.relativePath} (exit ${exitCode}): ${stderr.trim().split('\n').slice(0, 5).join('\n')}`, {
     hint: 'Read psql\'s message above; check the connection and the file, then run again.',
-    details: { file: file.relativePath, exitCode },
-  });
+    details: { file: file.relativePath, exitCode } });
 }

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeDeployProject } from '../deploy/support.js';
-import { cli, cliJson, createRemoteAccount } from './support.js';
+import { writeDeployProject } from '../support/deploy.js';
+import { cli, cliJson, createRemoteAccount } from '../support/backup.js';
 
 describe('retention after a deploy backup', () => {
   it('keep_last applies to the backups deploys take', async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, createRemoteAccount, seedShop, writeProject, type RemoteAccount } from './support.js';
+import { cli, createRemoteAccount, seedShop, writeProject, type RemoteAccount } from '../support/backup.js';
 
 let account: RemoteAccount;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { removeS3Server, startS3Server, type S3TestServer } from '../support/s3.js';
-import { asAccount, cliJson, createRemoteAccount, writeProject, type Project, type RemoteAccount } from './support.js';
+import { asAccount, cliJson, createRemoteAccount, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
 
 let s3: S3TestServer;
 let account: RemoteAccount;

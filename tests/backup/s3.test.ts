@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeS3Server, startS3Server, type S3TestServer } from '../support/s3.js';
-import { cli, cliJson, createRemoteAccount, seedShop, tableCounts, writeProject, type Project, type RemoteAccount } from './support.js';
+import { cli, cliJson, createRemoteAccount, seedShop, tableCounts, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
 
 let s3: S3TestServer;
 let account: RemoteAccount;
@@ -56,7 +56,7 @@ describe('backups in S3-compatible object storage', () => {
     expect(left.backups[0]?.id).not.toBe(id);
 
     // Change the data, then restore the newest backup: the rows come back from the bucket.
-    const { asAccount } = await import('./support.js');
+    const { asAccount } = await import('../support/backup.js');
     await asAccount(account, 'DELETE FROM shop.purchase WHERE id % 2 = 0');
     const restored = await cliJson<{ restore: { id: string } }>(project, ['backup', 'restore', '--remote', 'staging', '--backup-id', 'latest']);
     expect(restored.restore.id).toBe(left.backups[0]?.id);
@@ -77,7 +77,7 @@ describe('backups in S3-compatible object storage', () => {
     expect(verify.stdout).toMatch(/sha256 differs/);
 
     const before = await tableCounts(account.adminDbUrl);
-    await (await import('./support.js')).asAccount(account, 'DELETE FROM shop.purchase WHERE id = 1');
+    await (await import('../support/backup.js')).asAccount(account, 'DELETE FROM shop.purchase WHERE id = 1');
     const changed = await tableCounts(account.adminDbUrl);
     const restore = await cli(project, ['backup', 'restore', '--remote', 'staging', '--backup-id', backup.id]);
     expect(restore.exitCode, restore.stderr).toBe(3);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { failure, fixture, freshTarget } from './helpers.js';
+import { failure, fixture, freshTarget } from '../support/sql.js';
 
 async function runError(relativePath: string, batchChars?: number) {
   const { url, target } = await freshTarget();
@@ -80,13 +80,15 @@ describe('errors point at the source (in-process)', () => {
     const { error } = await runError('errors/constraint.sql');
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({
       code: 'SQL_ERROR',
-      file: 'errors/constraint.sql',
-      line: 5,
-      column: 1,
-      sqlState: '23505',
-      detail: 'Key (id)=(2) already exists.',
-      serverHint: null,
-      where: null,
+      details: {
+        file: 'errors/constraint.sql',
+        line: 5,
+        column: 1,
+        sqlState: '23505',
+        detail: 'Key (id)=(2) already exists.',
+        serverHint: null,
+        where: null,
+      },
     });
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { registerCleanup } from '../../cleanup.js';
-import { CountingStream } from '../../dump/streams.js';
+import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 

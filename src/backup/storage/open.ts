@@ -14,7 +14,6 @@ export function openBackupStorage(place: BackupPlace, remote: string, env: NodeJ
   if (!remote || remote === '.' || remote === '..' || /[/\\\0]/.test(remote)) {
     throw new DbfastError('REMOTE_NAME_INVALID', `remote name "${remote}" cannot be used as a folder name for backups`, {
       hint: 'Rename the remote to letters, digits, "-" and "_".',
-      exitCode: 2,
     });
   }
   const s3 = parseS3Url(place.dir);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { pipeline, type Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { registerCleanup } from '../../cleanup.js';
-import { CountingStream } from '../../dump/streams.js';
+import { CountingStream } from '../../archive/streams.js';
 import { DbfastError, errorMessage } from '../../errors.js';
 import { counted, processAlive } from './local.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
@@ -89,7 +89,7 @@ export class S3Storage implements BackupStorage {
       counter.destroy();
       body.destroy();
       await this.abortUploadsOf(key);
-      if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', `the upload to ${this.describe(name)} was interrupted`, { exitCode: 130, cause: error });
+      if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', `the upload to ${this.describe(name)} was interrupted`, { cause: error });
       throw this.failure(`uploading ${this.describe(name)}`, error);
     } finally {
       options.signal?.removeEventListener('abort', abort);

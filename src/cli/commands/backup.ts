@@ -7,7 +7,7 @@ import { formatBytes } from '../output.js';
 
 // The library is imported inside each handler: start-up stays fast for other commands.
 async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
-  const { backupScope } = await import('../../backup/index.js');
+  const { backupScope } = await import('../../backup/scope.js');
   return backupScope(await ctx.config(), String(options.remote), { logger: ctx.out.logger() });
 }
 
@@ -15,14 +15,14 @@ async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
 function positiveInt(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`, { exitCode: 2 });
+  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`);
   return n;
 }
 
 function positiveNumber(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new DbfastError('USAGE', `${flag} must be a number above 0 (got "${String(value)}")`, { exitCode: 2 });
+  if (!Number.isFinite(n) || n <= 0) throw new DbfastError('USAGE', `${flag} must be a number above 0 (got "${String(value)}")`);
   return n;
 }
 
@@ -36,11 +36,11 @@ export function registerBackupCommands(program: Command): void {
     .option('--compression <kind>', 'zstd | lz4 | gzip | none (default: [backup] compression)')
     .action(
       action(async (ctx, _args, options) => {
-        const { createBackup, summarize } = await import('../../backup/index.js');
-        const { COMPRESSIONS } = await import('../../dump/compression.js');
+        const [{ createBackup }, { summarize }] = await Promise.all([import('../../backup/create.js'), import('../../backup/list.js')]);
+        const { COMPRESSIONS } = await import('../../archive/compression.js');
         const compression = options.compression as string | undefined;
         if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) {
-          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`, { exitCode: 2 });
+          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`);
         }
         const scope = await scopeFor(ctx, options);
         const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
@@ -65,7 +65,7 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--remote <name>', 'remote')
     .action(
       action(async (ctx, _args, options) => {
-        const { listBackups, summarize, lastCheck } = await import('../../backup/index.js');
+        const [{ listBackups, summarize }, { lastCheck }] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js')]);
         const scope = await scopeFor(ctx, options);
         const listing = await listBackups(scope);
         const backups = listing.backups.map((info) => ({
@@ -100,9 +100,9 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         if (!options.backupId === !options.all) {
-          throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID', exitCode: 2 });
+          throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID' });
         }
-        const { verifyBackup, verifyAllBackups } = await import('../../backup/index.js');
+        const { verifyBackup, verifyAllBackups } = await import('../../backup/verify.js');
         const scope = await scopeFor(ctx, options);
         const verifyOptions = { restoreTest: options.restoreTest === true };
         const results = options.all ? await verifyAllBackups(scope, verifyOptions) : [await verifyBackup(scope, String(options.backupId), verifyOptions)];
@@ -128,7 +128,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)')
     .action(
       action(async (ctx, _args, options) => {
-        const { restoreBackup, restoreNeedsConfirmation } = await import('../../backup/index.js');
+        const { restoreBackup, restoreNeedsConfirmation } = await import('../../backup/restore.js');
         const scope = await scopeFor(ctx, options);
         const jobs = positiveInt(options.jobs, '--jobs');
         const id = String(options.backupId);
@@ -136,7 +136,6 @@ export function registerBackupCommands(program: Command): void {
         if (!ok) {
           throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
             hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
-            exitCode: 2,
           });
         }
         const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
@@ -162,7 +161,7 @@ export function registerBackupCommands(program: Command): void {
     .option('--confirm', 'really delete')
     .action(
       action(async (ctx, _args, options) => {
-        const { pruneBackups } = await import('../../backup/index.js');
+        const { pruneBackups } = await import('../../backup/prune.js');
         const scope = await scopeFor(ctx, options);
         const keep = positiveInt(options.keepLast ?? options.keep, options.keepLast !== undefined ? '--keep-last' : '--keep');
         const keepDays = positiveNumber(options.keepDays, '--keep-days');
@@ -200,7 +199,7 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--max-age <age>', 'e.g. 24h, 2d, 90m')
     .action(
       action(async (ctx, _args, options) => {
-        const { checkBackups } = await import('../../backup/index.js');
+        const { checkBackups } = await import('../../backup/check.js');
         const scope = await scopeFor(ctx, options);
         const result = await checkBackups(scope, { maxAge: String(options.maxAge) });
         ctx.out.result({ check: result }, () => {

@@ -9,7 +9,7 @@ export function lockTimeout(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60', exitCode: 2 });
+    throw new DbfastError('USAGE', `--lock-timeout takes seconds, not "${String(value)}"`, { hint: 'e.g. --lock-timeout 60' });
   }
   return seconds * 1000;
 }
@@ -45,6 +45,12 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
   ].join('\n');
 }
 
+/** The history's trigger column: `manual`, or the webhook delivery that started the run. */
+export function triggerText(trigger: import('../../history/records.js').DeployTrigger | null): string {
+  if (!trigger) return 'manual';
+  return `${trigger.provider} ${trigger.commit.slice(0, 12)}${trigger.sender ? ` by ${trigger.sender}` : ''} (delivery ${trigger.deliveryId})`;
+}
+
 export function registerDeployCommands(program: Command): void {
   program
     .command('deploy')
@@ -62,13 +68,13 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action(async (ctx, args, options) => {
         const remoteName = (options.remote as string | undefined) ?? args[0];
-        if (!remoteName) throw new DbfastError('USAGE', 'which remote? pass --remote NAME (or dbfast deploy NAME)', { hint: 'See `dbfast remote list`.', exitCode: 2 });
+        if (!remoteName) throw new DbfastError('USAGE', 'which remote? pass --remote NAME (or dbfast deploy NAME)', { hint: 'See `dbfast remote list`.' });
         if (args[0] && options.remote && args[0] !== options.remote) {
-          throw new DbfastError('USAGE', `two remotes given: "${args[0]}" and --remote "${String(options.remote)}"`, { hint: 'Name the remote once.', exitCode: 2 });
+          throw new DbfastError('USAGE', `two remotes given: "${args[0]}" and --remote "${String(options.remote)}"`, { hint: 'Name the remote once.' });
         }
         const mode = options.mode as string | undefined;
         if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
-          throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.', exitCode: 2 });
+          throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.' });
         }
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
@@ -117,12 +123,12 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { deployHistory } = await import('../../deploy/history-query.js');
+        const { deployHistory } = await import('../../history/query.js');
         const result = await deployHistory({ config, remote: options.remote as string, limit: Number(options.limit), local: options.local === true, logger: ctx.out.logger() });
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
           const rows = result.deploys.map((d) =>
-            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
+            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, triggerText(d.trigger), d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
           );
           return [`history of remote "${result.remote}" (${result.source}), newest first:`, ...rows].join('\n');
         });
@@ -135,7 +141,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--days <n>', 'window in days', '30')
     .action(
       action(async (ctx, _args, options) => {
-        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../deploy/stats.js'), import('./remote-status-render.js')]);
+        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../history/stats.js'), import('./remote-status-render.js')]);
         const result = await deployStats({ config, remote: options.remote as string | undefined, days: Number(options.days), logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderStats(result));
       }),

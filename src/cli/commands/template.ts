@@ -7,7 +7,7 @@ import { seedAction } from './seed-action.js';
 
 function runnerOption(value: unknown): 'inprocess' | 'psql' | undefined {
   if (value === undefined || value === 'inprocess' || value === 'psql') return value;
-  throw new DbfastError('USAGE', `--runner must be inprocess or psql, not "${String(value)}"`, { exitCode: 2 });
+  throw new DbfastError('USAGE', `--runner must be inprocess or psql, not "${String(value)}"`);
 }
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -24,7 +24,7 @@ export function registerTemplateCommands(program: Command): void {
         const runner = runnerOption(options.runner);
         const [config, { buildTemplate }, render] = await Promise.all([
           leanConfig(ctx),
-          importSkippingPgProbe(() => import('../../template/build.js')),
+          importSkippingPgProbe(() => import('../../local/build.js')),
           import('./template-render.js'),
         ]);
         const result = await buildTemplate({ config, environment: str(options.env), force: options.force === true, runner, logger: ctx.out.logger() });
@@ -48,7 +48,7 @@ export function registerTemplateCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         if (options.remote !== undefined) {
-          if (options.env !== undefined) throw new DbfastError('USAGE', '--env does not go with --remote: a remote has its own environment', { hint: 'Drop --env.', exitCode: 2 });
+          if (options.env !== undefined) throw new DbfastError('USAGE', '--env does not go with --remote: a remote has its own environment', { hint: 'Drop --env.' });
           const [config, { remoteStatus }, render] = await Promise.all([ctx.config(), import('../../deploy/remote-status.js'), import('./remote-status-render.js')]);
           const report = await remoteStatus({ config, remote: String(options.remote), logger: ctx.out.logger() });
           ctx.out.result(report, () => render.renderRemoteStatus(report));
@@ -56,7 +56,7 @@ export function registerTemplateCommands(program: Command): void {
         }
         const [config, api, render] = await Promise.all([
           leanConfig(ctx),
-          importSkippingPgProbe(() => import('../../template/status.js')),
+          importSkippingPgProbe(() => import('../../local/status.js')),
           import('./template-render.js'),
         ]);
         const result = await api.status({ config, environment: str(options.env) });

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { targetFromUrl, quoteIdent } from '../../../src/pg/index.js';
+import { targetFromUrl } from '../../../src/pg/target.js';
+import { quoteIdent } from '../../../src/pg/quote.js';
 import { runFiles, type TransactionMode } from '../../../src/sql/index.js';
 
 const [adminUrl, roundsText, ...files] = process.argv.slice(2);
@@ -27,7 +28,7 @@ if (!adminUrl || !roundsText || files.length === 0) {
 const absolute = files.map((file) => path.resolve(file));
 const modes = (process.env.MODES ?? 'psql1,single,none,process').split(',');
 const distIndex = fileURLToPath(new URL('../../../dist/sql/index.js', import.meta.url));
-const distPg = fileURLToPath(new URL('../../../dist/pg/index.js', import.meta.url));
+const distPg = fileURLToPath(new URL('../../../dist/pg/target.js', import.meta.url));
 const child = path.join(os.tmpdir(), `dbfast-bench-${process.pid}.mjs`);
 writeFileSync(
   child,

@@ -1,0 +1,137 @@
+import picomatch from 'picomatch';
+import { DbfastError } from '../errors.js';
+import type { DbfastConfig, EnvironmentConfig } from '../config/types.js';
+
+/** The words that mark data a production database must never receive. */
+export const GUARDED_WORDS = ['seed', 'test', 'fixture', 'dev'] as const;
+
+export interface FilterableFile {
+  relativePath: string;
+}
+
+function segments(text: string): string[] {
+  return text.split('/').filter((segment) => segment !== '' && segment !== '.');
+}
+
+/**
+ * True when `dir` names the file's folder or one above it, compared segment by segment
+ * from the repository root: `0_schema` matches `0_schema/a.sql` but never `10_schema/a.sql`.
+ */
+export function inDirectory(relativePath: string, dir: string): boolean {
+  const want = segments(dir);
+  const have = segments(relativePath).slice(0, -1);
+  if (want.length === 0 || want.length > have.length) return false;
+  return want.every((segment, index) => have[index] === segment);
+}
+
+function matcher(globs: readonly string[] | undefined): ((path: string) => boolean) | undefined {
+  if (!globs || globs.length === 0) return undefined;
+  return picomatch(globs as string[], { dot: true });
+}
+
+/** The files an environment gets, in the order given (the scanner's). */
+export function filterFiles<T extends FilterableFile>(files: readonly T[], environment: EnvironmentConfig): T[] {
+  const includeDirs = environment.include_directories ?? [];
+  const excludeDirs = environment.exclude_directories ?? [];
+  const includeGlob = matcher(environment.include_files);
+  const excludeGlob = matcher(environment.exclude_files);
+  const includesEverything = includeDirs.length === 0 && !includeGlob;
+  return files.filter((file) => {
+    const rel = file.relativePath;
+    const included = includesEverything || includeDirs.some((dir) => inDirectory(rel, dir)) || (includeGlob?.(rel) ?? false);
+    if (!included) return false;
+    if (excludeDirs.some((dir) => inDirectory(rel, dir))) return false;
+    return !(excludeGlob?.(rel) ?? false);
+  });
+}
+
+export function findEnvironment(config: DbfastConfig, name: string): EnvironmentConfig {
+  const environment = config.environments[name];
+  if (!environment) {
+    throw new DbfastError('ENVIRONMENT_UNKNOWN', `no environment named "${name}" in ${config.configPath}`, {
+      hint: `Defined environments: ${Object.keys(config.environments).join(', ') || 'none'}. Add [environments.${name}] to dbfast.toml.`,
+    });
+  }
+  return environment;
+}
+
+/** `--env` when given; else `local`; else the only environment. */
+export function defaultEnvironmentName(config: DbfastConfig, requested?: string): string {
+  if (requested) return findEnvironment(config, requested).name;
+  if (config.environments.local) return 'local';
+  const names = Object.keys(config.environments);
+  if (names.length === 1) return names[0] as string;
+  throw new DbfastError('ENVIRONMENT_REQUIRED', `several environments are defined (${names.join(', ')}) and none is called "local"`, {
+    hint: 'Pass --env NAME.',
+  });
+}
+
+/** Production environments: named `production`, or deployed to a remote whose environment is production. */
+export function isProductionEnvironment(config: DbfastConfig, name: string): boolean {
+  if (name === 'production') return true;
+  return Object.values(config.remotes).some((remote) => remote.environment === name && remote.name === 'production');
+}
+
+export interface GuardViolation {
+  relativePath: string;
+  word: (typeof GUARDED_WORDS)[number];
+}
+
+/**
+ * Forms of the guarded words, matched against whole words of a path. Whole words, not
+ * substrings: `1_seed_common`, `tests/`, `dev_users.sql` and `seedData.sql` are guarded, while
+ * `devices.sql`, `latest.sql` and `testimonials.sql` (schema that production needs) are not.
+ */
+const GUARDED_FORMS: ReadonlyMap<string, (typeof GUARDED_WORDS)[number]> = new Map(
+  (
+    [
+      ['seed', ['seed', 'seeds', 'seeded', 'seeding', 'seeder', 'seeders', 'seeddata']],
+      ['test', ['test', 'tests', 'testing', 'testdata']],
+      ['fixture', ['fixture', 'fixtures']],
+      ['dev', ['dev', 'devs', 'devel', 'develop', 'development', 'devdata', 'devonly']],
+    ] as const
+  ).flatMap(([word, forms]) => forms.map((form) => [form, word] as const)),
+);
+
+/** Splits a path into lower-case words at separators, digits and camelCase humps. */
+function words(text: string): string[] {
+  return text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter((word) => word !== '');
+}
+
+/** The guarded word a path or folder name contains as a whole word, if any. */
+export function guardedWord(text: string): (typeof GUARDED_WORDS)[number] | undefined {
+  for (const word of words(text)) {
+    const found = GUARDED_FORMS.get(word);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Files a production environment would get that look like development or test data. */
+export function guardViolations(files: readonly FilterableFile[]): GuardViolation[] {
+  const violations: GuardViolation[] = [];
+  for (const file of files) {
+    const word = guardedWord(file.relativePath);
+    if (word) violations.push({ relativePath: file.relativePath, word });
+  }
+  return violations;
+}
+
+/** Throws when a production environment would receive seed/test/fixture/dev files. */
+export function assertProductionSafe(config: DbfastConfig, environment: EnvironmentConfig, files: readonly FilterableFile[]): void {
+  if (!isProductionEnvironment(config, environment.name) || environment.allow_seed_data === true) return;
+  const violations = guardViolations(files);
+  if (violations.length === 0) return;
+  const list = violations.map((v) => `  ${v.relativePath} (contains "${v.word}")`).join('\n');
+  throw new DbfastError(
+    'PRODUCTION_GUARD',
+    `environment "${environment.name}" is a production environment but would include ${violations.length} file${violations.length === 1 ? '' : 's'} that look like development or test data:\n${list}`,
+    {
+      hint: `Exclude them with exclude_directories / exclude_files in [environments.${environment.name}], or set allow_seed_data = true there if they really belong in production.`,
+      details: { files: violations.map((v) => v.relativePath) }, },
+  );
+}
