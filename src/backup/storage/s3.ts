@@ -4,8 +4,10 @@ import { pipeline, type Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
-import { DbfastError, errorMessage } from '../../errors.js';
+import { DbfastError } from '../../errors.js';
+import { createS3Client, isNotFound, notImplemented, s3Failure } from './s3-client.js';
 import { counted, processAlive } from './local.js';
+import type { S3Settings } from './s3-client.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
 /** Parts of a multipart upload: 16 MiB, 3 in flight; 10,000 parts allow 156 GiB. Peak RSS of a create of a 354 MB archive: 213 MiB (4 in flight: 221; 2: 209). */
@@ -15,12 +17,6 @@ const LOCK_NAME = '.create.lock';
 /** The lock holder rewrites the lock this often; a lock from another machine not rewritten for STALE_MS is taken over. */
 const HEARTBEAT_MS = 30_000;
 const STALE_MS = 120_000;
-
-/** `[backup] endpoint` / `force_path_style` (the rest comes from the AWS environment and files). */
-export interface S3Settings {
-  endpoint?: string | undefined;
-  forcePathStyle?: boolean | undefined;
-}
 
 export interface S3Address {
   bucket: string;
@@ -286,51 +282,13 @@ export class S3Storage implements BackupStorage {
   }
 
   private sdk(): Promise<S3Client> {
-    this.client ??= (async () => {
-      // The SDK warns on stderr that its releases from 2027 on need Node 22; dbfast pins a release
-      // that supports Node 20, and the library never prints. AWS's own switch turns it off.
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      const { S3Client } = await import('@aws-sdk/client-s3');
-      const env = this.env;
-      // Self-hosted servers (s3rver, Garage, Ceph, older MinIO) mis-store or refuse the SDK's
-      // default aws-chunked CRC32 trailers; dbfast checks sha256 itself. The AWS variables still win.
-      const selfHosted = Boolean(this.settings.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
-      return new S3Client({
-        ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
-        ...(this.settings.forcePathStyle !== undefined ? { forcePathStyle: this.settings.forcePathStyle } : {}),
-        ...(selfHosted && !env.AWS_REQUEST_CHECKSUM_CALCULATION ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
-        ...(selfHosted && !env.AWS_RESPONSE_CHECKSUM_VALIDATION ? { responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
-      });
-    })();
+    this.client ??= createS3Client(this.settings, this.env);
     return this.client;
   }
 
-  /** An SDK error as a DbfastError saying what failed, where, and what to check. */
   private failure(what: string, error: unknown): DbfastError {
-    if (error instanceof DbfastError) return error;
-    const name = (error as { name?: string }).name ?? '';
-    const code = (error as { code?: string }).code ?? '';
-    const message = errorMessage(error) || name;
-    let hint = 'Check the bucket, the endpoint and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE).';
-    if (name === 'NoSuchBucket') hint = `Create the bucket "${this.address.bucket}", or fix [backup] dir.`;
-    else if (/Region is missing/i.test(message)) hint = 'Set AWS_REGION (self-hosted servers usually accept any, e.g. us-east-1).';
-    else if (/credential/i.test(name) || /credential/i.test(message)) hint = 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials.';
-    else if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') hint = 'The credentials were refused: check the key pair and its permissions on the bucket.';
-    else if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EPIPE|socket hang up/i.test(`${code} ${message}`) || name === 'TimeoutError') {
-      hint = `The object store did not answer: check that it runs and that [backup] endpoint (${this.settings.endpoint ?? 'AWS'}) is right.`;
-    }
-    return new DbfastError('BACKUP_STORAGE_FAILED', `${what} failed: ${message}`, { hint, cause: error });
+    return s3Failure(what, error, this.address.bucket, this.settings.endpoint);
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchUpload' || e.$metadata?.httpStatusCode === 404;
-}
-
-function notImplemented(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NotImplemented' || e.$metadata?.httpStatusCode === 501;
 }
 
 function lockIsStale(lock: LockRecord): boolean {
