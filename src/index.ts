@@ -11,6 +11,11 @@ import type { StatusOptions, StatusResult } from './template/status.js';
 import type { SeedOptions, SeedResult } from './clone/seed.js';
 import type { ListResult } from './clone/list.js';
 import type { DropOptions, DropResult } from './clone/drop.js';
+import type { StartServerOptions, StartServerResult, StopServerResult } from './server/lifecycle.js';
+import type { ServerStatus } from './server/status.js';
+import type { DestroyServerResult } from './server/destroy.js';
+import type { ServerUrl } from './server/index.js';
+import type { Logger } from './logger.js';
 
 export { DbfastError, isDbfastError, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
@@ -24,6 +29,11 @@ export type { DbfastDatabase, DatabaseKind, ListResult } from './clone/list.js';
 export type { DropResult } from './clone/drop.js';
 export type { CloneStrategy } from './clone/strategy.js';
 export type { LoadConfigOptions } from './config/load.js';
+export type { StartServerOptions, StartServerResult, StopServerResult } from './server/lifecycle.js';
+export type { ServerStatus, ServerDatabase, PgDumpCheck } from './server/status.js';
+export type { DestroyServerResult } from './server/destroy.js';
+export type { ServerUrl } from './server/index.js';
+export type { ManagedServer } from './server/record.js';
 export { findConfigFile, localTarget, findRemote, remoteTarget } from './config/index.js';
 export { scanRepository, type ScannedFile } from './scan/index.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './envfilter/index.js';
@@ -81,4 +91,49 @@ export async function list(options: ConfigSource = {}): Promise<ListResult> {
 export async function drop(options: With<DropOptions>): Promise<DropResult> {
   const [config, module] = await Promise.all([configOf(options), import('./clone/drop.js')]);
   return module.drop({ ...options, config });
+}
+
+/** Where the managed server lives is read from `env` (DBFAST_SERVER_DIR, XDG_DATA_HOME, HOME; default process.env). */
+export interface ServerCommandOptions {
+  env?: NodeJS.ProcessEnv | undefined;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Starts dbfast's managed local PostgreSQL (initdb on first use), or finds it running. Commands
+ * start it by themselves when no local database is configured; this is `dbfast server start`.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<StartServerResult> {
+  const { startManagedServer } = await import('./server/lifecycle.js');
+  return startManagedServer(options);
+}
+
+/** Stops the managed server (fast shutdown: open sessions are ended). */
+export async function stopServer(options: ServerCommandOptions = {}): Promise<StopServerResult> {
+  const { stopManagedServer } = await import('./server/lifecycle.js');
+  return stopManagedServer(options);
+}
+
+/** Version, binaries, port, socket, data folder, size, uptime and dbfast's databases; never starts anything. */
+export async function serverStatus(options: ServerCommandOptions = {}): Promise<ServerStatus> {
+  const module = await import('./server/status.js');
+  return module.serverStatus(options);
+}
+
+/** Connection URLs of the managed server (started first when it is not running). */
+export async function serverUrl(options: ServerCommandOptions & { database?: string } = {}): Promise<ServerUrl> {
+  const module = await import('./server/index.js');
+  return module.serverUrl(options);
+}
+
+/** The last lines of the managed server's log. */
+export async function serverLogs(options: ServerCommandOptions & { lines?: number } = {}): Promise<{ logFile: string | null; lines: string[] }> {
+  const module = await import('./server/destroy.js');
+  return module.serverLogs(options);
+}
+
+/** Stops the managed server and deletes it with every database on it; refuses without `confirmed`. */
+export async function destroyServer(options: ServerCommandOptions & { confirmed: boolean }): Promise<DestroyServerResult> {
+  const { destroyManagedServer } = await import('./server/destroy.js');
+  return destroyManagedServer(options);
 }

@@ -20,7 +20,7 @@ export interface BackupScope {
   /** `[backup] keep`: the default of prune --keep. */
   keep?: number | undefined;
   /** The local server: where restore tests go when the remote user cannot create databases. */
-  localTarget?: (() => DbTarget) | undefined;
+  localTarget?: (() => Promise<DbTarget>) | undefined;
   logger: Logger;
 }
 

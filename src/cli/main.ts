@@ -9,6 +9,7 @@ import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerDeployCommands(program);
   registerMigrateCommands(program);
+  registerServerCommands(program);
   return program;
 }
 

@@ -95,7 +95,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   if (output === template || leftoverOwner(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.', exitCode: 2 });
   }
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -131,7 +131,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase({ url: config.database.url }, output).url),
+      url: maskUrl(withDatabase(target, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };
