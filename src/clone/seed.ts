@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../envfilter/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -146,7 +147,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');
-    throw error;
+    throw serverShutdownError(error) ?? error;
   } finally {
     release(failure);
   }

@@ -52,3 +52,24 @@ export async function managedServerTarget(env: NodeJS.ProcessEnv = process.env, 
   const { server } = await startManagedServer({ env, logger });
   return serverTarget(server);
 }
+
+const SHUTDOWN_CODES = new Set(['57P01', '57P02', '57P03']);
+
+/**
+ * The server went away under a command (`dbfast server stop`, a crash): a DbfastError naming
+ * that, instead of whatever statement or connection happened to notice it. Undefined for any
+ * other error. The cause may be wrapped (a SQL file's error carries the server's as its cause).
+ */
+export function serverShutdownError(error: unknown): DbfastError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: string }).code;
+    const sqlState = (current as { details?: { sqlState?: string } }).details?.sqlState;
+    if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
+      return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
+        hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
+        cause: error,
+      });
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../envfilter/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -226,6 +227,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
       logger: options.logger ?? silentLogger,
       started,
     });
+  } catch (error) {
+    throw serverShutdownError(error) ?? error;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -59,9 +59,9 @@ export function managedEnv(root: string, extra: Record<string, string | undefine
 }
 
 /** A project whose dbfast.toml names no server: two small environments' worth of SQL. */
-export function writeManagedProject(dir: string, options: { extraToml?: string; files?: Record<string, string> } = {}): string {
+export function writeManagedProject(dir: string, options: { templateName?: string; extraToml?: string; files?: Record<string, string> } = {}): string {
   writeTree(dir, {
-    'dbfast.toml': `[database]\ntemplate_name = "srv"\n${options.extraToml ?? ''}\n[repository]\npath = "db"\n`,
+    'dbfast.toml': `[database]\ntemplate_name = "${options.templateName ?? 'srv'}"\n${options.extraToml ?? ''}\n[repository]\npath = "db"\n`,
     'db/0_schema/001_tables.sql': 'CREATE SCHEMA app;\nCREATE TABLE app.item (id int PRIMARY KEY, name text NOT NULL);\n',
     'db/1_seed_common/001_items.sql': "INSERT INTO app.item VALUES (1, 'one'), (2, 'two');\n",
     ...options.files,
