@@ -49,7 +49,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let localUrl: string;
   let remoteUrl: string;
   let remoteTcp: { host: string; port: number };
-  const binDir = findServerBinDir() ?? '';
+  const binDir = (await findServerBinDir()) ?? '';
   if (givenLocal) {
     localUrl = givenLocal;
     remoteUrl = givenRemote ?? givenLocal;
