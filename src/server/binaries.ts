@@ -72,8 +72,9 @@ async function systemBinDir(env: NodeJS.ProcessEnv): Promise<{ dir: string; foun
 /** The installed platform package's folder, or undefined (another platform, or optional dependencies omitted). */
 function embeddedPackageDir(): string | undefined {
   try {
+    // The packages export only dist/index.js (not package.json): their folder is two levels up.
     const require = createRequire(import.meta.url);
-    return path.dirname(require.resolve(`${embeddedPackageName()}/package.json`));
+    return path.resolve(path.dirname(require.resolve(embeddedPackageName())), '..');
   } catch {
     return undefined;
   }
