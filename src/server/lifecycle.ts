@@ -223,6 +223,10 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
         settings: settingsFor({ port: chosen.port, socketDir: paths.socketDir, durable }),
       });
     }
+    if (!running) {
+      const how = initialized ? 'created and started' : 'started';
+      logger.info(`${how} dbfast's PostgreSQL ${record.version} server on port ${record.port} (${paths.dataDir})`);
+    }
     await writeJsonFile(paths.recordFile, record);
     await writePgpass(paths, record.port);
     const server = managedServer(root.dir, record);

@@ -100,7 +100,8 @@ export function registerServerCommands(program: Command): void {
         const port = whole('--port', options.port, 1, 65535);
         const durable = typeof options.durable === 'boolean' ? options.durable : undefined;
         const api = await import('../../index.js');
-        const result = await api.startServer({ port, durable, logger: ctx.out.logger() });
+        // The result says what happened; the library's own "started ..." line would repeat it.
+        const result = await api.startServer({ port, durable, logger: { ...ctx.out.logger(), info: () => undefined } });
         ctx.out.result(result, () => renderStart(result));
       }),
     );
