@@ -141,7 +141,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase(target, output).url),
+      // The configured URL (masked: a password written into it shows as ***), or the managed server's.
+      url: maskUrl(withDatabase({ url: config.database.url ?? target.url }, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };
