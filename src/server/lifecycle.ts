@@ -15,6 +15,7 @@ import { initCluster, reloadPostgres, startPostgres, stopPostgres } from './post
 import { managedServer, readRecord, writeJsonFile, type ManagedServer, type ServerRecord } from './record.js';
 import { SETTINGS_FILE, settingsFileText, settingsFor } from './settings.js';
 
+/** Options of `dbfast server start` (commands that start the server on first need pass none). */
 export interface StartServerOptions {
   env?: NodeJS.ProcessEnv | undefined;
   logger?: Logger | undefined;
@@ -24,6 +25,7 @@ export interface StartServerOptions {
   durable?: boolean | undefined;
 }
 
+/** What a start did, and the server it leaves running. */
 export interface StartServerResult {
   server: ManagedServer;
   /** This call started it (false: it was running). */
@@ -165,6 +167,11 @@ async function choosePort(wanted: number | undefined, recorded: number | undefin
   return recorded === undefined ? { port } : { port, movedFrom: recorded };
 }
 
+function recordOf(binaries: ServerBinaries, port: number, durable: boolean, runAs: RunAs | undefined, createdAt: string | undefined): ServerRecord {
+  const { major, version, origin, binDir, foundBy } = binaries;
+  return { major, version, origin, binDir, foundBy, port, durable, osUser: runAs?.name ?? os.userInfo().username, createdAt: createdAt ?? new Date().toISOString() };
+}
+
 /** Starts the managed server (initdb on first use), or finds it running. Safe to call from several processes at once. */
 export async function startManagedServer(options: StartServerOptions = {}): Promise<StartServerResult> {
   const started = Date.now();
@@ -196,8 +203,9 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
           exitCode: 2,
         });
       }
-      record = { ...(previous as ServerRecord), port: running.port, durable };
-      if (previous && durable !== previous.durable) {
+      // Running: it keeps the binaries it was started with (the record says which).
+      record = { ...(previous ?? recordOf(binaries, running.port, durable, runAs, undefined)), port: running.port, durable };
+      if (durable !== (previous?.durable ?? durable)) {
         await applySettings(paths, record, runAs);
         logger.info(durable ? 'the managed server now keeps PostgreSQL\'s durable defaults (fsync, synchronous_commit, full_page_writes on)' : 'the managed server now runs with the fast settings (fsync, synchronous_commit, full_page_writes off)');
       }
@@ -205,17 +213,7 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
       const chosen = await choosePort(options.port, previous?.port, binaries.major);
       movedFrom = chosen.movedFrom;
       if (movedFrom !== undefined) logger.warn(`port ${movedFrom} is taken by another program; the managed server moves to port ${chosen.port}`);
-      record = {
-        major: binaries.major,
-        version: binaries.version,
-        origin: binaries.origin,
-        binDir: binaries.binDir,
-        foundBy: binaries.foundBy,
-        port: chosen.port,
-        durable,
-        osUser: runAs?.name ?? os.userInfo().username,
-        createdAt: previous?.createdAt ?? new Date().toISOString(),
-      };
+      record = recordOf(binaries, chosen.port, durable, runAs, previous?.createdAt);
       logger.progress({ phase: `starting the managed PostgreSQL ${binaries.version} server`, detail: `port ${chosen.port}` });
       await startPostgres({ binDir: binaries.binDir, dataDir: paths.dataDir, runAs }, {
         logFile: paths.logFile,

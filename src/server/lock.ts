@@ -12,6 +12,7 @@ import { lockTarget } from './paths.js';
 const STALE_MS = 5_000;
 const WAIT_MS = 300_000;
 
+/** Runs `fn` holding the lock of the servers under `root`, waiting (and saying so) while another process holds it. */
 export async function withServerLock<T>(root: string, logger: Logger, fn: () => Promise<T>): Promise<T> {
   const options = { stale: STALE_MS, update: 1_000, realpath: false, onCompromised: (error: Error) => logger.warn(`the managed server's lock was lost: ${error.message}`) };
   let release: () => Promise<void>;

@@ -20,10 +20,12 @@ export interface ServerRoot {
 /** The folder root uses when DBFAST_SERVER_DIR is not set. */
 export const ROOT_SERVER_DIR = '/var/lib/dbfast/server';
 
+/** Whether dbfast runs as root (the server must then run as another user). */
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
+/** The folder holding the managed servers, by the rules above. */
 export function serverRoot(env: NodeJS.ProcessEnv = process.env): ServerRoot {
   if (env.DBFAST_SERVER_DIR) return { dir: path.resolve(env.DBFAST_SERVER_DIR), source: 'DBFAST_SERVER_DIR' };
   if (isRoot()) return { dir: ROOT_SERVER_DIR, source: 'root default' };
@@ -38,6 +40,7 @@ export function stateFile(root: string): string {
   return path.join(root, 'state.json');
 }
 
+/** What the lock is taken on: the lock itself is the folder `<root>/server.lock`. */
 export function lockTarget(root: string): string {
   return path.join(root, 'server');
 }
@@ -60,6 +63,7 @@ export interface MajorPaths {
 /** A unix socket path must fit in sun_path (104 bytes on macOS, 108 on Linux), port and NUL included. */
 const SOCKET_PATH_LIMIT = 100;
 
+/** The files of the server of one major under `root`; the socket moves to /tmp when its path would be too long. */
 export function majorPaths(root: string, major: number): MajorPaths {
   const dir = path.join(root, String(major));
   let socketDir = path.join(dir, 'socket');

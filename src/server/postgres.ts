@@ -48,6 +48,7 @@ function tail(text: string, lines = 12): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+/** How initdb sets the cluster up. */
 export interface InitOptions {
   /** Superuser password, used for TCP (scram); never in argv: initdb reads it from a file. */
   password: string;
@@ -88,6 +89,7 @@ export async function initCluster(spec: ClusterSpec, options: InitOptions): Prom
   }
 }
 
+/** Where a start logs and listens, and the settings it writes to dbfast.conf. */
 export interface StartOptions {
   logFile: string;
   socketDir: string;
@@ -164,6 +166,7 @@ export async function startPostgres(spec: ClusterSpec, options: StartOptions): P
   });
 }
 
+/** pg_ctl's shutdown modes. */
 export type StopMode = 'smart' | 'fast' | 'immediate';
 
 const STOP_SIGNAL: Record<StopMode, NodeJS.Signals> = { smart: 'SIGTERM', fast: 'SIGINT', immediate: 'SIGQUIT' };

@@ -18,10 +18,12 @@ export interface PostmasterInfo {
   status: string;
 }
 
+/** The data directory's lock file, which a running postmaster keeps. */
 export function postmasterPidFile(dataDir: string): string {
   return path.join(dataDir, 'postmaster.pid');
 }
 
+/** The pid file's contents, or undefined when there is none (or it is unreadable). */
 export function readPostmasterPid(dataDir: string): PostmasterInfo | undefined {
   let text: string;
   try {
@@ -42,6 +44,7 @@ export function readPostmasterPid(dataDir: string): PostmasterInfo | undefined {
   };
 }
 
+/** Whether a process with this pid exists (whoever owns it). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

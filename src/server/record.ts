@@ -24,10 +24,12 @@ export interface ManagedServer extends ServerRecord, MajorPaths {
   root: string;
 }
 
+/** The full description of a server from its record. */
 export function managedServer(root: string, record: ServerRecord): ManagedServer {
   return { root, ...record, ...majorPaths(root, record.major) };
 }
 
+/** A JSON file's contents, or undefined when it is missing or unreadable. */
 export function readJsonFile<T>(file: string): T | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
@@ -43,6 +45,7 @@ export async function writeJsonFile(file: string, data: unknown, mode = 0o644): 
   await rename(partial, file);
 }
 
+/** The record of the server of `major` under `root`, if it was ever set up. */
 export function readRecord(root: string, major: number): ServerRecord | undefined {
   return readJsonFile<ServerRecord>(majorPaths(root, major).recordFile);
 }
@@ -75,6 +78,7 @@ export function tcpUrl(server: Pick<ManagedServer, 'port'>, database = 'postgres
   return `postgresql://postgres@127.0.0.1:${server.port}/${encodeURIComponent(database)}`;
 }
 
+/** dbfast's own connection to the server: the socket URL, and the password for anyone who asks for one. */
 export function serverTarget(server: ManagedServer, database = 'postgres'): DbTarget {
   return { url: socketUrl(server, database), password: readPassword(server) };
 }

@@ -15,6 +15,7 @@ export const FAST_SETTINGS: Readonly<Record<string, string>> = {
   full_page_writes: 'off',
 };
 
+/** The file, in the data directory, that postgresql.conf includes. */
 export const SETTINGS_FILE = 'dbfast.conf';
 export const INCLUDE_LINE = `include = '${SETTINGS_FILE}'`;
 
@@ -31,6 +32,7 @@ function literal(value: string): string {
   return /^(-?\d+(\.\d+)?[a-zA-Z]*|on|off|true|false)$/.test(value) ? value : `'${value.replaceAll("'", "''")}'`;
 }
 
+/** Every setting a start writes: where it listens, and the durability profile. */
 export function settingsFor(input: SettingsInput): Record<string, string> {
   return {
     port: String(input.port),
@@ -44,6 +46,7 @@ export function settingsFor(input: SettingsInput): Record<string, string> {
   };
 }
 
+/** dbfast.conf's text for these settings. */
 export function settingsFileText(settings: Readonly<Record<string, string>>): string {
   const lines = Object.entries(settings).map(([name, value]) => `${name} = ${literal(value)}`);
   return `# Written by dbfast before every start of this server; your own settings go in\n# postgresql.conf above the include, or through ALTER SYSTEM (which wins over both).\n${lines.join('\n')}\n`;

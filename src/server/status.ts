@@ -14,6 +14,7 @@ export interface ServerDatabase {
   sizeBytes: number;
 }
 
+/** Whether the pg_dump on PATH can dump the managed server (deploys need it). */
 export interface PgDumpCheck {
   path: string;
   version: string;
@@ -22,6 +23,7 @@ export interface PgDumpCheck {
   problem: string | null;
 }
 
+/** What `dbfast server status` reports. */
 export interface ServerStatus {
   root: string;
   rootSource: ServerRoot['source'];
