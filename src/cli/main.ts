@@ -9,7 +9,9 @@ import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('dbfast')
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerDeployCommands(program);
   registerMigrateCommands(program);
+  registerWebhookCommands(program);
+  registerServerCommands(program);
   return program;
 }
 

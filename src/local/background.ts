@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { localTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -40,6 +39,8 @@ export interface BackgroundReport {
 
 /** The environment variable the detached worker reads its job from. */
 const JOB_VARIABLE = 'DBFAST_BACKGROUND_JOB';
+/** The server, as the command that started the worker resolved it (the worker never starts a managed server). */
+const URL_VARIABLE = 'DBFAST_BACKGROUND_URL';
 const PASSWORD_VARIABLE = 'DBFAST_BACKGROUND_PASSWORD';
 /** How long a worker waits for another worker of the same project before leaving the work to it. */
 const LOCK_WAIT_MS = 120_000;
@@ -103,7 +104,7 @@ function cliPath(): string {
 function detach(job: BackgroundJob, target: DbTarget): boolean {
   const cli = cliPath();
   if (!existsSync(cli)) return false;
-  const env: NodeJS.ProcessEnv = { ...process.env, [JOB_VARIABLE]: JSON.stringify(job) };
+  const env: NodeJS.ProcessEnv = { ...process.env, [JOB_VARIABLE]: JSON.stringify(job), [URL_VARIABLE]: target.url };
   if (target.password !== undefined) env[PASSWORD_VARIABLE] = target.password;
   const child = spawn(process.execPath, [cli, '__background'], { detached: true, stdio: 'ignore', env, cwd: job.config.rootDir });
   child.on('error', () => undefined);
@@ -165,13 +166,13 @@ function fileLogger(rootDir: string): Logger {
 /** `dbfast __background`: the detached worker's entry. Returns the exit code. */
 export async function backgroundMain(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const text = env[JOB_VARIABLE];
-  if (!text) return 2;
+  const url = env[URL_VARIABLE];
+  if (!text || !url) return 2;
   const job = JSON.parse(text) as BackgroundJob;
   const logger = fileLogger(job.config.rootDir);
   try {
-    const base = localTarget({ ...job.config, database: { ...job.config.database, passwordEnv: undefined } });
     const password = env[PASSWORD_VARIABLE];
-    await runBackground(job, password === undefined ? base : { ...base, password }, logger);
+    await runBackground(job, { url, password }, logger);
     return 0;
   } catch (error) {
     logger.warn(errorMessage(error));

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -160,8 +161,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = localTarget(config);
   const logger = options.logger ?? silentLogger;
+  const target = await localTarget(config, process.env, options.logger);
   const client = await connect(target);
   try {
     const snapshot = await readDatabases(client, [plan.template]);
@@ -179,6 +180,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
     });
     await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     return build;
+  } catch (error) {
+    throw serverShutdownError(error) ?? error;
   } finally {
     await client.end().catch(() => undefined);
   }

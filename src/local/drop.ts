@@ -105,7 +105,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
     });
   }
   const owner = projectOwner(options.config);
-  const target = localTarget(options.config);
+  const target = await localTarget(options.config);
   return withClient(target, async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
     const byName = new Map(ours.map((database) => [database.name, database]));

@@ -118,7 +118,7 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
 
 /** `dbfast list`: the databases dbfast made on the local server. */
 export async function list(options: ListOptions): Promise<ListResult> {
-  const target = localTarget(options.config);
+  const target = await localTarget(options.config);
   const databases = await withClient(target, async (client) => {
     const found = await readDbfastDatabases(client, options.config);
     await noticeLeftovers(client, { config: options.config }, target, { mode: options.background });

@@ -1,4 +1,5 @@
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -84,6 +85,12 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
   }
 }
 
+/** A template whose files cannot be read (missing, torn or corrupt pages): rebuilt rather than reported. */
+function isUnreadableTemplate(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '58P01' || code === '58030' || code === 'XX001' || code === 'XX002';
+}
+
 /**
  * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
  * path is one connection and few round trips: read the catalog, CREATE DATABASE under a side
@@ -100,7 +107,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
   const owner = projectOwner(config);
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -111,31 +118,47 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
     if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target), owner);
-    const { build, afterwards } = await ensureTemplate({
-      config,
-      target,
-      client,
-      plan: planned.value,
-      existing: snapshot.databases.get(template),
-      serverVersion: snapshot.serverVersion,
-      force: options.rebuild === true,
-      runner: options.runner ?? config.repository.runner,
-      logger,
-      started: Date.now(),
-    });
+    const ensure = (existing: DatabaseInfo | undefined, force: boolean): ReturnType<typeof ensureTemplate> =>
+      ensureTemplate({
+        config,
+        target,
+        client,
+        plan: planned.value,
+        existing,
+        serverVersion: snapshot.serverVersion,
+        force,
+        runner: options.runner ?? config.repository.runner,
+        logger,
+        started: Date.now(),
+      });
+    let { build, afterwards } = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
     if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    const side = await createSideDatabase(client, target, {
-      base: template,
-      kind: 'clone',
-      owner,
-      source: template,
-      strategy,
-      onSourceInUse: () => clearTemplateSessions(client, template, logger),
-    });
+    const clone = (): ReturnType<typeof createSideDatabase> =>
+      createSideDatabase(client, target, {
+        base: template,
+        kind: 'clone',
+        owner,
+        source: template,
+        strategy,
+        onSourceInUse: () => clearTemplateSessions(client, template, logger),
+      });
+    let side: Awaited<ReturnType<typeof createSideDatabase>>;
+    try {
+      side = await clone();
+    } catch (error) {
+      if (!isUnreadableTemplate(error)) throw error;
+      // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
+      // server's fast settings) may lose writes. The template is only a cache of the SQL files.
+      logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
+      const rebuilt = await ensure(info, true);
+      build = { ...rebuilt.build, rebuilt: true };
+      afterwards = rebuilt.afterwards;
+      side = await clone();
+    }
     const cloneMs = side.createMs;
     try {
       // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
@@ -157,13 +180,14 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase({ url: config.database.url }, output).url),
+      // The configured URL (masked: a password written into it shows as ***), or the managed server's.
+      url: maskUrl(withDatabase({ url: config.database.url ?? target.url }, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');
-    throw error;
+    throw serverShutdownError(error) ?? error;
   } finally {
     release(failure);
   }

@@ -1,4 +1,5 @@
 import { localTarget } from '../config/targets.js';
+import type { Logger } from '../logger.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
@@ -16,6 +17,8 @@ export interface StatusOptions {
   environment?: string | undefined;
   /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
+  /** Hears about the managed server being started, when this is the command that needs it first. */
+  logger?: Logger | undefined;
 }
 
 /** One layer of an environment, against the files on disk. */
@@ -116,7 +119,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     }
   });
   const owner = projectOwner(config);
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, options.logger);
   const layerNames = [...new Set(shown.flatMap((plan) => plan.layers.slice(0, -1).map((layer) => layer.template)))];
   const { snapshot, heads } = await withClient(target, async (client) => {
     const read = await readDatabases(client, shown.map((plan) => plan.template));
