@@ -164,10 +164,15 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
       if (existingOutput) await dropDatabase(client, output);
       const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
-      await changeDatabases(client, [
-        { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
-        { kind: 'rename', from: side.name, to: output },
-      ]);
+      // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
+      await changeDatabases(
+        client,
+        [
+          { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
+          { kind: 'rename', from: side.name, to: output },
+        ],
+        { synchronousCommit: true },
+      );
     } catch (error) {
       await dropDatabase(client, side.name).catch(() => undefined);
       throw error;

@@ -138,7 +138,9 @@ export interface ChangeOptions {
   /**
    * false: the commit does not wait for its WAL to reach the disk. A crash can then lose the
    * change but never half of it (WAL is replayed in order), which suits databases that can be
-   * rebuilt, like templates.
+   * rebuilt, like templates. true: it waits, even on a server configured with
+   * synchronous_commit = off (what the user was told exists must survive a crash).
+   * Undefined: the server's setting.
    */
   synchronousCommit?: boolean;
 }
@@ -152,7 +154,7 @@ export interface ChangeOptions {
 export async function changeDatabases(client: pg.Client, changes: readonly DatabaseChange[], options: ChangeOptions = {}): Promise<void> {
   if (changes.length === 0) return;
   const statements = changes.map(changeStatement);
-  if (options.synchronousCommit === false) statements.unshift('SET LOCAL synchronous_commit = off');
+  if (options.synchronousCommit !== undefined) statements.unshift(`SET LOCAL synchronous_commit = ${options.synchronousCommit ? 'on' : 'off'}`);
   await client.query(statements.join(';\n'));
 }
 
