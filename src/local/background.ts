@@ -29,6 +29,7 @@ export interface BackgroundJob {
   environments?: string[] | undefined;
 }
 
+/** What a worker did. */
 export interface BackgroundReport {
   /** Leftovers, replaced templates and unused layer templates and spares dropped. */
   dropped: string[];
@@ -56,6 +57,7 @@ export function backgroundMode(requested?: BackgroundMode, env: NodeJS.ProcessEn
   });
 }
 
+/** The advisory lock one worker per project holds while it works. */
 export function maintenanceLockKey(config: DbfastConfig): string {
   return `dbfast:maintain:${projectOwner(config).id}`;
 }

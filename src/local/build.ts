@@ -19,6 +19,7 @@ import { compareWithManifest } from './staleness.js';
 
 export type { LayerResult } from './chain.js';
 
+/** Options of `buildTemplate` (`dbfast build`). */
 export interface BuildOptions {
   config: DbfastConfig;
   /** Environment name; default `local`, or the only one. */
@@ -32,6 +33,7 @@ export interface BuildOptions {
   logger?: Logger | undefined;
 }
 
+/** What `dbfast build` did (`build --json` prints it). */
 export interface BuildResult {
   template: string;
   environment: string;

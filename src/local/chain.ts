@@ -27,6 +27,7 @@ export interface LayerResult {
   templateLater: boolean;
 }
 
+/** What building a chain of layers needs. */
 export interface ChainContext {
   config: DbfastConfig;
   target: DbTarget;

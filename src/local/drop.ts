@@ -11,6 +11,7 @@ import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './own
 import { readDbfastDatabases, type DbfastDatabase } from './list.js';
 import { reapLeftover } from './reap.js';
 
+/** Options of `drop` (`dbfast drop`). */
 export interface DropOptions {
   config: DbfastConfig;
   /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
@@ -25,6 +26,7 @@ export interface DropOptions {
   confirm?: boolean | undefined;
 }
 
+/** What `dbfast drop` dropped. */
 export interface DropResult {
   dropped: Array<{ name: string; kind: DbfastDatabase['kind'] }>;
 }

@@ -22,6 +22,7 @@ export interface LayerFile {
   sha256: string;
 }
 
+/** One layer of an environment, in run order. */
 export interface Layer<F extends LayerFile = LayerFile> {
   index: number;
   /** Its folders, joined with `+` (`(top level)` for files directly in the repository). */
@@ -34,6 +35,7 @@ export interface Layer<F extends LayerFile = LayerFile> {
   template: string;
 }
 
+/** `[environments.NAME] layers` as configured. */
 export type LayersSetting = NonNullable<EnvironmentConfig['layers']>;
 
 const TOP_LEVEL = '(top level)';

@@ -16,6 +16,7 @@ import { findSideDatabases } from './reap.js';
  */
 export type DatabaseKind = 'template' | 'layer' | 'spare' | 'clone' | 'leftover';
 
+/** A database dbfast made, as `dbfast list` shows it. */
 export interface DbfastDatabase {
   name: string;
   kind: DatabaseKind;
@@ -37,12 +38,14 @@ export interface DbfastDatabase {
   inUse?: boolean;
 }
 
+/** Options of `list`. */
 export interface ListOptions {
   config: DbfastConfig;
   /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
 }
 
+/** What `dbfast list` prints. */
 export interface ListResult {
   databases: DbfastDatabase[];
 }

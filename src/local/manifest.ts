@@ -9,6 +9,7 @@ import type { ProjectOwner } from './owner.js';
 export const TEMPLATE_MARKER = 'dbfast:template:v1 ';
 export const CLONE_MARKER = 'dbfast:clone:v1 ';
 export const BUILD_MARKER = 'dbfast:build:v1 ';
+/** Comment prefix of a finished spare (spare.ts). */
 export const SPARE_MARKER = 'dbfast:spare:v1 ';
 
 /** One layer of the chain a template was built from. */
@@ -94,6 +95,7 @@ export function decodeBuild(comment: string | null | undefined): BuildMarker | u
   return decode<BuildMarker>(BUILD_MARKER, comment);
 }
 
+/** The spare marker in a database comment, if that is what it is. */
 export function decodeSpare(comment: string | null | undefined): SpareMarker | undefined {
   return decode<SpareMarker>(SPARE_MARKER, comment);
 }

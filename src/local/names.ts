@@ -23,6 +23,7 @@ export const MAX_IDENTIFIER_BYTES = 63;
  *   next build of the layer above renames into its side database instead of copying then.
  */
 export const SIDE_KINDS = ['build', 'old', 'clone', 'dump', 'spare'] as const;
+/** What a side database is for (see SIDE_KINDS). */
 export type SideKind = (typeof SIDE_KINDS)[number];
 
 const RANDOM_HEX = 5;
@@ -37,6 +38,7 @@ export const SIDE_NAME_PATTERN = new RegExp(`^(.+)__dbfast_(${SIDE_KINDS.join('|
 /** The same, for PostgreSQL's `~` operator. */
 export const SIDE_NAME_SQL_PATTERN = `__dbfast_(${SIDE_KINDS.join('|')})_[0-9a-f]{${RANDOM_HEX + CHECK_HEX}}$`;
 
+/** Length of a name as PostgreSQL counts it (UTF-8 bytes). */
 export function byteLength(name: string): number {
   return Buffer.byteLength(name, 'utf8');
 }
@@ -67,6 +69,7 @@ export function sideName(base: string, kind: SideKind, owner: ProjectOwner): str
   return `${base}__dbfast_${kind}_${random}${checkOf(owner, base, kind, random)}`;
 }
 
+/** What a side name says. */
 export interface SideNameParts {
   base: string;
   kind: SideKind;

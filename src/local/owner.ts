@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DbfastConfig } from '../config/types.js';
 import { sha256 } from '../project/hash.js';
@@ -10,9 +10,12 @@ import { sha256 } from '../project/hash.js';
  * would silently rebuild the other's templates. The owner is recorded in every manifest and
  * clone comment dbfast writes.
  *
- * `id` lives in `.dbfast/project-id` next to dbfast.toml, so a project keeps it when its folder
- * moves; `path` is that folder, so a project whose `.dbfast/` was deleted is still recognised
- * where it stands. A database is this project's when either matches.
+ * Inside a git repository the project is the repository (and where in it dbfast.toml is): an id
+ * kept in the repository's git folder (`.git/dbfast/project-id`, shared by all its worktrees,
+ * moved with it, never committed), so the webhook's worktree of each pushed commit, or a second
+ * worktree of yours, is the same project. Elsewhere the id lives in `.dbfast/project-id` next to
+ * dbfast.toml. `path` is the folder of dbfast.toml, so a project whose id file was deleted is
+ * still recognised where it stands: a database is this project's when either matches.
  */
 export interface ProjectOwner {
   id: string;
@@ -51,17 +54,46 @@ function createId(file: string, id: string = randomUUID()): string | undefined {
   }
 }
 
-/** This config's project identity; created on first use. A read-only checkout gets one derived from its path. */
+/** The git folder shared by every worktree of the repository holding `start`, and that worktree's top. */
+export function gitRepositoryOf(start: string): { commonDir: string; top: string } | undefined {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    const dotGit = path.join(dir, '.git');
+    const info = statSync(dotGit, { throwIfNoEntry: false });
+    if (info?.isDirectory()) return { commonDir: dotGit, top: dir };
+    if (info?.isFile()) {
+      // A linked worktree: `.git` says where its own git folder is, which names the common one.
+      const gitDir = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+      if (!gitDir) return undefined;
+      const own = path.resolve(dir, gitDir);
+      const common = existsSync(path.join(own, 'commondir')) ? path.resolve(own, readFileSync(path.join(own, 'commondir'), 'utf8').trim()) : own;
+      return { commonDir: common, top: dir };
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+function resolveId(rootDir: string): string {
+  const git = gitRepositoryOf(rootDir);
+  if (git) {
+    const file = path.join(git.commonDir, 'dbfast', 'project-id');
+    const repository = readId(file) ?? createId(file);
+    const where = path.relative(git.top, rootDir).split(path.sep).join('/') || '.';
+    if (repository) return `git-${sha256(`${repository}\0${where}`).slice(0, 32)}`;
+  }
+  const file = path.join(rootDir, ID_FILE);
+  return readId(file) ?? createId(file) ?? `path-${sha256(rootDir).slice(0, 24)}`;
+}
+
+/** This config's project identity; created on first use. A checkout where nothing can be written gets one derived from its path. */
 export function projectOwner(config: Pick<DbfastConfig, 'rootDir'>): ProjectOwner {
-  const file = path.join(config.rootDir, ID_FILE);
   const known = cache.get(config.rootDir);
   if (known) {
     // Deleted while this process runs (a clean of .dbfast/): put the same id back.
-    if (!existsSync(file) && !known.id.startsWith('path-')) createId(file, known.id);
+    const file = path.join(config.rootDir, ID_FILE);
+    if (/^[0-9a-f-]+$/.test(known.id) && !existsSync(file)) createId(file, known.id);
     return known;
   }
-  const id = readId(file) ?? createId(file) ?? `path-${sha256(config.rootDir).slice(0, 24)}`;
-  const owner = { id, path: config.rootDir };
+  const owner = { id: resolveId(config.rootDir), path: config.rootDir };
   cache.set(config.rootDir, owner);
   return owner;
 }

@@ -61,6 +61,7 @@ export function guardProblem(config: DbfastConfig, plan: EnvironmentPlan): strin
   }
 }
 
+/** One environment's plan, scanning and hashing the repository first. */
 export async function planFor(config: DbfastConfig, name: string): Promise<EnvironmentPlan> {
   const { files } = await scanAndHash(config);
   return planEnvironment(config, name, files);

@@ -15,6 +15,7 @@ export interface LayerRunContext {
   logger: Logger;
 }
 
+/** The files of one layer and how they may run. */
 export interface LayerRun {
   files: readonly LayerFile[];
   /** Connections the files may run on at once (1: in order, on one). */

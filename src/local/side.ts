@@ -11,6 +11,7 @@ import { isSourceInUse } from './sessions.js';
 import type { ProjectOwner } from './owner.js';
 import type { CloneStrategy } from './strategy.js';
 
+/** What side database to make, from what. */
 export interface SideSpec {
   /** The template the side database belongs to (its name's base). */
   base: string;

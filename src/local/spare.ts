@@ -29,6 +29,7 @@ export function spareBase(templateName: string, source: string): string {
   return `${base}__empty`;
 }
 
+/** A finished spare on the server. */
 export interface Spare {
   name: string;
   marker: SpareMarker;

@@ -11,6 +11,7 @@ import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './own
 import { guardProblem, planEnvironment, scanAndHash, type EnvironmentPlan } from './plan.js';
 import { compareWithManifest, type Freshness } from './staleness.js';
 
+/** Options of `status` (`dbfast status`). */
 export interface StatusOptions {
   config: DbfastConfig;
   /** Only this environment; default: every environment in the config. */
@@ -40,6 +41,7 @@ export interface LayerStatus {
   sharedWith: string[];
 }
 
+/** One environment's template and layers against the files on disk. */
 export interface EnvironmentStatus extends Freshness {
   environment: string;
   template: string;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -10,6 +11,7 @@ import { status } from '../../src/local/status.js';
 import { loadConfig } from '../../src/config/load.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { freshDatabase, local, query, urlFor } from '../support/db.js';
+import { tempDir } from '../support/files.js';
 import { isTemplate, makeProject } from '../support/project.js';
 
 const env = { DBFAST_CONFIG: undefined, DATABASE_URL: undefined, DBFAST_DATABASE_URL: undefined };
@@ -86,6 +88,23 @@ describe('a template belongs to the project that built it (issue 10.8)', () => {
     expect(theirs.environments[0]).toMatchObject({ owner: { path: first.dir }, problem: expect.stringContaining(first.dir) });
     const own = await status({ config: first.config() });
     expect(own.environments[0]).toMatchObject({ state: 'fresh', owner: { path: first.dir }, problem: null });
+  });
+
+  it('in git, the project is the repository: its worktrees (the webhook deploys from one per commit) share templates, another clone does not', async () => {
+    const project = makeProject();
+    const git = (cwd: string, ...args: string[]): string => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+    git(project.dir, 'init', '--quiet');
+    git(project.dir, 'add', '.');
+    git(project.dir, 'commit', '--quiet', '-m', 'project');
+    await buildTemplate({ config: project.config(), background: 'wait' });
+    const worktree = path.join(tempDir(), 'worktree');
+    git(project.dir, 'worktree', 'add', '--quiet', '--detach', worktree);
+    const fromWorktree = loadConfig({ configPath: path.join(worktree, 'dbfast.toml'), env: {} });
+    expect((await buildTemplate({ config: fromWorktree, force: true, background: 'wait' })).rebuilt).toBe(true);
+    const clone = path.join(tempDir(), 'clone');
+    git(project.dir, 'clone', '--quiet', project.dir, clone);
+    const fromClone = loadConfig({ configPath: path.join(clone, 'dbfast.toml'), env: {} });
+    await expect(buildTemplate({ config: fromClone, force: true })).rejects.toMatchObject({ code: 'TEMPLATE_OWNED_ELSEWHERE' });
   });
 
   it('stays the owner when its folder moves, and when its .dbfast folder is deleted', async () => {
