@@ -60,7 +60,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   const logger = scope.logger;
   const info = await findBackup(scope.folder, scope.remote, id);
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
-    throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
+    throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
       hint: 'Pass --confirm (or answer yes on a terminal).',
     });
   }

@@ -27,8 +27,7 @@ export function installSignalHandlers(out: Output): void {
     }
     if (interrupted) return;
     interrupted = true;
-    out.clearProgress();
-    if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
+    out.message(`\ninterrupted (${signal}); cleaning up`);
     void runCleanups().finally(() => process.exit(130));
   };
   // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,

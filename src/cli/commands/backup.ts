@@ -1,22 +1,36 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DbfastError } from '../../errors.js';
-import { confirmedFor } from '../confirm.js';
-import { table } from '../table.js';
 import { action, type CommandContext } from '../action.js';
-import { formatBytes } from '../output.js';
+import { withConfirmation } from '../confirm.js';
+import { age, confirmOption, name, remoteOption, wholeNumber, yesOption } from '../options.js';
 
 // The library is imported inside each handler: start-up stays fast for other commands.
-async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
+async function scopeFor(ctx: CommandContext, remote: string) {
   const { backupScope } = await import('../../backup/scope.js');
-  return backupScope(await ctx.config(), String(options.remote), { logger: ctx.out.logger() });
+  return backupScope(await ctx.config(), remote, { logger: ctx.out.logger() });
 }
 
+interface VerifyFlags {
+  remote: string;
+  backupId?: string;
+  all?: boolean;
+  restoreTest?: boolean;
+}
 
-function positiveInt(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new DbfastError('USAGE', `${flag} must be a whole number of at least 1 (got "${String(value)}")`);
-  return n;
+interface RestoreFlags {
+  remote: string;
+  backupId: string;
+  confirm?: boolean;
+  yes?: boolean;
+  jobs?: number;
+}
+
+interface PruneFlags {
+  remote: string;
+  keep?: number;
+  olderThan?: string;
+  confirm?: boolean;
+  yes?: boolean;
 }
 
 export function registerBackupCommands(program: Command): void {
@@ -25,39 +39,26 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('create')
     .description('back up a remote')
-    .requiredOption('--remote <name>', 'remote')
-    .option('--compression <kind>', 'zstd | lz4 | gzip | none (default: [backup] compression)')
+    .addOption(remoteOption())
+    .addOption(new Option('--compression <kind>', 'default: [backup] compression').choices(['zstd', 'lz4', 'gzip', 'none'] as const))
     .action(
-      action(async (ctx, _args, options) => {
-        const [{ createBackup }, { summarize }] = await Promise.all([import('../../backup/create.js'), import('../../backup/list.js')]);
-        const { COMPRESSIONS } = await import('../../archive/compression.js');
-        const compression = options.compression as string | undefined;
-        if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) {
-          throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`);
-        }
-        const scope = await scopeFor(ctx, options);
-        const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
+      action<{ remote: string; compression?: 'zstd' | 'lz4' | 'gzip' | 'none' }>(async (ctx, _args, options) => {
+        const [{ createBackup }, { summarize }, render] = await Promise.all([import('../../backup/create.js'), import('../../backup/list.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
+        const result = await createBackup(scope, options.compression ? { compression: options.compression } : {});
         const summary = summarize(scope, result.backup);
-        ctx.out.result({ backup: summary }, () =>
-          [
-            `backup ${summary.id} of "${summary.database}" (remote ${summary.remote})`,
-            `  file    ${summary.file}`,
-            `  size    ${formatBytes(summary.sizeBytes)} (${summary.compression}; ${formatBytes(result.backup.rawBytes)} uncompressed)`,
-            `  sha256  ${summary.sha256}`,
-            `  tables  ${result.backup.tables.length}, ${result.backup.tables.reduce((n, t) => n + t.rows, 0)} rows`,
-          ].join('\n'),
-        );
+        ctx.out.result({ backup: summary }, () => render.renderBackupCreated(summary, result));
       }),
     );
 
   backup
     .command('list')
     .description('list backups, newest first')
-    .requiredOption('--remote <name>', 'remote')
+    .addOption(remoteOption())
     .action(
-      action(async (ctx, _args, options) => {
-        const [{ listBackups, summarize }, { isVerified }] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js')]);
-        const scope = await scopeFor(ctx, options);
+      action<{ remote: string }>(async (ctx, _args, options) => {
+        const [{ listBackups, summarize }, { isVerified }, render] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
         const listing = await listBackups(scope);
         const backups = listing.backups.map((info) => ({
           ...summarize(scope, info),
@@ -67,43 +68,28 @@ export function registerBackupCommands(program: Command): void {
         }));
         if (ctx.out.verbose) for (const warning of listing.warnings) ctx.out.warn(warning);
         else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} file(s) in ${scope.folder} are not backups (--verbose lists them)`);
-        ctx.out.result({ backups, warnings: listing.warnings }, () => {
-          if (backups.length === 0) return `no backups for remote "${scope.remote}" in ${scope.folder}`;
-          const verifiedText = (b: (typeof backups)[number]): string =>
-            b.verifiedByRestore?.ok ? 'restore-tested' : b.verified ? 'yes' : b.verifiedAt || b.verifiedByRestore ? 'FAILED' : '-';
-          return table(
-            ['ID', 'CREATED', 'SIZE', 'COMPRESSION', 'DATABASE', 'VERIFIED'],
-            backups.map((b) => [b.id, b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(b.sizeBytes), b.compression, b.database, verifiedText(b)]),
-          );
-        });
+        ctx.out.result({ backups, warnings: listing.warnings }, (style) => render.renderBackupList(style, scope.remote, scope.folder, backups));
       }),
     );
 
   backup
     .command('verify')
     .description('check size, sha256 and archive readability (exit 3 when a backup is damaged)')
-    .requiredOption('--remote <name>', 'remote')
-    .option('--backup-id <id>', 'backup to verify')
+    .addOption(remoteOption())
+    .addOption(new Option('--backup-id <id>', 'backup to verify').argParser(name).conflicts('all'))
     .option('--all', 'verify every backup')
     .option('--restore-test', 'also restore into a scratch database and compare row counts')
     .action(
-      action(async (ctx, _args, options) => {
-        if (!options.backupId === !options.all) {
+      action<VerifyFlags>(async (ctx, _args, options) => {
+        if (!options.backupId && !options.all) {
           throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID' });
         }
-        const { verifyBackup, verifyAllBackups } = await import('../../backup/verify.js');
-        const scope = await scopeFor(ctx, options);
+        const [{ verifyBackup, verifyAllBackups }, render] = await Promise.all([import('../../backup/verify.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
         const verifyOptions = { restoreTest: options.restoreTest === true };
-        const results = options.all ? await verifyAllBackups(scope, verifyOptions) : [await verifyBackup(scope, String(options.backupId), verifyOptions)];
+        const results = options.backupId ? [await verifyBackup(scope, options.backupId, verifyOptions)] : await verifyAllBackups(scope, verifyOptions);
         const ok = results.every((r) => r.ok);
-        ctx.out.result({ verify: { ok, results } }, () =>
-          results
-            .map((r) => {
-              const how = r.restoreTest ? `checksum, readability and a restore test (${r.restoreTest.server} server)` : 'checksum and readability';
-              return r.ok ? `ok      ${r.id}: ${how}` : `FAILED  ${r.id}:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`;
-            })
-            .join('\n'),
-        );
+        ctx.out.result({ verify: { ok, results } }, (style) => render.renderVerify(style, results));
         return ok ? 0 : 3;
       }),
     );
@@ -111,51 +97,35 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('restore')
     .description('verify a backup, restore it into a side database and swap it in')
-    .requiredOption('--remote <name>', 'remote')
-    .requiredOption('--backup-id <id>', 'backup to restore')
-    .option('--confirm', 'confirm restoring over the live database')
-    .option('--jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)')
+    .addOption(remoteOption())
+    .requiredOption('--backup-id <id>', 'backup to restore', name)
+    .addOption(confirmOption('confirm restoring over the live database without a prompt'))
+    .addOption(yesOption())
+    .option('-j, --jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)', wholeNumber(1))
     .action(
-      action(async (ctx, _args, options) => {
-        const { restoreBackup, restoreNeedsConfirmation } = await import('../../backup/restore.js');
-        const scope = await scopeFor(ctx, options);
-        const jobs = positiveInt(options.jobs, '--jobs');
-        const id = String(options.backupId);
-        const ok = !restoreNeedsConfirmation(scope) || (await confirmedFor(ctx, scope.remote, `Restore backup ${id} over`, options));
-        if (!ok) {
-          throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
-            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
-          });
-        }
-        const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
-        ctx.out.result({ restore: result }, () =>
-          [
-            `restored backup ${result.id} into "${result.database}" (${result.mode === 'swap' ? 'side database swapped in' : 'in place, one transaction'}; ${result.tables} tables checked)`,
-            result.previous ? `the replaced database is kept as "${result.previous}"` : '',
-          ]
-            .filter(Boolean)
-            .join('\n'),
+      action<RestoreFlags>(async (ctx, _args, options) => {
+        const [{ restoreBackup }, render] = await Promise.all([import('../../backup/restore.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
+        const result = await withConfirmation(ctx, options, (confirmed) =>
+          restoreBackup(scope, options.backupId, { confirmed, ...(options.jobs ? { jobs: options.jobs } : {}) }),
         );
+        ctx.out.result({ restore: result }, () => render.renderRestore(result));
       }),
     );
 
   backup
     .command('prune')
     .description('delete old backups (lists only, without --confirm)')
-    .requiredOption('--remote <name>', 'remote')
-    .option('--keep <n>', 'keep the newest N (default: [backup] keep)')
-    .option('--older-than <age>', 'delete backups older than this, e.g. 30d, 12h, 2w')
-    .option('--confirm', 'really delete')
+    .addOption(remoteOption())
+    .option('--keep <n>', 'keep the newest N (default: [backup] keep)', wholeNumber(1))
+    .option('--older-than <age>', 'delete backups older than this, e.g. 30d, 12h, 2w', age)
+    .addOption(confirmOption('really delete'))
+    .addOption(yesOption())
     .action(
-      action(async (ctx, _args, options) => {
-        const { pruneBackups } = await import('../../backup/prune.js');
-        const scope = await scopeFor(ctx, options);
-        const keep = positiveInt(options.keep, '--keep');
-        const result = await pruneBackups(scope, {
-          keep,
-          olderThan: options.olderThan as string | undefined,
-          confirm: options.confirm === true,
-        });
+      action<PruneFlags>(async (ctx, _args, options) => {
+        const [{ pruneBackups }, render] = await Promise.all([import('../../backup/prune.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
+        const result = await pruneBackups(scope, { keep: options.keep, olderThan: options.olderThan, confirm: options.confirm === true || options.yes === true });
         const data = {
           prune: {
             dryRun: result.dryRun,
@@ -165,15 +135,7 @@ export function registerBackupCommands(program: Command): void {
             deleted: result.deleted,
           },
         };
-        ctx.out.result(data, () => {
-          const lines: string[] = [];
-          const verb = result.dryRun ? 'would delete' : 'deleted';
-          for (const r of result.plan.remove) lines.push(`${verb}  ${r.backup.id}  (${r.reason})`);
-          for (const r of result.plan.protected) lines.push(`kept          ${r.backup.id}  (${r.reason})`);
-          if (result.plan.remove.length === 0) lines.push('nothing to delete');
-          else if (result.dryRun) lines.push('dry run: nothing was deleted; add --confirm to delete');
-          return lines.join('\n');
-        });
+        ctx.out.result(data, () => render.renderPrune(result));
       }),
     );
 }
