@@ -112,3 +112,21 @@ export async function webhookEvents(options: ConfigSource & { limit?: number | u
   const [config, store, { localTarget }] = await Promise.all([configOf(options), import('./webhook/store.js'), import('./config/targets.js')]);
   return store.readWebhookEvents(localTarget(config, options.env), options.limit ?? 50);
 }
+
+export type { ReplacementTarget } from './remote/describe.js';
+
+/**
+ * What a run on the remote would replace (its server, database and current size), read-only:
+ * what a confirmation prompt shows before `confirmed: true` is passed to `deploy`,
+ * `restoreBackup`, `rollback` or `migrateApply`. A database that cannot be reached comes back
+ * with `sizeBytes: null`.
+ *
+ * @example
+ * const target = await describeReplacement({ configPath: 'dbfast.toml', remote: 'production' });
+ * // { remote: 'production', environment: 'production', server: 'db.example.com:5432', database: 'shop', sizeBytes: 1288490188 }
+ */
+export async function describeReplacement(options: ConfigSource & { remote: string }): Promise<import('./remote/describe.js').ReplacementTarget> {
+  const [config, module] = await Promise.all([configOf(options), import('./remote/describe.js')]);
+  return module.describeReplacement(config, options.remote, options.env);
+}
+

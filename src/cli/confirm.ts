@@ -1,35 +1,22 @@
 import { createInterface } from 'node:readline/promises';
 import { DbfastError, isDbfastError } from '../errors.js';
+import type { ReplacementTarget } from '../index.js';
 import type { CommandContext } from './action.js';
 import { bytes } from './render/format.js';
 
-/**
- * The seam with the library: whether a run needs confirmation is the library's decision
- * (remote/policy). Called without `confirmed`, it throws CONFIRMATION_REQUIRED before it has
- * changed anything, with `details` naming what would be replaced. The CLI asks the person at the
- * terminal and, on "yes", calls again with `confirmed: true`.
+/*
+ * The seam with the library. Whether a run needs confirmation is the library's decision
+ * (remote/policy.ts): called without `confirmed`, it throws CONFIRMATION_REQUIRED before it has
+ * connected to or changed anything. The CLI then asks the library what would be replaced
+ * (`describeReplacement`: server, database, size), asks the person at the terminal, and on
+ * "yes" calls again with `confirmed: true`. Without a terminal (or with --json) the refusal and
+ * its hint (--confirm) stand.
  */
-export interface ConfirmationDetails {
-  remote?: string;
-  environment?: string;
-  /** `host:port` (or the socket) of the remote's server. */
-  server?: string;
-  database?: string;
-  /** The live database's size now; null when it could not be read (or does not exist yet). */
-  sizeBytes?: number | null;
-  /** What would happen, e.g. `deploy`, `restore backup 2025...`. */
-  action?: string;
-}
 
-/** What the prompt says will be replaced, from the error's details (or its message when there are none). */
-export function confirmationQuestion(error: DbfastError): string {
-  const d = (error.details ?? {}) as ConfirmationDetails;
-  if (!d.database) return `${error.message.replace(/; nothing was changed$/, '')}.`;
-  const where = d.server ? ` on server ${d.server}` : '';
-  const size = typeof d.sizeBytes === 'number' ? `, ${bytes(d.sizeBytes)} now` : '';
-  const remote = d.remote ? ` (remote ${d.remote}${d.environment ? `, environment ${d.environment}` : ''})` : '';
-  const action = d.action ? `${d.action}: ` : '';
-  return `${action}this replaces database "${d.database}"${where}${size}${remote}.`;
+/** The prompt's question: what will be replaced, where, and how big it is now. */
+export function confirmationQuestion(what: string, target: ReplacementTarget): string {
+  const size = target.sizeBytes === null ? '' : ` (${bytes(target.sizeBytes)} now)`;
+  return `${what} database "${target.database}"${size} on server ${target.server}, remote ${target.remote} (environment ${target.environment}).`;
 }
 
 /** A person at a terminal who can answer: stdin and stderr are terminals, and not --json. */
@@ -37,7 +24,7 @@ function canAsk(ctx: CommandContext): boolean {
   return ctx.out.interactive && process.stdin.isTTY === true;
 }
 
-/** Asks on the terminal; true only for the full word "yes" (a y/N is answered by reflex). */
+/** Asks on the terminal; true only for the word "yes" (a y/N is answered by reflex). */
 async function askYes(ctx: CommandContext, question: string): Promise<boolean> {
   ctx.out.clearProgress();
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -49,18 +36,28 @@ async function askYes(ctx: CommandContext, question: string): Promise<boolean> {
   }
 }
 
+export interface ConfirmRequest {
+  remote: string;
+  /** What the run does to the database, for the question: `Deploy to`, `Restore backup X over`. */
+  what: string;
+  /** --confirm / --yes. */
+  confirm?: boolean | undefined;
+  yes?: boolean | undefined;
+}
+
 /**
- * Runs `operation` with --confirm/--yes as given. When the library answers CONFIRMATION_REQUIRED
- * and a person is at a terminal, asks them what the error says will be replaced, and on "yes"
- * runs it again confirmed. Without a terminal (or with --json) the library's refusal stands.
+ * Runs `operation` confirmed as the flags say; on the library's CONFIRMATION_REQUIRED, asks
+ * the person at the terminal (see above) and runs it again confirmed on "yes".
  */
-export async function withConfirmation<T>(ctx: CommandContext, flags: { confirm?: boolean | undefined; yes?: boolean | undefined }, operation: (confirmed: boolean) => Promise<T>): Promise<T> {
-  const confirmed = flags.confirm === true || flags.yes === true;
+export async function withConfirmation<T>(ctx: CommandContext, request: ConfirmRequest, operation: (confirmed: boolean) => Promise<T>): Promise<T> {
+  const confirmed = request.confirm === true || request.yes === true;
   try {
     return await operation(confirmed);
   } catch (error) {
     if (confirmed || !isDbfastError(error) || error.code !== 'CONFIRMATION_REQUIRED' || !canAsk(ctx)) throw error;
-    if (!(await askYes(ctx, confirmationQuestion(error)))) {
+    const { describeReplacement } = await import('../index.js');
+    const target = await describeReplacement({ config: await ctx.config(), remote: request.remote });
+    if (!(await askYes(ctx, confirmationQuestion(request.what, target)))) {
       throw new DbfastError('CONFIRMATION_REQUIRED', 'not confirmed (the answer was not "yes"); nothing was changed', { hint: error.hint, details: error.details });
     }
   }

@@ -106,7 +106,7 @@ export function registerBackupCommands(program: Command): void {
       action<RestoreFlags>(async (ctx, _args, options) => {
         const [{ restoreBackup }, render] = await Promise.all([import('../../backup/restore.js'), import('../render/backup.js')]);
         const scope = await scopeFor(ctx, options.remote);
-        const result = await withConfirmation(ctx, options, (confirmed) =>
+        const result = await withConfirmation(ctx, { ...options, what: `Replace, with backup ${options.backupId},` }, (confirmed) =>
           restoreBackup(scope, options.backupId, { confirmed, ...(options.jobs ? { jobs: options.jobs } : {}) }),
         );
         ctx.out.result({ restore: result }, () => render.renderRestore(result));

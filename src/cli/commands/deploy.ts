@@ -57,7 +57,7 @@ export function registerDeployCommands(program: Command): void {
       action<DeployFlags>(async (ctx, args, options) => {
         const remote = deployRemote(args, options.remote);
         const [config, { deploy }, render] = await Promise.all([ctx.config(), import('../../deploy/deploy.js'), import('../render/deploy.js')]);
-        const report = await withConfirmation(ctx, options, (confirmed) =>
+        const report = await withConfirmation(ctx, { ...options, remote, what: 'Deploy to' }, (confirmed) =>
           deploy({
             config,
             remote,
@@ -87,7 +87,7 @@ export function registerDeployCommands(program: Command): void {
       action<RollbackFlags>(async (ctx, _args, options) => {
         // A rollback should take about a second: skip re-validating an unchanged dbfast.toml, and no fetch probe from pg.
         const [config, { rollback }, render] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../deploy/rollback.js')), import('../render/deploy.js')]);
-        const report = await withConfirmation(ctx, options, (confirmed) =>
+        const report = await withConfirmation(ctx, { ...options, what: 'Roll back' }, (confirmed) =>
           rollback({ config, remote: options.remote, to: options.to, confirmed, lockTimeoutMs: options.lockTimeout, logger: ctx.out.logger() }),
         );
         ctx.out.result(report, () => render.renderRollback(report));

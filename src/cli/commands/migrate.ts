@@ -52,7 +52,7 @@ export function registerMigrateCommands(program: Command): void {
     .action(
       action<ApplyFlags>(async (ctx, _args, options) => {
         const [config, { migrateApply }, render] = await Promise.all([ctx.config(), import('../../migrate/apply.js'), import('../render/migrate.js')]);
-        const report = await withConfirmation(ctx, options, (confirmed) =>
+        const report = await withConfirmation(ctx, { ...options, what: 'Apply migrations to' }, (confirmed) =>
           migrateApply({
             config,
             remote: options.remote,
@@ -81,7 +81,7 @@ export function registerMigrateCommands(program: Command): void {
     .action(
       action<ConfirmFlags>(async (ctx, args, options) => {
         const [config, { markApplied }, render] = await Promise.all([ctx.config(), import('../../migrate/query.js'), import('../render/migrate.js')]);
-        const report = await withConfirmation(ctx, options, (confirmed) =>
+        const report = await withConfirmation(ctx, { ...options, what: 'Mark migrations applied in' }, (confirmed) =>
           markApplied({ config, remote: options.remote, environment: options.env, ids: args, confirmed, lockTimeoutMs: options.lockTimeout }),
         );
         ctx.out.result(report, () => render.renderMarkApplied(report));
