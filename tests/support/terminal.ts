@@ -21,6 +21,8 @@ export interface TerminalOptions {
   columns?: number;
   /** Typed once the output matches `when` (e.g. a prompt). */
   answer?: { when: RegExp; text: string };
+  /** Ends the run (SIGKILL) after this long, so a hang fails with what was shown (default 45 s). */
+  timeoutMs?: number;
 }
 
 /** Single-quotes a word for sh (script runs its command through a shell). */
@@ -49,8 +51,15 @@ export function runInTerminal(args: string[], options: TerminalOptions = {}): Pr
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => {
+      output += `\n[runInTerminal: killed after ${options.timeoutMs ?? 45_000} ms]`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 45_000);
     child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, output }));
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, output });
+    });
     // Without an answer to give, stdin stays open but silent (a closed one would end the session).
     if (!options.answer) child.stdin.on('error', () => undefined);
   });
