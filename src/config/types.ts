@@ -24,6 +24,20 @@ export interface RemoteConfig {
   validate: string[];
   deploy: HookFileConfig;
   healthCheck?: HealthCheckFileConfig | undefined;
+  /** `[remotes.NAME.backup]`: overrides of `[backup]` for this remote's backups. */
+  backup: Partial<BackupPlace>;
+}
+
+/** Where backups are kept and for how long (`[backup]`, per remote overridable). */
+export interface BackupPlace {
+  /** An absolute folder, or `s3://bucket/prefix`. */
+  dir: string;
+  endpoint?: string | undefined;
+  forcePathStyle?: boolean | undefined;
+  /** Keep the newest N restorable backups (`keep_last`, formerly `keep`). */
+  keepLast?: number | undefined;
+  /** Keep every backup younger than D days. */
+  keepDays?: number | undefined;
 }
 
 export interface DbfastConfig {
@@ -42,7 +56,7 @@ export interface DbfastConfig {
   repository: { path: string; runner: Runner };
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
-  backup: { dir: string; keep?: number | undefined; compression: Compression };
+  backup: BackupPlace & { compression: Compression };
   tools: { pgBinDir?: string | undefined };
   deploy: HookFileConfig;
   /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action, type CommandContext } from '../action.js';
 import { withConfirmation } from '../confirm.js';
-import { age, confirmOption, name, remoteOption, wholeNumber, yesOption } from '../options.js';
+import { age, confirmOption, name, positiveNumber, remoteOption, wholeNumber, yesOption } from '../options.js';
 
 // The library is imported inside each handler: start-up stays fast for other commands.
 async function scopeFor(ctx: CommandContext, remote: string) {
@@ -27,7 +27,9 @@ interface RestoreFlags {
 
 interface PruneFlags {
   remote: string;
+  keepLast?: number;
   keep?: number;
+  keepDays?: number;
   olderThan?: string;
   confirm?: boolean;
   yes?: boolean;
@@ -47,7 +49,7 @@ export function registerBackupCommands(program: Command): void {
         const scope = await scopeFor(ctx, options.remote);
         const result = await createBackup(scope, options.compression ? { compression: options.compression } : {});
         const summary = summarize(scope, result.backup);
-        ctx.out.result({ backup: summary }, () => render.renderBackupCreated(summary, result));
+        ctx.out.result({ backup: { ...summary, verified: true }, pruned: result.pruned }, () => render.renderBackupCreated(summary, result));
       }),
     );
 
@@ -57,18 +59,20 @@ export function registerBackupCommands(program: Command): void {
     .addOption(remoteOption())
     .action(
       action<{ remote: string }>(async (ctx, _args, options) => {
-        const [{ listBackups, summarize }, { isVerified }, render] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js'), import('../render/backup.js')]);
+        const [{ listBackups, summarize }, { lastCheck }, render] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js'), import('../render/backup.js')]);
         const scope = await scopeFor(ctx, options.remote);
         const listing = await listBackups(scope);
         const backups = listing.backups.map((info) => ({
           ...summarize(scope, info),
-          verified: isVerified(info),
+          health: listing.health[info.id] ?? 'unverified',
+          verified: listing.health[info.id] === 'verified',
           verifiedAt: info.verified?.at ?? null,
           verifiedByRestore: info.verifiedByRestore ? { at: info.verifiedByRestore.at, ok: info.verifiedByRestore.ok } : null,
+          problem: listing.problems[info.id] ?? lastCheck(info)?.problems[0] ?? null,
         }));
         if (ctx.out.verbose) for (const warning of listing.warnings) ctx.out.warn(warning);
-        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} file(s) in ${scope.folder} are not backups (--verbose lists them)`);
-        ctx.out.result({ backups, warnings: listing.warnings }, (style) => render.renderBackupList(style, scope.remote, scope.folder, backups));
+        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} thing(s) in ${scope.storage.location} are not backups (--verbose lists them)`);
+        ctx.out.result({ backups, warnings: listing.warnings }, (style) => render.renderBackupList(style, scope.remote, scope.storage.location, backups));
       }),
     );
 
@@ -76,7 +80,7 @@ export function registerBackupCommands(program: Command): void {
     .command('verify')
     .description('check size, sha256 and archive readability (exit 3 when a backup is damaged)')
     .addOption(remoteOption())
-    .addOption(new Option('--backup-id <id>', 'backup to verify').argParser(name).conflicts('all'))
+    .addOption(new Option('--backup-id <id>', 'backup to verify (or "latest": the newest not known damaged)').argParser(name).conflicts('all'))
     .option('--all', 'verify every backup')
     .option('--restore-test', 'also restore into a scratch database and compare row counts')
     .action(
@@ -98,7 +102,7 @@ export function registerBackupCommands(program: Command): void {
     .command('restore')
     .description('verify a backup, restore it into a side database and swap it in')
     .addOption(remoteOption())
-    .requiredOption('--backup-id <id>', 'backup to restore', name)
+    .requiredOption('--backup-id <id>', 'backup to restore (or "latest": the newest not known damaged)', name)
     .addOption(confirmOption('confirm restoring over the live database without a prompt'))
     .addOption(yesOption())
     .option('-j, --jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)', wholeNumber(1))
@@ -117,15 +121,22 @@ export function registerBackupCommands(program: Command): void {
     .command('prune')
     .description('delete old backups (lists only, without --confirm)')
     .addOption(remoteOption())
-    .option('--keep <n>', 'keep the newest N (default: [backup] keep)', wholeNumber(1))
-    .option('--older-than <age>', 'delete backups older than this, e.g. 30d, 12h, 2w', age)
+    .option('--keep-last <n>', 'keep the newest N restorable backups (default: keep_last)', wholeNumber(1))
+    .option('--keep <n>', 'the old name of --keep-last', wholeNumber(1))
+    .option('--keep-days <d>', 'keep every backup younger than D days (default: keep_days)', positiveNumber)
+    .option('--older-than <age>', 'the same as --keep-days, as an age: 30d, 12h, 2w', age)
     .addOption(confirmOption('really delete'))
     .addOption(yesOption())
     .action(
       action<PruneFlags>(async (ctx, _args, options) => {
         const [{ pruneBackups }, render] = await Promise.all([import('../../backup/prune.js'), import('../render/backup.js')]);
         const scope = await scopeFor(ctx, options.remote);
-        const result = await pruneBackups(scope, { keep: options.keep, olderThan: options.olderThan, confirm: options.confirm === true || options.yes === true });
+        const result = await pruneBackups(scope, {
+          keep: options.keepLast ?? options.keep,
+          keepDays: options.keepDays,
+          olderThan: options.olderThan,
+          confirm: options.confirm === true || options.yes === true,
+        });
         const data = {
           prune: {
             dryRun: result.dryRun,
@@ -136,6 +147,21 @@ export function registerBackupCommands(program: Command): void {
           },
         };
         ctx.out.result(data, () => render.renderPrune(result));
+      }),
+    );
+
+  backup
+    .command('check')
+    .description('exit 3 when the newest verified backup is older than --max-age (or there is none): for cron and alerting')
+    .addOption(remoteOption())
+    .requiredOption('--max-age <age>', 'e.g. 24h, 2d, 90m', age)
+    .action(
+      action<{ remote: string; maxAge: string }>(async (ctx, _args, options) => {
+        const [{ checkBackups }, render] = await Promise.all([import('../../backup/check.js'), import('../render/backup.js')]);
+        const scope = await scopeFor(ctx, options.remote);
+        const result = await checkBackups(scope, { maxAge: options.maxAge });
+        ctx.out.result({ check: result }, (style) => render.renderBackupCheck(style, result, options.maxAge));
+        return result.ok ? 0 : 3;
       }),
     );
 }

@@ -3,6 +3,8 @@ import type { CreateBackupResult } from '../../backup/create.js';
 import type { VerifyResult } from '../../backup/verify.js';
 import type { PruneResult } from '../../backup/prune.js';
 import type { RestoreBackupResult } from '../../backup/restore.js';
+import type { BackupCheckResult } from '../../backup/check.js';
+import type { BackupHealth } from '../../backup/types.js';
 import { bytes, table, when, type Style } from './format.js';
 
 /** Human renderings of `backup create|list|verify|restore|prune`. */
@@ -14,19 +16,23 @@ export function renderBackupCreated(summary: BackupSummary, result: CreateBackup
     `  size    ${bytes(summary.sizeBytes)} (${summary.compression}; ${bytes(result.backup.rawBytes)} uncompressed)`,
     `  sha256  ${summary.sha256}`,
     `  tables  ${result.backup.tables.length}, ${result.backup.tables.reduce((n, t) => n + t.rows, 0)} rows`,
+    `  checked read back from the store: sha256, size and every archive entry`,
+    ...(result.pruned.length > 0 ? [`  retention deleted ${result.pruned.length} older backup(s): ${result.pruned.join(', ')}`] : []),
   ].join('\n');
 }
 
 /** A backup as `backup list` shows it. */
 export interface ListedBackup extends BackupSummary {
+  health: BackupHealth;
   verified: boolean;
   verifiedAt: string | null;
   verifiedByRestore: { at: string; ok: boolean } | null;
 }
 
-export function renderBackupList(style: Style, remote: string, folder: string, backups: ListedBackup[]): string {
-  if (backups.length === 0) return `no backups for remote "${remote}" in ${folder}`;
-  const verifiedText = (b: ListedBackup): string => (b.verifiedByRestore?.ok ? 'restore-tested' : b.verified ? 'yes' : b.verifiedAt || b.verifiedByRestore ? 'FAILED' : '-');
+export function renderBackupList(style: Style, remote: string, location: string, backups: ListedBackup[]): string {
+  if (backups.length === 0) return `no backups for remote "${remote}" in ${location}`;
+  const verifiedText = (b: ListedBackup): string =>
+    b.health === 'damaged' ? 'DAMAGED' : b.health === 'unverified' ? '-' : b.verifiedByRestore?.ok && b.verifiedByRestore.at >= (b.verifiedAt ?? '') ? 'restore-tested' : 'yes';
   return table(
     style,
     ['ID', 'CREATED', 'SIZE', 'COMPRESSION', 'DATABASE', 'VERIFIED'],
@@ -62,5 +68,13 @@ export function renderPrune(result: PruneResult): string {
   if (result.plan.remove.length === 0) lines.push('nothing to delete');
   else if (result.dryRun) lines.push('dry run: nothing was deleted; add --confirm to delete');
   return lines.join('\n');
+}
+
+export function renderBackupCheck(style: Style, result: BackupCheckResult, maxAge: string): string {
+  const newest = result.newestVerified;
+  const age = newest ? `${(newest.ageMs / 3_600_000).toFixed(1)} h old` : '';
+  return result.ok
+    ? `${style.good('ok')}      remote "${result.remote}": newest verified backup ${newest?.id} is ${age} (max ${maxAge})`
+    : `${style.bad('STALE')}   remote "${result.remote}": ${result.problem}${newest ? ` (${age})` : ''}; ${result.backups} backup(s) in ${result.location}`;
 }
 

@@ -103,7 +103,7 @@ export interface Style {
   status(word: string): string;
 }
 
-const BAD = new Set(['fail', 'failed', 'error', 'missing', 'drifted', 'bad', 'rolled_back', 'refused', 'interrupted', 'unreachable']);
+const BAD = new Set(['fail', 'failed', 'damaged',  'error', 'missing', 'drifted', 'bad', 'rolled_back', 'refused', 'interrupted', 'unreachable']);
 const WARN = new Set(['warn', 'warning', 'stale', 'pending', 'dry_run', 'running', 'skipped']);
 const GOOD = new Set(['ok', 'fresh', 'yes', 'success', 'applied', 'baseline', 'ready', 'up', 'same', 'deployed', 'restore-tested']);
 

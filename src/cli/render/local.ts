@@ -11,6 +11,7 @@ export function renderInit(result: InitResult): string {
     `${result.overwritten ? 'replaced' : 'wrote'} ${result.configPath}`,
     row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
     row('template', result.templateName),
+    row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
     ...Object.entries(result.environments).map(([name, env]) => row(name, `${env.include_directories.join(', ') || '(no folders)'} (${env.files} files)`)),
     'next: `dbfast environments show local` lists the files in run order; `dbfast validate-env` checks the environments.',
   ].join('\n');
