@@ -17,9 +17,10 @@ export function duration(ms: number | null): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** A time left, coarser than `duration`: `eta 9 s`, `eta 2 min 05 s`. */
+/** A time left, coarser than `duration`: `eta <1 s`, `eta 9 s`, `eta 2 min 05 s`. */
 export function eta(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 1) return 'eta <1 s';
   if (seconds < 60) return `eta ${seconds} s`;
   const minutes = Math.floor(seconds / 60);
   return `eta ${minutes} min ${String(seconds % 60).padStart(2, '0')} s`;
