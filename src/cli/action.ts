@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DbfastConfig } from '../config/types.js';
+import type { DbfastConfig } from '../index.js';
 import { Output, type GlobalOptions } from './output.js';
 import { renderError } from './render/error.js';
 
@@ -27,7 +27,7 @@ export async function runHandler<O>(handler: ActionHandler<O>, globals: GlobalOp
     out,
     globals,
     config: () => {
-      loaded ??= import('../config/load.js').then(({ loadConfig }) => loadConfig({ configPath: globals.config }));
+      loaded ??= import('../index.js').then(({ loadConfig }) => loadConfig({ configPath: globals.config }));
       return loaded;
     },
   };

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DbfastError } from '../errors.js';
-import { dbfastVersion } from '../version.js';
+import { dbfastVersion } from '../index.js';
 import { Output } from './output.js';
 import { renderError } from './render/error.js';
 import { installSignalHandlers } from './signals.js';

@@ -1,4 +1,4 @@
-import { runCleanups } from '../cleanup.js';
+import { runCleanups } from '../index.js';
 import type { Output } from './output.js';
 
 type GracefulStop = (signal: NodeJS.Signals) => void;

@@ -1,14 +1,9 @@
 import { Option, type Command } from 'commander';
 import { DbfastError } from '../../errors.js';
-import { action, type CommandContext } from '../action.js';
+import { action } from '../action.js';
+import { libraryWithPg } from '../pg-probe.js';
 import { withConfirmation } from '../confirm.js';
 import { age, confirmOption, name, positiveNumber, remoteOption, wholeNumber, yesOption } from '../options.js';
-
-// The library is imported inside each handler: start-up stays fast for other commands.
-async function scopeFor(ctx: CommandContext, remote: string) {
-  const { backupScope } = await import('../../backup/scope.js');
-  return backupScope(await ctx.config(), remote, { logger: ctx.out.logger() });
-}
 
 interface VerifyFlags {
   remote: string;
@@ -45,10 +40,9 @@ export function registerBackupCommands(program: Command): void {
     .addOption(new Option('--compression <kind>', 'default: [backup] compression').choices(['zstd', 'lz4', 'gzip', 'none'] as const))
     .action(
       action<{ remote: string; compression?: 'zstd' | 'lz4' | 'gzip' | 'none' }>(async (ctx, _args, options) => {
-        const [{ createBackup }, { summarize }, render] = await Promise.all([import('../../backup/create.js'), import('../../backup/list.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
-        const result = await createBackup(scope, options.compression ? { compression: options.compression } : {});
-        const summary = summarize(scope, result.backup);
+        const [{ createBackup }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
+        const result = await createBackup({ config: await ctx.config(), remote: options.remote, compression: options.compression, logger: ctx.out.logger() });
+        const summary = result.summary;
         ctx.out.result({ backup: { ...summary, verified: true }, pruned: result.pruned }, () => render.renderBackupCreated(summary, result));
       }),
     );
@@ -59,20 +53,12 @@ export function registerBackupCommands(program: Command): void {
     .addOption(remoteOption())
     .action(
       action<{ remote: string }>(async (ctx, _args, options) => {
-        const [{ listBackups, summarize }, { lastCheck }, render] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
-        const listing = await listBackups(scope);
-        const backups = listing.backups.map((info) => ({
-          ...summarize(scope, info),
-          health: listing.health[info.id] ?? 'unverified',
-          verified: listing.health[info.id] === 'verified',
-          verifiedAt: info.verified?.at ?? null,
-          verifiedByRestore: info.verifiedByRestore ? { at: info.verifiedByRestore.at, ok: info.verifiedByRestore.ok } : null,
-          problem: listing.problems[info.id] ?? lastCheck(info)?.problems[0] ?? null,
-        }));
+        const [{ listBackups }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
+        const listing = await listBackups({ config: await ctx.config(), remote: options.remote, logger: ctx.out.logger() });
+        const { backups } = listing;
         if (ctx.out.verbose) for (const warning of listing.warnings) ctx.out.warn(warning);
-        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} thing(s) in ${scope.storage.location} are not backups (--verbose lists them)`);
-        ctx.out.result({ backups, warnings: listing.warnings }, (style) => render.renderBackupList(style, scope.remote, scope.storage.location, backups));
+        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} thing(s) in ${listing.location} are not backups (--verbose lists them)`);
+        ctx.out.result({ backups, warnings: listing.warnings }, (style) => render.renderBackupList(style, options.remote, listing.location, backups));
       }),
     );
 
@@ -88,10 +74,8 @@ export function registerBackupCommands(program: Command): void {
         if (!options.backupId && !options.all) {
           throw new DbfastError('USAGE', 'give either --backup-id ID or --all', { hint: 'dbfast backup verify --remote NAME --backup-id ID' });
         }
-        const [{ verifyBackup, verifyAllBackups }, render] = await Promise.all([import('../../backup/verify.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
-        const verifyOptions = { restoreTest: options.restoreTest === true };
-        const results = options.backupId ? [await verifyBackup(scope, options.backupId, verifyOptions)] : await verifyAllBackups(scope, verifyOptions);
+        const [{ verifyBackup }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
+        const results = await verifyBackup({ config: await ctx.config(), remote: options.remote, backupId: options.backupId, restoreTest: options.restoreTest === true, logger: ctx.out.logger() });
         const ok = results.every((r) => r.ok);
         ctx.out.result({ verify: { ok, results } }, (style) => render.renderVerify(style, results));
         return ok ? 0 : 3;
@@ -108,10 +92,9 @@ export function registerBackupCommands(program: Command): void {
     .option('-j, --jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)', wholeNumber(1))
     .action(
       action<RestoreFlags>(async (ctx, _args, options) => {
-        const [{ restoreBackup }, render] = await Promise.all([import('../../backup/restore.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
+        const [config, { restoreBackup }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/backup.js')]);
         const result = await withConfirmation(ctx, { ...options, what: `Replace, with backup ${options.backupId},` }, (confirmed) =>
-          restoreBackup(scope, options.backupId, { confirmed, ...(options.jobs ? { jobs: options.jobs } : {}) }),
+          restoreBackup({ config, remote: options.remote, backupId: options.backupId, confirmed, jobs: options.jobs, logger: ctx.out.logger() }),
         );
         ctx.out.result({ restore: result }, () => render.renderRestore(result));
       }),
@@ -129,9 +112,11 @@ export function registerBackupCommands(program: Command): void {
     .addOption(yesOption())
     .action(
       action<PruneFlags>(async (ctx, _args, options) => {
-        const [{ pruneBackups }, render] = await Promise.all([import('../../backup/prune.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
-        const result = await pruneBackups(scope, {
+        const [{ pruneBackups }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
+        const result = await pruneBackups({
+          config: await ctx.config(),
+          remote: options.remote,
+          logger: ctx.out.logger(),
           keep: options.keepLast ?? options.keep,
           keepDays: options.keepDays,
           olderThan: options.olderThan,
@@ -157,9 +142,8 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--max-age <age>', 'e.g. 24h, 2d, 90m', age)
     .action(
       action<{ remote: string; maxAge: string }>(async (ctx, _args, options) => {
-        const [{ checkBackups }, render] = await Promise.all([import('../../backup/check.js'), import('../render/backup.js')]);
-        const scope = await scopeFor(ctx, options.remote);
-        const result = await checkBackups(scope, { maxAge: options.maxAge });
+        const [{ checkBackups }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
+        const result = await checkBackups({ config: await ctx.config(), remote: options.remote, maxAge: options.maxAge, logger: ctx.out.logger() });
         ctx.out.result({ check: result }, (style) => render.renderBackupCheck(style, result, options.maxAge));
         return result.ok ? 0 : 3;
       }),

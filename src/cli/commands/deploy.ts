@@ -2,9 +2,8 @@ import { Option, type Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
 import { withConfirmation } from '../confirm.js';
-import { leanConfig } from '../lean-config.js';
 import { confirmOption, envOption, lockTimeoutOption, name, remoteOption, wholeNumber, yesOption } from '../options.js';
-import { importSkippingPgProbe } from '../pg-probe.js';
+import { libraryWithPg } from '../pg-probe.js';
 
 interface DeployFlags {
   remote?: string;
@@ -56,7 +55,7 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action<DeployFlags>(async (ctx, args, options) => {
         const remote = deployRemote(args, options.remote);
-        const [config, { deploy }, render] = await Promise.all([ctx.config(), import('../../deploy/deploy.js'), import('../render/deploy.js')]);
+        const [config, { deploy }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/deploy.js')]);
         const report = await withConfirmation(ctx, { ...options, remote, what: 'Deploy to' }, (confirmed) =>
           deploy({
             config,
@@ -85,8 +84,8 @@ export function registerDeployCommands(program: Command): void {
     .addOption(lockTimeoutOption())
     .action(
       action<RollbackFlags>(async (ctx, _args, options) => {
-        // A rollback should take about a second: skip re-validating an unchanged dbfast.toml, and no fetch probe from pg.
-        const [config, { rollback }, render] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../deploy/rollback.js')), import('../render/deploy.js')]);
+        // A rollback should take about a second: pg without its fetch probe (and the config loader skips re-validating an unchanged file).
+        const [config, { rollback }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/deploy.js')]);
         const report = await withConfirmation(ctx, { ...options, what: 'Roll back' }, (confirmed) =>
           rollback({ config, remote: options.remote, to: options.to, confirmed, lockTimeoutMs: options.lockTimeout, logger: ctx.out.logger() }),
         );
@@ -101,8 +100,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--local', 'read the local history (.dbfast/history) instead of the remote')
     .action(
       action<{ remote: string; limit: number; local?: boolean }>(async (ctx, _args, options) => {
-        const [config, { deployHistory }, render] = await Promise.all([ctx.config(), import('../../history/query.js'), import('../render/deploy.js')]);
-        const result = await deployHistory({ config, remote: options.remote, limit: options.limit, local: options.local === true, logger: ctx.out.logger() });
+        const [config, { history }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/deploy.js')]);
+        const result = await history({ config, remote: options.remote, limit: options.limit, local: options.local === true, logger: ctx.out.logger() });
         ctx.out.result(result, (style) => render.renderHistory(style, result));
       }),
     );
@@ -113,8 +112,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--days <n>', 'window in days', wholeNumber(1), 30)
     .action(
       action<{ remote?: string; days: number }>(async (ctx, _args, options) => {
-        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../history/stats.js'), import('../render/remote.js')]);
-        const result = await deployStats({ config, remote: options.remote, days: options.days, logger: ctx.out.logger() });
+        const [config, { stats }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/remote.js')]);
+        const result = await stats({ config, remote: options.remote, days: options.days, logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderStats(result));
       }),
     );

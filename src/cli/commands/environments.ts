@@ -10,8 +10,8 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (ctx) => {
         const config = await ctx.config();
-        const [{ environmentSummaries }, render] = await Promise.all([import('../../project/environments.js'), import('../render/local.js')]);
-        const summaries = await environmentSummaries(config);
+        const [{ environmentSummaries }, render] = await Promise.all([import('../../index.js'), import('../render/local.js')]);
+        const summaries = await environmentSummaries({ config });
         ctx.out.result({ environments: summaries.map(({ name, files, production }) => ({ name, files, production })) }, (style) =>
           render.renderEnvironments(style, config.configPath, summaries),
         );
@@ -22,22 +22,14 @@ export function registerEnvironmentCommands(program: Command): void {
     .description('list the files of an environment in the order they run')
     .action(
       action(async (ctx, [name]) => {
-        const config = await ctx.config();
-        const [{ environmentFiles }, { findEnvironment, guardViolations, isProductionEnvironment }, render] = await Promise.all([
-          import('../../project/environments.js'),
-          import('../../project/filter.js'),
-          import('../render/local.js'),
-        ]);
-        const environment = findEnvironment(config, name as string);
-        const files = await environmentFiles(config, environment.name);
-        if (isProductionEnvironment(config, environment.name) && environment.allow_seed_data !== true) {
-          const violations = guardViolations(files);
-          if (violations.length > 0) {
-            ctx.out.warn(`${violations.length} of these files ${violations.length === 1 ? 'looks' : 'look'} like development or test data; \`dbfast validate-env --env ${environment.name}\` lists them`);
-          }
+        const [{ showEnvironment }, render] = await Promise.all([import('../../index.js'), import('../render/local.js')]);
+        const shown = await showEnvironment({ config: await ctx.config(), name: name as string });
+        const count = shown.guardViolations;
+        if (count > 0) {
+          ctx.out.warn(`${count} of these files ${count === 1 ? 'looks' : 'look'} like development or test data; \`dbfast validate-env --env ${shown.environment}\` lists them`);
         }
-        ctx.out.result({ environment: environment.name, files: files.map((file) => ({ path: file.relativePath, size: file.size })) }, (style) =>
-          render.renderEnvironmentFiles(style, environment.name, config.repository.path, files),
+        ctx.out.result({ environment: shown.environment, files: shown.files.map((file) => ({ path: file.relativePath, size: file.size })) }, (style) =>
+          render.renderEnvironmentFiles(style, shown.environment, shown.repository, shown.files),
         );
       }),
     );
@@ -47,9 +39,8 @@ export function registerEnvironmentCommands(program: Command): void {
     .addOption(envOption('environment to check (default: all)'))
     .action(
       action<{ env?: string }>(async (ctx, _args, options) => {
-        const config = await ctx.config();
-        const [{ validateEnvironments }, render] = await Promise.all([import('../../project/environments.js'), import('../render/local.js')]);
-        const report = await validateEnvironments(config, options.env);
+        const [{ validateEnvironments }, render] = await Promise.all([import('../../index.js'), import('../render/local.js')]);
+        const report = await validateEnvironments({ config: await ctx.config(), name: options.env });
         ctx.out.result(report, (style) => render.renderValidateEnv(style, report));
         return report.ok ? 0 : 3;
       }),

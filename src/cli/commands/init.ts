@@ -18,7 +18,7 @@ export function registerInitCommand(program: Command): void {
     .option('--force', 'overwrite an existing dbfast.toml')
     .action(
       action<InitFlags>(async (ctx, _args, flags) => {
-        const [{ initProject }, render] = await Promise.all([import('../../project/init.js'), import('../render/local.js')]);
+        const [{ initProject }, render] = await Promise.all([import('../../index.js'), import('../render/local.js')]);
         const result = await initProject({ repoDir: flags.repoDir, templateName: flags.templateName, databaseUrl: flags.databaseUrl, force: flags.force === true });
         for (const note of result.notes) ctx.out.warn(note);
         ctx.out.result(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 import { withConfirmation } from '../confirm.js';
+import { libraryWithPg } from '../pg-probe.js';
 import { confirmOption, envOption, lockTimeoutOption, name, remoteOption, wholeNumber, yesOption } from '../options.js';
 
 interface RemoteFlags {
@@ -31,7 +32,7 @@ export function registerMigrateCommands(program: Command): void {
     .option('--check', 'exit 3 when anything is pending or drifted')
     .action(
       action<RemoteFlags & { check?: boolean }>(async (ctx, _args, options) => {
-        const [config, { migrateStatus }, render] = await Promise.all([ctx.config(), import('../../migrate/query.js'), import('../render/migrate.js')]);
+        const [config, { migrateStatus }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await migrateStatus({ config, remote: options.remote, environment: options.env });
         ctx.out.result(report, (style) => render.renderMigrateStatus(style, report));
         return options.check === true && !report.ok ? 3 : 0;
@@ -51,7 +52,7 @@ export function registerMigrateCommands(program: Command): void {
     .addOption(lockTimeoutOption())
     .action(
       action<ApplyFlags>(async (ctx, _args, options) => {
-        const [config, { migrateApply }, render] = await Promise.all([ctx.config(), import('../../migrate/apply.js'), import('../render/migrate.js')]);
+        const [config, { migrateApply }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await withConfirmation(ctx, { ...options, what: 'Apply migrations to' }, (confirmed) =>
           migrateApply({
             config,
@@ -80,7 +81,7 @@ export function registerMigrateCommands(program: Command): void {
     .addOption(lockTimeoutOption())
     .action(
       action<ConfirmFlags>(async (ctx, args, options) => {
-        const [config, { markApplied }, render] = await Promise.all([ctx.config(), import('../../migrate/query.js'), import('../render/migrate.js')]);
+        const [config, { markApplied }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await withConfirmation(ctx, { ...options, what: 'Mark migrations applied in' }, (confirmed) =>
           markApplied({ config, remote: options.remote, environment: options.env, ids: args, confirmed, lockTimeoutMs: options.lockTimeout }),
         );
@@ -95,7 +96,7 @@ export function registerMigrateCommands(program: Command): void {
     .option('--limit <n>', 'only the newest N (default: all)', wholeNumber(1))
     .action(
       action<RemoteFlags & { limit?: number }>(async (ctx, _args, options) => {
-        const [config, { migrateHistory }, render] = await Promise.all([ctx.config(), import('../../migrate/query.js'), import('../render/migrate.js')]);
+        const [config, { migrateHistory }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await migrateHistory({ config, remote: options.remote, environment: options.env, limit: options.limit });
         ctx.out.result(report, (style) => render.renderMigrateHistory(style, report.remote, report.migrations));
       }),
@@ -107,7 +108,7 @@ export function registerMigrateCommands(program: Command): void {
     .addOption(envOption("environment whose template is the reference (default: the remote's)"))
     .action(
       action<RemoteFlags>(async (ctx, _args, options) => {
-        const [config, { migrateVerify }, render] = await Promise.all([ctx.config(), import('../../migrate/verify.js'), import('../render/migrate.js')]);
+        const [config, { migrateVerify }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await migrateVerify({ config, remote: options.remote, environment: options.env, logger: ctx.out.logger() });
         ctx.out.result(report, (style) => render.renderMigrateVerify(style, report));
         return report.matches ? 0 : 3;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
 import { envOption, name } from '../options.js';
+import { libraryWithPg } from '../pg-probe.js';
 
 interface AddFlags {
   name: string;
@@ -39,8 +40,9 @@ export function registerRemoteCommands(program: Command): void {
     .action(
       action<AddFlags>(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { addRemote, summarizeRemote } = await import('../../config/remotes.js');
-        const created = addRemote(config, {
+        const { addRemote } = await import('../../index.js');
+        const created = await addRemote({
+          config,
           name: options.name,
           url: options.url,
           environment: options.env,
@@ -49,7 +51,7 @@ export function registerRemoteCommands(program: Command): void {
           backupBeforeDeploy: options.backup,
           requireConfirmation: options.requireConfirmation === true,
         });
-        ctx.out.result({ remote: summarizeRemote(created) }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+        ctx.out.result({ remote: created }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
       }),
     );
   remote
@@ -58,8 +60,8 @@ export function registerRemoteCommands(program: Command): void {
     .action(
       action(async (ctx) => {
         const config = await ctx.config();
-        const [{ listRemotes }, render] = await Promise.all([import('../../config/remotes.js'), import('../render/remote.js')]);
-        const remotes = listRemotes(config);
+        const [{ listRemotes }, render] = await Promise.all([import('../../index.js'), import('../render/remote.js')]);
+        const remotes = await listRemotes({ config });
         ctx.out.result({ remotes }, (style) => render.renderRemoteList(style, config.configPath, remotes));
       }),
     );
@@ -72,8 +74,8 @@ export function registerRemoteCommands(program: Command): void {
       action<{ name?: string }>(async (ctx, args, options) => {
         const chosen = remoteName(args, options.name, 'remove');
         const config = await ctx.config();
-        const { removeRemote } = await import('../../config/remotes.js');
-        removeRemote(config, chosen);
+        const { removeRemote } = await import('../../index.js');
+        await removeRemote({ config, name: chosen });
         ctx.out.result({ removed: chosen }, () => `removed remote ${chosen} from ${config.configPath}`);
       }),
     );
@@ -86,8 +88,8 @@ export function registerRemoteCommands(program: Command): void {
       action<{ name?: string }>(async (ctx, args, options) => {
         const chosen = remoteName(args, options.name, 'test');
         const config = await ctx.config();
-        const [{ findRemote }, { testRemote }, render] = await Promise.all([import('../../config/targets.js'), import('../../validate/remote-test.js'), import('../render/remote.js')]);
-        const report = await testRemote(config, findRemote(config, chosen));
+        const [{ testRemote }, render] = await Promise.all([libraryWithPg(), import('../render/remote.js')]);
+        const report = await testRemote({ config, remote: chosen });
         ctx.out.result(report, (style) => render.renderRemoteTest(style, report));
         return report.ok ? 0 : 3;
       }),

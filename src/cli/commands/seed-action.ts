@@ -1,6 +1,5 @@
 import type { ActionHandler } from '../action.js';
-import { leanConfig } from '../lean-config.js';
-import { importSkippingPgProbe } from '../pg-probe.js';
+import { libraryWithPg } from '../pg-probe.js';
 
 /** `seed`'s options, as commander and the fast path (cli/fast-seed.ts) both give them. */
 export interface SeedFlags {
@@ -12,13 +11,12 @@ export interface SeedFlags {
 
 /**
  * `dbfast seed`'s handler, shared by the commander program and the fast path (cli/entry.ts).
- * The CLI's start-up is most of a seed's wall time, so this module imports nothing heavy at
- * load time and loads only what seeding needs: no zod for an unchanged dbfast.toml
- * (fast-config), the seed implementation itself rather than the whole library index.
+ * The CLI's start-up is most of a seed's wall time, so this module imports nothing at load time;
+ * the library (whose index loads its implementations lazily) and pg come in side by side with
+ * the config.
  */
 export const seedAction: ActionHandler<SeedFlags> = async (ctx, _args, options) => {
-  // local/seed.js is what the library's seed() calls once it has a config; index.js would also load zod.
-  const [config, api] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/seed.js'))]);
+  const [config, api] = await Promise.all([ctx.config(), libraryWithPg()]);
   const result = await api.seed({
     config,
     output: options.output,

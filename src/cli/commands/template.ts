@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
-import { leanConfig } from '../lean-config.js';
 import { envOption, name, remoteOption } from '../options.js';
-import { importSkippingPgProbe } from '../pg-probe.js';
+import { libraryWithPg } from '../pg-probe.js';
 import { seedAction } from './seed-action.js';
 
 interface BuildFlags {
@@ -26,8 +25,8 @@ export function registerTemplateCommands(program: Command): void {
     .addOption(new Option('--runner <runner>', 'how SQL files run (default: [database] runner, else inprocess)').choices(['inprocess', 'psql'] as const))
     .action(
       action<BuildFlags>(async (ctx, _args, options) => {
-        const [config, { buildTemplate }, render] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/build.js')), import('../render/local.js')]);
-        const result = await buildTemplate({ config, environment: options.env, force: options.force === true, runner: options.runner, logger: ctx.out.logger() });
+        const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
+        const result = await api.build({ config, environment: options.env, force: options.force === true, runner: options.runner, logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderBuild(result));
       }),
     );
@@ -48,12 +47,12 @@ export function registerTemplateCommands(program: Command): void {
     .action(
       action<StatusFlags>(async (ctx, _args, options) => {
         if (options.remote !== undefined) {
-          const [config, { remoteStatus }, render] = await Promise.all([ctx.config(), import('../../deploy/remote-status.js'), import('../render/remote.js')]);
-          const report = await remoteStatus({ config, remote: options.remote, logger: ctx.out.logger() });
+          const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/remote.js')]);
+          const report = await api.remoteStatus({ config, remote: options.remote, logger: ctx.out.logger() });
           ctx.out.result(report, (style) => render.renderRemoteStatus(style, report));
           return options.check === true && !report.ok ? 3 : 0;
         }
-        const [config, api, render] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/status.js')), import('../render/local.js')]);
+        const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
         const result = await api.status({ config, environment: options.env });
         ctx.out.result(result, (style) => render.renderStatus(style, result));
         return options.check === true && !result.upToDate ? 3 : 0;
@@ -64,7 +63,7 @@ export function registerTemplateCommands(program: Command): void {
     .description('databases dbfast made: templates and clones')
     .action(
       action(async (ctx) => {
-        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('../render/local.js')]);
+        const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
         const result = await api.list({ config });
         ctx.out.result(result, (style) => render.renderList(style, result));
       }),
@@ -76,7 +75,7 @@ export function registerTemplateCommands(program: Command): void {
     .option('--all-clones', 'drop every clone dbfast made')
     .action(
       action<{ allClones?: boolean }>(async (ctx, args, options) => {
-        const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('../render/local.js')]);
+        const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
         const result = await api.drop({ config, names: args, allClones: options.allClones === true });
         ctx.out.result(result, () => render.renderDrop(result));
       }),

@@ -34,7 +34,7 @@ export function registerWebhookCommands(program: Command): void {
         const result = await server.stop();
         if (json) print({ type: 'stopped', signal, ...result }, '');
         if (result.unfinished > 0) {
-          const { runCleanups } = await import('../../cleanup.js');
+          const { runCleanups } = await import('../../index.js');
           await runCleanups();
           ctx.out.warn(`${result.unfinished} deploy(s) were still running after shutdown_timeout_seconds and were interrupted (recorded as failed)`);
           // The abandoned deploys still hold connections and timers: leave without waiting for them.

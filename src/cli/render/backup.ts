@@ -1,10 +1,4 @@
-import type { BackupSummary } from '../../backup/types.js';
-import type { CreateBackupResult } from '../../backup/create.js';
-import type { VerifyResult } from '../../backup/verify.js';
-import type { PruneResult } from '../../backup/prune.js';
-import type { RestoreBackupResult } from '../../backup/restore.js';
-import type { BackupCheckResult } from '../../backup/check.js';
-import type { BackupHealth } from '../../backup/types.js';
+import type { BackupCheckResult, BackupSummary, CreateBackupResult, ListedBackup, PruneResult, RestoreBackupResult, VerifyResult } from '../../index.js';
 import { bytes, table, when, type Style } from './format.js';
 
 /** Human renderings of `backup create|list|verify|restore|prune`. */
@@ -19,14 +13,6 @@ export function renderBackupCreated(summary: BackupSummary, result: CreateBackup
     `  checked read back from the store: sha256, size and every archive entry`,
     ...(result.pruned.length > 0 ? [`  retention deleted ${result.pruned.length} older backup(s): ${result.pruned.join(', ')}`] : []),
   ].join('\n');
-}
-
-/** A backup as `backup list` shows it. */
-export interface ListedBackup extends BackupSummary {
-  health: BackupHealth;
-  verified: boolean;
-  verifiedAt: string | null;
-  verifiedByRestore: { at: string; ok: boolean } | null;
 }
 
 export function renderBackupList(style: Style, remote: string, location: string, backups: ListedBackup[]): string {

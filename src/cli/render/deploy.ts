@@ -1,7 +1,4 @@
-import type { DeployReport } from '../../deploy/deploy.js';
-import type { HistoryResult } from '../../history/query.js';
-import type { DeployTrigger } from '../../history/records.js';
-import type { RollbackReport } from '../../deploy/rollback.js';
+import type { DeployReport, DeployTrigger, HistoryResult, RollbackReport } from '../../index.js';
 import { duration, table, when, type Style } from './format.js';
 
 /** Human renderings of `deploy` (and its dry run), `rollback` and `history`. */

@@ -1,7 +1,4 @@
-import type { MigrateApplyReport } from '../../migrate/apply.js';
-import type { MigrateStatusReport } from '../../migrate/query.js';
-import type { MigrateVerifyReport } from '../../migrate/verify.js';
-import type { MigrationRow } from '../../migrate/table.js';
+import type { MigrateApplyReport, MigrateStatusReport, MigrateVerifyReport, MigrationRow } from '../../index.js';
 import { firstLine, when, type Style } from './format.js';
 
 /** Human renderings of `migrate status|apply|history|verify` and `mark-applied`. */

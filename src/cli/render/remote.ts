@@ -1,7 +1,4 @@
-import type { RemoteStatusReport } from '../../deploy/remote-status.js';
-import type { RemoteSummary } from '../../config/remotes.js';
-import type { RemoteTestReport } from '../../validate/remote-test.js';
-import type { StatsResult } from '../../history/stats.js';
+import type { RemoteStatusReport, RemoteSummary, RemoteTestReport, StatsResult } from '../../index.js';
 import { bytes, duration, firstLine, plural, table, when, type Style } from './format.js';
 
 /** Human renderings of `remote list|test`, `status --remote` and `stats`. */
