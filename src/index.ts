@@ -1,10 +1,8 @@
 /**
- * dbfast's library API, and the whole of it: the CLI calls exactly these. Each function takes
- * either a loaded `config` or where to find one (`configPath`, `cwd`, `env`, as the CLI would),
- * and returns the same result object the CLI prints with --json; failures are `DbfastError`s
- * with a code, a message and a hint. Implementations load lazily (`await import(...)` inside
- * each function), so importing this module stays cheap for a test runner's global setup and for
- * `dbfast seed`, whose wall time is mostly start-up.
+ * dbfast's library API, and the whole of it: the CLI calls exactly these. Each function takes a
+ * loaded `config` or where to find one (`configPath`, `cwd`, `env`), returns what the CLI prints
+ * with --json, and throws `DbfastError` (code, message, hint). Implementations load lazily, so
+ * importing this module stays cheap (a test runner's global setup; `dbfast seed`).
  *
  * @example
  * import { seed } from 'dbfast';
@@ -12,6 +10,7 @@
  */
 import type { DbfastConfig } from './config/types.js';
 import type { LoadConfigOptions } from './config/load.js';
+import { configOf, loadConfig as load, withModule, type ConfigSource, type With } from './config/source.js';
 import type { Logger } from './logger.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
@@ -20,7 +19,9 @@ export { dbfastVersion } from './version.js';
 export { runCleanups } from './cleanup.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner, Compression } from './config/types.js';
 export type { LoadConfigOptions } from './config/load.js';
-export { localTarget, findRemote, remoteTarget } from './config/targets.js';
+export type { ConfigSource, With } from './config/source.js';
+export { findRemote, remoteTarget } from './config/targets.js';
+export { localTarget } from './server/managed.js';
 export type { DbTarget } from './pg/target.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export type { ScannedFile } from './project/scan.js';
@@ -64,53 +65,27 @@ export type { DeliveryLogLine } from './webhook/service.js';
 export type { WebhookEvent, WebhookOutcome } from './webhook/store.js';
 export type { DeployRunner, DeployRequest, DeployOutcome } from './webhook/runner.js';
 export type { WebhookRoute, WebhookSettings } from './webhook/settings.js';
+export type { StartServerOptions, StartServerResult, StopServerResult } from './server/lifecycle.js';
+export type { ServerStatus, ServerDatabase, PgDumpCheck } from './server/status.js';
+export type { DestroyServerResult } from './server/destroy.js';
+export type { ServerUrl } from './server/index.js';
+export type { ManagedServer } from './server/record.js';
 
-/** Where the config comes from: a loaded one, or the same search the CLI does. */
-export interface ConfigSource {
-  config?: DbfastConfig | undefined;
-  /** Path of dbfast.toml; else DBFAST_CONFIG; else searched upward from `cwd`. */
-  configPath?: string | undefined;
-  cwd?: string | undefined;
-  /** Environment variables for interpolation and connection settings (default process.env). */
-  env?: NodeJS.ProcessEnv | undefined;
-}
-
-/** A function's own options with the config replaced by where to find it. */
-export type With<T> = Omit<T, 'config'> & ConfigSource;
-
-/**
- * Reads and validates dbfast.toml: the file named by `configPath`, else `DBFAST_CONFIG`, else the
- * first one found upward from `cwd`. Contents that passed validation before are not checked
- * again (a fingerprint under `.dbfast/cache/`), so this is as fast as a seed needs.
- */
+/** Reads and validates dbfast.toml (`configPath`, else DBFAST_CONFIG, else upward from `cwd`); unchanged valid contents skip re-validation. */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
-  const { loadConfigLean } = await import('./config/load-cached.js');
-  return loadConfigLean(options);
-}
-
-async function configOf(source: ConfigSource): Promise<DbfastConfig> {
-  if (source.config) return source.config;
-  return loadConfig({ configPath: source.configPath, cwd: source.cwd, env: source.env });
-}
-
-/** Loads the config and the implementing module side by side, then calls it. */
-async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R> | R): Promise<R> {
-  const [config, module] = await Promise.all([configOf(source), load()]);
-  return call(module, config);
+  return load(options);
 }
 
 // ---- The project: init, environments ----
 
 /** Writes a commented dbfast.toml for the numbered SQL folders found in `repoDir` (refuses to overwrite without `force`). */
 export async function initProject(options: import('./project/init.js').InitOptions = {}): Promise<import('./project/init.js').InitResult> {
-  const module = await import('./project/init.js');
-  return module.initProject(options);
+  return (await import('./project/init.js')).initProject(options);
 }
 
 /** Every .sql file under `root` (recursively), in natural order, with its size. */
 export async function scanRepository(root: string): Promise<import('./project/scan.js').ScannedFile[]> {
-  const module = await import('./project/scan.js');
-  return module.scanRepository(root);
+  return (await import('./project/scan.js')).scanRepository(root);
 }
 
 /** Every environment with its file count and whether it is production, in the order dbfast.toml defines them. */
@@ -326,7 +301,48 @@ export async function serveWebhooks(options: With<import('./webhook/server.js').
 
 /** The webhook deliveries recorded on the local server (`dbfast.webhook_events`), newest first. */
 export async function webhookEvents(options: ConfigSource & { limit?: number | undefined }): Promise<import('./webhook/store.js').WebhookEvent[]> {
-  return withModule(options, () => Promise.all([import('./webhook/store.js'), import('./config/targets.js')]), ([store, targets], config) =>
-    store.readWebhookEvents(targets.localTarget(config, options.env), options.limit ?? 50),
+  return withModule(options, () => Promise.all([import('./webhook/store.js'), import('./server/managed.js')]), async ([store, managed], config) =>
+    store.readWebhookEvents(await managed.localTarget(config, options.env), options.limit ?? 50),
   );
+}
+
+// ---- The managed local server ----
+
+/** Where the managed server lives is read from `env` (DBFAST_SERVER_DIR, XDG_DATA_HOME, HOME; default process.env). */
+export interface ServerCommandOptions {
+  env?: NodeJS.ProcessEnv | undefined;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Starts dbfast's managed local PostgreSQL (initdb on first use), or finds it running. Commands
+ * start it by themselves when no local database is configured; this is `dbfast server start`.
+ */
+export async function startServer(options: import('./server/lifecycle.js').StartServerOptions = {}): Promise<import('./server/lifecycle.js').StartServerResult> {
+  return (await import('./server/lifecycle.js')).startManagedServer(options);
+}
+
+/** Stops the managed server (fast shutdown: open sessions are ended). */
+export async function stopServer(options: ServerCommandOptions = {}): Promise<import('./server/lifecycle.js').StopServerResult> {
+  return (await import('./server/lifecycle.js')).stopManagedServer(options);
+}
+
+/** Version, binaries, port, socket, data folder, size, uptime and dbfast's databases; never starts anything. */
+export async function serverStatus(options: ServerCommandOptions = {}): Promise<import('./server/status.js').ServerStatus> {
+  return (await import('./server/status.js')).serverStatus(options);
+}
+
+/** Connection URLs of the managed server (started first when it is not running). */
+export async function serverUrl(options: ServerCommandOptions & { database?: string } = {}): Promise<import('./server/index.js').ServerUrl> {
+  return (await import('./server/index.js')).serverUrl(options);
+}
+
+/** The last lines of the managed server's log. */
+export async function serverLogs(options: ServerCommandOptions & { lines?: number } = {}): Promise<{ logFile: string | null; lines: string[] }> {
+  return (await import('./server/destroy.js')).serverLogs(options);
+}
+
+/** Stops the managed server and deletes it with every database on it; refuses without `confirmed`. */
+export async function destroyServer(options: ServerCommandOptions & { confirmed: boolean }): Promise<import('./server/destroy.js').DestroyServerResult> {
+  return (await import('./server/destroy.js')).destroyManagedServer(options);
 }

@@ -24,8 +24,12 @@ function canAsk(ctx: CommandContext): boolean {
   return ctx.out.interactive && process.stdin.isTTY === true;
 }
 
-/** Asks on the terminal; true only for the word "yes" (a y/N is answered by reflex). */
-async function askYes(ctx: CommandContext, question: string): Promise<boolean> {
+/**
+ * Asks the person at the terminal; true only for the word "yes" (a y/N is answered by reflex).
+ * False at once without a terminal or with --json: callers then refuse with their hint.
+ */
+export async function askOnTerminal(ctx: CommandContext, question: string): Promise<boolean> {
+  if (!canAsk(ctx)) return false;
   ctx.out.clearProgress();
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -57,7 +61,7 @@ export async function withConfirmation<T>(ctx: CommandContext, request: ConfirmR
     if (confirmed || !isDbfastError(error) || error.code !== 'CONFIRMATION_REQUIRED' || !canAsk(ctx)) throw error;
     const { describeReplacement } = await import('../index.js');
     const target = await describeReplacement({ config: await ctx.config(), remote: request.remote });
-    if (!(await askYes(ctx, confirmationQuestion(request.what, target)))) {
+    if (!(await askOnTerminal(ctx, confirmationQuestion(request.what, target)))) {
       throw new DbfastError('CONFIRMATION_REQUIRED', 'not confirmed (the answer was not "yes"); nothing was changed', { hint: error.hint, details: error.details });
     }
   }

@@ -10,6 +10,7 @@ import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
 import { registerWebhookCommands } from './commands/webhook.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerDeployCommands(program);
   registerMigrateCommands(program);
   registerWebhookCommands(program);
+  registerServerCommands(program);
   return program;
 }
 

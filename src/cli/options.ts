@@ -16,6 +16,15 @@ export function wholeNumber(min = 1): (value: string) => number {
   };
 }
 
+/** A whole number from `min` to `max`: `--port 5433`. */
+export function wholeNumberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
 /** Seconds, possibly fractional, at least 0, as milliseconds: `--lock-timeout 60` -> 60000. */
 export function secondsAsMs(value: string): number {
   const seconds = Number(value);

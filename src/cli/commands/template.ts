@@ -53,7 +53,7 @@ export function registerTemplateCommands(program: Command): void {
           return options.check === true && !report.ok ? 3 : 0;
         }
         const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
-        const result = await api.status({ config, environment: options.env });
+        const result = await api.status({ config, environment: options.env, logger: ctx.out.logger() });
         ctx.out.result(result, (style) => render.renderStatus(style, result));
         return options.check === true && !result.upToDate ? 3 : 0;
       }),
