@@ -102,6 +102,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
         const { input, tempDir } = await restoreInput(scope, info, jobs, options.signal);
         await restoreArchive(sideTarget, input, {
           compression: info.compression,
+          totalBytes: info.rawBytes,
           jobs,
           ...(tempDir ? { tempDir } : {}),
           noOwner: scope.noOwner,
@@ -145,6 +146,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     // checked; any failure (including the check) rolls all of it back.
     await restoreInTransaction(scope.target, (await restoreInput(scope, info, 1, options.signal)).input, {
       compression: info.compression,
+      totalBytes: info.rawBytes,
       clean: true,
       noOwner: scope.noOwner,
       noPrivileges: scope.noPrivileges,
