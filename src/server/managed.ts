@@ -50,7 +50,8 @@ export function serverShutdownError(error: unknown): DbfastError | undefined {
     if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
       return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
         hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
-        cause: error, });
+        cause: error,
+      });
     }
   }
   return undefined;
