@@ -84,7 +84,8 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   try {
     if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
       throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
-        hint: 'Wait for it to finish, then run the command again.', });
+        hint: 'Wait for it to finish, then run the command again.',
+      });
     }
     const privileges = await rolePrivileges(admin.client);
     const facts = await databaseFacts(admin.client, live);
