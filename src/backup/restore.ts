@@ -134,7 +134,8 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     }
     if (!facts) {
       throw new DbfastError('RESTORE_IMPOSSIBLE', `database "${live}" does not exist and the user "${privileges.user}" cannot create it`, {
-        hint: 'Create the database first, or give the user CREATEDB.', });
+        hint: 'Create the database first, or give the user CREATEDB.',
+      });
     }
     logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
     let sessionsEnded = 0;
@@ -168,7 +169,8 @@ async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<v
   const archiveMajor = Number(info.pgDumpVersion.split('.')[0]);
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
-      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`, });
+      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
+    });
   }
 }
 
@@ -178,6 +180,7 @@ async function checkCounts(info: BackupInfo, target: Parameters<typeof withClien
   if (problems.length > 0) {
     throw new DbfastError('RESTORE_CHECK_FAILED', `the rows in ${where} do not match backup ${info.id}:\n  ${problems.slice(0, 20).join('\n  ')}`, {
       hint: 'The backup could not be restored faithfully; run `dbfast backup verify --restore-test` on it and report the output.',
-      details: { problems }, });
+      details: { problems },
+    });
   }
 }
