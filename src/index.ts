@@ -11,6 +11,7 @@ import type { StatusOptions, StatusResult } from './local/status.js';
 import type { SeedOptions, SeedResult } from './local/seed.js';
 import type { ListResult } from './local/list.js';
 import type { DropOptions, DropResult } from './local/drop.js';
+import type { Logger } from './logger.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
@@ -82,4 +83,138 @@ export async function list(options: ConfigSource = {}): Promise<ListResult> {
 export async function drop(options: With<DropOptions>): Promise<DropResult> {
   const [config, module] = await Promise.all([configOf(options), import('./local/drop.js')]);
   return module.drop({ ...options, config });
+}
+
+// ---- Remote databases: deploy, rollback, history, backups, migrations ----
+
+export type { DeployOptions, DeployReport } from './deploy/types.js';
+export type { DeployPlan } from './deploy/plan.js';
+export type { HealthResult } from './deploy/health.js';
+export type { RollbackOptions, RollbackReport } from './deploy/rollback.js';
+export type { RemoteStatusOptions, RemoteStatusReport, DeployedSummary, MigrationCounts } from './deploy/remote-status.js';
+export type { HistoryOptions, HistoryResult } from './history/query.js';
+export type { DeployRecord, DeployResult, HistoryKind, PhaseTiming } from './history/records.js';
+export type { StatsOptions, StatsResult, RemoteStats } from './history/stats.js';
+export type { RestoreBackupOptions, RestoreBackupResult } from './backup/restore.js';
+export type { CreateBackupResult } from './backup/create.js';
+export type { BackupListing } from './backup/list.js';
+export type { VerifyResult } from './backup/verify.js';
+export type { PruneOptions, PruneResult } from './backup/prune.js';
+export type { BackupInfo, BackupSummary } from './backup/types.js';
+export type { MigrateApplyOptions, MigrateApplyReport } from './migrate/apply.js';
+export type { MigrateQueryOptions, MigrateStatusReport, MigrateHistoryReport, MarkAppliedOptions, MarkAppliedReport } from './migrate/query.js';
+export type { MigrateVerifyOptions, MigrateVerifyReport } from './migrate/verify.js';
+export type { MigrationRow } from './migrate/table.js';
+export type { DeployMode, RestoreMode } from './remote/policy.js';
+export { confirmationRequired, isProductionRemote } from './remote/policy.js';
+export { MAX_LIVE_NAME_BYTES } from './remote/names.js';
+
+/**
+ * Deploys a remote's environment: its template replaces the remote database (side database,
+ * checks, swap; the previous one kept for `rollback`), or, where the database may not be
+ * replaced, its pending migrations are applied. Production needs `confirmed: true`.
+ *
+ * @example
+ * const report = await deploy({ configPath: 'dbfast.toml', remote: 'staging', confirmed: true });
+ * // report = { remote, environment, database, backupId, mode, previous, phases, durationMs, ... }
+ */
+export async function deploy(options: With<import('./deploy/types.js').DeployOptions>): Promise<import('./deploy/types.js').DeployReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./deploy/deploy.js')]);
+  return module.deploy({ ...options, config });
+}
+
+/** Swaps the previous database back in (`to` omitted), or restores a backup (`to`: its id or `latest`). */
+export async function rollback(options: With<import('./deploy/rollback.js').RollbackOptions>): Promise<import('./deploy/rollback.js').RollbackReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./deploy/rollback.js')]);
+  return module.rollback({ ...options, config });
+}
+
+/** Deploys, rollbacks, restores and migration runs of a remote, newest first (its own history, else this machine's). */
+export async function history(options: With<import('./history/query.js').HistoryOptions>): Promise<import('./history/query.js').HistoryResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./history/query.js')]);
+  return module.deployHistory({ ...options, config });
+}
+
+/** Deploy statistics per remote: success rate, durations, last success and failure. */
+export async function stats(options: With<import('./history/stats.js').StatsOptions> = {}): Promise<import('./history/stats.js').StatsResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./history/stats.js')]);
+  return module.deployStats({ ...options, config });
+}
+
+/** What is live on a remote and whether it is well (connection, history, migrations, backup, health). Reads only. */
+export async function remoteStatus(options: With<import('./deploy/remote-status.js').RemoteStatusOptions>): Promise<import('./deploy/remote-status.js').RemoteStatusReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./deploy/remote-status.js')]);
+  return module.remoteStatus({ ...options, config });
+}
+
+/** Which remote's backups, and where to say what happens. */
+export interface BackupOptions extends ConfigSource {
+  remote: string;
+  logger?: Logger | undefined;
+}
+
+async function backupScopeOf(options: BackupOptions): Promise<import('./backup/scope.js').BackupScope> {
+  const [config, { backupScope }] = await Promise.all([configOf(options), import('./backup/scope.js')]);
+  return backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) });
+}
+
+/** Backs up a remote (pg_dump, compressed, read back in full before it is listed). */
+export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined }): Promise<import('./backup/create.js').CreateBackupResult> {
+  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/create.js')]);
+  return module.createBackup(scope, options.compression ? { compression: options.compression } : {});
+}
+
+/** A remote's backups, newest first, and what in its folder is not a backup. */
+export async function listBackups(options: BackupOptions): Promise<import('./backup/list.js').BackupListing> {
+  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/list.js')]);
+  return module.listBackups(scope);
+}
+
+/** Verifies one backup (`backupId`) or every one: size, sha256, readability; `restoreTest` restores it into a scratch database too. */
+export async function verifyBackup(options: BackupOptions & { backupId?: string | undefined; restoreTest?: boolean | undefined }): Promise<import('./backup/verify.js').VerifyResult[]> {
+  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/verify.js')]);
+  const verifyOptions = { restoreTest: options.restoreTest === true };
+  return options.backupId ? [await module.verifyBackup(scope, options.backupId, verifyOptions)] : module.verifyAllBackups(scope, verifyOptions);
+}
+
+/** Restores a backup (of this remote, or of `fromRemote`) over the remote's database; recorded in its history. */
+export async function restoreBackup(options: With<import('./backup/restore.js').RestoreBackupOptions>): Promise<import('./backup/restore.js').RestoreBackupResult> {
+  const [config, module] = await Promise.all([configOf(options), import('./backup/restore.js')]);
+  return module.restoreBackup({ ...options, config });
+}
+
+/** Deletes old backups (keeping the newest, and the newest verified); only lists them without `confirm`. */
+export async function pruneBackups(options: BackupOptions & import('./backup/prune.js').PruneOptions): Promise<import('./backup/prune.js').PruneResult> {
+  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/prune.js')]);
+  return module.pruneBackups(scope, options);
+}
+
+/** The repository's migrations against the remote's records: applied, pending, drifted, missing, failed. */
+export async function migrateStatus(options: With<import('./migrate/query.js').MigrateQueryOptions>): Promise<import('./migrate/query.js').MigrateStatusReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
+  return module.migrateStatus({ ...options, config });
+}
+
+/** Applies pending migrations (backup first, each in its own transaction); `dryRun` lists them. */
+export async function migrateApply(options: With<import('./migrate/apply.js').MigrateApplyOptions>): Promise<import('./migrate/apply.js').MigrateApplyReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./migrate/apply.js')]);
+  return module.migrateApply({ ...options, config });
+}
+
+/** Records migrations as applied without running them (a baseline). */
+export async function markApplied(options: With<import('./migrate/query.js').MarkAppliedOptions>): Promise<import('./migrate/query.js').MarkAppliedReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
+  return module.markApplied({ ...options, config });
+}
+
+/** Every migration recorded on the remote, oldest first. */
+export async function migrateHistory(options: With<import('./migrate/query.js').MigrateQueryOptions>): Promise<import('./migrate/query.js').MigrateHistoryReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
+  return module.migrateHistory({ ...options, config });
+}
+
+/** The remote's schema against the environment's template, object by object. */
+export async function migrateVerify(options: With<import('./migrate/verify.js').MigrateVerifyOptions>): Promise<import('./migrate/verify.js').MigrateVerifyReport> {
+  const [config, module] = await Promise.all([configOf(options), import('./migrate/verify.js')]);
+  return module.migrateVerify({ ...options, config });
 }

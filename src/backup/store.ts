@@ -27,7 +27,7 @@ export function isBackupId(value: string): boolean {
 
 export function assertBackupId(value: string): void {
   if (!isBackupId(value)) {
-    throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b)`, {
+    throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b, or "latest")`, {
       hint: 'Copy the id from `dbfast backup list --remote NAME`.',
     });
   }
@@ -147,9 +147,20 @@ async function readMetadataFile(file: string): Promise<{ ok: true; info: BackupI
   return { ok: true, info: result.data as BackupInfo };
 }
 
+/** `--backup-id latest`: the newest backup whose last check did not fail. */
+export const LATEST = 'latest';
+
+/** The backup an id (or `latest`) names; BACKUP_NOT_FOUND (exit 2) when there is none. */
 export async function findBackup(folder: string, remote: string, id: string): Promise<BackupInfo> {
-  assertBackupId(id);
+  if (id !== LATEST) assertBackupId(id);
   const { backups, warnings } = await readFolder(folder);
+  if (id === LATEST) {
+    const newest = backups.find((info) => info.verified?.ok !== false && info.verifiedByRestore?.ok !== false);
+    if (newest) return newest;
+    throw new DbfastError('BACKUP_NOT_FOUND', `remote "${remote}" has no restorable backup in ${folder}`, {
+      hint: `Create one with \`dbfast backup create --remote ${remote}\`.`,
+    });
+  }
   const found = backups.find((backup) => backup.id === id);
   if (found) return found;
   const why = warnings.find((warning) => warning.startsWith(id));

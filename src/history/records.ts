@@ -6,7 +6,8 @@ import type { DbfastConfig } from '../config/types.js';
 import { dbfastVersion } from '../version.js';
 import { ensureDbfastSchema } from './schema.js';
 
-export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused';
+/** interrupted: Ctrl-C or SIGTERM; the record's error says during which phase and what is live. */
+export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted';
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
 export interface PhaseTiming {

@@ -64,6 +64,6 @@ describe('backup restore across remotes, latest, statistics (issue 17.4)', () =>
     expect(parseJson<{ error: { code: string } }>(unknownRemote).error.code).toBe('REMOTE_UNKNOWN');
     const none = await cli(project, ['--json', 'backup', 'restore', '--remote', 'staging', '--from-remote', 'production', '--backup-id', 'latest']);
     expect(none.exitCode).toBe(2);
-    expect(parseJson<{ error: { code: string } }>(none).error.code).toBe('NO_BACKUPS');
+    expect(parseJson<{ error: { code: string } }>(none).error.code).toBe('BACKUP_NOT_FOUND');
   });
 });
