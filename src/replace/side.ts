@@ -129,16 +129,21 @@ async function swapBack(input: SideReplaceInput, previous: string | null, error:
   if (!previous) {
     return withOutcome(error, 'There was no database before, so there is nothing to go back to: the new database stays live.', 'Drop or fix the database by hand if it must not stay.', false);
   }
+  let exchanged = false;
   try {
     await clock.run('rollback', async () => {
       await exchangeDatabases(admin, names.live, previous);
+      exchanged = true;
       state.live = `the database from before is live again as "${names.live}"; the failed one is "${previous}"`;
       // The exchange gave the failed database the previous one's name: a later `dbfast rollback` must not bring it back.
       await dropDatabaseIfExists(admin, previous);
       state.live = `the database from before is live again as "${names.live}"`;
     });
   } catch (undo) {
-    ctx.logger.warn(`could not swap the previous database back: ${errorMessage(undo)}`);
+    ctx.logger.warn(`${exchanged ? 'could not drop the failed database' : 'could not swap the previous database back'}: ${errorMessage(undo)}`);
+    if (exchanged) {
+      return withOutcome(error, `Rolled back: the previous database is live again as "${names.live}", but the failed one could not be dropped (${errorMessage(undo)}) and is kept as "${previous}".`, `Drop "${previous}" before running \`dbfast rollback\`, which would bring it back.`, true);
+    }
     return withOutcome(error, `Swapping the previous database back failed (${errorMessage(undo)}): ${state.live}.`, `\`dbfast rollback --remote ${ctx.remote.name}\` retries the swap back.`, false);
   }
   return withOutcome(error, `Rolled back: the previous database is live again as "${names.live}"; the new one was dropped.`, 'Fix the cause above, then run the command again.', true);
