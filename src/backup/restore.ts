@@ -24,6 +24,7 @@ import { findBackup } from './store.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
 
+/** Which backup to restore over which remote, and the guards' answers. */
 export interface RestoreBackupOptions {
   config: DbfastConfig;
   /** The remote whose database is replaced. */
@@ -42,6 +43,7 @@ export interface RestoreBackupOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `backup restore` did (the `--json` shape, under `restore`). */
 export interface RestoreBackupResult {
   id: string;
   /** The remote restored into, and the one whose backup it was. */

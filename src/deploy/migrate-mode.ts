@@ -13,6 +13,7 @@ import { DeployHooks } from './deploy-hooks.js';
 import { replaceDeploy } from './replace-mode.js';
 import type { DeployReport } from './types.js';
 
+/** A migrate-mode deploy: the remote, its record, the policy, and the options that apply. */
 export interface MigrateDeployInput {
   ctx: RemoteContext;
   run: RecordedRun;

@@ -12,6 +12,7 @@ import { remotePreflight } from '../remote/preflight.js';
 import type { CheckResult } from '../validate/types.js';
 import { planHooks, type HooksPlan } from './hook-plan.js';
 
+/** What `deploy --dry-run` returns: the plan, and what the checks say now. */
 export interface DeployPlan {
   remote: string;
   url: string;

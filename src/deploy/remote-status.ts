@@ -20,6 +20,7 @@ export interface MigrationCounts {
   drifted: number;
 }
 
+/** Which remote. */
 export interface RemoteStatusOptions {
   config: DbfastConfig;
   remote: string;
@@ -43,6 +44,7 @@ export interface DeployedSummary {
   dbfastVersion: string;
 }
 
+/** What `status --remote` prints (the `--json` shape). */
 export interface RemoteStatusReport {
   remote: string;
   /** Password masked. */

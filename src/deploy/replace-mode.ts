@@ -26,6 +26,7 @@ import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
 import { DeployHooks } from './deploy-hooks.js';
 import { withWorkDir } from './workdir.js';
 
+/** A deploy that replaces (or creates) the database: the remote, its record, the policy, the options. */
 export interface ReplaceDeployInput {
   ctx: RemoteContext;
   run: RecordedRun;
@@ -39,6 +40,7 @@ export interface ReplaceDeployInput {
   prepare?: ((side: pg.Client, artifact: TemplateArtifact) => Promise<void>) | undefined;
 }
 
+/** How the database was replaced, where the old one is, and what the hooks said. */
 export interface ReplaceDeployOutcome {
   mode: RestoreMode;
   /** Where the replaced database is kept, or null. */

@@ -13,6 +13,7 @@ import { swapNames } from '../remote/names.js';
 import { requireConfirmation } from '../remote/policy.js';
 import { exchangeDatabases } from '../replace/swap.js';
 
+/** Which remote, and back to what. */
 export interface RollbackOptions {
   config: DbfastConfig;
   remote: string;
@@ -24,6 +25,7 @@ export interface RollbackOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `rollback` did. */
 export interface RollbackReport {
   remote: string;
   database: string;

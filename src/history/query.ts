@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { readLocalHistory, readRemoteHistory, type DeployRecord } from './records.js';
 import { remoteElseLocal } from './summary.js';
 
+/** Which remote's history, and how much of it. */
 export interface HistoryOptions {
   config: DbfastConfig;
   remote: string;
@@ -15,6 +16,7 @@ export interface HistoryOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** A remote's records, newest first, and where they were read. */
 export interface HistoryResult {
   remote: string;
   source: 'remote' | 'local';

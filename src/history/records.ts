@@ -8,8 +8,10 @@ import { ensureDbfastSchema } from './schema.js';
 
 /** interrupted: Ctrl-C or SIGTERM; the record's error says during which phase and what is live. */
 export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted';
+/** What a record is about: a deploy, a rollback, a restore, or a `migrate apply` run. */
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
+/** How long one phase of a run took. */
 export interface PhaseTiming {
   name: string;
   durationMs: number;
@@ -36,6 +38,7 @@ export interface DeployRecord {
   hooksOutput: string | null;
 }
 
+/** A record for a run starting now (result `failed` until the run says otherwise). */
 export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'>): DeployRecord {
   return {
     ...fields,
@@ -54,6 +57,7 @@ export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remo
   };
 }
 
+/** Inserts (or, for the same id, updates) the record in the remote's `dbfast.deploy_history`, creating the table when missing. */
 export async function recordOnRemote(client: pg.Client, record: DeployRecord): Promise<void> {
   await ensureDbfastSchema(client);
   await client.query(
@@ -98,6 +102,7 @@ interface HistoryRow extends HistoryEntryRow {
 /** A history record without the bulky parts (phases, hook output): what summaries need. */
 export type HistoryEntry = Omit<DeployRecord, 'phases' | 'hooksOutput'>;
 
+/** A `dbfast.deploy_history` row as a history entry. */
 export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
   return {
     deployId: row.deploy_id,
@@ -129,10 +134,12 @@ export async function readRemoteHistory(client: pg.Client, limit: number): Promi
   return result.rows.map((row) => ({ ...entryFromRow(row), phases: row.phases ?? [], hooksOutput: row.hooks_output }));
 }
 
+/** This machine's history of a remote: `.dbfast/history/<remote>.jsonl` beside dbfast.toml. */
 export function localHistoryFile(config: DbfastConfig, remote: string): string {
   return path.join(config.rootDir, '.dbfast', 'history', `${remote}.jsonl`);
 }
 
+/** Appends the record to this machine's history of its remote (one JSON line). */
 export async function recordLocally(config: DbfastConfig, record: DeployRecord): Promise<void> {
   const file = localHistoryFile(config, record.remote);
   await mkdir(path.dirname(file), { recursive: true });

@@ -10,6 +10,7 @@ import { quoteIdent } from '../pg/quote.js';
  */
 export const DBFAST_SCHEMA = 'dbfast';
 
+/** One of dbfast's own tables in the managed database. */
 export interface DbfastTable {
   name: string;
   ddl: string;
@@ -17,6 +18,7 @@ export interface DbfastTable {
   identityId: boolean;
 }
 
+/** dbfast's tables, with their DDL: the history of runs and the migration records. */
 export const DBFAST_TABLES: DbfastTable[] = [
   {
     name: 'deploy_history',

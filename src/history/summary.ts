@@ -8,6 +8,7 @@ import { entryFromRow, readLocalHistory, type DeployRecord, type DeployResult, t
 
 export type { HistoryEntry };
 
+/** Which records: kinds, result, start time, how many. */
 export interface HistoryFilter {
   /** One kind, or any of several. */
   kind?: HistoryKind | readonly HistoryKind[] | undefined;
@@ -17,6 +18,7 @@ export interface HistoryFilter {
   limit?: number | undefined;
 }
 
+/** Matching records and where they were read. */
 export interface HistoryEntries {
   source: 'remote' | 'local';
   /** Newest first. */
@@ -49,6 +51,7 @@ function strip(record: DeployRecord): HistoryEntry {
   return entry;
 }
 
+/** The same filter over this machine's JSON-lines history. */
 export async function readLocalEntries(config: DbfastConfig, remote: string, filter: HistoryFilter): Promise<HistoryEntry[]> {
   const since = filter.since ? Date.parse(filter.since) : undefined;
   const wanted = kinds(filter);
@@ -60,6 +63,7 @@ export async function readLocalEntries(config: DbfastConfig, remote: string, fil
   return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
 }
 
+/** Whose history, and whether to read the remote at all. */
 export interface HistorySource {
   config: DbfastConfig;
   remote: string;

@@ -8,6 +8,7 @@ import { migrationFiles } from './files.js';
 import { runMigrations, selectMigrations, type SelectOptions } from './run.js';
 import { migrateScope } from './scope.js';
 
+/** Which remote, which migrations (`to`), how (`singleTransaction`, `allowDrift`), and the guards' answers. */
 export interface MigrateApplyOptions extends SelectOptions {
   config: DbfastConfig;
   remote: string;
@@ -21,6 +22,7 @@ export interface MigrateApplyOptions extends SelectOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `migrate apply` did, or would do (`dryRun`). */
 export interface MigrateApplyReport {
   remote: string;
   environment: string;

@@ -9,6 +9,7 @@ import { migrateScope, type MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, migrationsTableExists, readMigrationRows, writeMigrationRow, type MigrationRow, type MigrationRowStatus } from './table.js';
 
+/** Which remote (and `--env`, which must be its own). */
 export interface MigrateQueryOptions {
   config: DbfastConfig;
   remote: string;
@@ -17,6 +18,7 @@ export interface MigrateQueryOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** The migrations of a remote's environment against its records. */
 export interface MigrateStatusReport extends MigrationComparison {
   remote: string;
   environment: string;
@@ -49,6 +51,7 @@ export async function migrationStatus(scope: MigrateScope): Promise<MigrateStatu
   };
 }
 
+/** Every migration recorded on a remote. */
 export interface MigrateHistoryReport {
   remote: string;
   database: string;
@@ -56,18 +59,21 @@ export interface MigrateHistoryReport {
   migrations: MigrationRow[];
 }
 
+/** Every row of the remote's `dbfast.migrations`, in the order they were written. Reads only. */
 export async function migrateHistory(options: MigrateQueryOptions): Promise<MigrateHistoryReport> {
   const scope = migrateScope(options);
   const migrations = await withClient(scope.target, (client) => readMigrationRows(client));
   return { remote: scope.remote.name, database: scope.database, migrations };
 }
 
+/** Which migrations to record as applied, and the guards' answers. */
 export interface MarkAppliedOptions extends MigrateQueryOptions {
   ids: string[];
   confirmed?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
 }
 
+/** What `mark-applied` recorded, and what each record said before. */
 export interface MarkAppliedReport {
   remote: string;
   database: string;

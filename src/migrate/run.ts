@@ -12,6 +12,7 @@ import type { MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, readMigrationRows } from './table.js';
 
+/** Which pending migrations a run takes, and how. */
 export interface SelectOptions {
   /** Apply up to and including this id (`--to`). */
   to?: string | undefined;
@@ -53,6 +54,7 @@ export async function selectMigrations(client: pg.Client, files: MigrationFile[]
   return { comparison, selected: await prepareMigrations(inRange, options.singleTransaction === true), later };
 }
 
+/** One run of migrations against one remote. */
 export interface RunMigrationsInput extends SelectOptions {
   scope: MigrateScope;
   /** Back up before the first migration (only when there is one to apply). */
@@ -64,6 +66,7 @@ export interface RunMigrationsInput extends SelectOptions {
   afterApply?: (() => Promise<void>) | undefined;
 }
 
+/** What a run applied, the backup it took, and what it left. */
 export interface RunMigrationsResult {
   applied: AppliedMigration[];
   backupId: string | null;

@@ -4,6 +4,7 @@ import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { migrationDirectories } from './files.js';
 
+/** Which remote, and how the command runs. */
 export interface MigrateScopeOptions {
   config: DbfastConfig;
   remote: string;
@@ -25,6 +26,7 @@ export function scopeOf(ctx: RemoteContext): MigrateScope {
   return { ...ctx, directories: migrationDirectories(ctx.config, ctx.environment) };
 }
 
+/** Resolves the remote (see `resolveRemoteContext`) and its environment's migration folders. */
 export function migrateScope(options: MigrateScopeOptions): MigrateScope {
   return scopeOf(resolveRemoteContext(options));
 }

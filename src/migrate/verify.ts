@@ -9,6 +9,7 @@ import { migrationFiles } from './files.js';
 import { compareMigrations } from './status.js';
 import { readMigrationRows } from './table.js';
 
+/** Which remote, and which environment's template is the reference. */
 export interface MigrateVerifyOptions {
   config: DbfastConfig;
   remote: string;
@@ -18,6 +19,7 @@ export interface MigrateVerifyOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** Where the remote's schema differs from the template's. */
 export interface MigrateVerifyReport {
   remote: string;
   database: string;

@@ -15,6 +15,7 @@ export interface DatabaseInfo {
   sessions: number | null;
 }
 
+/** The server's version and the named databases that exist. */
 export interface CatalogSnapshot {
   serverVersion: number;
   databases: Map<string, DatabaseInfo>;
@@ -30,6 +31,7 @@ interface Row {
   sessions: string | null;
 }
 
+/** Which database's size and session count to read along. */
 export interface ReadDetails {
   /** Database whose size to read: pg_database_size walks its files, so only one pays. */
   size?: string | undefined;
@@ -63,10 +65,12 @@ export async function readDatabases(client: pg.Client, names: readonly string[],
   return { serverVersion: Number(result.rows[0]?.server_version), databases };
 }
 
+/** Whether a database of that name exists on the server. */
 export async function databaseExists(client: pg.Client, name: string): Promise<boolean> {
   return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
 }
 
+/** Another session on a database, for messages. */
 export interface Session {
   pid: number;
   user: string | null;
@@ -102,6 +106,7 @@ export async function sessionsOn(client: pg.Client, database: string): Promise<S
   }));
 }
 
+/** `pid 123 (user app, application "psql", client 10.0.0.5)`. */
 export function describeSession(session: Session): string {
   return `pid ${session.pid} (user ${session.user ?? '?'}, application "${session.application ?? ''}", client ${session.client ?? '?'})`;
 }
@@ -129,6 +134,7 @@ export async function terminateSessions(client: pg.Client, database: string, pid
   return sessions.length;
 }
 
+/** How long `endSessions` waits. */
 export interface EndSessionsOptions {
   /** How long to wait for terminated sessions to go away (default 10 s). */
   timeoutMs?: number;
@@ -167,10 +173,12 @@ export async function dropDatabaseIfExists(client: pg.Client, name: string): Pro
   return true;
 }
 
+/** `COMMENT ON DATABASE`: where dbfast keeps its markers and manifests. */
 export async function setComment(client: pg.Client, name: string, comment: string): Promise<void> {
   await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`);
 }
 
+/** Opens or closes a database to new connections. */
 export async function setAllowConnections(client: pg.Client, database: string, allow: boolean): Promise<void> {
   await client.query(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS ${allow}`);
 }

@@ -23,6 +23,7 @@ export async function advisoryUnlock(client: pg.Client, key: string): Promise<vo
   await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
 }
 
+/** How long to wait for a lock, and whom to tell. */
 export interface LockWaitOptions {
   timeoutMs?: number | undefined;
   pollMs?: number;
@@ -69,6 +70,7 @@ export function databaseLockKey(database: string): string {
   return `dbfast:database:${database}`;
 }
 
+/** How `withDatabaseLock` waits, and which databases its connection avoids. */
 export interface DatabaseLockOptions {
   /** Give up with LOCK_TIMEOUT after this long; default: wait. */
   timeoutMs?: number | undefined;

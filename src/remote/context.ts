@@ -27,6 +27,7 @@ export interface RemoteContext {
   env: NodeJS.ProcessEnv;
 }
 
+/** Which remote, and how the command runs (`--env`, logger, environment variables). */
 export interface RemoteContextOptions {
   config: DbfastConfig;
   remote: string;

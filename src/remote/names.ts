@@ -8,6 +8,7 @@ export const SIDE_SUFFIXES = { deploy: '__dbfast_new', restore: '__dbfast_restor
 /** Where the replaced database is kept for a rollback. */
 export const PREVIOUS_SUFFIX = '__dbfast_prev';
 
+/** Which command builds the side database (each has its own name, so leftovers say whose they are). */
 export type SidePurpose = keyof typeof SIDE_SUFFIXES;
 
 const ALL_SUFFIXES = [...Object.values(SIDE_SUFFIXES), PREVIOUS_SUFFIX];
@@ -16,6 +17,7 @@ const LONGEST_SUFFIX = Math.max(...ALL_SUFFIXES.map((suffix) => Buffer.byteLengt
 /** The longest live database name dbfast can deploy, restore and roll back (47 bytes). */
 export const MAX_LIVE_NAME_BYTES = MAX_NAME_BYTES - LONGEST_SUFFIX;
 
+/** The databases a swap involves. */
 export interface SwapNames {
   live: string;
   /** Where the new content is built: `<live>__dbfast_new` (deploy) or `<live>__dbfast_restore`. */

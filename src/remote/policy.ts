@@ -6,6 +6,7 @@ import type { RemoteConfig } from '../config/types.js';
  * nothing here connects, so a refused command has touched nothing.
  */
 
+/** replace: the template replaces the database; migrate: pending migrations are applied to it. */
 export type DeployMode = 'replace' | 'migrate';
 
 /** How a database is replaced: a side database swapped in, or in place in one transaction. */
@@ -68,6 +69,7 @@ export function chooseReplaceMode(facts: { canCreateDatabases: boolean; superuse
   return facts.databaseExists ? 'in-place' : undefined;
 }
 
+/** The remote and the flags a deploy was given. */
 export interface DeployPolicyInput {
   remote: RemoteConfig;
   /** `--env`; defaults to the remote's environment. */
@@ -78,6 +80,7 @@ export interface DeployPolicyInput {
   mode?: DeployMode | undefined;
 }
 
+/** What a deploy will do: for which environment, how, and whether it backs up first. */
 export interface DeployPolicy {
   environment: string;
   mode: DeployMode;

@@ -7,6 +7,7 @@ import { withClient } from '../pg/client.js';
 import { analyzeRestored } from './analyze.js';
 import { withOutcome, type ReplaceBase } from './source.js';
 
+/** What an in-place replace restores, with the SQL around it and what happens after COMMIT. */
 export interface InPlaceInput extends ReplaceBase {
   /** SQL inside the restore's transaction, before the archive (drop what it replaces). */
   before: string;

@@ -15,6 +15,7 @@ import { reapScratchDatabases } from './scratch.js';
 import { warnOnly, withOutcome, type DatabaseCheck, type ReplaceBase } from './source.js';
 import { exchangeDatabases, swapIn } from './swap.js';
 
+/** What a replace through a side database needs besides the archive. */
 export interface SideReplaceInput extends ReplaceBase {
   /** The maintenance connection that holds the database's lock. */
   admin: pg.Client;
@@ -28,6 +29,7 @@ export interface SideReplaceInput extends ReplaceBase {
   afterLive?: (() => Promise<void>) | undefined;
 }
 
+/** Where the replaced database went. */
 export interface SideReplaceResult {
   /** Where the replaced database is kept, or null (there was none, or keep_previous = false). */
   previous: string | null;

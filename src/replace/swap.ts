@@ -8,6 +8,7 @@ import { quoteIdent } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
 
+/** How `swapIn` treats clients that reconnect, and the replaced database. */
 export interface SwapOptions {
   /** Attempts without blocking new connections, before blocking them (default 3; 0 blocks at once). */
   attempts?: number;
@@ -20,6 +21,7 @@ export interface SwapOptions {
   target?: DbTarget | undefined;
 }
 
+/** What `swapIn` did. */
 export interface SwapResult {
   /** Name the replaced database now has, or null (none existed, or it was dropped). */
   previous: string | null;
