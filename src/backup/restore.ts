@@ -119,7 +119,7 @@ export async function prepareRestore(
 export async function restorePrepared(
   ctx: RemoteContext,
   prepared: PreparedRestore,
-  options: { clock: PhaseClock; state: Pick<RecordedRun, 'live' | 'onRemote'>; jobs?: number | undefined; lockTimeoutMs?: number | undefined; admin?: pg.Client },
+  options: { clock: PhaseClock; state: Pick<RecordedRun, 'live' | 'onRemote' | 'checkpoint'>; jobs?: number | undefined; lockTimeoutMs?: number | undefined; admin?: pg.Client },
 ): Promise<RestoreBackupResult> {
   const started = Date.now();
   const { info, scope } = prepared;

@@ -6,8 +6,11 @@ import type { DbfastConfig } from '../config/types.js';
 import { dbfastVersion } from '../version.js';
 import { ensureDbfastSchema } from './schema.js';
 
-/** interrupted: Ctrl-C or SIGTERM; the record's error says during which phase and what is live. */
-export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted';
+/**
+ * interrupted: Ctrl-C or SIGTERM; running: not finished yet, or killed outright after it changed
+ * what is live. For both, the record's error says in which phase and what is live.
+ */
+export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted' | 'running';
 /** What a record is about: a deploy, a rollback, a restore, or a `migrate apply` run. */
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
@@ -146,7 +149,7 @@ export async function recordLocally(config: DbfastConfig, record: DeployRecord):
   await appendFile(file, `${JSON.stringify(record)}\n`);
 }
 
-/** Newest first; a torn last line (a killed process) is skipped, never fatal. */
+/** Newest first, one record per run; a torn last line (a killed process) is skipped, never fatal. */
 export async function readLocalHistory(config: DbfastConfig, remote: string, limit: number): Promise<DeployRecord[]> {
   let text: string;
   try {
@@ -154,14 +157,20 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
   } catch {
     return [];
   }
+  // A run's provisional record (see RecordedRun.checkpoint) is followed by its final one: the last line of an id wins.
+  const seen = new Set<string>();
   const records: DeployRecord[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.split('\n').reverse()) {
     if (!line.trim()) continue;
+    let record: DeployRecord;
     try {
-      records.push(JSON.parse(line) as DeployRecord);
+      record = JSON.parse(line) as DeployRecord;
     } catch {
       continue;
     }
+    if (seen.has(record.deployId)) continue;
+    seen.add(record.deployId);
+    records.push(record);
   }
-  return records.reverse().slice(0, limit);
+  return records.slice(0, limit);
 }

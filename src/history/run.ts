@@ -24,6 +24,12 @@ export interface RecordedRun {
    * anything): the record of a run that is interrupted says it.
    */
   live: string;
+  /**
+   * Records now, provisionally (result `running`), that the run changed what is live (`live`):
+   * a process killed outright (SIGKILL) from here on leaves this record; the end of the run
+   * replaces it.
+   */
+  checkpoint(): Promise<void>;
   /** Leave no record at all (the run found nothing to do). */
   discard(): void;
 }
@@ -39,63 +45,70 @@ function resultOf(error: unknown, run: RecordedRun): DeployResult {
   return 'failed';
 }
 
+type RunContext = Pick<RemoteContext, 'config' | 'remote' | 'environment' | 'database' | 'target' | 'logger'>;
+
+/** Writes the record where it goes; a failure to record is a warning, never the run's failure. */
+async function writeRecord(ctx: RunContext, run: RecordedRun): Promise<void> {
+  const { record } = run;
+  record.phases = [...run.clock.phases];
+  record.finishedAt = new Date().toISOString();
+  record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+  if (run.onRemote) {
+    await withClient(ctx.target, (client) => recordOnRemote(client, record), { applicationName: 'dbfast history' }).catch((error: unknown) =>
+      ctx.logger.warn(`could not record the ${record.kind} on the remote (${errorMessage(error)}); it is recorded locally`),
+    );
+  }
+  await recordLocally(ctx.config, record).catch((error: unknown) => ctx.logger.warn(`could not write the local history: ${errorMessage(error)}`));
+}
+
 /**
  * The one writer of run records. Runs `fn` with a fresh record and phase clock, then records
  * the outcome (success, failed, rolled_back, refused) with its phases and duration: locally
- * always (`.dbfast/history/<remote>.jsonl`), on the remote when `run.onRemote`. A failure to
- * record is a warning, never the run's failure. Interrupted (Ctrl-C, SIGTERM), it records
- * `interrupted` with the phase it was in and what is live, before the process exits.
+ * always (`.dbfast/history/<remote>.jsonl`), on the remote when `run.onRemote`. Interrupted
+ * (Ctrl-C, SIGTERM), it records `interrupted` with the phase it was in and what is live, before
+ * the process exits; killed outright after a `checkpoint`, the provisional record stays.
  */
-export async function runRecorded<T>(
-  kind: HistoryKind,
-  ctx: Pick<RemoteContext, 'config' | 'remote' | 'environment' | 'database' | 'target' | 'logger'>,
-  fn: (run: RecordedRun) => Promise<T>,
-  options: { deployId?: string } = {},
-): Promise<T> {
+export async function runRecorded<T>(kind: HistoryKind, ctx: RunContext, fn: (run: RecordedRun) => Promise<T>, options: { deployId?: string } = {}): Promise<T> {
   const record = newRecord({ deployId: options.deployId ?? newDeployId(), kind, remote: ctx.remote.name, environment: ctx.environment, database: ctx.database });
   let discarded = false;
-  let writing: Promise<void> | undefined;
+  let final: Promise<void> | undefined;
+  const interruptedBy = (signal: string): void => {
+    if (record.result === 'interrupted') return;
+    record.result = 'interrupted';
+    record.error = `interrupted (${signal}) during ${run.clock.current ?? run.clock.phases.at(-1)?.name ?? 'the run'}: ${run.live}`;
+    ctx.logger.warn(`${kind} ${record.deployId} ${record.error}`);
+  };
   const run: RecordedRun = {
     record,
     clock: new PhaseClock(ctx.logger),
     onRemote: false,
     live: LIVE_UNTOUCHED,
+    checkpoint: async () => {
+      if (final) return;
+      record.result = 'running';
+      record.error = `not finished (${run.clock.current ? `in ${run.clock.current}` : `after ${run.clock.phases.at(-1)?.name ?? 'its start'}`}): ${run.live} (a record that stays "running" after its process is gone is of a run that was killed)`;
+      await writeRecord(ctx, run);
+    },
     discard: () => {
       discarded = true;
     },
   };
-  const writeOnce = async (): Promise<void> => {
-    if (discarded) return;
-    record.phases = run.clock.phases;
-    record.finishedAt = new Date().toISOString();
-    record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
-    if (run.onRemote) {
-      await withClient(ctx.target, (client) => recordOnRemote(client, record), { applicationName: 'dbfast history' }).catch((error: unknown) =>
-        ctx.logger.warn(`could not record the ${kind} on the remote (${errorMessage(error)}); it is recorded locally`),
-      );
-    }
-    await recordLocally(ctx.config, record).catch((error: unknown) => ctx.logger.warn(`could not write the local history: ${errorMessage(error)}`));
-  };
   // Written once, by whichever comes first (the end of the run, or the interrupt's cleanup, which
   // the process waits for before it exits): both wait for the same write.
-  const write = (): Promise<void> => (writing ??= writeOnce());
-  const markInterrupted = (signal: string): void => {
-    record.result = 'interrupted';
-    record.error = `interrupted (${signal}) during ${run.clock.current ?? run.clock.phases.at(-1)?.name ?? 'the run'}: ${run.live}`;
-  };
+  const write = (): Promise<void> => (final ??= discarded ? Promise.resolve() : writeRecord(ctx, run));
   // Registered first, so it runs last: the other cleanups have settled what is live by then.
   const unregister = registerCleanup(async (signal) => {
-    markInterrupted(signal);
-    ctx.logger.warn(`${kind} ${record.deployId} ${record.error}`);
+    if (!final) interruptedBy(signal);
     await write();
   });
   try {
     const result = await fn(run);
     record.result = 'success';
+    record.error = null;
     return result;
   } catch (error) {
     const signal = interrupted();
-    if (signal) markInterrupted(signal);
+    if (signal) interruptedBy(signal);
     else {
       record.result = resultOf(error, run);
       record.error = errorMessage(error);

@@ -47,6 +47,8 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
     await withClient(ctx.target, (client) => analyzeRestored(client, `"${ctx.database}"`, logger));
   });
   if (!input.afterCommit) return { sessionsEnded };
+  // What follows can take minutes (hooks, health): a process killed there still leaves a record.
+  await state.checkpoint();
   try {
     await input.afterCommit();
   } catch (error) {

@@ -96,6 +96,8 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
         ? `the new database is live as "${names.live}"; the one it replaced is kept as "${result.previous}" (\`dbfast rollback\` puts it back)`
         : `the new database is live as "${names.live}" (there was none before)`;
     });
+    // What follows can take minutes (hooks, health): a process killed there still leaves a record.
+    if (input.afterLive) await state.checkpoint();
     if (input.afterLive) {
       try {
         await input.afterLive();

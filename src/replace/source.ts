@@ -27,8 +27,8 @@ export interface ReplaceBase {
   ctx: Pick<RemoteContext, 'config' | 'remote' | 'target' | 'database' | 'pgBinDir' | 'logger'>;
   /** Phases of the run (an undo passes a clock of its own). */
   clock: PhaseClock;
-  /** Where the replace says what is live, and that the remote database can take the run's record. */
-  state: Pick<RecordedRun, 'live' | 'onRemote'>;
+  /** Where the replace says what is live (and records it once it changed), and that the remote database can take the run's record. */
+  state: Pick<RecordedRun, 'live' | 'onRemote' | 'checkpoint'>;
   source: ArchiveSource;
 }
 

@@ -65,3 +65,22 @@ describe('a deploy interrupted with Ctrl-C', () => {
     expect(await query(account.adminDbUrl, 'SELECT count(*)::int AS n FROM keep_me')).toEqual([{ n: 1 }]);
   });
 });
+
+describe('a deploy killed outright (SIGKILL)', () => {
+  it('after the swap, during a post hook: the history (remote and local) still says the new database is live', async () => {
+    const account = await createRemoteAccount({ createdb: true, prefix: 'kilp' });
+    await asAccount(account, 'CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (1)');
+    const project = writeDeployProject([{ name: 'staging', account, backup: false, deploy: { post: ['echo smoke testing; sleep 60'] } }]);
+    const running = startCli(project, ['deploy', '--remote', 'staging']);
+    await waitUntil('the post hook runs', () => running.stderr().includes('[post] smoke testing'), { running, timeoutMs: 120_000 });
+    process.kill(-(running.child.pid as number), 'SIGKILL');
+    await running.exited;
+    for (const where of [[], ['--local']]) {
+      const history = parseJson<HistoryJson>(await cli(project, ['--json', 'history', '--remote', 'staging', ...where]));
+      expect(history.deploys, where.join(' ')).toHaveLength(1);
+      expect(history.deploys[0]).toMatchObject({ kind: 'deploy', result: 'running' });
+      expect(history.deploys[0]?.error).toMatch(/after swap\): the new database is live.*__dbfast_prev.*killed/s);
+    }
+    expect((await query<{ n: number }>(account.adminDbUrl, 'SELECT count(*)::int AS n FROM app.product'))[0]?.n).toBe(3);
+  });
+});

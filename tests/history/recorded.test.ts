@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
-import { cli, createRemoteAccount, filesIn } from '../support/backup.js';
+import { cli, createRemoteAccount, filesIn, type Project } from '../support/backup.js';
 import { writeDeployProject } from '../support/deploy.js';
 import { FIRST, hasDbfastSchema, json, productionProject } from '../support/migrate.js';
 
@@ -18,10 +16,8 @@ interface StatusJson {
   migrationsNote: string | null;
 }
 
-function localRecords(dir: string, remote: string): Array<{ kind: string; result: string }> {
-  const file = path.join(dir, '.dbfast', 'history', `${remote}.jsonl`);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { kind: string; result: string });
+async function localRecords(project: Project, remote: string): Promise<Array<{ kind: string; result: string }>> {
+  return parseJson<HistoryJson>(await cli(project, ['--json', 'history', '--remote', remote, '--local'])).deploys;
 }
 
 describe('history of restores (issue 10.10) and what status --remote says (10.11)', () => {
@@ -38,7 +34,7 @@ describe('history of restores (issue 10.10) and what status --remote says (10.11
       ['restore', 'success', deployed.backupId],
       ['deploy', 'success', deployed.backupId],
     ]);
-    expect(localRecords(project.dir, 'staging').map((r) => [r.kind, r.result])).toEqual([['deploy', 'success'], ['restore', 'success']]);
+    expect((await localRecords(project, 'staging')).map((r) => [r.kind, r.result])).toEqual([['restore', 'success'], ['deploy', 'success']]);
 
     const status = parseJson<StatusJson>(await cli(project, ['--json', 'status', '--remote', 'staging']));
     expect(status.lastEvent).toMatchObject({ kind: 'restore', result: 'success' });
@@ -79,6 +75,6 @@ describe('validate before writing anything (issue 10.12)', () => {
     }
     expect(await hasDbfastSchema(account)).toBe(false);
     expect(filesIn(project.backupDir)).toEqual([]);
-    expect(localRecords(project.dir, 'staging').filter((r) => r.result !== 'refused')).toEqual([]);
+    expect((await localRecords(project, 'staging')).filter((r) => r.result !== 'refused')).toEqual([]);
   });
 });
