@@ -2,7 +2,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError } from '../errors.js';
-import { migrationsToUndo, reconcileMigrationsSql } from '../history/migrations.js';
+import { migrationRecordChanges, reconcileMigrationsSql } from '../history/migrations.js';
 import type { PhaseClock } from '../history/phases.js';
 import { runRecorded, type RecordedRun } from '../history/run.js';
 import type { Logger } from '../logger.js';
@@ -157,16 +157,15 @@ export async function restorePrepared(
         names,
         check: (side) => checkCounts(info, side, `side database "${names.side}"`),
         prepare: async (side) => {
-          if (!info.migrations) return;
-          const undo = await migrationsToUndo(side, info.migrations);
-          if (undo.ids.length > 0) await side.query(reconcileMigrationsSql(undo.ids, info.id));
+          const sql = await recordsFor(ctx, side, info);
+          if (sql) await side.query(sql);
         },
         keepPrevious: ctx.remote.keepPrevious,
       });
       return { ...result, mode, previous: swap.previous, sessionsEnded: swap.sessionsEnded, durationMs: Date.now() - started };
     }
     logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
-    const reconcile = info.migrations ? await inPlaceReconcile(ctx, info.migrations, info.id) : '';
+    const reconcile = await withClient(ctx.target, (client) => recordsFor(ctx, client, info));
     const inPlace = await replaceInPlace({ ...base, source: { ...source, jobs: 1 }, before: dropSchemasSql(info.schemas), after: `${countCheckSql(info.tables, info.id)}\n${reconcile}`, endSessions: true });
     return { ...result, mode, previous: null, sessionsEnded: inPlace.sessionsEnded, durationMs: Date.now() - started };
   };
@@ -175,16 +174,27 @@ export async function restorePrepared(
 }
 
 /**
- * The migration records a restore in place must mark rolled back, as SQL for its transaction, or
- * nothing and a warning when this user may not update them: the restore never depends on it.
+ * SQL that makes the migration records (which stay with the live database) describe the
+ * restored backup's schema, for the restore to run (in the side database, or inside the in-place
+ * transaction). What it may not or cannot change is a warning, never a reason to fail: the
+ * restore needs no privilege on dbfast's tables.
  */
-async function inPlaceReconcile(ctx: RemoteContext, appliedInBackup: string[], backupId: string): Promise<string> {
-  const undo = await withClient(ctx.target, (client) => migrationsToUndo(client, appliedInBackup));
-  if (undo.ids.length === 0) return '';
-  if (undo.mayUpdate) return reconcileMigrationsSql(undo.ids, backupId);
+async function recordsFor(ctx: RemoteContext, client: pg.Client, info: BackupInfo): Promise<string> {
+  if (!info.migrations) return '';
+  const changes = await migrationRecordChanges(client, info.migrations);
+  if (changes.unknown.length > 0) {
+    ctx.logger.warn(
+      `the restored schema has migration(s) that remote "${ctx.remote.name}" has no record of (a backup of another remote?): ${changes.unknown.join(', ')}. ` +
+        `Record them with \`dbfast migrate mark-applied --remote ${ctx.remote.name} ${changes.unknown.join(' ')}\`, or \`migrate apply\` runs them again.`,
+    );
+  }
+  if (changes.undo.length + changes.redo.length === 0) return '';
+  const sql = reconcileMigrationsSql(changes, info.id);
+  if (changes.mayUpdate) return sql;
+  const ids = [...changes.undo, ...changes.redo].join(', ');
   ctx.logger.warn(
-    `could not mark ${undo.ids.join(', ')} as rolled back in dbfast.migrations (permission denied: the table belongs to "${undo.owner ?? '?'}"). ` +
-      `The restored schema does not have them, but \`dbfast migrate status\` lists them as applied until "${undo.owner ?? 'its owner'}" runs:\n  ${reconcileMigrationsSql(undo.ids, backupId)}`,
+    `could not mark ${ids} in dbfast.migrations (permission denied: the table belongs to "${changes.owner ?? '?'}"). ` +
+      `\`dbfast migrate status\` does not describe the restored schema until "${changes.owner ?? 'its owner'}" runs:\n  ${sql}`,
   );
   return '';
 }

@@ -10,9 +10,13 @@ export async function appliedMigrationIds(client: pg.Client): Promise<string[]> 
 }
 
 /** What restoring a backup changes in `dbfast.migrations`, read before the restore. */
-export interface MigrationsToUndo {
+export interface MigrationRecordChanges {
   /** Recorded as applied, but not in the backup: its schema lacks them, so they must run again. */
-  ids: string[];
+  undo: string[];
+  /** In the backup, recorded here but not as applied (rolled back by an older restore, failed): its schema has them. */
+  redo: string[];
+  /** In the backup, never recorded here (a backup of another remote): `mark-applied` them, or they run again. */
+  unknown: string[];
   /** The current user may update the table (a superuser may have made it, e.g. through `migrate mark-applied`). */
   mayUpdate: boolean;
   /** Who owns the table, for the message when it may not. */
@@ -20,31 +24,40 @@ export interface MigrationsToUndo {
 }
 
 /**
- * The migrations a restore of a backup that had `appliedInBackup` must mark `rolled_back`, and
- * whether this user may. Restoring never needs that privilege: when it is missing the restore
- * goes on and says which records are now wrong.
+ * How the migration records must change so they describe the schema of a backup that had
+ * `appliedInBackup` applied, and whether this user may change them. Restoring never needs that
+ * privilege: when it is missing the restore goes on and says which records are now wrong.
  */
-export async function migrationsToUndo(client: pg.Client, appliedInBackup: readonly string[]): Promise<MigrationsToUndo> {
-  const table = await client.query<{ ok: boolean; may: boolean; owner: string }>(
-    `SELECT true AS ok, has_table_privilege(c.oid, 'UPDATE') AS may, pg_get_userbyid(c.relowner) AS owner
-       FROM pg_class c WHERE c.oid = to_regclass('dbfast.migrations')`,
+export async function migrationRecordChanges(client: pg.Client, appliedInBackup: readonly string[]): Promise<MigrationRecordChanges> {
+  const table = await client.query<{ may: boolean; owner: string }>(
+    `SELECT has_table_privilege(c.oid, 'UPDATE') AS may, pg_get_userbyid(c.relowner) AS owner FROM pg_class c WHERE c.oid = to_regclass('dbfast.migrations')`,
   );
   const found = table.rows[0];
-  if (!found) return { ids: [], mayUpdate: true, owner: null };
-  const rows = await client.query<{ id: string }>(
-    `SELECT id FROM dbfast.migrations WHERE status IN ('success', 'baseline') AND id <> ALL ($1::text[]) ORDER BY id`,
-    [appliedInBackup],
-  );
-  return { ids: rows.rows.map((row) => row.id), mayUpdate: found.may, owner: found.owner };
+  const rows = found ? (await client.query<{ id: string; applied: boolean }>(`SELECT id, status IN ('success', 'baseline') AS applied FROM dbfast.migrations ORDER BY id`)).rows : [];
+  const inBackup = new Set(appliedInBackup);
+  const recorded = new Map(rows.map((row) => [row.id, row.applied]));
+  return {
+    undo: rows.filter((row) => row.applied && !inBackup.has(row.id)).map((row) => row.id),
+    redo: rows.filter((row) => !row.applied && inBackup.has(row.id)).map((row) => row.id),
+    unknown: appliedInBackup.filter((id) => !recorded.has(id)),
+    mayUpdate: found?.may ?? true,
+    owner: found?.owner ?? null,
+  };
 }
 
 /**
- * SQL that marks `ids` as `rolled_back` (error: undone by restoring the backup): the tracking
- * table stays with the live database, but the schema those migrations changed is now the
- * backup's, so they must run again. Empty when there is nothing to mark.
+ * SQL that makes the records match a restored backup: `undo` marked `rolled_back`, `redo`
+ * marked applied again (`baseline`), each saying which backup did it. Empty when there is
+ * nothing to change.
  */
-export function reconcileMigrationsSql(ids: readonly string[], backupId: string): string {
-  if (ids.length === 0) return '';
-  return `UPDATE dbfast.migrations SET status = 'rolled_back', error = ${quoteLiteral(`undone by restoring backup ${backupId}`)}
- WHERE status IN ('success', 'baseline') AND id = ANY (ARRAY[${ids.map(quoteLiteral).join(', ')}]::text[]);`;
+export function reconcileMigrationsSql(changes: Pick<MigrationRecordChanges, 'undo' | 'redo'>, backupId: string): string {
+  const list = (ids: readonly string[]): string => `ARRAY[${ids.map(quoteLiteral).join(', ')}]::text[]`;
+  const statements: string[] = [];
+  if (changes.undo.length > 0) {
+    statements.push(`UPDATE dbfast.migrations SET status = 'rolled_back', error = ${quoteLiteral(`undone by restoring backup ${backupId}`)} WHERE id = ANY (${list(changes.undo)});`);
+  }
+  if (changes.redo.length > 0) {
+    statements.push(`UPDATE dbfast.migrations SET status = 'baseline', error = ${quoteLiteral(`applied again by restoring backup ${backupId}`)} WHERE id = ANY (${list(changes.redo)});`);
+  }
+  return statements.join('\n');
 }
