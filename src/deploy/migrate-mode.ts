@@ -22,7 +22,7 @@ export interface MigrateDeployInput {
   lockTimeoutMs?: number | undefined;
 }
 
-type Outcome = Pick<DeployReport, 'mode' | 'previous' | 'migrations' | 'warnings' | 'health'>;
+type Outcome = Pick<DeployReport, 'mode' | 'previous' | 'migrations' | 'warnings' | 'health' | 'created'>;
 
 /**
  * `dbfast deploy` on a remote whose database is not replaced (allow_destructive = false, or
@@ -74,7 +74,7 @@ async function createFromTemplate(input: MigrateDeployInput, preflight: RemotePr
     const outcome = await runMigrations({ scope: scopeOf(ctx), backup: false, lockTimeoutMs: input.lockTimeoutMs, run });
     applied = outcome.applied.map((a) => a.id);
   }
-  return { mode: 'migrate', previous: null, migrations: applied, warnings: created.hooks.warnings, health: created.hooks.healthResult };
+  return { mode: 'migrate', previous: null, migrations: applied, created: { migrationsRecorded: recorded.map((m) => m.id) }, warnings: created.hooks.warnings, health: created.hooks.healthResult };
 }
 
 /** The template ran these migrations: the new database records them as applied by this deploy. */

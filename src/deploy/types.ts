@@ -44,4 +44,6 @@ export interface DeployReport {
   health: HealthResult | null;
   /** Migrate mode: the migrations applied (a dry run: the ones that would be). */
   migrations?: string[] | undefined;
+  /** Migrate mode, the database did not exist: it was created from the template, and these (which the template has) recorded as applied. */
+  created?: { migrationsRecorded: string[] } | undefined;
 }

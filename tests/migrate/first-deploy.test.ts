@@ -37,7 +37,7 @@ describe('the first deploy to a remote whose database does not exist (migrate mo
     expect(await remoteDatabaseExists(database)).toBe(false);
 
     const { body } = await json<DeployBody>(project, ['deploy', '--remote', 'production', '--confirm']);
-    expect(body).toMatchObject({ result: 'success', mode: 'migrate', backupId: null, migrations: [] });
+    expect(body).toMatchObject({ result: 'success', mode: 'migrate', backupId: null, migrations: [], created: { migrationsRecorded: [FIRST] } });
     expect(body.phases.map((p) => p.name)).toEqual(['preflight', 'build', 'restore', 'validate', 'swap', 'verify']);
     const db = urlFor(remote.adminUrl, database);
     expect(await query(db, "SELECT to_regclass('app.product') IS NOT NULL AS ok")).toEqual([{ ok: true }]);
