@@ -55,6 +55,12 @@ async function configOf(source: ConfigSource): Promise<DbfastConfig> {
   return loadConfig({ configPath: source.configPath, cwd: source.cwd, env: source.env });
 }
 
+/** Loads the config and the implementing module side by side, then calls it. */
+async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R>): Promise<R> {
+  const [config, module] = await Promise.all([configOf(source), load()]);
+  return call(module, config);
+}
+
 /** Builds the environment's template when stale (or with `force`). */
 export async function build(options: With<BuildOptions> = {}): Promise<BuildResult> {
   const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./local/build.js')]);
@@ -119,32 +125,27 @@ export { MAX_LIVE_NAME_BYTES } from './remote/names.js';
  * // report = { remote, environment, database, backupId, mode, previous, phases, durationMs, ... }
  */
 export async function deploy(options: With<import('./deploy/types.js').DeployOptions>): Promise<import('./deploy/types.js').DeployReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./deploy/deploy.js')]);
-  return module.deploy({ ...options, config });
+  return withModule(options, () => import('./deploy/deploy.js'), (module, config) => module.deploy({ ...options, config }));
 }
 
 /** Swaps the previous database back in (`to` omitted), or restores a backup (`to`: its id or `latest`). */
 export async function rollback(options: With<import('./deploy/rollback.js').RollbackOptions>): Promise<import('./deploy/rollback.js').RollbackReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./deploy/rollback.js')]);
-  return module.rollback({ ...options, config });
+  return withModule(options, () => import('./deploy/rollback.js'), (module, config) => module.rollback({ ...options, config }));
 }
 
 /** Deploys, rollbacks, restores and migration runs of a remote, newest first (its own history, else this machine's). */
 export async function history(options: With<import('./history/query.js').HistoryOptions>): Promise<import('./history/query.js').HistoryResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./history/query.js')]);
-  return module.deployHistory({ ...options, config });
+  return withModule(options, () => import('./history/query.js'), (module, config) => module.deployHistory({ ...options, config }));
 }
 
 /** Deploy statistics per remote: success rate, durations, last success and failure. */
 export async function stats(options: With<import('./history/stats.js').StatsOptions> = {}): Promise<import('./history/stats.js').StatsResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./history/stats.js')]);
-  return module.deployStats({ ...options, config });
+  return withModule(options, () => import('./history/stats.js'), (module, config) => module.deployStats({ ...options, config }));
 }
 
 /** What is live on a remote and whether it is well (connection, history, migrations, backup, health). Reads only. */
 export async function remoteStatus(options: With<import('./deploy/remote-status.js').RemoteStatusOptions>): Promise<import('./deploy/remote-status.js').RemoteStatusReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./deploy/remote-status.js')]);
-  return module.remoteStatus({ ...options, config });
+  return withModule(options, () => import('./deploy/remote-status.js'), (module, config) => module.remoteStatus({ ...options, config }));
 }
 
 /** Which remote's backups, and where to say what happens. */
@@ -153,68 +154,61 @@ export interface BackupOptions extends ConfigSource {
   logger?: Logger | undefined;
 }
 
-async function backupScopeOf(options: BackupOptions): Promise<import('./backup/scope.js').BackupScope> {
-  const [config, { backupScope }] = await Promise.all([configOf(options), import('./backup/scope.js')]);
-  return backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) });
+/** `withModule` for the backup functions, which take the remote's backup scope. */
+async function withBackupScope<M, R>(options: BackupOptions, load: () => Promise<M>, call: (module: M, scope: import('./backup/scope.js').BackupScope) => Promise<R>): Promise<R> {
+  const [config, { backupScope }, module] = await Promise.all([configOf(options), import('./backup/scope.js'), load()]);
+  return call(module, backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) }));
 }
 
 /** Backs up a remote (pg_dump, compressed, read back in full before it is listed). */
 export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined }): Promise<import('./backup/create.js').CreateBackupResult> {
-  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/create.js')]);
-  return module.createBackup(scope, options.compression ? { compression: options.compression } : {});
+  return withBackupScope(options, () => import('./backup/create.js'), (module, scope) => module.createBackup(scope, options.compression ? { compression: options.compression } : {}));
 }
 
 /** A remote's backups, newest first, and what in its folder is not a backup. */
 export async function listBackups(options: BackupOptions): Promise<import('./backup/list.js').BackupListing> {
-  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/list.js')]);
-  return module.listBackups(scope);
+  return withBackupScope(options, () => import('./backup/list.js'), (module, scope) => module.listBackups(scope));
 }
 
 /** Verifies one backup (`backupId`) or every one: size, sha256, readability; `restoreTest` restores it into a scratch database too. */
 export async function verifyBackup(options: BackupOptions & { backupId?: string | undefined; restoreTest?: boolean | undefined }): Promise<import('./backup/verify.js').VerifyResult[]> {
-  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/verify.js')]);
   const verifyOptions = { restoreTest: options.restoreTest === true };
-  return options.backupId ? [await module.verifyBackup(scope, options.backupId, verifyOptions)] : module.verifyAllBackups(scope, verifyOptions);
+  return withBackupScope(options, () => import('./backup/verify.js'), async (module, scope) =>
+    options.backupId ? [await module.verifyBackup(scope, options.backupId, verifyOptions)] : module.verifyAllBackups(scope, verifyOptions),
+  );
 }
 
 /** Restores a backup (of this remote, or of `fromRemote`) over the remote's database; recorded in its history. */
 export async function restoreBackup(options: With<import('./backup/restore.js').RestoreBackupOptions>): Promise<import('./backup/restore.js').RestoreBackupResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./backup/restore.js')]);
-  return module.restoreBackup({ ...options, config });
+  return withModule(options, () => import('./backup/restore.js'), (module, config) => module.restoreBackup({ ...options, config }));
 }
 
 /** Deletes old backups (keeping the newest, and the newest verified); only lists them without `confirm`. */
 export async function pruneBackups(options: BackupOptions & import('./backup/prune.js').PruneOptions): Promise<import('./backup/prune.js').PruneResult> {
-  const [scope, module] = await Promise.all([backupScopeOf(options), import('./backup/prune.js')]);
-  return module.pruneBackups(scope, options);
+  return withBackupScope(options, () => import('./backup/prune.js'), (module, scope) => module.pruneBackups(scope, options));
 }
 
 /** The repository's migrations against the remote's records: applied, pending, drifted, missing, failed. */
 export async function migrateStatus(options: With<import('./migrate/query.js').MigrateQueryOptions>): Promise<import('./migrate/query.js').MigrateStatusReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
-  return module.migrateStatus({ ...options, config });
+  return withModule(options, () => import('./migrate/query.js'), (module, config) => module.migrateStatus({ ...options, config }));
 }
 
 /** Applies pending migrations (backup first, each in its own transaction); `dryRun` lists them. */
 export async function migrateApply(options: With<import('./migrate/apply.js').MigrateApplyOptions>): Promise<import('./migrate/apply.js').MigrateApplyReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./migrate/apply.js')]);
-  return module.migrateApply({ ...options, config });
+  return withModule(options, () => import('./migrate/apply.js'), (module, config) => module.migrateApply({ ...options, config }));
 }
 
 /** Records migrations as applied without running them (a baseline). */
 export async function markApplied(options: With<import('./migrate/query.js').MarkAppliedOptions>): Promise<import('./migrate/query.js').MarkAppliedReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
-  return module.markApplied({ ...options, config });
+  return withModule(options, () => import('./migrate/query.js'), (module, config) => module.markApplied({ ...options, config }));
 }
 
 /** Every migration recorded on the remote, oldest first. */
 export async function migrateHistory(options: With<import('./migrate/query.js').MigrateQueryOptions>): Promise<import('./migrate/query.js').MigrateHistoryReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./migrate/query.js')]);
-  return module.migrateHistory({ ...options, config });
+  return withModule(options, () => import('./migrate/query.js'), (module, config) => module.migrateHistory({ ...options, config }));
 }
 
 /** The remote's schema against the environment's template, object by object. */
 export async function migrateVerify(options: With<import('./migrate/verify.js').MigrateVerifyOptions>): Promise<import('./migrate/verify.js').MigrateVerifyReport> {
-  const [config, module] = await Promise.all([configOf(options), import('./migrate/verify.js')]);
-  return module.migrateVerify({ ...options, config });
+  return withModule(options, () => import('./migrate/verify.js'), (module, config) => module.migrateVerify({ ...options, config }));
 }
