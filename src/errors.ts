@@ -26,7 +26,9 @@ export const ERRORS = {
   BACKUP_CORRUPT: { exit: 'check' },
   BACKUP_ID_INVALID: { exit: 'usage' },
   BACKUP_NOT_FOUND: { exit: 'usage' },
+  BACKUP_OBJECT_MISSING: { exit: 'failed' },
   BACKUP_REQUIRED: { exit: 'usage' },
+  BACKUP_STORAGE_FAILED: { exit: 'failed', hint: 'Check the bucket, the endpoint and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE).' },
   CONFIG_EDIT_FAILED: { exit: 'usage' },
   CONFIG_EDIT_INVALID: { exit: 'usage' },
   CONFIG_EXISTS: { exit: 'usage' },
@@ -91,6 +93,7 @@ export const ERRORS = {
   RESTORE_FAILED: { exit: 'failed' },
   RESTORE_IMPOSSIBLE: { exit: 'failed' },
   RESTORE_OPTIONS: { exit: 'usage' },
+  RESTORE_TEMP_SPACE: { exit: 'usage' },
   SESSIONS_BLOCKING: { exit: 'failed' },
   SNAPSHOT_FAILED: { exit: 'failed' },
   SQL_COPY_SAME_LINE: { exit: 'failed' },
@@ -123,6 +126,12 @@ export const ERRORS = {
   TRACKING_TABLE_UNAVAILABLE: { exit: 'failed' },
   USAGE: { exit: 'usage', hint: "Run dbfast --help for usage." },
   VALIDATION_FAILED: { exit: 'failed' },
+  WEBHOOK_COMMIT_UNAVAILABLE: { exit: 'failed' },
+  WEBHOOK_CONFIG_INVALID: { exit: 'usage' },
+  WEBHOOK_GIT_FAILED: { exit: 'failed' },
+  WEBHOOK_LISTEN_FAILED: { exit: 'usage' },
+  WEBHOOK_NO_CONFIG: { exit: 'failed' },
+  WEBHOOK_REPOSITORY_OUTSIDE: { exit: 'usage' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A code of the `ERRORS` table. */

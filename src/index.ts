@@ -12,6 +12,8 @@ import type { SeedOptions, SeedResult } from './local/seed.js';
 import type { ListResult } from './local/list.js';
 import type { DropOptions, DropResult } from './local/drop.js';
 import type { Logger } from './logger.js';
+import type { ServeWebhooksOptions, WebhookServer } from './webhook/server.js';
+import type { WebhookEvent } from './webhook/store.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
@@ -31,6 +33,12 @@ export { scanRepository, type ScannedFile } from './project/scan.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project/environments.js';
 export { initProject, type InitOptions, type InitResult } from './project/init.js';
+export type { ServeWebhooksOptions, WebhookServer } from './webhook/server.js';
+export type { DeliveryLogLine } from './webhook/service.js';
+export type { WebhookEvent, WebhookOutcome } from './webhook/store.js';
+export type { DeployRunner, DeployRequest, DeployOutcome } from './webhook/runner.js';
+export type { WebhookRoute, WebhookSettings } from './webhook/settings.js';
+export type { DeployTrigger } from './history/records.js';
 
 /** Where the config comes from: a loaded one, or the same search the CLI does. */
 export interface ConfigSource {
@@ -211,4 +219,25 @@ export async function migrateHistory(options: With<import('./migrate/query.js').
 /** The remote's schema against the environment's template, object by object. */
 export async function migrateVerify(options: With<import('./migrate/verify.js').MigrateVerifyOptions>): Promise<import('./migrate/verify.js').MigrateVerifyReport> {
   return withModule(options, () => import('./migrate/verify.js'), (module, config) => module.migrateVerify({ ...options, config }));
+}
+
+/**
+ * Starts the webhook server of `dbfast webhook serve`: deploys each pushed commit that a
+ * `[[webhooks.routes]]` entry maps to a remote. Resolves once it listens; call `stop()` on the
+ * result to shut it down (running deploys finish first).
+ *
+ * @example
+ * const server = await serveWebhooks({ configPath: 'dbfast.toml', listen: '127.0.0.1:0' });
+ * // POST deliveries to `${server.url}/webhook`; later:
+ * await server.stop();
+ */
+export async function serveWebhooks(options: With<ServeWebhooksOptions>): Promise<WebhookServer> {
+  const [config, module] = await Promise.all([configOf(options), import('./webhook/server.js')]);
+  return module.serveWebhooks({ ...options, config, env: options.env });
+}
+
+/** The webhook deliveries recorded on the local server (`dbfast.webhook_events`), newest first. */
+export async function webhookEvents(options: ConfigSource & { limit?: number | undefined }): Promise<WebhookEvent[]> {
+  const [config, store, { localTarget }] = await Promise.all([configOf(options), import('./webhook/store.js'), import('./config/targets.js')]);
+  return store.readWebhookEvents(localTarget(config, options.env), options.limit ?? 50);
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type pg from 'pg';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError } from '../errors.js';
@@ -20,6 +19,7 @@ import { replaceThroughSide } from '../replace/side.js';
 import type { ArchiveSource } from '../replace/source.js';
 import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import { backupScope, type BackupScope } from './scope.js';
+import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
@@ -89,7 +89,7 @@ export async function prepareRestore(
   options: { backupId: string; fromRemote?: string | undefined; confirmed?: boolean | undefined; verb?: string },
 ): Promise<PreparedRestore> {
   const scope = backupScope(ctx.config, options.fromRemote ?? ctx.remote.name, { logger: ctx.logger, env: ctx.env });
-  const info = await findBackup(scope.folder, scope.remote, options.backupId);
+  const info = await findBackup(scope.storage, scope.remote, options.backupId);
   if (options.backupId !== info.id) ctx.logger.info(`${options.backupId}: backup ${info.id} of ${info.createdAt}`);
   requireConfirmation(ctx.remote, options.confirmed, `${options.verb ?? 'restoring'} backup ${info.id} over`, `dbfast backup restore --remote ${ctx.remote.name} --backup-id ${info.id}`);
   const pgRestore = await toolInfo('pg_restore', ctx.pgBinDir);
@@ -132,7 +132,8 @@ export async function restorePrepared(
   const base = { ctx, clock: options.clock, state: options.state };
   const source: ArchiveSource = {
     label: `backup ${info.id}`,
-    open: () => Promise.resolve(path.join(scope.folder, info.file)),
+    // Streamed from the store; a temporary copy only for parallel jobs (see restoreInput).
+    open: (jobs) => restoreInput(scope, info, jobs),
     compression: info.compression,
     jobs: options.jobs ?? 1,
     totalRows: info.tables.reduce((sum, table) => sum + table.rows, 0),

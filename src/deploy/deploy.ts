@@ -43,7 +43,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const base = { remote: ctx.remote.name, environment: policy.environment, database: ctx.database };
   if (options.dryRun) {
     const plan = await planDeploy(ctx, policy);
-    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId: newDeployId(), plan, warnings: [], health: null, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
+    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId: options.deployId ?? newDeployId(), plan, warnings: [], health: null, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
   }
   return runRecorded('deploy', ctx, async (run) => {
     const input = { ctx, run, policy, jobs, lockTimeoutMs: options.lockTimeoutMs };
@@ -61,5 +61,5 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       deployId: run.record.deployId,
       ...outcome,
     };
-  });
+  }, { deployId: options.deployId, trigger: options.trigger });
 }

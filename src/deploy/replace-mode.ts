@@ -85,7 +85,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
         }
         const source: ArchiveSource = {
           label: `template ${artifact.build.template}`,
-          open: () => Promise.resolve(artifact.archive),
+          open: () => Promise.resolve({ input: artifact.archive }),
           compression: 'none',
           jobs: input.jobs,
           totalRows: Object.values(artifact.rowCounts).reduce((sum, n) => sum + n, 0),

@@ -14,6 +14,23 @@ export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'i
 /** What a record is about: a deploy, a rollback, a restore, or a `migrate apply` run. */
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
+/**
+ * What started a run other than a person at the CLI: a webhook delivery. Stored as jsonb in
+ * `dbfast.deploy_history.trigger` (null for runs started by hand).
+ */
+export interface DeployTrigger {
+  /** `github`, `gitlab`, `gitea` or `bitbucket`. */
+  provider: string;
+  /** The provider's id of the delivery (the same on a redelivery). */
+  deliveryId: string;
+  /** The commit that was deployed. */
+  commit: string;
+  /** Who pushed, as the provider names them. */
+  sender: string | null;
+  /** The pushed ref (`refs/heads/main`, `refs/tags/v1.2`). */
+  ref: string | null;
+}
+
 /** How long one phase of a run took. */
 export interface PhaseTiming {
   name: string;
@@ -39,12 +56,17 @@ export interface DeployRecord {
   dbfastVersion: string;
   phases: PhaseTiming[];
   hooksOutput: string | null;
+  /** The webhook delivery that started the run; null when started by hand. */
+  trigger: DeployTrigger | null;
 }
 
 /** A record for a run starting now (result `failed` until the run says otherwise). */
-export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'>): DeployRecord {
+export function newRecord(
+  fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'> & { trigger?: DeployTrigger | null | undefined },
+): DeployRecord {
   return {
     ...fields,
+    trigger: fields.trigger ?? null,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     durationMs: null,
@@ -65,8 +87,8 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
   await ensureDbfastSchema(client);
   await client.query(
     `INSERT INTO dbfast.deploy_history (deploy_id, kind, remote, environment, database, started_at, finished_at,
-        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output, "trigger")
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
      ON CONFLICT (deploy_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
         template_hash = EXCLUDED.template_hash, backup_id = EXCLUDED.backup_id, result = EXCLUDED.result,
         error = EXCLUDED.error, phases = EXCLUDED.phases, hooks_output = EXCLUDED.hooks_output`,
@@ -74,6 +96,7 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
       record.deployId, record.kind, record.remote, record.environment, record.database, record.startedAt,
       record.finishedAt, record.durationMs, record.templateHash, record.backupId, record.result, record.error,
       record.osUser, record.host, record.dbfastVersion, JSON.stringify(record.phases), record.hooksOutput,
+      record.trigger === null ? null : JSON.stringify(record.trigger),
     ],
   );
 }
@@ -95,6 +118,8 @@ export interface HistoryEntryRow {
   os_user: string | null;
   host: string | null;
   dbfast_version: string | null;
+  /** Absent in rows read from a table made before the column existed. */
+  trigger?: DeployTrigger | null;
 }
 
 interface HistoryRow extends HistoryEntryRow {
@@ -123,6 +148,7 @@ export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
     osUser: row.os_user ?? '',
     host: row.host ?? '',
     dbfastVersion: row.dbfast_version ?? '',
+    trigger: row.trigger ?? null,
   };
 }
 
@@ -170,7 +196,8 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
     }
     if (seen.has(record.deployId)) continue;
     seen.add(record.deployId);
-    records.push(record);
+    // Lines written before triggers were recorded have none.
+    records.push({ ...record, trigger: record.trigger ?? null });
   }
   return records.slice(0, limit);
 }

@@ -4,7 +4,7 @@ import { withClient } from '../pg/client.js';
 import type { RemoteContext } from '../remote/context.js';
 import { newDeployId } from './id.js';
 import { PhaseClock } from './phases.js';
-import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type DeployResult, type HistoryKind } from './records.js';
+import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type DeployResult, type DeployTrigger, type HistoryKind } from './records.js';
 
 /** What the live database is while nothing has changed it. */
 export const LIVE_UNTOUCHED = 'the live database is untouched';
@@ -68,8 +68,13 @@ async function writeRecord(ctx: RunContext, run: RecordedRun): Promise<void> {
  * (Ctrl-C, SIGTERM), it records `interrupted` with the phase it was in and what is live, before
  * the process exits; killed outright after a `checkpoint`, the provisional record stays.
  */
-export async function runRecorded<T>(kind: HistoryKind, ctx: RunContext, fn: (run: RecordedRun) => Promise<T>, options: { deployId?: string } = {}): Promise<T> {
-  const record = newRecord({ deployId: options.deployId ?? newDeployId(), kind, remote: ctx.remote.name, environment: ctx.environment, database: ctx.database });
+export async function runRecorded<T>(
+  kind: HistoryKind,
+  ctx: RunContext,
+  fn: (run: RecordedRun) => Promise<T>,
+  options: { deployId?: string | undefined; trigger?: DeployTrigger | undefined } = {},
+): Promise<T> {
+  const record = newRecord({ deployId: options.deployId ?? newDeployId(), kind, remote: ctx.remote.name, environment: ctx.environment, database: ctx.database, trigger: options.trigger });
   let discarded = false;
   let final: Promise<void> | undefined;
   const interruptedBy = (signal: string): void => {

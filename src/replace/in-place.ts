@@ -33,7 +33,7 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
   let sessionsEnded = 0;
   if (input.endSessions) sessionsEnded = await endSessionsBestEffort(input);
   await clock.run('restore', async () => {
-    await restoreInTransaction(ctx.target, await source.open(), {
+    await restoreInTransaction(ctx.target, (await source.open(1)).input, {
       compression: source.compression,
       clean: true,
       noOwner: ctx.remote.noOwner,

@@ -61,10 +61,11 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
     await clock.run('restore', async () => {
       const stop = source.totalRows ? watchCopyProgress(admin, names.side, source.totalRows, logger) : () => undefined;
       try {
-        await restoreArchive(sideTarget, await source.open(), {
+        const { input: archive, tempDir } = await source.open(source.jobs);
+        await restoreArchive(sideTarget, archive, {
           compression: source.compression,
           jobs: source.jobs,
-          ...(source.tempDir ? { tempDir: source.tempDir } : {}),
+          ...(tempDir ? { tempDir } : {}),
           noOwner: ctx.remote.noOwner,
           noPrivileges: ctx.remote.noPrivileges,
           pgBinDir: ctx.pgBinDir,

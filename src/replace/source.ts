@@ -11,13 +11,14 @@ import type { RemoteContext } from '../remote/context.js';
 export interface ArchiveSource {
   /** Names it in messages: `template shop_staging`, `backup 20261123T061500Z-1a2b`. */
   label: string;
-  /** The archive: a file, or a stream (opened when the restore starts). */
-  open: () => Promise<string | Readable>;
+  /**
+   * The archive, opened when the restore starts: a file or a stream, and where a temporary
+   * decompressed copy may go when `jobs` (pg_restore's parallel jobs need a seekable file) is above 1.
+   */
+  open: (jobs: number) => Promise<{ input: string | Readable; tempDir?: string | undefined }>;
   compression: Compression;
-  /** pg_restore jobs (side database only; a compressed or streamed archive then goes through a temporary file). */
+  /** pg_restore jobs (side database only; the in-place restore is one stream). */
   jobs: number;
-  /** Where such a temporary file goes. */
-  tempDir?: string | undefined;
   /** Rows it holds, for progress with an ETA. */
   totalRows?: number | undefined;
 }

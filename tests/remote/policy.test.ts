@@ -16,6 +16,7 @@ function remote(fields: Partial<RemoteConfig> = {}): RemoteConfig {
     keepPrevious: true,
     validate: [],
     deploy: {},
+    backup: {},
     ...fields,
   };
 }
