@@ -1,4 +1,3 @@
-import { prepareRestore, restorePrepared } from '../backup/restore.js';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError } from '../errors.js';
 import { runRecorded } from '../history/run.js';
@@ -46,12 +45,14 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   const ctx = resolveRemoteContext({ ...options, replaces: true });
   requireConfirmation(ctx.remote, options.confirmed, 'rolling back', `dbfast rollback --remote ${ctx.remote.name}`);
   const to = options.to ?? 'previous';
-  const backup = to === 'previous' ? undefined : await prepareRestore(ctx, { backupId: to, confirmed: true, verb: 'rolling back to' });
+  // Loaded only for a backup: swapping the previous database back needs none of the dump machinery (a rollback takes about a second).
+  const restore = to === 'previous' ? undefined : await import('../backup/restore.js');
+  const backup = restore && (await restore.prepareRestore(ctx, { backupId: to, confirmed: true, verb: 'rolling back to' }));
   const lock = { timeoutMs: options.lockTimeoutMs, logger: ctx.logger };
   await runRecorded('rollback', ctx, async (run) => {
-    if (backup) {
+    if (restore && backup) {
       run.record.backupId = backup.info.id;
-      await restorePrepared(ctx, backup, { clock: run.clock, state: run, lockTimeoutMs: options.lockTimeoutMs });
+      await restore.restorePrepared(ctx, backup, { clock: run.clock, state: run, lockTimeoutMs: options.lockTimeoutMs });
       return;
     }
     const names = swapNames(ctx.database);
