@@ -7,6 +7,7 @@ type Cleanup = (reason: string) => Promise<void> | void;
 const pending = new Set<Cleanup>();
 let interruptedBy: string | undefined;
 
+/** Registers work to undo on an interrupt; returns the function that unregisters it (call it once the work is done). */
 export function registerCleanup(cleanup: Cleanup): () => void {
   pending.add(cleanup);
   return () => pending.delete(cleanup);
