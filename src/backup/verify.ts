@@ -104,7 +104,7 @@ export async function restoreTest(scope: BackupScope, info: BackupInfo, signal?:
         return { ok: false, problems: ['the remote user cannot create databases and no local server is configured'], server, durationMs: 0 };
       }
       server = 'local';
-      serverTarget = scope.localTarget();
+      serverTarget = await scope.localTarget();
       scope.logger.info('the remote user cannot create databases: restore test on the local server ([database])');
       await remoteAdmin.client.end().catch(() => undefined);
       admin = await connectMaintenance(serverTarget);
@@ -161,8 +161,7 @@ export async function verifyAllBackups(scope: BackupScope, options: VerifyOption
   const { backups } = await readCatalog(scope.storage);
   if (backups.length === 0) {
     throw new DbfastError('NO_BACKUPS', `remote "${scope.remote}" has no backups in ${scope.storage.location}`, {
-      hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`,
-    });
+      hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`, });
   }
   const results: VerifyResult[] = [];
   for (const info of backups) results.push(await verifyInfo(scope, info, options));

@@ -1,4 +1,5 @@
 import { DbfastError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { targetFromUrl, type DbTarget } from '../pg/target.js';
 import type { DbfastConfig, RemoteConfig } from './types.js';
 
@@ -7,14 +8,20 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   const value = env[envName];
   if (value === undefined) {
     throw new DbfastError('PASSWORD_ENV_UNSET', `${key} names ${envName}, which is not set`, {
-      hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`,
-    });
+      hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`, });
   }
   return value;
 }
 
-/** The local server dbfast builds templates and seeds on. */
-export function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget {
+/**
+ * The local server dbfast builds templates and seeds on: the configured one, or the managed
+ * server (started here on first need; `logger` hears about it).
+ */
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
+  if (config.database.server === 'managed' || config.database.url === undefined) {
+    const { managedServerTarget } = await import('../server/managed.js');
+    return managedServerTarget(env, logger);
+  }
   const password = passwordFrom(config.database.passwordEnv, 'database.password_env', env);
   return targetFromUrl(config.database.url, password);
 }
@@ -24,8 +31,7 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
   if (!remote) {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
-      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
-    });
+      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.', });
   }
   return remote;
 }
