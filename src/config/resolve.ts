@@ -56,7 +56,8 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
   return remotes.map(({ name, ...rest }, index) => {
     if (seen.has(name)) {
       throw new DbfastError('CONFIG_INVALID', `${configPath}: remotes[${index}].name: remote "${name}" is defined twice`, {
-        hint: 'Give each [[remotes]] entry its own name.', });
+        hint: 'Give each [[remotes]] entry its own name.',
+      });
     }
     seen.add(name);
     return [name, rest];
@@ -117,7 +118,8 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Add the environment under [environments.NAME], or point the remote at one that exists.',
-      details: { problems }, });
+      details: { problems },
+    });
   }
   const database = resolveDatabase(file, env);
   const templateName = env.DBFAST_TEMPLATE_NAME ?? file.database?.template_name ?? DEFAULT_TEMPLATE_NAME;

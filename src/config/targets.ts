@@ -8,7 +8,8 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   const value = env[envName];
   if (value === undefined) {
     throw new DbfastError('PASSWORD_ENV_UNSET', `${key} names ${envName}, which is not set`, {
-      hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`, });
+      hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`,
+    });
   }
   return value;
 }
@@ -31,7 +32,8 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
   if (!remote) {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
-      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.', });
+      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
+    });
   }
   return remote;
 }

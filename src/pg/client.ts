@@ -88,7 +88,8 @@ export function connectionError(target: DbTarget, error: unknown, context: Conne
   }
   return new DbfastError('CONNECTION_FAILED', `cannot connect to ${maskUrl(target.url)}: ${scrub(text, target)}`, {
     hint,
-    cause: error, });
+    cause: error,
+  });
 }
 
 /** Removes the password from a message, in case a driver echoes it. */

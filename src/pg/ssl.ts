@@ -30,7 +30,8 @@ function readPemFile(file: string, parameter: string): string {
   } catch (error) {
     throw new DbfastError('SSL_FILE_UNREADABLE', `cannot read ${parameter} file ${file}: ${(error as Error).message}`, {
       hint: `Fix the ${parameter} path in the URL (or the PG${parameter.toUpperCase()} variable).`,
-      cause: error, });
+      cause: error,
+    });
   }
 }
 
@@ -57,7 +58,8 @@ export function sslPlan(urlText: string, env: NodeJS.ProcessEnv = process.env): 
   const mode = (raw ?? 'prefer') as SslMode;
   if (!SSL_MODES.includes(mode)) {
     throw new DbfastError('SSLMODE_INVALID', `sslmode=${raw} (from ${source === 'url' ? 'the URL' : 'PGSSLMODE'}) is not one of ${SSL_MODES.join(', ')}`, {
-      hint: 'Use sslmode=require to encrypt, verify-full to also check the certificate, disable for none.', });
+      hint: 'Use sslmode=require to encrypt, verify-full to also check the certificate, disable for none.',
+    });
   }
   const unixSocket = isUnixSocket(url, env);
   const plan = { mode, source, unixSocket };
