@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { confirmationRequired } from '../index.js';
 
 /**
  * Asks on the terminal for a risky operation; the user must type `expected` (the remote's
@@ -16,17 +17,17 @@ export async function confirmOnTerminal(question: string, expected: string): Pro
 }
 
 /**
- * --confirm (or --yes); else, when the remote asks for confirmation and a person is at a
- * terminal, their typed answer. False otherwise: the library then refuses with a hint.
+ * --confirm (or --yes); else, when the library says the remote needs confirmation and a person
+ * is at a terminal, their typed answer. False otherwise: the library then refuses with a hint.
  */
 export async function confirmedFor(
-  ctx: { out: { json: boolean }; config(): Promise<{ remotes: Record<string, { requireConfirmation: boolean; environment: string }> }> },
+  ctx: { out: { json: boolean }; config(): Promise<{ remotes: Record<string, Parameters<typeof confirmationRequired>[0]> }> },
   remoteName: string,
   what: string,
   options: Record<string, unknown>,
 ): Promise<boolean> {
   if (options.confirm === true || options.yes === true) return true;
   const remote = (await ctx.config()).remotes[remoteName];
-  if (!remote?.requireConfirmation || ctx.out.json) return false;
+  if (!remote || !confirmationRequired(remote) || ctx.out.json) return false;
   return confirmOnTerminal(`${what} remote "${remoteName}" (environment ${remote.environment}).`, remoteName);
 }

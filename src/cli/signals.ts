@@ -29,7 +29,7 @@ export function installSignalHandlers(out: Output): void {
     interrupted = true;
     out.clearProgress();
     if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
-    void runCleanups().finally(() => process.exit(130));
+    void runCleanups(signal).finally(() => process.exit(130));
   };
   // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
   // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).

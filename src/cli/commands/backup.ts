@@ -4,6 +4,7 @@ import { confirmedFor } from '../confirm.js';
 import { table } from '../table.js';
 import { action, type CommandContext } from '../action.js';
 import { formatBytes } from '../output.js';
+import { lockTimeout } from './deploy.js';
 
 // The library is imported inside each handler: start-up stays fast for other commands.
 async function scopeFor(ctx: CommandContext, options: Record<string, unknown>) {
@@ -122,26 +123,32 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('restore')
     .description('verify a backup, restore it into a side database and swap it in')
-    .requiredOption('--remote <name>', 'remote')
+    .requiredOption('--remote <name>', 'remote whose database is replaced')
     .requiredOption('--backup-id <id>', 'backup to restore (or "latest": the newest not known damaged)')
+    .option('--from-remote <name>', "restore one of this remote's backups instead (e.g. production's into staging)")
     .option('--confirm', 'confirm restoring over the live database')
     .option('--jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)')
+    .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
     .action(
       action(async (ctx, _args, options) => {
-        const { restoreBackup, restoreNeedsConfirmation } = await import('../../backup/restore.js');
-        const scope = await scopeFor(ctx, options);
+        const { restoreBackup } = await import('../../index.js');
         const jobs = positiveInt(options.jobs, '--jobs');
+        const remote = String(options.remote);
         const id = String(options.backupId);
-        const ok = !restoreNeedsConfirmation(scope) || (await confirmedFor(ctx, scope.remote, `Restore backup ${id} over`, options));
-        if (!ok) {
-          throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
-            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
-          });
-        }
-        const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
+        const confirmed = await confirmedFor(ctx, remote, `Restore backup ${id} over`, options);
+        const result = await restoreBackup({
+          config: await ctx.config(),
+          remote,
+          backupId: id,
+          fromRemote: options.fromRemote as string | undefined,
+          confirmed,
+          jobs,
+          lockTimeoutMs: lockTimeout(options.lockTimeout),
+          logger: ctx.out.logger(),
+        });
         ctx.out.result({ restore: result }, () =>
           [
-            `restored backup ${result.id} into "${result.database}" (${result.mode === 'swap' ? 'side database swapped in' : 'in place, one transaction'}; ${result.tables} tables checked)`,
+            `restored backup ${result.id}${result.fromRemote === result.remote ? '' : ` of remote "${result.fromRemote}"`} into "${result.database}" (${result.mode === 'swap' ? 'side database swapped in' : 'in place, one transaction'}; ${result.tables} tables checked)`,
             result.previous ? `the replaced database is kept as "${result.previous}"` : '',
           ]
             .filter(Boolean)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
+import type { DeployReport, HistoryResult } from '../../index.js';
 import { action } from '../action.js';
 import { confirmedFor } from '../confirm.js';
 import { leanConfig } from '../lean-config.js';
@@ -14,7 +15,17 @@ export function lockTimeout(value: unknown): number | undefined {
   return seconds * 1000;
 }
 
-function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): string {
+/** `-j 3`: a whole number of at least 1, or USAGE before anything runs. */
+function jobsOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const jobs = Number(value);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new DbfastError('USAGE', `--jobs takes a whole number of at least 1, not "${String(value)}"`, { hint: 'e.g. --jobs 2 (pg_restore jobs for the new database)' });
+  }
+  return jobs;
+}
+
+function renderDeploy(report: DeployReport): string {
   if (report.plan) {
     const plan = report.plan;
     const lines = [
@@ -34,9 +45,11 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
     return lines.join('\n');
   }
   const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  const created = report.created ? [`created database "${report.database}" from the template; recorded as applied: ${report.created.migrationsRecorded.join(', ') || 'none'}`] : [];
   const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
   return [
     `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    ...created,
     ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
     ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
@@ -63,7 +76,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--dry-run', 'print the plan and change nothing')
     .option('--skip-backup', 'no backup first (refused for production)')
     .option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)')
-    .option('-j, --jobs <n>', 'pg_restore jobs for the new database', '2')
+    .option('-j, --jobs <n>', 'pg_restore jobs for the new database (default 2)')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
     .action(
       action(async (ctx, args, options) => {
@@ -76,10 +89,11 @@ export function registerDeployCommands(program: Command): void {
         if (mode !== undefined && mode !== 'replace' && mode !== 'migrate') {
           throw new DbfastError('USAGE', `--mode must be replace or migrate, not "${mode}"`, { hint: 'replace: restore the template over the database; migrate: apply pending migrations.' });
         }
+        const jobs = jobsOption(options.jobs);
         const config = await ctx.config();
         const dryRun = options.dryRun === true;
         const isConfirmed = dryRun ? false : await confirmedFor(ctx, remoteName, 'Deploy to', options);
-        const { deploy } = await import('../../deploy/deploy.js');
+        const { deploy } = await import('../../index.js');
         const report = await deploy({
           config,
           remote: remoteName,
@@ -88,7 +102,7 @@ export function registerDeployCommands(program: Command): void {
           dryRun,
           skipBackup: options.skipBackup === true,
           mode: mode as 'replace' | 'migrate' | undefined,
-          jobs: Number(options.jobs ?? 2),
+          jobs,
           lockTimeoutMs: lockTimeout(options.lockTimeout),
           logger: ctx.out.logger(),
         });
@@ -100,7 +114,7 @@ export function registerDeployCommands(program: Command): void {
     .command('rollback')
     .description('swap back to the previous database, or restore a backup')
     .requiredOption('-r, --remote <name>', 'remote')
-    .option('--to <target>', 'previous (default) or a backup id', 'previous')
+    .option('--to <target>', 'previous (default), a backup id, or latest', 'previous')
     .option('--confirm', 'confirm')
     .option('-y, --yes', 'same as --confirm')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
@@ -108,7 +122,7 @@ export function registerDeployCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         const remoteName = options.remote as string;
         // A rollback should take about a second: skip re-validating an unchanged dbfast.toml, and no fetch probe from pg.
-        const [config, { rollback }] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../deploy/rollback.js'))]);
+        const [config, { rollback }] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../index.js'))]);
         const isConfirmed = await confirmedFor(ctx, remoteName, 'Roll back', options);
         const report = await rollback({ config, remote: remoteName, to: options.to as string, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout), logger: ctx.out.logger() });
         ctx.out.result(report, () => `rolled back remote "${report.remote}" (database "${report.database}") to ${report.to} in ${report.durationMs} ms`);
@@ -123,8 +137,8 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { deployHistory } = await import('../../history/query.js');
-        const result = await deployHistory({ config, remote: options.remote as string, limit: Number(options.limit), local: options.local === true, logger: ctx.out.logger() });
+        const { history } = await import('../../index.js');
+        const result: HistoryResult = await history({ config, remote: options.remote as string, limit: Number(options.limit), local: options.local === true, logger: ctx.out.logger() });
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
           const rows = result.deploys.map((d) =>
@@ -141,8 +155,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--days <n>', 'window in days', '30')
     .action(
       action(async (ctx, _args, options) => {
-        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../history/stats.js'), import('./remote-status-render.js')]);
-        const result = await deployStats({ config, remote: options.remote as string | undefined, days: Number(options.days), logger: ctx.out.logger() });
+        const [config, { stats }, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./remote-status-render.js')]);
+        const result = await stats({ config, remote: options.remote as string | undefined, days: Number(options.days), logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderStats(result));
       }),
     );

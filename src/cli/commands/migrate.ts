@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import type { MigrateApplyReport } from '../../migrate/apply.js';
-import type { MigrateStatusReport } from '../../migrate/query.js';
-import type { MigrateVerifyReport } from '../../migrate/verify.js';
-import type { MigrationRow } from '../../migrate/table.js';
+import type { MigrateApplyReport, MigrateStatusReport, MigrateVerifyReport, MigrationRow } from '../../index.js';
 import { action } from '../action.js';
 import { confirmedFor } from '../confirm.js';
 import { lockTimeout } from './deploy.js';
@@ -84,7 +81,7 @@ export function registerMigrateCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { migrateStatus } = await import('../../migrate/query.js');
+        const { migrateStatus } = await import('../../index.js');
         const report = await migrateStatus({ config, remote: options.remote as string, environment: options.env as string | undefined });
         ctx.out.result(report, () => renderStatus(report));
         return options.check === true && !report.ok ? 3 : 0;
@@ -108,7 +105,7 @@ export function registerMigrateCommands(program: Command): void {
         const remote = options.remote as string;
         const dryRun = options.dryRun === true;
         const isConfirmed = dryRun ? false : await confirmedFor(ctx, remote, 'Apply migrations to', options);
-        const { migrateApply } = await import('../../migrate/apply.js');
+        const { migrateApply } = await import('../../index.js');
         const report = await migrateApply({
           config,
           remote,
@@ -138,8 +135,8 @@ export function registerMigrateCommands(program: Command): void {
         const config = await ctx.config();
         const remote = options.remote as string;
         const isConfirmed = await confirmedFor(ctx, remote, 'Mark migrations applied on', options);
-        const { markApplied } = await import('../../migrate/query.js');
-        const report = await markApplied({ config, remote, environment: options.env as string | undefined, ids: args, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout) });
+        const { markApplied } = await import('../../index.js');
+        const report = await markApplied({ config, remote, environment: options.env as string | undefined, ids: args, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout), logger: ctx.out.logger() });
         ctx.out.result(report, () =>
           [`marked as applied (baseline) on remote "${report.remote}":`, ...report.marked.map((m) => `  ${m.id}${m.previous ? `  (was ${m.previous})` : ''}`)].join('\n'),
         );
@@ -153,7 +150,7 @@ export function registerMigrateCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { migrateHistory } = await import('../../migrate/query.js');
+        const { migrateHistory } = await import('../../index.js');
         const report = await migrateHistory({ config, remote: options.remote as string, environment: options.env as string | undefined });
         ctx.out.result(report, () => renderHistory(report.remote, report.migrations));
       }),
@@ -166,7 +163,7 @@ export function registerMigrateCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { migrateVerify } = await import('../../migrate/verify.js');
+        const { migrateVerify } = await import('../../index.js');
         const report = await migrateVerify({ config, remote: options.remote as string, environment: options.env as string | undefined, logger: ctx.out.logger() });
         ctx.out.result(report, () => renderVerify(report));
         return report.matches ? 0 : 3;

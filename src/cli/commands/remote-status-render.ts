@@ -1,5 +1,4 @@
-import type { RemoteStatusReport } from '../../deploy/remote-status.js';
-import type { StatsResult } from '../../history/stats.js';
+import type { DeployedSummary, RemoteStatusReport, StatsResult } from '../../index.js';
 import { formatBytes } from '../output.js';
 
 function when(iso: string): string {
@@ -11,16 +10,18 @@ function ms(value: number | null): string {
   return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(1)} s`;
 }
 
+function whatMadeIt(d: DeployedSummary): string {
+  if (d.kind === 'restore') return `restore of backup ${d.backupId ?? '?'}`;
+  if (d.kind === 'rollback') return d.backupId ? `rollback to backup ${d.backupId}` : 'rollback to the previous database';
+  return `environment ${d.environment}, template ${d.templateHash?.slice(0, 12) ?? '?'}`;
+}
+
 export function renderRemoteStatus(report: RemoteStatusReport): string {
   const lines = [`remote ${report.remote}: ${report.url} (environment ${report.environment})`];
   const c = report.connection;
   lines.push(`  connection   ${c.ok ? `ok, PostgreSQL ${c.serverVersion ?? '?'}, ${c.latencyMs ?? '?'} ms${c.databaseExists === false ? `; database "${report.database}" does not exist yet` : ''}` : `FAILED: ${c.detail}`}`);
   const d = report.deployed;
-  lines.push(
-    d
-      ? `  deployed     environment ${d.environment}, template ${d.templateHash?.slice(0, 12) ?? '?'}, ${when(d.finishedAt ?? d.startedAt)} by ${d.osUser}@${d.host} (${d.deployId})`
-      : '  deployed     nothing recorded',
-  );
+  lines.push(d ? `  deployed     ${whatMadeIt(d)}, ${when(d.finishedAt ?? d.startedAt)} by ${d.osUser}@${d.host} (${d.deployId})` : '  deployed     nothing recorded');
   if (report.lastEvent && report.lastEvent.deployId !== d?.deployId) {
     const e = report.lastEvent;
     lines.push(`  last event   ${e.kind} ${e.result} ${when(e.at)} (${e.deployId})${e.error ? `: ${e.error.split('\n')[0] ?? ''}` : ''}`);

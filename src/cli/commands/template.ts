@@ -49,7 +49,7 @@ export function registerTemplateCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         if (options.remote !== undefined) {
           if (options.env !== undefined) throw new DbfastError('USAGE', '--env does not go with --remote: a remote has its own environment', { hint: 'Drop --env.' });
-          const [config, { remoteStatus }, render] = await Promise.all([ctx.config(), import('../../deploy/remote-status.js'), import('./remote-status-render.js')]);
+          const [config, { remoteStatus }, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./remote-status-render.js')]);
           const report = await remoteStatus({ config, remote: String(options.remote), logger: ctx.out.logger() });
           ctx.out.result(report, () => render.renderRemoteStatus(report));
           return options.check === true && !report.ok ? 3 : 0;
