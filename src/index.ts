@@ -40,19 +40,21 @@ export type { NewRemote, RemoteSummary } from './config/remotes.js';
 export type { RemoteTestReport, TestRemoteOptions } from './validate/remote-test.js';
 export type { CheckResult, CheckSeverity } from './validate/types.js';
 export type { ReplacementTarget } from './remote/describe.js';
-export type { DeployMode } from './remote/policy.js';
+export type { DeployMode, RestoreMode } from './remote/policy.js';
+export { confirmationRequired, isProductionRemote } from './remote/policy.js';
+export { MAX_LIVE_NAME_BYTES } from './remote/names.js';
 export type { DeployOptions, DeployReport } from './deploy/types.js';
 export type { DeployPlan } from './deploy/plan.js';
 export type { HealthResult } from './deploy/health.js';
 export type { RollbackOptions, RollbackReport } from './deploy/rollback.js';
 export type { RemoteStatusOptions, RemoteStatusReport, DeployedSummary, MigrationCounts } from './deploy/remote-status.js';
-export type { HistoryResult } from './history/query.js';
+export type { HistoryOptions, HistoryResult } from './history/query.js';
 export type { DeployRecord, DeployResult, DeployTrigger, HistoryKind, PhaseTiming } from './history/records.js';
 export type { StatsOptions, StatsResult, RemoteStats } from './history/stats.js';
 export type { CreateBackupResult } from './backup/create.js';
 export type { BackupListing, ListedBackup } from './backup/list.js';
 export type { VerifyResult } from './backup/verify.js';
-export type { RestoreBackupResult } from './backup/restore.js';
+export type { RestoreBackupOptions, RestoreBackupResult } from './backup/restore.js';
 export type { PruneOptions, PruneResult } from './backup/prune.js';
 export type { BackupCheckOptions, BackupCheckResult } from './backup/check.js';
 export type { BackupHealth, BackupInfo, BackupSummary } from './backup/types.js';
@@ -190,8 +192,8 @@ export async function rollback(options: With<import('./deploy/rollback.js').Roll
 }
 
 /** Deploys, rollbacks and restores of a remote, newest first (its own history, else this machine's). */
-export async function history(options: ConfigSource & { remote: string; limit?: number | undefined; local?: boolean | undefined; logger?: Logger | undefined }): Promise<import('./history/query.js').HistoryResult> {
-  return withModule(options, () => import('./history/query.js'), (module, config) => module.deployHistory({ ...options, config, limit: options.limit ?? 20 }));
+export async function history(options: With<import('./history/query.js').HistoryOptions>): Promise<import('./history/query.js').HistoryResult> {
+  return withModule(options, () => import('./history/query.js'), (module, config) => module.deployHistory({ ...options, config }));
 }
 
 /** Deploy statistics per remote: success rate, durations, last success and failure. */
@@ -240,10 +242,8 @@ export async function verifyBackup(options: BackupOptions & { backupId?: string 
 }
 
 /** Restores a backup over the remote's database (verified first; side database and swap, else in place in one transaction). Production needs `confirmed`. */
-export async function restoreBackup(options: BackupOptions & { backupId: string; confirmed?: boolean | undefined; jobs?: number | undefined }): Promise<import('./backup/restore.js').RestoreBackupResult> {
-  return withBackupScope(options, () => import('./backup/restore.js'), (module, scope) =>
-    module.restoreBackup(scope, options.backupId, { confirmed: options.confirmed === true, ...(options.jobs ? { jobs: options.jobs } : {}) }),
-  );
+export async function restoreBackup(options: With<import('./backup/restore.js').RestoreBackupOptions>): Promise<import('./backup/restore.js').RestoreBackupResult> {
+  return withModule(options, () => import('./backup/restore.js'), (module, config) => module.restoreBackup({ ...options, config }));
 }
 
 /** Deletes old backups by the retention rules (never the newest restorable one); only lists them without `confirm`. */

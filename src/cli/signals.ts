@@ -28,7 +28,7 @@ export function installSignalHandlers(out: Output): void {
     if (interrupted) return;
     interrupted = true;
     out.message(`\ninterrupted (${signal}); cleaning up`);
-    void runCleanups().finally(() => process.exit(130));
+    void runCleanups(signal).finally(() => process.exit(130));
   };
   // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
   // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).

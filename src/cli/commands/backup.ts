@@ -3,7 +3,7 @@ import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
 import { libraryWithPg } from '../pg-probe.js';
 import { withConfirmation } from '../confirm.js';
-import { age, confirmOption, name, positiveNumber, remoteOption, wholeNumber, yesOption } from '../options.js';
+import { age, confirmOption, lockTimeoutOption, name, positiveNumber, remoteOption, wholeNumber, yesOption } from '../options.js';
 
 interface VerifyFlags {
   remote: string;
@@ -15,9 +15,11 @@ interface VerifyFlags {
 interface RestoreFlags {
   remote: string;
   backupId: string;
+  fromRemote?: string;
   confirm?: boolean;
   yes?: boolean;
   jobs?: number;
+  lockTimeout?: number;
 }
 
 interface PruneFlags {
@@ -85,16 +87,27 @@ export function registerBackupCommands(program: Command): void {
   backup
     .command('restore')
     .description('verify a backup, restore it into a side database and swap it in')
-    .addOption(remoteOption())
+    .addOption(remoteOption(true, 'remote whose database is replaced'))
     .requiredOption('--backup-id <id>', 'backup to restore (or "latest": the newest not known damaged)', name)
+    .option('--from-remote <name>', "restore one of this remote's backups instead (e.g. production's into staging)", name)
     .addOption(confirmOption('confirm restoring over the live database without a prompt'))
     .addOption(yesOption())
     .option('-j, --jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)', wholeNumber(1))
+    .addOption(lockTimeoutOption())
     .action(
       action<RestoreFlags>(async (ctx, _args, options) => {
         const [config, { restoreBackup }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/backup.js')]);
         const result = await withConfirmation(ctx, { ...options, what: `Replace, with backup ${options.backupId},` }, (confirmed) =>
-          restoreBackup({ config, remote: options.remote, backupId: options.backupId, confirmed, jobs: options.jobs, logger: ctx.out.logger() }),
+          restoreBackup({
+            config,
+            remote: options.remote,
+            backupId: options.backupId,
+            fromRemote: options.fromRemote,
+            confirmed,
+            jobs: options.jobs,
+            lockTimeoutMs: options.lockTimeout,
+            logger: ctx.out.logger(),
+          }),
         );
         ctx.out.result({ restore: result }, () => render.renderRestore(result));
       }),

@@ -78,7 +78,7 @@ export function registerDeployCommands(program: Command): void {
     .command('rollback')
     .description('swap back to the previous database, or restore a backup')
     .addOption(remoteOption())
-    .option('--to <target>', 'previous (default) or a backup id', name, 'previous')
+    .option('--to <target>', 'previous (default), a backup id, or latest', name, 'previous')
     .addOption(confirmOption())
     .addOption(yesOption())
     .addOption(lockTimeoutOption())

@@ -83,7 +83,7 @@ export function registerMigrateCommands(program: Command): void {
       action<ConfirmFlags>(async (ctx, args, options) => {
         const [config, { markApplied }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/migrate.js')]);
         const report = await withConfirmation(ctx, { ...options, what: 'Mark migrations applied in' }, (confirmed) =>
-          markApplied({ config, remote: options.remote, environment: options.env, ids: args, confirmed, lockTimeoutMs: options.lockTimeout }),
+          markApplied({ config, remote: options.remote, environment: options.env, ids: args, confirmed, lockTimeoutMs: options.lockTimeout, logger: ctx.out.logger() }),
         );
         ctx.out.result(report, () => render.renderMarkApplied(report));
       }),

@@ -39,7 +39,7 @@ export function renderVerify(style: Style, results: VerifyResult[]): string {
 export function renderRestore(result: RestoreBackupResult): string {
   const how = result.mode === 'swap' ? 'side database swapped in' : 'in place, one transaction';
   return [
-    `restored backup ${result.id} into "${result.database}" (${how}; ${result.tables} tables checked)`,
+    `restored backup ${result.id}${result.fromRemote === result.remote ? '' : ` of remote "${result.fromRemote}"`} into "${result.database}" (${how}; ${result.tables} tables checked)`,
     result.previous ? `the replaced database is kept as "${result.previous}"` : '',
   ]
     .filter(Boolean)

@@ -27,9 +27,11 @@ function renderPlan(style: Style, plan: NonNullable<DeployReport['plan']>): stri
 export function renderDeploy(style: Style, report: DeployReport): string {
   if (report.plan) return renderPlan(style, report.plan);
   const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  const created = report.created ? [`created database "${report.database}" from the template; recorded as applied: ${report.created.migrationsRecorded.join(', ') || 'none'}`] : [];
   const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
   return [
     `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    ...created,
     ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
     ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),

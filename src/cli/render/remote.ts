@@ -1,4 +1,4 @@
-import type { RemoteStatusReport, RemoteSummary, RemoteTestReport, StatsResult } from '../../index.js';
+import type { DeployedSummary, RemoteStatusReport, RemoteSummary, RemoteTestReport, StatsResult } from '../../index.js';
 import { bytes, duration, firstLine, plural, table, when, type Style } from './format.js';
 
 /** Human renderings of `remote list|test`, `status --remote` and `stats`. */
@@ -34,17 +34,20 @@ export function renderRemoteTest(style: Style, report: RemoteTestReport): string
   return lines.join('\n');
 }
 
+/** What made the live database: a deploy of a template, a restore, a rollback. */
+function whatMadeIt(d: DeployedSummary): string {
+  if (d.kind === 'restore') return `restore of backup ${d.backupId ?? '?'}`;
+  if (d.kind === 'rollback') return d.backupId ? `rollback to backup ${d.backupId}` : 'rollback to the previous database';
+  return `environment ${d.environment}, template ${d.templateHash?.slice(0, 12) ?? '?'}`;
+}
+
 export function renderRemoteStatus(style: Style, report: RemoteStatusReport): string {
   const lines = [`remote ${report.remote}: ${report.url} (environment ${report.environment})`];
   const c = report.connection;
   const notYet = c.databaseExists === false ? `; database "${report.database}" does not exist yet` : '';
   lines.push(`  connection   ${c.ok ? `${style.good('ok')}, PostgreSQL ${c.serverVersion ?? '?'}, ${c.latencyMs ?? '?'} ms${notYet}` : `${style.bad('FAILED')}: ${c.detail}`}`);
   const d = report.deployed;
-  lines.push(
-    d
-      ? `  deployed     environment ${d.environment}, template ${d.templateHash?.slice(0, 12) ?? '?'}, ${when(d.finishedAt ?? d.startedAt)} by ${d.osUser}@${d.host} (${d.deployId})`
-      : '  deployed     nothing recorded',
-  );
+  lines.push(d ? `  deployed     ${whatMadeIt(d)}, ${when(d.finishedAt ?? d.startedAt)} by ${d.osUser}@${d.host} (${d.deployId})` : '  deployed     nothing recorded');
   if (report.lastEvent && report.lastEvent.deployId !== d?.deployId) {
     const e = report.lastEvent;
     lines.push(`  last event   ${e.kind} ${style.status(e.result)} ${when(e.at)} (${e.deployId})${e.error ? `: ${firstLine(e.error)}` : ''}`);
