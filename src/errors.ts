@@ -39,7 +39,6 @@ export const ERRORS = {
   CONFIRMATION_REQUIRED: { exit: 'usage' },
   CONNECTION_FAILED: { exit: 'failed' },
   CREATE_DATABASE_FAILED: { exit: 'failed' },
-  DATABASE_BUSY: { exit: 'failed' },
   DATABASE_EXISTS: { exit: 'usage' },
   DATABASE_NAME_INVALID: { exit: 'usage' },
   DATABASE_NOT_FOUND: { exit: 'usage' },

@@ -12,8 +12,8 @@ import { installSignalHandlers } from './signals.js';
 export async function main(argv: string[]): Promise<void> {
   if (argv[2] === '__background') {
     // The detached worker dbfast starts for clean-up off the critical path (local/background.ts).
-    const { backgroundMain } = await import('../local/background.js');
-    process.exitCode = await backgroundMain();
+    const { runBackgroundWorker } = await import('../index.js');
+    process.exitCode = await runBackgroundWorker();
     return;
   }
   const fast = parseFastSeed(argv.slice(2));

@@ -8,10 +8,10 @@ import type { DbfastConfig } from '../config/types.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
-import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
+import { acquireAdvisoryLock, advisoryLockHeld, advisoryUnlock } from '../pg/lock.js';
 import type { DbTarget } from '../pg/target.js';
 import { projectOwner } from './owner.js';
-import { advisoryLockHeld, findLeftovers, reapLeftovers } from './reap.js';
+import { findLeftovers, reapLeftovers } from './reap.js';
 
 /**
  * Work that must happen but never while the user waits: dropping databases (in PostgreSQL 15

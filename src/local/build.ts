@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { localTarget } from '../config/targets.js';
-import { serverShutdownError } from '../server/managed.js';
+import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';

@@ -1,4 +1,4 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { DbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { withAdvisoryLock } from '../pg/lock.js';
@@ -78,7 +78,7 @@ function refuse(checked: Checked): void {
     });
   }
   if (checked.busy.length > 0) {
-    throw new DbfastError('DATABASE_BUSY', `refusing to drop ${quoted(checked.busy)}: a running dbfast process is still working on ${checked.busy.length === 1 ? 'it' : 'them'}; nothing was dropped`, {
+    throw new DbfastError('SESSIONS_BLOCKING', `refusing to drop ${quoted(checked.busy)}: a running dbfast process is still working on ${checked.busy.length === 1 ? 'it' : 'them'}; nothing was dropped`, {
       hint: 'Wait for that command to finish; if it was interrupted, the next dbfast command drops what it left.',
       details: { busy: checked.busy },
     });

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
+import type { Runner } from '../config/types.js';
+import type { Logger } from '../logger.js';
+import type { DbTarget } from '../pg/target.js';
 import type { LayerFile } from './layers.js';
-import { connectForBuild, type LayerRunContext } from './run-layer.js';
 
 /**
  * `parallel = true` for a layer whose files only load rows: they run on several connections at
@@ -81,12 +83,21 @@ function dependencies(analyses: readonly FileAnalysis[], graph: { roots: Map<str
   });
 }
 
+/** Where the files run, and how a connection to run them on is opened (run-layer.ts's, for builds). */
+export interface ParallelContext {
+  target: DbTarget;
+  runner: Runner;
+  pgBinDir?: string | undefined;
+  logger: Logger;
+  connect: () => Promise<pg.Client>;
+}
+
 /** Runs `files` on up to `connections` connections, each as soon as the files it depends on are done. */
-export async function runParallel(ctx: LayerRunContext, files: readonly LayerFile[], connections: number): Promise<void> {
+export async function runParallel(ctx: ParallelContext, files: readonly LayerFile[], connections: number): Promise<void> {
   const { runFiles } = await import('../sql/index.js');
   const analyses = await Promise.all(files.map(analyse));
   const names = [...new Set(analyses.flatMap((analysis) => analysis.targets))];
-  const probe = await connectForBuild(ctx.target);
+  const probe = await ctx.connect();
   let waits: Array<Set<number>>;
   try {
     waits = dependencies(analyses, await tableGraph(probe, names));
@@ -109,7 +120,7 @@ export async function runParallel(ctx: LayerRunContext, files: readonly LayerFil
     return undefined;
   };
   const worker = async (): Promise<void> => {
-    const client = ctx.runner === 'psql' ? undefined : await connectForBuild(ctx.target);
+    const client = ctx.runner === 'psql' ? undefined : await ctx.connect();
     try {
       while (failure === undefined && started.size < files.length) {
         const index = ready();

@@ -49,17 +49,6 @@ export function isOurSideDatabase(name: string, comment: string | null, owner: P
   return parts.ours || (isDbfastComment(comment) && isOwnedBy(commentOwner(comment), owner));
 }
 
-/** True while some session holds the advisory lock `key` (taken with pg_advisory_lock(hashtextextended(key, 0))). */
-export async function advisoryLockHeld(client: pg.Client, key: string): Promise<boolean> {
-  const result = await client.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_locks AS l, (SELECT hashtextextended($1, 0) AS key) AS k
-                     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-                       AND l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid) AS held`,
-    [key],
-  );
-  return result.rows[0]?.held === true;
-}
-
 /** This project's side databases, each with whether a live dbfast process still holds it. */
 export async function findSideDatabases(client: pg.Client, owner: ProjectOwner): Promise<Array<Leftover & { inUse: boolean }>> {
   const out: Array<Leftover & { inUse: boolean }> = [];

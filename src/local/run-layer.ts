@@ -52,7 +52,7 @@ export async function runLayer<T>(ctx: LayerRunContext, layer: LayerRun, after?:
   const { runFiles } = await import('../sql/index.js');
   const common = { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, logger: ctx.logger };
   if (layer.parallel > 1 && layer.files.length > 1) {
-    await runParallel(ctx, layer.files, layer.parallel);
+    await runParallel({ ...ctx, connect: () => connectForBuild(ctx.target) }, layer.files, layer.parallel);
   } else if (ctx.runner === 'psql') {
     if (layer.files.length > 0) await runFiles(plainFiles(layer.files), common);
   } else {

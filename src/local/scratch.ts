@@ -1,5 +1,5 @@
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';

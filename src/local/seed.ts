@@ -1,15 +1,13 @@
-import { localTarget } from '../config/targets.js';
-import { serverShutdownError } from '../server/managed.js';
+import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { quoteIdent } from '../pg/quote.js';
 import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { BackgroundMode } from './background.js';
 import { ensureTemplate, finishInBackground } from './build.js';
-import { changeDatabases, dropDatabase, readDatabases, type DatabaseInfo } from '../pg/catalog.js';
+import { changeDatabases, dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
 import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
 import { assertDatabaseName, sideNameBase, templateDatabaseName } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
@@ -134,7 +132,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let { build, afterwards } = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
-    if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
+    if (info.allowConnections) await setAllowConnections(client, template, false);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
     const clone = (): ReturnType<typeof createSideDatabase> =>
