@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
-import { dropDatabase } from '../pg/catalog.js';
+import { databaseExists, dropDatabase } from '../pg/catalog.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import { commentOwner, decodeSpare, isDbfastComment } from './manifest.js';
 import { SIDE_NAME_SQL_PATTERN, parseSideName, sideLockKey, type SideKind } from './names.js';
@@ -73,11 +73,13 @@ export async function findLeftovers(client: pg.Client, owner: ProjectOwner): Pro
 /**
  * Drops one leftover under its name lock (so a process that just started using it, which cannot
  * happen for a random name but costs nothing to rule out, is never cut short). False when the
- * lock was taken meanwhile.
+ * lock was taken meanwhile, or the database is gone once the lock is ours (another project's
+ * worker reaped a leftover marked before owners were recorded, which every project may reap).
  */
 export async function reapLeftover(client: pg.Client, name: string): Promise<boolean> {
   if (!(await tryAdvisoryLock(client, sideLockKey(name)))) return false;
   try {
+    if (!(await databaseExists(client, name))) return false;
     await dropDatabase(client, name);
     return true;
   } finally {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTemplate } from '../../src/local/build.js';
 import { decodeManifest } from '../../src/local/manifest.js';
+import { projectOwner } from '../../src/local/owner.js';
 import { seed } from '../../src/local/seed.js';
 import { DbfastError } from '../../src/errors.js';
 import { dbfastVersion } from '../../src/version.js';
@@ -69,7 +70,10 @@ describe('buildTemplate', () => {
     const leftover = `${project.template()}__dbfast_build_deadbeef`;
     const foreign = `${project.template()}__dbfast_build_cafebabe`;
     await query(local.adminUrl, `CREATE DATABASE "${leftover}"`);
-    await query(local.adminUrl, `COMMENT ON DATABASE "${leftover}" IS 'dbfast:build:v1 {"template":"x","startedAt":"2020-01-01T00:00:00Z"}'`);
+    // Marked for this project: a leftover marked without an owner (before owners were recorded)
+    // is every project's to reap, and another test file's worker could be dropping it right now.
+    const mark = { template: 'x', startedAt: '2020-01-01T00:00:00Z', owner: projectOwner(project.config()) };
+    await query(local.adminUrl, `COMMENT ON DATABASE "${leftover}" IS 'dbfast:build:v1 ${JSON.stringify(mark)}'`);
     await query(local.adminUrl, `CREATE DATABASE "${foreign}"`);
     // Leftovers go to the background worker; `wait` runs it before the call returns.
     await buildTemplate({ config: project.config(), background: 'wait' });
