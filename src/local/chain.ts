@@ -125,16 +125,26 @@ async function startSide(ctx: ChainContext, start: number, base: string): Promis
  */
 async function runLayers(ctx: ChainContext, side: string, start: number): Promise<{ results: LayerResult[]; extensions: Record<string, string> }> {
   const { plan } = ctx;
-  const runContext = { target: withDatabase(ctx.target, side), runner: ctx.runner, pgBinDir: ctx.config.tools.pgBinDir, logger: ctx.logger };
+  const target = withDatabase(ctx.target, side);
+  // Progress counts the files of the whole build, not of one layer: `sql  3 / 40 files`.
+  const total = plan.layers.slice(start + 1).reduce((sum, layer) => sum + layer.files.length, 0);
+  let before = 0;
+  const logger: Logger = {
+    info: (message) => ctx.logger.info(message),
+    warn: (message) => ctx.logger.warn(message),
+    debug: (message) => ctx.logger.debug(message),
+    progress: (event) => ctx.logger.progress(event.phase === 'sql' && event.unit === 'files' ? { ...event, done: before + (event.done ?? 0), total } : event),
+  };
+  const runContext = { target, runner: ctx.runner, pgBinDir: ctx.config.tools.pgBinDir, logger };
   const results: LayerResult[] = plan.layers.map((layer, index) => ({ label: layer.label, template: layer.template, state: index <= start ? 'reused' : 'rebuilt', files: layer.files.length, durationMs: 0, templateLater: index > start && index < plan.layers.length - 1 }));
   let extensions: Record<string, string> = {};
   for (let index = start + 1; index < plan.layers.length; index++) {
     const layer = plan.layers[index] as EnvironmentPlan['layers'][number];
     const last = index === plan.layers.length - 1;
     const began = performance.now();
-    ctx.logger.progress({ phase: `building ${plan.template}`, done: index, total: plan.layers.length, unit: 'files', detail: `layer ${layer.label}` });
     const found = await runLayer(runContext, layer, last ? readExtensions : undefined);
     if (found) extensions = found;
+    before += layer.files.length;
     (results[index] as LayerResult).durationMs = Math.round(performance.now() - began);
   }
   return { results, extensions };
