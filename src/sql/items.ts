@@ -49,6 +49,8 @@ export interface SqlMetaCommand {
   /** The rest of the line. */
   args: string;
   start: number;
+  /** Byte offset of the end of its line (the line break, or the end of the input). */
+  end: number;
   line: number;
   column: number;
   endLine: number;
