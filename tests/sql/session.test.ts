@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { runFiles } from '../../src/sql/index.js';
+import { query } from '../support/db.js';
+import { failure, freshTarget } from './helpers.js';
+
+const pgBinDir = inject('pgBinDir') || undefined;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-session-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function scratchFile(name: string, content: string): { relativePath: string; absolutePath: string } {
+  const absolutePath = path.join(scratch, name);
+  writeFileSync(absolutePath, content);
+  return { relativePath: name, absolutePath };
+}
+
+describe('each file starts from the database defaults, in both runners', () => {
+  for (const runner of ['inprocess', 'psql'] as const) {
+    it(`settings a file makes (search_path emptied as pg_dump does, SET, SET ROLE) do not reach the next file (${runner})`, async () => {
+      const { url, target } = await freshTarget();
+      const first = scratchFile('010_dump.sql', [
+        "SELECT pg_catalog.set_config('search_path', '', false);",
+        'CREATE TABLE public.from_dump (id int);',
+        "SET statement_timeout = '17s';",
+        'SET datestyle = SQL, DMY;',
+        "SET application_name = 'changed by a file';",
+        'CREATE SCHEMA other;',
+        '',
+      ].join('\n'));
+      const second = scratchFile('020_next.sql', [
+        'CREATE TABLE unqualified (id int);',
+        "CREATE TABLE settings AS SELECT current_setting('search_path') AS search_path, current_setting('statement_timeout') AS timeout, current_setting('DateStyle') AS datestyle;",
+        '',
+      ].join('\n'));
+      await runFiles([first, second], { target, runner, pgBinDir });
+      expect(await query(url, "SELECT to_regclass('public.unqualified')::text AS t")).toEqual([{ t: 'unqualified' }]);
+      const defaults = await query<{ search_path: string; timeout: string; datestyle: string }>(url, "SELECT current_setting('search_path') AS search_path, current_setting('statement_timeout') AS timeout, current_setting('DateStyle') AS datestyle");
+      expect(await query(url, 'SELECT * FROM settings')).toEqual(defaults);
+    });
+
+    it(`a database setting made by one file (ALTER DATABASE ... SET) is in force in the next file (${runner})`, async () => {
+      const { url, target } = await freshTarget();
+      const first = scratchFile('010_settings.sql', "ALTER DATABASE :\"DBNAME\" SET app.setting = 'from the database';\nSET app.setting = 'from this session';\n");
+      const second = scratchFile('020_reads.sql', "CREATE TABLE seen AS SELECT current_setting('app.setting', true) AS value;\n");
+      await runFiles([first, second], { target, runner, pgBinDir });
+      expect(await query(url, 'SELECT value FROM seen')).toEqual([{ value: 'from the database' }]);
+    });
+  }
+
+  it('a transaction a file opens and never ends is refused at the end of that file (psql would lose its work there)', async () => {
+    const { url, target } = await freshTarget();
+    const first = scratchFile('open1.sql', 'CREATE TABLE kept (id int);\nBEGIN;\nCREATE TABLE lost (id int);\n');
+    const second = scratchFile('open2.sql', 'COMMIT;\n');
+    const error = await failure(runFiles([first, second], { target }));
+    expect(error.code).toBe('SQL_OPEN_TRANSACTION');
+    expect(error.message).toMatch(/^open1\.sql:2: BEGIN; starts a transaction that open1\.sql never ends/);
+    expect(await query(url, "SELECT to_regclass('lost')::text AS lost")).toEqual([{ lost: null }]);
+  });
+});
