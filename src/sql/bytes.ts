@@ -156,7 +156,8 @@ export class PositionCursor {
     this.nextNewline = this.src.indexOf('\n', offset);
   }
 
-  at(offset: number): { line: number; column: number } {
+  /** Moves to `offset` and returns its line; its column is then `column` (no object per call: called twice per statement). */
+  lineAt(offset: number): number {
     while (this.nextNewline >= 0 && this.nextNewline < offset) {
       this.line++;
       this.lineStart = this.columnOffset = this.nextNewline + 1;
@@ -169,7 +170,17 @@ export class PositionCursor {
     }
     this.columnCount += codePointsIn(this.src, this.columnOffset, offset);
     this.columnOffset = offset;
-    return { line: this.line, column: this.columnCount + 1 };
+    return this.line;
+  }
+
+  /** The 1-based column (in characters) of the offset `lineAt` last moved to. */
+  get column(): number {
+    return this.columnCount + 1;
+  }
+
+  at(offset: number): { line: number; column: number } {
+    const line = this.lineAt(offset);
+    return { line, column: this.column };
   }
 }
 

@@ -2,16 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { DbfastError } from '../errors.js';
+import type { SentStatement } from './batch.js';
 import { statementError } from './locate.js';
-import type { PlannedCopy } from './plan.js';
 import { isServerError, sqlError } from './sql-error.js';
-
-const CHUNK_BYTES = 1 << 20;
-
-/** The data as zero-copy slices of the file's buffer, so multi-MB COPY blocks are never turned into strings. */
-function* chunks(data: Buffer): Generator<Buffer> {
-  for (let at = 0; at < data.length; at += CHUNK_BYTES) yield data.subarray(at, at + CHUNK_BYTES);
-}
 
 type CopyStreams = typeof import('pg-copy-streams');
 let copyStreams: Promise<CopyStreams> | undefined;
@@ -22,29 +15,27 @@ async function loadCopyStreams(): Promise<CopyStreams> {
   return typeof loaded.from === 'function' ? loaded : (loaded.default as CopyStreams);
 }
 
-/** Runs `COPY ... FROM stdin` with its inline data exactly as written; returns the rows copied. */
-export async function runCopy(client: pg.Client, step: PlannedCopy): Promise<number> {
-  const { copy, source } = step;
+/**
+ * Runs `COPY ... FROM stdin` (`sent`) with its inline data exactly as written, streamed as it is
+ * read (pieces of the file, never the whole block); returns the rows copied.
+ */
+export async function runCopy(client: pg.Client, sent: SentStatement, dataLine: number, data: AsyncIterable<Buffer>): Promise<number> {
   // Imported on the first COPY, so runs without one do not pay for it.
   const { from: copyFrom } = await (copyStreams ??= loadCopyStreams());
-  const stream = client.query(copyFrom(copy.statement.text));
-  const data = source.buffer.subarray(copy.dataStart, copy.dataEnd);
+  const stream = client.query(copyFrom(sent.sql));
   try {
-    await pipeline(Readable.from(chunks(data), { objectMode: false }), stream);
+    await pipeline(Readable.from(data, { objectMode: false }), stream);
   } catch (error) {
-    throw copyError(step, error);
+    throw copyError(sent, dataLine, error);
   }
   return stream.rowCount;
 }
 
 /** A failure inside the data names its data line (`CONTEXT: COPY t, line 3, column b`); else the COPY statement. */
-function copyError(step: PlannedCopy, error: unknown): DbfastError {
-  const { copy, source } = step;
+function copyError(sent: SentStatement, dataLine: number, error: unknown): DbfastError {
   if (isServerError(error) && !error.position) {
-    const dataLine = /\bCOPY [^,]*, line (\d+)/.exec(error.where ?? '')?.[1];
-    if (dataLine !== undefined) {
-      return sqlError(source, { line: copy.dataLine + Number(dataLine) - 1, column: 1 }, error, error);
-    }
+    const line = /\bCOPY [^,]*, line (\d+)/.exec(error.where ?? '')?.[1];
+    if (line !== undefined) return sqlError(sent.source, { line: dataLine + Number(line) - 1, column: 1 }, error, error);
   }
-  return statementError(source, copy.statement, error);
+  return statementError(sent, error);
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { toolPath } from '../dump/tools.js';
@@ -8,8 +9,10 @@ import { scrub } from '../pg/client.js';
 import { childEnv } from '../pg/target.js';
 import { doBlockLocation } from './locate.js';
 import { sourceError, sqlError, type ServerErrorFields } from './sql-error.js';
+import type { SqlStatement } from './items.js';
+import { checkFile } from './plan.js';
+import { SqlReader, type StreamedCopy } from './reader.js';
 import { relativeToRoot, repositoryRootOf, type SourceFile, type SourceLocation } from './source.js';
-import { splitSql, type SqlItem } from './split.js';
 import type { RunFilesOptions, RunFilesResult, SqlFile } from './types.js';
 
 /** What psql printed about the error that stopped it (`-v VERBOSITY=verbose`, so the SQLSTATE is there). */
@@ -70,27 +73,36 @@ export function parsePsqlError(stderr: string): PsqlErrorReport | undefined {
   return report;
 }
 
-function itemRange(item: SqlItem): { start: number; end: number; item: SqlItem } {
-  if (item.kind === 'copy') return { start: item.statement.line, end: item.endLine, item };
-  return { start: item.line, end: item.endLine, item };
+/** Where in the file psql's report points: its statement, the LINE/caret inside it, or the COPY data line. */
+export async function locatePsqlReport(source: SourceFile, report: PsqlErrorReport): Promise<SourceLocation> {
+  const reader = await SqlReader.open(source.absolutePath, source.buffer);
+  try {
+    for await (const item of reader.items()) {
+      if (item.kind === 'copy') {
+        for await (const piece of item.data) void piece;
+        if (item.statement.line <= report.line && report.line <= (item.end?.endLine ?? item.statement.line)) return locateCopy(item, report);
+      } else if (item.line <= report.line && report.line <= item.endLine) {
+        return item.kind === 'meta' ? { line: item.line, column: item.column } : locateStatement(item, report);
+      }
+      if ((item.kind === 'copy' ? item.statement.line : item.line) > report.line) break;
+    }
+  } finally {
+    await reader.close();
+  }
+  return { line: report.line, column: 1 };
 }
 
-/** Where in the file psql's report points: its statement, the LINE/caret inside it, or the COPY data line. */
-export function locatePsqlReport(source: SourceFile, report: PsqlErrorReport): SourceLocation {
-  const ranges = splitSql(source.buffer).map(itemRange);
-  const found = ranges.find((range) => range.start <= report.line && report.line <= range.end);
-  if (!found) return { line: report.line, column: 1 };
-  const { item } = found;
-  if (item.kind === 'copy') {
-    const dataLine = /\bCOPY [^,]*, line (\d+)/.exec(report.fields.where ?? '')?.[1];
-    if (dataLine !== undefined) return { line: item.dataLine + Number(dataLine) - 1, column: 1 };
-  }
-  if (item.kind === 'meta') return { line: item.line, column: item.column };
-  const statement = item.kind === 'copy' ? item.statement : item;
+function locateCopy(copy: StreamedCopy, report: PsqlErrorReport): SourceLocation {
+  const dataLine = /\bCOPY [^,]*, line (\d+)/.exec(report.fields.where ?? '')?.[1];
+  if (dataLine !== undefined) return { line: copy.dataLine + Number(dataLine) - 1, column: 1 };
+  return locateStatement(copy.statement, report);
+}
+
+function locateStatement(statement: SqlStatement, report: PsqlErrorReport): SourceLocation {
   if (report.statementLine === undefined) {
     return doBlockLocation(statement, report.fields.where) ?? { line: statement.line, column: statement.column };
   }
-  const line = found.start + report.statementLine - 1;
+  const line = statement.line + report.statementLine - 1;
   // The echoed line is the statement's own line; its first line starts at the statement's column.
   const lineOffset = report.statementLine === 1 ? statement.column - 1 : 0;
   let column = (report.caretColumn ?? 1) + lineOffset;
@@ -107,36 +119,80 @@ export function locatePsqlReport(source: SourceFile, report: PsqlErrorReport): S
 
 const PSQL_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '--no-psqlrc'];
 
-/** Runs each file with `psql -f`, for scripts that need psql itself (`\c`, `\set`, `\copy`, ...). */
+/** psql's quoting for a meta-command argument: '...' with '' and backslash escapes (a value may hold any character). */
+function slashQuote(value: string): string {
+  return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''").replaceAll('\n', '\\n').replaceAll('\r', '\\r')}'`;
+}
+
+/**
+ * What psql is told to run for a file. With variables: a small script of `\set` lines and a
+ * `\i` of the file, written for this run only (mode 0600, removed after), so values never appear
+ * in psql's argv where other users of the machine could read them.
+ */
+async function entryFile(absolutePath: string, variables: Record<string, string>): Promise<{ file: string; done: () => Promise<void> }> {
+  const names = Object.keys(variables);
+  if (names.length === 0) return { file: absolutePath, done: async () => undefined };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dbfast-psql-'));
+  const file = path.join(dir, 'run.psql');
+  const lines = names.map((name) => `\\set ${name} ${slashQuote(variables[name] as string)}`);
+  lines.push(`\\i ${slashQuote(absolutePath)}`);
+  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return { file, done: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Reads every file (and its includes) before psql runs any: refuses what would build the wrong database; counts statements. */
+async function checkAll(files: SqlFile[], options: RunFilesOptions): Promise<{ statements: number; copyRows: number }> {
+  let statements = 0;
+  let copyRows = 0;
+  const first = files[0];
+  const root = options.root ?? (first ? repositoryRootOf(path.resolve(first.absolutePath), first.relativePath) : process.cwd());
+  for (const file of files) {
+    await checkFile(file, { runner: 'psql', serverWide: options.serverWide ?? 'allow', root, chunkBytes: options.chunkBytes }, undefined, async (steps) => {
+      for (const step of steps) {
+        if (step.kind === 'variable') continue;
+        statements++;
+        if (step.kind !== 'copy') continue;
+        let last = 10;
+        for await (const piece of step.data) {
+          for (let at = piece.indexOf(10); at >= 0; at = piece.indexOf(10, at + 1)) copyRows++;
+          last = piece[piece.length - 1] ?? last;
+        }
+        if (last !== 10) copyRows++;
+      }
+      return true;
+    });
+  }
+  return { statements, copyRows };
+}
+
+/** Runs each file with `psql -f`, for scripts that need psql itself (`\set`, `\if`, `\copy`, ...). */
 export async function runFilesWithPsql(files: SqlFile[], options: RunFilesOptions): Promise<RunFilesResult> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const psql = toolPath('psql', options.pgBinDir);
-  let statements = 0;
-  let copyRows = 0;
+  const { statements, copyRows } = await checkAll(files, options);
   for (const [index, file] of files.entries()) {
     logger.progress({ phase: 'sql', done: index, total: files.length, unit: 'files', detail: file.relativePath });
     const absolutePath = path.resolve(file.absolutePath);
     // cwd = the file's folder, so `\i other.sql` resolves as it does in-process.
     const cwd = path.dirname(absolutePath);
-    const result = await execa(psql, [...PSQL_ARGS, '-f', absolutePath, '--dbname', options.target.url], {
-      env: childEnv(options.target),
-      cwd,
-      reject: false,
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: 'pipe',
-    });
+    const entry = await entryFile(absolutePath, options.variables ?? {});
+    let result;
+    try {
+      result = await execa(psql, [...PSQL_ARGS, '-f', entry.file, '--dbname', options.target.url], {
+        env: childEnv(options.target),
+        cwd,
+        reject: false,
+        stdin: 'ignore',
+        stdout: 'ignore',
+        stderr: 'pipe',
+      });
+    } finally {
+      await entry.done();
+    }
     const stderr = scrub(result.stderr ?? '', options.target);
     if (result.exitCode !== 0) throw await psqlFailure(file, cwd, stderr, result.exitCode, result.code);
     for (const line of stderr.split('\n')) if (line.trim()) logger.debug(line);
-    for (const item of splitSql(await readFile(absolutePath))) {
-      if (item.kind === 'statement') statements++;
-      else if (item.kind === 'copy') {
-        statements++;
-        copyRows += item.dataLines;
-      }
-    }
   }
   logger.progress({ phase: 'sql', done: files.length, total: files.length, unit: 'files' });
   return { files: files.length, statements, copyRows, roundTrips: 0, durationMs: Math.round(performance.now() - started) };
@@ -153,14 +209,14 @@ async function psqlFailure(file: SqlFile, cwd: string, stderr: string, exitCode:
   if (report) {
     const absolute = path.resolve(cwd, report.file);
     const root = repositoryRootOf(path.resolve(file.absolutePath), file.relativePath);
-    const buffer = await readFile(absolute).catch(() => undefined);
+    const readable = await access(absolute).then(() => true, () => false);
     const relativePath = absolute === path.resolve(file.absolutePath) ? file.relativePath : relativeToRoot(root, absolute);
-    if (buffer) {
-      const source: SourceFile = { relativePath, absolutePath: absolute, buffer };
+    if (readable) {
+      const source: SourceFile = { relativePath, absolutePath: absolute };
       if (report.fields.code === undefined) {
         return sourceError('SQL_PSQL_ERROR', source, report.line, `psql: ${report.fields.message}`, 'Fix the psql command on that line and run again.');
       }
-      return sqlError(source, locatePsqlReport(source, report), report.fields);
+      return sqlError(source, await locatePsqlReport(source, report), report.fields);
     }
   }
   return new DbfastError('SQL_PSQL_FAILED', `psql failed on ${file.relativePath} (exit ${exitCode}): ${stderr.trim().split('\n').slice(0, 5).join('\n')}`, {

@@ -2,8 +2,13 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { splitWindow } from './split.js';
 import type { SqlCopy, SqlMetaCommand, SqlStatement } from './items.js';
 
-/** Bytes read from a file at a time: what the reader holds, besides the statement it is inside. */
-export const DEFAULT_CHUNK_BYTES = 1 << 20;
+/**
+ * Bytes read from a file at a time: what the reader holds, besides the statement it is inside.
+ * Small enough that a window's one-byte string view stays out of V8's large-object space, which
+ * only a full collection frees (measured: peak RSS on a 110 MB file ~130 MiB, against ~145-210
+ * with 256 KiB windows, at the same CPU time).
+ */
+export const DEFAULT_CHUNK_BYTES = 96 << 10;
 
 const LF = 10;
 const CR = 13;
@@ -30,20 +35,27 @@ export interface StreamedCopy {
 
 export type ReadItem = SqlStatement | SqlMetaCommand | StreamedCopy;
 
+/** Size and modification time of a file when it was opened: a second pass over it checks them. */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+}
+
 /** Where the bytes come from: a file (read a chunk at a time) or a buffer already in memory. */
 interface ByteSource {
-  read(bytes: number): Promise<Buffer | null>;
+  /** Up to `length` bytes into `target` at `offset`; 0 at the end. */
+  read(target: Buffer, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
+  stamp?: FileStamp;
 }
 
 function bufferSource(buffer: Buffer): ByteSource {
   let at = 0;
   return {
-    read: async (bytes) => {
-      if (at >= buffer.length) return null;
-      const piece = buffer.subarray(at, at + bytes);
-      at += piece.length;
-      return piece;
+    read: async (target, offset, length) => {
+      const copied = buffer.copy(target, offset, at, Math.min(buffer.length, at + length));
+      at += copied;
+      return copied;
     },
     close: async () => undefined,
   };
@@ -51,13 +63,10 @@ function bufferSource(buffer: Buffer): ByteSource {
 
 async function fileSource(path: string): Promise<ByteSource> {
   const handle: FileHandle = await open(path, 'r');
+  const { size, mtimeMs } = await handle.stat();
   return {
-    read: async (bytes) => {
-      // A fresh buffer per read: COPY data handed out as slices of it may still be in flight.
-      const chunk = Buffer.allocUnsafe(bytes);
-      const { bytesRead } = await handle.read(chunk, 0, bytes, null);
-      return bytesRead === 0 ? null : chunk.subarray(0, bytesRead);
-    },
+    stamp: { size, mtimeMs },
+    read: async (target, offset, length) => (await handle.read(target, offset, length, null)).bytesRead,
     close: () => handle.close(),
   };
 }
@@ -117,40 +126,56 @@ export class SqlReader {
     return this.source.close();
   }
 
-  /** At least `bytes` more bytes after `held` (fewer only at the end of the input). */
+  /** The file's size and modification time when it was opened (undefined for SQL in memory). */
+  get stamp(): FileStamp | undefined {
+    return this.source.stamp;
+  }
+
+  /**
+   * `held` and at least `bytes` more after it (fewer only at the end of the input), in a fresh
+   * buffer: COPY data handed out as slices of an earlier one may still be on its way to the server.
+   */
   private async readMore(held: Buffer, bytes: number): Promise<Buffer> {
-    const parts = [held];
+    const window = Buffer.allocUnsafe(held.length + bytes);
+    held.copy(window);
     let length = held.length;
-    const wanted = held.length + bytes;
-    while (length < wanted) {
-      const piece = await this.source.read(wanted - length);
-      if (piece === null) {
+    while (length < window.length) {
+      const read = await this.source.read(window, length, window.length - length);
+      if (read === 0) {
         this.eof = true;
         break;
       }
-      parts.push(piece);
-      length += piece.length;
+      length += read;
     }
-    return parts.length === 1 ? held : Buffer.concat(parts, length);
+    return window.subarray(0, length);
   }
 
+  /** Every item, one at a time (see `windows` for the same in arrays). */
   async *items(): AsyncGenerator<ReadItem> {
+    for await (const items of this.windows()) yield* items;
+  }
+
+  /**
+   * The items a window at a time, in order: one array per window, and a COPY whose data runs
+   * past the window in an array of its own (its data must be read before the next array is
+   * asked for; the reader reads it through itself otherwise). Arrays, because one await per
+   * window costs nothing where one per statement is most of the time spent on small statements.
+   */
+  async *windows(): AsyncGenerator<ReadItem[]> {
     for (;;) {
       // Read at least as much as is held: a statement longer than a chunk costs a linear number of re-splits.
       const window = this.eof ? this.carry : await this.readMore(this.carry, Math.max(this.chunkBytes, this.carry.length));
       if (window.length === 0 && this.eof) return;
       const split = splitWindow(window, { final: this.eof, line: this.line, column: this.column, first: this.first });
       if (split.consumed > 0) this.first = false;
-      for (const item of split.items) {
-        if (item.kind === 'copy') yield this.inlineCopy(window, item);
-        else yield item;
-      }
+      const items: ReadItem[] = split.items.map((item) => (item.kind === 'copy' ? this.inlineCopy(window, item) : item));
       this.carry = window.subarray(split.consumed);
       this.line = split.line;
       this.column = split.column;
+      if (items.length > 0) yield items;
       if (split.openCopy) {
         const copy = this.streamedCopy(split.openCopy);
-        yield copy;
+        yield [copy];
         if (!copy.end) for await (const piece of copy.data) void piece;
         if (!copy.end) throw new Error('COPY data was abandoned half read');
       } else if (this.eof) {

@@ -74,7 +74,7 @@ export function readCopyData(src: string, buf: Buffer, statement: SqlStatement, 
   const dataEnd = terminated ? terminator : len;
   const lastLineOpen = !terminated && len > dataStart && src.charCodeAt(len - 1) !== LF;
   const lines = countNewlines(src, dataStart, dataEnd) + (lastLineOpen ? 1 : 0);
-  const dataLine = cursor.at(dataStart).line;
+  const dataLine = cursor.lineAt(dataStart);
   let endLine = dataLine + lines;
   let next = len;
   if (terminated) {
@@ -82,7 +82,7 @@ export function readCopyData(src: string, buf: Buffer, statement: SqlStatement, 
     const lf = src.indexOf('\n', terminator);
     next = lf < 0 ? len : lf + 1;
   } else {
-    endLine = cursor.at(len).line;
+    endLine = cursor.lineAt(len);
   }
   const item: SqlCopy = { kind: 'copy', statement, dataStart, dataEnd, dataLine, dataLines: lines, endLine, terminated };
   if (rest !== '' && !rest.startsWith('--')) item.sameLineText = rest;

@@ -7,6 +7,8 @@ const MAX_WORDS = 16;
 const SHORT_WORDS = 3;
 /** Statements whose first 16 words are kept (to classify them); GRANT/REVOKE: to tell role membership from object privileges. */
 const FULL_WORDS = new Set(['COPY', 'ALTER', 'CREATE', 'DROP', 'REINDEX', 'GRANT', 'REVOKE']);
+/** Statements classified by their first word alone: the bulk of data files, so no more words are made for them. */
+const ONE_WORD = new Set(['INSERT', 'UPDATE', 'DELETE', 'SELECT', 'WITH', 'VALUES', 'MERGE', 'TABLE']);
 
 export interface Open {
   start: number;
@@ -18,14 +20,15 @@ export interface Open {
   /** CREATE [OR REPLACE] FUNCTION|PROCEDURE: track BEGIN ... END (SQL-standard bodies hold `;`). */
   routine: boolean;
   beginDepth: number;
-  unclosed?: Unclosed;
+  unclosed: Unclosed | undefined;
 }
 
 /** Whether bare words of the statement are still needed (to classify it, or to follow BEGIN ... END). */
 export function wantsWords(s: Open): boolean {
   if (s.depth !== 0) return false;
   const first = s.words[0];
-  return s.routine || s.words.length < (first === undefined || FULL_WORDS.has(first) ? MAX_WORDS : SHORT_WORDS);
+  if (first === undefined || s.routine) return true;
+  return s.words.length < (FULL_WORDS.has(first) ? MAX_WORDS : ONE_WORD.has(first) ? 1 : SHORT_WORDS);
 }
 
 function isRoutineHead(words: string[]): boolean {

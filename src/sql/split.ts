@@ -61,10 +61,18 @@ export function splitWindow(buf: Buffer, start: WindowStart): WindowSplit {
   /** End of the last complete item: where the next window starts. */
   let completeEnd = pos;
 
+  // One statement is open at a time: its state object is reused (its words go to the statement).
+  const state: Open = { start: 0, line: 0, column: 0, lastEnd: 0, words: [], depth: 0, routine: false, beginDepth: 0, unclosed: undefined };
   const begin = (at: number): Open => {
-    const where = cursor.at(at);
-    open = { start: at, line: where.line, column: where.column, lastEnd: at, words: [], depth: 0, routine: false, beginDepth: 0 };
-    return open;
+    state.line = cursor.lineAt(at);
+    state.column = cursor.column;
+    state.start = state.lastEnd = at;
+    state.words = [];
+    state.depth = state.beginDepth = 0;
+    state.routine = false;
+    state.unclosed = undefined;
+    open = state;
+    return state;
   };
 
   const finish = (s: Open, end: number, terminated: boolean, endAt: number): SqlStatement => {
@@ -76,7 +84,7 @@ export function splitWindow(buf: Buffer, start: WindowStart): WindowSplit {
       end,
       line: s.line,
       column: s.column,
-      endLine: cursor.at(endAt).line,
+      endLine: cursor.lineAt(endAt),
       words: s.words,
       terminated,
     };
