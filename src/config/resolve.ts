@@ -110,6 +110,8 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',
+      variables: Object.fromEntries(Object.entries(file.repository?.variables ?? {}).map(([name, value]) => [name, String(value)])),
+      clusterSetup: file.repository?.cluster_setup ?? [],
     },
     environments,
     remotes,

@@ -29,7 +29,7 @@ export interface TemplateArtifact {
 }
 
 export function manifestHash(manifest: TemplateManifest): string {
-  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, filterHash: manifest.filterHash }));
+  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, included: manifest.included, filterHash: manifest.filterHash }));
 }
 
 /**

@@ -30,6 +30,11 @@ export interface ClusterSetupOptions {
   force?: boolean | undefined;
   /** The repository: includes may not leave it. */
   root?: string | undefined;
+  /**
+   * Where the files run when they have to (default: `target`): a scratch database, say, so that
+   * what they do to their own database (a setup script may drop schemas) touches nothing that stays.
+   */
+  runIn?: (() => Promise<{ target: DbTarget; release(): Promise<void> }>) | undefined;
 }
 
 export interface ClusterSetupResult {
@@ -97,7 +102,12 @@ export async function runClusterSetup(files: SqlFile[], options: ClusterSetupOpt
     return result;
   }
   const { runFiles } = await import('./index.js');
-  await runFiles(files, { target: options.target, runner: options.runner, pgBinDir: options.pgBinDir, logger: options.logger, variables: options.variables, root });
+  const place = options.runIn ? await options.runIn() : { target: options.target, release: async () => undefined };
+  try {
+    await runFiles(files, { target: place.target, runner: options.runner, pgBinDir: options.pgBinDir, logger: options.logger, variables: options.variables, root });
+  } finally {
+    await place.release();
+  }
   await options.state?.record(digest);
   options.logger?.info(`ran the cluster setup (${files.map((file) => file.relativePath).join(', ')})`);
   return { ...result, ran: true };

@@ -50,7 +50,6 @@ export { PlanExecutor, DEFAULT_BATCH_CHARS, type ExecuteStats, type ExecutorOpti
 export { serverWideStatement } from './server-wide.js';
 export { runClusterSetup, type ClusterSetupOptions, type ClusterSetupResult, type ClusterSetupState } from './cluster-setup.js';
 export { scanIncludes, type IncludeReference } from './includes.js';
-export { reservedVariable } from './psql-variables.js';
 export type { SourceFile, SourceLocation } from './source.js';
 
 /**

@@ -31,9 +31,6 @@ export const PSQL_DEFAULTS: Readonly<Record<string, string>> = {
   VERBOSITY: 'verbose',
 };
 
-/** What psql sets from the connection (and sets again after `\c`): the config may not set them. */
-export const CONNECTION_VARIABLES = ['DBNAME', 'USER', 'HOST', 'PORT', 'ENCODING', 'SERVER_VERSION_NAME', 'SERVER_VERSION_NUM', 'SERVICE'] as const;
-
 /** Variables psql sets after each query or from its own build: their values exist only inside psql. */
 const PSQL_ONLY: Readonly<Record<string, string>> = {
   ROW_COUNT: 'is set by psql after each query',
@@ -51,14 +48,6 @@ const PSQL_ONLY: Readonly<Record<string, string>> = {
 /** Why the in-process runner cannot give a variable the value psql would, or undefined when it can. */
 export function psqlOnlyVariable(name: string): string | undefined {
   return PSQL_ONLY[name];
-}
-
-/** Why a name cannot be a variable of dbfast.toml (psql sets it, or it changes how psql runs), or undefined. */
-export function reservedVariable(name: string): string | undefined {
-  if (!/^[A-Za-z0-9_\u0080-\uffff]+$/.test(name)) return 'is not a psql variable name (letters, digits and _ only)';
-  if ((CONNECTION_VARIABLES as readonly string[]).includes(name)) return `psql sets ${name} itself, for the database being built`;
-  if (PSQL_ONLY[name] !== undefined || PSQL_DEFAULTS[name] !== undefined) return `${name} is one of psql's own variables`;
-  return undefined;
 }
 
 /** psql's variables for a connection: the ones psql sets from it, with psql's meaning. */

@@ -30,23 +30,27 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (ctx, [name]) => {
         const config = await ctx.config();
-        const { environmentFiles } = await import('../../project.js');
+        const { environmentFiles, environmentIncluded } = await import('../../project.js');
         const { findEnvironment, guardViolations, isProductionEnvironment } = await import('../../envfilter/filter.js');
         const environment = findEnvironment(config, name as string);
         const files = await environmentFiles(config, environment.name);
+        const included = await environmentIncluded(config, environment.name);
         if (isProductionEnvironment(config, environment.name) && environment.allow_seed_data !== true) {
-          const violations = guardViolations(files);
+          const violations = guardViolations([...files, ...included]);
           if (violations.length > 0) {
             ctx.out.warn(`${violations.length} of these files ${violations.length === 1 ? 'looks' : 'look'} like development or test data; \`dbfast validate-env --env ${environment.name}\` lists them`);
           }
         }
-        ctx.out.result({ environment: environment.name, files: files.map((file) => ({ path: file.relativePath, size: file.size })) }, () => {
+        const includedRows = included.map((file) => ({ path: file.relativePath, includedFrom: file.includedFrom }));
+        ctx.out.result({ environment: environment.name, files: files.map((file) => ({ path: file.relativePath, size: file.size })), included: includedRows }, () => {
           const total = files.reduce((sum, file) => sum + file.size, 0);
           const where = path.relative(process.cwd(), config.repository.path) || '.';
           const header = `environment ${environment.name}: ${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(total)}, in ${where}`;
           if (files.length === 0) return `${header}\n(no .sql file matches this environment)`;
           const rows = files.map((file, index) => [String(index + 1), file.relativePath, formatBytes(file.size)]);
-          return `${header}\n${table(['#', 'FILE', 'SIZE'], rows, { alignRight: [0, 2] })}`;
+          const listed = `${header}\n${table(['#', 'FILE', 'SIZE'], rows, { alignRight: [0, 2] })}`;
+          if (includedRows.length === 0) return listed;
+          return `${listed}\nincluded by those files (\\i / \\ir):\n${table(['FILE', 'INCLUDED FROM'], includedRows.map((row) => [row.path, row.includedFrom]))}`;
         });
       }),
     );
