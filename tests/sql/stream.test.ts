@@ -20,7 +20,7 @@ async function writeLines(file: string, lines: () => Generator<string>): Promise
   for (const line of lines()) {
     batch.push(line);
     if (batch.length >= 5000) {
-      if (!out.write(batch.join(''))) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(batch.join(''))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       batch = [];
     }
   }
