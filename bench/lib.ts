@@ -25,6 +25,8 @@ export interface BenchRow {
   subject?: string;
   /** Extra columns: sizes, memory, notes. */
   note?: string;
+  /** A memory row: peak resident size, judged against a `≤ N MiB` target (the dbfast column shows it). */
+  peakRssMiB?: number;
   /** Every run's time, for --json. */
   samples?: { dbfast: number[]; baseline: number[] };
 }
@@ -35,8 +37,10 @@ export interface Evaluated {
   pass: boolean | null;
 }
 
-/** Reads `≤ 1.5×`, `<= 2x`, `≤ 50 ms`, `≤ 1 s` from the target text. */
+/** Reads `≤ 1.5×`, `<= 2x`, `≤ 50 ms`, `≤ 1 s`, `≤ 256 MiB` (a memory row) from the target text. */
 export function evaluate(row: BenchRow): Evaluated {
+  const memory = /(?:≤|<=)\s*([\d.]+)\s*MiB/i.exec(row.target);
+  if (memory) return { ratio: null, pass: row.peakRssMiB === undefined ? null : row.peakRssMiB <= Number(memory[1]) };
   const ratio = row.baselineMs && row.baselineMs > 0 ? row.dbfastMs / row.baselineMs : null;
   const match = /(?:≤|<=)\s*([\d.]+)\s*(×|x|ms|s)(?![a-z])/i.exec(row.target);
   if (!match) return { ratio, pass: null };
@@ -189,7 +193,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     const cells = [
       ...(withSubject ? [row.subject ?? ''] : []),
       row.case,
-      formatMs(row.dbfastMs),
+      row.peakRssMiB === undefined ? formatMs(row.dbfastMs) : `${row.peakRssMiB.toFixed(0)} MiB`,
       baseline,
       e.ratio === null ? '—' : `${e.ratio.toFixed(2)}×`,
       row.target,

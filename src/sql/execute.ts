@@ -11,8 +11,12 @@ import type { TransactionMode } from './types.js';
 import { substitute } from './variables.js';
 import { PSQL_HINT, type PlannedCopy, type PlannedStatement, type PlannedStep } from './walk.js';
 
-/** Batches of about this many characters of SQL go as one simple query. */
-export const DEFAULT_BATCH_CHARS = 256 << 10;
+/**
+ * Batches of about this many characters of SQL go as one simple query: hundreds of statements
+ * per round trip, and few enough objects alive at a time that they die young (measured on 110 MB
+ * of single-row INSERTs: peak RSS ~95 MiB and the least CPU, against ~130 MiB at 256 KiB).
+ */
+export const DEFAULT_BATCH_CHARS = 64 << 10;
 
 /** After this many DDL statements the runner commits its own transaction, so the lock table cannot overflow. */
 const DDL_PER_TRANSACTION = 1000;

@@ -2,10 +2,10 @@
  * The SQL runner: runs a repository's SQL files into a database and maps failures back to
  * `file:line:column`.
  *
- * In-process (default): files are read a window at a time (about 1 MiB; the statement being
+ * In-process (default): files are read a window at a time (about 96 KiB; the statement being
  * read when it is longer), split the way psql splits them (statements; `COPY ... FROM stdin`
  * blocks streamed up to `\.`) and checked before anything runs; then read again (small files
- * are kept from the first pass) and sent: statements in batches of about 1 MiB per simple
+ * are kept from the first pass) and sent: statements in batches of about 64 KiB per simple
  * query (across files), COPY data streamed through pg-copy-streams, statements that refuse a
  * transaction block on their own. Memory stays bounded whatever the size of a file.
  *
@@ -55,7 +55,7 @@ export type { SourceFile, SourceLocation } from './source.js';
 /**
  * Runs SQL files in order into `options.target`. In-process (default): every file (and its `\i`
  * includes) is read, split and checked before anything runs; then statements go in batches
- * (one simple query per ~1 MiB, across files), COPY data streams, and a failure becomes a
+ * (one simple query per ~64 KiB, across files), COPY data streams, and a failure becomes a
  * `SQL_ERROR` DbfastError naming `file:line:column`. `runner: 'psql'` runs `psql -f` per file,
  * after the same check of what would make the build wrong.
  */

@@ -13,11 +13,14 @@ import { Walker, type PlannedStep } from './walk.js';
 const CHECK_CONCURRENCY = 8;
 /**
  * The first pass keeps what it read of small files, so the second does not read and split them
- * again: up to this much of one file, and this much in all. Larger files are streamed twice,
- * which is what bounds memory whatever the size of a file.
+ * again: up to this much of one file, and this much in all (text and data, plus the objects
+ * around each step). Larger files are read twice, a window at a time, which is what bounds
+ * memory whatever the size of a file.
  */
-const KEEP_FILE_BYTES = 4 << 20;
-const KEEP_TOTAL_BYTES = 32 << 20;
+const KEEP_FILE_BYTES = 1 << 20;
+const KEEP_TOTAL_BYTES = 16 << 20;
+/** What holding one step costs besides its text: the statement, its words, its plan entry. */
+const STEP_OVERHEAD_BYTES = 256;
 
 /** What the first pass leaves for the second: the file's steps when they were kept. */
 interface Checked {
@@ -44,15 +47,15 @@ async function checkAll(files: SqlFile[], options: PlanOptions): Promise<Checked
       try {
         await checkFile(files[index] as SqlFile, options, undefined, async (batch) => {
           for (const step of batch) {
-            const held = await heldUpTo(step, Math.min(KEEP_FILE_BYTES - kept, keepLeft));
+            const held = await heldUpTo(step, Math.min(KEEP_FILE_BYTES - kept, keepLeft) - STEP_OVERHEAD_BYTES);
             if (!held) {
               keepLeft += kept;
               steps.length = 0;
               keeping = false;
               return false;
             }
-            kept += held.bytes;
-            keepLeft -= held.bytes;
+            kept += held.bytes + STEP_OVERHEAD_BYTES;
+            keepLeft -= held.bytes + STEP_OVERHEAD_BYTES;
             steps.push(held.step);
           }
           return true;

@@ -30,7 +30,7 @@ export interface RunFilesOptions {
   /** Folder with psql (`[tools] pg_bin_dir`); PATH otherwise. */
   pgBinDir?: string | undefined;
   logger?: Logger;
-  /** In-process: statements are joined into simple queries of about this many characters (default 1 MiB). */
+  /** In-process: statements are joined into simple queries of about this many characters (default 64 KiB). */
   batchChars?: number;
   /** In-process: see TransactionMode (default `single`). */
   transaction?: TransactionMode;
@@ -44,7 +44,7 @@ export interface RunFilesOptions {
   serverWide?: 'refuse' | 'allow' | undefined;
   /** The repository: includes may not leave it. Default: the folder the first file's `relativePath` is relative to. */
   root?: string | undefined;
-  /** In-process: bytes read from a file at a time (default 1 MiB). */
+  /** In-process: bytes read from a file at a time (default 96 KiB). */
   chunkBytes?: number | undefined;
 }
 

@@ -29,10 +29,10 @@ async function writeLines(file: string, lines: () => Generator<string>): Promise
 }
 
 describe('the in-process runner streams files', () => {
-  it('holds a bounded amount of memory however large the file (48 MiB of COPY data and 100,000 single-row INSERTs)', async () => {
+  it('holds a bounded amount of memory however large the file (72 MB of COPY data and 100,000 single-row INSERTs)', async () => {
     const { url } = await freshTarget();
     const file = path.join(scratch, 'big.sql');
-    const copyRows = 600_000;
+    const copyRows = 900_000;
     const inserts = 100_000;
     await writeLines(file, function* () {
       yield 'CREATE UNLOGGED TABLE copied (id int, payload text);\nCOPY copied FROM stdin;\n';
@@ -45,8 +45,10 @@ describe('the in-process runner streams files', () => {
     const { result, growthKiB } = JSON.parse(stdout.trim().split('\n').pop() as string) as { result: { copyRows: number; statements: number }; growthKiB: number };
     expect(result).toMatchObject({ copyRows, statements: inserts + 3 });
     expect(await query(url, 'SELECT (SELECT count(*) FROM copied)::int AS c, (SELECT count(*) FROM inserted)::int AS i')).toEqual([{ c: copyRows, i: inserts }]);
-    // Holding the file (58 MB) would take well over 100 MiB more; streaming takes a few MiB of windows and batches.
-    expect(growthKiB / 1024).toBeLessThan(96);
+    // Holding the file (80 MB) takes at least twice its size (its bytes, and their string view to split) plus the
+    // statements: 300 MiB and more before streaming. Streaming holds a window, a batch and what the collector has
+    // not yet freed (measured 60-90 MiB whatever the file size).
+    expect(growthKiB / 1024).toBeLessThan(150);
   }, 120_000);
 
   it('names file:line:column exactly for errors far past the first window, in statements and COPY data', async () => {
