@@ -3,7 +3,8 @@
  * its own and prints one markdown table per suite (stdout; progress goes to stderr).
  *
  *   --only seed,deploy     suites to run (default: all registered but `strategy`, the seed suite's
- *                          WAL_LOG / FILE_COPY crossover on its own)
+ *                          WAL_LOG / FILE_COPY crossover on its own, and `postgrest`, PostgREST's
+ *                          test database loaded by psql and both runners, dumps compared)
  *   --runs N               runs per row, medians reported (default 5)
  *   --path DIR             also measure the seed suite on this repository (its .sql files, natural order)
  *   --rows N               rows in the deploy suite's template (default 2,000,000)
@@ -30,11 +31,13 @@ const SUITES: Record<string, Suite> = {
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
   sql: (ctx) => import('./sql.js').then((m) => m.sqlSuite(ctx)),
+  // Real SQL (needs PostGIS on the server): not run by default.
+  postgrest: (ctx) => import('./postgrest.js').then((m) => m.postgrestSuite(ctx)),
   backup: (ctx) => import('./backup.js').then(async (m) => ({ suite: 'backup', title: 'Backups', rows: await m.benchBackup({ runs: Math.min(ctx.options.runs, 3), rows: ctx.options.rows, log: ctx.log }) })),
 };
 
 /** Suites run only when named in --only. */
-const ON_REQUEST = new Set(['strategy']);
+const ON_REQUEST = new Set(['strategy', 'postgrest']);
 
 function usage(message: string): never {
   process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--only ${Object.keys(SUITES).join(',')}] [--runs N] [--path DIR] [--rows N] [--deploy-runs N] [--sizes 8,32,64] [--sql-mb N] [--fsync-off] [--json FILE]\n`);
