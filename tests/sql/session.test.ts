@@ -3,12 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
-import { query } from '../support/db.js';
+import { local, query, uniqueName } from '../support/db.js';
 import { failure, freshTarget } from './helpers.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-session-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const role = uniqueName('session_role');
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  await query(local.adminUrl, `DROP ROLE IF EXISTS "${role}"`);
+});
 
 function scratchFile(name: string, content: string): { relativePath: string; absolutePath: string } {
   const absolutePath = path.join(scratch, name);
@@ -18,8 +22,10 @@ function scratchFile(name: string, content: string): { relativePath: string; abs
 
 describe('each file starts from the database defaults, in both runners', () => {
   for (const runner of ['inprocess', 'psql'] as const) {
-    it(`settings a file makes (search_path emptied as pg_dump does, SET, SET ROLE) do not reach the next file (${runner})`, async () => {
+    it(`settings a file makes (search_path emptied as pg_dump does, SET, SET ROLE, a temporary table) do not reach the next file (${runner})`, async () => {
       const { url, target } = await freshTarget();
+      await query(local.adminUrl, `DO $$ BEGIN CREATE ROLE "${role}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+      await query(url, `GRANT CREATE ON SCHEMA public TO "${role}"`);
       const first = scratchFile('010_dump.sql', [
         "SELECT pg_catalog.set_config('search_path', '', false);",
         'CREATE TABLE public.from_dump (id int);',
@@ -27,17 +33,22 @@ describe('each file starts from the database defaults, in both runners', () => {
         'SET datestyle = SQL, DMY;',
         "SET application_name = 'changed by a file';",
         'CREATE SCHEMA other;',
+        'CREATE TEMPORARY TABLE scratch_rows (id int);',
+        `SET ROLE "${role}";`,
         '',
       ].join('\n'));
       const second = scratchFile('020_next.sql', [
         'CREATE TABLE unqualified (id int);',
         "CREATE TABLE settings AS SELECT current_setting('search_path') AS search_path, current_setting('statement_timeout') AS timeout, current_setting('DateStyle') AS datestyle;",
+        "CREATE TABLE who AS SELECT current_user::text AS current_user_name, to_regclass('scratch_rows')::text AS temporary_table;",
         '',
       ].join('\n'));
       await runFiles([first, second], { target, runner, pgBinDir });
       expect(await query(url, "SELECT to_regclass('public.unqualified')::text AS t")).toEqual([{ t: 'unqualified' }]);
       const defaults = await query<{ search_path: string; timeout: string; datestyle: string }>(url, "SELECT current_setting('search_path') AS search_path, current_setting('statement_timeout') AS timeout, current_setting('DateStyle') AS datestyle");
       expect(await query(url, 'SELECT * FROM settings')).toEqual(defaults);
+      expect(await query(url, 'SELECT current_user_name, temporary_table FROM who')).toEqual([{ current_user_name: new URL(local.adminUrl).username || 'postgres', temporary_table: null }]);
+      expect(await query(url, "SELECT tableowner <> $1 AS not_the_role FROM pg_tables WHERE tablename = 'unqualified'", [role])).toEqual([{ not_the_role: true }]);
     });
 
     it(`a database setting made by one file (ALTER DATABASE ... SET) is in force in the next file (${runner})`, async () => {

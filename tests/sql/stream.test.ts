@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { failure, freshTarget } from './helpers.js';
+import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from './helpers.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-stream-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -68,5 +68,16 @@ describe('the in-process runner streams files', () => {
       const error = await failure(runFiles([{ relativePath: 'db/located.sql', absolutePath: file }], { target, chunkBytes: 4096 }));
       expect(error.message.split('\n')[0]).toBe(`db/located.sql:${location}: ${message}`);
     }
+  });
+
+  it('runs the tricky fixtures and includes the same when files are read 64 bytes at a time', async () => {
+    const { url, target } = await freshTarget();
+    await query(url, "CREATE TYPE public.mood AS ENUM ('sad', 'ok')");
+    const result = await runFiles(TRICKY, { target, chunkBytes: 64 });
+    expect(result).toMatchObject({ files: 3, statements: 27, copyRows: 5 });
+    await expectTrickyResults(url);
+    const included = await freshTarget();
+    expect(await runFiles([fixture('include/main.sql')], { target: included.target, chunkBytes: 64 })).toMatchObject({ statements: 5 });
+    expect(await query(included.url, 'SELECT step FROM inc_log ORDER BY n')).toEqual([{ step: 'one' }, { step: 'two' }, { step: 'three' }, { step: 'main' }]);
   });
 });
