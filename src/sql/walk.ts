@@ -64,7 +64,7 @@ function serverWideError(source: SourceFile, statement: SqlStatement, what: stri
   const database = what.endsWith('DATABASE');
   const hint = database
     ? `dbfast makes the database a template is built in: remove ${what} (and any \\c after it) from ${source.relativePath}, or move it into a file listed in [repository] cluster_setup.`
-    : `Move it into a file of its own and list that file in dbfast.toml: [repository] cluster_setup = ["${source.relativePath}"]. dbfast runs those files once per server before a build (and on a remote with \`dbfast remote setup\`).`;
+    : `Move it into a file of its own and list that file in dbfast.toml: [repository] cluster_setup = ["${source.relativePath}"]. dbfast runs those files on the local server before a build, again only when they change.`;
   return sourceError('SQL_SERVER_WIDE', source, statement.line, `${what} acts on the whole server, not on the database being built`, hint, { statement: what }, statement.column);
 }
 
