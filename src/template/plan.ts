@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assertProductionSafe, filterFiles, findEnvironment } from '../envfilter/filter.js';
-import { DbfastError } from '../errors.js';
 import { sha256 } from '../scan/hash.js';
 import { scanRepository, type ScannedFile } from '../scan/scan.js';
 import { environmentVariables } from '../config/variables.js';
@@ -36,15 +35,11 @@ export interface EnvironmentPlan {
   filterHash: string;
 }
 
-async function statIncluded(relativePath: string, repository: string, from: string): Promise<ScannedFile> {
+/** An included file that is not one of the scanned .sql files; undefined when it does not exist (the runner names that include). */
+async function statIncluded(relativePath: string, repository: string): Promise<ScannedFile | undefined> {
   const absolutePath = path.join(repository, relativePath);
   const info = await stat(absolutePath).catch(() => undefined);
-  if (!info?.isFile()) {
-    throw new DbfastError('SQL_INCLUDE_MISSING', `${from}: includes ${relativePath}, which does not exist`, {
-      hint: 'Check the path; include paths are relative to the including file\'s folder.',
-      details: { include: relativePath },
-    });
-  }
+  if (!info?.isFile()) return undefined;
   return { relativePath, absolutePath, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
 }
 
@@ -53,15 +48,16 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
   const repository = config.repository.path;
   const cache = cacheFilePath(config.rootDir, repository);
   let scanned = await scanRepository(repository);
+  const missing = new Set<string>();
   for (;;) {
     const { hashes, includes, stats } = await hashFiles(scanned, cache, repository);
     const known = new Set(scanned.map((file) => file.relativePath));
     // Included files that are not .sql files of the scan (another extension, a dot folder) are hashed too.
-    const extra = new Map<string, string>();
-    scanned.forEach((file, index) => {
-      for (const link of includes[index] ?? []) if (!known.has(link.relativePath)) extra.set(link.relativePath, `${file.relativePath}:${link.line}`);
-    });
-    if (extra.size === 0) {
+    const extra = new Set<string>();
+    for (const links of includes) for (const link of links ?? []) if (!known.has(link.relativePath) && !missing.has(link.relativePath)) extra.add(link.relativePath);
+    const found = (await Promise.all([...extra].map((relativePath) => statIncluded(relativePath, repository)))).filter((file): file is ScannedFile => file !== undefined);
+    for (const relativePath of extra) if (!found.some((file) => file.relativePath === relativePath)) missing.add(relativePath);
+    if (found.length === 0) {
       const files = scanned.map((file, index) => {
         const planned: PlannedFile = { relativePath: file.relativePath, absolutePath: file.absolutePath, sha256: hashes[index] as string };
         if ((includes[index] ?? []).length > 0) planned.includes = includes[index];
@@ -69,7 +65,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
       });
       return { files, stats };
     }
-    scanned = [...scanned, ...(await Promise.all([...extra].map(([relativePath, from]) => statIncluded(relativePath, repository, from))))];
+    scanned = [...scanned, ...found];
   }
 }
 
