@@ -64,7 +64,8 @@ export async function ensureClusterSetup(ctx: EnsureContext): Promise<void> {
     runner: ctx.runner,
     pgBinDir: config.tools.pgBinDir,
     logger: ctx.logger,
-    variables: plan.variables,
+    // The server's setup is one for every environment: [repository] variables only.
+    variables: config.repository.variables,
     root: config.repository.path,
     state: localState(config.rootDir, ctx.target),
     runIn: async () => {
