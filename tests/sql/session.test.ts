@@ -25,7 +25,6 @@ describe('each file starts from the database defaults, in both runners', () => {
     it(`settings a file makes (search_path emptied as pg_dump does, SET, SET ROLE, a temporary table) do not reach the next file (${runner})`, async () => {
       const { url, target } = await freshTarget();
       await query(local.adminUrl, `DO $$ BEGIN CREATE ROLE "${role}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
-      await query(url, `GRANT CREATE ON SCHEMA public TO "${role}"`);
       const first = scratchFile('010_dump.sql', [
         "SELECT pg_catalog.set_config('search_path', '', false);",
         'CREATE TABLE public.from_dump (id int);',
