@@ -6,29 +6,30 @@
  */
 import type { DbfastConfig } from './config/types.js';
 import type { LoadConfigOptions } from './config/load.js';
-import type { BuildOptions, BuildResult } from './template/build.js';
-import type { StatusOptions, StatusResult } from './template/status.js';
-import type { SeedOptions, SeedResult } from './clone/seed.js';
-import type { ListResult } from './clone/list.js';
-import type { DropOptions, DropResult } from './clone/drop.js';
+import type { BuildOptions, BuildResult } from './local/build.js';
+import type { StatusOptions, StatusResult } from './local/status.js';
+import type { SeedOptions, SeedResult } from './local/seed.js';
+import type { ListResult } from './local/list.js';
+import type { DropOptions, DropResult } from './local/drop.js';
 
 export { DbfastError, isDbfastError, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner } from './config/types.js';
-export type { BuildResult } from './template/build.js';
-export type { EnvironmentStatus, StatusResult } from './template/status.js';
-export type { TemplateManifest, CloneMetadata } from './template/manifest.js';
-export type { Freshness, TemplateState } from './template/staleness.js';
-export type { SeedResult } from './clone/seed.js';
-export type { DbfastDatabase, DatabaseKind, ListResult } from './clone/list.js';
-export type { DropResult } from './clone/drop.js';
-export type { CloneStrategy } from './clone/strategy.js';
+export type { BuildResult } from './local/build.js';
+export type { EnvironmentStatus, StatusResult } from './local/status.js';
+export type { TemplateManifest, CloneMetadata } from './local/manifest.js';
+export type { Freshness, TemplateState } from './local/staleness.js';
+export type { SeedResult } from './local/seed.js';
+export type { DbfastDatabase, DatabaseKind, ListResult } from './local/list.js';
+export type { DropResult } from './local/drop.js';
+export type { CloneStrategy } from './local/strategy.js';
 export type { LoadConfigOptions } from './config/load.js';
-export { findConfigFile, localTarget, findRemote, remoteTarget } from './config/index.js';
-export { scanRepository, type ScannedFile } from './scan/index.js';
-export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './envfilter/index.js';
-export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project.js';
-export { initProject, type InitOptions, type InitResult } from './init/index.js';
+export { findConfigFile } from './config/load.js';
+export { localTarget, findRemote, remoteTarget } from './config/targets.js';
+export { scanRepository, type ScannedFile } from './project/scan.js';
+export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
+export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project/environments.js';
+export { initProject, type InitOptions, type InitResult } from './project/init.js';
 
 /** Where the config comes from: a loaded one, or the same search the CLI does. */
 export interface ConfigSource {
@@ -55,30 +56,30 @@ async function configOf(source: ConfigSource): Promise<DbfastConfig> {
 
 /** Builds the environment's template when stale (or with `force`). */
 export async function build(options: With<BuildOptions> = {}): Promise<BuildResult> {
-  const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./template/build.js')]);
+  const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./local/build.js')]);
   return buildTemplate({ ...options, config });
 }
 
 /** Creates database `output` from the environment's template, building it first when stale. */
 export async function seed(options: With<SeedOptions>): Promise<SeedResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./clone/seed.js')]);
+  const [config, module] = await Promise.all([configOf(options), import('./local/seed.js')]);
   return module.seed({ ...options, config });
 }
 
 /** Each environment's template: missing, fresh or stale, with the files that changed. */
 export async function status(options: With<StatusOptions> = {}): Promise<StatusResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./template/status.js')]);
+  const [config, module] = await Promise.all([configOf(options), import('./local/status.js')]);
   return module.status({ ...options, config });
 }
 
 /** The databases dbfast made on the local server (templates, clones, leftovers). */
 export async function list(options: ConfigSource = {}): Promise<ListResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./clone/list.js')]);
+  const [config, module] = await Promise.all([configOf(options), import('./local/list.js')]);
   return module.list({ config });
 }
 
 /** Drops databases dbfast made; refuses (dropping nothing) when a name is not one of them. */
 export async function drop(options: With<DropOptions>): Promise<DropResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./clone/drop.js')]);
+  const [config, module] = await Promise.all([configOf(options), import('./local/drop.js')]);
   return module.drop({ ...options, config });
 }

@@ -2,19 +2,19 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
-import { DBFAST_SCHEMA } from '../pg/dbfast-schema.js';
+import { DBFAST_SCHEMA } from '../history/schema.js';
 import type { Compression } from '../config/types.js';
-import { readArchive } from '../dump/archive.js';
-import { dumpDatabase } from '../dump/dump.js';
-import { throttledProgress } from '../dump/streams.js';
+import { readArchive } from '../archive/read.js';
+import { dumpDatabase } from '../archive/dump.js';
+import { throttledProgress } from '../archive/streams.js';
 import { DbfastError } from '../errors.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { BackupScope } from './scope.js';
 import { archiveFileName, lockFolder, metadataFileName, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
-import { appliedMigrationIds } from '../migrate/reconcile.js';
-import { countTables, listSchemas } from './tables.js';
+import { appliedMigrationIds } from '../history/migrations.js';
+import { countTables, listSchemas } from '../validate/tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 
 export interface CreateBackupOptions {

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
-import { readArchive } from '../dump/archive.js';
-import { restoreArchive } from '../dump/restore.js';
-import { throttledProgress } from '../dump/streams.js';
+import { readArchive } from '../archive/read.js';
+import { restoreArchive } from '../archive/restore.js';
+import { throttledProgress } from '../archive/streams.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
-import { connectMaintenance, rolePrivileges } from './admin.js';
+import { connectMaintenance, rolePrivileges } from '../pg/admin.js';
 import type { BackupScope } from './scope.js';
 import { fileSize, findBackup, readFolder, sha256OfFile, writeMetadata } from './store.js';
-import { dropDatabaseIfExists } from './swap.js';
-import { compareCounts, countExpectedTables } from './tables.js';
+import { dropDatabaseIfExists } from '../replace/swap.js';
+import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo, RestoreVerificationRecord } from './types.js';
 
 export interface IntegrityResult {

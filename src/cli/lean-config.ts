@@ -7,6 +7,6 @@ import type { CommandContext } from './action.js';
  * loaded and reported exactly like ctx.config() does.
  */
 export async function leanConfig(ctx: CommandContext): Promise<DbfastConfig> {
-  const { loadConfigLean } = await import('../clone/fast-config.js');
+  const { loadConfigLean } = await import('../config/load-cached.js');
   return loadConfigLean({ configPath: ctx.globals.config });
 }

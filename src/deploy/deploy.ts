@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { connectMaintenance, type AdminConnection } from '../backup/admin.js';
+import { connectMaintenance, type AdminConnection } from '../pg/admin.js';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey, dropDatabaseIfExists, swapNames } from '../backup/swap.js';
+import { databaseLockKey, dropDatabaseIfExists, swapNames } from '../replace/swap.js';
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { errorMessage, isDbfastError } from '../errors.js';
@@ -13,17 +13,17 @@ import { databaseName, type DbTarget } from '../pg/target.js';
 import { missingRequirements } from '../validate/requirements.js';
 import { prepareTemplateArtifact } from './artifact.js';
 import { deployByMigrations } from './migrate-mode.js';
-import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from './history.js';
-import { PhaseClock } from './phases.js';
+import { newRecord, recordLocally, recordOnRemote, type DeployRecord, type PhaseTiming } from '../history/records.js';
+import { PhaseClock } from '../history/phases.js';
 import { planDeploy, type DeployPlan } from './plan.js';
-import { decideDeployPolicy, type DeployMode } from './policy.js';
+import { decideDeployPolicy, type DeployMode } from '../remote/policy.js';
 import type { HealthResult } from './health.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
 import { DeployHooks, wasRolledBack } from './post-deploy.js';
-import { preflightError, remotePreflight, type RestoreMode } from './preflight.js';
-import { replaceBySwap, replaceInPlace } from './replace.js';
+import { preflightError, remotePreflight, type RestoreMode } from '../remote/preflight.js';
+import { replaceBySwap, replaceInPlace } from './replace-mode.js';
 import { createWorkDir } from './workdir.js';
-import { newDeployId } from './id.js';
+import { newDeployId } from '../history/id.js';
 
 export interface DeployOptions {
   config: DbfastConfig;

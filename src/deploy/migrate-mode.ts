@@ -2,19 +2,19 @@ import type { RemoteConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { migrationFiles } from '../migrate/files.js';
-import { recordRun } from '../migrate/record.js';
+import { recordRun } from '../history/record-run.js';
 import { runMigrations, selectMigrations } from '../migrate/run.js';
 import { migrateScope } from '../migrate/scope.js';
 import { withClient } from '../pg/client.js';
 import { maskUrl, type DbTarget } from '../pg/target.js';
 import { validateDatabase, validationError } from '../validate/database.js';
 import type { DeployOptions, DeployReport } from './deploy.js';
-import { newRecord } from './history.js';
+import { newRecord } from '../history/records.js';
 import { planHooks } from './hook-plan.js';
-import { PhaseClock } from './phases.js';
+import { PhaseClock } from '../history/phases.js';
 import { DeployHooks } from './post-deploy.js';
-import type { DeployPolicy } from './policy.js';
-import { preflightError, remotePreflight } from './preflight.js';
+import type { DeployPolicy } from '../remote/policy.js';
+import { preflightError, remotePreflight } from '../remote/preflight.js';
 
 export interface MigrateDeployInput {
   options: DeployOptions;

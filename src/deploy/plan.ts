@@ -1,11 +1,11 @@
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
 import { maskUrl } from '../pg/target.js';
-import { status } from '../template/status.js';
+import { status } from '../local/status.js';
 import type { CheckResult } from '../validate/types.js';
 import { planHooks, type HooksPlan } from './hook-plan.js';
-import type { DeployPolicy } from './policy.js';
-import { remotePreflight, type RestoreMode } from './preflight.js';
+import type { DeployPolicy } from '../remote/policy.js';
+import { remotePreflight, type RestoreMode } from '../remote/preflight.js';
 
 export interface DeployPlan {
   remote: string;

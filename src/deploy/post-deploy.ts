@@ -1,15 +1,15 @@
 import type pg from 'pg';
 import { restoreBackup } from '../backup/restore.js';
 import { backupScope } from '../backup/scope.js';
-import { dropDatabaseIfExists, type SwapNames } from '../backup/swap.js';
+import { dropDatabaseIfExists, type SwapNames } from '../replace/swap.js';
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
-import { exchangeDatabases } from './exchange.js';
+import { exchangeDatabases } from '../replace/exchange.js';
 import { checkHealth, healthError, resolveHealthCheck, type HealthCheck, type HealthResult } from './health.js';
 import { HookOutput, resolveHooks, runHooks, type HookRunContext, type HookSet } from './hooks.js';
-import type { PhaseClock } from './phases.js';
+import type { PhaseClock } from '../history/phases.js';
 
 /**
  * The user's commands and checks around one deploy: pre hooks before anything changes, then

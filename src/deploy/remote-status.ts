@@ -7,8 +7,8 @@ import { silentLogger, type Logger } from '../logger.js';
 import { databaseName, maskUrl, type DbTarget } from '../pg/target.js';
 import { checkConnectivity } from '../validate/connectivity.js';
 import { checkHealth, resolveHealthCheck, type HealthResult } from './health.js';
-import type { DeployResult, HistoryKind } from './history.js';
-import { historyEntries, type HistoryEntry } from './history-summary.js';
+import type { DeployResult, HistoryKind } from '../history/records.js';
+import { historyEntries, type HistoryEntry } from '../history/summary.js';
 
 /** Migration counts, from whoever can compute them (see RemoteStatusOptions.migrations). */
 export interface MigrationCounts {

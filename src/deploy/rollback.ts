@@ -1,5 +1,5 @@
-import { connectMaintenance } from '../backup/admin.js';
-import { databaseLockKey, swapNames } from '../backup/swap.js';
+import { connectMaintenance } from '../pg/admin.js';
+import { databaseLockKey, swapNames } from '../replace/swap.js';
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError, errorMessage } from '../errors.js';
@@ -7,10 +7,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import { databaseExists, withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { databaseName, withDatabase } from '../pg/target.js';
-import { carryOverDbfastSchema } from '../pg/dbfast-schema.js';
-import { newDeployId } from './id.js';
-import { exchangeDatabases } from './exchange.js';
-import { newRecord, recordLocally, recordOnRemote } from './history.js';
+import { carryOverDbfastSchema } from '../history/schema.js';
+import { newDeployId } from '../history/id.js';
+import { exchangeDatabases } from '../replace/exchange.js';
+import { newRecord, recordLocally, recordOnRemote } from '../history/records.js';
 
 export interface RollbackOptions {
   config: DbfastConfig;

@@ -1,14 +1,14 @@
 import type { DbfastConfig } from '../config/types.js';
 import { newDeployId } from '../deploy/deploy.js';
-import { newRecord } from '../deploy/history.js';
-import { PhaseClock } from '../deploy/phases.js';
-import { isProductionRemote } from '../deploy/policy.js';
+import { newRecord } from '../history/records.js';
+import { PhaseClock } from '../history/phases.js';
+import { isProductionRemote } from '../remote/policy.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import type { AppliedMigration } from './execute.js';
 import { migrationFiles } from './files.js';
-import { recordRun } from './record.js';
+import { recordRun } from '../history/record-run.js';
 import { runMigrations, selectMigrations, type SelectOptions } from './run.js';
 import { migrateScope, type MigrateScope } from './scope.js';
 

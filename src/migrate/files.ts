@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { DbfastConfig } from '../config/types.js';
-import { findEnvironment, inDirectory } from '../envfilter/filter.js';
-import { sha256 } from '../scan/hash.js';
-import { scanRepository } from '../scan/scan.js';
+import { findEnvironment, inDirectory } from '../project/filter.js';
+import { sha256 } from '../project/hash.js';
+import { scanRepository } from '../project/scan.js';
 
 export const DEFAULT_MIGRATION_DIRECTORIES = ['6_migration'];
 

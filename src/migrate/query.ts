@@ -1,6 +1,6 @@
 import type { DbfastConfig } from '../config/types.js';
-import { connectMaintenance } from '../backup/admin.js';
-import { databaseLockKey } from '../backup/swap.js';
+import { connectMaintenance } from '../pg/admin.js';
+import { databaseLockKey } from '../replace/swap.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';

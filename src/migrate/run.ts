@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { connectMaintenance } from '../backup/admin.js';
+import { connectMaintenance } from '../pg/admin.js';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey } from '../backup/swap.js';
-import type { DeployRecord } from '../deploy/history.js';
-import type { PhaseClock } from '../deploy/phases.js';
+import { databaseLockKey } from '../replace/swap.js';
+import type { DeployRecord } from '../history/records.js';
+import type { PhaseClock } from '../history/phases.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';

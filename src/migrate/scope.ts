@@ -1,6 +1,6 @@
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
-import { findEnvironment } from '../envfilter/filter.js';
+import { findEnvironment } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { databaseName, type DbTarget } from '../pg/target.js';
 import { migrationDirectories } from './files.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
-import { ensureDbfastSchema } from '../pg/dbfast-schema.js';
+import { ensureDbfastSchema } from '../history/schema.js';
 
 /**
  * `dbfast.migrations` (DDL in src/pg/dbfast-schema.ts, so swaps and restores carry it over):

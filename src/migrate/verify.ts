@@ -1,7 +1,7 @@
 import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { describeTemplate } from '../deploy/artifact.js';
-import { findEnvironment } from '../envfilter/filter.js';
+import { findEnvironment } from '../project/filter.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';

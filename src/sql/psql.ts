@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { toolPath } from '../dump/tools.js';
+import { toolPath } from '../pg/tools.js';
 import { silentLogger } from '../logger.js';
 import { scrub } from '../pg/client.js';
 import { childEnv } from '../pg/target.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { sha256 } from '../scan/hash.js';
+import { sha256 } from '../project/hash.js';
 
 /**
  * A database's schema as sorted lines, one per object, plus their hash. Owners and grants are

@@ -1,6 +1,6 @@
 import { remoteTarget } from '../config/targets.js';
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
-import type { ToolInfo } from '../dump/tools.js';
+import type { ToolInfo } from '../pg/tools.js';
 import { sslPlan } from '../pg/ssl.js';
 import { databaseName, maskUrl, type DbTarget } from '../pg/target.js';
 import { checkConnectivity, type ConnectivityOptions } from './connectivity.js';

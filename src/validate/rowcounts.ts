@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { countTables } from '../backup/tables.js';
+import { countTables } from './tables.js';
 
 /** Exact row counts of every user table, keyed `schema.table`. */
 export type RowCounts = Record<string, number>;

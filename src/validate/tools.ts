@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isDbfastError } from '../errors.js';
-import { dumpCompatibilityProblem, serverMajor, toolInfo, type PgTool, type ToolInfo } from '../dump/tools.js';
+import { dumpCompatibilityProblem, serverMajor, toolInfo, type PgTool, type ToolInfo } from '../pg/tools.js';
 import { failed, passed, type CheckResult } from './types.js';
 
 export interface ToolsResult {

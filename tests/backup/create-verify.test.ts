@@ -13,7 +13,7 @@ import {
   writeProject,
   type Project,
   type RemoteAccount,
-} from './support.js';
+} from '../support/backup.js';
 
 interface BackupJson {
   id: string;
@@ -125,7 +125,7 @@ describe('backup create / list / verify', () => {
       expect(human.stdout).toMatch(/FAILED .*\n.*sha256 differs/);
 
       // Change the data, then try to restore the damaged backup: refused, database as it was.
-      await import('./support.js').then(({ asAccount }) => asAccount(account, 'INSERT INTO public."Odd Name" VALUES ($1)', [`marker-${where}`]));
+      await import('../support/backup.js').then(({ asAccount }) => asAccount(account, 'INSERT INTO public."Odd Name" VALUES ($1)', [`marker-${where}`]));
       const before = await tableCounts(account.adminDbUrl);
       const restore = await cli(p, ['backup', 'restore', '--remote', 'staging', '--backup-id', backup.id, '--confirm']);
       expect(restore.exitCode).toBe(3);

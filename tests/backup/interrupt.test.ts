@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
-import { asAccount, cliJson, createRemoteAccount, filesIn, writeProject, type Project, type RemoteAccount } from './support.js';
+import { asAccount, cliJson, createRemoteAccount, filesIn, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
 
 let account: RemoteAccount;
 

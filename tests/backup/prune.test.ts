@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliJson, createRemoteAccount, filesIn, seedShop, writeProject, type Project, type RemoteAccount } from './support.js';
+import { cli, cliJson, createRemoteAccount, filesIn, seedShop, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
 
 interface PruneJson {
   prune: { dryRun: boolean; delete: Array<{ id: string }>; protected: Array<{ id: string; reason: string }>; kept: string[]; deleted: string[] };

@@ -15,7 +15,7 @@ import {
   writeProject,
   type Project,
   type RemoteAccount,
-} from './support.js';
+} from '../support/backup.js';
 
 interface Created {
   backup: { id: string; file: string };

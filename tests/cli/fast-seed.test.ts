@@ -4,7 +4,7 @@ import { parseFastSeed } from '../../src/cli/fast-seed.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { databasesLike, local, query, urlFor } from '../support/db.js';
-import { makeProject } from '../template/project.js';
+import { makeProject } from '../support/project.js';
 
 /** What commander hands the seed handler for these arguments (or the error it stops with). */
 async function commanderSeed(args: string[]): Promise<{ options: Record<string, unknown>; globals: Record<string, unknown> } | 'error'> {

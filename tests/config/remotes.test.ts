@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findRemote, loadConfig, remoteTarget } from '../../src/config/index.js';
+import { findRemote, remoteTarget } from '../../src/config/targets.js';
+import { loadConfig } from '../../src/config/load.js';
 import { DbfastError } from '../../src/errors.js';
 import { tempDir, writeTree } from '../support/files.js';
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
 import { local, query, remote, urlFor } from '../support/db.js';
-import { cli, createRemoteAccount, expectNoPasswordLeak, filesIn, asAccount } from '../backup/support.js';
-import { snapshot, writeDeployProject } from './support.js';
+import { cli, createRemoteAccount, expectNoPasswordLeak, filesIn, asAccount } from '../support/backup.js';
+import { snapshot, writeDeployProject } from '../support/deploy.js';
 
 async function liveProducts(adminDbUrl: string): Promise<string[]> {
   const rows = await query<{ sku: string }>(adminDbUrl, 'SELECT sku FROM app.product ORDER BY sku');

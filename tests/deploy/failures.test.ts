@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson } from '../support/cli.js';
 import { query, remote } from '../support/db.js';
-import { asAccount, cli, createRemoteAccount } from '../backup/support.js';
-import { failingRestoreBinDir, snapshot, writeDeployProject } from './support.js';
+import { asAccount, cli, createRemoteAccount } from '../support/backup.js';
+import { failingRestoreBinDir, snapshot, writeDeployProject } from '../support/deploy.js';
 
 async function exists(name: string): Promise<boolean> {
   return (await query(remote.adminUrl, 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;

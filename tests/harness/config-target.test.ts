@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, localTarget } from '../../src/config/index.js';
-import { databaseName, withClient } from '../../src/pg/index.js';
-import { tomlString } from '../../src/init/render.js';
+import { loadConfig } from '../../src/config/load.js';
+import { localTarget } from '../../src/config/targets.js';
+import { databaseName } from '../../src/pg/target.js';
+import { withClient } from '../../src/pg/client.js';
+import { tomlString } from '../../src/project/init-render.js';
 import { freshDatabase, local, query, remote } from '../support/db.js';
 import { tempDir, writeTree } from '../support/files.js';
 

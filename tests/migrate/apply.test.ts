@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { query } from '../support/db.js';
-import { cli, expectNoPasswordLeak, filesIn } from '../backup/support.js';
-import { columnExists, FIRST, hasDbfastSchema, json, migrationRows, productionProject, tableExists, writeMigration, type ErrorBody } from './support.js';
+import { cli, expectNoPasswordLeak, filesIn } from '../support/backup.js';
+import { columnExists, FIRST, hasDbfastSchema, json, migrationRows, productionProject, tableExists, writeMigration, type ErrorBody } from '../support/migrate.js';
 
 interface StatusBody {
   tracked: boolean;

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { local, query, remote } from '../support/db.js';
-import { cli, expectNoPasswordLeak, filesIn } from '../backup/support.js';
-import { snapshot } from '../deploy/support.js';
-import { columnExists, FIRST, hasDbfastSchema, json, migrationRows, productionProject, writeMigration, type ErrorBody } from './support.js';
+import { cli, expectNoPasswordLeak, filesIn } from '../support/backup.js';
+import { snapshot } from '../support/deploy.js';
+import { columnExists, FIRST, hasDbfastSchema, json, migrationRows, productionProject, writeMigration, type ErrorBody } from '../support/migrate.js';
 
 interface DeployBody {
   result: string;

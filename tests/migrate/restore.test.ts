@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cli } from '../backup/support.js';
-import { columnExists, FIRST, json, migrationRows, productionProject, writeMigration } from './support.js';
+import { cli } from '../support/backup.js';
+import { columnExists, FIRST, json, migrationRows, productionProject, writeMigration } from '../support/migrate.js';
 
 interface StatusBody {
   applied: string[];

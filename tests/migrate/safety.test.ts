@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
 import { query } from '../support/db.js';
-import { cli, expectNoPasswordLeak } from '../backup/support.js';
-import { FIRST, hasDbfastSchema, holdDatabaseLock, json, migrationRows, productionProject, tableExists, writeMigration, type ErrorBody } from './support.js';
+import { cli, expectNoPasswordLeak } from '../support/backup.js';
+import { FIRST, hasDbfastSchema, holdDatabaseLock, json, migrationRows, productionProject, tableExists, writeMigration, type ErrorBody } from '../support/migrate.js';
 
 interface ApplyBody {
   applied: Array<{ id: string; noTransaction: boolean }>;

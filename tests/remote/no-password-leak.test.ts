@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliResult } from '../support/cli.js';
 import { query, remote } from '../support/db.js';
-import { cli, project, remoteDatabase, scramRole } from './helpers.js';
+import { cli, project, remoteDatabase, scramRole } from '../support/remote.js';
 
 /** Every remote command, with a known password around, in human, --json and --verbose form. */
 describe('the password appears in no output of any remote command', () => {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
-import { dumpSchemaAndData } from './differential.js';
-import { freshTarget } from './helpers.js';
+import { dumpSchemaAndData } from '../support/differential.js';
+import { freshTarget } from '../support/sql.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-diff-'));

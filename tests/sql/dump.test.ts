@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { failure, fixture, freshTarget } from './helpers.js';
+import { failure, fixture, freshTarget } from '../support/sql.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 

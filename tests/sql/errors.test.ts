@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { failure, fixture, freshTarget } from './helpers.js';
+import { failure, fixture, freshTarget } from '../support/sql.js';
 
 async function runError(relativePath: string, batchChars?: number) {
   const { url, target } = await freshTarget();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query, remote, trackDatabase, uniqueName } from '../support/db.js';
-import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from './helpers.js';
+import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from '../support/sql.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 

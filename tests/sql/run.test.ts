@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFiles, runFile, runSqlText, type RunFilesOptions } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from './helpers.js';
+import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from '../support/sql.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-sql-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { databasesLike, local, query, uniqueName } from '../support/db.js';
-import { failure, freshTarget } from './helpers.js';
+import { failure, freshTarget } from '../support/sql.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-switch-'));

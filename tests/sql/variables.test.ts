@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runFiles, type RunFilesOptions } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
-import { dumpSchemaAndData } from './differential.js';
-import { failure, freshTarget } from './helpers.js';
+import { dumpSchemaAndData } from '../support/differential.js';
+import { failure, freshTarget } from '../support/sql.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-vars-'));

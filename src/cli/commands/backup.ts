@@ -30,7 +30,7 @@ export function registerBackupCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const { createBackup, summarize } = await import('../../backup/index.js');
-        const { COMPRESSIONS } = await import('../../dump/compression.js');
+        const { COMPRESSIONS } = await import('../../archive/compression.js');
         const compression = options.compression as string | undefined;
         if (compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(compression)) {
           throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`, { exitCode: 2 });

@@ -117,7 +117,7 @@ export function registerDeployCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { deployHistory } = await import('../../deploy/history-query.js');
+        const { deployHistory } = await import('../../history/query.js');
         const result = await deployHistory({ config, remote: options.remote as string, limit: Number(options.limit), local: options.local === true, logger: ctx.out.logger() });
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
@@ -135,7 +135,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--days <n>', 'window in days', '30')
     .action(
       action(async (ctx, _args, options) => {
-        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../deploy/stats.js'), import('./remote-status-render.js')]);
+        const [config, { deployStats }, render] = await Promise.all([ctx.config(), import('../../history/stats.js'), import('./remote-status-render.js')]);
         const result = await deployStats({ config, remote: options.remote as string | undefined, days: Number(options.days), logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderStats(result));
       }),

@@ -12,7 +12,7 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (ctx) => {
         const config = await ctx.config();
-        const { environmentSummaries } = await import('../../project.js');
+        const { environmentSummaries } = await import('../../project/environments.js');
         const summaries = await environmentSummaries(config);
         ctx.out.result({ environments: summaries.map(({ name, files, production }) => ({ name, files, production })) }, () => {
           if (summaries.length === 0) return `no environments in ${config.configPath}`;
@@ -30,8 +30,8 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (ctx, [name]) => {
         const config = await ctx.config();
-        const { environmentFiles, environmentIncluded } = await import('../../project.js');
-        const { findEnvironment, guardViolations, isProductionEnvironment } = await import('../../envfilter/filter.js');
+        const { environmentFiles, environmentIncluded } = await import('../../project/environments.js');
+        const { findEnvironment, guardViolations, isProductionEnvironment } = await import('../../project/filter.js');
         const environment = findEnvironment(config, name as string);
         const files = await environmentFiles(config, environment.name);
         const included = await environmentIncluded(config, environment.name);
@@ -61,7 +61,7 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { validateEnvironments } = await import('../../project.js');
+        const { validateEnvironments } = await import('../../project/environments.js');
         const report = await validateEnvironments(config, options.env as string | undefined);
         ctx.out.result(report, () =>
           report.environments

@@ -19,7 +19,7 @@ export function registerInitCommand(program: Command): void {
     .action(
       action(async (ctx, _args, options) => {
         const flags = options as InitFlags;
-        const { initProject } = await import('../../init/init.js');
+        const { initProject } = await import('../../project/init.js');
         const result = await initProject({
           repoDir: flags.repoDir,
           templateName: flags.templateName,

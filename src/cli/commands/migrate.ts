@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import type { MigrateApplyReport, MigrateStatusReport, MigrateVerifyReport, MigrationRow } from '../../migrate/index.js';
+import type { MigrateApplyReport } from '../../migrate/apply.js';
+import type { MigrateStatusReport } from '../../migrate/query.js';
+import type { MigrateVerifyReport } from '../../migrate/verify.js';
+import type { MigrationRow } from '../../migrate/table.js';
 import { action } from '../action.js';
 import { confirmedFor } from '../confirm.js';
 import { lockTimeout } from './deploy.js';

@@ -1,5 +1,5 @@
 import type { RemoteStatusReport } from '../../deploy/remote-status.js';
-import type { StatsResult } from '../../deploy/stats.js';
+import type { StatsResult } from '../../history/stats.js';
 import { formatBytes } from '../output.js';
 
 function when(iso: string): string {

@@ -13,7 +13,7 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
 
 export const seedAction: ActionHandler = async (ctx, _args, options) => {
   // clone/seed.js is what the library's seed() calls once it has a config; index.js would also load zod.
-  const [config, api] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../clone/seed.js'))]);
+  const [config, api] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/seed.js'))]);
   const result = await api.seed({
     config,
     output: String(options.output),

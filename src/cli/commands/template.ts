@@ -24,7 +24,7 @@ export function registerTemplateCommands(program: Command): void {
         const runner = runnerOption(options.runner);
         const [config, { buildTemplate }, render] = await Promise.all([
           leanConfig(ctx),
-          importSkippingPgProbe(() => import('../../template/build.js')),
+          importSkippingPgProbe(() => import('../../local/build.js')),
           import('./template-render.js'),
         ]);
         const result = await buildTemplate({ config, environment: str(options.env), force: options.force === true, runner, logger: ctx.out.logger() });
@@ -56,7 +56,7 @@ export function registerTemplateCommands(program: Command): void {
         }
         const [config, api, render] = await Promise.all([
           leanConfig(ctx),
-          importSkippingPgProbe(() => import('../../template/status.js')),
+          importSkippingPgProbe(() => import('../../local/status.js')),
           import('./template-render.js'),
         ]);
         const result = await api.status({ config, environment: str(options.env) });

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { targetFromUrl, quoteIdent } from '../../../src/pg/index.js';
+import { targetFromUrl } from '../../../src/pg/target.js';
+import { quoteIdent } from '../../../src/pg/quote.js';
 import { runFiles, type TransactionMode } from '../../../src/sql/index.js';
 
 const [adminUrl, roundsText, ...files] = process.argv.slice(2);

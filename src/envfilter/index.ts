@@ -1,2 +1,0 @@
-export * from './filter.js';
-export * from './validate.js';

@@ -1,0 +1,25 @@
+import type { Logger } from '../logger.js';
+import type { PhaseTiming } from './records.js';
+
+/** Runs named phases in order, timing each and telling the logger when one starts and ends. */
+export class PhaseClock {
+  readonly phases: PhaseTiming[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    this.logger.progress({ phase: name });
+    try {
+      return await fn();
+    } finally {
+      const durationMs = Date.now() - started;
+      this.phases.push({ name, durationMs });
+      this.logger.info(`${name.padEnd(10)} ${formatMs(durationMs)}`);
+    }
+  }
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

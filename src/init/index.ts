@@ -1,4 +1,0 @@
-export * from './detect.js';
-export * from './init.js';
-export * from './propose.js';
-export * from './render.js';

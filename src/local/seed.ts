@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import { localTarget } from '../config/targets.js';
+import { defaultEnvironmentName } from '../project/filter.js';
+import { DbfastError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { quoteIdent } from '../pg/quote.js';
+import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
+import { dbfastVersion } from '../version.js';
+import type { DbfastConfig, Runner } from '../config/types.js';
+import { ensureTemplate } from './build.js';
+import { readDatabases, setComment, type DatabaseInfo } from '../pg/catalog.js';
+import { CLONE_MARKER, TEMPLATE_MARKER, encodeComment, type CloneMetadata } from './manifest.js';
+import { assertDatabaseName, leftoverOwner, templateDatabaseName } from './names.js';
+import { planFor } from './plan.js';
+import { acquire } from '../pg/pool.js';
+import { clearTemplateSessions, isSourceInUse } from './sessions.js';
+import { chooseStrategy, type CloneStrategy } from './strategy.js';
+
+export interface SeedOptions {
+  config: DbfastConfig;
+  /** Name of the database to create. */
+  output: string;
+  environment?: string | undefined;
+  /** Replace an existing database of that name (never a template). */
+  force?: boolean | undefined;
+  /** Rebuild the template first even when it is fresh. */
+  rebuild?: boolean | undefined;
+  runner?: Runner | undefined;
+  /** Override the size-based choice of CREATE DATABASE ... STRATEGY. */
+  strategy?: CloneStrategy | undefined;
+  logger?: Logger | undefined;
+}
+
+export interface SeedResult {
+  database: string;
+  template: string;
+  environment: string;
+  /** The template was (re)built by this call. */
+  rebuilt: boolean;
+  /** URL of the new database, password masked. */
+  url: string;
+  durationMs: number;
+  /** Time of the CREATE DATABASE statement alone. */
+  cloneMs: number;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+const PROTECTED = new Set(['postgres', 'template0', 'template1']);
+
+function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance: string): void {
+  const name = info.name;
+  if (!options.force) {
+    throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
+      hint: 'Pass --force to drop and recreate it, or choose another --output name.',
+      exitCode: 2,
+    });
+  }
+  if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
+    throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
+      hint: 'Choose another --output name; --force only replaces ordinary databases.',
+      exitCode: 2,
+    });
+  }
+}
+
+async function createClone(client: pg.Client, output: string, template: string, strategy: CloneStrategy | undefined, logger: Logger): Promise<number> {
+  const sql = `CREATE DATABASE ${quoteIdent(output)} TEMPLATE ${quoteIdent(template)}${strategy ? ` STRATEGY ${strategy.toUpperCase()}` : ''}`;
+  for (let attempt = 0; ; attempt++) {
+    const started = performance.now();
+    try {
+      await client.query(sql);
+      return performance.now() - started;
+    } catch (error) {
+      // A session slipped in between the check and the clone: end it if it is ours, else name it.
+      if (!isSourceInUse(error) || attempt >= 2) throw error;
+      await clearTemplateSessions(client, template, logger);
+    }
+  }
+}
+
+/**
+ * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
+ * path is one connection and three statements: read catalog, CREATE DATABASE, COMMENT.
+ */
+export async function seed(options: SeedOptions): Promise<SeedResult> {
+  const started = performance.now();
+  const { config, output } = options;
+  const logger = options.logger ?? silentLogger;
+  const environment = defaultEnvironmentName(config, options.environment);
+  const template = templateDatabaseName(config, environment);
+  assertDatabaseName(output, '--output');
+  if (output === template || leftoverOwner(output) !== undefined) {
+    throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.', exitCode: 2 });
+  }
+  const target = localTarget(config);
+  // Hashing files and connecting overlap: both are I/O.
+  const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
+  if (connected.status === 'rejected') throw connected.reason;
+  const { client, release } = connected.value;
+  let failure: unknown;
+  try {
+    if (planned.status === 'rejected') throw planned.reason;
+    let snapshot = await readDatabases(client, [template, output], { sessions: template });
+    const existingOutput = snapshot.databases.get(output);
+    if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target));
+    const build = await ensureTemplate({
+      config,
+      target,
+      client,
+      plan: planned.value,
+      existing: snapshot.databases.get(template),
+      force: options.rebuild === true,
+      runner: options.runner ?? config.repository.runner,
+      logger,
+      started: Date.now(),
+    });
+    if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
+    const info = snapshot.databases.get(template) as DatabaseInfo;
+    if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
+    if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
+    if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
+    const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
+    const cloneMs = await createClone(client, output, template, strategy, logger);
+    const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
+    await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
+    return {
+      database: output,
+      template,
+      environment,
+      rebuilt: build.rebuilt,
+      url: maskUrl(withDatabase({ url: config.database.url }, output).url),
+      durationMs: roundMs(performance.now() - started),
+      cloneMs: roundMs(cloneMs),
+    };
+  } catch (error) {
+    failure = error ?? new Error('seed failed');
+    throw error;
+  } finally {
+    release(failure);
+  }
+}

@@ -1,0 +1,159 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_FILE_NAME, parseToml, validateConfigFile } from '../config/load.js';
+import { resolveConfig } from '../config/resolve.js';
+import { assertProductionSafe, filterFiles } from './filter.js';
+import { DbfastError, configError } from '../errors.js';
+import { isPostgresUrl } from '../pg/target.js';
+import { scanRepository } from './scan.js';
+import { detectRepository, type DetectedFolder } from './init-detect.js';
+import { proposeEnvironments, type ProposedEnvironment } from './init-propose.js';
+import { renderConfig } from './init-render.js';
+
+export interface InitOptions {
+  /** Where dbfast.toml is written (the project folder). Default: process.cwd(). */
+  cwd?: string;
+  /** Folder to look for SQL in, relative to cwd. Default: cwd. */
+  repoDir?: string;
+  templateName?: string;
+  databaseUrl?: string;
+  /** Overwrite an existing dbfast.toml. */
+  force?: boolean;
+}
+
+export interface InitResult {
+  configPath: string;
+  /** Absolute repository folder, and as written in the file (relative to it). */
+  repositoryPath: string;
+  repositoryRelative: string;
+  templateName: string;
+  folders: DetectedFolder[];
+  files: number;
+  environments: Record<string, ProposedEnvironment>;
+  /** Things the user should know: files left out of production, other SQL folders found. */
+  notes: string[];
+  overwritten: boolean;
+}
+
+const TEMPLATE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
+/** Folder names that say nothing about the project; the template is named after the next one up. */
+const GENERIC_FOLDERS = new Set(['db', 'sql', 'database', 'databases', 'schema', 'migrations', 'postgres', 'postgresql']);
+
+function sanitize(name: string): string {
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  const prefixed = /^\d/.test(cleaned) ? `db_${cleaned}` : cleaned;
+  return prefixed.slice(0, 40).replace(/_+$/, '');
+}
+
+/** A template name from the project folder's name (else the repository's), made of identifier characters. */
+export function deriveTemplateName(configDir: string, repositoryPath: string): string {
+  for (const dir of [configDir, repositoryPath, path.dirname(repositoryPath)]) {
+    const base = path.basename(dir);
+    if (GENERIC_FOLDERS.has(base.toLowerCase())) continue;
+    const name = sanitize(base);
+    if (name) return name;
+  }
+  return 'dbfast';
+}
+
+function checkTemplateName(name: string): string {
+  if (!TEMPLATE_NAME.test(name)) {
+    throw configError(
+      'TEMPLATE_NAME_INVALID',
+      `--template-name "${name}" is not a valid template name`,
+      'Use 1 to 40 letters, digits and underscores, starting with a letter or underscore (e.g. shop).',
+    );
+  }
+  return name;
+}
+
+function checkDatabaseUrl(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = isPostgresUrl(url) ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) {
+    throw configError('DATABASE_URL_INVALID', '--database-url is not a postgresql:// URL', 'Pass e.g. --database-url postgresql://postgres@localhost:5432/postgres.');
+  }
+  if (parsed.password || [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'password')) {
+    throw configError(
+      'PASSWORD_IN_CONFIG',
+      '--database-url contains a password, and dbfast.toml must never hold one',
+      'Pass the URL without the password; then set password_env in [database] (e.g. PGPASSWORD) or use ~/.pgpass.',
+    );
+  }
+  return url;
+}
+
+function nothingToWorkWith(dir: string): DbfastError {
+  return configError(
+    'NO_SQL_FILES',
+    `no .sql files in ${dir} or the folders below it`,
+    'dbfast expects a folder of numbered SQL folders that run in order, e.g. db/0_schema/010_tables.sql, ' +
+      'db/1_seed_common/010_products.sql, db/6_migration/001_add_column.sql. ' +
+      'Run `dbfast init` in the folder above them, or pass --repo-dir PATH.',
+  );
+}
+
+/**
+ * Writes a commented dbfast.toml into `cwd` for the SQL found in `repoDir`: local gets every
+ * folder, production only schema and migration folders. Checks everything before writing,
+ * and checks that the text it writes loads and passes the production guard.
+ */
+export async function initProject(options: InitOptions = {}): Promise<InitResult> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const configPath = path.join(cwd, CONFIG_FILE_NAME);
+  const exists = existsSync(configPath);
+  if (exists && !options.force) {
+    throw configError('CONFIG_EXISTS', `${configPath} already exists`, 'Edit it, or run `dbfast init --force` to replace it.');
+  }
+  const templateName = options.templateName === undefined ? undefined : checkTemplateName(options.templateName);
+  const databaseUrl = options.databaseUrl === undefined ? undefined : checkDatabaseUrl(options.databaseUrl);
+  const searched = path.resolve(cwd, options.repoDir ?? '.');
+  if (!(statSync(searched, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
+    throw configError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, 'Pass --repo-dir with the folder that holds your SQL folders.');
+  }
+
+  const repository = detectRepository(await scanRepository(searched));
+  if (!repository) throw nothingToWorkWith(searched);
+  const repositoryPath = path.join(searched, repository.relativeDir);
+  const repositoryRelative = path.relative(cwd, repositoryPath).split(path.sep).join('/') || '.';
+  const proposal = proposeEnvironments(repository);
+  const notes = [...proposal.notes];
+  if (repository.alternatives.length > 0) {
+    const others = repository.alternatives.map((dir) => path.join(searched, dir)).join(', ');
+    notes.push(`also found SQL folders in ${others}; pass --repo-dir to use one of those instead`);
+  }
+  const text = renderConfig({
+    repositoryPath: repositoryRelative,
+    templateName: templateName ?? deriveTemplateName(cwd, repositoryPath),
+    databaseUrl,
+    repository,
+    proposal,
+  });
+
+  // The file must load as written and keep production clean; a failure here is a dbfast bug.
+  const config = resolveConfig(validateConfigFile(parseToml(text, configPath), configPath, {}), configPath, {});
+  const files = repository.files.map((relativePath) => ({ relativePath }));
+  for (const environment of Object.values(config.environments)) {
+    assertProductionSafe(config, environment, filterFiles(files, environment));
+  }
+
+  writeFileSync(configPath, text, { flag: options.force ? 'w' : 'wx' });
+  return {
+    configPath,
+    repositoryPath,
+    repositoryRelative,
+    templateName: config.database.templateName,
+    folders: repository.folders,
+    files: repository.files.length,
+    environments: proposal.environments,
+    notes,
+    overwritten: exists,
+  };
+}

@@ -1,3 +1,0 @@
-export * from './hash.js';
-export * from './natural.js';
-export * from './scan.js';
