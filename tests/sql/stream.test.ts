@@ -11,7 +11,7 @@ import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from '../s
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-stream-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-const MEMORY_CHILD = fileURLToPath(new URL('../support/memory-child.js', import.meta.url));
+const MEMORY_CHILD = fileURLToPath(new URL('../support/memory-child.ts', import.meta.url));
 
 /** Writes `lines()` to a file without holding it in memory. */
 async function writeLines(file: string, lines: () => Generator<string>): Promise<void> {
