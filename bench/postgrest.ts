@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type * as Sql from '../src/sql/index.js';
-import type * as PgApi from '../src/pg/index.js';
+import type * as PgApi from '../src/pg/target.js';
 import { formatMs, quoteIdent, realworld, ROOT, run, timeIt, urlFor, type BenchRow } from './lib.js';
 import type { SuiteContext, SuiteReport } from './suite.js';
 
@@ -48,7 +48,7 @@ export async function postgrestSuite(ctx: SuiteContext): Promise<SuiteReport> {
   if (!existsSync(path.join(CORPUS, 'schema.sql'))) throw new Error(`the PostgREST corpus is not at ${CORPUS}`);
   const clusters = await ctx.clusters();
   const sql = (await import(pathToFileURL(path.join(ROOT, 'dist', 'sql', 'index.js')).href)) as typeof Sql;
-  const pgApi = (await import(pathToFileURL(path.join(ROOT, 'dist', 'pg', 'index.js')).href)) as typeof PgApi;
+  const pgApi = (await import(pathToFileURL(path.join(ROOT, 'dist', 'pg', 'target.js')).href)) as typeof PgApi;
   const server = clusters.local.adminUrl;
   const user = new URL(server).username || 'postgres';
   const psql = path.join(clusters.binDir, 'psql');

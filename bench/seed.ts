@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type * as Api from '../src/index.js';
-import type * as Strategy from '../src/clone/strategy.js';
+import type * as Strategy from '../src/local/strategy.js';
 import type { BenchClusters } from './clusters.js';
 import { measureCrossover } from './crossover.js';
 import { generateDataRepository, generateManyFilesRepository, pagilaRepository } from './generate.js';
@@ -177,7 +177,7 @@ async function crossoverSection(ctx: SuiteContext, clusters: BenchClusters, admi
 
 async function loadDist(): Promise<{ api: typeof Api; strategy: typeof Strategy }> {
   const api = (await import(pathToFileURL(path.join(ROOT, 'dist', 'index.js')).href)) as typeof Api;
-  const strategy = (await import(pathToFileURL(path.join(ROOT, 'dist', 'clone', 'strategy.js')).href)) as typeof Strategy;
+  const strategy = (await import(pathToFileURL(path.join(ROOT, 'dist', 'local', 'strategy.js')).href)) as typeof Strategy;
   return { api, strategy };
 }
 

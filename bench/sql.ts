@@ -41,7 +41,7 @@ function writeChild(workDir: string): string {
     child,
     `const [url, file] = process.argv.slice(2);
 const { runFiles } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'sql', 'index.js'))});
-const { targetFromUrl } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'pg', 'index.js'))});
+const { targetFromUrl } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'pg', 'target.js'))});
 const result = await runFiles([{ relativePath: 'inserts.sql', absolutePath: file }], { target: targetFromUrl(url) });
 console.log(JSON.stringify({ ...result, maxRssKiB: process.resourceUsage().maxRSS }));
 `,

@@ -1,46 +1,205 @@
 /**
- * The one error type the library throws. `code` is stable (scripts match on it),
- * `hint` says what to do next, `exitCode` is the CLI's exit status for it.
+ * The one error type the library throws, and the one table of its codes. `code` is stable
+ * (scripts match on it), `hint` says what to do next, and the code's class in `ERRORS` decides
+ * the CLI's exit status: 1 failed, 2 usage or configuration, 3 a check found problems, 130
+ * interrupted.
  */
 export type ExitCode = 1 | 2 | 3 | 130;
 
-export interface DbfastErrorOptions {
+/** How an error ends the CLI: `failed` 1, `usage` 2, `check` 3, `interrupted` 130. */
+export type ExitClass = 'failed' | 'usage' | 'check' | 'interrupted';
+
+const EXIT_CODES: Record<ExitClass, ExitCode> = { failed: 1, usage: 2, check: 3, interrupted: 130 };
+
+interface ErrorSpec {
+  exit: ExitClass;
+  /** Shown when the throw site gives no hint of its own. */
   hint?: string;
+}
+
+/** Every code dbfast throws, with its exit class and default hint. */
+export const ERRORS = {
+  AGE_INVALID: { exit: 'usage' },
+  ARCHIVE_UNREADABLE: { exit: 'failed' },
+  BACKUP_BUSY: { exit: 'failed' },
+  BACKUP_CHECK_FAILED: { exit: 'failed' },
+  BACKUP_CORRUPT: { exit: 'check' },
+  BACKUP_ID_INVALID: { exit: 'usage' },
+  BACKUP_NOT_FOUND: { exit: 'usage' },
+  BACKUP_OBJECT_MISSING: { exit: 'failed' },
+  BACKUP_REQUIRED: { exit: 'usage' },
+  BACKUP_STORAGE_FAILED: { exit: 'failed', hint: 'Check the bucket, the endpoint and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE).' },
+  CLUSTER_SETUP_MISSING: { exit: 'usage', hint: 'Fix the path in [repository] cluster_setup (relative to the repository folder), or remove it.' },
+  CONFIG_EDIT_FAILED: { exit: 'usage' },
+  CONFIG_EDIT_INVALID: { exit: 'usage' },
+  CONFIG_EXISTS: { exit: 'usage' },
+  CONFIG_INVALID: { exit: 'usage' },
+  CONFIG_NOT_FOUND: { exit: 'usage' },
+  CONFIG_SYNTAX: { exit: 'usage' },
+  CONFIG_UNREADABLE: { exit: 'usage' },
+  CONFIRMATION_REQUIRED: { exit: 'usage' },
+  CONNECTION_FAILED: { exit: 'failed' },
+  CREATE_DATABASE_FAILED: { exit: 'failed' },
+  DATABASE_EXISTS: { exit: 'usage' },
+  DATABASE_NAME_INVALID: { exit: 'usage' },
+  DATABASE_NOT_FOUND: { exit: 'usage' },
+  DATABASE_PROTECTED: { exit: 'usage' },
+  DATABASE_URL_INVALID: { exit: 'usage' },
+  DESTRUCTIVE_NOT_ALLOWED: { exit: 'usage' },
+  DUMP_FILE_UNWRITABLE: { exit: 'usage' },
+  DUMP_WRITE_FAILED: { exit: 'failed' },
+  ENVIRONMENT_MISMATCH: { exit: 'usage' },
+  ENVIRONMENT_REQUIRED: { exit: 'usage' },
+  ENVIRONMENT_UNKNOWN: { exit: 'usage' },
+  HEALTH_CHECK_FAILED: { exit: 'failed' },
+  HEALTH_CHECK_URL_INVALID: { exit: 'usage' },
+  INTERNAL: { exit: 'failed', hint: "This is a bug in dbfast; run again with --verbose and report it with the output." },
+  INTERRUPTED: { exit: 'interrupted', hint: "Run the command again; leftovers of the interrupted run are cleaned up by the next one." },
+  LOCK_TIMEOUT: { exit: 'failed' },
+  MIGRATION_DRIFT: { exit: 'failed' },
+  MIGRATION_FAILED: { exit: 'failed' },
+  MIGRATION_NEEDS_NO_TRANSACTION: { exit: 'failed' },
+  MIGRATION_NO_TRANSACTION: { exit: 'usage' },
+  MIGRATION_TRANSACTION_CONTROL: { exit: 'failed' },
+  MIGRATION_UNKNOWN: { exit: 'usage' },
+  NAME_TOO_LONG: { exit: 'usage' },
+  NOT_MADE_BY_DBFAST: { exit: 'usage' },
+  NO_BACKUPS: { exit: 'usage' },
+  NO_PREVIOUS: { exit: 'failed' },
+  NO_SQL_FILES: { exit: 'usage' },
+  PASSWORD_ENV_INVALID: { exit: 'usage' },
+  PASSWORD_ENV_UNSET: { exit: 'usage' },
+  PASSWORD_IN_CONFIG: { exit: 'usage' },
+  PG_DUMP_FAILED: { exit: 'failed' },
+  PG_RESTORE_FAILED: { exit: 'failed' },
+  POST_DEPLOY_FAILED: { exit: 'failed' },
+  POST_HOOK_FAILED: { exit: 'failed' },
+  POST_SWAP_CHECK_FAILED: { exit: 'failed' },
+  PREFLIGHT_FAILED: { exit: 'failed' },
+  PRE_HOOK_FAILED: { exit: 'failed' },
+  PRODUCTION_GUARD: { exit: 'usage' },
+  PRODUCTION_NEEDS_BACKUP: { exit: 'usage' },
+  PRUNE_CRITERIA: { exit: 'usage' },
+  PSQL_FAILED: { exit: 'failed' },
+  REMOTE_EXISTS: { exit: 'usage' },
+  REMOTE_NAME_INVALID: { exit: 'usage' },
+  REMOTE_NOT_A_TABLE: { exit: 'usage' },
+  REMOTE_UNKNOWN: { exit: 'usage' },
+  REMOTE_URL_INVALID: { exit: 'usage' },
+  REMOTE_URL_PASSWORD: { exit: 'usage' },
+  REPOSITORY_NOT_FOUND: { exit: 'usage' },
+  REQUIRED_ENV_MISSING: { exit: 'usage' },
+  RESTORE_CHECK_FAILED: { exit: 'failed' },
+  RESTORE_FAILED: { exit: 'failed' },
+  RESTORE_IMPOSSIBLE: { exit: 'failed' },
+  RESTORE_OPTIONS: { exit: 'usage' },
+  RESTORE_TEMP_SPACE: { exit: 'usage' },
+  SERVER_BINARIES_BROKEN: { exit: 'failed' },
+  SERVER_BINARIES_MISSING: { exit: 'usage' },
+  SERVER_DATA_INCOMPLETE: { exit: 'usage' },
+  SERVER_DIR_FOREIGN: { exit: 'usage' },
+  SERVER_DIR_UNREACHABLE: { exit: 'usage' },
+  SERVER_DIR_UNWRITABLE: { exit: 'usage' },
+  SERVER_DISK_FULL: { exit: 'failed' },
+  SERVER_INIT_FAILED: { exit: 'failed' },
+  SERVER_LOCK_TIMEOUT: { exit: 'failed' },
+  SERVER_PORT_TAKEN: { exit: 'usage' },
+  SERVER_RUNNING: { exit: 'usage' },
+  SERVER_SHUT_DOWN: { exit: 'failed' },
+  SERVER_START_FAILED: { exit: 'failed' },
+  SERVER_STOP_FAILED: { exit: 'failed' },
+  SERVER_USER_MISSING: { exit: 'usage' },
+  SESSIONS_BLOCKING: { exit: 'failed' },
+  SNAPSHOT_FAILED: { exit: 'failed' },
+  SQL_COPY_SAME_LINE: { exit: 'failed' },
+  SQL_COPY_UNTERMINATED: { exit: 'failed' },
+  SQL_DATABASE_SWITCH: { exit: 'failed', hint: 'Remove the \\c line (and any CREATE/DROP DATABASE before it): dbfast makes the database and runs the files in it.' },
+  SQL_ERROR: { exit: 'failed' },
+  SQL_FAILED: { exit: 'failed' },
+  SQL_FILE_CHANGED: { exit: 'failed', hint: 'Run again once nothing is writing to the SQL files.' },
+  SQL_FILE_TOO_LARGE: { exit: 'failed' },
+  SQL_FILE_UNREADABLE: { exit: 'failed' },
+  SQL_INCLUDE_CYCLE: { exit: 'failed' },
+  SQL_INCLUDE_DEPTH: { exit: 'failed' },
+  SQL_INCLUDE_INVALID: { exit: 'failed' },
+  SQL_INCLUDE_MISSING: { exit: 'failed' },
+  SQL_INCLUDE_OUTSIDE: { exit: 'failed', hint: 'Move the included file into the repository: included files are part of the environment, hashed for change detection and checked by the production guard.' },
+  SQL_META_COMMAND: { exit: 'failed' },
+  SQL_OPEN_TRANSACTION: { exit: 'failed' },
+  SQL_PSQL_ERROR: { exit: 'failed' },
+  SQL_PSQL_FAILED: { exit: 'failed' },
+  SQL_SERVER_WIDE: { exit: 'failed', hint: 'Move server-wide statements (roles, tablespaces, databases) into the file named by [repository] cluster_setup, which runs once per server.' },
+  SQL_UNSUPPORTED: { exit: 'failed' },
+  SSLMODE_INVALID: { exit: 'usage' },
+  SSL_FILE_UNREADABLE: { exit: 'usage' },
+  SWAP_FAILED: { exit: 'failed' },
+  SWAP_FROM_TARGET: { exit: 'failed' },
+  SWAP_NO_SIDE: { exit: 'failed' },
+  TEMPLATE_IN_USE: { exit: 'failed' },
+  TEMPLATE_NAME_INVALID: { exit: 'usage' },
+  TEMPLATE_NAME_TAKEN: { exit: 'usage' },
+  TEMPLATE_NAME_TOO_LONG: { exit: 'usage' },
+  TOOL_MISSING: { exit: 'usage' },
+  TOOL_TOO_OLD: { exit: 'usage' },
+  TOOL_VERSION: { exit: 'failed' },
+  TRACKING_TABLE_UNAVAILABLE: { exit: 'failed' },
+  USAGE: { exit: 'usage', hint: "Run dbfast --help for usage." },
+  VALIDATION_FAILED: { exit: 'failed' },
+  WEBHOOK_COMMIT_UNAVAILABLE: { exit: 'failed' },
+  WEBHOOK_CONFIG_INVALID: { exit: 'usage' },
+  WEBHOOK_GIT_FAILED: { exit: 'failed' },
+  WEBHOOK_LISTEN_FAILED: { exit: 'usage' },
+  WEBHOOK_NO_CONFIG: { exit: 'failed' },
+  WEBHOOK_REPOSITORY_OUTSIDE: { exit: 'usage' },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A code of the `ERRORS` table. */
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface DbfastErrorOptions {
+  hint?: string | undefined;
   cause?: unknown;
-  exitCode?: ExitCode;
-  /** Extra machine-readable fields carried into `--json` error output. */
-  details?: Record<string, unknown>;
+  /** Extra machine-readable fields, under `details` in `--json` error output. */
+  details?: Record<string, unknown> | undefined;
+}
+
+/** A `DbfastError` as `--json` prints it (under `error`). */
+export interface DbfastErrorJson {
+  code: ErrorCode;
+  message: string;
+  hint: string | null;
+  exitCode: ExitCode;
+  details: Record<string, unknown>;
 }
 
 export class DbfastError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: DbfastErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: DbfastErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERRORS[code];
     this.name = 'DbfastError';
     this.code = code;
-    this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 1;
+    this.hint = options.hint ?? spec.hint;
+    this.exitCode = EXIT_CODES[spec.exit];
     this.details = options.details;
   }
 
-  toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, hint: this.hint ?? null, ...this.details };
+  /** The `--json` shape. */
+  toJSON(): DbfastErrorJson {
+    return { code: this.code, message: this.message, hint: this.hint ?? null, exitCode: this.exitCode, details: this.details ?? {} };
   }
 }
 
-/** A usage or configuration problem: exit code 2. */
-export function configError(code: string, message: string, hint?: string, cause?: unknown): DbfastError {
-  return new DbfastError(code, message, { hint, cause, exitCode: 2 });
-}
-
+/** True for errors dbfast threw on purpose (as opposed to bugs and foreign errors). */
 export function isDbfastError(error: unknown): error is DbfastError {
   return error instanceof DbfastError;
 }
 
+/** The message of anything thrown. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -47,7 +47,6 @@ export async function checkedTool(tool: 'pg_dump' | 'pg_restore', serverVersionN
   if (problem) {
     throw new DbfastError('TOOL_TOO_OLD', problem, {
       hint: 'Install the newer client tools, then set [tools] pg_bin_dir in dbfast.toml to their bin folder.',
-      exitCode: 2,
       details: { tool, toolVersion: info.version, serverVersionNum },
     });
   }
@@ -77,7 +76,6 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     ? await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
         throw new DbfastError('DUMP_FILE_UNWRITABLE', `cannot create ${file}: ${error.message}`, {
           hint: error.code === 'EEXIST' ? 'The file exists already; dbfast never overwrites a dump. Choose another name.' : 'Check the folder exists and is writable.',
-          exitCode: 2,
           cause: error,
         });
       })
@@ -98,7 +96,7 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   });
   try {
     const [result] = await Promise.all([child, flow]);
-    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted', { exitCode: 130 });
+    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted');
     if (flowError !== undefined) {
       throw new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
         hint: 'Check free disk space and permissions of the backup folder.',

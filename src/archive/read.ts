@@ -81,18 +81,17 @@ async function feedPgRestore(
     child.kill();
   });
   const [result] = await Promise.all([child, flow]);
-  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', `${what} was interrupted`, { exitCode: 130 });
+  if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', `${what} was interrupted`);
   if (flowError !== undefined) {
     const where = typeof input === 'string' ? ` ${input}` : '';
     throw new DbfastError('ARCHIVE_UNREADABLE', `${what}${where} failed: ${(flowError as Error).message}`, {
       hint: 'The file is damaged or not compressed the way its name says; use another backup.',
       cause: flowError,
-      exitCode: 3,
     });
   }
   if (result.failed) {
     const error = pgToolError('pg_restore', what + (typeof input === 'string' ? ` ${input}` : ''), result);
-    throw new DbfastError('ARCHIVE_UNREADABLE', error.message, { hint: error.hint, cause: error, exitCode: 3 });
+    throw new DbfastError('ARCHIVE_UNREADABLE', error.message, { hint: error.hint, cause: error });
   }
   const stdout = typeof result.stdout === 'string' ? result.stdout : '';
   return { digest: { sizeBytes: hasher.bytes, sha256: hasher.digest(), rawBytes: raw.bytes }, stdout };

@@ -86,7 +86,7 @@ function hintFor(tool: PgTool, stderr: string): string {
 
 /** Turns a failed child into a DbfastError that says what the tool said, password scrubbed. */
 export function pgToolError(tool: PgTool, what: string, result: PgChildResult, target?: DbTarget): DbfastError {
-  if (result.isCanceled) return new DbfastError('INTERRUPTED', `${what} was interrupted`, { exitCode: 130 });
+  if (result.isCanceled) return new DbfastError('INTERRUPTED', `${what} was interrupted`);
   const tail = stderrTail(result, target);
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? '?'}`;
   const code = tool === 'pg_dump' ? 'PG_DUMP_FAILED' : tool === 'pg_restore' ? 'PG_RESTORE_FAILED' : 'PSQL_FAILED';

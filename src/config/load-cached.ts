@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { resolveConfig } from './resolve.js';
-import { sha256 } from '../project/hash.js';
 import { dbfastVersion } from '../version.js';
 import type { LoadConfigOptions } from './load.js';
 import type { ConfigFile } from './schema.js';
@@ -31,7 +31,7 @@ function quickLocate(options: LoadConfigOptions, env: NodeJS.ProcessEnv): string
 }
 
 function fingerprint(file: string, contents: unknown): string {
-  return sha256(`${dbfastVersion()}\0${file}\0${JSON.stringify(contents)}`);
+  return createHash('sha256').update(`${dbfastVersion()}\0${file}\0${JSON.stringify(contents)}`).digest('hex');
 }
 
 async function tryFast(options: LoadConfigOptions, env: NodeJS.ProcessEnv): Promise<{ config?: DbfastConfig; remember?: () => void }> {

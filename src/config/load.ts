@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import TOML from '@iarna/toml';
-import { DbfastError, configError } from '../errors.js';
+import { DbfastError } from '../errors.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { formatIssues } from './issues.js';
 import { configSchemaFor, type ConfigFile } from './schema.js';
@@ -36,17 +36,13 @@ export function locateConfig(options: LoadConfigOptions = {}): string {
   if (explicit) {
     const resolved = path.resolve(cwd, explicit);
     if (!existsSync(resolved)) {
-      throw configError('CONFIG_NOT_FOUND', `config file ${resolved} does not exist`, 'Check the --config path (or DBFAST_CONFIG).');
+      throw new DbfastError('CONFIG_NOT_FOUND', `config file ${resolved} does not exist`, { hint: 'Check the --config path (or DBFAST_CONFIG).' });
     }
     return resolved;
   }
   const found = findConfigFile(cwd);
   if (!found) {
-    throw configError(
-      'CONFIG_NOT_FOUND',
-      `no ${CONFIG_FILE_NAME} in ${cwd} or any folder above it`,
-      'Run `dbfast init` in your project to write one, or pass --config PATH.',
-    );
+    throw new DbfastError('CONFIG_NOT_FOUND', `no ${CONFIG_FILE_NAME} in ${cwd} or any folder above it`, { hint: 'Run `dbfast init` in your project to write one, or pass --config PATH.' });
   }
   return found;
 }
@@ -60,7 +56,7 @@ export function parseToml(text: string, file: string): Record<string, unknown> {
     const e = error as { line?: number; col?: number; message?: string };
     const where = e.line !== undefined ? `${file}:${e.line + 1}:${(e.col ?? 0) + 1}` : file;
     const reason = (e.message ?? String(error)).split('\n')[0];
-    throw configError('CONFIG_SYNTAX', `${where}: invalid TOML: ${reason}`, 'Fix the syntax at that line; see dbfast.toml.example.', error);
+    throw new DbfastError('CONFIG_SYNTAX', `${where}: invalid TOML: ${reason}`, { hint: 'Fix the syntax at that line; see dbfast.toml.example.', cause: error });
   }
 }
 
@@ -74,9 +70,7 @@ export function validateConfigFile(raw: unknown, file: string, env: NodeJS.Proce
   if (lines.length > 0 || !result.success) {
     throw new DbfastError('CONFIG_INVALID', `${file} has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`, {
       hint: 'Fix the keys named above; dbfast.toml.example lists every key with its type.',
-      exitCode: 2,
-      details: { problems: lines },
-    });
+      details: { problems: lines } });
   }
   return result.data;
 }
@@ -88,7 +82,7 @@ export function loadConfig(options: LoadConfigOptions = {}): DbfastConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw configError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, 'Check the file permissions.', error);
+    throw new DbfastError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, { hint: 'Check the file permissions.', cause: error });
   }
   const parsed = validateConfigFile(parseToml(text, file), file, env);
   return resolveConfig(parsed, file, env);

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DbfastError, configError } from '../errors.js';
+import { DbfastError, type ErrorCode } from '../errors.js';
 import { isPostgresUrl, maskUrl } from '../pg/target.js';
 import { loadConfig, parseToml } from './load.js';
 import { findHeaders, isBlank, ownedRange, removeRanges, splitLines, tomlString, type TomlHeader } from './toml-text.js';
@@ -53,8 +53,8 @@ export function listRemotes(config: DbfastConfig): RemoteSummary[] {
   return Object.values(config.remotes).map(summarizeRemote);
 }
 
-function usage(code: string, message: string, hint: string): DbfastError {
-  return new DbfastError(code, message, { hint, exitCode: 2 });
+function usage(code: ErrorCode, message: string, hint: string): DbfastError {
+  return new DbfastError(code, message, { hint });
 }
 
 /** Every refusal is decided here, before the file is read for editing. */
@@ -156,10 +156,10 @@ function writeChecked(file: string, text: string, options: EditOptions, expect: 
       next = loadConfig({ configPath: temp, env: options.env ?? process.env });
     } catch (error) {
       const reason = (error as Error).message.split(temp).join(file);
-      throw configError('CONFIG_EDIT_INVALID', `the edited ${file} would not load, so it was left unchanged: ${reason}`, 'Edit the remotes in dbfast.toml by hand, or fix the problem named above first.', error);
+      throw new DbfastError('CONFIG_EDIT_INVALID', `the edited ${file} would not load, so it was left unchanged: ${reason}`, { hint: 'Edit the remotes in dbfast.toml by hand, or fix the problem named above first.', cause: error });
     }
     const problem = expect(next);
-    if (problem) throw configError('CONFIG_EDIT_FAILED', `${file} was left unchanged: ${problem}`, 'Edit the remotes in dbfast.toml by hand.');
+    if (problem) throw new DbfastError('CONFIG_EDIT_FAILED', `${file} was left unchanged: ${problem}`, { hint: 'Edit the remotes in dbfast.toml by hand.' });
     renameSync(temp, file);
   } catch (error) {
     try {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
-import type { DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
+import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
 export const DEFAULT_TEMPLATE_NAME = 'dbfast';
 
@@ -22,8 +22,40 @@ export function buildUrl(parts: UrlParts): string {
   return `postgresql://${user}${host}${port}/${db}${socket ? `?host=${encodeURIComponent(socket)}` : ''}`;
 }
 
-function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
+/** The `[database]` keys that decide it (the rest, user/dbname/template_name, do not name a server). */
+export interface DatabaseServerKeys {
+  url?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  server?: 'managed' | 'external' | undefined;
+}
+
+/**
+ * True when the local database is configured nowhere, or `[database] server = "managed"` asks
+ * for the managed server. Explicit configuration wins: DBFAST_DATABASE_URL, then `[database]`
+ * url/host/port; `server = "managed"` next (so DATABASE_URL, meant for the application, does not
+ * override it); then DATABASE_URL, PGHOST, PGPORT. `server = "external"` never uses it.
+ */
+export function usesManagedServer(database: DatabaseServerKeys | undefined, env: NodeJS.ProcessEnv): boolean {
+  const named = database?.url !== undefined || database?.host !== undefined || database?.port !== undefined;
+  if (database?.server === 'managed' && named) {
+    const keys = (['url', 'host', 'port'] as const).filter((key) => database[key] !== undefined).map((key) => `database.${key}`);
+    throw new DbfastError('CONFIG_INVALID', `database.server = "managed" contradicts ${keys.join(' and ')}: the managed server has its own address`, {
+      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.',
+    });
+  }
+  if (env.DBFAST_DATABASE_URL || named || database?.server === 'external') return false;
+  if (database?.server === 'managed') return true;
+  return !(env.DATABASE_URL || env.PGHOST || env.PGPORT);
+}
+
+function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url?: string; source: string; passwordEnv?: string; server: 'managed' | 'external' } {
   const db = file.database ?? {};
+  if (usesManagedServer(db, env)) return { source: 'the managed server', server: 'managed' };
+  return { ...resolveExternal(db, env), server: 'external' };
+}
+
+function resolveExternal(db: NonNullable<ConfigFile['database']>, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
   const passwordEnv = db.password_env;
   if (env.DBFAST_DATABASE_URL) return { url: env.DBFAST_DATABASE_URL, source: 'DBFAST_DATABASE_URL', passwordEnv };
   if (db.url) return { url: db.url, source: 'database.url', passwordEnv };
@@ -51,7 +83,6 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
     if (seen.has(name)) {
       throw new DbfastError('CONFIG_INVALID', `${configPath}: remotes[${index}].name: remote "${name}" is defined twice`, {
         hint: 'Give each [[remotes]] entry its own name.',
-        exitCode: 2,
       });
     }
     seen.add(name);
@@ -59,7 +90,7 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
   });
 }
 
-function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
+function resolveRemote(name: string, remote: RemoteFileConfig, rootDir: string): RemoteConfig {
   const production = remote.environment === 'production' || name === 'production';
   return {
     name,
@@ -75,7 +106,23 @@ function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
     validate: remote.validate ?? [],
     deploy: remote.deploy ?? {},
     healthCheck: remote.health_check,
+    backup: resolveBackupPlace(remote.backup ?? {}, rootDir),
   };
+}
+
+/** A backup dir is an s3:// location or a folder relative to the config file. */
+export function resolveBackupDir(dir: string, rootDir: string): string {
+  return /^s3:\/\//i.test(dir) ? dir : path.resolve(rootDir, dir);
+}
+
+function resolveBackupPlace(place: NonNullable<RemoteFileConfig['backup']>, rootDir: string): Partial<BackupPlace> {
+  const resolved: Partial<BackupPlace> = {};
+  if (place.dir !== undefined) resolved.dir = resolveBackupDir(place.dir, rootDir);
+  if (place.endpoint !== undefined) resolved.endpoint = place.endpoint;
+  if (place.force_path_style !== undefined) resolved.forcePathStyle = place.force_path_style;
+  if (place.keep_last !== undefined) resolved.keepLast = place.keep_last;
+  if (place.keep_days !== undefined) resolved.keepDays = place.keep_days;
+  return resolved;
 }
 
 export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.ProcessEnv): DbfastConfig {
@@ -92,12 +139,11 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
         `remotes.${name}.environment: unknown environment "${remote.environment}" (defined: ${Object.keys(environments).join(', ') || 'none'})`,
       );
     }
-    remotes[name] = resolveRemote(name, remote);
+    remotes[name] = resolveRemote(name, remote, rootDir);
   }
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Add the environment under [environments.NAME], or point the remote at one that exists.',
-      exitCode: 2,
       details: { problems },
     });
   }
@@ -106,7 +152,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   return {
     configPath,
     rootDir,
-    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, templateName },
+    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, server: database.server, templateName },
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',
@@ -116,11 +162,21 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     environments,
     remotes,
     backup: {
-      dir: path.resolve(rootDir, file.backup?.dir ?? '.dbfast/backups'),
-      keep: file.backup?.keep,
+      dir: resolveBackupDir(file.backup?.dir ?? '.dbfast/backups', rootDir),
+      endpoint: file.backup?.endpoint,
+      forcePathStyle: file.backup?.force_path_style,
+      keepLast: file.backup?.keep_last ?? file.backup?.keep,
+      keepDays: file.backup?.keep_days,
       compression: file.backup?.compression ?? 'zstd',
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },
     deploy: file.deploy ?? {},
+    webhooks: file.webhooks,
   };
+}
+
+/** An environment's psql variables: `[repository] variables`, overridden by `[environments.NAME] variables`. */
+export function environmentVariables(config: DbfastConfig, environment: string): Record<string, string> {
+  const own = config.environments[environment]?.variables ?? {};
+  return { ...config.repository.variables, ...Object.fromEntries(Object.entries(own).map(([name, value]) => [name, String(value)])) };
 }

@@ -8,14 +8,17 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   if (value === undefined) {
     throw new DbfastError('PASSWORD_ENV_UNSET', `${key} names ${envName}, which is not set`, {
       hint: `Export ${envName} with the password, or remove ${key} to use the URL or ~/.pgpass.`,
-      exitCode: 2,
     });
   }
   return value;
 }
 
-/** The local server dbfast builds templates and seeds on. */
-export function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget {
+/**
+ * The configured local server, or undefined when dbfast's managed server is the local one
+ * (server/managed.ts `localTarget` starts it then).
+ */
+export function configuredLocalTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget | undefined {
+  if (config.database.server === 'managed' || config.database.url === undefined) return undefined;
   const password = passwordFrom(config.database.passwordEnv, 'database.password_env', env);
   return targetFromUrl(config.database.url, password);
 }
@@ -26,7 +29,6 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
       hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
-      exitCode: 2,
     });
   }
   return remote;

@@ -1,5 +1,3 @@
-import type { DbfastConfig } from './types.js';
-
 /**
  * Variables psql has of its own: set from the connection (`DBNAME`, `USER`, `HOST`, ...), after
  * each query (`ROW_COUNT`, `ERROR`, ...), or read to decide how it runs (`AUTOCOMMIT`,
@@ -22,10 +20,4 @@ export function variableNameProblem(name: string): string | undefined {
   if (CONNECTION.has(name)) return `psql sets ${name} itself, for the database being built`;
   if (PSQL_OWN_VARIABLES.has(name)) return `${name} is one of psql's own variables`;
   return undefined;
-}
-
-/** An environment's psql variables: `[repository] variables`, overridden by `[environments.NAME] variables`. */
-export function environmentVariables(config: DbfastConfig, environment: string): Record<string, string> {
-  const own = config.environments[environment]?.variables ?? {};
-  return { ...config.repository.variables, ...Object.fromEntries(Object.entries(own).map(([name, value]) => [name, String(value)])) };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { scrub } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
 
+/** pre: before the backup; post: once the new database is live. */
 export type HookStage = 'pre' | 'post';
 
 /** Default time one hook command may run before it is killed. */
@@ -43,15 +44,14 @@ export function missingEnv(hooks: HookSet, env: NodeJS.ProcessEnv): string[] {
   return hooks.requiredEnv.filter((name) => !env[name]);
 }
 
+/** REQUIRED_ENV_MISSING naming every missing variable (exit 2, before anything connects). */
 export function requiredEnvError(remote: string, missing: string[]): DbfastError {
   return new DbfastError(
     'REQUIRED_ENV_MISSING',
     `deploy to remote "${remote}" refused before any change: required environment variable${missing.length === 1 ? '' : 's'} not set: ${missing.join(', ')}`,
     {
       hint: `Export ${missing.join(', ')} (listed in required_env under [deploy] or [remotes.${remote}.deploy]), then deploy again.`,
-      exitCode: 2,
-      details: { missing },
-    },
+      details: { missing }, },
   );
 }
 
@@ -79,6 +79,7 @@ export class HookOutput {
   }
 }
 
+/** What one hook command runs with and where its output goes. */
 export interface HookRunContext {
   remote: string;
   environment: string;

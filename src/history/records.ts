@@ -6,9 +6,32 @@ import type { DbfastConfig } from '../config/types.js';
 import { dbfastVersion } from '../version.js';
 import { ensureDbfastSchema } from './schema.js';
 
-export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused';
+/**
+ * interrupted: Ctrl-C or SIGTERM; running: not finished yet, or killed outright after it changed
+ * what is live. For both, the record's error says in which phase and what is live.
+ */
+export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted' | 'running';
+/** What a record is about: a deploy, a rollback, a restore, or a `migrate apply` run. */
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
+/**
+ * What started a run other than a person at the CLI: a webhook delivery. Stored as jsonb in
+ * `dbfast.deploy_history.trigger` (null for runs started by hand).
+ */
+export interface DeployTrigger {
+  /** `github`, `gitlab`, `gitea` or `bitbucket`. */
+  provider: string;
+  /** The provider's id of the delivery (the same on a redelivery). */
+  deliveryId: string;
+  /** The commit that was deployed. */
+  commit: string;
+  /** Who pushed, as the provider names them. */
+  sender: string | null;
+  /** The pushed ref (`refs/heads/main`, `refs/tags/v1.2`). */
+  ref: string | null;
+}
+
+/** How long one phase of a run took. */
 export interface PhaseTiming {
   name: string;
   durationMs: number;
@@ -33,11 +56,17 @@ export interface DeployRecord {
   dbfastVersion: string;
   phases: PhaseTiming[];
   hooksOutput: string | null;
+  /** The webhook delivery that started the run; null when started by hand. */
+  trigger: DeployTrigger | null;
 }
 
-export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'>): DeployRecord {
+/** A record for a run starting now (result `failed` until the run says otherwise). */
+export function newRecord(
+  fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'> & { trigger?: DeployTrigger | null | undefined },
+): DeployRecord {
   return {
     ...fields,
+    trigger: fields.trigger ?? null,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     durationMs: null,
@@ -53,12 +82,13 @@ export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remo
   };
 }
 
+/** Inserts (or, for the same id, updates) the record in the remote's `dbfast.deploy_history`, creating the table when missing. */
 export async function recordOnRemote(client: pg.Client, record: DeployRecord): Promise<void> {
   await ensureDbfastSchema(client);
   await client.query(
     `INSERT INTO dbfast.deploy_history (deploy_id, kind, remote, environment, database, started_at, finished_at,
-        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output, "trigger")
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
      ON CONFLICT (deploy_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
         template_hash = EXCLUDED.template_hash, backup_id = EXCLUDED.backup_id, result = EXCLUDED.result,
         error = EXCLUDED.error, phases = EXCLUDED.phases, hooks_output = EXCLUDED.hooks_output`,
@@ -66,6 +96,7 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
       record.deployId, record.kind, record.remote, record.environment, record.database, record.startedAt,
       record.finishedAt, record.durationMs, record.templateHash, record.backupId, record.result, record.error,
       record.osUser, record.host, record.dbfastVersion, JSON.stringify(record.phases), record.hooksOutput,
+      record.trigger === null ? null : JSON.stringify(record.trigger),
     ],
   );
 }
@@ -87,6 +118,8 @@ export interface HistoryEntryRow {
   os_user: string | null;
   host: string | null;
   dbfast_version: string | null;
+  /** Absent in rows read from a table made before the column existed. */
+  trigger?: DeployTrigger | null;
 }
 
 interface HistoryRow extends HistoryEntryRow {
@@ -97,6 +130,7 @@ interface HistoryRow extends HistoryEntryRow {
 /** A history record without the bulky parts (phases, hook output): what summaries need. */
 export type HistoryEntry = Omit<DeployRecord, 'phases' | 'hooksOutput'>;
 
+/** A `dbfast.deploy_history` row as a history entry. */
 export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
   return {
     deployId: row.deploy_id,
@@ -114,6 +148,7 @@ export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
     osUser: row.os_user ?? '',
     host: row.host ?? '',
     dbfastVersion: row.dbfast_version ?? '',
+    trigger: row.trigger ?? null,
   };
 }
 
@@ -128,17 +163,19 @@ export async function readRemoteHistory(client: pg.Client, limit: number): Promi
   return result.rows.map((row) => ({ ...entryFromRow(row), phases: row.phases ?? [], hooksOutput: row.hooks_output }));
 }
 
+/** This machine's history of a remote: `.dbfast/history/<remote>.jsonl` beside dbfast.toml. */
 export function localHistoryFile(config: DbfastConfig, remote: string): string {
   return path.join(config.rootDir, '.dbfast', 'history', `${remote}.jsonl`);
 }
 
+/** Appends the record to this machine's history of its remote (one JSON line). */
 export async function recordLocally(config: DbfastConfig, record: DeployRecord): Promise<void> {
   const file = localHistoryFile(config, record.remote);
   await mkdir(path.dirname(file), { recursive: true });
   await appendFile(file, `${JSON.stringify(record)}\n`);
 }
 
-/** Newest first; a torn last line (a killed process) is skipped, never fatal. */
+/** Newest first, one record per run; a torn last line (a killed process) is skipped, never fatal. */
 export async function readLocalHistory(config: DbfastConfig, remote: string, limit: number): Promise<DeployRecord[]> {
   let text: string;
   try {
@@ -146,14 +183,21 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
   } catch {
     return [];
   }
+  // A run's provisional record (see RecordedRun.checkpoint) is followed by its final one: the last line of an id wins.
+  const seen = new Set<string>();
   const records: DeployRecord[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.split('\n').reverse()) {
     if (!line.trim()) continue;
+    let record: DeployRecord;
     try {
-      records.push(JSON.parse(line) as DeployRecord);
+      record = JSON.parse(line) as DeployRecord;
     } catch {
       continue;
     }
+    if (seen.has(record.deployId)) continue;
+    seen.add(record.deployId);
+    // Lines written before triggers were recorded have none.
+    records.push({ ...record, trigger: record.trigger ?? null });
   }
-  return records.reverse().slice(0, limit);
+  return records.slice(0, limit);
 }

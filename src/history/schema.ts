@@ -10,13 +10,20 @@ import { quoteIdent } from '../pg/quote.js';
  */
 export const DBFAST_SCHEMA = 'dbfast';
 
+/** One of dbfast's own tables in the managed database. */
 export interface DbfastTable {
   name: string;
   ddl: string;
+  /**
+   * Columns added after the table first shipped (name and type), so tables made by an older
+   * dbfast on existing remotes catch up.
+   */
+  addedColumns?: Array<{ name: string; type: string }>;
   /** Has an identity column `id` whose sequence must follow the copied rows. */
   identityId: boolean;
 }
 
+/** dbfast's tables, with their DDL: the history of runs and the migration records. */
 export const DBFAST_TABLES: DbfastTable[] = [
   {
     name: 'deploy_history',
@@ -39,8 +46,10 @@ export const DBFAST_TABLES: DbfastTable[] = [
       host           text,
       dbfast_version text,
       phases         jsonb,
-      hooks_output   text
+      hooks_output   text,
+      "trigger"      jsonb
     )`,
+    addedColumns: [{ name: 'trigger', type: 'jsonb' }],
   },
   {
     // One row per migration file (its path in the repository); see src/migrate.
@@ -59,23 +68,43 @@ export const DBFAST_TABLES: DbfastTable[] = [
   },
 ];
 
-/** Creates the schema and tables when missing; readable by everyone with access to the database. */
+/**
+ * Creates the schema, tables and columns that are missing, and only those: writing a record or a
+ * migration row must not need more than INSERT/UPDATE on tables someone else made (DDL on an
+ * existing table, even `IF NOT EXISTS`, needs its ownership). What it creates is readable by
+ * everyone with access to the database.
+ */
 export async function ensureDbfastSchema(client: pg.Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${DBFAST_SCHEMA}`);
-  for (const table of DBFAST_TABLES) {
-    await client.query(table.ddl);
-    await client.query(`GRANT SELECT ON ${DBFAST_SCHEMA}.${quoteIdent(table.name)} TO PUBLIC`);
+  const schemaExists = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [DBFAST_SCHEMA])).rowCount !== 0;
+  if (!schemaExists) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${DBFAST_SCHEMA}`);
+    await client.query(`GRANT USAGE ON SCHEMA ${DBFAST_SCHEMA} TO PUBLIC`);
   }
-  await client.query(`GRANT USAGE ON SCHEMA ${DBFAST_SCHEMA} TO PUBLIC`);
+  const present = await existingTables(client);
+  for (const table of DBFAST_TABLES) {
+    const columns = present.get(table.name);
+    if (!columns) {
+      await client.query(table.ddl);
+      await client.query(`GRANT SELECT ON ${DBFAST_SCHEMA}.${quoteIdent(table.name)} TO PUBLIC`);
+      continue;
+    }
+    for (const column of table.addedColumns ?? []) {
+      if (!columns.includes(column.name)) await client.query(`ALTER TABLE ${DBFAST_SCHEMA}.${quoteIdent(table.name)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${column.type}`);
+    }
+  }
 }
 
-async function existingTables(client: pg.Client): Promise<string[]> {
-  const result = await client.query<{ relname: string }>(
-    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r'`,
+/** dbfast's tables in the database, each with its columns in table order. */
+async function existingTables(client: pg.Client): Promise<Map<string, string[]>> {
+  const result = await client.query<{ relname: string; columns: string[] }>(
+    `SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = $1 AND c.relkind = 'r'
+      GROUP BY c.relname`,
     [DBFAST_SCHEMA],
   );
-  return result.rows.map((row) => row.relname);
+  return new Map(result.rows.map((row) => [row.relname, row.columns]));
 }
 
 /**
@@ -83,15 +112,17 @@ async function existingTables(client: pg.Client): Promise<string[]> {
  * only (their DDL is ours), streamed with COPY so large histories cost no memory.
  */
 export async function carryOverDbfastSchema(from: pg.Client, to: pg.Client): Promise<number> {
-  const present = new Set(await existingTables(from));
+  const present = await existingTables(from);
   const tables = DBFAST_TABLES.filter((table) => present.has(table.name));
   if (tables.length === 0) return 0;
   await ensureDbfastSchema(to);
   for (const table of tables) {
     const name = `${DBFAST_SCHEMA}.${quoteIdent(table.name)}`;
+    // The live table may predate columns the new one has: copy the columns it has, by name.
+    const columns = (present.get(table.name) ?? []).map(quoteIdent).join(', ');
     await to.query(`TRUNCATE ${name}`);
-    const source = from.query(copyTo(`COPY ${name} TO STDOUT`));
-    const sink = to.query(copyFrom(`COPY ${name} FROM STDIN`));
+    const source = from.query(copyTo(`COPY ${name} (${columns}) TO STDOUT`));
+    const sink = to.query(copyFrom(`COPY ${name} (${columns}) FROM STDIN`));
     await pipeline(source, sink);
     // Identity columns keep counting from where the live database was.
     if (!table.identityId) continue;

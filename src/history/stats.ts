@@ -5,8 +5,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { DeployResult } from './records.js';
 import { historyEntries, type HistoryEntry } from './summary.js';
 
+/** The window `dbfast stats` looks at by default. */
 export const DEFAULT_STATS_DAYS = 30;
 
+/** Which remotes, and over which window. */
 export interface StatsOptions {
   config: DbfastConfig;
   /** One remote; every remote of the config when omitted. */
@@ -18,6 +20,7 @@ export interface StatsOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** One remote's deploy numbers over the window. */
 export interface RemoteStats {
   remote: string;
   /** Where the records came from: the remote's dbfast.deploy_history, or .dbfast/history/<remote>.jsonl. */
@@ -38,6 +41,7 @@ export interface RemoteStats {
   lastFailure: { deployId: string; at: string; result: DeployResult; error: string | null } | null;
 }
 
+/** The window and each remote's numbers. */
 export interface StatsResult {
   days: number;
   /** Start of the window (ISO). */
@@ -83,7 +87,7 @@ export function summarizeDeploys(remote: string, source: RemoteStats['source'], 
 export async function deployStats(options: StatsOptions): Promise<StatsResult> {
   const days = options.days ?? DEFAULT_STATS_DAYS;
   if (!Number.isFinite(days) || days <= 0) {
-    throw new DbfastError('USAGE', `--days takes a positive number of days, not "${String(options.days)}"`, { hint: 'e.g. --days 30', exitCode: 2 });
+    throw new DbfastError('USAGE', `--days takes a positive number of days, not "${String(options.days)}"`, { hint: 'e.g. --days 30' });
   }
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? new Date();

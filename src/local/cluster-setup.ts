@@ -1,13 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
+import type { DbfastConfig, Runner } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import type { ClusterSetupState } from '../sql/cluster-setup.js';
-import type { EnsureContext } from './build.js';
 import { dropDatabase, setComment } from '../pg/catalog.js';
 import { BUILD_MARKER, encodeComment } from './manifest.js';
 import { sideDatabaseName } from './names.js';
+import type { EnvironmentPlan } from './plan.js';
 
 /** The server a target is on, without database or password: the key the local record is kept under. */
 function serverKey(target: DbTarget): string {
@@ -40,13 +43,23 @@ function localState(rootDir: string, target: DbTarget): ClusterSetupState {
   };
 }
 
+/** What a build gives the cluster setup: the local server (one connection, its target) and the template being built. */
+export interface ClusterSetupContext {
+  config: DbfastConfig;
+  target: DbTarget;
+  client: pg.Client;
+  plan: Pick<EnvironmentPlan, 'template'>;
+  runner: Runner;
+  logger: Logger;
+}
+
 /**
  * Runs `[repository] cluster_setup` on the local server before a build, when it changed since it
  * last ran there (or a role it creates is missing). The files run in a scratch database named
  * and marked like a build's side database (so an interrupted one is cleaned up by the next
  * build), dropped afterwards: their server-wide effects are what stays.
  */
-export async function ensureClusterSetup(ctx: EnsureContext): Promise<void> {
+export async function ensureClusterSetup(ctx: ClusterSetupContext): Promise<void> {
   const { config, client, plan } = ctx;
   if (config.repository.clusterSetup.length === 0) return;
   const files = config.repository.clusterSetup.map((relativePath) => ({ relativePath, absolutePath: path.resolve(config.repository.path, relativePath) }));
@@ -54,7 +67,6 @@ export async function ensureClusterSetup(ctx: EnsureContext): Promise<void> {
     if (!existsSync(file.absolutePath)) {
       throw new DbfastError('CLUSTER_SETUP_MISSING', `[repository] cluster_setup names ${file.relativePath}, which does not exist in ${config.repository.path}`, {
         hint: 'Fix the path in [repository] cluster_setup (relative to the repository folder), or remove it.',
-        exitCode: 2,
       });
     }
   }

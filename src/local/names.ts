@@ -25,7 +25,7 @@ export function templateDatabaseName(config: DbfastConfig, environment: string):
     throw new DbfastError(
       'TEMPLATE_NAME_TOO_LONG',
       `template name "${name}" is ${byteLength(name)} bytes; with dbfast's build suffix it must stay within ${room} bytes (PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES})`,
-      { hint: 'Shorten database.template_name in dbfast.toml (or the environment name).', exitCode: 2 },
+      { hint: 'Shorten database.template_name in dbfast.toml (or the environment name).' },
     );
   }
   return name;
@@ -57,12 +57,11 @@ export function buildLockKey(template: string): string {
 /** Checks a database name given by the user (seed --output, drop NAME) before anything runs. */
 export function assertDatabaseName(name: string, what: string): void {
   if (name.length === 0 || name.includes('\0')) {
-    throw new DbfastError('DATABASE_NAME_INVALID', `${what} must be a non-empty database name`, { exitCode: 2 });
+    throw new DbfastError('DATABASE_NAME_INVALID', `${what} must be a non-empty database name`);
   }
   if (byteLength(name) > MAX_IDENTIFIER_BYTES) {
     throw new DbfastError('DATABASE_NAME_INVALID', `${what} "${name}" is ${byteLength(name)} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES}`, {
       hint: 'Choose a shorter name.',
-      exitCode: 2,
     });
   }
 }

@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assertProductionSafe, filterFiles, findEnvironment } from '../project/filter.js';
+import { withoutClusterSetup } from '../project/environments.js';
 import { sha256 } from '../project/hash.js';
 import { scanRepository, type ScannedFile } from '../project/scan.js';
-import { environmentVariables } from '../config/variables.js';
+import { environmentVariables } from '../config/resolve.js';
 import type { DbfastConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
+import { scanIncludes } from '../sql/includes.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
 
@@ -50,7 +52,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
   let scanned = await scanRepository(repository);
   const missing = new Set<string>();
   for (;;) {
-    const { hashes, includes, stats } = await hashFiles(scanned, cache, repository);
+    const { hashes, includes, stats } = await hashFiles(scanned, cache, repository, (file) => scanIncludes(file, repository));
     const known = new Set(scanned.map((file) => file.relativePath));
     // Included files that are not .sql files of the scan (another extension, a dot folder) are hashed too.
     const extra = new Set<string>();
@@ -101,8 +103,7 @@ function planHash(filterHash: string, variables: Record<string, string>): string
 export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[], guard = true): EnvironmentPlan {
   const environment = findEnvironment(config, name);
   const template = templateDatabaseName(config, environment.name);
-  const clusterSetup = new Set(config.repository.clusterSetup.map((file) => file.split(path.sep).join('/')));
-  const files = filterFiles(all, environment).filter((file) => !clusterSetup.has(file.relativePath));
+  const files = withoutClusterSetup(config, filterFiles(all, environment));
   const included = includedBy(all, files);
   if (guard) assertProductionSafe(config, environment, [...files, ...included]);
   const variables = environmentVariables(config, environment.name);

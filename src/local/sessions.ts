@@ -30,8 +30,7 @@ export function templateInUse(template: string, sessions: readonly Session[]): D
     `cannot clone ${template}: ${sessions.length} other session${sessions.length === 1 ? ' is' : 's are'} connected to it, and PostgreSQL copies a template only when nobody is:\n${list}`,
     {
       hint: `Close ${sessions.length === 1 ? 'that session' : 'those sessions'} (templates refuse new connections, so someone allowed them), or end them with: SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (${pids});`,
-      details: { template, sessions },
-    },
+      details: { template, sessions }, },
   );
 }
 

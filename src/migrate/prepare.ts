@@ -9,6 +9,7 @@ function head(text: string): string {
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }
 
+/** A migration read, split, and checked against how it will run. */
 export interface PreparedMigration {
   file: MigrationFile;
   plan: SqlPlan;
@@ -28,9 +29,7 @@ export async function prepareMigrations(files: readonly MigrationFile[], singleT
       if (singleTransaction) {
         throw new DbfastError('MIGRATION_NO_TRANSACTION', `${file.id}:1: starts with "${NO_TRANSACTION_MARKER}" and cannot run inside --single-transaction`, {
           hint: 'Apply without --single-transaction, or with --to the migration before it and then the rest.',
-          exitCode: 2,
-          details: { migration: file.id },
-        });
+          details: { migration: file.id } });
       }
     } else {
       for (const step of plan.steps) {

@@ -30,7 +30,6 @@ function readPemFile(file: string, parameter: string): string {
   } catch (error) {
     throw new DbfastError('SSL_FILE_UNREADABLE', `cannot read ${parameter} file ${file}: ${(error as Error).message}`, {
       hint: `Fix the ${parameter} path in the URL (or the PG${parameter.toUpperCase()} variable).`,
-      exitCode: 2,
       cause: error,
     });
   }
@@ -60,7 +59,6 @@ export function sslPlan(urlText: string, env: NodeJS.ProcessEnv = process.env): 
   if (!SSL_MODES.includes(mode)) {
     throw new DbfastError('SSLMODE_INVALID', `sslmode=${raw} (from ${source === 'url' ? 'the URL' : 'PGSSLMODE'}) is not one of ${SSL_MODES.join(', ')}`, {
       hint: 'Use sslmode=require to encrypt, verify-full to also check the certificate, disable for none.',
-      exitCode: 2,
     });
   }
   const unixSocket = isUnixSocket(url, env);

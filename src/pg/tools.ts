@@ -20,7 +20,6 @@ export function toolPath(tool: PgTool, pgBinDir?: string): string {
     if (!existsSync(candidate)) {
       throw new DbfastError('TOOL_MISSING', `${tool} is not in ${pgBinDir} ([tools] pg_bin_dir)`, {
         hint: `Point [tools] pg_bin_dir at a folder that has ${tool} (e.g. /usr/lib/postgresql/17/bin).`,
-        exitCode: 2,
       });
     }
     return candidate;
@@ -43,7 +42,6 @@ export function toolInfo(tool: PgTool, pgBinDir?: string): Promise<ToolInfo> {
         throw new DbfastError('TOOL_MISSING', `cannot run ${executable}: ${(error as Error).message.split('\n')[0]}`, {
           hint: `Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.`,
           cause: error,
-          exitCode: 2,
         });
       }
       const match = /(\d+)(?:\.(\d+))?/.exec(stdout.replace(/^[^)]*\)/, ''));

@@ -52,7 +52,6 @@ export function findEnvironment(config: DbfastConfig, name: string): Environment
   if (!environment) {
     throw new DbfastError('ENVIRONMENT_UNKNOWN', `no environment named "${name}" in ${config.configPath}`, {
       hint: `Defined environments: ${Object.keys(config.environments).join(', ') || 'none'}. Add [environments.${name}] to dbfast.toml.`,
-      exitCode: 2,
     });
   }
   return environment;
@@ -66,7 +65,6 @@ export function defaultEnvironmentName(config: DbfastConfig, requested?: string)
   if (names.length === 1) return names[0] as string;
   throw new DbfastError('ENVIRONMENT_REQUIRED', `several environments are defined (${names.join(', ')}) and none is called "local"`, {
     hint: 'Pass --env NAME.',
-    exitCode: 2,
   });
 }
 
@@ -137,8 +135,6 @@ export function assertProductionSafe(config: DbfastConfig, environment: Environm
     `environment "${environment.name}" is a production environment but would include ${violations.length} file${violations.length === 1 ? '' : 's'} that look like development or test data:\n${list}`,
     {
       hint: `Exclude them with exclude_directories / exclude_files in [environments.${environment.name}], or set allow_seed_data = true there if they really belong in production.`,
-      exitCode: 2,
-      details: { files: violations.map((v) => v.relativePath) },
-    },
+      details: { files: violations.map((v) => v.relativePath) }, },
   );
 }

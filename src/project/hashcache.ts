@@ -3,13 +3,18 @@ import { createReadStream, mkdirSync, readFileSync, renameSync, writeFileSync } 
 import path from 'node:path';
 import { sha256 } from './hash.js';
 import type { ScannedFile } from './scan.js';
-import { scanIncludes } from '../sql/includes.js';
 
 /** An include a file makes (`\i` / `\ir`): the included file relative to the repository, and the line. */
 export interface IncludeLink {
   relativePath: string;
   line: number;
 }
+
+/**
+ * Finds the includes a file makes. Passed in by the caller: telling an include from the same
+ * bytes inside a string or COPY data takes the SQL reader, which lives above this module.
+ */
+export type IncludeFinder = (file: ScannedFile) => Promise<IncludeLink[]>;
 
 /**
  * sha256 of each file, remembered under `.dbfast/cache/` keyed by (size, mtime, inode), so a
@@ -98,15 +103,16 @@ async function hashFile(file: string): Promise<{ digest: string; mayInclude: boo
 }
 
 /**
- * Content hashes for `files` (same order), and the includes each makes, using and refreshing
- * the cache. Pass every scanned file, not one environment's: entries for files no longer
- * scanned are pruned. An include that leaves the repository or cannot be read as a name is an
- * error naming file:line.
+ * Content hashes for `files` (same order), and the includes each makes (`findIncludes` reads
+ * each file that may include another), using and refreshing the cache. Pass every scanned file,
+ * not one environment's: entries for files no longer scanned are pruned. An include that leaves
+ * the repository or cannot be read as a name is an error naming file:line.
  */
 export async function hashFiles(
   files: readonly ScannedFile[],
   cacheFile: string,
   repository: string,
+  findIncludes: IncludeFinder,
 ): Promise<{ hashes: string[]; includes: IncludeLink[][]; stats: HashStats }> {
   const previous = readCache(cacheFile, repository);
   const entries: Record<string, CacheEntry> = {};
@@ -129,7 +135,7 @@ export async function hashFiles(
       misses.map(async (index) => {
         const file = files[index] as ScannedFile;
         const { digest, mayInclude } = await hashFile(file.absolutePath);
-        const found = mayInclude ? (await scanIncludes(file, repository)).map(({ relativePath, line }) => ({ relativePath, line })) : [];
+        const found = mayInclude ? (await findIncludes(file)).map(({ relativePath, line }) => ({ relativePath, line })) : [];
         hashes[index] = digest;
         includes[index] = found;
         const entry: CacheEntry = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256: digest, hashedAtMs };

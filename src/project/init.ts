@@ -3,10 +3,11 @@ import path from 'node:path';
 import { CONFIG_FILE_NAME, parseToml, validateConfigFile } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
 import { assertProductionSafe, filterFiles } from './filter.js';
-import { DbfastError, configError } from '../errors.js';
+import { DbfastError } from '../errors.js';
 import { isPostgresUrl } from '../pg/target.js';
 import { scanRepository } from './scan.js';
 import { detectRepository, type DetectedFolder } from './init-detect.js';
+import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
 import { proposeEnvironments, type ProposedEnvironment } from './init-propose.js';
 import { renderConfig } from './init-render.js';
 
@@ -33,6 +34,8 @@ export interface InitResult {
   /** Things the user should know: files left out of production, other SQL folders found. */
   notes: string[];
   overwritten: boolean;
+  /** `.dbfast/` (local backups: dumps of databases) added to the project's .gitignore. */
+  gitignore: GitignoreChange;
 }
 
 const TEMPLATE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -61,11 +64,7 @@ export function deriveTemplateName(configDir: string, repositoryPath: string): s
 
 function checkTemplateName(name: string): string {
   if (!TEMPLATE_NAME.test(name)) {
-    throw configError(
-      'TEMPLATE_NAME_INVALID',
-      `--template-name "${name}" is not a valid template name`,
-      'Use 1 to 40 letters, digits and underscores, starting with a letter or underscore (e.g. shop).',
-    );
+    throw new DbfastError('TEMPLATE_NAME_INVALID', `--template-name "${name}" is not a valid template name`, { hint: 'Use 1 to 40 letters, digits and underscores, starting with a letter or underscore (e.g. shop).' });
   }
   return name;
 }
@@ -78,26 +77,18 @@ function checkDatabaseUrl(url: string): string {
     parsed = undefined;
   }
   if (!parsed) {
-    throw configError('DATABASE_URL_INVALID', '--database-url is not a postgresql:// URL', 'Pass e.g. --database-url postgresql://postgres@localhost:5432/postgres.');
+    throw new DbfastError('DATABASE_URL_INVALID', '--database-url is not a postgresql:// URL', { hint: 'Pass e.g. --database-url postgresql://postgres@localhost:5432/postgres.' });
   }
   if (parsed.password || [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'password')) {
-    throw configError(
-      'PASSWORD_IN_CONFIG',
-      '--database-url contains a password, and dbfast.toml must never hold one',
-      'Pass the URL without the password; then set password_env in [database] (e.g. PGPASSWORD) or use ~/.pgpass.',
-    );
+    throw new DbfastError('PASSWORD_IN_CONFIG', '--database-url contains a password, and dbfast.toml must never hold one', { hint: 'Pass the URL without the password; then set password_env in [database] (e.g. PGPASSWORD) or use ~/.pgpass.' });
   }
   return url;
 }
 
 function nothingToWorkWith(dir: string): DbfastError {
-  return configError(
-    'NO_SQL_FILES',
-    `no .sql files in ${dir} or the folders below it`,
-    'dbfast expects a folder of numbered SQL folders that run in order, e.g. db/0_schema/010_tables.sql, ' +
+  return new DbfastError('NO_SQL_FILES', `no .sql files in ${dir} or the folders below it`, { hint: 'dbfast expects a folder of numbered SQL folders that run in order, e.g. db/0_schema/010_tables.sql, ' +
       'db/1_seed_common/010_products.sql, db/6_migration/001_add_column.sql. ' +
-      'Run `dbfast init` in the folder above them, or pass --repo-dir PATH.',
-  );
+      'Run `dbfast init` in the folder above them, or pass --repo-dir PATH.' });
 }
 
 /**
@@ -110,13 +101,13 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   const configPath = path.join(cwd, CONFIG_FILE_NAME);
   const exists = existsSync(configPath);
   if (exists && !options.force) {
-    throw configError('CONFIG_EXISTS', `${configPath} already exists`, 'Edit it, or run `dbfast init --force` to replace it.');
+    throw new DbfastError('CONFIG_EXISTS', `${configPath} already exists`, { hint: 'Edit it, or run `dbfast init --force` to replace it.' });
   }
   const templateName = options.templateName === undefined ? undefined : checkTemplateName(options.templateName);
   const databaseUrl = options.databaseUrl === undefined ? undefined : checkDatabaseUrl(options.databaseUrl);
   const searched = path.resolve(cwd, options.repoDir ?? '.');
   if (!(statSync(searched, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
-    throw configError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, 'Pass --repo-dir with the folder that holds your SQL folders.');
+    throw new DbfastError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, { hint: 'Pass --repo-dir with the folder that holds your SQL folders.' });
   }
 
   const repository = detectRepository(await scanRepository(searched));
@@ -145,7 +136,9 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   }
 
   writeFileSync(configPath, text, { flag: options.force ? 'w' : 'wx' });
+  const gitignore = ignoreDbfastFolder(cwd);
   return {
+    gitignore,
     configPath,
     repositoryPath,
     repositoryRelative,

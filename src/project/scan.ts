@@ -54,7 +54,6 @@ export async function scanRepository(repositoryPath: string): Promise<ScannedFil
   if (!info?.isDirectory()) {
     throw new DbfastError('REPOSITORY_NOT_FOUND', `repository folder ${repositoryPath} does not exist`, {
       hint: 'Set [repository] path in dbfast.toml to the folder that holds your SQL files.',
-      exitCode: 2,
     });
   }
   const files: ScannedFile[] = [];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
-import type { TableCount } from '../backup/types.js';
+import type { TableCount } from '../validate/tables.js';
 
 function dollarTag(): string {
   return `$dbfast_${randomBytes(4).toString('hex')}$`;

@@ -101,7 +101,8 @@ export async function runClusterSetup(files: SqlFile[], options: ClusterSetupOpt
     options.logger?.debug(`cluster setup unchanged since it last ran on this server (${files.length} files)`);
     return result;
   }
-  const { runFiles } = await import('./index.js');
+  // The runners themselves, not index.ts (which exports this module): loaded only when the setup runs.
+  const runFiles = options.runner === 'psql' ? (await import('./psql.js')).runFilesWithPsql : (await import('./inprocess.js')).runFilesInProcess;
   const place = options.runIn ? await options.runIn() : { target: options.target, release: async () => undefined };
   try {
     await runFiles(files, { target: place.target, runner: options.runner, pgBinDir: options.pgBinDir, logger: options.logger, variables: options.variables, root });

@@ -6,6 +6,38 @@ import type { SentStatement } from './batch.js';
 import { statementError } from './locate.js';
 import { isServerError, sqlError } from './sql-error.js';
 
+/** About this often a streamed COPY reports how far its data has gone. */
+const PROGRESS_BYTES = 1 << 20;
+
+/** How far a COPY's data has gone: bytes sent and rows (its lines) so far; the total is not known while it streams. */
+export interface CopyProgress {
+  bytes: number;
+  rows: number;
+}
+
+/** Rows in a piece of COPY text data: one per line (a newline inside a value is written `\\n`). */
+function lines(chunk: Buffer): number {
+  let n = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/** The data passed through as read; about once per MiB, `onProgress` hears how far it has gone. */
+async function* counted(data: AsyncIterable<Buffer>, onProgress: (progress: CopyProgress) => void): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  let rows = 0;
+  let reported = 0;
+  for await (const piece of data) {
+    yield piece;
+    bytes += piece.length;
+    rows += lines(piece);
+    if (bytes - reported >= PROGRESS_BYTES) {
+      reported = bytes;
+      onProgress({ bytes, rows });
+    }
+  }
+}
+
 type CopyStreams = typeof import('pg-copy-streams');
 let copyStreams: Promise<CopyStreams> | undefined;
 
@@ -19,12 +51,18 @@ async function loadCopyStreams(): Promise<CopyStreams> {
  * Runs `COPY ... FROM stdin` (`sent`) with its inline data exactly as written, streamed as it is
  * read (pieces of the file, never the whole block); returns the rows copied.
  */
-export async function runCopy(client: pg.Client, sent: SentStatement, dataLine: number, data: AsyncIterable<Buffer>): Promise<number> {
+export async function runCopy(
+  client: pg.Client,
+  sent: SentStatement,
+  dataLine: number,
+  data: AsyncIterable<Buffer>,
+  onProgress?: (progress: CopyProgress) => void,
+): Promise<number> {
   // Imported on the first COPY, so runs without one do not pay for it.
   const { from: copyFrom } = await (copyStreams ??= loadCopyStreams());
   const stream = client.query(copyFrom(sent.sql));
   try {
-    await pipeline(Readable.from(data, { objectMode: false }), stream);
+    await pipeline(Readable.from(onProgress ? counted(data, onProgress) : data, { objectMode: false }), stream);
   } catch (error) {
     throw copyError(sent, dataLine, error);
   }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { buildBatch, type SentStatement } from './batch.js';
-import { runCopy } from './copy.js';
+import { runCopy, type CopyProgress } from './copy.js';
 import { runDiscarding } from './discarding-query.js';
 import { batchError, statementError } from './locate.js';
 import { applySetCommand } from './psql-variables.js';
@@ -24,6 +24,8 @@ const DDL_PER_TRANSACTION = 1000;
 export interface ExecutorOptions {
   batchChars?: number | undefined;
   transaction?: TransactionMode | undefined;
+  /** Hears how far a COPY's data has gone (about once per MiB), for progress on long COPYs. */
+  onCopyProgress?: ((progress: CopyProgress) => void) | undefined;
 }
 
 export interface ExecuteStats {
@@ -62,6 +64,7 @@ export class PlanExecutor {
   private defaultsChanged = false;
   private readonly batchChars: number;
   private readonly mode: TransactionMode;
+  private readonly onCopyProgress: ((progress: CopyProgress) => void) | undefined;
 
   constructor(
     private readonly client: pg.Client,
@@ -69,6 +72,7 @@ export class PlanExecutor {
   ) {
     this.batchChars = options.batchChars ?? DEFAULT_BATCH_CHARS;
     this.mode = options.transaction ?? 'none';
+    this.onCopyProgress = options.onCopyProgress;
   }
 
   /** Starts a top-level file with its variables; `reset`: from the database's defaults (not for the first file). */
@@ -130,7 +134,7 @@ export class PlanExecutor {
       await this.flush();
       await this.enterOwnTransaction();
       this.stats.roundTrips++;
-      this.stats.copyRows += await runCopy(this.client, sent, step.dataLine, step.data);
+      this.stats.copyRows += await runCopy(this.client, sent, step.dataLine, step.data, this.onCopyProgress);
       this.stats.statements++;
       return;
     }

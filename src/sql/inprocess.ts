@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { silentLogger, type Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
+import type { CopyProgress } from './copy.js';
 import { PlanExecutor } from './execute.js';
 import { checkFile, heldUpTo, topSource, type PlanOptions } from './plan.js';
 import { connectionVariables, PSQL_DEFAULTS } from './psql-variables.js';
@@ -102,11 +103,16 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
   const checked = await checkAll(files, planOptions);
   const client = options.client ?? (await connect(options.target));
   const stopNotices = forwardNotices(client, logger);
-  const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'single' });
+  let current = { index: 0, file: '' };
+  // A long COPY (a 150 MB data file) says rows and bytes as it goes, not only "file 1 of 2".
+  const onCopyProgress = (copy: CopyProgress): void =>
+    logger.progress({ phase: 'sql', done: current.index, total: files.length, unit: 'files', detail: current.file, rows: copy.rows, bytes: copy.bytes });
+  const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'single', onCopyProgress });
   try {
     // As psql: -v variables first, then the ones it sets from the connection.
     const base = new Map([...Object.entries(PSQL_DEFAULTS), ...configured, ...Object.entries(await connectionVariables(client))]);
     for (const [index, file] of files.entries()) {
+      current = { index, file: file.relativePath };
       logger.progress({ phase: 'sql', done: index, total: files.length, unit: 'files', detail: file.relativePath });
       const source = topSource(file);
       executor.beginFile(source, new Map(base), index > 0);

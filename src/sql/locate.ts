@@ -30,8 +30,7 @@ export function statementError(sent: SentStatement, error: unknown): DbfastError
     return new DbfastError('SQL_FAILED', `${source.relativePath}:${statement.line}:${statement.column}: ${errorMessage(error)}`, {
       hint: 'The connection to the server failed while running this statement; check the server and run again.',
       cause: error,
-      details: { file: source.relativePath, line: statement.line, column: statement.column },
-    });
+      details: { file: source.relativePath, line: statement.line, column: statement.column } });
   }
   let location: SourceLocation = { line: statement.line, column: statement.column };
   if (error.position) {

@@ -164,7 +164,6 @@ export async function psqlFailure(file: SqlFile, cwd: string, stderr: string, re
   if (exitCode === undefined || code === 'ENOENT') {
     return new DbfastError('TOOL_MISSING', `cannot run psql for ${file.relativePath}: ${stderr.trim() || code || 'failed to start'}`, {
       hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.',
-      exitCode: 2,
     });
   }
   const report = parsePsqlError(stderr);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DbfastError } from '../errors.js';
+import { DbfastError, type ErrorCode } from '../errors.js';
 import { includeChain, sourceLine, type SourceFile, type SourceLocation } from './source.js';
 
 /** The parts of a server error (from the protocol, or parsed from psql's output) that a located error keeps. */
@@ -79,7 +79,7 @@ export function sqlError(source: SourceFile, location: SourceLocation, error: Se
 
 /** An error about the file itself (meta-commands, includes, COPY data), before anything runs; `column` when it is about a place in a line. */
 export function sourceError(
-  code: string,
+  code: ErrorCode,
   source: SourceFile,
   line: number,
   message: string,

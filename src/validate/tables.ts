@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import { quoteIdent } from '../pg/quote.js';
-import type { TableCount } from '../backup/types.js';
+
+/** Rows of one table, counted inside the snapshot the dump used. */
+export interface TableCount {
+  schema: string;
+  table: string;
+  rows: number;
+}
 
 /**
  * Ordinary tables whose rows a dump carries (dbfast's own bookkeeping schema is never dumped:

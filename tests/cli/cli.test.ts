@@ -1,3 +1,4 @@
+import type { DbfastErrorJson } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { PROJECT_ROOT, parseJson, runCli } from '../support/cli.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 interface JsonError {
-  error: { code: string; message: string; hint: string | null; problems?: string[] };
+  error: DbfastErrorJson;
 }
 
 const BAD_TOML = `
@@ -22,7 +23,7 @@ describe('dbfast CLI basics', () => {
     const result = await runCli(['--help']);
     expect(result.exitCode).toBe(0);
     const commands = result.stdout.split('Commands:')[1] ?? '';
-    for (const group of ['init', 'environments', 'validate-env', 'build', 'seed', 'status', 'list', 'drop', 'remote', 'deploy', 'rollback', 'backup', 'migrate', 'history']) {
+    for (const group of ['init', 'environments', 'validate-env', 'build', 'seed', 'status', 'list', 'drop', 'remote', 'deploy', 'rollback', 'backup', 'migrate', 'history', 'server']) {
       expect(commands, group).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
     }
     for (const flag of ['--config', '--json', '--verbose', '--no-color']) expect(result.stdout).toContain(flag);
@@ -40,7 +41,7 @@ describe('dbfast CLI basics', () => {
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     const json = await runCli(['frobnicate', '--json']);
     expect(json.exitCode).toBe(2);
-    expect(parseJson<JsonError>(json)).toEqual({ error: { code: 'USAGE', message: expect.stringContaining('frobnicate'), hint: expect.any(String) } });
+    expect(parseJson<JsonError>(json)).toEqual({ error: { code: 'USAGE', message: expect.stringContaining('frobnicate'), hint: expect.any(String), exitCode: 2, details: {} } });
     expect(json.stderr).toBe('');
     const option = await runCli(['environments', '--frob']);
     expect(option.exitCode).toBe(2);
@@ -57,7 +58,7 @@ describe('dbfast CLI and dbfast.toml', () => {
     expect(human.stderr).toMatch(/hint: .*dbfast init/);
     const json = await runCli(['environments', '--json'], { cwd: dir, env: { DBFAST_CONFIG: undefined } });
     expect(json.exitCode).toBe(2);
-    expect(parseJson<JsonError>(json).error).toEqual({ code: 'CONFIG_NOT_FOUND', message: expect.any(String), hint: expect.stringContaining('dbfast init') });
+    expect(parseJson<JsonError>(json).error).toEqual({ code: 'CONFIG_NOT_FOUND', message: expect.any(String), hint: expect.stringContaining('dbfast init'), exitCode: 2, details: {} });
   });
 
   it('exits 2 naming each bad key path of a dbfast.toml with a wrong type and an unknown key', async () => {
@@ -71,11 +72,11 @@ describe('dbfast CLI and dbfast.toml', () => {
     expect(json.exitCode).toBe(2);
     expect(parseJson<JsonError>(json).error).toMatchObject({
       code: 'CONFIG_INVALID',
-      problems: [
+      details: { problems: [
         'database.template_name: expected string, received integer',
         'database.foo: unknown key',
         'environments.local.include_directories: expected array, received string',
-      ],
+      ] },
     });
   });
 

@@ -1,3 +1,4 @@
+import type { DbfastErrorJson } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
 import { query } from '../support/db.js';
@@ -6,7 +7,7 @@ import { snapshot, writeDeployProject } from '../support/deploy.js';
 import { healthServer } from '../support/hooks.js';
 
 interface ErrorJson {
-  error: { code: string; message: string; rolledBack?: boolean; health?: { ok: boolean; status: number | null; expectedStatus: number } };
+  error: DbfastErrorJson;
 }
 
 describe('health check after a deploy', { timeout: 240_000 }, () => {
@@ -20,8 +21,8 @@ describe('health check after a deploy', { timeout: 240_000 }, () => {
     expect(result.exitCode).toBe(1);
     const error = parseJson<ErrorJson>(result).error;
     expect(error.code).toBe('HEALTH_CHECK_FAILED');
-    expect(error.rolledBack).toBe(true);
-    expect(error.health).toMatchObject({ ok: false, status: 500, expectedStatus: 200 });
+    expect(error.details.rolledBack).toBe(true);
+    expect(error.details.health).toMatchObject({ ok: false, status: 500, expectedStatus: 200 });
     expect(error.message).toContain('answered 500, expected 200');
     expect(failing.requests()).toBeGreaterThanOrEqual(1);
     expect(snapshot(account.adminDbUrl)).toBe(before);

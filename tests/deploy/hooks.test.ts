@@ -1,3 +1,4 @@
+import type { DbfastErrorJson } from '../../src/errors.js';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ interface HistoryJson {
 }
 
 interface ErrorJson {
-  error: { code: string; message: string; hint: string; missing?: string[]; rolledBack?: boolean };
+  error: DbfastErrorJson;
 }
 
 const passwords: string[] = [];
@@ -84,7 +85,7 @@ describe('deploy hooks', { timeout: 240_000 }, () => {
     expect(result.exitCode).toBe(2);
     const error = parseJson<ErrorJson>(result).error;
     expect(error.code).toBe('REQUIRED_ENV_MISSING');
-    expect(error.missing).toEqual(['DBFAST_TEST_NEEDED_A', 'DBFAST_TEST_NEEDED_B', 'DBFAST_TEST_NEEDED_C']);
+    expect(error.details.missing).toEqual(['DBFAST_TEST_NEEDED_A', 'DBFAST_TEST_NEEDED_B', 'DBFAST_TEST_NEEDED_C']);
     expect(error.message).toContain('DBFAST_TEST_NEEDED_A, DBFAST_TEST_NEEDED_B, DBFAST_TEST_NEEDED_C');
     expect(error.hint).toContain('required_env');
     expect(snapshot(account.adminDbUrl)).toBe(before);
@@ -146,7 +147,7 @@ describe('deploy hooks', { timeout: 240_000 }, () => {
     expect(result.exitCode).toBe(1);
     const error = parseJson<ErrorJson>(result).error;
     expect(error.code).toBe('POST_HOOK_FAILED');
-    expect(error.rolledBack).toBe(true);
+    expect(error.details.rolledBack).toBe(true);
     expect(error.message).toContain('Rolled back');
     expect(snapshot(account.adminDbUrl)).toBe(before);
     expect(existsSync(path.join(project.dir, 'second-post-ran'))).toBe(false);
@@ -184,7 +185,7 @@ describe('deploy hooks', { timeout: 240_000 }, () => {
     expect(result.exitCode).toBe(1);
     const error = parseJson<ErrorJson>(result).error;
     expect(error.code).toBe('POST_HOOK_FAILED');
-    expect(error.rolledBack).toBe(true);
+    expect(error.details.rolledBack).toBe(true);
     const history = parseJson<HistoryJson>(await cli(project, ['--json', 'history', '--remote', 'staging']));
     expect(history.deploys[0]?.result).toBe('rolled_back');
     expect(error.message).toContain(`backup ${history.deploys[0]?.backupId} was restored`);

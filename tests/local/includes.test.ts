@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateEnvironments } from '../../src/project/environments.js';
+import { validateEnvironments } from '../../src/local/environments.js';
 import { buildTemplate } from '../../src/local/build.js';
 import { planFor } from '../../src/local/plan.js';
 import { status } from '../../src/local/status.js';

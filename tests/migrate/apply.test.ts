@@ -106,10 +106,10 @@ describe('dbfast migrate status / apply', () => {
     const { body, result } = await json<ErrorBody>(project, ['migrate', 'apply', '--remote', 'production', '--confirm'], 1);
     const error = body.error as ErrorBody['error'] & { migration: string; backupId: string; applied: string[]; notRun: string[]; sql: { file: string; line: number } };
     expect(error.code).toBe('MIGRATION_FAILED');
-    expect(error).toMatchObject({ migration: second, applied: [FIRST], notRun: [third], sql: { file: second, line: 3 } });
+    expect(error.details).toMatchObject({ migration: second, applied: [FIRST], notRun: [third], sql: { file: second, line: 3 } });
     expect(error.message).toContain(`${second}:3:`);
-    expect(error.backupId).toMatch(/^\d{8}T\d{6}Z/);
-    expect(error.hint).toContain(`dbfast backup restore --remote production --backup-id ${error.backupId}`);
+    expect(error.details.backupId).toMatch(/^\d{8}T\d{6}Z/);
+    expect(error.hint).toContain(`dbfast backup restore --remote production --backup-id ${error.details.backupId}`);
     expect(result.stdout).not.toContain(account.password);
 
     expect(await columnExists(account, 'app.customer', 'phone')).toBe(true);
@@ -120,7 +120,7 @@ describe('dbfast migrate status / apply', () => {
     expect(rows[1]?.error).toContain(`${second}:3:`);
     expect(rows[1]?.error).toContain('no_such_table');
     const runs = await query<{ kind: string; result: string; backup_id: string }>(account.adminDbUrl, 'SELECT kind, result, backup_id FROM dbfast.deploy_history');
-    expect(runs).toEqual([{ kind: 'migrate', result: 'failed', backup_id: error.backupId }]);
+    expect(runs).toEqual([{ kind: 'migrate', result: 'failed', backup_id: error.details.backupId }]);
 
     // The human error output names the file, the line and the backup to restore.
     const human = await cli(project, ['migrate', 'apply', '--remote', 'production', '--confirm']);
@@ -142,7 +142,7 @@ describe('dbfast migrate status / apply', () => {
     const second = writeMigration(project, '002_a.sql', 'CREATE TABLE app.a (id int);\n');
     const third = writeMigration(project, '003_fails.sql', 'SELECT 1;\nSELECT 1 / 0;\n');
     const { body } = await json<ErrorBody>(project, ['migrate', 'apply', '--remote', 'production', '--confirm', '--single-transaction'], 1);
-    expect(body.error).toMatchObject({ code: 'MIGRATION_FAILED', migration: third, rolledBack: [FIRST, second], applied: [] });
+    expect(body.error).toMatchObject({ code: 'MIGRATION_FAILED', details: { migration: third, rolledBack: [FIRST, second], applied: [] } });
     expect(await columnExists(account, 'app.customer', 'phone')).toBe(false);
     expect(await tableExists(account, 'app.a')).toBe(false);
     expect((await migrationRows(account)).map((r) => [r.id, r.status])).toEqual([[FIRST, 'rolled_back'], [second, 'rolled_back'], [third, 'failed']]);

@@ -80,13 +80,15 @@ describe('errors point at the source (in-process)', () => {
     const { error } = await runError('errors/constraint.sql');
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({
       code: 'SQL_ERROR',
-      file: 'errors/constraint.sql',
-      line: 5,
-      column: 1,
-      sqlState: '23505',
-      detail: 'Key (id)=(2) already exists.',
-      serverHint: null,
-      where: null,
+      details: {
+        file: 'errors/constraint.sql',
+        line: 5,
+        column: 1,
+        sqlState: '23505',
+        detail: 'Key (id)=(2) already exists.',
+        serverHint: null,
+        where: null,
+      },
     });
   });
 });

@@ -1,3 +1,4 @@
+import type { DbfastErrorJson } from '../../src/errors.js';
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -70,7 +71,7 @@ export async function json<T = Record<string, unknown>>(project: DeployProject, 
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; hint: string; [key: string]: unknown };
+  error: DbfastErrorJson;
 }
 
 /** The superuser of the remote cluster, connected to `postgres`: where dbfast takes its database locks. */

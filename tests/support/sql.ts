@@ -6,7 +6,7 @@ import { targetFromUrl, type DbTarget } from '../../src/pg/target.js';
 import type { SqlFile } from '../../src/sql/index.js';
 import { freshDatabase, local, query } from './db.js';
 
-export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../sql/fixtures/', import.meta.url));
 
 /** A fixture file, named relative to the fixtures folder (which plays the repository). */
 export function fixture(relativePath: string): SqlFile {

@@ -28,7 +28,7 @@ if (!adminUrl || !roundsText || files.length === 0) {
 const absolute = files.map((file) => path.resolve(file));
 const modes = (process.env.MODES ?? 'psql1,single,none,process').split(',');
 const distIndex = fileURLToPath(new URL('../../../dist/sql/index.js', import.meta.url));
-const distPg = fileURLToPath(new URL('../../../dist/pg/index.js', import.meta.url));
+const distPg = fileURLToPath(new URL('../../../dist/pg/target.js', import.meta.url));
 const child = path.join(os.tmpdir(), `dbfast-bench-${process.pid}.mjs`);
 writeFileSync(
   child,
