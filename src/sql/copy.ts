@@ -9,9 +9,10 @@ import { isServerError, sqlError } from './sql-error.js';
 /** About this often a streamed COPY reports how far its data has gone. */
 const PROGRESS_BYTES = 1 << 20;
 
-/** How far a COPY's data has gone: bytes sent and rows (its lines) so far; the total is not known while it streams. */
+/** How far a COPY's data has gone: bytes sent of its total (when a first pass measured it), and rows (its lines) so far. */
 export interface CopyProgress {
   bytes: number;
+  totalBytes?: number | undefined;
   rows: number;
 }
 
@@ -23,7 +24,7 @@ function lines(chunk: Buffer): number {
 }
 
 /** The data passed through as read; about once per MiB, `onProgress` hears how far it has gone. */
-async function* counted(data: AsyncIterable<Buffer>, onProgress: (progress: CopyProgress) => void): AsyncGenerator<Buffer> {
+async function* counted(data: AsyncIterable<Buffer>, totalBytes: number | undefined, onProgress: (progress: CopyProgress) => void): AsyncGenerator<Buffer> {
   let bytes = 0;
   let rows = 0;
   let reported = 0;
@@ -33,7 +34,7 @@ async function* counted(data: AsyncIterable<Buffer>, onProgress: (progress: Copy
     rows += lines(piece);
     if (bytes - reported >= PROGRESS_BYTES) {
       reported = bytes;
-      onProgress({ bytes, rows });
+      onProgress({ bytes, totalBytes, rows });
     }
   }
 }
@@ -56,13 +57,13 @@ export async function runCopy(
   sent: SentStatement,
   dataLine: number,
   data: AsyncIterable<Buffer>,
-  onProgress?: (progress: CopyProgress) => void,
+  progress?: { totalBytes: number | undefined; onProgress: (progress: CopyProgress) => void },
 ): Promise<number> {
   // Imported on the first COPY, so runs without one do not pay for it.
   const { from: copyFrom } = await (copyStreams ??= loadCopyStreams());
   const stream = client.query(copyFrom(sent.sql));
   try {
-    await pipeline(Readable.from(onProgress ? counted(data, onProgress) : data, { objectMode: false }), stream);
+    await pipeline(Readable.from(progress ? counted(data, progress.totalBytes, progress.onProgress) : data, { objectMode: false }), stream);
   } catch (error) {
     throw copyError(sent, dataLine, error);
   }

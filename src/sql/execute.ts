@@ -134,7 +134,7 @@ export class PlanExecutor {
       await this.flush();
       await this.enterOwnTransaction();
       this.stats.roundTrips++;
-      this.stats.copyRows += await runCopy(this.client, sent, step.dataLine, step.data, this.onCopyProgress);
+      this.stats.copyRows += await runCopy(this.client, sent, step.dataLine, step.data, this.onCopyProgress && { totalBytes: step.dataBytes, onProgress: this.onCopyProgress });
       this.stats.statements++;
       return;
     }

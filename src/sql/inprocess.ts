@@ -99,6 +99,7 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
     chunkBytes: options.chunkBytes,
     variables: new Map([...Object.entries(PSQL_DEFAULTS), ...configured]),
     stamps,
+    copyBytes: new Map<string, number>(),
   };
   const checked = await checkAll(files, planOptions);
   const client = options.client ?? (await connect(options.target));
@@ -106,7 +107,7 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
   let current = { index: 0, file: '' };
   // A long COPY (a 150 MB data file) says rows and bytes as it goes, not only "file 1 of 2".
   const onCopyProgress = (copy: CopyProgress): void =>
-    logger.progress({ phase: 'sql', done: current.index, total: files.length, unit: 'files', detail: current.file, rows: copy.rows, bytes: copy.bytes });
+    logger.progress({ phase: 'sql', done: current.index, total: files.length, unit: 'files', detail: current.file, rows: copy.rows, bytes: copy.bytes, totalBytes: copy.totalBytes });
   const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'single', onCopyProgress });
   try {
     // As psql: -v variables first, then the ones it sets from the connection.

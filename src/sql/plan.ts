@@ -21,6 +21,7 @@ export interface PlanOptions {
   chunkBytes?: number | undefined;
   variables?: ReadonlyMap<string, string> | undefined;
   stamps?: Map<string, FileStamp> | undefined;
+  copyBytes?: Map<string, number> | undefined;
 }
 
 /** The source a file's steps name, before anything is read. */
@@ -45,6 +46,7 @@ export async function checkFile(file: SqlFile, options: PlanOptions, content: Bu
     chunkBytes: options.chunkBytes,
     variables: options.variables,
     stamps: options.stamps,
+    copyBytes: options.copyBytes,
     record: true,
   });
   let keeping = true;

@@ -29,8 +29,8 @@ export interface StreamedCopy {
   sameLineText?: string;
   /** The data lines exactly as written (terminator line excluded), in pieces. */
   data: AsyncIterable<Buffer>;
-  /** Set when the data has been read: whether a `\.` line ended it, how many lines it had, the line of the `\.`. */
-  end?: { terminated: boolean; dataLines: number; endLine: number };
+  /** Set when the data has been read: whether a `\.` line ended it, how many lines and bytes it had, the line of the `\.`. */
+  end?: { terminated: boolean; dataLines: number; dataBytes: number; endLine: number };
 }
 
 export type ReadItem = SqlStatement | SqlMetaCommand | StreamedCopy;
@@ -188,7 +188,7 @@ export class SqlReader {
     const data = window.subarray(copy.dataStart, copy.dataEnd);
     const item: StreamedCopy = { kind: 'copy', statement: copy.statement, dataLine: copy.dataLine, data: slices(data, this.chunkBytes) };
     if (copy.sameLineText !== undefined) item.sameLineText = copy.sameLineText;
-    item.end = { terminated: copy.terminated, dataLines: copy.dataLines, endLine: copy.endLine };
+    item.end = { terminated: copy.terminated, dataLines: copy.dataLines, dataBytes: data.length, endLine: copy.endLine };
     return item;
   }
 
@@ -202,29 +202,33 @@ export class SqlReader {
   private async *copyData(dataLine: number, item: () => StreamedCopy): AsyncGenerator<Buffer> {
     let buf = this.carry;
     let lines = 0;
+    let bytes = 0;
     for (;;) {
       const terminator = findTerminator(buf, this.eof);
       if (terminator >= 0) {
         if (terminator > 0) yield buf.subarray(0, terminator);
+        bytes += terminator;
         lines += countLines(buf, terminator);
         const lineEnd = buf.indexOf(LF, terminator);
         this.carry = lineEnd < 0 ? buf.subarray(buf.length) : buf.subarray(lineEnd + 1);
         this.line = dataLine + lines + 1;
         this.column = 0;
-        item().end = { terminated: true, dataLines: lines, endLine: dataLine + lines };
+        item().end = { terminated: true, dataLines: lines, dataBytes: bytes, endLine: dataLine + lines };
         return;
       }
       if (this.eof) {
         if (buf.length > 0) yield buf;
+        bytes += buf.length;
         const open = buf.length > 0 && buf[buf.length - 1] !== LF ? 1 : 0;
         lines += countLines(buf, buf.length) + open;
         this.carry = buf.subarray(buf.length);
-        item().end = { terminated: false, dataLines: lines, endLine: dataLine + lines - open };
+        item().end = { terminated: false, dataLines: lines, dataBytes: bytes, endLine: dataLine + lines - open };
         return;
       }
       const lastLine = buf.lastIndexOf(LF);
       if (lastLine >= 0) {
         yield buf.subarray(0, lastLine + 1);
+        bytes += lastLine + 1;
         lines += countLines(buf, lastLine + 1);
         buf = buf.subarray(lastLine + 1);
       }

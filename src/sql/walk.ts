@@ -29,6 +29,8 @@ export interface PlannedCopy {
   dataLine: number;
   /** The data exactly as written; read once. */
   data: AsyncIterable<Buffer>;
+  /** Its size, when known before it is read (for progress). */
+  dataBytes?: number | undefined;
 }
 
 /** `\set` / `\unset`: applied in order by the in-process runner. */
@@ -57,6 +59,8 @@ export interface WalkOptions {
   variables?: ReadonlyMap<string, string> | undefined;
   /** Files seen by an earlier pass, with the size and time they had: a file changed since is refused. Filled when `record`. */
   stamps?: Map<string, FileStamp> | undefined;
+  /** Bytes of each COPY's data (by file and data line) seen by an earlier pass: a streamed COPY's total for progress. Filled when `record`. */
+  copyBytes?: Map<string, number> | undefined;
   record?: boolean | undefined;
 }
 
@@ -139,6 +143,7 @@ export class Walker {
               for await (const piece of item.data) void piece;
             }
             this.copyEnd(source, item);
+            if (this.options.record && item.end) this.options.copyBytes?.set(`${source.absolutePath}:${item.dataLine}`, item.end.dataBytes);
           } else if (isInclude(item)) {
             this.checkRestricted(source, item);
             if (steps.length > 0) yield steps;
@@ -185,7 +190,9 @@ export class Walker {
     }
     const what = this.options.serverWide === 'refuse' ? serverWideStatement(copy.statement.words) : undefined;
     if (what) throw serverWideError(source, copy.statement, what);
-    return { kind: 'copy', source, statement: copy.statement, references: this.references(source, copy.statement), dataLine: copy.dataLine, data: copy.data };
+    // Known now when the data is inline in the window; for data that streams, from the first pass.
+    const dataBytes = copy.end?.dataBytes ?? this.options.copyBytes?.get(`${source.absolutePath}:${copy.dataLine}`);
+    return { kind: 'copy', source, statement: copy.statement, references: this.references(source, copy.statement), dataLine: copy.dataLine, data: copy.data, dataBytes };
   }
 
   private copyEnd(source: SourceFile, copy: StreamedCopy): void {

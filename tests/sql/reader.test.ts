@@ -79,7 +79,7 @@ describe('SqlReader: reading a window at a time gives exactly what splitSql give
     }
   });
 
-  it('streams a COPY block much larger than the window in pieces, counting its lines', async () => {
+  it('streams a COPY block much larger than the window in pieces, counting its lines and bytes', async () => {
     const rows = Array.from({ length: 5000 }, (_, i) => `${i}\tzeile-ü-${'x'.repeat(i % 13)}`);
     const sql = `CREATE TABLE t (a int, b text);\nCOPY t FROM stdin;\n${rows.join('\n')}\n\\.\nSELECT 'after';\n`;
     const reader = await SqlReader.open('(memory)', Buffer.from(sql), 4096);
@@ -102,7 +102,7 @@ describe('SqlReader: reading a window at a time gives exactly what splitSql give
     expect(pieces).toBeGreaterThan(10);
     expect(seen).toEqual([
       ['CREATE TABLE t (a int, b text);', 1],
-      ['copy', 3, { terminated: true, dataLines: 5000, endLine: 5003 }],
+      ['copy', 3, { terminated: true, dataLines: 5000, dataBytes: Buffer.byteLength(`${rows.join('\n')}\n`), endLine: 5003 }],
       ["SELECT 'after';", 5004],
     ]);
   });
