@@ -134,6 +134,9 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<EnsuredTemplat
     const fresh = freshManifest(ctx, now);
     // A build that finished while we waited is the one we wanted, even with --force.
     if (fresh && (!ctx.force || waited || builtMeanwhile)) return unchanged(ctx, fresh, true);
+    // [repository] cluster_setup (roles, extensions: what the files need of the server) first.
+    const { ensureClusterSetup } = await import('./cluster-setup.js');
+    await ensureClusterSetup({ ...ctx, owner });
     const start = ctx.force ? -1 : await deepestReadyLayer(client, plan, owner);
     const chain = { config: ctx.config, target: ctx.target, client, plan, serverVersion: ctx.serverVersion, runner: ctx.runner, owner, logger };
     const { manifest, layers } = await buildFromLayer(chain, start, now !== undefined);

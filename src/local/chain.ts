@@ -55,6 +55,8 @@ export function chainManifest(plan: EnvironmentPlan, index: number, measured: { 
     environment: plan.environment,
     template: final ? plan.template : (last?.template ?? plan.template),
     files: Object.fromEntries(files.map((file) => [file.relativePath, file.sha256])),
+    // The environment's template records what its files include, as staleness compares it.
+    ...(final && plan.included.length > 0 ? { included: Object.fromEntries(plan.included.map((file) => [file.relativePath, file.sha256])) } : {}),
     fileCount: files.length,
     filterHash: plan.filterHash,
     serverVersion: measured.serverVersion,
@@ -135,7 +137,7 @@ async function runLayers(ctx: ChainContext, side: string, start: number): Promis
     debug: (message) => ctx.logger.debug(message),
     progress: (event) => ctx.logger.progress(event.phase === 'sql' && event.unit === 'files' ? { ...event, done: before + (event.done ?? 0), total } : event),
   };
-  const runContext = { target, runner: ctx.runner, pgBinDir: ctx.config.tools.pgBinDir, logger };
+  const runContext = { target, runner: ctx.runner, pgBinDir: ctx.config.tools.pgBinDir, logger, variables: plan.variables, root: ctx.config.repository.path };
   const results: LayerResult[] = plan.layers.map((layer, index) => ({ label: layer.label, template: layer.template, state: index <= start ? 'reused' : 'rebuilt', files: layer.files.length, durationMs: 0, templateLater: index > start && index < plan.layers.length - 1 }));
   let extensions: Record<string, string> = {};
   for (let index = start + 1; index < plan.layers.length; index++) {

@@ -116,25 +116,36 @@ export function layerTemplateName(templateName: string, identity: string): strin
   return `${truncateBytes(templateName, MAX_BASE_BYTES - 2 - hashLength)}__${identity.slice(0, hashLength)}`;
 }
 
-/** The chain identity after `files` were added to `previous`. */
-export function nextIdentity(previous: string, files: readonly LayerFile[]): string {
-  return sha256(`${previous}\n${JSON.stringify(files.map((file) => [file.relativePath, file.sha256]))}`);
+/** The chain identity after `files` (and what they include, `reached`: path and hash) were added to `previous`. */
+export function nextIdentity(previous: string, files: readonly LayerFile[], reached: ReadonlyArray<readonly [string, string]> = []): string {
+  const listed = JSON.stringify(files.map((file) => [file.relativePath, file.sha256]));
+  return sha256(`${previous}\n${listed}${reached.length > 0 ? `\n${JSON.stringify(reached)}` : ''}`);
+}
+
+/** What besides its files goes into a layer's identity. */
+export interface IdentityInputs<F> {
+  /** psql variables every file runs with. */
+  variables?: Record<string, string> | undefined;
+  /** Files a layer's files include (`\i`, transitively), as [path, sha256]. */
+  reached?: ((files: readonly F[]) => ReadonlyArray<readonly [string, string]>) | undefined;
 }
 
 /**
  * The environment's layers, in run order. `finalTemplate` is the name the last layer's template
  * has (`<template_name>_<env>`: what seed clones); the others are named by identity.
  */
-export function planLayers<F extends LayerFile>(environment: EnvironmentConfig, files: readonly F[], templateName: string, finalTemplate: string): Array<Layer<F>> {
+export function planLayers<F extends LayerFile>(environment: EnvironmentConfig, files: readonly F[], templateName: string, finalTemplate: string, inputs: IdentityInputs<F> = {}): Array<Layer<F>> {
   const setting = environment.layers ?? 'folders';
   let groups: Array<Group<F>>;
   // An environment without files still has a (empty) template: one layer.
   if (files.length === 0 || setting === 'none') groups = [{ label: 'all', files: [...files], parallel: 1 }];
   else if (setting === 'folders') groups = byTopFolder(files);
   else groups = byConfiguredLayers(environment, files, setting);
-  let identity = sha256(`dbfast-layers-v1\0${templateName}`);
+  const variables = Object.entries(inputs.variables ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Without variables the identity is what it was before they existed (templates stay valid).
+  let identity = sha256(`dbfast-layers-v1\0${templateName}${variables.length > 0 ? `\0${JSON.stringify(variables)}` : ''}`);
   return groups.map((group, index) => {
-    identity = nextIdentity(identity, group.files);
+    identity = nextIdentity(identity, group.files, inputs.reached?.(group.files));
     const last = index === groups.length - 1;
     return { index, label: group.label, files: group.files, parallel: group.parallel, identity, template: last ? finalTemplate : layerTemplateName(templateName, identity) };
   });

@@ -37,7 +37,7 @@ async function buildLayerTemplate(client: pg.Client, target: DbTarget, config: D
     const source = plan.layers[index - 1]?.template ?? EMPTY_SOURCE;
     const side = await createSideDatabase(client, target, { base: layer.template, kind: 'build', owner, source, strategy: serverVersion >= 150000 ? 'wal_log' : undefined });
     try {
-      const runContext = { target: withDatabase(target, side.name), runner: config.repository.runner, pgBinDir: config.tools.pgBinDir, logger };
+      const runContext = { target: withDatabase(target, side.name), runner: config.repository.runner, pgBinDir: config.tools.pgBinDir, logger, variables: plan.variables, root: config.repository.path };
       const extensions = (await runLayer(runContext, layer, readExtensions)) ?? {};
       const measured = await readDatabases(client, [side.name], { size: side.name });
       const manifest = chainManifest(plan, index, { serverVersion, sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0, extensions, owner });

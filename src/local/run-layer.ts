@@ -13,6 +13,10 @@ export interface LayerRunContext {
   runner: Runner;
   pgBinDir?: string | undefined;
   logger: Logger;
+  /** psql variables the files run with (the environment's). */
+  variables: Record<string, string>;
+  /** The repository: includes may not leave it. */
+  root: string;
 }
 
 /** The files of one layer and how they may run. */
@@ -50,7 +54,8 @@ function plainFiles(files: readonly LayerFile[]): Array<{ relativePath: string; 
  */
 export async function runLayer<T>(ctx: LayerRunContext, layer: LayerRun, after?: (client: pg.Client) => Promise<T>): Promise<T | undefined> {
   const { runFiles } = await import('../sql/index.js');
-  const common = { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, logger: ctx.logger };
+  // A template holds one database: statements that act on the whole server belong in cluster_setup.
+  const common = { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, logger: ctx.logger, variables: ctx.variables, root: ctx.root, serverWide: 'refuse' as const };
   if (layer.parallel > 1 && layer.files.length > 1) {
     await runParallel({ ...ctx, connect: () => connectForBuild(ctx.target) }, layer.files, layer.parallel);
   } else if (ctx.runner === 'psql') {
