@@ -18,6 +18,8 @@ export interface PlannedFile {
   sha256: string;
   /** The files it includes with `\i` / `\ir`, and on which line. */
   includes?: IncludeLink[];
+  /** Not a .sql file of the scan, only reached through includes: never run on its own. */
+  includedOnly?: true;
 }
 
 /** One layer of an environment's plan. */
@@ -57,6 +59,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
   const repository = config.repository.path;
   const cache = cacheFilePath(config.rootDir, repository);
   let scanned = await scanRepository(repository);
+  const scannedSql = new Set(scanned.map((file) => file.relativePath));
   const missing = new Set<string>();
   for (;;) {
     const { hashes, includes, stats } = await hashFiles(scanned, cache, repository, (file) => scanIncludes(file, repository));
@@ -69,6 +72,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
     if (found.length === 0) {
       const files = scanned.map((file, index) => {
         const planned: PlannedFile = { relativePath: file.relativePath, absolutePath: file.absolutePath, sha256: hashes[index] as string };
+        if (!scannedSql.has(file.relativePath)) planned.includedOnly = true;
         if ((includes[index] ?? []).length > 0) planned.includes = includes[index];
         return planned;
       });
@@ -110,7 +114,8 @@ function planHash(filterHash: string, variables: Record<string, string>): string
 export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[], guard = true): EnvironmentPlan {
   const environment = findEnvironment(config, name);
   const template = templateDatabaseName(config, environment.name);
-  const files = withoutClusterSetup(config, filterFiles(all, environment));
+  // Files reached only through includes run where they are included, never on their own.
+  const files = withoutClusterSetup(config, filterFiles(all.filter((file) => file.includedOnly !== true), environment));
   const included = includedBy(all, files);
   if (guard) assertProductionSafe(config, environment, [...files, ...included]);
   const variables = environmentVariables(config, environment.name);

@@ -65,6 +65,11 @@ export interface StatusResult {
 function layerOfChange(plan: EnvironmentPlan, manifest: TemplateManifest | undefined): (relativePath: string, removed: boolean) => number {
   const current = new Map<string, number>();
   plan.layers.forEach((layer, index) => layer.files.forEach((file) => current.set(file.relativePath, index)));
+  // An included file belongs to the layer of the file that first includes it (`path:line`).
+  for (const file of plan.included) {
+    const includer = current.get(file.includedFrom.slice(0, file.includedFrom.lastIndexOf(':')));
+    if (includer !== undefined && !current.has(file.relativePath)) current.set(file.relativePath, includer);
+  }
   const before = new Map<string, number>();
   if (manifest?.layers) {
     const paths = Object.keys(manifest.files ?? {});

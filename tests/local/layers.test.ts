@@ -85,6 +85,21 @@ describe('layered templates (issue 14)', () => {
     });
   }
 
+  it('an edit to a file a layer includes (\\ir) rebuilds from that layer, and status names the included file', async () => {
+    const files = { ...FILES, '1_seed/020_items.sql': '\\ir ../shared/items.psql\n', 'shared/items.psql': "INSERT INTO item VALUES (1, 1, 'hammer'), (2, 2, 'kite');\n" };
+    const project = makeProject({ files });
+    await buildTemplate({ config: project.config(), background: 'wait' });
+    await buildTemplate({ config: project.config(), force: true, background: 'wait' });
+    project.write('shared/items.psql', "INSERT INTO item VALUES (1, 1, 'hammer'), (2, 2, 'kite'), (4, 2, 'yoyo');\n");
+    const before = (await status({ config: project.config() })).environments[0];
+    expect(before).toMatchObject({ state: 'stale', modified: ['shared/items.psql'] });
+    expect(before?.layers.map((layer) => layer.state)).toEqual(['fresh', 'stale', 'stale']);
+    const result = await buildTemplate({ config: project.config(), background: 'wait' });
+    expect(result.layers.map((layer) => layer.state)).toEqual(['reused', 'rebuilt', 'rebuilt']);
+    expect(await itemNames(project)).toEqual(['hammer', 'kite', 'saw', 'yoyo']);
+    expect((await status({ config: project.config() })).environments[0]?.state).toBe('fresh');
+  });
+
   it('shares the first layers between environments with the same files there', async () => {
     const project = await layeredProject('[environments.local]\n\n[environments.ci]\ninclude_directories = ["0_schema", "1_seed"]\n');
     const { environments } = await status({ config: project.config() });
