@@ -15,6 +15,11 @@ export function lockTimeout(value: unknown): number | undefined {
   return seconds * 1000;
 }
 
+/** Collects a repeatable option's values (`--group a --group b`). */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** `-j 3`: a whole number of at least 1, or USAGE before anything runs. */
 function jobsOption(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -38,6 +43,8 @@ function renderDeploy(report: DeployReport): string {
       `mode: ${plan.mode ?? 'none (see checks)'}`,
       'checks:',
       ...plan.checks.map((c) => `  ${c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn'} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`),
+      ...(plan.groups.length > 0 ? ['groups:', ...plan.groups.map((g) => `  ${g.selected ? 'run ' : 'skip'} ${g.name} (order ${g.order})${g.selected ? `: ${g.files.length} SQL file${g.files.length === 1 ? '' : 's'}, ${g.commands.length} command${g.commands.length === 1 ? '' : 's'}` : `: ${g.reason ?? ''}`}`)] : []),
+      ...report.notes.map((note) => `note: ${note}`),
       'steps:',
       ...plan.steps.map((step, i) => `  ${i + 1}. ${step}`),
       'nothing was changed.',
@@ -52,8 +59,10 @@ function renderDeploy(report: DeployReport): string {
     ...created,
     ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
+    ...report.groups.map((g) => `group ${g.name}: ${g.status === 'succeeded' ? `ok in ${g.durationMs ?? 0} ms` : g.status.replace('_', ' ')}${g.status !== 'succeeded' && g.reason ? ` (${g.reason.split('\n')[0] ?? ''})` : ''}`),
     ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
     ...report.warnings.map((warning) => `warning: ${warning}`),
+    ...report.notes.map((note) => `note: ${note}`),
     `${report.durationMs} ms: ${phases}`,
   ].join('\n');
 }
@@ -78,6 +87,11 @@ export function registerDeployCommands(program: Command): void {
     .option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)')
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database (default 2)')
     .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
+    .option('--group <name>', 'run only this deploy group (repeatable)', collect, [])
+    .option('--skip-group <name>', 'do not run this deploy group (repeatable)', collect, [])
+    .option('--continue-on-failure', 'a failing deploy group warns instead of rolling the deploy back')
+    .option('--no-health-check', 'do not run health checks (the remote\'s and the groups\')')
+    .option('--skip-validation', 'do not check required variables (required_env); noted in the history')
     .action(
       action(async (ctx, args, options) => {
         const remoteName = (options.remote as string | undefined) ?? args[0];
@@ -104,6 +118,11 @@ export function registerDeployCommands(program: Command): void {
           mode: mode as 'replace' | 'migrate' | undefined,
           jobs,
           lockTimeoutMs: lockTimeout(options.lockTimeout),
+          groups: options.group as string[],
+          skipGroups: options.skipGroup as string[],
+          continueOnFailure: options.continueOnFailure === true,
+          skipHealthChecks: options.healthCheck === false,
+          skipValidation: options.skipValidation === true,
           logger: ctx.out.logger(),
         });
         const { plan, ...rest } = report;
@@ -142,7 +161,7 @@ export function registerDeployCommands(program: Command): void {
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
           const rows = result.deploys.map((d) =>
-            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, triggerText(d.trigger), d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
+            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, triggerText(d.trigger), d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : '', d.notes.join('; ')].join('  ').trimEnd(),
           );
           return [`history of remote "${result.remote}" (${result.source}), newest first:`, ...rows].join('\n');
         });
