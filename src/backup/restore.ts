@@ -137,6 +137,7 @@ export async function restorePrepared(
     compression: info.compression,
     jobs: options.jobs ?? 1,
     totalRows: info.tables.reduce((sum, table) => sum + table.rows, 0),
+    totalBytes: info.rawBytes,
   };
   const restore = async (admin: pg.Client): Promise<RestoreBackupResult> => {
     const [privileges, facts] = await Promise.all([rolePrivileges(admin), databaseFacts(admin, ctx.database)]);

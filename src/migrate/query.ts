@@ -60,9 +60,15 @@ export interface MigrateHistoryReport {
 }
 
 /** Every row of the remote's `dbfast.migrations`, in the order they were written. Reads only. */
-export async function migrateHistory(options: MigrateQueryOptions): Promise<MigrateHistoryReport> {
+export interface MigrateHistoryOptions extends MigrateQueryOptions {
+  /** Only the newest this many rows (still oldest first); default all. */
+  limit?: number | undefined;
+}
+
+export async function migrateHistory(options: MigrateHistoryOptions): Promise<MigrateHistoryReport> {
   const scope = migrateScope(options);
-  const migrations = await withClient(scope.target, (client) => readMigrationRows(client));
+  const rows = await withClient(scope.target, (client) => readMigrationRows(client));
+  const migrations = options.limit === undefined ? rows : rows.slice(-options.limit);
   return { remote: scope.remote.name, database: scope.database, migrations };
 }
 

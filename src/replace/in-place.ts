@@ -35,6 +35,7 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
   await clock.run('restore', async () => {
     await restoreInTransaction(ctx.target, (await source.open(1)).input, {
       compression: source.compression,
+      totalBytes: source.totalBytes,
       clean: true,
       noOwner: ctx.remote.noOwner,
       noPrivileges: ctx.remote.noPrivileges,

@@ -64,6 +64,7 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
         const { input: archive, tempDir } = await source.open(source.jobs);
         await restoreArchive(sideTarget, archive, {
           compression: source.compression,
+          totalBytes: source.totalBytes,
           jobs: source.jobs,
           ...(tempDir ? { tempDir } : {}),
           noOwner: ctx.remote.noOwner,

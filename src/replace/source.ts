@@ -21,6 +21,8 @@ export interface ArchiveSource {
   jobs: number;
   /** Rows it holds, for progress with an ETA. */
   totalRows?: number | undefined;
+  /** Uncompressed bytes it holds (a backup's recorded raw size), for progress with a total. */
+  totalBytes?: number | undefined;
 }
 
 /** What every replace needs from the command that runs it. */
