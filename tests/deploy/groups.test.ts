@@ -74,7 +74,8 @@ files = ["deploy/broken.sql"]
 [[deploy.groups]]
 name = "after"
 order = 40
-commands = ["touch after-ran"]
+# Every process's argv while psql is connected through DATABASE_URL (dbfast's own and psql's included): the password must be in none.
+commands = ["touch after-ran", '''psql -X -q -c '\\! cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\000" "\\n" > argv-snapshot' "$DATABASE_URL"''']
 `;
 
 async function groupsProject(account: RemoteAccount, groupsToml = GROUPS_TOML): Promise<DeployProject> {
@@ -104,6 +105,10 @@ describe('deploy groups', { timeout: 300_000 }, () => {
     expect(await groupLog(account)).toEqual(['grants-sql', 'fixes-sql', 'fixes-sql-2', 'fixes-command']);
     expect((await query(account.adminDbUrl, 'SELECT sum(price)::text AS total FROM app.product'))[0]).toEqual({ total: '59.65' });
     expect(existsSync(path.join(project.dir, 'after-ran'))).toBe(true);
+    const argv = readFileSync(path.join(project.dir, 'argv-snapshot'), 'utf8');
+    expect(argv).toContain('bin/dbfast.js');
+    expect(argv).toContain(`/${account.database}`);
+    expect(argv.includes(account.password), 'the password is in some process argv').toBe(false);
     const calls = hookCalls(project.dir);
     expect(calls.map((c) => c.label)).toEqual(['grants-pre', 'fixes-pre', 'fixes-post', 'remote-post']);
     for (const call of calls) {
@@ -253,7 +258,7 @@ describe('deploy groups', { timeout: 300_000 }, () => {
     const project = await groupsProject(account);
     const result = await cli(project, ['deploy', '--remote', 'staging', '--dry-run', '--skip-group', 'broken']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain('groups:\n  run  grants (order 10): 1 SQL file, 0 commands\n  run  fixes (order 20): 2 SQL files, 1 command\n  skip broken (order 30): --skip-group\n  run  after (order 40): 0 SQL files, 1 command');
+    expect(result.stdout).toContain('groups:\n  run  grants (order 10): 1 SQL file, 0 commands\n  run  fixes (order 20): 2 SQL files, 1 command\n  skip broken (order 30): --skip-group\n  run  after (order 40): 0 SQL files, 2 commands');
     const steps = result.stdout.slice(result.stdout.indexOf('steps:'));
     expect(steps).toContain('group grants (order 10): pre: sh record.sh grants-pre; SQL in one transaction: deploy/grants.sql (a failure rolls the deploy back)');
     expect(steps).toContain('group fixes (order 20): pre: sh record.sh fixes-pre; SQL in one transaction: deploy/fixes/010_first.sql, deploy/fixes/020_second.sql; commands:');
