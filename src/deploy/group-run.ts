@@ -113,7 +113,8 @@ export async function runGroup(group: PreparedGroup, input: GroupRunInput): Prom
     });
   } catch (error) {
     outcome.status = 'failed';
-    outcome.reason = errorMessage(error);
+    // The group's name is the outcome's own: the reason starts at the stage (`files: deploy/x.sql:3:13: ...`).
+    outcome.reason = errorMessage(error).replace(`deploy group "${group.name}" failed (${stage}): `, `${stage}: `);
     outcome.durationMs = Date.now() - started;
     if (isDbfastError(error) && error.code === 'GROUP_FAILED') throw new DbfastError('GROUP_FAILED', error.message, { hint: error.hint, cause: error.cause, details: { ...error.details, outcome } });
     throw groupError(group, stage, errorMessage(error), { cause: error, details: { outcome } });
