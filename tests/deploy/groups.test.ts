@@ -7,6 +7,7 @@ import { query } from '../support/db.js';
 import { asAccount, cli, createRemoteAccount, expectNoPasswordLeak, type RemoteAccount } from '../support/backup.js';
 import { snapshot, writeDeployProject, type DeployProject } from '../support/deploy.js';
 import { databaseExists, healthServer, hookCalls, writeRecordScript } from '../support/hooks.js';
+import { columnExists, FIRST, migrationRows, productionProject } from '../support/migrate.js';
 
 interface GroupJson {
   name: string;
@@ -273,6 +274,30 @@ describe('deploy groups', { timeout: 300_000 }, () => {
     expect(existsSync(path.join(project.dir, 'after-ran'))).toBe(false);
     expect(snapshot(account.adminDbUrl)).toBe(before);
     expect(existsSync(path.join(project.dir, '.dbfast', 'history'))).toBe(false);
+  });
+
+  it('in migrate mode run after the migrations; a failing group leaves them applied, as a failing post hook does', async () => {
+    const { account, project } = await productionProject({ prefix: 'grpmig' });
+    passwords.push(account.password);
+    addGroups(project, { 'deploy/grants.sql': GROUP_FILES['deploy/grants.sql'] }, '[[deploy.groups]]\nname = "grants"\norder = 10\nfiles = ["deploy/grants.sql"]\n\n[[deploy.groups]]\nname = "smoke"\norder = 5\ncommands = ["exit 4"]\n');
+
+    const failed = await cli(project, ['--json', 'deploy', '--remote', 'production', '--confirm']);
+    expect(failed.exitCode).toBe(1);
+    expect(parseJson<ErrorJson>(failed).error).toMatchObject({ code: 'GROUP_FAILED', details: { group: 'smoke', stage: 'commands' } });
+    // The migration was applied before the groups ran, and stays.
+    expect(await columnExists(account, 'app.customer', 'phone')).toBe(true);
+    expect((await migrationRows(account)).map((row) => [row.id, row.status])).toEqual([[FIRST, 'success']]);
+    expect((await query(account.adminDbUrl, "SELECT to_regclass('app.group_log') IS NULL AS absent"))[0]).toEqual({ absent: true });
+
+    const ok = await cli(project, ['--json', 'deploy', '--remote', 'production', '--confirm', '--skip-group', 'smoke']);
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    const report = parseJson<ReportJson & { mode: string; migrations: string[] }>(ok);
+    expect(report).toMatchObject({ mode: 'migrate', migrations: [] });
+    expect(report.groups.map((g) => [g.name, g.status])).toEqual([['smoke', 'skipped'], ['grants', 'succeeded']]);
+    expect(report.phases.map((p) => p.name).slice(-2)).toEqual(['validate', 'group:grants']);
+    expect(await groupLog(account)).toEqual(['grants-sql']);
+    const history = parseJson<HistoryJson>(await cli(project, ['--json', 'history', '--remote', 'production']));
+    expect(history.deploys.map((d) => d.result)).toEqual(['success', 'failed']);
   });
 
   it('never prints a password', () => {
