@@ -3,6 +3,7 @@ import { newDeployId } from '../history/id.js';
 import { runRecorded } from '../history/run.js';
 import { resolveRemoteContext } from '../remote/context.js';
 import { decideDeployPolicy } from '../remote/policy.js';
+import { withGroupHint } from './group-run.js';
 import { groupsMissingEnv, prepareAfterDeploy } from './groups.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
 import { deployByMigrations } from './migrate-mode.js';
@@ -55,8 +56,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     const input = { ctx, run, policy, jobs, lockTimeoutMs: options.lockTimeoutMs, after };
     const outcome =
       policy.mode === 'migrate'
-        ? await deployByMigrations(input)
-        : await replaceDeploy(input).then((done) => ({ mode: done.mode, previous: done.previous, warnings: done.hooks.warnings, health: done.hooks.healthResult, groups: done.hooks.groups }));
+        ? await deployByMigrations(input).catch(withGroupHint)
+        : await replaceDeploy(input).catch(withGroupHint).then((done) => ({ mode: done.mode, previous: done.previous, warnings: done.hooks.warnings, health: done.hooks.healthResult, groups: done.hooks.groups }));
     return {
       ...base,
       backupId: run.record.backupId,

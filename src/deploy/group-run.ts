@@ -122,3 +122,15 @@ export async function runGroup(group: PreparedGroup, input: GroupRunInput): Prom
   outcome.durationMs = Date.now() - started;
   return outcome;
 }
+
+/**
+ * A failed group's error as the deploy throws it: whatever undid the deploy (a swap back, a
+ * restored backup) gives its own hint; this adds how to deploy without the group. Other errors
+ * pass through unchanged.
+ */
+export function withGroupHint(error: unknown): never {
+  if (!isDbfastError(error) || error.code !== 'GROUP_FAILED' || error.hint?.includes('--skip-group')) throw error;
+  const group = typeof error.details?.group === 'string' ? error.details.group : 'NAME';
+  const more = `--skip-group ${group} deploys without this group; --continue-on-failure keeps the deploy when a group fails.`;
+  throw new DbfastError('GROUP_FAILED', error.message, { hint: error.hint ? `${error.hint} ${more}` : more, cause: error.cause, details: error.details });
+}
