@@ -5,7 +5,7 @@ import { readDatabases, sessionsOn, terminateSessions, type Session } from '../p
 import { acquire } from '../pg/pool.js';
 import type { DbTarget } from '../pg/target.js';
 import { CLONE_MARKER, decodeClone, type TemplateManifest } from './manifest.js';
-import { assertDatabaseName, leftoverOwner } from './names.js';
+import { assertDatabaseName } from './names.js';
 import { seed } from './seed.js';
 
 /**
@@ -47,7 +47,8 @@ export interface RefreshContext {
 export async function checkOutputs(ctx: RefreshContext, outputs: readonly string[]): Promise<void> {
   for (const output of outputs) {
     assertDatabaseName(output, '--output');
-    if (output === ctx.template || leftoverOwner(output) !== undefined) {
+    // `__dbfast_` marks every side name dbfast gives (builds, old templates, clones being made).
+    if (output === ctx.template || output.includes('__dbfast_')) {
       throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
     }
   }

@@ -244,7 +244,11 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
   const watcher: RepositoryWatcher = await watchRepository(config.repository.path, {
     debounceMs: options.debounceMs ?? 50,
     onBatch,
-    onError: (error) => fail(error),
+    // A watcher that failed may have stopped reporting: end the session rather than go quiet.
+    onError: (error) => {
+      closing = true;
+      void watcher.close().finally(() => fail(error));
+    },
   });
   try {
     await cycle([], undefined, true);
