@@ -69,6 +69,7 @@ function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
     backupBeforeDeploy: production ? true : (remote.backup_before_deploy ?? true),
     requireConfirmation: production || (remote.require_confirmation ?? false),
     noOwner: remote.no_owner ?? false,
+    templateOwners: remote.no_owner === false,
     noPrivileges: remote.no_privileges ?? false,
     keepPrevious: remote.keep_previous ?? true,
     validate: remote.validate ?? [],

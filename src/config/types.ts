@@ -18,6 +18,12 @@ export interface RemoteConfig {
   /** Always true for production remotes. */
   requireConfirmation: boolean;
   noOwner: boolean;
+  /**
+   * Deploys keep the template's owners only when `no_owner = false` is set explicitly: owners
+   * on a developer's server mean nothing on a remote, so by default objects belong to the
+   * deploying role. (Backup restores keep owners unless `no_owner = true`.)
+   */
+  templateOwners: boolean;
   noPrivileges: boolean;
   keepPrevious: boolean;
   validate: string[];

@@ -10,7 +10,6 @@ import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
 import { databaseName, type DbTarget } from '../pg/target.js';
-import { missingRequirements } from '../validate/requirements.js';
 import { prepareTemplateArtifact } from './artifact.js';
 import { deployByMigrations } from './migrate-mode.js';
 import { newRecord, recordLocally, recordOnRemote, type DeployRecord } from '../history/records.js';
@@ -37,12 +36,6 @@ async function recordOutcome(config: DbfastConfig, record: DeployRecord, target:
     );
   }
   await recordLocally(config, record).catch((error: unknown) => logger.warn(`could not write the local history: ${errorMessage(error)}`));
-}
-
-function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, user: string, remote: string): string {
-  if (kind === 'extension') return 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).';
-  if (kind === 'owner') return `GRANT "${name}" TO "${user}" on the remote, or set no_owner = true under [remotes.${remote}] (objects then belong to ${user}).`;
-  return `Create role "${name}" on the remote, or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployReport> {
@@ -74,7 +67,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env, logger, clock });
-  const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));
+  const pre = await clock.run('preflight', () => remotePreflight({ remote, target, pgBinDir: config.tools.pgBinDir }));
   if (pre.problems.length > 0 || !pre.facts || !pre.mode) {
     record.result = 'refused';
     record.error = pre.problems.map((p) => `${p.name}: ${p.detail}`).join('; ');
@@ -100,17 +93,9 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
     const artifact = await clock.run('build', () => prepareTemplateArtifact(config, policy.environment, work.dir, logger));
     record.templateHash = artifact.templateHash;
-    const missing = await missingRequirements(adminClient, artifact.requirements, { noOwner: remote.noOwner, noPrivileges: remote.noPrivileges });
-    if (missing.length > 0) {
-      throw preflightError(
-        remote.name,
-        missing.map((m) => ({
-          name: m.kind,
-          detail: m.reason,
-          hint: requirementHint(m.kind, m.name, facts.currentUser, remote.name),
-        })),
-      );
-    }
+    // The same checks again, now with what the built template needs: what `remote test` and --dry-run report.
+    const checked = await remotePreflight({ remote, target, pgBinDir: config.tools.pgBinDir, template: { template: artifact.build.template, requirements: artifact.requirements, source: `template ${artifact.build.template} (built for this deploy)` } });
+    if (checked.problems.length > 0) throw preflightError(remote.name, checked.problems);
 
     await hooks.pre();
 
@@ -122,10 +107,10 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     }
 
     if (mode === 'swap') {
-      previous = await replaceBySwap({ config, options, remoteName: remote.name, adminClient, target, names, artifact, facts, clock, logger, validate: remote.validate, keepPrevious: remote.keepPrevious, superuser: facts.superuser, liveExists: facts.databaseExists, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges, afterDeploy: () => hooks.afterDeploy(record.backupId) });
+      previous = await replaceBySwap({ config, options, remoteName: remote.name, adminClient, target, names, artifact, facts, clock, logger, validate: remote.validate, keepPrevious: remote.keepPrevious, superuser: facts.superuser, liveExists: facts.databaseExists, noOwner: !remote.templateOwners, noPrivileges: remote.noPrivileges, afterDeploy: () => hooks.afterDeploy(record.backupId) });
       historyTarget = target;
     } else {
-      await replaceInPlace({ config, target, live, artifact, clock, logger, validate: remote.validate, noOwner: remote.noOwner, noPrivileges: remote.noPrivileges, backupId: record.backupId, remoteName: remote.name, env, afterDeploy: () => hooks.afterDeploy(record.backupId) });
+      await replaceInPlace({ config, target, live, artifact, clock, logger, validate: remote.validate, noOwner: !remote.templateOwners, noPrivileges: remote.noPrivileges, backupId: record.backupId, remoteName: remote.name, env, afterDeploy: () => hooks.afterDeploy(record.backupId) });
     }
     record.result = 'success';
   } catch (error) {

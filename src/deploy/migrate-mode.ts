@@ -39,7 +39,7 @@ export async function deployByMigrations(input: MigrateDeployInput): Promise<Dep
   const base = { remote: remote.name, environment: policy.environment, database: scope.database, templateHash: null, mode: 'migrate' as const, previous: null, deployId };
 
   if (options.dryRun) {
-    const pre = await remotePreflight(target, config.tools.pgBinDir);
+    const pre = await remotePreflight({ remote, target, pgBinDir: config.tools.pgBinDir });
     const hooksPlan = planHooks(config, remote, options.env ?? process.env);
     pre.checks.push(...hooksPlan.checks);
     const exists = pre.facts?.databaseExists === true;
@@ -76,7 +76,7 @@ export async function deployByMigrations(input: MigrateDeployInput): Promise<Dep
   const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: scope.database });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env: options.env ?? process.env, logger, clock });
-  const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));
+  const pre = await clock.run('preflight', () => remotePreflight({ remote, target, pgBinDir: config.tools.pgBinDir }));
   const problems = [...pre.problems];
   if (pre.facts && !pre.facts.databaseExists) {
     problems.push({ name: 'database', ok: false, severity: 'error', detail: `database "${scope.database}" does not exist; there is nothing to migrate`, hint: NO_DATABASE_HINT });

@@ -6,6 +6,7 @@ import type { CheckResult } from '../validate/types.js';
 import { planHooks, type HooksPlan } from './hook-plan.js';
 import type { DeployPolicy } from '../remote/policy.js';
 import { remotePreflight, type RestoreMode } from '../remote/preflight.js';
+import { readTemplateNeeds } from '../validate/template.js';
 
 export interface DeployPlan {
   remote: string;
@@ -47,7 +48,7 @@ export async function planDeploy(input: {
   const hookSection = planHooks(config, remote, input.env ?? process.env);
   const [templateStatus, pre] = await Promise.all([
     status({ config, environment: policy.environment }),
-    remotePreflight(target, config.tools.pgBinDir),
+    readTemplateNeeds(config, policy.environment).then((template) => remotePreflight({ remote, target, pgBinDir: config.tools.pgBinDir, template })),
   ]);
   const env = templateStatus.environments[0];
   const changed = env ? [...env.added.map((f) => `+ ${f}`), ...env.modified.map((f) => `~ ${f}`), ...env.removed.map((f) => `- ${f}`)] : [];
