@@ -14,6 +14,8 @@ import type { DropOptions, DropResult } from './local/drop.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
+export { toDbfastError, operationalError, type FailureContext } from './failure/operational.js';
+import { mappingFailures } from './failure/operational.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner } from './config/types.js';
 export type { BuildResult } from './local/build.js';
 export type { EnvironmentStatus, StatusResult } from './local/status.js';
@@ -43,10 +45,15 @@ export interface ConfigSource {
 
 type With<T> = Omit<T, 'config'> & ConfigSource;
 
+// Every function below rethrows operational failures (lost connection, full disk, missing
+// privilege, ...) as coded DbfastErrors, so a caller never sees a bare pg or Node error.
+
 /** Reads and validates dbfast.toml (same rules as the CLI). */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
-  const { loadConfig: load } = await import('./config/load.js');
-  return load(options);
+  return mappingFailures(async () => {
+    const { loadConfig: load } = await import('./config/load.js');
+    return load(options);
+  });
 }
 
 async function configOf(source: ConfigSource): Promise<DbfastConfig> {
@@ -56,30 +63,40 @@ async function configOf(source: ConfigSource): Promise<DbfastConfig> {
 
 /** Builds the environment's template when stale (or with `force`). */
 export async function build(options: With<BuildOptions> = {}): Promise<BuildResult> {
-  const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./local/build.js')]);
-  return buildTemplate({ ...options, config });
+  return mappingFailures(async () => {
+    const [config, { buildTemplate }] = await Promise.all([configOf(options), import('./local/build.js')]);
+    return buildTemplate({ ...options, config });
+  });
 }
 
 /** Creates database `output` from the environment's template, building it first when stale. */
 export async function seed(options: With<SeedOptions>): Promise<SeedResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./local/seed.js')]);
-  return module.seed({ ...options, config });
+  return mappingFailures(async () => {
+    const [config, module] = await Promise.all([configOf(options), import('./local/seed.js')]);
+    return module.seed({ ...options, config });
+  });
 }
 
 /** Each environment's template: missing, fresh or stale, with the files that changed. */
 export async function status(options: With<StatusOptions> = {}): Promise<StatusResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./local/status.js')]);
-  return module.status({ ...options, config });
+  return mappingFailures(async () => {
+    const [config, module] = await Promise.all([configOf(options), import('./local/status.js')]);
+    return module.status({ ...options, config });
+  });
 }
 
 /** The databases dbfast made on the local server (templates, clones, leftovers). */
 export async function list(options: ConfigSource = {}): Promise<ListResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./local/list.js')]);
-  return module.list({ config });
+  return mappingFailures(async () => {
+    const [config, module] = await Promise.all([configOf(options), import('./local/list.js')]);
+    return module.list({ config });
+  });
 }
 
 /** Drops databases dbfast made; refuses (dropping nothing) when a name is not one of them. */
 export async function drop(options: With<DropOptions>): Promise<DropResult> {
-  const [config, module] = await Promise.all([configOf(options), import('./local/drop.js')]);
-  return module.drop({ ...options, config });
+  return mappingFailures(async () => {
+    const [config, module] = await Promise.all([configOf(options), import('./local/drop.js')]);
+    return module.drop({ ...options, config });
+  });
 }

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { serverVersionNum as queryServerVersion, withClient } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
@@ -96,13 +97,20 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   });
   try {
     const [result] = await Promise.all([child, flow]);
-    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted');
-    if (flowError !== undefined) {
-      throw new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
-        hint: 'Check free disk space and permissions of the backup folder.',
-        cause: flowError,
-      });
+    // The cause first: a write that failed (and made us stop pg_dump), then pg_dump's own
+    // failure (its error lines), and only then an interruption.
+    if (flowError !== undefined && !options.signal?.aborted) {
+      const doing = `writing the dump${file ? ` to ${file}` : ''}`;
+      throw (
+        operationalError(flowError, { path: file, doing }) ??
+        new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
+          hint: 'Check free disk space and permissions of the backup folder.',
+          cause: flowError,
+        })
+      );
     }
+    if (result.failed && !result.isCanceled) throw pgToolError('pg_dump', `dumping ${maskedName(target)} failed`, result, target);
+    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted');
     if (result.failed) throw pgToolError('pg_dump', `dumping ${maskedName(target)} failed`, result, target);
   } catch (error) {
     if (file) await rm(file, { force: true });

@@ -7,7 +7,8 @@ import type { Compression } from '../config/types.js';
 import { readArchive } from '../archive/read.js';
 import { dumpDatabase } from '../archive/dump.js';
 import { throttledProgress } from '../archive/streams.js';
-import { DbfastError } from '../errors.js';
+import { DbfastError, isDbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
@@ -101,12 +102,18 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
         const counted = await countTables(client);
         return { counted, schemas: await listSchemas(client), migrations: await appliedMigrationIds(client) };
       })();
-      let counted: { counted: BackupInfo['tables']; schemas: string[]; migrations: string[] };
-      [dump, counted] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
+      // A failed count stops pg_dump; then the count's error is the cause, not the stop it caused.
+      const [dumped, countedOutcome] = await Promise.allSettled([dumping, counting.catch((error: unknown) => {
         controller.abort();
-        await dumping.catch(() => undefined);
         throw error;
       })]);
+      if (dumped.status === 'rejected' && !(countedOutcome.status === 'rejected' && !interrupted && isDbfastError(dumped.reason) && dumped.reason.code === 'INTERRUPTED')) {
+        throw dumped.reason;
+      }
+      if (countedOutcome.status === 'rejected') throw operationalError(countedOutcome.reason, { doing: 'counting the rows of the backup' }) ?? countedOutcome.reason;
+      if (dumped.status === 'rejected') throw dumped.reason;
+      dump = dumped.value;
+      const counted = countedOutcome.value;
       tables = counted.counted;
       schemas = counted.schemas;
       migrations = counted.migrations;
@@ -158,7 +165,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     } catch (error) {
       // An archive without metadata is not a backup; do not leave one that looks like it.
       await rm(final, { force: true });
-      throw error;
+      throw operationalError(error, { path: path.join(scope.folder, metadataFileName(id)), doing: `writing the metadata of backup ${id} (the archive was removed again)` }) ?? error;
     }
     return { backup, path: final, removedPartials };
   } catch (error) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { DbfastError, isDbfastError } from '../errors.js';
 import type { DbfastConfig } from '../config/types.js';
 import { Output, type GlobalOptions } from './output.js';
 
@@ -12,14 +11,12 @@ export interface CommandContext {
 
 export type ActionHandler = (ctx: CommandContext, args: string[], options: Record<string, unknown>) => Promise<number | void>;
 
-export function renderError(out: Output, error: unknown): number {
+export async function renderError(out: Output, error: unknown): Promise<number> {
   out.clearProgress();
-  const known: DbfastError = isDbfastError(error)
-    ? error
-    : new DbfastError('INTERNAL', error instanceof Error ? error.message : String(error), {
-        hint: 'This is a bug in dbfast; run again with --verbose and report it with the output.',
-        cause: error,
-      });
+  // Operational failures (lost connection, full disk, missing privilege, ...) get their own
+  // codes; only bugs are INTERNAL. Loaded on the error path only: start-up stays lean.
+  const { toDbfastError } = await import('../index.js');
+  const known = toDbfastError(error);
   if (out.json) {
     process.stdout.write(`${JSON.stringify({ error: known.toJSON() }, null, 2)}\n`);
   } else {
@@ -50,7 +47,7 @@ export async function runHandler(handler: ActionHandler, globals: GlobalOptions,
     out.clearProgress();
     process.exitCode = code ?? 0;
   } catch (error) {
-    process.exitCode = renderError(out, error);
+    process.exitCode = await renderError(out, error);
   }
 }
 

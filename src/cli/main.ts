@@ -51,12 +51,12 @@ export async function main(argv: string[]): Promise<void> {
       if (error.exitCode === 0) return;
       if (jsonRequested) {
         const { DbfastError } = await import('../errors.js');
-        renderError(out, new DbfastError('USAGE', error.message.replace(/^error: /, ''), { hint: 'Run dbfast --help for usage.' }));
+        await renderError(out, new DbfastError('USAGE', error.message.replace(/^error: /, ''), { hint: 'Run dbfast --help for usage.' }));
       }
       process.exitCode = 2;
       return;
     }
-    process.exitCode = renderError(out, error);
+    process.exitCode = await renderError(out, error);
   }
 }
 

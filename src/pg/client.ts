@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { DbfastError } from '../errors.js';
+import { trackFailures } from '../failure/client.js';
+import { explainPermission } from '../failure/permission.js';
 import { clientConfigFromUrl } from './client-config.js';
 import { lookupPgpass, type PgpassQuery, type PgpassResult } from './pgpass.js';
 import { sslFallbackAllowed, sslPlan, type SslMode } from './ssl.js';
@@ -27,7 +29,8 @@ export async function connect(target: DbTarget, options: ConnectOptions = {}): P
     client.on('error', () => undefined);
     try {
       await client.connect();
-      return client;
+      // Failed queries carry role, database and statement, for errors that say what to grant to whom.
+      return trackFailures(client);
     } catch (error) {
       await client.end().catch(() => undefined);
       if (index < plan.attempts.length - 1 && sslFallbackAllowed(plan.mode, error)) continue;
@@ -77,6 +80,8 @@ export function connectionError(target: DbTarget, error: unknown, context: Conne
     hint = context.pgpassIgnored ?? 'Set password_env for this database (the name of a variable holding the password), or add a line to ~/.pgpass (PGPASSFILE).';
   } else if (code === '28P01' || /password authentication failed/i.test(message)) {
     hint = 'The password was refused: check password_env (or the URL, or ~/.pgpass) for this database.';
+  } else if (code === '42501') {
+    hint = explainPermission(`${message}\n${(error as { detail?: string }).detail ?? ''}`, { user: new URL(target.url).username || undefined, statement: 'CONNECT' })?.hint ?? hint;
   } else if (code === '3D000') {
     hint = 'The database does not exist: create it, or point the config at one that does.';
   } else if (code === 'ECONNREFUSED' || code === 'ENOENT') {
