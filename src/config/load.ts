@@ -56,7 +56,7 @@ export function parseToml(text: string, file: string): Record<string, unknown> {
     const e = error as { line?: number; col?: number; message?: string };
     const where = e.line !== undefined ? `${file}:${e.line + 1}:${(e.col ?? 0) + 1}` : file;
     const reason = (e.message ?? String(error)).split('\n')[0];
-    throw new DbfastError('CONFIG_SYNTAX', `${where}: invalid TOML: ${reason}`, { hint: 'Fix the syntax at that line; see dbfast.toml.example.', cause: error });
+    throw new DbfastError('CONFIG_SYNTAX', `${where}: invalid TOML: ${reason}`, { hint: 'Fix the syntax at that line (`dbfast init` writes a commented example; the README\'s "Every key" section lists them all).', cause: error });
   }
 }
 
@@ -69,7 +69,7 @@ export function validateConfigFile(raw: unknown, file: string, env: NodeJS.Proce
   for (const problem of problems) lines.push(`${problem.path}: environment variable ${problem.variable} is not set`);
   if (lines.length > 0 || !result.success) {
     throw new DbfastError('CONFIG_INVALID', `${file} has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`, {
-      hint: 'Fix the keys named above; dbfast.toml.example lists every key with its type.',
+      hint: 'Fix the keys named above; the README\'s "Every key" section (README.md in the dbfast package) lists every key with its type.',
       details: { problems: lines } });
   }
   return result.data;

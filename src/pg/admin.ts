@@ -49,7 +49,7 @@ export async function rolePrivileges(client: pg.Client): Promise<RolePrivileges>
 export interface DatabaseFacts {
   name: string;
   owner: string;
-  /** The current user is the owner or a member of the owning role. */
+  /** The current user is the owner or has its privileges (USAGE: a NOINHERIT member does not, and may not rename it). */
   ownedByUs: boolean;
   encoding: string;
   collate: string;
@@ -65,7 +65,7 @@ export async function databaseFacts(client: pg.Client, name: string): Promise<Da
   // to_jsonb(d) instead of naming columns: the locale columns differ between versions.
   const row = (
     await client.query<{ d: Record<string, unknown>; owner: string; owned: boolean; encoding: string }>(
-      `SELECT to_jsonb(d) AS d, pg_get_userbyid(d.datdba) AS owner, pg_has_role(current_user, d.datdba, 'MEMBER') AS owned,
+      `SELECT to_jsonb(d) AS d, pg_get_userbyid(d.datdba) AS owner, pg_has_role(current_user, d.datdba, 'USAGE') AS owned,
               pg_encoding_to_char(d.encoding) AS encoding
        FROM pg_database d WHERE d.datname = $1`,
       [name],

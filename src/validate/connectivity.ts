@@ -67,7 +67,7 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
     `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
             current_user AS "user", r.rolsuper AS superuser, r.rolcreatedb AS createdb,
             d.datname IS NOT NULL AS exists, d.datistemplate AS is_template, pg_get_userbyid(d.datdba) AS owner,
-            CASE WHEN d.datname IS NULL THEN NULL ELSE pg_has_role(current_user, d.datdba, 'MEMBER') END AS owns,
+            CASE WHEN d.datname IS NULL THEN NULL ELSE pg_has_role(current_user, d.datdba, 'USAGE') END AS owns,
             s.ssl, s.version AS tls
        FROM pg_roles r
        LEFT JOIN pg_database d ON d.datname = $1
