@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connect } from './client.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { databaseName, withDatabase, type DbTarget } from './target.js';
@@ -105,7 +106,8 @@ export async function createDatabaseLike(client: pg.Client, name: string, like: 
   try {
     await client.query(sql);
   } catch (error) {
-    throw new DbfastError('CREATE_DATABASE_FAILED', `cannot create database "${name}": ${errorMessage(error)}`, {
+    // A lost connection or a missing privilege keeps its own code (and names what to grant).
+    throw operationalError(error, { doing: `creating database "${name}"` }) ?? new DbfastError('CREATE_DATABASE_FAILED', `cannot create database "${name}": ${errorMessage(error)}`, {
       hint: 'The remote user needs CREATEDB (ALTER ROLE ... CREATEDB), or restore in place as a user without it.',
       cause: error,
     });
