@@ -18,6 +18,7 @@ import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames }
 import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 export interface RestoreBackupOptions {
   /** Required for remotes that need confirmation (production, require_confirmation). */
@@ -80,6 +81,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
 
   const admin = await connectMaintenance(scope.target, [live]);
   try {
+    await refuseProtectedDatabase(admin.client, live, `remotes.${scope.remote}.url`);
     if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
       throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
         hint: 'Wait for it to finish, then run the command again.',

@@ -11,6 +11,7 @@ import { carryOverDbfastSchema } from '../history/schema.js';
 import { newDeployId } from '../history/id.js';
 import { exchangeDatabases } from '../replace/exchange.js';
 import { newRecord, recordLocally, recordOnRemote } from '../history/records.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 export interface RollbackOptions {
   config: DbfastConfig;
@@ -81,6 +82,7 @@ async function rollbackToPrevious(target: import('../pg/target.js').DbTarget, li
   const parking = `${live}__dbfast_rollback`;
   const admin = await connectMaintenance(target, [live, names.previous, parking]);
   try {
+    await refuseProtectedDatabase(admin.client, live, 'the remote\'s url');
     await acquireAdvisoryLock(admin.client, databaseLockKey(live), {
       timeoutMs: lockTimeoutMs,
       onWait: () => logger.info(`another dbfast operation holds database "${live}"; waiting for it to finish`),

@@ -15,6 +15,7 @@ import { prepareMigrations, type PreparedMigration } from './prepare.js';
 import type { MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, readMigrationRows } from './table.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 export interface SelectOptions {
   /** Apply up to and including this id (`--to`). */
@@ -94,6 +95,7 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
   const admin = await connectMaintenance(scope.target, [scope.database]);
   let client: pg.Client | undefined;
   try {
+    await refuseProtectedDatabase(admin.client, scope.database, `remotes.${scope.remote.name}.url`);
     await acquireAdvisoryLock(admin.client, key, {
       timeoutMs: input.lockTimeoutMs,
       onWait: () => logger.info(`another dbfast operation holds database "${scope.database}"; waiting for it to finish`),
