@@ -21,6 +21,8 @@ import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 export interface CreateBackupOptions {
   /** Default: the scope's `[backup] compression`. */
   compression?: Compression;
+  /** Give up when a table stays locked by another session this long; without it the backup waits, saying who blocks it. */
+  lockTimeoutMs?: number | undefined;
   signal?: AbortSignal;
 }
 
@@ -79,6 +81,9 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     let migrations: string[];
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The row counts wait for the same table locks as pg_dump, and give up too: a little later,
+      // so that pg_dump's error (which names who holds the lock) is the one reported.
+      if (options.lockTimeoutMs !== undefined) await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.round(options.lockTimeoutMs) + 2000}ms`]);
       const row = (
         await client.query<{ snapshot: string; database: string; version: string; version_num: string }>(
           `SELECT pg_export_snapshot() AS snapshot, current_database() AS database,
@@ -93,6 +98,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
         pgBinDir: scope.pgBinDir,
         snapshot: row.snapshot,
         serverVersionNum: facts.versionNum,
+        lockTimeoutMs: options.lockTimeoutMs,
         extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
         logger,
         signal: controller.signal,

@@ -101,7 +101,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 
     if (policy.backup && facts.databaseExists) {
       const scope = backupScope(config, remote.name, { logger, env });
-      const created = await clock.run('backup', () => createBackup(scope));
+      const created = await clock.run('backup', () => createBackup(scope, { lockTimeoutMs: options.lockTimeoutMs }));
       record.backupId = created.backup.id;
       logger.info(`backup ${created.backup.id} written and verified`);
     }

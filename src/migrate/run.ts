@@ -107,7 +107,7 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
       if (input.progress) input.progress.wrote = true;
       await ensureTrackingTable(client, scope.database);
       if (input.backup) {
-        const created = await clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env })));
+        const created = await clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env }), { lockTimeoutMs: input.lockTimeoutMs }));
         result.backupId = record.backupId = created.backup.id;
         logger.info(`backup ${created.backup.id} written and verified`);
       }

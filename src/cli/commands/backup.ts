@@ -27,6 +27,7 @@ export function registerBackupCommands(program: Command): void {
     .description('back up a remote')
     .requiredOption('--remote <name>', 'remote')
     .option('--compression <kind>', 'zstd | lz4 | gzip | none (default: [backup] compression)')
+    .option('--lock-timeout <seconds>', 'give up when a table stays locked by another session this long (default: wait, saying who holds it)')
     .action(
       action(async (ctx, _args, options) => {
         const [{ createBackup }, { summarize }] = await Promise.all([import('../../backup/create.js'), import('../../backup/list.js')]);
@@ -36,7 +37,8 @@ export function registerBackupCommands(program: Command): void {
           throw new DbfastError('USAGE', `--compression must be one of ${COMPRESSIONS.join(', ')} (got "${compression}")`);
         }
         const scope = await scopeFor(ctx, options);
-        const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
+        const { lockTimeout } = await import('./deploy.js');
+        const result = await createBackup(scope, { ...(compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {}), lockTimeoutMs: lockTimeout(options.lockTimeout) });
         const summary = summarize(scope, result.backup);
         ctx.out.result({ backup: summary }, () =>
           [

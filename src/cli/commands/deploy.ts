@@ -58,7 +58,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--skip-backup', 'no backup first (refused for production)')
     .option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)')
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database', '2')
-    .option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long')
+    .option('--lock-timeout <seconds>', 'give up when another operation or a locked table holds it up this long')
     .action(
       action(async (ctx, args, options) => {
         const remoteName = (options.remote as string | undefined) ?? args[0];
