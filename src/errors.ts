@@ -26,7 +26,9 @@ export const ERRORS = {
   BACKUP_CORRUPT: { exit: 'check' },
   BACKUP_ID_INVALID: { exit: 'usage' },
   BACKUP_NOT_FOUND: { exit: 'usage' },
+  BACKUP_OBJECT_MISSING: { exit: 'failed' },
   BACKUP_REQUIRED: { exit: 'usage' },
+  BACKUP_STORAGE_FAILED: { exit: 'failed', hint: 'Check the bucket, the endpoint and the credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE).' },
   CONFIG_EDIT_FAILED: { exit: 'usage' },
   CONFIG_EDIT_INVALID: { exit: 'usage' },
   CONFIG_EXISTS: { exit: 'usage' },
@@ -96,6 +98,7 @@ export const ERRORS = {
   RESTORE_FAILED: { exit: 'failed' },
   RESTORE_IMPOSSIBLE: { exit: 'failed' },
   RESTORE_OPTIONS: { exit: 'usage' },
+  RESTORE_TEMP_SPACE: { exit: 'usage' },
   SERVER_FAULT: { exit: 'failed', hint: "The database server reported an internal or I/O fault: check its log, then run the command again." },
   SERVER_READ_ONLY: { exit: 'failed', hint: "The server is a standby or read-only (default_transaction_read_only): point the URL at the primary." },
   SERVER_RESOURCES: { exit: 'failed', hint: "The server is out of connections, memory or another limit: close idle sessions or raise the limit (e.g. max_connections), then run the command again." },
@@ -134,6 +137,12 @@ export const ERRORS = {
   TRANSACTION_CONFLICT: { exit: 'failed', hint: "Another session changed the same objects at the same time (deadlock or serialization failure): run the command again." },
   USAGE: { exit: 'usage', hint: "Run dbfast --help for usage." },
   VALIDATION_FAILED: { exit: 'failed' },
+  WEBHOOK_COMMIT_UNAVAILABLE: { exit: 'failed' },
+  WEBHOOK_CONFIG_INVALID: { exit: 'usage' },
+  WEBHOOK_GIT_FAILED: { exit: 'failed' },
+  WEBHOOK_LISTEN_FAILED: { exit: 'usage' },
+  WEBHOOK_NO_CONFIG: { exit: 'failed' },
+  WEBHOOK_REPOSITORY_OUTSIDE: { exit: 'usage' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A code of the `ERRORS` table. */

@@ -112,8 +112,9 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     // failure (its error lines), and only then an interruption.
     if (flowError !== undefined && !options.signal?.aborted) {
       const doing = `writing the dump${file ? ` to ${file}` : ''}`;
+      // Into a stream, the stream's owner knows (and reports) why it stopped; into a file, we do.
       throw (
-        operationalError(flowError, { path: file, doing }) ??
+        (file ? operationalError(flowError, { path: file, doing }) : undefined) ??
         new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
           hint: 'Check free disk space and permissions of the backup folder.',
           cause: flowError,

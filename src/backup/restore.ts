@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
 import { reconcileMigrationsSql } from '../history/migrations.js';
 import { carryOverDbfastSchema } from '../history/schema.js';
@@ -13,6 +12,7 @@ import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges }
 import { copyDatabaseProperties } from '../pg/db-properties.js';
 import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
 import type { BackupScope } from './scope.js';
+import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
 import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from '../replace/swap.js';
 import { compareCounts, countExpectedTables } from '../validate/tables.js';
@@ -56,10 +56,12 @@ export function restoreNeedsConfirmation(scope: BackupScope): boolean {
  * with --clean, the row counts checked): any failure rolls back and leaves the database as
  * it was.
  */
+/** Restores a backup (an id, or `latest`: the newest backup not known damaged) over the remote's database; see below. */
 export async function restoreBackup(scope: BackupScope, id: string, options: RestoreBackupOptions = {}): Promise<RestoreBackupResult> {
   const started = Date.now();
   const logger = scope.logger;
-  const info = await findBackup(scope.folder, scope.remote, id);
+  const info = await findBackup(scope.storage, scope.remote, id);
+  if (id !== info.id) logger.info(`${id}: backup ${info.id} of ${info.createdAt}`);
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
       hint: 'Pass --confirm (or answer yes on a terminal).',
@@ -72,7 +74,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   // The checksum proves the file is the archive read back in full when it was created;
   // the restore below reads every entry again, into a side database or one transaction.
   logger.info(`checking backup ${info.id} (size, sha256)`);
-  const integrity = await checkChecksum(scope, info);
+  const integrity = await checkChecksum(scope, info, options.signal);
   if (!integrity.ok) {
     throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
       hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
@@ -90,7 +92,6 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     const privileges = await rolePrivileges(admin.client);
     const facts = await databaseFacts(admin.client, live);
     const canSwap = privileges.createdb && (!facts || facts.ownedByUs || privileges.superuser);
-    const archive = path.join(scope.folder, info.file);
     if (canSwap) {
       const names = swapNames(live);
       const sideTarget = withDatabase(scope.target, names.side);
@@ -100,9 +101,12 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
       let swapped = false;
       try {
         logger.info(`restoring into side database "${names.side}"`);
-        await restoreArchive(sideTarget, archive, {
+        const jobs = options.jobs ?? 1;
+        const { input, tempDir } = await restoreInput(scope, info, jobs, options.signal);
+        await restoreArchive(sideTarget, input, {
           compression: info.compression,
-          jobs: options.jobs ?? 1,
+          jobs,
+          ...(tempDir ? { tempDir } : {}),
           noOwner: scope.noOwner,
           noPrivileges: scope.noPrivileges,
           pgBinDir: scope.pgBinDir,
@@ -143,7 +147,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     }
     // One transaction: the backup's schemas dropped, the archive restored, the row counts
     // checked; any failure (including the check) rolls all of it back.
-    await restoreInTransaction(scope.target, archive, {
+    await restoreInTransaction(scope.target, (await restoreInput(scope, info, 1, options.signal)).input, {
       compression: info.compression,
       clean: true,
       noOwner: scope.noOwner,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
-import type { DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
+import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
 export const DEFAULT_TEMPLATE_NAME = 'dbfast';
 
@@ -58,7 +58,7 @@ function namedRemotes(file: ConfigFile, configPath: string): Array<[string, Remo
   });
 }
 
-function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
+function resolveRemote(name: string, remote: RemoteFileConfig, rootDir: string): RemoteConfig {
   const production = remote.environment === 'production' || name === 'production';
   return {
     name,
@@ -75,7 +75,23 @@ function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
     validate: remote.validate ?? [],
     deploy: remote.deploy ?? {},
     healthCheck: remote.health_check,
+    backup: resolveBackupPlace(remote.backup ?? {}, rootDir),
   };
+}
+
+/** A backup dir is an s3:// location or a folder relative to the config file. */
+export function resolveBackupDir(dir: string, rootDir: string): string {
+  return /^s3:\/\//i.test(dir) ? dir : path.resolve(rootDir, dir);
+}
+
+function resolveBackupPlace(place: NonNullable<RemoteFileConfig['backup']>, rootDir: string): Partial<BackupPlace> {
+  const resolved: Partial<BackupPlace> = {};
+  if (place.dir !== undefined) resolved.dir = resolveBackupDir(place.dir, rootDir);
+  if (place.endpoint !== undefined) resolved.endpoint = place.endpoint;
+  if (place.force_path_style !== undefined) resolved.forcePathStyle = place.force_path_style;
+  if (place.keep_last !== undefined) resolved.keepLast = place.keep_last;
+  if (place.keep_days !== undefined) resolved.keepDays = place.keep_days;
+  return resolved;
 }
 
 export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.ProcessEnv): DbfastConfig {
@@ -92,7 +108,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
         `remotes.${name}.environment: unknown environment "${remote.environment}" (defined: ${Object.keys(environments).join(', ') || 'none'})`,
       );
     }
-    remotes[name] = resolveRemote(name, remote);
+    remotes[name] = resolveRemote(name, remote, rootDir);
   }
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
@@ -113,11 +129,15 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     environments,
     remotes,
     backup: {
-      dir: path.resolve(rootDir, file.backup?.dir ?? '.dbfast/backups'),
-      keep: file.backup?.keep,
+      dir: resolveBackupDir(file.backup?.dir ?? '.dbfast/backups', rootDir),
+      endpoint: file.backup?.endpoint,
+      forcePathStyle: file.backup?.force_path_style,
+      keepLast: file.backup?.keep_last ?? file.backup?.keep,
+      keepDays: file.backup?.keep_days,
       compression: file.backup?.compression ?? 'zstd',
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },
     deploy: file.deploy ?? {},
+    webhooks: file.webhooks,
   };
 }

@@ -1,5 +1,6 @@
 import type { DbTarget } from '../pg/target.js';
 import type { EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig } from './schema.js';
+import type { WebhooksFileConfig } from './webhooks-schema.js';
 
 export type Compression = 'zstd' | 'lz4' | 'gzip' | 'none';
 export type Runner = 'inprocess' | 'psql';
@@ -29,6 +30,20 @@ export interface RemoteConfig {
   validate: string[];
   deploy: HookFileConfig;
   healthCheck?: HealthCheckFileConfig | undefined;
+  /** `[remotes.NAME.backup]`: overrides of `[backup]` for this remote's backups. */
+  backup: Partial<BackupPlace>;
+}
+
+/** Where backups are kept and for how long (`[backup]`, per remote overridable). */
+export interface BackupPlace {
+  /** An absolute folder, or `s3://bucket/prefix`. */
+  dir: string;
+  endpoint?: string | undefined;
+  forcePathStyle?: boolean | undefined;
+  /** Keep the newest N restorable backups (`keep_last`, formerly `keep`). */
+  keepLast?: number | undefined;
+  /** Keep every backup younger than D days. */
+  keepDays?: number | undefined;
 }
 
 export interface DbfastConfig {
@@ -47,9 +62,11 @@ export interface DbfastConfig {
   repository: { path: string; runner: Runner };
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
-  backup: { dir: string; keep?: number | undefined; compression: Compression };
+  backup: BackupPlace & { compression: Compression };
   tools: { pgBinDir?: string | undefined };
   deploy: HookFileConfig;
+  /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */
+  webhooks?: WebhooksFileConfig | undefined;
 }
 
 export type { DbTarget };

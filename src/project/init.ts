@@ -7,6 +7,7 @@ import { DbfastError } from '../errors.js';
 import { isPostgresUrl } from '../pg/target.js';
 import { scanRepository } from './scan.js';
 import { detectRepository, type DetectedFolder } from './init-detect.js';
+import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
 import { proposeEnvironments, type ProposedEnvironment } from './init-propose.js';
 import { renderConfig } from './init-render.js';
 
@@ -33,6 +34,8 @@ export interface InitResult {
   /** Things the user should know: files left out of production, other SQL folders found. */
   notes: string[];
   overwritten: boolean;
+  /** `.dbfast/` (local backups: dumps of databases) added to the project's .gitignore. */
+  gitignore: GitignoreChange;
 }
 
 const TEMPLATE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
@@ -133,7 +136,9 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   }
 
   writeFileSync(configPath, text, { flag: options.force ? 'w' : 'wx' });
+  const gitignore = ignoreDbfastFolder(cwd);
   return {
+    gitignore,
     configPath,
     repositoryPath,
     repositoryRelative,

@@ -35,6 +35,7 @@ export function registerInitCommand(program: Command): void {
             files: result.files,
             environments: result.environments,
             notes: result.notes,
+            gitignore: result.gitignore,
           },
           () => {
             const width = Math.max(...Object.keys(result.environments).map((name) => name.length), 'repository'.length);
@@ -43,6 +44,7 @@ export function registerInitCommand(program: Command): void {
               `${result.overwritten ? 'replaced' : 'wrote'} ${result.configPath}`,
               row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
               row('template', result.templateName),
+              row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
               ...Object.entries(result.environments).map(([name, env]) =>
                 row(name, `${env.include_directories.join(', ') || '(no folders)'} (${env.files} files)`),
               ),
