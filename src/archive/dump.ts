@@ -33,6 +33,12 @@ export interface DumpOptions {
   extraArgs?: string[];
   logger?: Logger;
   signal?: AbortSignal;
+  /**
+   * Called at pg_dump's first byte of output: by then it holds its table locks and has read the
+   * catalog (the custom format's table of contents comes first), so a table it cannot read or
+   * lock has already failed it.
+   */
+  onStarted?: () => void;
 }
 
 export interface DumpResult {
@@ -96,7 +102,14 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   const report = throttledProgress((done, rate) =>
     logger.progress({ phase: 'dumping', done, unit: 'bytes', detail: `(${formatRate(rate)})` }),
   );
-  const raw = new CountingStream(report);
+  let producing = false;
+  const raw = new CountingStream((total) => {
+    if (!producing) {
+      producing = true;
+      options.onStarted?.();
+    }
+    report(total);
+  });
   const hasher = new HashingStream();
   let flowError: unknown;
   const flow = pipeline(child.stdout as NodeJS.ReadableStream, raw, createCompressor(compression, { level: options.compressionLevel }), hasher, sink, {
