@@ -1,5 +1,5 @@
 import { quoteIdent } from '../pg/quote.js';
-import { protectedDatabaseReason } from './protected.js';
+import { protectedDatabaseReason } from '../pg/system-databases.js';
 import { failed, passed, type CheckResult, type ServerFacts } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { protectedDatabaseReason } from '../../../src/validate/protected.js';
+import { protectedDatabaseReason } from '../../../src/pg/system-databases.js';
 
 describe('protectedDatabaseReason', () => {
   it.each([
