@@ -86,7 +86,8 @@ compression = "rar"
     expect(error.message).toContain('environments.local.colour: unknown key');
     expect(error.message).toContain('backup.compression: expected one of "zstd", "lz4", "gzip", "none"');
     expect(error.details?.problems).toHaveLength(6);
-    expect(error.hint).toMatch(/dbfast\.toml\.example/);
+    // Not dbfast.toml.example: the npm package does not ship it.
+    expect(error.hint).toMatch(/README's "Every key" section/);
   });
 
   it('rejects an unknown top-level table', () => {

@@ -48,7 +48,8 @@ describe('sslmode in remote URLs', () => {
   });
 
   async function testWith(query: string, env: Record<string, string | undefined> = {}): Promise<{ exitCode: number | null; report: Report }> {
-    const url = `postgresql://postgres@127.0.0.1:${cluster.port}/postgres${query}`;
+    // An application database (not created yet), not "postgres": dbfast refuses the maintenance database as a target.
+    const url = `postgresql://postgres@127.0.0.1:${cluster.port}/app${query}`;
     const p = project(`[environments.local]\n\n[remotes.tls]\nurl = "${url}"\nenvironment = "local"\n`);
     const result = await cli(p.dir, ['--json', 'remote', 'test', 'tls'], { HOME: home, ...env });
     return { exitCode: result.exitCode, report: parseJson<Report>(result) };
