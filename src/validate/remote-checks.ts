@@ -62,7 +62,7 @@ async function templateChecks(client: import('pg').Client, needs: TemplateNeeds,
   const policy = { remote: remote.name, keepOwners: remote.templateOwners, keepPrivileges: !remote.noPrivileges };
   if (!needs.requirements) {
     // What the owners will be does not depend on the template unless its owners are kept.
-    const owners = policy.keepOwners ? [] : requirementChecks(NO_NEEDS, { user, superuser: false, roles: [], extensions: [] }, policy).slice(0, 1);
+    const owners = policy.keepOwners || !needs.template ? [] : requirementChecks(NO_NEEDS, { user, superuser: false, roles: [], extensions: [] }, policy).slice(0, 1);
     return [passed('template', needs.unavailable), ...owners];
   }
   const support = await readRemoteSupport(client, needs.requirements);

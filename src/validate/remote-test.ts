@@ -5,7 +5,7 @@ import { sslPlan } from '../pg/ssl.js';
 import { databaseName, maskUrl, type DbTarget } from '../pg/target.js';
 import type { ConnectivityOptions } from './connectivity.js';
 import { checkRemote } from './remote-checks.js';
-import { readTemplateNeeds } from './template.js';
+import { readTemplateNeeds, type TemplateNeeds } from './template.js';
 import { allNeededOk, failed, passed, type CheckResult, type ServerFacts } from './types.js';
 
 export interface ToolSummary {
@@ -64,7 +64,10 @@ function summary(info: ToolInfo | null): ToolSummary | null {
 export async function testRemote(config: DbfastConfig, remote: RemoteConfig, options: TestRemoteOptions = {}): Promise<RemoteTestReport> {
   const target = remoteTarget(remote, options.env);
   const plan = sslPlan(target.url);
-  const template = await readTemplateNeeds(config, remote.environment);
+  // A deploy restores the template only where it may replace the database; elsewhere it applies migrations.
+  const template: TemplateNeeds = remote.allowDestructive
+    ? await readTemplateNeeds(config, remote.environment)
+    : { template: '', unavailable: 'deploys to this remote apply migrations (allow_destructive = false): no template is restored, so its roles and extensions are not needed' };
   const { checks, facts, tools } = await checkRemote({ remote, target, pgBinDir: config.tools.pgBinDir, template, pings: options.pings ?? 5, connectTimeoutMs: options.connectTimeoutMs });
   if (facts) {
     checks.push(checkSsl(target, facts));
