@@ -26,7 +26,7 @@ export interface BackupScope {
   /** Where a restore with parallel jobs puts its temporary decompressed copy (`.dbfast/tmp`). */
   tempDir: string;
   /** The local server: where restore tests go when the remote user cannot create databases. */
-  localTarget?: (() => DbTarget) | undefined;
+  localTarget?: (() => Promise<DbTarget>) | undefined;
   logger: Logger;
 }
 

@@ -106,7 +106,7 @@ export async function restoreTest(scope: BackupScope, info: BackupInfo, signal?:
         return { ok: false, problems: ['the remote user cannot create databases and no local server is configured'], server, durationMs: 0 };
       }
       server = 'local';
-      serverTarget = scope.localTarget();
+      serverTarget = await scope.localTarget();
       scope.logger.info('the remote user cannot create databases: restore test on the local server ([database])');
       await remoteAdmin.client.end().catch(() => undefined);
       admin = await connectMaintenance(serverTarget);

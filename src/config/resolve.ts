@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
+import { usesManagedServer } from '../server/managed.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
@@ -22,8 +23,13 @@ export function buildUrl(parts: UrlParts): string {
   return `postgresql://${user}${host}${port}/${db}${socket ? `?host=${encodeURIComponent(socket)}` : ''}`;
 }
 
-function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
+function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url?: string; source: string; passwordEnv?: string; server: 'managed' | 'external' } {
   const db = file.database ?? {};
+  if (usesManagedServer(db, env)) return { source: 'the managed server', server: 'managed' };
+  return { ...resolveExternal(db, env), server: 'external' };
+}
+
+function resolveExternal(db: NonNullable<ConfigFile['database']>, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
   const passwordEnv = db.password_env;
   if (env.DBFAST_DATABASE_URL) return { url: env.DBFAST_DATABASE_URL, source: 'DBFAST_DATABASE_URL', passwordEnv };
   if (db.url) return { url: db.url, source: 'database.url', passwordEnv };
@@ -121,7 +127,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   return {
     configPath,
     rootDir,
-    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, templateName },
+    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, server: database.server, templateName },
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',

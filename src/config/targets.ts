@@ -1,4 +1,5 @@
 import { DbfastError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { targetFromUrl, type DbTarget } from '../pg/target.js';
 import type { DbfastConfig, RemoteConfig } from './types.js';
 
@@ -13,8 +14,15 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   return value;
 }
 
-/** The local server dbfast builds templates and seeds on. */
-export function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget {
+/**
+ * The local server dbfast builds templates and seeds on: the configured one, or the managed
+ * server (started here on first need; `logger` hears about it).
+ */
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
+  if (config.database.server === 'managed' || config.database.url === undefined) {
+    const { managedServerTarget } = await import('../server/managed.js');
+    return managedServerTarget(env, logger);
+  }
   const password = passwordFrom(config.database.passwordEnv, 'database.password_env', env);
   return targetFromUrl(config.database.url, password);
 }

@@ -28,7 +28,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
   if (names.length === 0 && !options.allClones) {
     throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
-  return withClient(localTarget(options.config), async (client) => {
+  return withClient(await localTarget(options.config), async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
     const byName = new Map(ours.map((database) => [database.name, database]));
     const refused: string[] = [];

@@ -44,7 +44,7 @@ export async function readTemplateNeeds(config: DbfastConfig, environment: strin
     if (found.state === 'missing' || found.problem) {
       return { template, unavailable: found.problem ?? `template ${template} is not built yet: the roles and extensions it needs are checked when a deploy builds it` };
     }
-    const local = localTarget(config);
+    const local = await localTarget(config);
     const scratch = `${template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
     const drop = (): Promise<void> => withClient(local, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);
     await withClient(local, (client) => client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(template)}`));

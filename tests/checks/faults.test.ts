@@ -31,7 +31,7 @@ function shellWord(word: string): string {
 describe('a server restart in the middle of a deploy', () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    const binDir = findServerBinDir();
+    const binDir = await findServerBinDir();
     if (!binDir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found: this test restarts a cluster of its own');
     cluster = await startCluster({ name: 'restart', binDir, scram: true });
   });

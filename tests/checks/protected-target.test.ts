@@ -25,7 +25,7 @@ function errorOf(result: CliResult): { code: string; message: string; hint: stri
 describe("PostgreSQL's own databases and templates are never deploy or restore targets", () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    const binDir = findServerBinDir();
+    const binDir = await findServerBinDir();
     if (!binDir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found: this test starts a cluster of its own');
     cluster = await startCluster({ name: 'protected', binDir, scram: true });
     await query(urlFor(cluster.adminUrl, 'postgres'), 'CREATE DATABASE shop_tpl IS_TEMPLATE true');
