@@ -40,7 +40,6 @@ export const ERRORS = {
   CONNECTION_FAILED: { exit: 'failed' },
   CONNECTION_LOST: { exit: 'failed', hint: "The server restarted, shut down or the network dropped the connection. Check that it is up (`dbfast remote test NAME`), then run the command again; what the interrupted run left behind is cleaned up by the next one." },
   CREATE_DATABASE_FAILED: { exit: 'failed' },
-  DATABASE_BUSY: { exit: 'failed' },
   DATABASE_EXISTS: { exit: 'usage' },
   DATABASE_NAME_INVALID: { exit: 'usage' },
   DATABASE_NOT_FOUND: { exit: 'usage' },

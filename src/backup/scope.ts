@@ -1,4 +1,5 @@
-import { findRemote, localTarget, remoteTarget } from '../config/targets.js';
+import { findRemote, remoteTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { Compression, DbfastConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';

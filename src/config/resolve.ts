@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
-import { usesManagedServer } from '../server/managed.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
@@ -21,6 +20,33 @@ export function buildUrl(parts: UrlParts): string {
   const port = parts.port ? `:${parts.port}` : '';
   const db = encodeURIComponent(parts.dbname ?? 'postgres');
   return `postgresql://${user}${host}${port}/${db}${socket ? `?host=${encodeURIComponent(socket)}` : ''}`;
+}
+
+/** The `[database]` keys that decide it (the rest, user/dbname/template_name, do not name a server). */
+export interface DatabaseServerKeys {
+  url?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  server?: 'managed' | 'external' | undefined;
+}
+
+/**
+ * True when the local database is configured nowhere, or `[database] server = "managed"` asks
+ * for the managed server. Explicit configuration wins: DBFAST_DATABASE_URL, then `[database]`
+ * url/host/port; `server = "managed"` next (so DATABASE_URL, meant for the application, does not
+ * override it); then DATABASE_URL, PGHOST, PGPORT. `server = "external"` never uses it.
+ */
+export function usesManagedServer(database: DatabaseServerKeys | undefined, env: NodeJS.ProcessEnv): boolean {
+  const named = database?.url !== undefined || database?.host !== undefined || database?.port !== undefined;
+  if (database?.server === 'managed' && named) {
+    const keys = (['url', 'host', 'port'] as const).filter((key) => database[key] !== undefined).map((key) => `database.${key}`);
+    throw new DbfastError('CONFIG_INVALID', `database.server = "managed" contradicts ${keys.join(' and ')}: the managed server has its own address`, {
+      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.',
+    });
+  }
+  if (env.DBFAST_DATABASE_URL || named || database?.server === 'external') return false;
+  if (database?.server === 'managed') return true;
+  return !(env.DATABASE_URL || env.PGHOST || env.PGPORT);
 }
 
 function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url?: string; source: string; passwordEnv?: string; server: 'managed' | 'external' } {

@@ -1,5 +1,4 @@
 import { DbfastError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import { targetFromUrl, type DbTarget } from '../pg/target.js';
 import type { DbfastConfig, RemoteConfig } from './types.js';
 
@@ -15,14 +14,11 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
 }
 
 /**
- * The local server dbfast builds templates and seeds on: the configured one, or the managed
- * server (started here on first need; `logger` hears about it).
+ * The configured local server, or undefined when dbfast's managed server is the local one
+ * (server/managed.ts `localTarget` starts it then).
  */
-export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
-  if (config.database.server === 'managed' || config.database.url === undefined) {
-    const { managedServerTarget } = await import('../server/managed.js');
-    return managedServerTarget(env, logger);
-  }
+export function configuredLocalTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget | undefined {
+  if (config.database.server === 'managed' || config.database.url === undefined) return undefined;
   const password = passwordFrom(config.database.passwordEnv, 'database.password_env', env);
   return targetFromUrl(config.database.url, password);
 }

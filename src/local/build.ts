@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';

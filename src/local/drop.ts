@@ -1,4 +1,4 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { DbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { withAdvisoryLock } from '../pg/lock.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
 import { decodeBuild, decodeClone, decodeManifest } from './manifest.js';

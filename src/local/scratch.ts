@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';

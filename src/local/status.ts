@@ -1,4 +1,4 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { Logger } from '../logger.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';

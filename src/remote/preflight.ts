@@ -4,8 +4,7 @@ import type { DbTarget } from '../pg/target.js';
 import { checkRemote } from '../validate/remote-checks.js';
 import type { TemplateNeeds } from '../validate/template.js';
 import type { CheckResult, ServerFacts } from '../validate/types.js';
-
-export type RestoreMode = 'swap' | 'in-place';
+import { chooseReplaceMode, type RestoreMode } from './policy.js';
 
 export interface PreflightInput {
   remote: RemoteConfig;
@@ -32,10 +31,8 @@ export async function remotePreflight(input: PreflightInput): Promise<RemotePref
   const { checks, facts } = await checkRemote(input);
   const problems = checks.filter((check) => !check.ok && check.severity === 'error');
   let mode: RestoreMode | undefined;
-  if (facts && problems.length === 0) {
-    if (facts.canCreateDatabases && (!facts.databaseExists || facts.ownsDatabase || facts.superuser)) mode = 'swap';
-    else if (facts.databaseExists) mode = 'in-place';
-  }
+  // checkPrivileges already failed a missing database the user may not create, and a protected one.
+  if (facts && problems.length === 0) mode = chooseReplaceMode(facts);
   return { checks, facts, mode, problems };
 }
 

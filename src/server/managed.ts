@@ -1,5 +1,7 @@
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { configuredLocalTarget } from '../config/targets.js';
+import type { DbfastConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
 import { serverRoot } from './paths.js';
 import { runningPostmaster } from './postmaster.js';
@@ -11,31 +13,13 @@ import { readState, serverTarget } from './record.js';
  * heavy; starting a server (initdb, pg_ctl, the lock) loads on first need only.
  */
 
-/** The `[database]` keys that decide it (the rest, user/dbname/template_name, do not name a server). */
-export interface DatabaseServerKeys {
-  url?: string | undefined;
-  host?: string | undefined;
-  port?: number | undefined;
-  server?: 'managed' | 'external' | undefined;
-}
-
 /**
- * True when the local database is configured nowhere, or `[database] server = "managed"` asks
- * for the managed server. Explicit configuration wins: DBFAST_DATABASE_URL, then `[database]`
- * url/host/port; `server = "managed"` next (so DATABASE_URL, meant for the application, does not
- * override it); then DATABASE_URL, PGHOST, PGPORT. `server = "external"` never uses it.
+ * The local server dbfast builds templates and seeds on: the configured one, or the managed
+ * server (started here on first need; `logger` hears about it). It lives here, not in config/,
+ * because starting a server is this module's business and config/ sits below it.
  */
-export function usesManagedServer(database: DatabaseServerKeys | undefined, env: NodeJS.ProcessEnv): boolean {
-  const named = database?.url !== undefined || database?.host !== undefined || database?.port !== undefined;
-  if (database?.server === 'managed' && named) {
-    const keys = (['url', 'host', 'port'] as const).filter((key) => database[key] !== undefined).map((key) => `database.${key}`);
-    throw new DbfastError('CONFIG_INVALID', `database.server = "managed" contradicts ${keys.join(' and ')}: the managed server has its own address`, {
-      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.',
-    });
-  }
-  if (env.DBFAST_DATABASE_URL || named || database?.server === 'external') return false;
-  if (database?.server === 'managed') return true;
-  return !(env.DATABASE_URL || env.PGHOST || env.PGPORT);
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
+  return configuredLocalTarget(config, env) ?? managedServerTarget(env, logger);
 }
 
 /** The managed server as a target (superuser on the unix socket), started first when it is not running. */

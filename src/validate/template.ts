@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { BuildResult } from '../local/build.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';

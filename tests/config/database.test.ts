@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { localTarget } from '../../src/config/targets.js';
+import { localTarget } from '../../src/server/managed.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 function loadText(text: string, env: NodeJS.ProcessEnv) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { localTarget } from '../../src/config/targets.js';
+import { localTarget } from '../../src/server/managed.js';
 import { databaseName } from '../../src/pg/target.js';
 import { withClient } from '../../src/pg/client.js';
 import { tomlString } from '../../src/project/init-render.js';
