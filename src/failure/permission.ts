@@ -1,5 +1,3 @@
-import { quoteIdent } from '../pg/quote.js';
-
 /** A missing privilege, as dbfast explains it: what was refused, which privilege, what to run. */
 export interface PermissionProblem {
   /** The object the server named, e.g. `table public.secret`, `database shop`, `databases`. */
@@ -40,6 +38,14 @@ const RESERVED = new Set(('all analyse analyze and any array as asc asymmetric b
   'except false fetch for foreign from grant group having in initially intersect into lateral leading limit localtime localtimestamp ' +
   'not null offset on only or order placing primary references returning select session_user some symmetric system_user table then ' +
   'to trailing true union unique user using variadic when where window with').split(' '));
+
+/**
+ * A name quoted for a statement shown to a person in a hint, never sent to a server (what is
+ * sent is quoted by pg/quote.ts; failure/ sits below pg/ and may not import it).
+ */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
 
 /** A name as a person would type it: quoted only when it must be. */
 function sqlName(name: string): string {
