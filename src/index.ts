@@ -5,7 +5,7 @@
  * module stays cheap for a test runner's global setup.
  */
 import type { DbfastConfig } from './config/types.js';
-import type { LoadConfigOptions } from './config/load.js';
+import type { LoadConfigOptions } from './config/read.js';
 import type { BuildOptions, BuildResult } from './local/build.js';
 import type { StatusOptions, StatusResult } from './local/status.js';
 import type { SeedOptions, SeedResult } from './local/seed.js';
@@ -23,9 +23,9 @@ export type { SeedResult } from './local/seed.js';
 export type { DbfastDatabase, DatabaseKind, ListResult } from './local/list.js';
 export type { DropResult } from './local/drop.js';
 export type { CloneStrategy } from './local/strategy.js';
-export type { LoadConfigOptions } from './config/load.js';
-export { findConfigFile } from './config/load.js';
-export { localTarget, findRemote, remoteTarget } from './config/targets.js';
+export type { LoadConfigOptions } from './config/read.js';
+export { findConfigFile } from './config/read.js';
+export { localTarget, findRemote, remoteTarget, resolveLocalConnection, type LocalConnection, type LocalConnectionSource } from './config/targets.js';
 export { scanRepository, type ScannedFile } from './project/scan.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project/environments.js';
@@ -43,10 +43,10 @@ export interface ConfigSource {
 
 type With<T> = Omit<T, 'config'> & ConfigSource;
 
-/** Reads and validates dbfast.toml (same rules as the CLI). */
+/** Reads and validates dbfast.toml (the loader the CLI uses). */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
-  const { loadConfig: load } = await import('./config/load.js');
-  return load(options);
+  const { loadConfigLazily } = await import('./config/read.js');
+  return loadConfigLazily(options);
 }
 
 async function configOf(source: ConfigSource): Promise<DbfastConfig> {

@@ -6,7 +6,7 @@ import { Output, type GlobalOptions } from './output.js';
 export interface CommandContext {
   out: Output;
   globals: GlobalOptions;
-  /** Loads (and caches) dbfast.toml per --config or the upward search. */
+  /** Loads (and caches) dbfast.toml per --config or the upward search, with the one config loader. */
   config(): Promise<DbfastConfig>;
 }
 
@@ -41,7 +41,7 @@ export async function runHandler(handler: ActionHandler, globals: GlobalOptions,
     out,
     globals,
     config: () => {
-      loaded ??= import('../config/load.js').then(({ loadConfig }) => loadConfig({ configPath: globals.config }));
+      loaded ??= import('../config/read.js').then(({ loadConfigLazily }) => loadConfigLazily({ configPath: globals.config }));
       return loaded;
     },
   };

@@ -30,12 +30,19 @@ export interface DbfastConfig {
   configPath: string;
   /** Folder of the config file: relative paths resolve against it. */
   rootDir: string;
+  /**
+   * The environment the file was loaded with: `${VAR}`s came from it, and the local server's
+   * connection settings (DATABASE_URL, PG*) are resolved from it (config/targets.ts).
+   */
+  env: NodeJS.ProcessEnv;
+  /** [database] as written; `resolveLocalConnection` turns it (with `env`) into a target. */
   database: {
-    /** The local server; password resolved lazily (see resolveLocalTarget). */
-    url: string;
+    url?: string | undefined;
+    host?: string | undefined;
+    port?: number | undefined;
+    user?: string | undefined;
+    dbname?: string | undefined;
     passwordEnv?: string | undefined;
-    /** Where the connection settings came from, for messages. */
-    source: string;
     templateName: string;
   };
   repository: { path: string; runner: Runner };

@@ -129,7 +129,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase({ url: config.database.url }, output).url),
+      url: maskUrl(withDatabase(target, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };

@@ -59,7 +59,7 @@ function summary(info: ToolInfo | null): ToolSummary | null {
 /** Really connects and reports what a deploy or restore to this remote would need. */
 export async function testRemote(config: DbfastConfig, remote: RemoteConfig, options: TestRemoteOptions = {}): Promise<RemoteTestReport> {
   const target = remoteTarget(remote, options.env);
-  const plan = sslPlan(target.url);
+  const plan = sslPlan(target);
   const connectivity = await checkConnectivity(target, options);
   const facts = connectivity.facts;
   const checks: CheckResult[] = [connectivity.check];

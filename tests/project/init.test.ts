@@ -74,7 +74,7 @@ describe('dbfast init on a folder of numbered SQL folders', () => {
 
     await initProject({ cwd: dir, templateName: 'shop', databaseUrl: 'postgresql://app@db.local:5433/app' });
     const config = await loadWritten(dir);
-    expect(config.database).toMatchObject({ templateName: 'shop', url: 'postgresql://app@db.local:5433/app', source: 'database.url' });
+    expect(config.database).toMatchObject({ templateName: 'shop', url: 'postgresql://app@db.local:5433/app' });
   });
 
   it('refuses to overwrite dbfast.toml without --force (exit 2, with a hint), and replaces it with force', async () => {

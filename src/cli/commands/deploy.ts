@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
 import { confirmedFor } from '../confirm.js';
-import { leanConfig } from '../lean-config.js';
 import { importSkippingPgProbe } from '../pg-probe.js';
 
 export function lockTimeout(value: unknown): number | undefined {
@@ -102,7 +101,7 @@ export function registerDeployCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         const remoteName = options.remote as string;
         // A rollback should take about a second: skip re-validating an unchanged dbfast.toml, and no fetch probe from pg.
-        const [config, { rollback }] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../deploy/rollback.js'))]);
+        const [config, { rollback }] = await Promise.all([ctx.config(), importSkippingPgProbe(() => import('../../deploy/rollback.js'))]);
         const isConfirmed = await confirmedFor(ctx, remoteName, 'Roll back', options);
         const report = await rollback({ config, remote: remoteName, to: options.to as string, confirmed: isConfirmed, lockTimeoutMs: lockTimeout(options.lockTimeout), logger: ctx.out.logger() });
         ctx.out.result(report, () => `rolled back remote "${report.remote}" (database "${report.database}") to ${report.to} in ${report.durationMs} ms`);

@@ -35,12 +35,13 @@ export function registerInitCommand(program: Command): void {
             files: result.files,
             environments: result.environments,
             notes: result.notes,
+            previous_config: result.previousConfigCopy,
           },
           () => {
             const width = Math.max(...Object.keys(result.environments).map((name) => name.length), 'repository'.length);
             const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(width + 2)}${text}`;
             const lines = [
-              `${result.overwritten ? 'replaced' : 'wrote'} ${result.configPath}`,
+              result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
               row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
               row('template', result.templateName),
               ...Object.entries(result.environments).map(([name, env]) =>

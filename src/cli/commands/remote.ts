@@ -21,7 +21,7 @@ export function registerRemoteCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         const config = await ctx.config();
         const { addRemote, summarizeRemote } = await import('../../config/remotes.js');
-        const created = addRemote(config, {
+        const { remote: created, warnings } = addRemote(config, {
           name: String(options.name),
           url: String(options.url),
           environment: String(options.env),
@@ -30,7 +30,8 @@ export function registerRemoteCommands(program: Command): void {
           backupBeforeDeploy: options.backup !== false,
           requireConfirmation: options.requireConfirmation === true,
         });
-        ctx.out.result({ remote: summarizeRemote(created) }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+        for (const warning of warnings) ctx.out.warn(warning);
+        ctx.out.result({ remote: summarizeRemote(created), warnings }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
       }),
     );
   remote
@@ -49,7 +50,7 @@ export function registerRemoteCommands(program: Command): void {
               r.name,
               r.environment,
               r.url,
-              r.passwordEnv ? `$${r.passwordEnv}` : 'URL/~/.pgpass',
+              r.passwordEnv ? `$${r.passwordEnv}` : 'URL/PGPASSWORD/~/.pgpass',
               yesNo(r.backupBeforeDeploy),
               yesNo(r.requireConfirmation),
               yesNo(r.allowDestructive),

@@ -1,19 +1,19 @@
 import type { ActionHandler } from '../action.js';
-import { leanConfig } from '../lean-config.js';
 import { importSkippingPgProbe } from '../pg-probe.js';
 
 /**
  * `dbfast seed`'s handler, shared by the commander program and the fast path (cli/entry.ts).
  * The CLI's start-up is most of a seed's wall time, so this module imports nothing heavy at
- * load time and loads only what seeding needs: no zod for an unchanged dbfast.toml
- * (fast-config), the seed implementation itself rather than the whole library index.
+ * load time and loads only what seeding needs: the config loader every command uses (no zod
+ * for an unchanged dbfast.toml, see config/read.ts), the seed implementation itself rather than
+ * the whole library index.
  */
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 export const seedAction: ActionHandler = async (ctx, _args, options) => {
   // clone/seed.js is what the library's seed() calls once it has a config; index.js would also load zod.
-  const [config, api] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/seed.js'))]);
+  const [config, api] = await Promise.all([ctx.config(), importSkippingPgProbe(() => import('../../local/seed.js'))]);
   const result = await api.seed({
     config,
     output: String(options.output),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
-import { leanConfig } from '../lean-config.js';
 import { importSkippingPgProbe } from '../pg-probe.js';
 import { seedAction } from './seed-action.js';
 
@@ -23,7 +22,7 @@ export function registerTemplateCommands(program: Command): void {
       action(async (ctx, _args, options) => {
         const runner = runnerOption(options.runner);
         const [config, { buildTemplate }, render] = await Promise.all([
-          leanConfig(ctx),
+          ctx.config(),
           importSkippingPgProbe(() => import('../../local/build.js')),
           import('./template-render.js'),
         ]);
@@ -55,7 +54,7 @@ export function registerTemplateCommands(program: Command): void {
           return options.check === true && !report.ok ? 3 : 0;
         }
         const [config, api, render] = await Promise.all([
-          leanConfig(ctx),
+          ctx.config(),
           importSkippingPgProbe(() => import('../../local/status.js')),
           import('./template-render.js'),
         ]);
