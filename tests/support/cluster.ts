@@ -58,6 +58,8 @@ export interface StartClusterOptions {
   scram: boolean;
   /** Extra `-c name=value` server settings (e.g. ssl=on), added to the defaults. */
   settings?: string[];
+  /** Replaces pg_hba.conf (e.g. hostssl lines only, for a server that refuses plain TCP). */
+  hba?: string;
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
@@ -74,6 +76,11 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--pwfile', pwfile,
     '--auth-local=trust', `--auth-host=${options.scram ? 'scram-sha-256' : 'trust'}`,
   ]);
+  if (options.hba !== undefined) {
+    const hbaFile = path.join(dataDir, 'pg_hba.conf');
+    writeFileSync(hbaFile, options.hba, { mode: 0o600 });
+    if (IS_ROOT) chownTree(hbaFile, postgresIds());
+  }
   const port = await freePort();
   const serverOptions = [
     `-p ${port}`, `-k ${socketDir}`, '-c listen_addresses=127.0.0.1',
