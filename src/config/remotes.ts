@@ -96,7 +96,7 @@ function literalSecrets(url: string): string[] {
  * (interpolated); then what only writing needs: no secret written into the file, production
  * always backed up.
  */
-function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.ProcessEnv): string[] {
+function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.ProcessEnv): { warnings: string[]; loadedUrl: string } {
   if (config.remotes[input.name]) {
     throw usage('REMOTE_EXISTS', `a remote named "${input.name}" already exists in ${config.configPath}`, `Pick another name, or run \`dbfast remote remove ${input.name}\` first.`);
   }
@@ -138,7 +138,7 @@ function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.Proc
   if (input.name === 'production' && input.environment !== 'production') {
     warnings.push(`environment "${input.environment}" is now a production environment (it is deployed to a remote named "production"): the production guard keeps development and test data out of it`);
   }
-  return warnings;
+  return { warnings, loadedUrl: seen.url };
 }
 
 function remoteLines(input: NewRemote, arrayForm: boolean): string[] {
@@ -221,7 +221,7 @@ function writeChecked(file: string, text: string, options: EditOptions, expect: 
 
 /** Appends the remote as its own table after the last remote (or at the end), touching nothing else. */
 export function addRemote(config: DbfastConfig, input: NewRemote, options: EditOptions = {}): AddedRemote {
-  const warnings = checkNewRemote(config, input, options.env ?? config.env);
+  const { warnings, loadedUrl } = checkNewRemote(config, input, options.env ?? config.env);
   const text = readConfigText(config);
   const { eol, headers } = text;
   // A last line without its newline would run into the new table.
@@ -241,7 +241,7 @@ export function addRemote(config: DbfastConfig, input: NewRemote, options: EditO
   let created: RemoteConfig | undefined;
   writeChecked(text.file, result.join(''), options, (next) => {
     created = next.remotes[input.name];
-    if (!created || created.url !== input.url || created.environment !== input.environment) {
+    if (!created || created.url !== loadedUrl || created.environment !== input.environment) {
       return `the new [remotes.${input.name}] table did not come out as remote "${input.name}" (is [remotes] written inline in this file?)`;
     }
     return undefined;

@@ -113,6 +113,10 @@ function hintFor(target: DbTarget, error: unknown, password: Partial<PasswordSta
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') {
     return { hint: `Nothing answers at ${serverLabel(settings)}: start PostgreSQL or fix the host/port. Settings: ${where}.` };
   }
+  if (/bad decrypt|bad password read|ERR_OSSL_BAD_DECRYPT|ERR_OSSL_PEM|private key/i.test(`${message} ${code ?? ''}`)) {
+    const passphrase = settings.sources.sslpassword ? `sslpassword (from ${settings.sources.sslpassword})` : 'sslpassword (none is given, and the key is encrypted)';
+    return { hint: `The client key ${settings.sslkey ?? ''} (from ${settings.sources.sslkey ?? 'default'}) could not be read: check ${passphrase}.` };
+  }
   if (/does not support SSL/i.test(message)) {
     return { hint: `The server does not accept TLS but sslmode=${settings.sslmode} (from ${sslSource}) demands it: enable ssl on the server, or use sslmode=prefer (or disable).` };
   }
