@@ -129,6 +129,12 @@ export const ERRORS = {
   TRACKING_TABLE_UNAVAILABLE: { exit: 'failed' },
   USAGE: { exit: 'usage', hint: "Run dbfast --help for usage." },
   VALIDATION_FAILED: { exit: 'failed' },
+  WEBHOOK_COMMIT_UNAVAILABLE: { exit: 'failed' },
+  WEBHOOK_CONFIG_INVALID: { exit: 'usage' },
+  WEBHOOK_GIT_FAILED: { exit: 'failed' },
+  WEBHOOK_LISTEN_FAILED: { exit: 'usage' },
+  WEBHOOK_NO_CONFIG: { exit: 'failed' },
+  WEBHOOK_REPOSITORY_OUTSIDE: { exit: 'usage' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A code of the `ERRORS` table. */

@@ -11,6 +11,8 @@ import type { StatusOptions, StatusResult } from './local/status.js';
 import type { SeedOptions, SeedResult } from './local/seed.js';
 import type { ListResult } from './local/list.js';
 import type { DropOptions, DropResult } from './local/drop.js';
+import type { ServeWebhooksOptions, WebhookServer } from './webhook/server.js';
+import type { WebhookEvent } from './webhook/store.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
@@ -30,6 +32,12 @@ export { scanRepository, type ScannedFile } from './project/scan.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export { environmentFiles, environmentSummaries, validateEnvironments, type EnvironmentSummary, type ValidationReport } from './project/environments.js';
 export { initProject, type InitOptions, type InitResult } from './project/init.js';
+export type { ServeWebhooksOptions, WebhookServer } from './webhook/server.js';
+export type { DeliveryLogLine } from './webhook/service.js';
+export type { WebhookEvent, WebhookOutcome } from './webhook/store.js';
+export type { DeployRunner, DeployRequest, DeployOutcome } from './webhook/runner.js';
+export type { WebhookRoute, WebhookSettings } from './webhook/settings.js';
+export type { DeployTrigger } from './history/records.js';
 
 /** Where the config comes from: a loaded one, or the same search the CLI does. */
 export interface ConfigSource {
@@ -82,4 +90,25 @@ export async function list(options: ConfigSource = {}): Promise<ListResult> {
 export async function drop(options: With<DropOptions>): Promise<DropResult> {
   const [config, module] = await Promise.all([configOf(options), import('./local/drop.js')]);
   return module.drop({ ...options, config });
+}
+
+/**
+ * Starts the webhook server of `dbfast webhook serve`: deploys each pushed commit that a
+ * `[[webhooks.routes]]` entry maps to a remote. Resolves once it listens; call `stop()` on the
+ * result to shut it down (running deploys finish first).
+ *
+ * @example
+ * const server = await serveWebhooks({ configPath: 'dbfast.toml', listen: '127.0.0.1:0' });
+ * // POST deliveries to `${server.url}/webhook`; later:
+ * await server.stop();
+ */
+export async function serveWebhooks(options: With<ServeWebhooksOptions>): Promise<WebhookServer> {
+  const [config, module] = await Promise.all([configOf(options), import('./webhook/server.js')]);
+  return module.serveWebhooks({ ...options, config, env: options.env });
+}
+
+/** The webhook deliveries recorded on the local server (`dbfast.webhook_events`), newest first. */
+export async function webhookEvents(options: ConfigSource & { limit?: number | undefined }): Promise<WebhookEvent[]> {
+  const [config, store, { localTarget }] = await Promise.all([configOf(options), import('./webhook/store.js'), import('./config/targets.js')]);
+  return store.readWebhookEvents(localTarget(config, options.env), options.limit ?? 50);
 }

@@ -10,6 +10,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 
 export function buildProgram(): Command {
   const program = new Command('dbfast')
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerDeployCommands(program);
   registerMigrateCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

@@ -78,5 +78,6 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },
     deploy: file.deploy ?? {},
+    webhooks: file.webhooks,
   };
 }

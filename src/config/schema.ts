@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webhooksSchema } from './webhooks-schema.js';
 
 const stringList = z.array(z.string());
 
@@ -73,6 +74,7 @@ const configFields = {
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
   deploy: hookSchema.optional(),
+  webhooks: webhooksSchema.optional(),
 };
 
 export const configFileSchema = z.strictObject({

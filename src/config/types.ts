@@ -1,5 +1,6 @@
 import type { DbTarget } from '../pg/target.js';
 import type { EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig } from './schema.js';
+import type { WebhooksFileConfig } from './webhooks-schema.js';
 
 export type Compression = 'zstd' | 'lz4' | 'gzip' | 'none';
 export type Runner = 'inprocess' | 'psql';
@@ -51,6 +52,8 @@ export interface DbfastConfig {
   backup: { dir: string; keep?: number | undefined; compression: Compression };
   tools: { pgBinDir?: string | undefined };
   deploy: HookFileConfig;
+  /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */
+  webhooks?: WebhooksFileConfig | undefined;
 }
 
 export type { DbTarget };

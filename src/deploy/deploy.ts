@@ -61,7 +61,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const target = remoteTarget(remote, env);
   const live = databaseName(target);
   const names = swapNames(live, 'new');
-  const deployId = newDeployId();
+  const deployId = options.deployId ?? newDeployId();
   // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
   const missingVars = missingEnv(resolveHooks(config, remote), env);
   if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(remote.name, missingVars);
@@ -71,7 +71,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     return { remote: remote.name, environment: policy.environment, database: live, backupId: null, templateHash: plan.template.hash, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId, plan, warnings: [], health: null };
   }
 
-  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live });
+  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: live, trigger: options.trigger });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env, logger, clock });
   const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));

@@ -73,7 +73,7 @@ export async function deployByMigrations(input: MigrateDeployInput): Promise<Dep
     return { ...base, backupId: null, durationMs: 0, phases: [], result: 'dry_run', plan, migrations: pending, warnings: [], health: null };
   }
 
-  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: scope.database });
+  const record = newRecord({ deployId, kind: 'deploy', remote: remote.name, environment: policy.environment, database: scope.database, trigger: options.trigger });
   const clock = new PhaseClock(logger);
   const hooks = new DeployHooks({ config, remote, environment: policy.environment, deployId, target, env: options.env ?? process.env, logger, clock });
   const pre = await clock.run('preflight', () => remotePreflight(target, config.tools.pgBinDir));

@@ -1,5 +1,5 @@
 import type { DbfastConfig } from '../config/types.js';
-import type { PhaseTiming } from '../history/records.js';
+import type { DeployTrigger, PhaseTiming } from '../history/records.js';
 import type { Logger } from '../logger.js';
 import type { DeployMode } from '../remote/policy.js';
 import type { RestoreMode } from '../remote/preflight.js';
@@ -21,6 +21,10 @@ export interface DeployOptions {
   jobs?: number | undefined;
   logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** What started the deploy (a webhook delivery), carried into the history record. */
+  trigger?: DeployTrigger | undefined;
+  /** The history record's id, when the caller must know it before the deploy ends (default: a new one). */
+  deployId?: string | undefined;
 }
 
 /** What `deploy()` returns (the CLI prints it with --json). */

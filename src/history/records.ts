@@ -9,6 +9,23 @@ import { ensureDbfastSchema } from './schema.js';
 export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused';
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
+/**
+ * What started a run other than a person at the CLI: a webhook delivery. Stored as jsonb in
+ * `dbfast.deploy_history.trigger` (null for runs started by hand).
+ */
+export interface DeployTrigger {
+  /** `github`, `gitlab`, `gitea` or `bitbucket`. */
+  provider: string;
+  /** The provider's id of the delivery (the same on a redelivery). */
+  deliveryId: string;
+  /** The commit that was deployed. */
+  commit: string;
+  /** Who pushed, as the provider names them. */
+  sender: string | null;
+  /** The pushed ref (`refs/heads/main`, `refs/tags/v1.2`). */
+  ref: string | null;
+}
+
 export interface PhaseTiming {
   name: string;
   durationMs: number;
@@ -33,11 +50,16 @@ export interface DeployRecord {
   dbfastVersion: string;
   phases: PhaseTiming[];
   hooksOutput: string | null;
+  /** The webhook delivery that started the run; null when started by hand. */
+  trigger: DeployTrigger | null;
 }
 
-export function newRecord(fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'>): DeployRecord {
+export function newRecord(
+  fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'> & { trigger?: DeployTrigger | null | undefined },
+): DeployRecord {
   return {
     ...fields,
+    trigger: fields.trigger ?? null,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     durationMs: null,
@@ -57,8 +79,8 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
   await ensureDbfastSchema(client);
   await client.query(
     `INSERT INTO dbfast.deploy_history (deploy_id, kind, remote, environment, database, started_at, finished_at,
-        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output, "trigger")
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
      ON CONFLICT (deploy_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
         template_hash = EXCLUDED.template_hash, backup_id = EXCLUDED.backup_id, result = EXCLUDED.result,
         error = EXCLUDED.error, phases = EXCLUDED.phases, hooks_output = EXCLUDED.hooks_output`,
@@ -66,6 +88,7 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
       record.deployId, record.kind, record.remote, record.environment, record.database, record.startedAt,
       record.finishedAt, record.durationMs, record.templateHash, record.backupId, record.result, record.error,
       record.osUser, record.host, record.dbfastVersion, JSON.stringify(record.phases), record.hooksOutput,
+      record.trigger === null ? null : JSON.stringify(record.trigger),
     ],
   );
 }
@@ -87,6 +110,8 @@ export interface HistoryEntryRow {
   os_user: string | null;
   host: string | null;
   dbfast_version: string | null;
+  /** Absent in rows read from a table made before the column existed. */
+  trigger?: DeployTrigger | null;
 }
 
 interface HistoryRow extends HistoryEntryRow {
@@ -114,6 +139,7 @@ export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
     osUser: row.os_user ?? '',
     host: row.host ?? '',
     dbfastVersion: row.dbfast_version ?? '',
+    trigger: row.trigger ?? null,
   };
 }
 
@@ -150,7 +176,9 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      records.push(JSON.parse(line) as DeployRecord);
+      const record = JSON.parse(line) as DeployRecord;
+      // Lines written before triggers were recorded have none.
+      records.push({ ...record, trigger: record.trigger ?? null });
     } catch {
       continue;
     }

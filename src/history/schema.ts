@@ -13,6 +13,11 @@ export const DBFAST_SCHEMA = 'dbfast';
 export interface DbfastTable {
   name: string;
   ddl: string;
+  /**
+   * Columns added after the table first shipped, as idempotent `ALTER TABLE ... ADD COLUMN IF
+   * NOT EXISTS` statements, so tables made by an older dbfast on existing remotes catch up.
+   */
+  migrations?: string[];
   /** Has an identity column `id` whose sequence must follow the copied rows. */
   identityId: boolean;
 }
@@ -39,8 +44,10 @@ export const DBFAST_TABLES: DbfastTable[] = [
       host           text,
       dbfast_version text,
       phases         jsonb,
-      hooks_output   text
+      hooks_output   text,
+      "trigger"      jsonb
     )`,
+    migrations: ['ALTER TABLE dbfast.deploy_history ADD COLUMN IF NOT EXISTS "trigger" jsonb'],
   },
   {
     // One row per migration file (its path in the repository); see src/migrate.
@@ -64,18 +71,23 @@ export async function ensureDbfastSchema(client: pg.Client): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${DBFAST_SCHEMA}`);
   for (const table of DBFAST_TABLES) {
     await client.query(table.ddl);
+    for (const migration of table.migrations ?? []) await client.query(migration);
     await client.query(`GRANT SELECT ON ${DBFAST_SCHEMA}.${quoteIdent(table.name)} TO PUBLIC`);
   }
   await client.query(`GRANT USAGE ON SCHEMA ${DBFAST_SCHEMA} TO PUBLIC`);
 }
 
-async function existingTables(client: pg.Client): Promise<string[]> {
-  const result = await client.query<{ relname: string }>(
-    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r'`,
+/** dbfast's tables in the database, each with its columns in table order. */
+async function existingTables(client: pg.Client): Promise<Map<string, string[]>> {
+  const result = await client.query<{ relname: string; columns: string[] }>(
+    `SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = $1 AND c.relkind = 'r'
+      GROUP BY c.relname`,
     [DBFAST_SCHEMA],
   );
-  return result.rows.map((row) => row.relname);
+  return new Map(result.rows.map((row) => [row.relname, row.columns]));
 }
 
 /**
@@ -83,15 +95,17 @@ async function existingTables(client: pg.Client): Promise<string[]> {
  * only (their DDL is ours), streamed with COPY so large histories cost no memory.
  */
 export async function carryOverDbfastSchema(from: pg.Client, to: pg.Client): Promise<number> {
-  const present = new Set(await existingTables(from));
+  const present = await existingTables(from);
   const tables = DBFAST_TABLES.filter((table) => present.has(table.name));
   if (tables.length === 0) return 0;
   await ensureDbfastSchema(to);
   for (const table of tables) {
     const name = `${DBFAST_SCHEMA}.${quoteIdent(table.name)}`;
+    // The live table may predate columns the new one has: copy the columns it has, by name.
+    const columns = (present.get(table.name) ?? []).map(quoteIdent).join(', ');
     await to.query(`TRUNCATE ${name}`);
-    const source = from.query(copyTo(`COPY ${name} TO STDOUT`));
-    const sink = to.query(copyFrom(`COPY ${name} FROM STDIN`));
+    const source = from.query(copyTo(`COPY ${name} (${columns}) TO STDOUT`));
+    const sink = to.query(copyFrom(`COPY ${name} (${columns}) FROM STDIN`));
     await pipeline(source, sink);
     // Identity columns keep counting from where the live database was.
     if (!table.identityId) continue;

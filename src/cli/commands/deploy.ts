@@ -44,6 +44,12 @@ function renderDeploy(report: import('../../deploy/deploy.js').DeployReport): st
   ].join('\n');
 }
 
+/** The history's trigger column: `manual`, or the webhook delivery that started the run. */
+export function triggerText(trigger: import('../../history/records.js').DeployTrigger | null): string {
+  if (!trigger) return 'manual';
+  return `${trigger.provider} ${trigger.commit.slice(0, 12)}${trigger.sender ? ` by ${trigger.sender}` : ''} (delivery ${trigger.deliveryId})`;
+}
+
 export function registerDeployCommands(program: Command): void {
   program
     .command('deploy')
@@ -121,7 +127,7 @@ export function registerDeployCommands(program: Command): void {
         ctx.out.result(result, () => {
           if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
           const rows = result.deploys.map((d) =>
-            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
+            [d.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), d.kind, d.result, d.environment, d.durationMs === null ? '' : `${d.durationMs} ms`, d.backupId ?? '', `${d.osUser}@${d.host}`, triggerText(d.trigger), d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : ''].join('  '),
           );
           return [`history of remote "${result.remote}" (${result.source}), newest first:`, ...rows].join('\n');
         });
