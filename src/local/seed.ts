@@ -4,7 +4,7 @@ import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { quoteIdent } from '../pg/quote.js';
-import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
+import { databaseName, displayUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import { ensureTemplate } from './build.js';
@@ -129,7 +129,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase(target, output).url),
+      url: displayUrl(withDatabase(target, output)),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };

@@ -94,12 +94,12 @@ function hintFor(target: DbTarget, error: unknown, password: Partial<PasswordSta
   const sslSource = settings.sources.sslmode ?? 'default';
   if (password.missing) {
     return {
-      text: `the server asks for a password for user "${settings.user}" and none was found (password_env, the URL, PGPASSWORD, ${settings.passfile})`,
+      text: `the server asks for a password and none was found for user "${settings.user}" (password_env, the URL, PGPASSWORD, ${settings.passfile})`,
       hint: password.pgpassIgnored ?? `Set password_env (the name of a variable holding the password), PGPASSWORD, or add a line to ${settings.passfile}. Settings: ${where}.`,
     };
   }
   if (code === '28P01' || /password authentication failed/i.test(message)) {
-    return { hint: `The password (from ${password.source ?? 'nowhere'}) was refused for user "${settings.user}" (from ${settings.sources.user ?? 'default'}): fix it there.` };
+    return { hint: `The password was refused for user "${settings.user}" (from ${settings.sources.user ?? 'default'}); it came from ${password.source ?? 'nowhere'}: fix it there.` };
   }
   if (code === '3D000') {
     return { hint: `Database "${settings.dbname}" (from ${settings.sources.dbname ?? 'default'}) does not exist: create it, or fix the database name there.` };
@@ -111,7 +111,7 @@ function hintFor(target: DbTarget, error: unknown, password: Partial<PasswordSta
     return { hint: `The server's pg_hba.conf refuses this connection (sslmode=${settings.sslmode} from ${sslSource}). Settings: ${where}.` };
   }
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') {
-    return { hint: `Nothing answers at ${serverLabel(settings)}: start PostgreSQL or fix the host/port. Settings: ${where}.` };
+    return { hint: `Nothing is listening at ${serverLabel(settings)}: start PostgreSQL or fix the host/port. Settings: ${where}.` };
   }
   if (/bad decrypt|bad password read|ERR_OSSL_BAD_DECRYPT|ERR_OSSL_PEM|private key/i.test(`${message} ${code ?? ''}`)) {
     const passphrase = settings.sources.sslpassword ? `sslpassword (from ${settings.sources.sslpassword})` : 'sslpassword (none is given, and the key is encrypted)';

@@ -28,6 +28,11 @@ export function maskUrl(text: string): string {
     .replace(new RegExp(`([?&\\s]|^)(${secrets})(\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'|[^&\\s]*)`, 'gi'), '$1$2$3***');
 }
 
+/** The URL to show: the target's (secret-free) URL, with `user:***@` when a password is used. */
+export function displayUrl(target: DbTarget): string {
+  return target.password === undefined ? target.url : target.url.replace(/^(postgresql:\/\/[^@/?]*)@/, '$1:***@');
+}
+
 /** The same server, another database. */
 export function withDatabase(target: DbTarget, database: string): DbTarget {
   const parsed = new URL(target.url);
