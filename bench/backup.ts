@@ -1,11 +1,14 @@
 /**
  * Backup benchmark: `dbfast backup create` (zstd) against `pg_dump -Fc`, and
  * `dbfast backup restore` against `createdb` + `pg_restore` of the same database's
- * pg_dump archive, on a throwaway cluster with a generated database of a few million rows.
+ * pg_dump archive, on a throwaway cluster with a generated database of a few million rows;
+ * then the same create and restore with the backups in S3 (s3rver on this machine, in a
+ * process of its own) against the local directory, in the same run.
  *
  *   npm run build && npx tsx bench/backup.ts            (BENCH_ROWS=4000000 BENCH_RUNS=3 to change)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +38,34 @@ export interface BackupBenchResult {
   restoreMs: number;
   pgRestoreMs: number;
   restorePeakRssKiB: number | null;
+  /** The same through S3-compatible storage (s3rver on this machine). */
+  s3CreateMs: number;
+  s3RestoreMs: number;
+  /** The local directory's runs made alternately with the S3 ones. */
+  pairedCreateMs: number;
+  pairedRestoreMs: number;
+  s3CreatePeakRssKiB: number | null;
+  s3RestorePeakRssKiB: number | null;
+}
+
+interface S3Server {
+  endpoint: string;
+  bucket: string;
+  env: Record<string, string>;
+  stop(): void;
+}
+
+/** Starts bench/s3-server.ts and waits for its address. */
+async function startS3(): Promise<S3Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 's3-server.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffered = '';
+  child.stdout.setEncoding('utf8');
+  while (!buffered.includes('\n')) {
+    const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => { throw new Error('the S3 server exited'); })])) as [string];
+    buffered += chunk;
+  }
+  const info = JSON.parse(buffered.split('\n')[0] as string) as Omit<S3Server, 'stop'>;
+  return { ...info, stop: () => void child.kill('SIGTERM') };
 }
 
 const TIME = '/usr/bin/time';
@@ -74,7 +105,7 @@ function urlFor(serverUrl: string, database: string): string {
 }
 
 /** Three tables with realistic, not trivially compressible content: 10% customers, 60% orders, 30% events. */
-function generateSql(rows: number): string {
+export function generateBackupBenchSql(rows: number): string {
   const customers = Math.round(rows * 0.1);
   const orders = Math.round(rows * 0.6);
   const events = rows - customers - orders;
@@ -125,6 +156,24 @@ export async function benchBackup(options: BackupBenchOptions = {}): Promise<Ben
       target: '≤ 1.3×',
       note: `peak RSS ${rss(result.restorePeakRssKiB)} (target < 256 MiB)`,
     },
+    {
+      suite: 'backup',
+      case: 'create, zstd, to S3 (s3rver on this machine)',
+      dbfastMs: result.s3CreateMs,
+      baselineMs: result.pairedCreateMs,
+      baseline: 'create to the local directory',
+      target: 'measured',
+      note: `peak RSS ${rss(result.s3CreatePeakRssKiB)} (target < 256 MiB)`,
+    },
+    {
+      suite: 'backup',
+      case: 'restore from S3 (s3rver on this machine)',
+      dbfastMs: result.s3RestoreMs,
+      baselineMs: result.pairedRestoreMs,
+      baseline: 'restore from the local directory',
+      target: 'measured',
+      note: `peak RSS ${rss(result.s3RestorePeakRssKiB)} (target < 256 MiB)`,
+    },
   ];
 }
 
@@ -133,17 +182,18 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const binDir = findServerBinDir();
+  const binDir = await findServerBinDir();
   if (!binDir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found');
   const work = mkdtempSync(path.join(os.tmpdir(), 'dbfast-bench-backup-'));
   log(`starting a throwaway cluster (${binDir})`);
   const cluster = await startCluster({ name: 'bench-backup', binDir, scram: false });
+  let s3: S3Server | undefined;
   try {
     const db = 'bench_shop';
     const dbUrl = urlFor(cluster.adminUrl, db);
     await sql(cluster.adminUrl, `CREATE DATABASE ${db}`);
     log(`generating ${rows.toLocaleString('en')} rows`);
-    await sql(dbUrl, generateSql(rows));
+    await sql(dbUrl, generateBackupBenchSql(rows));
     await sql(dbUrl, 'VACUUM ANALYZE');
     const toml = path.join(work, 'dbfast.toml');
     writeFileSync(
@@ -193,6 +243,41 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
       for (const side of run % 2 === 0 ? [ours, theirs] : [theirs, ours]) side();
       log(`restore run ${run + 1}: dbfast ${restore[run]?.ms.toFixed(0)} ms, createdb + pg_restore ${pgRestoreRuns[run]?.ms.toFixed(0)} ms`);
     }
+
+    // The same create and restore with the backups in S3 (the runs alternate with the local directory's).
+    s3 = await startS3();
+    const s3Toml = path.join(work, 'dbfast-s3.toml');
+    writeFileSync(
+      s3Toml,
+      [
+        '[database]', `url = "${cluster.adminUrl}"`, '', '[environments.bench]', '', '[backup]', `dir = "s3://${s3.bucket}/bench"`, 'compression = "zstd"',
+        `endpoint = "${s3.endpoint}"`, 'force_path_style = true', '', '[remotes.bench]', `url = "${dbUrl}"`, 'environment = "bench"', `[tools]`, `pg_bin_dir = "${binDir}"`, '',
+      ].join('\n'),
+    );
+    const s3Env = { ...process.env, ...s3.env };
+    const s3Create: Timed[] = [];
+    const s3Restore: Timed[] = [];
+    // Local runs paired with the S3 ones, alternating which goes first: on a shared machine
+    // the load drifts, and a comparison is only fair between runs made side by side.
+    const pairedCreate: Timed[] = [];
+    const pairedRestore: Timed[] = [];
+    const s3Ids: string[] = [];
+    for (let run = 0; run < runs; run++) {
+      const viaS3 = (): void => {
+        const t = timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'create', '--remote', 'bench'], s3Env);
+        s3Ids.push((JSON.parse(t.stdout) as { backup: { id: string } }).backup.id);
+        s3Create.push(t);
+      };
+      const local = (): void => void pairedCreate.push(timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'create', '--remote', 'bench']));
+      for (const side of run % 2 === 0 ? [viaS3, local] : [local, viaS3]) side();
+      log(`create run ${run + 1}: S3 ${s3Create[run]?.ms.toFixed(0)} ms, local directory ${pairedCreate[run]?.ms.toFixed(0)} ms`);
+    }
+    for (let run = 0; run < runs; run++) {
+      const viaS3 = (): void => void s3Restore.push(timed(process.execPath, [CLI, '--config', s3Toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', s3Ids[0] as string], s3Env));
+      const local = (): void => void pairedRestore.push(timed(process.execPath, [CLI, '--config', toml, '--json', 'backup', 'restore', '--remote', 'bench', '--backup-id', ids[0] as string]));
+      for (const side of run % 2 === 0 ? [viaS3, local] : [local, viaS3]) side();
+      log(`restore run ${run + 1}: S3 ${s3Restore[run]?.ms.toFixed(0)} ms, local directory ${pairedRestore[run]?.ms.toFixed(0)} ms`);
+    }
     const peak = (list: Timed[]): number | null => (list.every((t) => t.peakRssKiB !== null) ? Math.max(...list.map((t) => t.peakRssKiB as number)) : null);
     return {
       rows,
@@ -205,8 +290,15 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
       restoreMs: median(restore.map((t) => t.ms)),
       pgRestoreMs: median(pgRestoreRuns.map((t) => t.ms)),
       restorePeakRssKiB: peak(restore),
+      s3CreateMs: median(s3Create.map((t) => t.ms)),
+      s3RestoreMs: median(s3Restore.map((t) => t.ms)),
+      pairedCreateMs: median(pairedCreate.map((t) => t.ms)),
+      pairedRestoreMs: median(pairedRestore.map((t) => t.ms)),
+      s3CreatePeakRssKiB: peak(s3Create),
+      s3RestorePeakRssKiB: peak(s3Restore),
     };
   } finally {
+    s3?.stop();
     stopCluster(cluster);
     rmSync(work, { recursive: true, force: true });
   }
@@ -231,6 +323,13 @@ export function formatBackupTable(r: BackupBenchResult): string {
     `| backup size | ${mib(r.sizeBytes)} | ${mib(r.pgDumpSizeBytes)} (pg_dump -Fc) | ${sizeRatio.toFixed(2)}× | ≤ 1.2×: ${ok(sizeRatio <= 1.2)} |`,
     `| restore (checksum + side db + row check + swap) | ${s(r.restoreMs)} | ${s(r.pgRestoreMs)} (createdb + pg_restore) | ${restoreRatio.toFixed(2)}× | ≤ 1.3×: ${ok(restoreRatio <= 1.3)} |`,
     `| peak RSS of dbfast (create / restore) | ${rss(r.createPeakRssKiB)} / ${rss(r.restorePeakRssKiB)} | | | < 256 MiB: ${ok(maxRss > 0 && maxRss < 256 * 1024)} |`,
+    '',
+    'Through S3 (s3rver on the same machine), against the local directory, runs alternating:',
+    '',
+    '| measure | S3 | local directory | ratio | peak RSS (S3) |',
+    '|---|---:|---:|---:|---:|',
+    `| backup create (zstd, read back) | ${s(r.s3CreateMs)} | ${s(r.pairedCreateMs)} | ${(r.s3CreateMs / r.pairedCreateMs).toFixed(2)}× | ${rss(r.s3CreatePeakRssKiB)} |`,
+    `| restore (checksum + side db + row check + swap) | ${s(r.s3RestoreMs)} | ${s(r.pairedRestoreMs)} | ${(r.s3RestoreMs / r.pairedRestoreMs).toFixed(2)}× | ${rss(r.s3RestorePeakRssKiB)} |`,
   ].join('\n');
 }
 

@@ -51,7 +51,7 @@ export function stopExtraCluster(cluster: Cluster): void {
 }
 
 export async function startBenchClusters(options: { fsync: boolean; log: (line: string) => void }): Promise<BenchClusters> {
-  const binDir = findServerBinDir();
+  const binDir = await findServerBinDir();
   if (!binDir) {
     throw new Error(
       'No PostgreSQL server binaries found (initdb, pg_ctl, postgres) via pg_config, /usr/lib/postgresql/*/bin or PATH.\n' +

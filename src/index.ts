@@ -13,6 +13,11 @@ import type { ListResult } from './local/list.js';
 import type { DropOptions, DropResult } from './local/drop.js';
 import type { ServeWebhooksOptions, WebhookServer } from './webhook/server.js';
 import type { WebhookEvent } from './webhook/store.js';
+import type { StartServerOptions, StartServerResult, StopServerResult } from './server/lifecycle.js';
+import type { ServerStatus } from './server/status.js';
+import type { DestroyServerResult } from './server/destroy.js';
+import type { ServerUrl } from './server/index.js';
+import type { Logger } from './logger.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
@@ -38,6 +43,11 @@ export type { WebhookEvent, WebhookOutcome } from './webhook/store.js';
 export type { DeployRunner, DeployRequest, DeployOutcome } from './webhook/runner.js';
 export type { WebhookRoute, WebhookSettings } from './webhook/settings.js';
 export type { DeployTrigger } from './history/records.js';
+export type { StartServerOptions, StartServerResult, StopServerResult } from './server/lifecycle.js';
+export type { ServerStatus, ServerDatabase, PgDumpCheck } from './server/status.js';
+export type { DestroyServerResult } from './server/destroy.js';
+export type { ServerUrl } from './server/index.js';
+export type { ManagedServer } from './server/record.js';
 
 /** Where the config comes from: a loaded one, or the same search the CLI does. */
 export interface ConfigSource {
@@ -110,5 +120,50 @@ export async function serveWebhooks(options: With<ServeWebhooksOptions>): Promis
 /** The webhook deliveries recorded on the local server (`dbfast.webhook_events`), newest first. */
 export async function webhookEvents(options: ConfigSource & { limit?: number | undefined }): Promise<WebhookEvent[]> {
   const [config, store, { localTarget }] = await Promise.all([configOf(options), import('./webhook/store.js'), import('./config/targets.js')]);
-  return store.readWebhookEvents(localTarget(config, options.env), options.limit ?? 50);
+  return store.readWebhookEvents(await localTarget(config, options.env), options.limit ?? 50);
+}
+
+/** Where the managed server lives is read from `env` (DBFAST_SERVER_DIR, XDG_DATA_HOME, HOME; default process.env). */
+export interface ServerCommandOptions {
+  env?: NodeJS.ProcessEnv | undefined;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Starts dbfast's managed local PostgreSQL (initdb on first use), or finds it running. Commands
+ * start it by themselves when no local database is configured; this is `dbfast server start`.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<StartServerResult> {
+  const { startManagedServer } = await import('./server/lifecycle.js');
+  return startManagedServer(options);
+}
+
+/** Stops the managed server (fast shutdown: open sessions are ended). */
+export async function stopServer(options: ServerCommandOptions = {}): Promise<StopServerResult> {
+  const { stopManagedServer } = await import('./server/lifecycle.js');
+  return stopManagedServer(options);
+}
+
+/** Version, binaries, port, socket, data folder, size, uptime and dbfast's databases; never starts anything. */
+export async function serverStatus(options: ServerCommandOptions = {}): Promise<ServerStatus> {
+  const module = await import('./server/status.js');
+  return module.serverStatus(options);
+}
+
+/** Connection URLs of the managed server (started first when it is not running). */
+export async function serverUrl(options: ServerCommandOptions & { database?: string } = {}): Promise<ServerUrl> {
+  const module = await import('./server/index.js');
+  return module.serverUrl(options);
+}
+
+/** The last lines of the managed server's log. */
+export async function serverLogs(options: ServerCommandOptions & { lines?: number } = {}): Promise<{ logFile: string | null; lines: string[] }> {
+  const module = await import('./server/destroy.js');
+  return module.serverLogs(options);
+}
+
+/** Stops the managed server and deletes it with every database on it; refuses without `confirmed`. */
+export async function destroyServer(options: ServerCommandOptions & { confirmed: boolean }): Promise<DestroyServerResult> {
+  const { destroyManagedServer } = await import('./server/destroy.js');
+  return destroyManagedServer(options);
 }

@@ -1,18 +1,20 @@
-import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import os from 'node:os';
+import { PassThrough, Readable } from 'node:stream';
 import { registerCleanup } from '../cleanup.js';
 import { DBFAST_SCHEMA } from '../history/schema.js';
 import type { Compression } from '../config/types.js';
 import { readArchive } from '../archive/read.js';
 import { dumpDatabase } from '../archive/dump.js';
 import { throttledProgress } from '../archive/streams.js';
-import { DbfastError } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
+import { warnIfTrackedByGit } from './git-exposure.js';
+import { applyRetention } from './prune.js';
 import type { BackupScope } from './scope.js';
-import { archiveFileName, lockFolder, metadataFileName, newBackupId, PARTIAL_SUFFIX, removePartials, syncFolder, writeMetadata } from './store.js';
+import { archiveFileName, metadataFileName, newBackupId, pendingFileName, removeLeftovers, writeMetadata } from './store.js';
+import type { BackupStorage } from './storage/types.js';
 import { appliedMigrationIds } from '../history/migrations.js';
 import { countTables, listSchemas } from '../validate/tables.js';
 import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
@@ -20,28 +22,34 @@ import { BACKUP_FORMAT_VERSION, type BackupInfo } from './types.js';
 export interface CreateBackupOptions {
   /** Default: the scope's `[backup] compression`. */
   compression?: Compression;
+  /** Apply keep_last / keep_days after the backup is made (default true). */
+  retention?: boolean;
   signal?: AbortSignal;
 }
 
 export interface CreateBackupResult {
   backup: BackupInfo;
-  /** Absolute path of the archive. */
+  /** Where the archive is: a path, or an s3:// URL. */
   path: string;
   /** Leftovers of interrupted creates removed first. */
   removedPartials: string[];
+  /** Backups deleted by retention (keep_last / keep_days) afterwards. */
+  pruned: string[];
 }
 
 /**
- * Backs up the scope's remote. The archive streams to `<id>.dump.<ext>.partial` (sha256 on
- * the way, fsynced), is read back completely (checksum, decompression, pg_restore reading
- * every entry), and only then renamed into place; the metadata is written last. Anything
- * that stops earlier leaves at most a `.partial` file, which is never listed and which the
- * next create removes.
+ * Backs up the scope's remote into its store (a folder or S3). The archive streams from
+ * pg_dump through the compressor and a sha256 into the store (never a full copy in memory or
+ * on a local disk), is read back completely from the store (checksum, decompression,
+ * pg_restore reading every entry), and only then is the metadata written, recording that
+ * check: a backup is listed only once its metadata exists. A `.pending` marker written first
+ * and deleted last lets the next command recognise and remove what a killed create left.
  */
 export async function createBackup(scope: BackupScope, options: CreateBackupOptions = {}): Promise<CreateBackupResult> {
   const compression = options.compression ?? scope.compression;
   const logger = scope.logger;
-  const releaseLock = await lockFolder(scope.folder);
+  const storage = scope.storage;
+  const lock = await storage.lock();
   const controller = new AbortController();
   let interrupted = false;
   const onOuterAbort = (): void => {
@@ -49,24 +57,24 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     controller.abort();
   };
   options.signal?.addEventListener('abort', onOuterAbort);
-  let partial: string | undefined;
+  let unfinished: { id: string; file: string } | undefined;
   const unregister = registerCleanup(async () => {
     onOuterAbort();
-    if (partial) await rm(partial, { force: true });
-    await releaseLock();
+    if (unfinished) await discard(storage, unfinished.id, unfinished.file);
+    await lock.release();
   });
   try {
-    const removedPartials = await removePartials(scope.folder);
+    const removedPartials = await removeLeftovers(storage);
     if (removedPartials.length > 0) logger.info(`removed ${removedPartials.length} leftover(s) of interrupted backups`);
+    if (storage.kind === 'directory') await warnIfTrackedByGit(storage.location, logger);
     const started = Date.now();
     let id = newBackupId(new Date(started));
     // Two creates in one second could draw the same suffix: never reuse an id.
-    while (existsSync(path.join(scope.folder, metadataFileName(id))) || existsSync(path.join(scope.folder, archiveFileName(id, compression)))) {
-      id = newBackupId(new Date(started));
-    }
+    while ((await storage.head(metadataFileName(id))) || (await storage.head(archiveFileName(id, compression)))) id = newBackupId(new Date(started));
     const file = archiveFileName(id, compression);
-    const final = path.join(scope.folder, file);
-    partial = `${final}${PARTIAL_SUFFIX}`;
+    unfinished = { id, file };
+    const marker = { pid: process.pid, host: os.hostname(), startedAt: new Date(started).toISOString() };
+    await storage.put(pendingFileName(id), Readable.from([Buffer.from(JSON.stringify(marker))]));
 
     // One snapshot for the row counts and the dump: pg_dump imports the one this
     // transaction exports, so the counts in the metadata describe exactly the archive.
@@ -86,27 +94,20 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       ).rows[0];
       if (!row) throw new DbfastError('SNAPSHOT_FAILED', 'the server returned no snapshot');
       facts = { database: row.database, version: row.version.split(' ')[0] ?? row.version, versionNum: Number(row.version_num) };
-      logger.info(`backing up database "${facts.database}" of remote "${scope.remote}" (PostgreSQL ${facts.version}) to ${final}`);
-      const dumping = dumpDatabase(scope.target, partial, {
-        compression,
-        pgBinDir: scope.pgBinDir,
-        snapshot: row.snapshot,
-        serverVersionNum: facts.versionNum,
-        extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
-        logger,
-        signal: controller.signal,
-      });
-      // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
+      logger.info(`backing up database "${facts.database}" of remote "${scope.remote}" (PostgreSQL ${facts.version}) to ${storage.describe(file)}`);
       const counting = (async () => {
         const counted = await countTables(client);
         return { counted, schemas: await listSchemas(client), migrations: await appliedMigrationIds(client) };
       })();
       let counted: { counted: BackupInfo['tables']; schemas: string[]; migrations: string[] };
-      [dump, counted] = await Promise.all([dumping, counting.catch(async (error: unknown) => {
-        controller.abort();
-        await dumping.catch(() => undefined);
-        throw error;
-      })]);
+      [dump, counted] = await Promise.all([
+        dumpInto(scope, storage, file, { compression, snapshot: row.snapshot, serverVersionNum: facts.versionNum, signal: controller.signal }),
+        // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
+        counting.catch((error: unknown) => {
+          controller.abort();
+          throw error;
+        }),
+      ]);
       tables = counted.counted;
       schemas = counted.schemas;
       migrations = counted.migrations;
@@ -115,22 +116,19 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       await client.end().catch(() => undefined);
     }
 
+    // Read back from the store, not from what we sent: the check covers the store itself.
     const size = dump.sizeBytes;
-    const check = await readArchive(partial, {
+    const check = await readArchive(await storage.get(file, { signal: controller.signal }), {
       compression,
       pgBinDir: scope.pgBinDir,
       signal: controller.signal,
-      onBytes: throttledProgress((done) => logger.progress({ phase: 'checking the archive', done, total: size, unit: 'bytes' })),
+      onBytes: throttledProgress((done) => logger.progress({ phase: 'reading the backup back', done, total: size, unit: 'bytes' })),
     });
     if (check.sha256 !== dump.sha256 || check.sizeBytes !== dump.sizeBytes) {
-      throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${partial} differs from what was written (sha256 or size)`, {
-        hint: 'The disk or file system returned other bytes than were written; check it before trusting any backup on it.',
-      });
+      throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${storage.describe(file)} differs from what was written (sha256 or size)`, {
+        hint: 'The store returned other bytes than were written; check it before trusting any backup on it.', });
     }
-    await rename(partial, final);
-    partial = undefined;
-    await syncFolder(scope.folder);
-
+    const checkedAt = new Date().toISOString();
     const backup: BackupInfo = {
       formatVersion: BACKUP_FORMAT_VERSION,
       id,
@@ -150,19 +148,25 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       tables,
       schemas,
       migrations,
-      verified: null,
+      // The read-back above is the same check as `backup verify`: record it.
+      verified: { at: checkedAt, ok: true, problems: [] },
       verifiedByRestore: null,
     };
-    try {
-      await writeMetadata(scope.folder, backup);
-    } catch (error) {
-      // An archive without metadata is not a backup; do not leave one that looks like it.
-      await rm(final, { force: true });
-      throw error;
+    await writeMetadata(storage, backup);
+    unfinished = undefined;
+    await storage.delete(pendingFileName(id)).catch((error: unknown) => logger.warn(`could not delete ${storage.describe(pendingFileName(id))}: ${errorMessage(error)}; the next command removes it`));
+    let pruned: string[] = [];
+    if (options.retention !== false) {
+      try {
+        pruned = await applyRetention(scope);
+        if (pruned.length > 0) logger.info(`retention: deleted ${pruned.length} older backup(s): ${pruned.join(', ')}`);
+      } catch (error) {
+        logger.warn(`the backup was made, but applying retention failed: ${errorMessage(error)}`);
+      }
     }
-    return { backup, path: final, removedPartials };
+    return { backup, path: storage.describe(file), removedPartials, pruned };
   } catch (error) {
-    if (partial) await rm(partial, { force: true });
+    if (unfinished) await discard(storage, unfinished.id, unfinished.file);
     if (interrupted && !(error instanceof DbfastError && error.exitCode === 130)) {
       throw new DbfastError('INTERRUPTED', 'the backup was interrupted; nothing was kept', { cause: error });
     }
@@ -170,6 +174,44 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     unregister();
-    await releaseLock();
+    await lock.release();
   }
+}
+
+/**
+ * pg_dump -> compressor -> sha256 -> the store, all streaming. Whichever side fails first
+ * stops the other; the error reported is the cause (the store's, when the dump only failed
+ * because the store stopped reading).
+ */
+async function dumpInto(
+  scope: BackupScope,
+  storage: BackupStorage,
+  file: string,
+  options: { compression: Compression; snapshot: string; serverVersionNum: number; signal: AbortSignal },
+): Promise<Awaited<ReturnType<typeof dumpDatabase>>> {
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const dumping = dumpDatabase(scope.target, body, {
+    compression: options.compression,
+    pgBinDir: scope.pgBinDir,
+    snapshot: options.snapshot,
+    serverVersionNum: options.serverVersionNum,
+    extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
+    logger: scope.logger,
+    signal: options.signal,
+  }).catch((error: unknown) => {
+    // A dump that fails before writing must not leave the upload waiting for bytes.
+    body.destroy(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  });
+  const storing = storage.put(file, body, { signal: options.signal });
+  const [dumped, stored] = await Promise.allSettled([dumping, storing]);
+  if (dumped.status === 'fulfilled' && stored.status === 'fulfilled') return dumped.value;
+  const dumpWriteFailed = dumped.status === 'rejected' && dumped.reason instanceof DbfastError && dumped.reason.code === 'DUMP_WRITE_FAILED';
+  if (stored.status === 'rejected' && (dumped.status === 'fulfilled' || dumpWriteFailed)) throw stored.reason;
+  throw dumped.status === 'rejected' ? dumped.reason : (stored as PromiseRejectedResult).reason;
+}
+
+/** Removes what an unfinished create wrote (archive, metadata never written, marker); best effort. */
+async function discard(storage: BackupStorage, id: string, file: string): Promise<void> {
+  for (const name of [file, pendingFileName(id)]) await storage.delete(name).catch(() => undefined);
 }

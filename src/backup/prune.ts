@@ -1,11 +1,10 @@
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { DbfastError } from '../errors.js';
 import type { BackupScope } from './scope.js';
-import { metadataFileName, readFolder, syncFolder } from './store.js';
-import { isVerified, type BackupInfo } from './types.js';
+import { healthIn, metadataFileName, readCatalog, type Catalog } from './store.js';
+import type { BackupHealth, BackupInfo } from './types.js';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DAY_MS = 86_400_000;
 
 /** `30d`, `12h`, `2w`, `90m` -> milliseconds. */
 export function parseAge(text: string): number {
@@ -16,10 +15,11 @@ export function parseAge(text: string): number {
   return Number(match[1]) * (UNITS[(match[2] as string).toLowerCase()] as number);
 }
 
+/** Retention: a backup is kept while any rule keeps it. */
 export interface PruneCriteria {
-  /** Keep the newest N. */
+  /** Keep the newest N backups that are not damaged (`keep_last`, `--keep`). */
   keep?: number | undefined;
-  /** Delete backups older than this many ms. */
+  /** Keep every backup younger than this many ms (`keep_days`, `--older-than`). */
   olderThanMs?: number | undefined;
   now?: Date;
 }
@@ -33,48 +33,62 @@ export interface PrunePlan {
 }
 
 /**
- * Decides what prune deletes. With both criteria a backup goes only when it meets both
- * (beyond the newest K and older than the age). The newest backup and the newest verified
- * one are never deleted.
+ * Decides what goes. Only backups that are not damaged (last check failed, or archive of the
+ * wrong size) count towards `keep`: a damaged backup never takes the place of a restorable
+ * one. Never deleted, whatever the rules say: the newest backup, the newest verified one and
+ * the newest restorable one (not damaged, verified or not), so prune never leaves a remote
+ * without the backup it would restore.
  */
-export function planPrune(backups: BackupInfo[], criteria: PruneCriteria): PrunePlan {
+export function planPrune(backups: BackupInfo[], criteria: PruneCriteria, health: (info: BackupInfo) => BackupHealth): PrunePlan {
   if (criteria.keep === undefined && criteria.olderThanMs === undefined) {
-    throw new DbfastError('PRUNE_CRITERIA', 'prune needs --keep N or --older-than AGE (or [backup] keep in dbfast.toml)', {
-      hint: 'For example: dbfast backup prune --remote NAME --keep 10',
-    });
+    throw new DbfastError('PRUNE_CRITERIA', 'prune needs --keep-last N or --keep-days D (or [backup] keep_last / keep_days in dbfast.toml)', {
+      hint: 'For example: dbfast backup prune --remote NAME --keep-last 10', });
   }
   if (criteria.keep !== undefined && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
-    throw new DbfastError('PRUNE_CRITERIA', `--keep must be a whole number of at least 1 (got ${criteria.keep})`);
+    throw new DbfastError('PRUNE_CRITERIA', `--keep-last must be a whole number of at least 1 (got ${criteria.keep})`);
   }
   const newest = [...backups].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const now = (criteria.now ?? new Date()).getTime();
-  const newestVerified = newest.find(isVerified);
+  const newestVerified = newest.find((b) => health(b) === 'verified');
+  const newestRestorable = newest.find((b) => health(b) !== 'damaged');
   const plan: PrunePlan = { remove: [], protected: [], keep: [] };
+  let counted = 0;
   newest.forEach((backup, index) => {
-    const reasons: string[] = [];
-    const beyondKeep = criteria.keep === undefined || index >= criteria.keep;
+    const damaged = health(backup) === 'damaged';
+    const withinCount = criteria.keep !== undefined && !damaged && counted < criteria.keep;
+    if (!damaged) counted++;
     const age = now - Date.parse(backup.createdAt);
-    const oldEnough = criteria.olderThanMs === undefined || age > criteria.olderThanMs;
-    if (criteria.keep !== undefined) reasons.push(`beyond the newest ${criteria.keep}`);
-    if (criteria.olderThanMs !== undefined) reasons.push(`${Math.floor(age / 86_400_000)} days old`);
-    if (!(beyondKeep && oldEnough)) {
+    const young = criteria.olderThanMs !== undefined && age <= criteria.olderThanMs;
+    if (withinCount || young) {
       plan.keep.push(backup);
-    } else if (index === 0) {
-      plan.protected.push({ backup, reason: 'the newest backup is always kept' });
-      plan.keep.push(backup);
-    } else if (backup === newestVerified) {
-      plan.protected.push({ backup, reason: 'the newest verified backup is always kept' });
-      plan.keep.push(backup);
-    } else {
-      plan.remove.push({ backup, reason: reasons.join(', ') });
+      return;
     }
+    const protection =
+      index === 0 ? 'the newest backup is always kept'
+      : backup === newestVerified ? 'the newest verified backup is always kept'
+      : backup === newestRestorable ? 'the newest restorable backup is always kept'
+      : undefined;
+    if (protection) {
+      plan.protected.push({ backup, reason: protection });
+      plan.keep.push(backup);
+      return;
+    }
+    const reasons: string[] = [];
+    if (damaged) reasons.push('damaged (its last check failed; not counted)');
+    else if (criteria.keep !== undefined) reasons.push(`beyond the newest ${criteria.keep}`);
+    if (criteria.olderThanMs !== undefined) reasons.push(`${Math.floor(age / DAY_MS)} days old`);
+    plan.remove.push({ backup, reason: reasons.join(', ') });
   });
   return plan;
 }
 
 export interface PruneOptions {
+  /** Overrides `keep_last` (`--keep-last`, `--keep`). */
   keep?: number | undefined;
+  /** Overrides `keep_days`: an age such as 30d (`--older-than`). */
   olderThan?: string | undefined;
+  /** Overrides `keep_days` (`--keep-days`). */
+  keepDays?: number | undefined;
   /** Without it nothing is deleted: the plan is only returned. */
   confirm?: boolean;
   now?: Date;
@@ -86,19 +100,43 @@ export interface PruneResult {
   deleted: string[];
 }
 
-export async function pruneBackups(scope: BackupScope, options: PruneOptions = {}): Promise<PruneResult> {
-  const keep = options.keep ?? (options.olderThan === undefined ? scope.keep : undefined);
-  const olderThanMs = options.olderThan === undefined ? undefined : parseAge(options.olderThan);
-  const { backups } = await readFolder(scope.folder);
-  const plan = planPrune(backups, { keep, olderThanMs, ...(options.now ? { now: options.now } : {}) });
-  if (!options.confirm) return { plan, dryRun: true, deleted: [] };
+/** The rules in force: flags when any is given, else `keep_last` / `keep_days` of the scope. */
+export function retentionCriteria(scope: BackupScope, options: PruneOptions = {}): PruneCriteria {
+  if (options.olderThan !== undefined && options.keepDays !== undefined) {
+    throw new DbfastError('PRUNE_CRITERIA', 'give --older-than or --keep-days, not both (they are the same rule)');
+  }
+  const flagged = options.keep !== undefined || options.olderThan !== undefined || options.keepDays !== undefined;
+  const keepDays = flagged ? options.keepDays : scope.keepDays;
+  const olderThanMs = options.olderThan !== undefined ? parseAge(options.olderThan) : keepDays !== undefined ? keepDays * DAY_MS : undefined;
+  return { keep: flagged ? options.keep : scope.keepLast, olderThanMs, ...(options.now ? { now: options.now } : {}) };
+}
+
+/** Deletes what the plan removes: metadata first, so a half-deleted backup is an orphan file, never a listed backup without its archive. */
+export async function deletePlanned(scope: BackupScope, plan: PrunePlan): Promise<string[]> {
   const deleted: string[] = [];
   for (const { backup } of plan.remove) {
-    // Metadata first: a half-deleted backup is then an orphan file, never a listed backup without its archive.
-    await rm(path.join(scope.folder, metadataFileName(backup.id)), { force: true });
-    await rm(path.join(scope.folder, backup.file), { force: true });
+    await scope.storage.delete(metadataFileName(backup.id));
+    await scope.storage.delete(backup.file);
     deleted.push(backup.id);
   }
-  if (deleted.length > 0) await syncFolder(scope.folder);
-  return { plan, dryRun: false, deleted };
+  return deleted;
+}
+
+export async function pruneBackups(scope: BackupScope, options: PruneOptions = {}): Promise<PruneResult> {
+  const criteria = retentionCriteria(scope, options);
+  const catalog = await readCatalog(scope.storage);
+  const plan = planPrune(catalog.backups, criteria, (info) => healthIn(catalog, info));
+  if (!options.confirm) return { plan, dryRun: true, deleted: [] };
+  return { plan, dryRun: false, deleted: await deletePlanned(scope, plan) };
+}
+
+/**
+ * Retention after a backup was made (`backup create`, a deploy's backup): applies `keep_last`
+ * / `keep_days` when either is set; returns the deleted ids (none when neither is set).
+ */
+export async function applyRetention(scope: BackupScope, catalog?: Catalog): Promise<string[]> {
+  if (scope.keepLast === undefined && scope.keepDays === undefined) return [];
+  const read = catalog ?? (await readCatalog(scope.storage));
+  const plan = planPrune(read.backups, retentionCriteria(scope), (info) => healthIn(read, info));
+  return deletePlanned(scope, plan);
 }

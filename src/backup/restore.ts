@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
 import { reconcileMigrationsSql } from '../history/migrations.js';
 import { carryOverDbfastSchema } from '../history/schema.js';
@@ -13,6 +12,7 @@ import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges }
 import { copyDatabaseProperties } from '../pg/db-properties.js';
 import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
 import type { BackupScope } from './scope.js';
+import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
 import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from '../replace/swap.js';
 import { compareCounts, countExpectedTables } from '../validate/tables.js';
@@ -55,14 +55,15 @@ export function restoreNeedsConfirmation(scope: BackupScope): boolean {
  * with --clean, the row counts checked): any failure rolls back and leaves the database as
  * it was.
  */
+/** Restores a backup (an id, or `latest`: the newest backup not known damaged) over the remote's database; see below. */
 export async function restoreBackup(scope: BackupScope, id: string, options: RestoreBackupOptions = {}): Promise<RestoreBackupResult> {
   const started = Date.now();
   const logger = scope.logger;
-  const info = await findBackup(scope.folder, scope.remote, id);
+  const info = await findBackup(scope.storage, scope.remote, id);
+  if (id !== info.id) logger.info(`${id}: backup ${info.id} of ${info.createdAt}`);
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
-      hint: 'Pass --confirm (or answer yes on a terminal).',
-    });
+      hint: 'Pass --confirm (or answer yes on a terminal).', });
   }
   const live = databaseName(scope.target);
   if (info.database !== live) logger.warn(`backup ${info.id} is of database "${info.database}"; restoring it into "${live}"`);
@@ -71,7 +72,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   // The checksum proves the file is the archive read back in full when it was created;
   // the restore below reads every entry again, into a side database or one transaction.
   logger.info(`checking backup ${info.id} (size, sha256)`);
-  const integrity = await checkChecksum(scope, info);
+  const integrity = await checkChecksum(scope, info, options.signal);
   if (!integrity.ok) {
     throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
       hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
@@ -82,13 +83,11 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   try {
     if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
       throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
-        hint: 'Wait for it to finish, then run the command again.',
-      });
+        hint: 'Wait for it to finish, then run the command again.', });
     }
     const privileges = await rolePrivileges(admin.client);
     const facts = await databaseFacts(admin.client, live);
     const canSwap = privileges.createdb && (!facts || facts.ownedByUs || privileges.superuser);
-    const archive = path.join(scope.folder, info.file);
     if (canSwap) {
       const names = swapNames(live);
       const sideTarget = withDatabase(scope.target, names.side);
@@ -98,9 +97,12 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
       let swapped = false;
       try {
         logger.info(`restoring into side database "${names.side}"`);
-        await restoreArchive(sideTarget, archive, {
+        const jobs = options.jobs ?? 1;
+        const { input, tempDir } = await restoreInput(scope, info, jobs, options.signal);
+        await restoreArchive(sideTarget, input, {
           compression: info.compression,
-          jobs: options.jobs ?? 1,
+          jobs,
+          ...(tempDir ? { tempDir } : {}),
           noOwner: scope.noOwner,
           noPrivileges: scope.noPrivileges,
           pgBinDir: scope.pgBinDir,
@@ -129,8 +131,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     }
     if (!facts) {
       throw new DbfastError('RESTORE_IMPOSSIBLE', `database "${live}" does not exist and the user "${privileges.user}" cannot create it`, {
-        hint: 'Create the database first, or give the user CREATEDB.',
-      });
+        hint: 'Create the database first, or give the user CREATEDB.', });
     }
     logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
     let sessionsEnded = 0;
@@ -141,7 +142,7 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     }
     // One transaction: the backup's schemas dropped, the archive restored, the row counts
     // checked; any failure (including the check) rolls all of it back.
-    await restoreInTransaction(scope.target, archive, {
+    await restoreInTransaction(scope.target, (await restoreInput(scope, info, 1, options.signal)).input, {
       compression: info.compression,
       clean: true,
       noOwner: scope.noOwner,
@@ -163,8 +164,7 @@ async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<v
   const archiveMajor = Number(info.pgDumpVersion.split('.')[0]);
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
-      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
-    });
+      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`, });
   }
 }
 
@@ -174,7 +174,6 @@ async function checkCounts(info: BackupInfo, target: Parameters<typeof withClien
   if (problems.length > 0) {
     throw new DbfastError('RESTORE_CHECK_FAILED', `the rows in ${where} do not match backup ${info.id}:\n  ${problems.slice(0, 20).join('\n  ')}`, {
       hint: 'The backup could not be restored faithfully; run `dbfast backup verify --restore-test` on it and report the output.',
-      details: { problems },
-    });
+      details: { problems }, });
   }
 }

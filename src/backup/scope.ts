@@ -2,14 +2,16 @@ import { findRemote, localTarget, remoteTarget } from '../config/targets.js';
 import type { Compression, DbfastConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
-import { remoteFolder } from './store.js';
+import path from 'node:path';
+import { openBackupStorage } from './storage/open.js';
+import type { BackupStorage } from './storage/types.js';
 
 /** Everything the backup functions need about one remote, resolved from the config once. */
 export interface BackupScope {
   remote: string;
   target: DbTarget;
-  /** `<[backup] dir>/<remote>`. */
-  folder: string;
+  /** Where this remote's backups are: `<[backup] dir>/<remote>`, a folder or an S3 prefix. */
+  storage: BackupStorage;
   compression: Compression;
   pgBinDir?: string | undefined;
   /** Production remotes and `require_confirmation`: restores need `confirmed`. */
@@ -17,10 +19,14 @@ export interface BackupScope {
   noOwner: boolean;
   noPrivileges: boolean;
   keepPrevious: boolean;
-  /** `[backup] keep`: the default of prune --keep. */
-  keep?: number | undefined;
+  /** `keep_last` (`[remotes.NAME.backup]`, else `[backup]`; `keep` is its old name). */
+  keepLast?: number | undefined;
+  /** `keep_days`, the same way. */
+  keepDays?: number | undefined;
+  /** Where a restore with parallel jobs puts its temporary decompressed copy (`.dbfast/tmp`). */
+  tempDir: string;
   /** The local server: where restore tests go when the remote user cannot create databases. */
-  localTarget?: (() => DbTarget) | undefined;
+  localTarget?: (() => Promise<DbTarget>) | undefined;
   logger: Logger;
 }
 
@@ -40,14 +46,16 @@ export function backupScope(config: DbfastConfig, remoteName: string, options: S
       target ??= remoteTarget(remote, env);
       return target;
     },
-    folder: remoteFolder(config.backup.dir, remote.name),
+    storage: openBackupStorage({ ...config.backup, ...remote.backup }, remote.name, env),
     compression: config.backup.compression,
     pgBinDir: config.tools.pgBinDir,
     requireConfirmation: remote.requireConfirmation,
     noOwner: remote.noOwner,
     noPrivileges: remote.noPrivileges,
     keepPrevious: remote.keepPrevious,
-    keep: config.backup.keep,
+    keepLast: remote.backup.keepLast ?? config.backup.keepLast,
+    keepDays: remote.backup.keepDays ?? config.backup.keepDays,
+    tempDir: path.join(config.rootDir, '.dbfast', 'tmp'),
     localTarget: () => localTarget(config, env),
     logger: options.logger ?? silentLogger,
   };

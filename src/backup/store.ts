@@ -1,19 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Compression } from '../config/types.js';
 import { compressionExtension } from '../archive/compression.js';
-import { HashingStream } from '../archive/streams.js';
 import { DbfastError } from '../errors.js';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
-import { backupInfoSchema, type BackupInfo } from './types.js';
+import type { BackupStorage } from './storage/types.js';
+import { backupHealth, backupInfoSchema, type BackupHealth, type BackupInfo } from './types.js';
+
+export { processAlive, syncFolder } from './storage/local.js';
 
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 export const METADATA_SUFFIX = '.json';
-export const PARTIAL_SUFFIX = '.partial';
-const LOCK_FILE = '.create.lock';
+/** Written before a backup's archive and deleted after its metadata: marks a create in progress (or killed). */
+export const PENDING_SUFFIX = '.pending';
+/** `--backup-id latest`: the newest backup not known to be damaged. */
+export const LATEST = 'latest';
+const METADATA_LIMIT = 16 * 1024 * 1024;
 
 /** `20261123T061500Z-1a2b`: sorts by time as text; the suffix keeps two backups in one second apart. */
 export function newBackupId(now: Date = new Date()): string {
@@ -27,20 +29,9 @@ export function isBackupId(value: string): boolean {
 
 export function assertBackupId(value: string): void {
   if (!isBackupId(value)) {
-    throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b)`, {
-      hint: 'Copy the id from `dbfast backup list --remote NAME`.',
-    });
+    throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b, or "latest")`, {
+      hint: 'Copy the id from `dbfast backup list --remote NAME`.', });
   }
-}
-
-/** `<dir>/<remote>`; the remote name becomes a folder, so it must be one path segment. */
-export function remoteFolder(dir: string, remote: string): string {
-  if (!remote || remote === '.' || remote === '..' || /[/\\\0]/.test(remote)) {
-    throw new DbfastError('REMOTE_NAME_INVALID', `remote name "${remote}" cannot be used as a folder name for backups`, {
-      hint: 'Rename the remote to letters, digits, "-" and "_".',
-    });
-  }
-  return path.join(dir, remote);
 }
 
 export function archiveFileName(id: string, compression: Compression): string {
@@ -51,85 +42,129 @@ export function metadataFileName(id: string): string {
   return `${id}${METADATA_SUFFIX}`;
 }
 
-/** fsync a folder so a rename in it survives a crash. */
-export async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+export function pendingFileName(id: string): string {
+  return `${id}${PENDING_SUFFIX}`;
 }
 
-/** Writes the metadata atomically: temp file, fsync, rename, fsync the folder. */
-export async function writeMetadata(folder: string, info: BackupInfo): Promise<void> {
-  const final = path.join(folder, metadataFileName(info.id));
-  const temp = `${final}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
-  try {
-    await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600, flush: true });
-    await rename(temp, final);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncFolder(folder);
+/** Writes the metadata whole (a put is all or nothing on both backends). */
+export async function writeMetadata(storage: BackupStorage, info: BackupInfo): Promise<void> {
+  await storage.put(metadataFileName(info.id), Readable.from([Buffer.from(`${JSON.stringify(info, null, 2)}\n`)]));
 }
 
-export interface FolderListing {
-  /** Backups with both a readable metadata file and its archive, newest first. */
+/** What a remote's store holds. */
+export interface Catalog {
+  /** Backups with readable metadata and their archive, newest first. */
   backups: BackupInfo[];
-  /** Things in the folder that are not backups (orphans, unreadable metadata), one line each. */
+  /** Backups whose archive is known damaged without reading it (its size differs from the metadata's), with why. */
+  damaged: Map<string, string>;
+  /** Things in the store that are not backups (orphans, unreadable metadata), one line each. */
   warnings: string[];
-  /** Leftovers of interrupted creates. */
-  partials: string[];
+  /** Leftovers of interrupted creates removed while reading (done only when nobody holds the lock). */
+  removed: string[];
 }
 
-export async function readFolder(folder: string): Promise<FolderListing> {
-  let names: string[];
-  try {
-    names = await readdir(folder);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { backups: [], warnings: [], partials: [] };
-    throw error;
-  }
-  const present = new Set(names);
-  const backups: BackupInfo[] = [];
+/** The health a backup has in this catalogue: its last check, and the size of its stored archive. */
+export function healthIn(catalog: Catalog, info: BackupInfo): BackupHealth {
+  return catalog.damaged.has(info.id) ? 'damaged' : backupHealth(info);
+}
+
+/**
+ * Reads the store. Leftovers of interrupted creates (a `.pending` marker, an unfinished
+ * upload or `.partial` file) are removed on the way when nobody holds the lock, so that no
+ * multipart upload a killed process left behind outlives the next command.
+ */
+export async function readCatalog(storage: BackupStorage): Promise<Catalog> {
+  let objects = await storage.list();
   const warnings: string[] = [];
+  let removed: string[] = [];
+  const pending = objects.filter((o) => o.name.endsWith(PENDING_SUFFIX));
+  if (pending.length > 0 || (await storage.incomplete()).length > 0) {
+    const lock = await storage.tryLock();
+    if (lock) {
+      try {
+        removed = await removeLeftovers(storage);
+      } finally {
+        await lock.release();
+      }
+      objects = await storage.list();
+    } else {
+      warnings.push(`a backup is being created in ${storage.location} right now (${pending.map((p) => p.name.slice(0, -PENDING_SUFFIX.length)).join(', ') || 'starting'})`);
+    }
+  }
+  const sizes = new Map(objects.map((o) => [o.name, o.sizeBytes]));
+  const inProgress = new Set(objects.filter((o) => o.name.endsWith(PENDING_SUFFIX)).map((o) => o.name.slice(0, -PENDING_SUFFIX.length)));
+  const backups: BackupInfo[] = [];
+  const damaged = new Map<string, string>();
   const claimed = new Set<string>();
-  for (const name of names) {
+  for (const { name } of objects) {
     if (!name.endsWith(METADATA_SUFFIX)) continue;
     const id = name.slice(0, -METADATA_SUFFIX.length);
     if (!isBackupId(id)) continue;
-    const parsed = await readMetadataFile(path.join(folder, name));
+    const parsed = await readMetadata(storage, name);
     if (!parsed.ok) {
       warnings.push(`${name}: ${parsed.problem}; not a backup`);
       continue;
     }
     const info = parsed.info;
     claimed.add(info.file);
-    if (info.id !== id || path.basename(info.file) !== info.file) {
+    if (info.id !== id || path.basename(info.file) !== info.file || !info.file.startsWith(`${id}.dump`)) {
       warnings.push(`${name}: its id or file name does not match its own name; not a backup`);
       continue;
     }
-    if (!present.has(info.file)) {
+    const size = sizes.get(info.file);
+    if (size === undefined) {
       warnings.push(`${name}: the archive ${info.file} is missing; not a backup`);
       continue;
     }
+    if (size !== info.sizeBytes) damaged.set(id, `size differs: the metadata says ${info.sizeBytes} bytes, the stored archive has ${size}`);
     backups.push(info);
   }
-  const partials = names.filter((name) => name.endsWith(PARTIAL_SUFFIX));
-  for (const name of names) {
-    if (name.endsWith(PARTIAL_SUFFIX) || name.endsWith(METADATA_SUFFIX) || name === LOCK_FILE || claimed.has(name)) continue;
+  for (const { name } of objects) {
+    if (claimed.has(name) || name.endsWith(METADATA_SUFFIX) || name.endsWith(PENDING_SUFFIX)) continue;
+    const id = name.split('.')[0] ?? '';
+    if (inProgress.has(id)) continue;
     if (/^\d{8}T\d{6}Z-[0-9a-f]{4}\.dump/.test(name)) warnings.push(`${name}: archive without metadata; not a backup (delete it if you do not need it)`);
   }
   backups.sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
-  return { backups, warnings, partials };
+  return { backups, damaged, warnings, removed };
 }
 
-async function readMetadataFile(file: string): Promise<{ ok: true; info: BackupInfo } | { ok: false; problem: string }> {
+/**
+ * Removes what interrupted creates left (call with the lock held): unfinished uploads and
+ * `.partial` files, and for each `.pending` marker the archive it was writing, unless its
+ * metadata made it (then only the marker was left).
+ */
+export async function removeLeftovers(storage: BackupStorage): Promise<string[]> {
+  const removed = await storage.removeIncomplete();
+  const objects = await storage.list();
+  const names = new Set(objects.map((o) => o.name));
+  for (const marker of objects.filter((o) => o.name.endsWith(PENDING_SUFFIX))) {
+    const id = marker.name.slice(0, -PENDING_SUFFIX.length);
+    if (!isBackupId(id)) continue;
+    if (!names.has(metadataFileName(id))) {
+      for (const { name } of objects) {
+        if (!name.startsWith(`${id}.dump`)) continue;
+        await storage.delete(name);
+        removed.push(storage.describe(name));
+      }
+    }
+    await storage.delete(marker.name);
+    removed.push(storage.describe(marker.name));
+  }
+  return removed;
+}
+
+async function readMetadata(storage: BackupStorage, name: string): Promise<{ ok: true; info: BackupInfo } | { ok: false; problem: string }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of await storage.get(name)) {
+      size += (chunk as Buffer).length;
+      if (size > METADATA_LIMIT) return { ok: false, problem: `is larger than ${METADATA_LIMIT} bytes` };
+      chunks.push(chunk as Buffer);
+    }
+    text = Buffer.concat(chunks).toString('utf8');
   } catch (error) {
     return { ok: false, problem: `cannot be read (${(error as Error).message})` };
   }
@@ -147,73 +182,27 @@ async function readMetadataFile(file: string): Promise<{ ok: true; info: BackupI
   return { ok: true, info: result.data as BackupInfo };
 }
 
-export async function findBackup(folder: string, remote: string, id: string): Promise<BackupInfo> {
-  assertBackupId(id);
-  const { backups, warnings } = await readFolder(folder);
-  const found = backups.find((backup) => backup.id === id);
-  if (found) return found;
-  const why = warnings.find((warning) => warning.startsWith(id));
-  throw new DbfastError('BACKUP_NOT_FOUND', `no backup ${id} for remote "${remote}" in ${folder}${why ? ` (${why})` : ''}`, {
-    hint: `List them with \`dbfast backup list --remote ${remote}\`.`,
-  });
-}
-
-export async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return undefined;
-  }
-}
-
-/** sha256 of a file, streamed (the files can be larger than memory). */
-export async function sha256OfFile(file: string, onBytes?: (total: number) => void): Promise<string> {
-  const hasher = new HashingStream(onBytes);
-  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), hasher, discard);
-  return hasher.digest();
-}
-
 /**
- * One `backup create` per folder at a time: a lock file holding our pid. A lock whose pid is
- * gone (the process was killed) is taken over, which is also when its `.partial` files are
- * known to be leftovers.
+ * The backup an id names; `latest` is the newest backup not known to be damaged (the one a
+ * restore would use): never a backup whose last check failed or whose archive has the wrong size.
  */
-export async function lockFolder(folder: string): Promise<() => Promise<void>> {
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  const file = path.join(folder, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return async () => {
-        await rm(file, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (pid && pid !== process.pid && processAlive(pid)) {
-        throw new DbfastError('BACKUP_BUSY', `another dbfast process (pid ${pid}) is creating a backup in ${folder}`, {
-          hint: `Wait for it to finish; if no such process runs, delete ${file}.`,
-        });
-      }
-      await rm(file, { force: true });
-    }
+export function chooseBackup(catalog: Catalog, storage: BackupStorage, remote: string, id: string): BackupInfo {
+  if (id === LATEST) {
+    const found = catalog.backups.find((info) => healthIn(catalog, info) !== 'damaged');
+    if (found) return found;
+    const hint = catalog.backups.length > 0 ? `Every backup of "${remote}" failed its last check; create a new one with \`dbfast backup create --remote ${remote}\`.` : `Create one with \`dbfast backup create --remote ${remote}\`.`;
+    throw new DbfastError('BACKUP_NOT_FOUND', `remote "${remote}" has no restorable backup in ${storage.location}`, { hint });
   }
-  throw new DbfastError('BACKUP_BUSY', `cannot take the lock ${file}`, { hint: 'Another backup started at the same moment; try again.' });
+  assertBackupId(id);
+  const found = catalog.backups.find((backup) => backup.id === id);
+  if (found) return found;
+  const why = catalog.warnings.find((warning) => warning.startsWith(id));
+  throw new DbfastError('BACKUP_NOT_FOUND', `no backup ${id} for remote "${remote}" in ${storage.location}${why ? ` (${why})` : ''}`, {
+    hint: `List them with \`dbfast backup list --remote ${remote}\`.`, });
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes leftovers of interrupted creates (call with the folder lock held). */
-export async function removePartials(folder: string): Promise<string[]> {
-  const { partials } = await readFolder(folder);
-  for (const name of partials) await rm(path.join(folder, name), { force: true });
-  return partials;
+/** Reads the store and returns the backup an id (or `latest`) names. */
+export async function findBackup(storage: BackupStorage, remote: string, id: string): Promise<BackupInfo> {
+  if (id !== LATEST) assertBackupId(id);
+  return chooseBackup(await readCatalog(storage), storage, remote, id);
 }

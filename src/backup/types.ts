@@ -44,7 +44,7 @@ export interface BackupInfo {
   schemas: string[];
   /** Migrations the backed-up database had applied: a restore marks later ones rolled back. */
   migrations?: string[] | undefined;
-  /** Last checksum + readability check (`backup verify`); null until one ran. */
+  /** Last checksum + readability check (the read-back of `backup create`, then `backup verify`); null in backups made before dbfast recorded it. */
   verified: VerificationRecord | null;
   /** Last restore test (`backup verify --restore-test`); null until one ran. */
   verifiedByRestore: RestoreVerificationRecord | null;
@@ -76,9 +76,28 @@ export const backupInfoSchema = z.object({
   verifiedByRestore: verification.extend({ server: z.enum(['remote', 'local']), durationMs: z.number() }).nullable(),
 });
 
-/** True when the last check of any kind passed (what `prune` protects and `list` shows). */
+/** What is known about a backup: its last check passed, failed, or none ran. */
+export type BackupHealth = 'verified' | 'unverified' | 'damaged';
+
+/**
+ * The most recent check of either kind (a checksum check, a restore test). On a tie the failed
+ * one wins: a restore test that passed last month says nothing once today's checksum fails.
+ */
+export function lastCheck(info: BackupInfo): VerificationRecord | null {
+  const checks = [info.verified, info.verifiedByRestore].filter((c): c is VerificationRecord => c !== null);
+  checks.sort((a, b) => b.at.localeCompare(a.at) || Number(a.ok) - Number(b.ok));
+  return checks[0] ?? null;
+}
+
+/** `damaged` when the last check failed, `verified` when it passed, `unverified` when none ran. */
+export function backupHealth(info: BackupInfo): BackupHealth {
+  const check = lastCheck(info);
+  return check === null ? 'unverified' : check.ok ? 'verified' : 'damaged';
+}
+
+/** True when the last check passed (what `list` shows as verified and `backup check` counts). */
 export function isVerified(info: BackupInfo): boolean {
-  return info.verified?.ok === true || info.verifiedByRestore?.ok === true;
+  return backupHealth(info) === 'verified';
 }
 
 /** The fields `create --json` and `list --json` print for a backup. */

@@ -9,6 +9,7 @@ import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
 import { registerWebhookCommands } from './commands/webhook.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerMigrateCommands(program);
   registerWebhookCommands(program);
+  registerServerCommands(program);
   return program;
 }
 

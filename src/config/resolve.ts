@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { DbfastError } from '../errors.js';
+import { DbfastError, isDbfastError } from '../errors.js';
+import { usesManagedServer } from '../server/managed.js';
 import { configRules, formatProblem, tableEntry, type RemoteEntry } from './rules.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
-import type { DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
+import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
 export const DEFAULT_TEMPLATE_NAME = 'dbfast';
 
@@ -13,7 +14,7 @@ function remoteEntries(file: ConfigFile): RemoteEntry[] {
   return remotes.map(({ name, ...remote }, index) => ({ name, remote, keyPrefix: `remotes[${index}]`, nameKey: `remotes[${index}].name` }));
 }
 
-function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
+function resolveRemote(name: string, remote: RemoteFileConfig, rootDir: string): RemoteConfig {
   const production = remote.environment === 'production' || name === 'production';
   return {
     name,
@@ -29,7 +30,34 @@ function resolveRemote(name: string, remote: RemoteFileConfig): RemoteConfig {
     validate: remote.validate ?? [],
     deploy: remote.deploy ?? {},
     healthCheck: remote.health_check,
+    backup: resolveBackupPlace(remote.backup ?? {}, rootDir),
   };
+}
+
+/** A backup dir is an s3:// location or a folder relative to the config file. */
+export function resolveBackupDir(dir: string, rootDir: string): string {
+  return /^s3:\/\//i.test(dir) ? dir : path.resolve(rootDir, dir);
+}
+
+function resolveBackupPlace(place: NonNullable<RemoteFileConfig['backup']>, rootDir: string): Partial<BackupPlace> {
+  const resolved: Partial<BackupPlace> = {};
+  if (place.dir !== undefined) resolved.dir = resolveBackupDir(place.dir, rootDir);
+  if (place.endpoint !== undefined) resolved.endpoint = place.endpoint;
+  if (place.force_path_style !== undefined) resolved.forcePathStyle = place.force_path_style;
+  if (place.keep_last !== undefined) resolved.keepLast = place.keep_last;
+  if (place.keep_days !== undefined) resolved.keepDays = place.keep_days;
+  return resolved;
+}
+
+/** Whether the local server is the managed one (src/server/managed.ts decides; a contradiction is a problem of the file). */
+function serverOf(file: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): 'managed' | 'external' {
+  try {
+    return usesManagedServer(file.database, env) ? 'managed' : 'external';
+  } catch (error) {
+    if (!isDbfastError(error)) throw error;
+    problems.push(error.message);
+    return 'external';
+  }
 }
 
 /**
@@ -41,6 +69,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   const rootDir = path.dirname(configPath);
   const entries = remoteEntries(file);
   const problems = configRules(file, entries, env).problems.map(formatProblem);
+  const server = serverOf(file, env, problems);
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Fix the keys named above (the README lists every key of dbfast.toml).',
@@ -50,7 +79,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, environment] of Object.entries(file.environments ?? { local: {} })) environments[name] = { ...environment, name };
   const remotes: Record<string, RemoteConfig> = {};
-  for (const entry of entries) remotes[entry.name] = resolveRemote(entry.name, entry.remote);
+  for (const entry of entries) remotes[entry.name] = resolveRemote(entry.name, entry.remote, rootDir);
   const db = file.database ?? {};
   return {
     configPath,
@@ -63,6 +92,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
       user: db.user,
       dbname: db.dbname,
       passwordEnv: db.password_env,
+      server,
       templateName: env.DBFAST_TEMPLATE_NAME ?? db.template_name ?? DEFAULT_TEMPLATE_NAME,
     },
     repository: {
@@ -72,8 +102,11 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     environments,
     remotes,
     backup: {
-      dir: path.resolve(rootDir, file.backup?.dir ?? '.dbfast/backups'),
-      keep: file.backup?.keep,
+      dir: resolveBackupDir(file.backup?.dir ?? '.dbfast/backups', rootDir),
+      endpoint: file.backup?.endpoint,
+      forcePathStyle: file.backup?.force_path_style,
+      keepLast: file.backup?.keep_last ?? file.backup?.keep,
+      keepDays: file.backup?.keep_days,
       compression: file.backup?.compression ?? 'zstd',
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },

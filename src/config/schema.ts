@@ -27,6 +27,27 @@ export const environmentSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+/** `[backup] dir`: a folder, or `s3://bucket/prefix` for S3-compatible object storage. */
+const backupDir = z
+  .string()
+  .min(1)
+  .refine((dir) => !/^s3:/i.test(dir) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(dir), {
+    message: 'an S3 location is s3://BUCKET or s3://BUCKET/PREFIX (bucket names: 3-63 lower-case letters, digits, "." and "-")',
+  });
+
+/** Where backups go and how long they are kept: `[backup]`, and `[remotes.NAME.backup]` to override it for one remote. */
+const backupPlaceFields = {
+  dir: backupDir.optional(),
+  /** S3-compatible servers (MinIO, Garage, Ceph): their URL; AWS_ENDPOINT_URL works too. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Bucket in the path (http://host/bucket/key) instead of the host name: most self-hosted servers need it. */
+  force_path_style: z.boolean().optional(),
+  keep_last: z.number().int().min(1).optional(),
+  keep_days: z.number().positive().optional(),
+};
+
+const remoteBackupSchema = z.strictObject(backupPlaceFields);
+
 const remoteFields = {
   url: z.string(),
   password_env: z.string().optional(),
@@ -41,6 +62,7 @@ const remoteFields = {
   deploy: hookSchema.optional(),
   health_check: healthCheckSchema.optional(),
   description: z.string().optional(),
+  backup: remoteBackupSchema.optional(),
 };
 
 export const remoteSchema = z.strictObject(remoteFields);
@@ -56,6 +78,7 @@ const configFields = {
       password_env: z.string().optional(),
       dbname: z.string().optional(),
       template_name: z.string().min(1).max(40).optional(),
+      server: z.enum(['managed', 'external']).optional(),
     })
     .optional(),
   repository: z
@@ -67,9 +90,14 @@ const configFields = {
   environments: z.record(z.string(), environmentSchema).optional(),
   backup: z
     .strictObject({
-      dir: z.string().optional(),
+      ...backupPlaceFields,
+      /** The old name of keep_last (still read; both at once is an error). */
       keep: z.number().int().min(1).optional(),
       compression: z.enum(['zstd', 'lz4', 'gzip', 'none']).optional(),
+    })
+    .refine((backup) => backup.keep === undefined || backup.keep_last === undefined, {
+      message: '`keep` is the old name of `keep_last`: write only keep_last',
+      path: ['keep'],
     })
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),

@@ -1,20 +1,23 @@
 import { DbfastError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { resolveConnection, type ConnectionSpec } from '../pg/connection.js';
 import type { DbTarget } from '../pg/target.js';
 import type { DbfastConfig, RemoteConfig } from './types.js';
 
 /**
- * Where the local server's settings came from, in order of precedence: DBFAST_DATABASE_URL,
- * [database] url, [database] host/port/user/dbname, DATABASE_URL, PGHOST/PGPORT, and finally
- * nothing at all (libpq's defaults: the Unix socket or localhost, port 5432).
+ * Where the local server's settings came from: dbfast's managed server (src/server/, when
+ * nothing names a server, or `[database] server = "managed"`), else in order of precedence
+ * DBFAST_DATABASE_URL, [database] url, [database] host/port/user/dbname, DATABASE_URL,
+ * PGHOST/PGPORT, and with `server = "external"` and nothing else libpq's defaults.
  */
 export type LocalConnectionSource =
+  | 'managed server'
   | 'DBFAST_DATABASE_URL'
   | 'database.url'
   | '[database]'
   | 'DATABASE_URL'
   | 'PG* environment variables'
-  | 'unconfigured';
+  | 'libpq defaults';
 
 export interface LocalConnection {
   target: DbTarget;
@@ -22,11 +25,11 @@ export interface LocalConnection {
 }
 
 /**
- * The local server dbfast builds templates and seeds on: the one place its connection settings
- * are chosen, for every command and the library. Gaps in what is given are filled from PG* and
- * libpq's defaults by `resolveConnection`, as libpq would.
+ * The configured (external) local server's target: the settings `[database]` or the
+ * environment give, gaps filled from PG* and libpq's defaults by `resolveConnection`, as libpq
+ * would. Synchronous; no server is started.
  */
-export function resolveLocalConnection(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env): LocalConnection {
+export function resolveExternalConnection(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env): LocalConnection {
   const db = config.database;
   const passwordEnv = db.passwordEnv ? { name: db.passwordEnv, key: 'database.password_env' } : undefined;
   const via = (source: LocalConnectionSource, spec: ConnectionSpec): LocalConnection => ({ source, target: resolveConnection({ ...spec, passwordEnv }, env) });
@@ -39,13 +42,25 @@ export function resolveLocalConnection(config: DbfastConfig, env: NodeJS.Process
   }
   if (env.DATABASE_URL) return via('DATABASE_URL', { conninfo: { value: env.DATABASE_URL, source: 'DATABASE_URL' } });
   if (env.PGHOST || env.PGPORT) return via('PG* environment variables', {});
-  // Configured nowhere: libpq's defaults.
-  return via('unconfigured', {});
+  return via('libpq defaults', {});
+}
+
+/**
+ * The local server dbfast builds templates and seeds on, for every command and the library:
+ * the managed server (started here on first need; `logger` hears about it) when the config
+ * says so (decided at load, config/resolve.ts), else the configured one.
+ */
+export async function resolveLocalConnection(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env, logger?: Logger): Promise<LocalConnection> {
+  if (config.database.server === 'managed') {
+    const { managedServerTarget } = await import('../server/managed.js');
+    return { source: 'managed server', target: await managedServerTarget(env, logger) };
+  }
+  return resolveExternalConnection(config, env);
 }
 
 /** The local server's target (see resolveLocalConnection). */
-export function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env): DbTarget {
-  return resolveLocalConnection(config, env).target;
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env, logger?: Logger): Promise<DbTarget> {
+  return (await resolveLocalConnection(config, env, logger)).target;
 }
 
 export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
@@ -53,8 +68,7 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
   if (!remote) {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
-      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
-    });
+      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.', });
   }
   return remote;
 }

@@ -24,6 +24,20 @@ export interface RemoteConfig {
   validate: string[];
   deploy: HookFileConfig;
   healthCheck?: HealthCheckFileConfig | undefined;
+  /** `[remotes.NAME.backup]`: overrides of `[backup]` for this remote's backups. */
+  backup: Partial<BackupPlace>;
+}
+
+/** Where backups are kept and for how long (`[backup]`, per remote overridable). */
+export interface BackupPlace {
+  /** An absolute folder, or `s3://bucket/prefix`. */
+  dir: string;
+  endpoint?: string | undefined;
+  forcePathStyle?: boolean | undefined;
+  /** Keep the newest N restorable backups (`keep_last`, formerly `keep`). */
+  keepLast?: number | undefined;
+  /** Keep every backup younger than D days. */
+  keepDays?: number | undefined;
 }
 
 export interface DbfastConfig {
@@ -36,7 +50,7 @@ export interface DbfastConfig {
    * connection settings (DATABASE_URL, PG*) are resolved from it (config/targets.ts).
    */
   env: NodeJS.ProcessEnv;
-  /** [database] as written; `resolveLocalConnection` turns it (with `env`) into a target. */
+  /** [database] as written (and which server it means); `resolveLocalConnection` turns it (with `env`) into a target. */
   database: {
     url?: string | undefined;
     host?: string | undefined;
@@ -44,12 +58,17 @@ export interface DbfastConfig {
     user?: string | undefined;
     dbname?: string | undefined;
     passwordEnv?: string | undefined;
+    /**
+     * `managed`: dbfast's own local server (src/server/), started on first need; `external`: the
+     * one these settings (or DATABASE_URL, PG*) name. Decided once, at load, with `env`.
+     */
+    server: 'managed' | 'external';
     templateName: string;
   };
   repository: { path: string; runner: Runner };
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
-  backup: { dir: string; keep?: number | undefined; compression: Compression };
+  backup: BackupPlace & { compression: Compression };
   tools: { pgBinDir?: string | undefined };
   deploy: HookFileConfig;
   /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */

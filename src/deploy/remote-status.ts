@@ -151,7 +151,7 @@ export async function remoteStatus(options: RemoteStatusOptions): Promise<Remote
     migrations,
     migrationsNote,
     lastBackup: newestBackup
-      ? { id: newestBackup.id, createdAt: newestBackup.createdAt, sizeBytes: newestBackup.sizeBytes, verified: newestBackup.verified?.ok ?? null }
+      ? { id: newestBackup.id, createdAt: newestBackup.createdAt, sizeBytes: newestBackup.sizeBytes, verified: { verified: true, damaged: false, unverified: null }[backups.health[newestBackup.id] ?? 'unverified'] }
       : null,
     health,
     ok: problems.length === 0,

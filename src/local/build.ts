@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -57,8 +58,7 @@ export interface EnsureContext {
 export function assertOwnTemplate(info: DatabaseInfo | undefined): void {
   if (!info || info.comment?.startsWith(TEMPLATE_MARKER)) return;
   throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
-    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
-  });
+    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`, });
 }
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {
@@ -210,7 +210,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = localTarget(config);
+  const target = await localTarget(config, config.env, options.logger);
   const client = await connect(target);
   try {
     const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);
@@ -225,6 +225,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
       logger: options.logger ?? silentLogger,
       started,
     });
+  } catch (error) {
+    throw serverShutdownError(error) ?? error;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -28,7 +28,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
   if (names.length === 0 && !options.allClones) {
     throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
-  return withClient(localTarget(options.config), async (client) => {
+  return withClient(await localTarget(options.config), async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
     const byName = new Map(ours.map((database) => [database.name, database]));
     const refused: string[] = [];
@@ -44,14 +44,12 @@ export async function drop(options: DropOptions): Promise<DropResult> {
     if (refused.length > 0) {
       throw new DbfastError('NOT_MADE_BY_DBFAST', `refusing to drop ${refused.map((name) => `"${name}"`).join(', ')}: dbfast did not make ${refused.length === 1 ? 'it' : 'them'} (no dbfast marker); nothing was dropped`, {
         hint: 'dbfast only drops its own templates and clones (see `dbfast list`); drop other databases with your usual tools.',
-        details: { refused },
-      });
+        details: { refused }, });
     }
     if (missing.length > 0) {
       throw new DbfastError('DATABASE_NOT_FOUND', `no database named ${missing.map((name) => `"${name}"`).join(', ')}; nothing was dropped`, {
         hint: 'See `dbfast list` for the databases dbfast made.',
-        details: { missing },
-      });
+        details: { missing }, });
     }
     const targets = names.map((name) => byName.get(name) as DbfastDatabase);
     if (options.allClones) {

@@ -70,6 +70,6 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
 
 /** `dbfast list`: the databases dbfast made on the local server. */
 export async function list(options: ListOptions): Promise<ListResult> {
-  const databases = await withClient(localTarget(options.config), (client) => readDbfastDatabases(client, options.config));
+  const databases = await withClient(await localTarget(options.config), (client) => readDbfastDatabases(client, options.config));
   return { databases };
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { localTarget } from '../config/targets.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -54,13 +55,11 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
   const name = info.name;
   if (!options.force) {
     throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
-      hint: 'Pass --force to drop and recreate it, or choose another --output name.',
-    });
+      hint: 'Pass --force to drop and recreate it, or choose another --output name.', });
   }
   if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
     throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
-      hint: 'Choose another --output name; --force only replaces ordinary databases.',
-    });
+      hint: 'Choose another --output name; --force only replaces ordinary databases.', });
   }
 }
 
@@ -79,6 +78,12 @@ async function createClone(client: pg.Client, output: string, template: string, 
   }
 }
 
+/** A template whose files cannot be read (missing, torn or corrupt pages): rebuilt rather than reported. */
+function isUnreadableTemplate(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '58P01' || code === '58030' || code === 'XX001' || code === 'XX002';
+}
+
 /**
  * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
  * path is one connection and three statements: read catalog, CREATE DATABASE, COMMENT.
@@ -93,7 +98,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   if (output === template || leftoverOwner(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
-  const target = localTarget(config);
+  const target = await localTarget(config, config.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -104,24 +109,27 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
     if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target));
-    const build = await ensureTemplate({
-      config,
-      target,
-      client,
-      plan: planned.value,
-      existing: snapshot.databases.get(template),
-      force: options.rebuild === true,
-      runner: options.runner ?? config.repository.runner,
-      logger,
-      started: Date.now(),
-    });
+    const ensure = (existing: DatabaseInfo | undefined, force: boolean): ReturnType<typeof ensureTemplate> =>
+      ensureTemplate({ config, target, client, plan: planned.value, existing, force, runner: options.runner ?? config.repository.runner, logger, started: Date.now() });
+    let build = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
     if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    const cloneMs = await createClone(client, output, template, strategy, logger);
+    let cloneMs: number;
+    try {
+      cloneMs = await createClone(client, output, template, strategy, logger);
+    } catch (error) {
+      if (!isUnreadableTemplate(error)) throw error;
+      // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
+      // server's fast settings) may lose writes. The template is only a cache of the SQL files.
+      logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
+      build = { ...(await ensure(info, true)), rebuilt: true };
+      cloneMs = await createClone(client, output, template, strategy, logger);
+    }
     const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
     await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
     return {
@@ -129,13 +137,14 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
+      // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
       url: displayUrl(withDatabase(target, output)),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');
-    throw error;
+    throw serverShutdownError(error) ?? error;
   } finally {
     release(failure);
   }

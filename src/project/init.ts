@@ -8,6 +8,7 @@ import { DbfastError, isDbfastError } from '../errors.js';
 import { isConnectionUri, parseConninfo, secretsIn } from '../pg/conninfo.js';
 import { scanRepository } from './scan.js';
 import { detectRepository, type DetectedFolder } from './init-detect.js';
+import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
 import { proposeEnvironments, type ProposedEnvironment } from './init-propose.js';
 import { renderConfig } from './init-render.js';
 
@@ -36,6 +37,8 @@ export interface InitResult {
   overwritten: boolean;
   /** Where the replaced dbfast.toml was kept (`--force` over an existing file), else null. */
   previousConfigCopy: string | null;
+  /** `.dbfast/` (local backups: dumps of databases) added to the project's .gitignore. */
+  gitignore: GitignoreChange;
 }
 /** Folder names that say nothing about the project; the template is named after the next one up. */
 const GENERIC_FOLDERS = new Set(['db', 'sql', 'database', 'databases', 'schema', 'migrations', 'postgres', 'postgresql']);
@@ -165,7 +168,9 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   } else {
     writeFileSync(configPath, text, { flag: 'wx' });
   }
+  const gitignore = ignoreDbfastFolder(cwd);
   return {
+    gitignore,
     configPath,
     repositoryPath,
     repositoryRelative,

@@ -82,7 +82,7 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const settings = resolveWebhookSettings(config, env, { listen: options.listen });
-  const store = new WebhookEventStore(localTarget(config, env));
+  const store = new WebhookEventStore(await localTarget(config, env, logger));
   await store.prepare();
   const repository = new ServerRepository(settings.repository, settings.workDir);
   await repository.prepare();
@@ -148,8 +148,7 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new DbfastError('WEBHOOK_LISTEN_FAILED', `cannot listen on ${settings.host}:${settings.port}: ${error.message}`, {
         hint: error.code === 'EADDRINUSE' ? 'Another process uses that port: stop it, or pass --listen HOST:PORT ([webhooks] listen).' : 'Check [webhooks] listen (or --listen).',
-        cause: error,
-      })),
+        cause: error, })),
     );
     server.listen(settings.port, settings.host, () => resolve());
   });

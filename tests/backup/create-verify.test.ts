@@ -39,7 +39,7 @@ describe('backup create / list / verify', () => {
   for (const compression of ['zstd', 'lz4', 'gzip', 'none'] as const) {
     it(`creates, lists and verifies a ${compression} backup`, async () => {
       const { backup } = await cliJson<{ backup: BackupJson }>(project, ['backup', 'create', '--remote', 'staging', '--compression', compression]);
-      expect(Object.keys(backup).sort()).toEqual(['compression', 'createdAt', 'database', 'file', 'id', 'remote', 'sha256', 'sizeBytes']);
+      expect(Object.keys(backup).sort()).toEqual(['compression', 'createdAt', 'database', 'file', 'id', 'remote', 'sha256', 'sizeBytes', 'verified']);
       expect(backup.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{4}$/);
       expect(backup.compression).toBe(compression);
       expect(backup.database).toBe(account.database);
@@ -52,7 +52,9 @@ describe('backup create / list / verify', () => {
 
       // The metadata: counts from the dump's own snapshot, versions, checksum of the file.
       const meta = JSON.parse(readFileSync(path.join(folder, `${backup.id}.json`), 'utf8')) as Record<string, unknown>;
-      expect(meta).toMatchObject({ id: backup.id, sha256: backup.sha256, sizeBytes: backup.sizeBytes, remote: 'staging', compression, verified: null });
+      // The read-back at create time is recorded as the backup's first check (issue 9.1).
+      expect(meta).toMatchObject({ id: backup.id, sha256: backup.sha256, sizeBytes: backup.sizeBytes, remote: 'staging', compression, verified: { ok: true, problems: [] }, verifiedByRestore: null });
+      expect(filesIn(folder).filter((f) => f.endsWith('.pending'))).toEqual([]);
       expect(meta.tables).toEqual([
         { schema: 'public', table: 'Odd Name', rows: 2 },
         { schema: 'shop', table: 'customer', rows: 40 },
@@ -67,7 +69,8 @@ describe('backup create / list / verify', () => {
       else expect(head.toString('hex').startsWith(magic)).toBe(true);
 
       const { backups } = await cliJson<{ backups: Array<BackupJson & { verified: boolean }> }>(project, ['backup', 'list', '--remote', 'staging']);
-      expect(backups[0]).toMatchObject({ ...backup, verified: false });
+      // Verified from the start: create read it back from the store (issue 9.1: it showed "-").
+      expect(backups[0]).toMatchObject({ ...backup, verified: true, health: 'verified' });
 
       const verify = await cliJson<{ verify: { ok: boolean; results: Array<{ id: string; ok: boolean; problems: string[] }> } }>(project, [
         'backup', 'verify', '--remote', 'staging', '--backup-id', backup.id,

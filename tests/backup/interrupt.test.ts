@@ -31,7 +31,7 @@ async function interruptCreate(project: Project, signal: NodeJS.Signals): Promis
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, signal: sig })));
   let sent = false;
   while (!sent) {
-    const partial = filesIn(folder).find((name) => name.endsWith('.dump.zst.partial'));
+    const partial = filesIn(folder).find((name) => PARTIAL_ARCHIVE.test(name));
     if (partial && statSync(path.join(folder, partial), { throwIfNoEntry: false })?.size) {
       child.kill(signal);
       sent = true;
@@ -44,22 +44,29 @@ async function interruptCreate(project: Project, signal: NodeJS.Signals): Promis
   return { ...(await exited), stderr };
 }
 
+/** The archive being written: `<id>.dump.zst.<hex>.partial`. */
+const PARTIAL_ARCHIVE = /\.dump\.zst\.[0-9a-f]{6}\.partial$/;
+
+/** A backup is its archive and its metadata; `.partial` files, `.pending` markers and the lock are not. */
 function looksValid(name: string): boolean {
-  return !name.endsWith('.partial') && !name.startsWith('.');
+  return !name.endsWith('.partial') && !name.endsWith('.pending') && !name.startsWith('.');
 }
 
 describe('an interrupted backup leaves nothing that looks valid', () => {
-  it('SIGKILL mid-dump: only a .partial file is left, never listed, removed by the next create', async () => {
+  it('SIGKILL mid-dump: only a .partial file and its marker are left, never listed, removed by the next command', async () => {
     const project = writeProject([{ name: 'staging', account }]);
     const folder = path.join(project.backupDir, 'staging');
     const result = await interruptCreate(project, 'SIGKILL');
     expect(result.signal).toBe('SIGKILL');
     const left = filesIn(folder);
-    expect(left.some((name) => name.endsWith('.dump.zst.partial'))).toBe(true);
+    expect(left.some((name) => PARTIAL_ARCHIVE.test(name))).toBe(true);
+    expect(left.some((name) => name.endsWith('.pending'))).toBe(true);
     expect(left.filter(looksValid)).toEqual([]);
     const list = await cliJson<{ backups: unknown[]; warnings: string[] }>(project, ['backup', 'list', '--remote', 'staging']);
     expect(list.backups).toEqual([]);
     expect(list.warnings.join('\n')).toMatch(/left by an interrupted backup/);
+    // The killed process's lock is taken over: list itself removed the leftovers.
+    expect(filesIn(folder).filter((name) => name.endsWith('.partial') || name.endsWith('.pending'))).toEqual([]);
 
     const next = await cliJson<{ backup: { id: string } }>(project, ['backup', 'create', '--remote', 'staging']);
     const after = filesIn(folder);

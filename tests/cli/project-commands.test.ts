@@ -28,6 +28,7 @@ describe('dbfast init (CLI)', () => {
       },
       notes: [],
       previous_config: null,
+      gitignore: { path: path.join(dir, '.gitignore'), action: 'created' },
     });
     expect(readFileSync(path.join(dir, 'dbfast.toml'), 'utf8')).toContain('template_name = "shop"');
   });

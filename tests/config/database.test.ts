@@ -1,23 +1,23 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { localTarget, resolveLocalConnection } from '../../src/config/targets.js';
+import { localTarget, resolveExternalConnection, resolveLocalConnection } from '../../src/config/targets.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 function loadText(text: string, env: NodeJS.ProcessEnv) {
   return loadConfig({ cwd: writeTree(tempDir(), { 'dbfast.toml': text }), env });
 }
 
-/** The local connection of a file loaded with `env`, resolved with that same env. */
+/** The configured local connection of a file loaded with `env`, resolved with that same env. */
 function local(text: string, env: NodeJS.ProcessEnv) {
-  return resolveLocalConnection(loadText(text, env));
+  return resolveExternalConnection(loadText(text, env));
 }
 
 describe('the local database: precedence, libpq meaning, where each setting came from', () => {
-  it('DBFAST_* variables beat the file', () => {
+  it('DBFAST_* variables beat the file', async () => {
     const env = { DBFAST_DATABASE_URL: 'postgresql://env@h/db', DBFAST_TEMPLATE_NAME: 'env', DBFAST_REPOSITORY_PATH: 'b' };
     const config = loadText('[database]\nurl = "postgresql://file@h/db"\ntemplate_name = "file"\n[repository]\npath = "a"\n', env);
-    const { source, target } = resolveLocalConnection(config);
+    const { source, target } = await resolveLocalConnection(config);
     expect(source).toBe('DBFAST_DATABASE_URL');
     expect(target.url).toBe('postgresql://env@h:5432/db');
     expect(target.settings.sources).toMatchObject({ host: 'DBFAST_DATABASE_URL', user: 'DBFAST_DATABASE_URL', port: 'default' });
@@ -60,24 +60,54 @@ describe('the local database: precedence, libpq meaning, where each setting came
     expect(target.settings.sources.user).toMatch(/OS user/);
   });
 
-  it('configured nowhere: "unconfigured" (libpq defaults), the place the managed server takes over', () => {
-    const { source, target } = local('', { HOME: tempDir() });
-    expect(source).toBe('unconfigured');
+  it('server = "external" and nothing else: libpq\'s defaults', () => {
+    const { source, target } = local('[database]\nserver = "external"\n', { HOME: tempDir() });
+    expect(source).toBe('libpq defaults');
     expect(target.settings.port).toBe(5432);
     expect(target.settings.sources.host).toMatch(/^default/);
   });
 
-  it('reads the password from password_env and keeps it out of the URL; an inline URL password is split out', () => {
+  it('reads the password from password_env and keeps it out of the URL; an inline URL password is split out', async () => {
     const config = loadText('[database]\nurl = "postgresql://app@h/db"\npassword_env = "APP_PW"\n', {});
-    expect(localTarget(config, { APP_PW: 'hunter2' })).toMatchObject({ url: 'postgresql://app@h:5432/db', password: 'hunter2' });
-    expect(localTarget(config, { APP_PW: 'hunter2' }).settings.sources.password).toBe('database.password_env (APP_PW)');
-    expect(() => localTarget(config, {})).toThrow(expect.objectContaining({ code: 'PASSWORD_ENV_UNSET', exitCode: 2 }));
-    const inline = resolveLocalConnection(loadText('', { DATABASE_URL: 'postgresql://app:inline@h/db' })).target;
+    expect(await localTarget(config, { APP_PW: 'hunter2' })).toMatchObject({ url: 'postgresql://app@h:5432/db', password: 'hunter2' });
+    expect((await localTarget(config, { APP_PW: 'hunter2' })).settings.sources.password).toBe('database.password_env (APP_PW)');
+    await expect(localTarget(config, {})).rejects.toMatchObject({ code: 'PASSWORD_ENV_UNSET', exitCode: 2 });
+    const inline = local('', { DATABASE_URL: 'postgresql://app:inline@h/db' }).target;
     expect(inline).toMatchObject({ url: 'postgresql://app@h:5432/db', password: 'inline' });
     // password_env wins over the URL's password, which wins over PGPASSWORD.
     const both = loadText('[database]\npassword_env = "APP_PW"\n', { DATABASE_URL: 'postgresql://app:inline@h/db', APP_PW: 'from-env', PGPASSWORD: 'pg' });
-    expect(localTarget(both).password).toBe('from-env');
-    expect(resolveLocalConnection(loadText('', { DATABASE_URL: 'postgresql://app:inline@h/db', PGPASSWORD: 'pg' })).target.password).toBe('inline');
+    expect((await localTarget(both)).password).toBe('from-env');
+    expect(local('', { DATABASE_URL: 'postgresql://app:inline@h/db', PGPASSWORD: 'pg' }).target.password).toBe('inline');
+  });
+
+  it('uses the managed server when nothing names one; server = "external" keeps libpq\'s default instead', () => {
+    expect(loadText('', {}).database).toMatchObject({ server: 'managed', url: undefined });
+    expect(loadText('[database]\nserver = "external"\n', {}).database).toMatchObject({ server: 'external', url: undefined });
+  });
+
+  // Which configuration names the local server, and so keeps the managed one out.
+  it.each([
+    ['nothing', '', {}, 'managed'],
+    ['template_name, user and dbname only', '[database]\ntemplate_name = "x"\nuser = "u"\ndbname = "d"\n', { PGUSER: 'u', PGDATABASE: 'd' }, 'managed'],
+    ['[database] url', '[database]\nurl = "postgresql://h/db"\n', {}, 'external'],
+    ['[database] host', '[database]\nhost = "h"\n', {}, 'external'],
+    ['[database] port', '[database]\nport = 5433\n', {}, 'external'],
+    ['DATABASE_URL', '', { DATABASE_URL: 'postgresql://h/db' }, 'external'],
+    ['DBFAST_DATABASE_URL', '', { DBFAST_DATABASE_URL: 'postgresql://h/db' }, 'external'],
+    ['PGHOST', '', { PGHOST: '/run/postgresql' }, 'external'],
+    ['PGPORT', '', { PGPORT: '5433' }, 'external'],
+    ['server = "managed" over DATABASE_URL and PGHOST', '[database]\nserver = "managed"\n', { DATABASE_URL: 'postgresql://h/db', PGHOST: 'h' }, 'managed'],
+    ['DBFAST_DATABASE_URL over server = "managed"', '[database]\nserver = "managed"\n', { DBFAST_DATABASE_URL: 'postgresql://h/db' }, 'external'],
+    ['server = "external" with nothing else', '[database]\nserver = "external"\n', {}, 'external'],
+  ] as const)('%s: %s', (_label, text, env, expected) => {
+    expect(loadText(text, { ...env }).database.server).toBe(expected);
+  });
+
+  it('refuses server = "managed" beside an address in the same file (exit 2, naming both keys)', () => {
+    expect(() => loadText('[database]\nserver = "managed"\nurl = "postgresql://h/db"\nport = 5433\n', {})).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', exitCode: 2, message: expect.stringContaining('database.url and database.port') }),
+    );
+    expect(() => loadText('[database]\nserver = "both"\n', {})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', exitCode: 2 }));
   });
 
   it('refuses url together with host/port/user/dbname, and a bad sslmode or port in the URL, naming the key', () => {

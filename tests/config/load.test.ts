@@ -47,7 +47,7 @@ compression = "lz4"
     expect(config.repository.runner).toBe('inprocess');
     expect(Object.keys(config.environments)).toEqual(['local', 'production']);
     expect(config.environments.production).toEqual({ name: 'production', include_directories: ['0_schema'], exclude_files: ['**/*_debug.sql'] });
-    expect(config.backup).toEqual({ dir: path.join(config.rootDir, '.dbfast/backups'), keep: 5, compression: 'lz4' });
+    expect(config.backup).toEqual({ dir: path.join(config.rootDir, '.dbfast/backups'), keepLast: 5, compression: 'lz4' });
     expect(config.remotes).toEqual({});
   });
 

@@ -100,7 +100,18 @@ export interface ProjectRemote {
 }
 
 /** A folder with a dbfast.toml that defines the remotes (written directly, as a user would). */
-export function writeProject(remotes: ProjectRemote[], options: { compression?: string; keep?: number } = {}): Project {
+export interface ProjectOptions {
+  compression?: string;
+  keep?: number;
+  /** More `[backup]` keys, written as TOML values (strings quoted). */
+  backup?: Record<string, string | number | boolean>;
+  /** Replaces `dir = "backups"`. */
+  dir?: string;
+  /** More environment for every command (e.g. an S3 server's credentials). */
+  env?: Record<string, string>;
+}
+
+export function writeProject(remotes: ProjectRemote[], options: ProjectOptions = {}): Project {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-backup-test-'));
   folders.push(dir);
   const lines = [
@@ -114,11 +125,12 @@ export function writeProject(remotes: ProjectRemote[], options: { compression?: 
     '[environments.production]',
     '',
     '[backup]',
-    'dir = "backups"',
+    `dir = ${JSON.stringify(options.dir ?? 'backups')}`,
     `compression = "${options.compression ?? 'zstd'}"`,
   ];
   if (options.keep !== undefined) lines.push(`keep = ${options.keep}`);
-  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.backup ?? {})) lines.push(`${key} = ${JSON.stringify(value)}`);
+  const env: Record<string, string> = { ...options.env };
   for (const r of remotes) {
     lines.push('', `[remotes.${r.name}]`, `url = "${r.account.url}"`, `password_env = "${r.account.passwordEnv}"`, `environment = "${r.environment ?? 'test'}"`);
     if (r.requireConfirmation) lines.push('require_confirmation = true');

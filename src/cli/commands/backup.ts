@@ -19,6 +19,13 @@ function positiveInt(value: unknown, flag: string): number | undefined {
   return n;
 }
 
+function positiveNumber(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new DbfastError('USAGE', `${flag} must be a number above 0 (got "${String(value)}")`);
+  return n;
+}
+
 export function registerBackupCommands(program: Command): void {
   const backup = program.command('backup').description('back up, verify and restore remote databases');
 
@@ -38,13 +45,15 @@ export function registerBackupCommands(program: Command): void {
         const scope = await scopeFor(ctx, options);
         const result = await createBackup(scope, compression ? { compression: compression as (typeof COMPRESSIONS)[number] } : {});
         const summary = summarize(scope, result.backup);
-        ctx.out.result({ backup: summary }, () =>
+        ctx.out.result({ backup: { ...summary, verified: true }, pruned: result.pruned }, () =>
           [
             `backup ${summary.id} of "${summary.database}" (remote ${summary.remote})`,
             `  file    ${summary.file}`,
             `  size    ${formatBytes(summary.sizeBytes)} (${summary.compression}; ${formatBytes(result.backup.rawBytes)} uncompressed)`,
             `  sha256  ${summary.sha256}`,
             `  tables  ${result.backup.tables.length}, ${result.backup.tables.reduce((n, t) => n + t.rows, 0)} rows`,
+            `  checked read back from the store: sha256, size and every archive entry`,
+            ...(result.pruned.length > 0 ? [`  retention deleted ${result.pruned.length} older backup(s): ${result.pruned.join(', ')}`] : []),
           ].join('\n'),
         );
       }),
@@ -56,21 +65,23 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--remote <name>', 'remote')
     .action(
       action(async (ctx, _args, options) => {
-        const [{ listBackups, summarize }, { isVerified }] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js')]);
+        const [{ listBackups, summarize }, { lastCheck }] = await Promise.all([import('../../backup/list.js'), import('../../backup/types.js')]);
         const scope = await scopeFor(ctx, options);
         const listing = await listBackups(scope);
         const backups = listing.backups.map((info) => ({
           ...summarize(scope, info),
-          verified: isVerified(info),
+          health: listing.health[info.id] ?? 'unverified',
+          verified: listing.health[info.id] === 'verified',
           verifiedAt: info.verified?.at ?? null,
           verifiedByRestore: info.verifiedByRestore ? { at: info.verifiedByRestore.at, ok: info.verifiedByRestore.ok } : null,
+          problem: listing.problems[info.id] ?? lastCheck(info)?.problems[0] ?? null,
         }));
         if (ctx.out.verbose) for (const warning of listing.warnings) ctx.out.warn(warning);
-        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} file(s) in ${scope.folder} are not backups (--verbose lists them)`);
+        else if (listing.warnings.length > 0) ctx.out.message(`${listing.warnings.length} thing(s) in ${scope.storage.location} are not backups (--verbose lists them)`);
         ctx.out.result({ backups, warnings: listing.warnings }, () => {
-          if (backups.length === 0) return `no backups for remote "${scope.remote}" in ${scope.folder}`;
+          if (backups.length === 0) return `no backups for remote "${scope.remote}" in ${scope.storage.location}`;
           const verifiedText = (b: (typeof backups)[number]): string =>
-            b.verifiedByRestore?.ok ? 'restore-tested' : b.verified ? 'yes' : b.verifiedAt || b.verifiedByRestore ? 'FAILED' : '-';
+            b.health === 'damaged' ? 'DAMAGED' : b.health === 'unverified' ? '-' : b.verifiedByRestore?.ok && b.verifiedByRestore.at >= (b.verifiedAt ?? '') ? 'restore-tested' : 'yes';
           return table(
             ['ID', 'CREATED', 'SIZE', 'COMPRESSION', 'DATABASE', 'VERIFIED'],
             backups.map((b) => [b.id, b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(b.sizeBytes), b.compression, b.database, verifiedText(b)]),
@@ -83,7 +94,7 @@ export function registerBackupCommands(program: Command): void {
     .command('verify')
     .description('check size, sha256 and archive readability (exit 3 when a backup is damaged)')
     .requiredOption('--remote <name>', 'remote')
-    .option('--backup-id <id>', 'backup to verify')
+    .option('--backup-id <id>', 'backup to verify (or "latest": the newest not known damaged)')
     .option('--all', 'verify every backup')
     .option('--restore-test', 'also restore into a scratch database and compare row counts')
     .action(
@@ -112,7 +123,7 @@ export function registerBackupCommands(program: Command): void {
     .command('restore')
     .description('verify a backup, restore it into a side database and swap it in')
     .requiredOption('--remote <name>', 'remote')
-    .requiredOption('--backup-id <id>', 'backup to restore')
+    .requiredOption('--backup-id <id>', 'backup to restore (or "latest": the newest not known damaged)')
     .option('--confirm', 'confirm restoring over the live database')
     .option('--jobs <n>', 'parallel pg_restore jobs (needs a temporary decompressed copy)')
     .action(
@@ -124,8 +135,7 @@ export function registerBackupCommands(program: Command): void {
         const ok = !restoreNeedsConfirmation(scope) || (await confirmedFor(ctx, scope.remote, `Restore backup ${id} over`, options));
         if (!ok) {
           throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
-            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
-          });
+            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`, });
         }
         const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
         ctx.out.result({ restore: result }, () =>
@@ -143,16 +153,20 @@ export function registerBackupCommands(program: Command): void {
     .command('prune')
     .description('delete old backups (lists only, without --confirm)')
     .requiredOption('--remote <name>', 'remote')
-    .option('--keep <n>', 'keep the newest N (default: [backup] keep)')
-    .option('--older-than <age>', 'delete backups older than this, e.g. 30d, 12h, 2w')
+    .option('--keep-last <n>', 'keep the newest N restorable backups (default: keep_last)')
+    .option('--keep <n>', 'the old name of --keep-last')
+    .option('--keep-days <d>', 'keep every backup younger than D days (default: keep_days)')
+    .option('--older-than <age>', 'the same as --keep-days, as an age: 30d, 12h, 2w')
     .option('--confirm', 'really delete')
     .action(
       action(async (ctx, _args, options) => {
         const { pruneBackups } = await import('../../backup/prune.js');
         const scope = await scopeFor(ctx, options);
-        const keep = positiveInt(options.keep, '--keep');
+        const keep = positiveInt(options.keepLast ?? options.keep, options.keepLast !== undefined ? '--keep-last' : '--keep');
+        const keepDays = positiveNumber(options.keepDays, '--keep-days');
         const result = await pruneBackups(scope, {
           keep,
+          keepDays,
           olderThan: options.olderThan as string | undefined,
           confirm: options.confirm === true,
         });
@@ -174,6 +188,27 @@ export function registerBackupCommands(program: Command): void {
           else if (result.dryRun) lines.push('dry run: nothing was deleted; add --confirm to delete');
           return lines.join('\n');
         });
+      }),
+    );
+
+  backup
+    .command('check')
+    .description('exit 3 when the newest verified backup is older than --max-age (or there is none): for cron and alerting')
+    .requiredOption('--remote <name>', 'remote')
+    .requiredOption('--max-age <age>', 'e.g. 24h, 2d, 90m')
+    .action(
+      action(async (ctx, _args, options) => {
+        const { checkBackups } = await import('../../backup/check.js');
+        const scope = await scopeFor(ctx, options);
+        const result = await checkBackups(scope, { maxAge: String(options.maxAge) });
+        ctx.out.result({ check: result }, () => {
+          const newest = result.newestVerified;
+          const age = newest ? `${(newest.ageMs / 3_600_000).toFixed(1)} h old` : '';
+          return result.ok
+            ? `ok      remote "${result.remote}": newest verified backup ${newest?.id} is ${age} (max ${String(options.maxAge)})`
+            : `STALE   remote "${result.remote}": ${result.problem}${newest ? ` (${age})` : ''}; ${result.backups} backup(s) in ${result.location}`;
+        });
+        return result.ok ? 0 : 3;
       }),
     );
 }

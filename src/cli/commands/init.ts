@@ -36,6 +36,7 @@ export function registerInitCommand(program: Command): void {
             environments: result.environments,
             notes: result.notes,
             previous_config: result.previousConfigCopy,
+            gitignore: result.gitignore,
           },
           () => {
             const width = Math.max(...Object.keys(result.environments).map((name) => name.length), 'repository'.length);
@@ -44,6 +45,7 @@ export function registerInitCommand(program: Command): void {
               result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
               row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
               row('template', result.templateName),
+              row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
               ...Object.entries(result.environments).map(([name, env]) =>
                 row(name, `${env.include_directories.join(', ') || '(no folders)'} (${env.files} files)`),
               ),

@@ -58,7 +58,7 @@ export function registerTemplateCommands(program: Command): void {
           importSkippingPgProbe(() => import('../../local/status.js')),
           import('./template-render.js'),
         ]);
-        const result = await api.status({ config, environment: str(options.env) });
+        const result = await api.status({ config, environment: str(options.env), logger: ctx.out.logger() });
         ctx.out.result(result, () => render.renderStatus(result));
         return options.check === true && !result.upToDate ? 3 : 0;
       }),
