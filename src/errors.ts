@@ -109,7 +109,7 @@ export const ERRORS = {
   SERVER_DISK_FULL: { exit: 'failed' },
   SERVER_INIT_FAILED: { exit: 'failed' },
   SERVER_LOCK_TIMEOUT: { exit: 'failed' },
-  SERVER_PORT_TAKEN: { exit: 'failed' },
+  SERVER_PORT_TAKEN: { exit: 'usage' },
   SERVER_RUNNING: { exit: 'usage' },
   SERVER_SHUT_DOWN: { exit: 'failed' },
   SERVER_START_FAILED: { exit: 'failed' },

@@ -47,7 +47,8 @@ export async function checkedTool(tool: 'pg_dump' | 'pg_restore', serverVersionN
   if (problem) {
     throw new DbfastError('TOOL_TOO_OLD', problem, {
       hint: 'Install the newer client tools, then set [tools] pg_bin_dir in dbfast.toml to their bin folder.',
-      details: { tool, toolVersion: info.version, serverVersionNum }, });
+      details: { tool, toolVersion: info.version, serverVersionNum },
+    });
   }
   return info;
 }
@@ -75,7 +76,8 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     ? await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
         throw new DbfastError('DUMP_FILE_UNWRITABLE', `cannot create ${file}: ${error.message}`, {
           hint: error.code === 'EEXIST' ? 'The file exists already; dbfast never overwrites a dump. Choose another name.' : 'Check the folder exists and is writable.',
-          cause: error, });
+          cause: error,
+        });
       })
     : undefined;
   const sink: Writable = handle ? handle.createWriteStream({ flush: true }) : (output as Writable);
@@ -98,7 +100,8 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     if (flowError !== undefined) {
       throw new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
         hint: 'Check free disk space and permissions of the backup folder.',
-        cause: flowError, });
+        cause: flowError,
+      });
     }
     if (result.failed) throw pgToolError('pg_dump', `dumping ${maskedName(target)} failed`, result, target);
   } catch (error) {

@@ -86,7 +86,8 @@ async function feedPgRestore(
     const where = typeof input === 'string' ? ` ${input}` : '';
     throw new DbfastError('ARCHIVE_UNREADABLE', `${what}${where} failed: ${(flowError as Error).message}`, {
       hint: 'The file is damaged or not compressed the way its name says; use another backup.',
-      cause: flowError, });
+      cause: flowError,
+    });
   }
   if (result.failed) {
     const error = pgToolError('pg_restore', what + (typeof input === 'string' ? ` ${input}` : ''), result);

@@ -56,7 +56,8 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
   if (jobs > 1 && options.singleTransaction) {
     throw new DbfastError('RESTORE_OPTIONS', 'a single-transaction restore cannot use parallel jobs', {
-      hint: 'Use jobs = 1 with singleTransaction, or drop singleTransaction.', });
+      hint: 'Use jobs = 1 with singleTransaction, or drop singleTransaction.',
+    });
   }
   const pgRestore = await toolInfo('pg_restore', options.pgBinDir);
   const args = ['--no-password', `--dbname=${target.url}`];
@@ -112,7 +113,8 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   if (flowError !== undefined) {
     throw new DbfastError('ARCHIVE_UNREADABLE', `cannot read the archive while restoring: ${(flowError as Error).message}`, {
       hint: 'The archive is damaged; verify it with `dbfast backup verify`, or use another one.',
-      cause: flowError, });
+      cause: flowError,
+    });
   }
   if (result.failed) throw pgToolError('pg_restore', `restoring into ${databaseLabel(target)} failed`, result, target);
   return { rawBytes: raw.bytes, jobs, durationMs: Date.now() - started };

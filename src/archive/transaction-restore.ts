@@ -135,7 +135,8 @@ export async function restoreInTransaction(target: DbTarget, input: string | Rea
     const said = writerResult.failed ? `\n${pgToolError('pg_restore', 'pg_restore', writerResult).message}` : '';
     throw new DbfastError('RESTORE_FAILED', `the restore was rolled back: ${(flowError as Error).message}${said}`, {
       hint: 'The archive could not be read to its end; verify it with `dbfast backup verify`.',
-      cause: flowError, });
+      cause: flowError,
+    });
   }
   if (runnerResult.failed) {
     const error = pgToolError('psql', 'the restore failed and was rolled back', runnerResult, target);

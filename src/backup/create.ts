@@ -126,7 +126,8 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     });
     if (check.sha256 !== dump.sha256 || check.sizeBytes !== dump.sizeBytes) {
       throw new DbfastError('BACKUP_CHECK_FAILED', `the archive read back from ${storage.describe(file)} differs from what was written (sha256 or size)`, {
-        hint: 'The store returned other bytes than were written; check it before trusting any backup on it.', });
+        hint: 'The store returned other bytes than were written; check it before trusting any backup on it.',
+      });
     }
     const checkedAt = new Date().toISOString();
     const backup: BackupInfo = {

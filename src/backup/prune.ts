@@ -42,7 +42,8 @@ export interface PrunePlan {
 export function planPrune(backups: BackupInfo[], criteria: PruneCriteria, health: (info: BackupInfo) => BackupHealth): PrunePlan {
   if (criteria.keep === undefined && criteria.olderThanMs === undefined) {
     throw new DbfastError('PRUNE_CRITERIA', 'prune needs --keep-last N or --keep-days D (or [backup] keep_last / keep_days in dbfast.toml)', {
-      hint: 'For example: dbfast backup prune --remote NAME --keep-last 10', });
+      hint: 'For example: dbfast backup prune --remote NAME --keep-last 10',
+    });
   }
   if (criteria.keep !== undefined && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
     throw new DbfastError('PRUNE_CRITERIA', `--keep-last must be a whole number of at least 1 (got ${criteria.keep})`);

@@ -63,7 +63,8 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   if (id !== info.id) logger.info(`${id}: backup ${info.id} of ${info.createdAt}`);
   if (restoreNeedsConfirmation(scope) && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
-      hint: 'Pass --confirm (or answer yes on a terminal).', });
+      hint: 'Pass --confirm (or answer yes on a terminal).',
+    });
   }
   const live = databaseName(scope.target);
   if (info.database !== live) logger.warn(`backup ${info.id} is of database "${info.database}"; restoring it into "${live}"`);
@@ -83,7 +84,8 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
   try {
     if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
       throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
-        hint: 'Wait for it to finish, then run the command again.', });
+        hint: 'Wait for it to finish, then run the command again.',
+      });
     }
     const privileges = await rolePrivileges(admin.client);
     const facts = await databaseFacts(admin.client, live);
@@ -131,7 +133,8 @@ export async function restoreBackup(scope: BackupScope, id: string, options: Res
     }
     if (!facts) {
       throw new DbfastError('RESTORE_IMPOSSIBLE', `database "${live}" does not exist and the user "${privileges.user}" cannot create it`, {
-        hint: 'Create the database first, or give the user CREATEDB.', });
+        hint: 'Create the database first, or give the user CREATEDB.',
+      });
     }
     logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
     let sessionsEnded = 0;
@@ -164,7 +167,8 @@ async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<v
   const archiveMajor = Number(info.pgDumpVersion.split('.')[0]);
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
-      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`, });
+      hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
+    });
   }
 }
 
@@ -174,6 +178,7 @@ async function checkCounts(info: BackupInfo, target: Parameters<typeof withClien
   if (problems.length > 0) {
     throw new DbfastError('RESTORE_CHECK_FAILED', `the rows in ${where} do not match backup ${info.id}:\n  ${problems.slice(0, 20).join('\n  ')}`, {
       hint: 'The backup could not be restored faithfully; run `dbfast backup verify --restore-test` on it and report the output.',
-      details: { problems }, });
+      details: { problems },
+    });
   }
 }

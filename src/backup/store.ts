@@ -30,7 +30,8 @@ export function isBackupId(value: string): boolean {
 export function assertBackupId(value: string): void {
   if (!isBackupId(value)) {
     throw new DbfastError('BACKUP_ID_INVALID', `"${value}" is not a backup id (they look like 20261123T061500Z-1a2b, or "latest")`, {
-      hint: 'Copy the id from `dbfast backup list --remote NAME`.', });
+      hint: 'Copy the id from `dbfast backup list --remote NAME`.',
+    });
   }
 }
 
@@ -198,7 +199,8 @@ export function chooseBackup(catalog: Catalog, storage: BackupStorage, remote: s
   if (found) return found;
   const why = catalog.warnings.find((warning) => warning.startsWith(id));
   throw new DbfastError('BACKUP_NOT_FOUND', `no backup ${id} for remote "${remote}" in ${storage.location}${why ? ` (${why})` : ''}`, {
-    hint: `List them with \`dbfast backup list --remote ${remote}\`.`, });
+    hint: `List them with \`dbfast backup list --remote ${remote}\`.`,
+  });
 }
 
 /** Reads the store and returns the backup an id (or `latest`) names. */

@@ -171,7 +171,8 @@ export async function verifyAllBackups(scope: BackupScope, options: VerifyOption
   const { backups } = await readCatalog(scope.storage);
   if (backups.length === 0) {
     throw new DbfastError('NO_BACKUPS', `remote "${scope.remote}" has no backups in ${scope.storage.location}`, {
-      hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`, });
+      hint: `Create one with \`dbfast backup create --remote ${scope.remote}\`.`,
+    });
   }
   const results: VerifyResult[] = [];
   for (const info of backups) results.push(await verifyInfo(scope, info, options));

@@ -18,7 +18,8 @@ export function renderError(out: Output, error: unknown): number {
     ? error
     : new DbfastError('INTERNAL', error instanceof Error ? error.message : String(error), {
         hint: 'This is a bug in dbfast; run again with --verbose and report it with the output.',
-        cause: error, });
+        cause: error,
+      });
   if (out.json) {
     process.stdout.write(`${JSON.stringify({ error: known.toJSON() }, null, 2)}\n`);
   } else {

@@ -68,7 +68,8 @@ export function findRemote(config: DbfastConfig, name: string): RemoteConfig {
   if (!remote) {
     const known = Object.keys(config.remotes);
     throw new DbfastError('REMOTE_UNKNOWN', `no remote named "${name}" in ${config.configPath}`, {
-      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.', });
+      hint: known.length ? `Known remotes: ${known.join(', ')}.` : 'Add one with `dbfast remote add --name N --url URL --env ENV`.',
+    });
   }
   return remote;
 }

@@ -56,7 +56,8 @@ function invalidUrl(url: string): DbfastError | undefined {
     // Reported below.
   }
   return new DbfastError('HEALTH_CHECK_URL_INVALID', `health_check.url is not an http(s) URL: ${maskHttpUrl(url)}`, {
-    hint: 'Set health_check = { url = "https://app.example.com/health" } under the remote.', });
+    hint: 'Set health_check = { url = "https://app.example.com/health" } under the remote.',
+  });
 }
 
 /**

@@ -183,6 +183,7 @@ export async function runHooks(stage: HookStage, commands: readonly string[], ct
         stage === 'pre'
           ? 'Nothing was changed on the remote. The hook output is above and in `dbfast history`; fix the hook (or what it checks), then deploy again.'
           : 'See the hook output above (and in `dbfast history`).',
-      details: { stage, command, exitCode: outcome.exitCode ?? null, timedOut: outcome.timedOut }, });
+      details: { stage, command, exitCode: outcome.exitCode ?? null, timedOut: outcome.timedOut },
+    });
   }
 }

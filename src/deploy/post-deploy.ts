@@ -101,7 +101,8 @@ function withOutcome(error: unknown, sentence: string, hint: string, rolledBack:
   return new DbfastError(original?.code ?? 'POST_DEPLOY_FAILED', `${errorMessage(error)}\n${sentence}`, {
     hint,
     cause: error,
-    details: { ...original?.details, rolledBack }, });
+    details: { ...original?.details, rolledBack },
+  });
 }
 
 /** Swap mode: exchange names with the kept previous database, then drop the new one. */

@@ -91,7 +91,8 @@ export async function replaceBySwap(ctx: SwapContext): Promise<string | null> {
       if (outcome.problems.length === 0) return;
       if (!previous) {
         throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed and there is no previous database to swap back to:\n  ${outcome.problems.join('\n  ')}`, {
-          hint: 'The new database is live. Restore a backup with `dbfast backup restore` if it must go.', });
+          hint: 'The new database is live. Restore a backup with `dbfast backup restore` if it must go.',
+        });
       }
       await exchangeDatabases(adminClient, names.live, previous, names.side);
       // The exchange gave the failed database the previous one's name.

@@ -45,7 +45,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   const remote = findRemote(config, options.remote);
   if (remote.requireConfirmation && !options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `rolling back remote "${remote.name}" needs confirmation`, {
-      hint: 'Pass --confirm, or run in a terminal and answer the prompt.', });
+      hint: 'Pass --confirm, or run in a terminal and answer the prompt.',
+    });
   }
   const target = remoteTarget(remote, env);
   const live = databaseName(target);
@@ -86,7 +87,8 @@ async function rollbackToPrevious(target: import('../pg/target.js').DbTarget, li
     });
     if (!(await databaseExists(admin.client, names.previous))) {
       throw new DbfastError('NO_PREVIOUS', `there is no previous database "${names.previous}" to roll back to`, {
-        hint: 'Deploys keep it unless keep_previous = false; roll back to a backup instead: `dbfast rollback --remote NAME --to BACKUP_ID` (see `dbfast backup list`).', });
+        hint: 'Deploys keep it unless keep_previous = false; roll back to a backup instead: `dbfast rollback --remote NAME --to BACKUP_ID` (see `dbfast backup list`).',
+      });
     }
     // History written since the deploy goes back with the database that becomes live.
     await withClient(target, (from) => withClient(withDatabase(target, names.previous), (to) => carryOverDbfastSchema(from, to)));

@@ -58,7 +58,8 @@ export interface EnsureContext {
 export function assertOwnTemplate(info: DatabaseInfo | undefined): void {
   if (!info || info.comment?.startsWith(TEMPLATE_MARKER)) return;
   throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
-    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`, });
+    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
+  });
 }
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {

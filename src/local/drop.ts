@@ -44,12 +44,14 @@ export async function drop(options: DropOptions): Promise<DropResult> {
     if (refused.length > 0) {
       throw new DbfastError('NOT_MADE_BY_DBFAST', `refusing to drop ${refused.map((name) => `"${name}"`).join(', ')}: dbfast did not make ${refused.length === 1 ? 'it' : 'them'} (no dbfast marker); nothing was dropped`, {
         hint: 'dbfast only drops its own templates and clones (see `dbfast list`); drop other databases with your usual tools.',
-        details: { refused }, });
+        details: { refused },
+      });
     }
     if (missing.length > 0) {
       throw new DbfastError('DATABASE_NOT_FOUND', `no database named ${missing.map((name) => `"${name}"`).join(', ')}; nothing was dropped`, {
         hint: 'See `dbfast list` for the databases dbfast made.',
-        details: { missing }, });
+        details: { missing },
+      });
     }
     const targets = names.map((name) => byName.get(name) as DbfastDatabase);
     if (options.allClones) {

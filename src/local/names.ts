@@ -61,6 +61,7 @@ export function assertDatabaseName(name: string, what: string): void {
   }
   if (byteLength(name) > MAX_IDENTIFIER_BYTES) {
     throw new DbfastError('DATABASE_NAME_INVALID', `${what} "${name}" is ${byteLength(name)} bytes; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES}`, {
-      hint: 'Choose a shorter name.', });
+      hint: 'Choose a shorter name.',
+    });
   }
 }

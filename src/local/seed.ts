@@ -55,11 +55,13 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
   const name = info.name;
   if (!options.force) {
     throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
-      hint: 'Pass --force to drop and recreate it, or choose another --output name.', });
+      hint: 'Pass --force to drop and recreate it, or choose another --output name.',
+    });
   }
   if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
     throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
-      hint: 'Choose another --output name; --force only replaces ordinary databases.', });
+      hint: 'Choose another --output name; --force only replaces ordinary databases.',
+    });
   }
 }
 

@@ -53,7 +53,8 @@ export function backsUp(scope: MigrateScope): boolean {
 function refuseUnconfirmed(scope: MigrateScope): DbfastError {
   const production = isProductionRemote(scope.remote);
   return new DbfastError('CONFIRMATION_REQUIRED', `applying migrations to remote "${scope.remote.name}" needs confirmation${production ? ' (production)' : ''}`, {
-    hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt. Try --dry-run to see what would run.', });
+    hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt. Try --dry-run to see what would run.',
+  });
 }
 
 /**

@@ -133,7 +133,8 @@ export function migrationFailedError(failure: MigrationFailure, context: { remot
       rolledBack: failure.rolledBack,
       notRun: context.notRun,
       backupId: context.backupId,
-      runId: context.runId, }, });
+      runId: context.runId, },
+    });
 }
 
 function sqlLocation(cause: unknown): string | undefined {

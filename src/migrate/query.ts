@@ -84,11 +84,13 @@ export async function markApplied(options: MarkAppliedOptions): Promise<MarkAppl
   if (options.ids.length === 0 || unknown.length > 0) {
     throw new DbfastError('MIGRATION_UNKNOWN', options.ids.length === 0 ? 'which migrations? name at least one id' : `no such migration in ${scope.directories.join(', ')}: ${unknown.join(', ')}`, {
       hint: `A migration's id is its path relative to the repository, as \`dbfast migrate status --remote ${scope.remote.name}\` lists it.`,
-      details: { unknown }, });
+      details: { unknown },
+    });
   }
   if (scope.remote.requireConfirmation && options.confirmed !== true) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `marking migrations applied on remote "${scope.remote.name}" needs confirmation`, {
-      hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt.', });
+      hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt.',
+    });
   }
   const admin = await connectMaintenance(scope.target, [scope.database]);
   const key = databaseLockKey(scope.database);

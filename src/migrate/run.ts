@@ -36,7 +36,8 @@ function checkTo(files: readonly MigrationFile[], to: string | undefined): numbe
   const index = files.findIndex((file) => file.id === to);
   if (index < 0) {
     throw new DbfastError('MIGRATION_UNKNOWN', `--to ${to}: no such migration in the repository`, {
-      hint: `Name a migration by its path relative to the repository${files.length ? `, e.g. ${files[files.length - 1]?.id}` : ''} (see \`dbfast migrate status\`).`, });
+      hint: `Name a migration by its path relative to the repository${files.length ? `, e.g. ${files[files.length - 1]?.id}` : ''} (see \`dbfast migrate status\`).`,
+    });
   }
   return index;
 }

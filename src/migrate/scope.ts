@@ -32,7 +32,8 @@ export function migrateScope(options: MigrateScopeOptions): MigrateScope {
   const environment = options.environment ?? remote.environment;
   if (environment !== remote.environment) {
     throw new DbfastError('ENVIRONMENT_MISMATCH', `remote "${remote.name}" takes environment "${remote.environment}", not "${environment}"`, {
-      hint: `Use --env ${remote.environment} (or omit --env): a remote gets the migrations of its own environment.`, });
+      hint: `Use --env ${remote.environment} (or omit --env): a remote gets the migrations of its own environment.`,
+    });
   }
   findEnvironment(config, environment);
   const target = remoteTarget(remote, env);

@@ -87,6 +87,7 @@ export async function ensureTrackingTable(client: pg.Client, database: string): 
   } catch (error) {
     throw new DbfastError('TRACKING_TABLE_UNAVAILABLE', `cannot create dbfast.migrations in database "${database}": ${errorMessage(error)}`, {
       hint: `As the database owner or a superuser: CREATE SCHEMA dbfast AUTHORIZATION <the remote's user>; (or GRANT CREATE ON DATABASE "${database}" to it), then run the command again. Nothing was applied.`,
-      cause: error, });
+      cause: error,
+    });
   }
 }

@@ -107,6 +107,7 @@ export async function createDatabaseLike(client: pg.Client, name: string, like: 
   } catch (error) {
     throw new DbfastError('CREATE_DATABASE_FAILED', `cannot create database "${name}": ${errorMessage(error)}`, {
       hint: 'The remote user needs CREATEDB (ALTER ROLE ... CREATEDB), or restore in place as a user without it.',
-      cause: error, });
+      cause: error,
+    });
   }
 }

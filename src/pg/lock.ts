@@ -36,7 +36,8 @@ export async function acquireAdvisoryLock(client: pg.Client, key: string, option
     }
     if (options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs) {
       throw new DbfastError('LOCK_TIMEOUT', `another dbfast process holds the lock "${key}"`, {
-        hint: 'Wait for the other operation to finish, or raise --lock-timeout.', });
+        hint: 'Wait for the other operation to finish, or raise --lock-timeout.',
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
   }

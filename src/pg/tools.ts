@@ -19,7 +19,8 @@ export function toolPath(tool: PgTool, pgBinDir?: string): string {
     const candidate = path.join(pgBinDir, tool);
     if (!existsSync(candidate)) {
       throw new DbfastError('TOOL_MISSING', `${tool} is not in ${pgBinDir} ([tools] pg_bin_dir)`, {
-        hint: `Point [tools] pg_bin_dir at a folder that has ${tool} (e.g. /usr/lib/postgresql/17/bin).`, });
+        hint: `Point [tools] pg_bin_dir at a folder that has ${tool} (e.g. /usr/lib/postgresql/17/bin).`,
+      });
     }
     return candidate;
   }
@@ -40,7 +41,8 @@ export function toolInfo(tool: PgTool, pgBinDir?: string): Promise<ToolInfo> {
       } catch (error) {
         throw new DbfastError('TOOL_MISSING', `cannot run ${executable}: ${(error as Error).message.split('\n')[0]}`, {
           hint: `Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.`,
-          cause: error, });
+          cause: error,
+        });
       }
       const match = /(\d+)(?:\.(\d+))?/.exec(stdout.replace(/^[^)]*\)/, ''));
       if (!match) throw new DbfastError('TOOL_VERSION', `cannot read the version of ${executable} from "${stdout.trim()}"`);

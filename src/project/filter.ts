@@ -49,7 +49,8 @@ export function findEnvironment(config: DbfastConfig, name: string): Environment
   const environment = config.environments[name];
   if (!environment) {
     throw new DbfastError('ENVIRONMENT_UNKNOWN', `no environment named "${name}" in ${config.configPath}`, {
-      hint: `Defined environments: ${Object.keys(config.environments).join(', ') || 'none'}. Add [environments.${name}] to dbfast.toml.`, });
+      hint: `Defined environments: ${Object.keys(config.environments).join(', ') || 'none'}. Add [environments.${name}] to dbfast.toml.`,
+    });
   }
   return environment;
 }
@@ -61,7 +62,8 @@ export function defaultEnvironmentName(config: DbfastConfig, requested?: string)
   const names = Object.keys(config.environments);
   if (names.length === 1) return names[0] as string;
   throw new DbfastError('ENVIRONMENT_REQUIRED', `several environments are defined (${names.join(', ')}) and none is called "local"`, {
-    hint: 'Pass --env NAME.', });
+    hint: 'Pass --env NAME.',
+  });
 }
 
 /** Production environments: named `production`, or deployed to a remote whose environment is production. */

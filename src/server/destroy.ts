@@ -31,7 +31,8 @@ export async function destroyManagedServer(options: { env?: NodeJS.ProcessEnv; l
   const root = serverRoot(options.env ?? process.env);
   if (!options.confirmed) {
     throw new DbfastError('CONFIRMATION_REQUIRED', `destroying the managed server in ${root.dir} deletes every database on it; nothing was changed`, {
-      hint: 'Run it again with --confirm if that is what you want.', });
+      hint: 'Run it again with --confirm if that is what you want.',
+    });
   }
   const result: DestroyServerResult = { root: root.dir, removed: [], stopped: [], freedBytes: 0 };
   if (!existsSync(root.dir)) return result;

@@ -79,7 +79,7 @@ async function prepareRoot(root: string, source: string, runAs: RunAs | undefine
     if (blocked) {
       throw new DbfastError('SERVER_DIR_UNREACHABLE', `the managed server would live in ${root} (${source}), but its OS user "${runAs.name}" cannot pass through ${blocked.dir} (mode ${blocked.mode})`, {
         hint: `Set DBFAST_SERVER_DIR to a folder "${runAs.name}" can reach (e.g. under /var/lib or /srv), or unset it to use /var/lib/dbfast/server.`,
-        details: { path: blocked.dir }, });
+        details: { path: blocked.dir } });
     }
   }
   try {
@@ -88,7 +88,7 @@ async function prepareRoot(root: string, source: string, runAs: RunAs | undefine
     throw new DbfastError('SERVER_DIR_UNWRITABLE', `cannot create the managed server's folder ${root}: ${(error as Error).message}`, {
       hint: 'Set DBFAST_SERVER_DIR to a folder you can write to.',
       cause: error,
-      details: { path: root }, });
+      details: { path: root } });
   }
 }
 
@@ -101,7 +101,7 @@ async function checkExisting(paths: MajorPaths, runAs: RunAs | undefined): Promi
       const expected = runAs ? `the server's user ${runAs.name}` : 'you';
       throw new DbfastError('SERVER_DIR_FOREIGN', `${dir} belongs to ${await ownerName(info.uid)}, not to ${expected}`, {
         hint: `dbfast does not touch folders it did not make. Give it back (chown -R ${runAs?.name ?? '$(id -un)'} ${dir}) if it is the managed server's, or set DBFAST_SERVER_DIR to another folder.`,
-        details: { path: dir, ownerUid: info.uid }, });
+        details: { path: dir, ownerUid: info.uid } });
     }
   }
   if (!existsSync(paths.dataDir)) return 'absent';
@@ -109,7 +109,7 @@ async function checkExisting(paths: MajorPaths, runAs: RunAs | undefined): Promi
   if (missing.length > 0) {
     throw new DbfastError('SERVER_DATA_INCOMPLETE', `${paths.dataDir} is not a complete PostgreSQL data directory (no ${missing.join(', ')})`, {
       hint: `dbfast leaves it as it is. If nothing in it matters, remove it (dbfast server destroy --confirm, or rm -r ${paths.dataDir}) and run the command again; else move it away.`,
-      details: { path: paths.dataDir }, });
+      details: { path: paths.dataDir } });
   }
   return 'ready';
 }
@@ -148,7 +148,7 @@ async function choosePort(wanted: number | undefined, recorded: number | undefin
     if (!(await portFree(wanted))) {
       throw new DbfastError('SERVER_PORT_TAKEN', `port ${wanted} on 127.0.0.1 is taken by another program`, {
         hint: `Choose another port (dbfast server start --port N), or stop what listens on ${wanted}.`,
-        details: { port: wanted }, });
+        details: { port: wanted } });
     }
     return { port: wanted };
   }
@@ -189,7 +189,8 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
     if (running) {
       if (options.port !== undefined && options.port !== running.port) {
         throw new DbfastError('SERVER_RUNNING', `the managed server already runs on port ${running.port}`, {
-          hint: `Stop it first (dbfast server stop), then start it with --port ${options.port}.`, });
+          hint: `Stop it first (dbfast server stop), then start it with --port ${options.port}.`,
+        });
       }
       // Running: it keeps the binaries it was started with (the record says which).
       record = { ...(previous ?? recordOf(binaries, running.port, durable, runAs, undefined)), port: running.port, durable };

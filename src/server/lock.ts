@@ -38,10 +38,11 @@ function lockError(root: string, error: unknown): DbfastError {
   if (code === 'ELOCKED') {
     return new DbfastError('SERVER_LOCK_TIMEOUT', `another dbfast process held the managed server's lock (${lockTarget(root)}.lock) for ${WAIT_MS / 1000} s`, {
       hint: 'Wait for it to finish (a first start runs initdb), or end it; a lock whose holder died frees itself within seconds.',
-      cause: error, });
+      cause: error,
+    });
   }
   return new DbfastError('SERVER_DIR_UNWRITABLE', `cannot lock the managed server's folder ${root}: ${(error as Error).message}`, {
     hint: 'Check that the folder is yours and writable, or set DBFAST_SERVER_DIR to one that is.',
     cause: error,
-    details: { path: root }, });
+    details: { path: root } });
 }

@@ -30,7 +30,8 @@ export function usesManagedServer(database: DatabaseServerKeys | undefined, env:
   if (database?.server === 'managed' && named) {
     const keys = (['url', 'host', 'port'] as const).filter((key) => database[key] !== undefined).map((key) => `database.${key}`);
     throw new DbfastError('CONFIG_INVALID', `database.server = "managed" contradicts ${keys.join(' and ')}: the managed server has its own address`, {
-      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.', });
+      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.',
+    });
   }
   if (env.DBFAST_DATABASE_URL || named || database?.server === 'external') return false;
   if (database?.server === 'managed') return true;
@@ -65,7 +66,8 @@ export function serverShutdownError(error: unknown): DbfastError | undefined {
     if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
       return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
         hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
-        cause: error, });
+        cause: error,
+      });
     }
   }
   return undefined;

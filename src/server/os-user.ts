@@ -39,7 +39,8 @@ async function createSystemUser(logger: Logger): Promise<RunAs> {
   const created = await lookup(CREATED_USER);
   if (created) return created;
   throw new DbfastError('SERVER_USER_MISSING', `cannot create an OS user to run the managed PostgreSQL server as (${failures.join('; ')})`, {
-    hint: 'PostgreSQL refuses to run as root. Create an unprivileged user (useradd --system postgres) or set DBFAST_SERVER_USER to one that exists.', });
+    hint: 'PostgreSQL refuses to run as root. Create an unprivileged user (useradd --system postgres) or set DBFAST_SERVER_USER to one that exists.',
+  });
 }
 
 /**
@@ -54,11 +55,13 @@ export async function serverRunAs(env: NodeJS.ProcessEnv, logger: Logger): Promi
     const found = await lookup(wanted);
     if (!found) {
       throw new DbfastError('SERVER_USER_MISSING', `DBFAST_SERVER_USER names "${wanted}", which is not an OS user here`, {
-        hint: 'Set DBFAST_SERVER_USER to an existing unprivileged user, or unset it to use `postgres`.', });
+        hint: 'Set DBFAST_SERVER_USER to an existing unprivileged user, or unset it to use `postgres`.',
+      });
     }
     if (found.uid === 0) {
       throw new DbfastError('SERVER_USER_MISSING', `DBFAST_SERVER_USER names "${wanted}", which is root (uid 0); PostgreSQL refuses to run as root`, {
-        hint: 'Name an unprivileged user.', });
+        hint: 'Name an unprivileged user.',
+      });
     }
     return found;
   }

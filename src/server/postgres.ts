@@ -75,11 +75,11 @@ export async function initCluster(spec: ClusterSpec, options: InitOptions): Prom
       if (diskFull(output)) {
         throw new DbfastError('SERVER_DISK_FULL', `initdb ran out of disk space in ${parent}:\n${tail(output, 4)}`, {
           hint: `Free space on the disk of ${parent} (a new server needs about 40 MB), or set DBFAST_SERVER_DIR to a folder on another disk.`,
-          details: { path: parent }, });
+          details: { path: parent } });
       }
       throw new DbfastError('SERVER_INIT_FAILED', `initdb of ${spec.dataDir} failed:\n${tail(output)}`, {
         hint: 'The lines above are initdb\'s own; fix what they name, then run the command again.',
-        details: { path: spec.dataDir }, });
+        details: { path: spec.dataDir } });
     }
     await appendFile(path.join(spec.dataDir, 'postgresql.conf'), `\n# dbfast's settings (port, sockets, durability): see ${SETTINGS_FILE}\n${INCLUDE_LINE}\n`);
   } finally {
@@ -149,16 +149,16 @@ export async function startPostgres(spec: ClusterSpec, options: StartOptions): P
   if (/could not bind .*Address already in use|could not create any TCP\/IP sockets/i.test(said)) {
     throw new DbfastError('SERVER_PORT_TAKEN', `port ${port} on 127.0.0.1 is taken; the server could not start:\n${said}`, {
       hint: `Stop what listens on port ${port}, or choose another: dbfast server start --port N.`,
-      details: { port: Number(port) }, });
+      details: { port: Number(port) } });
   }
   if (diskFull(said)) {
     throw new DbfastError('SERVER_DISK_FULL', `the server ran out of disk space in ${spec.dataDir}:\n${said}`, {
       hint: `Free space on the disk of ${spec.dataDir}, then run the command again.`,
-      details: { path: spec.dataDir }, });
+      details: { path: spec.dataDir } });
   }
   throw new DbfastError('SERVER_START_FAILED', `PostgreSQL did not start (data ${spec.dataDir}):\n${said}`, {
     hint: `The lines above are from the server's log, ${options.logFile}; fix what they name, then run the command again.`,
-    details: { path: spec.dataDir, logFile: options.logFile }, });
+    details: { path: spec.dataDir, logFile: options.logFile } });
 }
 
 /** pg_ctl's shutdown modes. */
@@ -181,7 +181,8 @@ export async function stopPostgres(dataDir: string, mode: StopMode = 'fast', tim
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new DbfastError('SERVER_STOP_FAILED', `the server (pid ${running.pid}, data ${dataDir}) did not stop within ${timeoutSeconds} s`, {
-    hint: `Look at its log; to force it: kill -QUIT ${running.pid}.`, });
+    hint: `Look at its log; to force it: kill -QUIT ${running.pid}.`,
+  });
 }
 
 /** Re-reads the configuration files (pg_ctl reload = SIGHUP). */

@@ -47,7 +47,8 @@ export async function planFile(file: SqlFile, content?: Buffer | string): Promis
     } catch (error) {
       throw new DbfastError('SQL_FILE_UNREADABLE', `${file.relativePath}: cannot read ${file.absolutePath}: ${(error as Error).message}`, {
         hint: 'Check that the file exists and is readable.',
-        cause: error, });
+        cause: error,
+      });
     }
   }
   const source: SourceFile = { relativePath: file.relativePath, absolutePath: path.resolve(file.absolutePath), buffer };

@@ -145,7 +145,8 @@ export async function runFilesWithPsql(files: SqlFile[], options: RunFilesOption
 async function psqlFailure(file: SqlFile, cwd: string, stderr: string, exitCode: number | undefined, code: string | undefined): Promise<DbfastError> {
   if (exitCode === undefined || code === 'ENOENT') {
     return new DbfastError('TOOL_MISSING', `cannot run psql for ${file.relativePath}: ${stderr.trim() || code || 'failed to start'}`, {
-      hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.', });
+      hint: 'Install the PostgreSQL client tools (apt-get install postgresql-client) or set [tools] pg_bin_dir.',
+    });
   }
   const report = parsePsqlError(stderr);
   if (report) {

@@ -73,7 +73,8 @@ export function sqlError(source: SourceFile, location: SourceLocation, error: Se
   return new DbfastError('SQL_ERROR', lines.join('\n'), {
     hint: error.hint ?? `Fix the SQL at ${source.relativePath}:${location.line} and run again.`,
     cause,
-    details: { ...details }, });
+    details: { ...details },
+  });
 }
 
 /** An error about the file itself (meta-commands, includes, COPY data), before anything runs. */

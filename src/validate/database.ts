@@ -54,5 +54,6 @@ export async function validateDatabase(
 export function validationError(where: string, problems: string[], hint: string): DbfastError {
   return new DbfastError('VALIDATION_FAILED', `${where} failed validation:\n  ${problems.join('\n  ')}`, {
     hint,
-    details: { problems }, });
+    details: { problems },
+  });
 }

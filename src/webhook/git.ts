@@ -54,7 +54,8 @@ export class ServerRepository {
     if (result.exitCode !== 0 || result.failed) {
       const detail = scrubGitOutput(`${result.stderr}`, this.source) || (result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'by signal'}`);
       throw new DbfastError('WEBHOOK_GIT_FAILED', `${what} failed: ${detail}`, {
-        hint: `Check that ${maskRepository(this.source)} can be fetched from this machine without a prompt (credentials in a helper or an SSH key), and that ${this.gitDir} is writable.`, });
+        hint: `Check that ${maskRepository(this.source)} can be fetched from this machine without a prompt (credentials in a helper or an SSH key), and that ${this.gitDir} is writable.`,
+      });
     }
     return `${result.stdout}`.trim();
   }
@@ -97,7 +98,8 @@ export class ServerRepository {
       await this.git(['fetch', '--quiet', 'origin', commit], `fetching commit ${commit}`).catch(() => undefined);
       if (await this.hasCommit(commit)) return;
       throw new DbfastError('WEBHOOK_COMMIT_UNAVAILABLE', `commit ${commit} is not in ${maskRepository(this.source)} (fetched every branch and tag, then asked for the commit itself)`, {
-        hint: 'Was it force-pushed away, or does the webhook belong to another repository than [webhooks] repository? Push again, or deploy by hand with `dbfast deploy`.', });
+        hint: 'Was it force-pushed away, or does the webhook belong to another repository than [webhooks] repository? Push again, or deploy by hand with `dbfast deploy`.',
+      });
     });
   }
 

@@ -57,7 +57,8 @@ export const defaultDeployRunner: DeployRunner = async (request) => {
   const config = loadConfig({ configPath: request.configPath, env });
   if (!isInside(config.repository.path, request.worktreeDir)) {
     throw new DbfastError('WEBHOOK_REPOSITORY_OUTSIDE', `repository.path of the pushed dbfast.toml is ${config.repository.path}, outside the commit's worktree`, {
-      hint: 'A webhook deploys the SQL of the pushed commit only: make [repository] path relative to dbfast.toml, inside the repository.', });
+      hint: 'A webhook deploys the SQL of the pushed commit only: make [repository] path relative to dbfast.toml, inside the repository.',
+    });
   }
   // The worktree goes away after the deploy; backups must not.
   if (isInside(config.backup.dir, request.worktreeDir)) config.backup.dir = request.backupDir;

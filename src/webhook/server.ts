@@ -148,7 +148,8 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new DbfastError('WEBHOOK_LISTEN_FAILED', `cannot listen on ${settings.host}:${settings.port}: ${error.message}`, {
         hint: error.code === 'EADDRINUSE' ? 'Another process uses that port: stop it, or pass --listen HOST:PORT ([webhooks] listen).' : 'Check [webhooks] listen (or --listen).',
-        cause: error, })),
+        cause: error,
+      })),
     );
     server.listen(settings.port, settings.host, () => resolve());
   });

@@ -233,7 +233,8 @@ export class WebhookService {
         const configPath = path.join(tree.dir, settings.configInRepository);
         if (!existsSync(configPath)) {
           throw new DbfastError('WEBHOOK_NO_CONFIG', `commit ${job.commit} has no ${settings.configInRepository}`, {
-            hint: 'Commit dbfast.toml to the repository (or set [webhooks] config to where it is in the repository).', });
+            hint: 'Commit dbfast.toml to the repository (or set [webhooks] config to where it is in the repository).',
+          });
         }
         await runner({
           configPath, worktreeDir: tree.dir, remote: job.remote, environment: job.route.environment, confirmed: job.route.confirm,

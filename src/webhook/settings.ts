@@ -139,7 +139,8 @@ export function resolveWebhookSettings(config: DbfastConfig, env: NodeJS.Process
   const file = config.webhooks;
   if (!file) {
     throw new DbfastError('WEBHOOK_CONFIG_INVALID', `${config.configPath} has no [webhooks] section`, {
-      hint: 'Add [webhooks] with repository = "URL or path" and secret_env = "VAR", and one [[webhooks.routes]] per branch or tag to deploy (see the README, "Deploys triggered by git pushes").', });
+      hint: 'Add [webhooks] with repository = "URL or path" and secret_env = "VAR", and one [[webhooks.routes]] per branch or tag to deploy (see the README, "Deploys triggered by git pushes").',
+    });
   }
   const problems: string[] = [];
   const listenText = overrides.listen ?? file.listen ?? `${DEFAULT_WEBHOOK_HOST}:${DEFAULT_WEBHOOK_PORT}`;
@@ -192,7 +193,8 @@ export function resolveWebhookSettings(config: DbfastConfig, env: NodeJS.Process
   if (problems.length > 0) {
     throw new DbfastError('WEBHOOK_CONFIG_INVALID', `${config.configPath}: [webhooks] has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
       hint: 'Fix the keys named above. Secrets are never written in dbfast.toml: secret_env names the environment variable that holds one.',
-      details: { problems }, });
+      details: { problems },
+    });
   }
   return settings;
 }

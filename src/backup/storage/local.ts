@@ -114,7 +114,8 @@ export class DirectoryStorage implements BackupStorage {
     const lock = await this.takeLock();
     if (lock.held) return lock.held;
     throw new DbfastError('BACKUP_BUSY', `another dbfast process (pid ${lock.holder}) is creating a backup in ${this.location}`, {
-      hint: `Wait for it to finish; if no such process runs, delete ${this.describe(LOCK_FILE)}.`, });
+      hint: `Wait for it to finish; if no such process runs, delete ${this.describe(LOCK_FILE)}.`,
+    });
   }
 
   async tryLock(): Promise<StorageLock | undefined> {
@@ -159,5 +160,6 @@ export function counted(stream: Readable, onBytes: ((total: number) => void) | u
 
 function missing(where: string): DbfastError {
   return new DbfastError('BACKUP_OBJECT_MISSING', `${where} does not exist`, {
-    hint: 'It was deleted or never written; list the backups with `dbfast backup list --remote NAME`.', });
+    hint: 'It was deleted or never written; list the backups with `dbfast backup list --remote NAME`.',
+  });
 }

@@ -13,7 +13,8 @@ export function openBackupStorage(place: BackupPlace, remote: string, env: NodeJ
   // The remote name becomes a folder or a key segment, so it must be one plain path segment.
   if (!remote || remote === '.' || remote === '..' || /[/\\\0]/.test(remote)) {
     throw new DbfastError('REMOTE_NAME_INVALID', `remote name "${remote}" cannot be used as a folder name for backups`, {
-      hint: 'Rename the remote to letters, digits, "-" and "_".', });
+      hint: 'Rename the remote to letters, digits, "-" and "_".',
+    });
   }
   const s3 = parseS3Url(place.dir);
   if (s3) {

@@ -104,7 +104,8 @@ export class S3Storage implements BackupStorage {
     } catch (error) {
       if (isNotFound(error)) {
         throw new DbfastError('BACKUP_OBJECT_MISSING', `${this.describe(name)} does not exist`, {
-          hint: 'It was deleted or never written; list the backups with `dbfast backup list --remote NAME`.', });
+          hint: 'It was deleted or never written; list the backups with `dbfast backup list --remote NAME`.',
+        });
       }
       throw this.failure(`reading ${this.describe(name)}`, error);
     }
@@ -164,7 +165,8 @@ export class S3Storage implements BackupStorage {
     if (taken.held) return taken.held;
     const holder = taken.holder as LockRecord;
     throw new DbfastError('BACKUP_BUSY', `another dbfast process (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}) is creating a backup in ${this.location}`, {
-      hint: `Wait for it to finish. A lock that is not refreshed for ${STALE_MS / 60_000} minutes is taken over; to take it now, delete ${this.describe(LOCK_NAME)}.`, });
+      hint: `Wait for it to finish. A lock that is not refreshed for ${STALE_MS / 60_000} minutes is taken over; to take it now, delete ${this.describe(LOCK_NAME)}.`,
+    });
   }
 
   async tryLock(): Promise<StorageLock | undefined> {

@@ -135,7 +135,8 @@ export function registerBackupCommands(program: Command): void {
         const ok = !restoreNeedsConfirmation(scope) || (await confirmedFor(ctx, scope.remote, `Restore backup ${id} over`, options));
         if (!ok) {
           throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation; nothing was changed`, {
-            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`, });
+            hint: `Run again with --confirm: dbfast backup restore --remote ${scope.remote} --backup-id ${id} --confirm`,
+          });
         }
         const result = await restoreBackup(scope, id, { confirmed: true, ...(jobs ? { jobs } : {}) });
         ctx.out.result({ restore: result }, () =>
