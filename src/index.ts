@@ -23,7 +23,8 @@ export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner, Compression
 export type { LoadConfigOptions } from './config/load.js';
 export type { ConfigSource, With } from './config/source.js';
 export { findRemote, remoteTarget } from './config/targets.js';
-export { localTarget } from './server/managed.js';
+export { localTarget, resolveLocalConnection } from './server/managed.js';
+export type { LocalConnection, LocalConnectionSource } from './config/targets.js';
 export type { DbTarget } from './pg/target.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export type { ScannedFile } from './project/scan.js';
@@ -141,9 +142,12 @@ export async function listRemotes(options: ConfigSource = {}): Promise<import('.
   return withModule(options, () => import('./config/remotes.js'), (module, config) => module.listRemotes(config));
 }
 
-/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked as strictly as a loaded one; returns it, password masked. */
-export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<import('./config/remotes.js').RemoteSummary> {
-  return withModule(options, () => import('./config/remotes.js'), (module, config) => module.summarizeRemote(module.addRemote(config, options)));
+/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked by the same rules as a loaded one; returns it (password masked) and what the rules warn about. */
+export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<{ remote: import('./config/remotes.js').RemoteSummary; warnings: string[] }> {
+  return withModule(options, () => import('./config/remotes.js'), (module, config) => {
+    const added = module.addRemote(config, options);
+    return { remote: module.summarizeRemote(added.remote), warnings: added.warnings };
+  });
 }
 
 /** Removes `[remotes.NAME]` from dbfast.toml. */

@@ -25,11 +25,12 @@ export type PgChild = ResultPromise<{
 }>;
 
 /**
- * Spawns a PostgreSQL client tool with an argument array (never a shell). The password
- * travels only in PGPASSWORD; --no-password makes libpq fail instead of prompting.
+ * Spawns a PostgreSQL client tool with an argument array (never a shell). Connection settings
+ * and secrets travel in its environment (childEnv: PGPASSWORD, a private service file for
+ * sslpassword), never in argv; --no-password makes libpq fail instead of prompting.
  */
 export function spawnPgTool(executable: string, args: string[], options: PgChildOptions): PgChild {
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PGAPPNAME: 'dbfast',
     PGCONNECT_TIMEOUT: process.env.PGCONNECT_TIMEOUT ?? '15',
     ...(options.target ? childEnv(options.target) : {}),

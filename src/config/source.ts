@@ -1,5 +1,5 @@
 import { mappingFailures } from '../failure/operational.js';
-import type { LoadConfigOptions } from './load.js';
+import type { LoadConfigOptions } from './read.js';
 import type { DbfastConfig } from './types.js';
 
 /*
@@ -22,9 +22,9 @@ export interface ConfigSource {
 /** A function's own options with the config replaced by where to find it. */
 export type With<T> = Omit<T, 'config'> & ConfigSource;
 
-/** The one loader: contents that passed validation before skip zod (see load-cached.ts). */
+/** The one loader (config/read.ts): contents that passed the type check before skip zod. */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
-  return mappingFailures(async () => (await import('./load-cached.js')).loadConfigLean(options));
+  return mappingFailures(async () => (await import('./read.js')).loadConfigLazily(options));
 }
 
 /** The config of a `ConfigSource`: the one given, else loaded. */

@@ -211,7 +211,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = await localTarget(config, process.env, options.logger);
+  const target = await localTarget(config, config.env, options.logger);
   const client = await connect(target);
   try {
     const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);

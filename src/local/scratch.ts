@@ -19,7 +19,7 @@ export async function withTemplateClone<T>(
   use: (clone: { build: BuildResult; target: DbTarget }) => Promise<T>,
 ): Promise<T> {
   const build = await buildTemplate({ config, environment, logger });
-  const target = await localTarget(config, process.env, logger);
+  const target = await localTarget(config, config.env, logger);
   const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
   const drop = (): Promise<void> =>
     withClient(target, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);

@@ -38,7 +38,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const names = options.environment ? [defaultEnvironmentName(config, options.environment)] : Object.keys(config.environments);
   const { files } = await scanAndHash(config);
   const plans = names.map((name) => planEnvironment(config, name, files, false));
-  const snapshot = await withClient(await localTarget(config, process.env, options.logger), (client) => readDatabases(client, plans.map((plan) => plan.template)));
+  const snapshot = await withClient(await localTarget(config, config.env, options.logger), (client) => readDatabases(client, plans.map((plan) => plan.template)));
   const environments = plans.map((plan): EnvironmentStatus => {
     const info = snapshot.databases.get(plan.template);
     const foreign = info !== undefined && !info.comment?.startsWith(TEMPLATE_MARKER);

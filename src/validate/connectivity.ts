@@ -82,7 +82,7 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
     await client.query('SELECT 1');
     samples.push(performance.now() - started);
   }
-  const plan = sslPlan(target.url);
+  const plan = sslPlan(target);
   return {
     serverVersion: row.version.split(' ')[0] as string,
     serverVersionNum: Number(row.num),

@@ -63,7 +63,7 @@ function summary(info: ToolInfo | null): ToolSummary | null {
  */
 export async function testRemote(config: DbfastConfig, remote: RemoteConfig, options: TestRemoteOptions = {}): Promise<RemoteTestReport> {
   const target = remoteTarget(remote, options.env);
-  const plan = sslPlan(target.url);
+  const plan = sslPlan(target);
   // A deploy restores the template only where it may replace the database; elsewhere it applies migrations.
   const template: TemplateNeeds = remote.allowDestructive
     ? await readTemplateNeeds(config, remote.environment)
