@@ -51,8 +51,21 @@ describe("PostgreSQL's own databases and templates are never deploy or restore t
     return rows[0]?.n ?? -1;
   }
 
+  it('template1 (a name): refused when dbfast.toml loads, by every command, before anything connects; nothing is written', async () => {
+    const project = projectFor('template1');
+    for (const args of [['remote', 'test', 'staging'], ['deploy', 'staging', '--dry-run'], ['deploy', 'staging'], ['backup', 'create', '--remote', 'staging']]) {
+      const result = await cli(project, ['--json', ...args]);
+      expect(result.exitCode, `${args.join(' ')}: ${result.stdout}${result.stderr}`).toBe(2);
+      const error = errorOf(result);
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toMatch(/remotes\.staging\.url: database "template1" .*template database of PostgreSQL itself/);
+    }
+    expect(await userTables('template1')).toBe(0);
+  });
+
+  // Names the config cannot judge alone (the maintenance database is allowed with a warning; a
+  // template is one by pg_database.datistemplate): the server-side checks refuse them.
   it.each([
-    ['template1', /"template1" is a template database of PostgreSQL's own/],
     ['postgres', /"postgres" is the server's maintenance database/],
     ['shop_tpl', /"shop_tpl" is marked as a template database/],
   ])('%s: remote test fails the database check, deploy and dry run refuse, nothing is written', async (database, reason) => {
@@ -76,21 +89,21 @@ describe("PostgreSQL's own databases and templates are never deploy or restore t
     expect(await userTables(database)).toBe(0);
   });
 
-  it('template1: backup restore and migrate apply refuse too', async () => {
-    const project = projectFor('template1');
+  it('a database marked as a template: backup restore and migrate apply refuse too, under the lock', async () => {
+    const project = projectFor('shop_tpl');
     // Reading it is harmless: the backup is what a careless restore would put there.
     const { backup } = await cliJson<{ backup: { id: string } }>(project, ['backup', 'create', '--remote', 'staging']);
     const restore = await cli(project, ['--json', 'backup', 'restore', '--remote', 'staging', '--backup-id', backup.id]);
     expect(restore.exitCode, restore.stdout + restore.stderr).toBe(2);
     expect(errorOf(restore)).toMatchObject({ code: 'DATABASE_PROTECTED' });
-    expect(errorOf(restore).message).toMatch(/"template1" is a template database of PostgreSQL's own/);
+    expect(errorOf(restore).message).toMatch(/"shop_tpl" is marked as a template database/);
 
-    // An environment with a migration to apply: without the refusal its tracking table would land in template1.
-    const migrate = await cli(projectFor('template1', 'production'), ['--json', 'migrate', 'apply', '--remote', 'staging', '--confirm']);
+    // An environment with a migration to apply: without the refusal its tracking table would land in shop_tpl.
+    const migrate = await cli(projectFor('shop_tpl', 'production'), ['--json', 'migrate', 'apply', '--remote', 'staging', '--confirm']);
     expect(migrate.exitCode, migrate.stdout + migrate.stderr).toBe(2);
     expect(errorOf(migrate).code).toBe('DATABASE_PROTECTED');
-    expect(await userTables('template1')).toBe(0);
-    const schemas = await query(urlFor(cluster.adminUrl, 'template1'), "SELECT 1 FROM pg_namespace WHERE nspname = 'dbfast'");
+    expect(await userTables('shop_tpl')).toBe(0);
+    const schemas = await query(urlFor(cluster.adminUrl, 'shop_tpl'), "SELECT 1 FROM pg_namespace WHERE nspname = 'dbfast'");
     expect(schemas).toEqual([]);
   });
 });
