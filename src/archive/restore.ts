@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { registerCleanup } from '../cleanup.js';
 import type { Compression } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
 import { createDecompressor } from './compression.js';
@@ -85,7 +86,9 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
         temp = path.join(dir, `.dbfast-restore-${randomBytes(4).toString('hex')}.dump.partial`);
         const tempPath = temp;
         unregister = registerCleanup(() => rm(tempPath, { force: true }));
-        rawBytes = await decompressToFile(input, tempPath, compression, report, options.signal);
+        rawBytes = await decompressToFile(input, tempPath, compression, report, options.signal).catch((error: unknown) => {
+          throw operationalError(error, { path: tempPath, doing: 'decompressing the archive for a parallel restore' }) ?? error;
+        });
         file = temp;
       }
       logger.debug(`running ${pgRestore.path} ${args.join(' ')} ${file}`);
@@ -113,6 +116,8 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   const [result] = await Promise.all([child, flow]);
   if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted');
   if (flowError !== undefined) {
+    const readFailure = operationalError(flowError, { path: typeof input === 'string' ? input : undefined, doing: 'reading the archive' });
+    if (readFailure) throw readFailure;
     throw new DbfastError('ARCHIVE_UNREADABLE', `cannot read the archive while restoring: ${(flowError as Error).message}`, {
       hint: 'The archive is damaged; verify it with `dbfast backup verify`, or use another one.',
       cause: flowError,
