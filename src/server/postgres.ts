@@ -146,7 +146,9 @@ export async function startPostgres(spec: ClusterSpec, options: StartOptions): P
   const log = await readSince(options.logFile, logStart);
   const said = tail(`${output}\n${log}`);
   const port = options.settings.port;
-  if (/could not bind .*Address already in use|could not create any TCP\/IP sockets/i.test(said)) {
+  // Only a bind that failed because the address is in use means the port is taken (the caller
+  // may move to another port); any other reason to create no socket is a failed start.
+  if (/Address already in use/i.test(said)) {
     throw new DbfastError('SERVER_PORT_TAKEN', `port ${port} on 127.0.0.1 is taken; the server could not start:\n${said}`, {
       hint: `Stop what listens on port ${port}, or choose another: dbfast server start --port N.`,
       details: { port: Number(port) } });
@@ -175,13 +177,22 @@ export async function stopPostgres(dataDir: string, mode: StopMode = 'fast', tim
   const running = runningPostmaster(dataDir);
   if (!running) return false;
   process.kill(running.pid, STOP_SIGNAL[mode]);
+  await waitForPostmasterExit(running.pid, dataDir, timeoutSeconds);
+  return true;
+}
+
+/**
+ * Waits until the postmaster `pid` has exited: it closes its TCP socket and removes its unix
+ * socket and pid file on the way out, so a start after this finds the port and folder free.
+ */
+export async function waitForPostmasterExit(pid: number, dataDir: string, timeoutSeconds = 60): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    if (!processAlive(running.pid)) return true;
+    if (!processAlive(pid)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new DbfastError('SERVER_STOP_FAILED', `the server (pid ${running.pid}, data ${dataDir}) did not stop within ${timeoutSeconds} s`, {
-    hint: `Look at its log; to force it: kill -QUIT ${running.pid}.`,
+  throw new DbfastError('SERVER_STOP_FAILED', `the server (pid ${pid}, data ${dataDir}) did not stop within ${timeoutSeconds} s`, {
+    hint: `Look at its log; to force it: kill -QUIT ${pid}.`,
   });
 }
 
