@@ -8,7 +8,7 @@ import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServerRepository } from './git.js';
 import type { WebhookMetrics } from './metrics.js';
-import { detectProvider, providerNamed, PROVIDERS, type ParsedEvent, type WebhookProvider } from './providers.js';
+import { detectProvider, InvalidPayload, providerNamed, PROVIDERS, type ParsedEvent, type WebhookProvider } from './providers.js';
 import { DeployQueue, type QueueJob } from './queue.js';
 import type { DeployRunner } from './runner.js';
 import { candidateSecretEnvs, routesFor, secretEnvFor, type WebhookRoute, type WebhookSettings } from './settings.js';
@@ -161,7 +161,7 @@ export class WebhookService {
     try {
       parsed = provider.parse(base.event, parseBody(headers, body));
     } catch (error) {
-      const detail = `the body is not JSON: ${errorMessage(error)}`;
+      const detail = error instanceof InvalidPayload ? `the payload is refused: ${error.message}` : `the body is not JSON: ${errorMessage(error)}`;
       return finish([{ ...base, outcome: 'invalid', detail }], 400, { outcome: 'invalid', error: detail });
     }
     if (parsed.kind === 'ping') return finish([{ ...base, outcome: 'ping', detail: 'answered' }], 200, { outcome: 'ping', pong: true });
