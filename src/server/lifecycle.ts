@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { findServerBinaries, type ServerBinaries } from './binaries.js';
 import { withServerLock } from './lock.js';
 import { blockedAncestor, giveTo, serverRunAs, type RunAs } from './os-user.js';
-import { INITDB_PREFIX, isRoot, majorPaths, serverRoot, stateFile, type MajorPaths } from './paths.js';
+import { INITDB_PREFIX, isRoot, majorPaths, refuseShellUnsafe, rootSetting, serverRoot, stateFile, type MajorPaths } from './paths.js';
 import { choosePort, firstPort, freePortFrom, PORT_ATTEMPTS, portFree, portTakenError } from './ports.js';
 import { runningPostmaster } from './postmaster.js';
 import { initCluster, reloadPostgres, startPostgres, stopPostgres, waitForPostmasterExit, type ClusterSpec } from './postgres.js';
@@ -134,6 +134,7 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const root = serverRoot(env);
+  refuseShellUnsafe(root.dir, rootSetting(root.source), 'the managed server\'s folder');
   const runAs = await serverRunAs(env, logger);
   await prepareRoot(root.dir, root.source, runAs);
   return withServerLock(root.dir, logger, async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { DbfastError } from '../errors.js';
 import { giveTo, type RunAs } from './os-user.js';
+import { refuseShellUnsafe } from './paths.js';
 import { postmasterPidFile, processAlive, readPostmasterPid, runningPostmaster } from './postmaster.js';
 import { INCLUDE_LINE, SETTINGS_FILE, settingsFileText } from './settings.js';
 
@@ -25,6 +26,10 @@ function toolEnv(): Record<string, string> {
 }
 
 async function runTool(spec: ClusterSpec, tool: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; output: string }> {
+  // The last line of defence for every caller (the test harness too): no path the shell would act on.
+  refuseShellUnsafe(spec.binDir, 'DBFAST_SERVER_BINARIES', 'the server binaries\' folder');
+  refuseShellUnsafe(spec.dataDir, 'DBFAST_SERVER_DIR', 'the data directory');
+  for (const arg of args) if (arg.startsWith('/')) refuseShellUnsafe(arg, 'DBFAST_SERVER_DIR', 'the path');
   const result = await execa(path.join(spec.binDir, tool), args, {
     reject: false,
     uid: spec.runAs?.uid,
