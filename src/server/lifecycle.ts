@@ -11,7 +11,7 @@ import { blockedAncestor, giveTo, serverRunAs, type RunAs } from './os-user.js';
 import { INITDB_PREFIX, isRoot, majorPaths, refuseShellUnsafe, rootSetting, serverRoot, stateFile, type MajorPaths } from './paths.js';
 import { choosePort, firstPort, freePortFrom, PORT_ATTEMPTS, portFree, portTakenError } from './ports.js';
 import { runningPostmaster } from './postmaster.js';
-import { initCluster, reloadPostgres, startPostgres, stopPostgres, waitForPostmasterExit, type ClusterSpec } from './postgres.js';
+import { INITDB_PASSWORD_PREFIX, initCluster, reloadPostgres, startPostgres, stopPostgres, waitForPostmasterExit, type ClusterSpec } from './postgres.js';
 import { managedServer, readRecord, writeJsonFile, type ManagedServer, type ServerRecord } from './record.js';
 import { SETTINGS_FILE, settingsFileText, settingsFor } from './settings.js';
 
@@ -101,19 +101,21 @@ async function checkExisting(paths: MajorPaths, runAs: RunAs | undefined): Promi
  */
 async function initialize(paths: MajorPaths, binaries: ServerBinaries, runAs: RunAs | undefined, durable: boolean, logger: Logger): Promise<void> {
   for (const name of await readdir(paths.dir)) {
-    if (name.startsWith(INITDB_PREFIX)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
+    // Also initdb's password files a killed run (SIGKILL: no cleanup) left beside them.
+    if (name.startsWith(INITDB_PREFIX) || name.startsWith(INITDB_PASSWORD_PREFIX)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
   }
   const fresh = path.join(paths.dir, `${INITDB_PREFIX}${randomBytes(4).toString('hex')}`);
   const password = randomBytes(24).toString('base64url');
   logger.progress({ phase: `creating the managed PostgreSQL ${binaries.version} server (initdb)`, detail: paths.dataDir });
   try {
     await initCluster({ binDir: binaries.binDir, dataDir: fresh, runAs }, { password, authHost: 'scram-sha-256', noSync: !durable });
+    // The password first: a data directory is never there without it, whenever an interrupt comes.
+    await writeFile(paths.passwordFile, `${password}\n`, { mode: 0o600 });
     await rename(fresh, paths.dataDir);
   } catch (error) {
     await rm(fresh, { recursive: true, force: true });
     throw error;
   }
-  await writeFile(paths.passwordFile, `${password}\n`, { mode: 0o600 });
 }
 
 async function writePgpass(paths: MajorPaths, port: number): Promise<void> {

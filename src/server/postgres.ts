@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { registerCleanup } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import { giveTo, type RunAs } from './os-user.js';
 import { refuseShellUnsafe } from './paths.js';
@@ -53,6 +54,9 @@ function tail(text: string, lines = 12): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+/** initdb reads the superuser's password from a file beside the data directory named so (0600, removed after). */
+export const INITDB_PASSWORD_PREFIX = '.initdb-pw-';
+
 /** How initdb sets the cluster up. */
 export interface InitOptions {
   /** Superuser password, used for TCP (scram); never in argv: initdb reads it from a file. */
@@ -68,8 +72,10 @@ export interface InitOptions {
  */
 export async function initCluster(spec: ClusterSpec, options: InitOptions): Promise<void> {
   const parent = path.dirname(spec.dataDir);
-  const pwfile = path.join(parent, `.initdb-pw-${randomBytes(6).toString('hex')}`);
+  const pwfile = path.join(parent, `${INITDB_PASSWORD_PREFIX}${randomBytes(6).toString('hex')}`);
   await writeFile(pwfile, `${options.password}\n`, { mode: 0o600, flag: 'wx' });
+  // The password must not outlive initdb, an interrupted one included.
+  const unregister = registerCleanup(() => rm(pwfile, { force: true }));
   try {
     await giveTo(spec.runAs, pwfile);
     const { ok, output } = await runTool(spec, 'initdb', [
@@ -88,6 +94,7 @@ export async function initCluster(spec: ClusterSpec, options: InitOptions): Prom
     }
     await appendFile(path.join(spec.dataDir, 'postgresql.conf'), `\n# dbfast's settings (port, sockets, durability): see ${SETTINGS_FILE}\n${INCLUDE_LINE}\n`);
   } finally {
+    unregister();
     await rm(pwfile, { force: true });
   }
 }
