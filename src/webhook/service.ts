@@ -26,7 +26,7 @@ export interface DeliveryLogLine {
   sender: string | null;
   route: string | null;
   remote: string | null;
-  outcome: WebhookOutcome | 'too_large' | 'unavailable';
+  outcome: WebhookOutcome | 'unavailable';
   status: number | null;
   deployId: string | null;
   durationMs: number | null;
@@ -111,6 +111,28 @@ export class WebhookService {
   private logEvent(event: WebhookEvent, status: number | null): void {
     const { id: _id, receivedAt: _r, signatureOk: _s, repository: _repo, startedAt: _st, finishedAt: _f, ...rest } = event;
     this.log({ ...rest, status });
+  }
+
+  /**
+   * A delivery answered before its body was read whole (413 too large, 408 too slow): recorded
+   * like every other, so `webhook events` shows why a provider's delivery failed. Never throws:
+   * a failure to record is logged.
+   */
+  async refuseUnread(pathProvider: string | undefined, headers: IncomingHttpHeaders, outcome: 'too_large' | 'timed_out', status: number, detail: string): Promise<void> {
+    const provider = pathProvider ? providerNamed(pathProvider) : detectProvider(headers);
+    const row: NewWebhookEvent = {
+      requestId: newRequestId(), provider: provider?.name ?? pathProvider ?? 'unknown', event: provider?.event(headers) ?? null,
+      deliveryId: provider?.deliveryId(headers) ?? null, repository: null, ref: null, commit: null, sender: null,
+      signatureOk: false, route: null, remote: null, outcome, detail,
+    };
+    this.options.metrics.deliveries.inc({ provider: row.provider, outcome });
+    try {
+      const recorded = await this.options.store.record([row]);
+      this.logEvent(recorded.rows[0] as WebhookEvent, status);
+    } catch (error) {
+      this.options.logger.warn(`could not record a ${status} answer: ${errorMessage(error)}`);
+      this.log({ ...row, status });
+    }
   }
 
   /** Handles one POST: `pathProvider` is the provider named by `/webhook/<name>`, if any. */

@@ -6,9 +6,10 @@ import type { DbTarget } from '../pg/target.js';
  * What became of a delivery: `rejected` (missing or wrong signature), `invalid` (signed but
  * unreadable), `ping`, `ignored` (not a push, or no route), `duplicate` (a redelivery),
  * `queued` → `running` → `deployed` | `failed`, `superseded` (a newer push to the same remote
- * came first), `cancelled` (the server stopped before it ran).
+ * came first), `cancelled` (the server stopped before it ran), `too_large` (413: the body was over
+ * max_body_bytes), `timed_out` (408: the request was not read within request_timeout_seconds).
  */
-export type WebhookOutcome = 'rejected' | 'invalid' | 'ping' | 'ignored' | 'duplicate' | 'queued' | 'running' | 'deployed' | 'failed' | 'superseded' | 'cancelled';
+export type WebhookOutcome = 'rejected' | 'invalid' | 'ping' | 'ignored' | 'duplicate' | 'queued' | 'running' | 'deployed' | 'failed' | 'superseded' | 'cancelled' | 'too_large' | 'timed_out';
 
 /** One row of `dbfast.webhook_events`: a delivery, or one route's deploy of it. */
 export interface WebhookEvent {
