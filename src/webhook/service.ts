@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { DeployTrigger } from '../history/records.js';
+import { registerCleanup } from '../cleanup.js';
 import { newDeployId } from '../history/id.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -83,6 +84,8 @@ export class WebhookService {
   private readonly queue: DeployQueue<DeployJob>;
   private readonly lastByRoute = new Map<string, WebhookEvent>();
   private stopping = false;
+  /** Jobs whose outcome is recorded as final (an interrupt's clean-up must not overwrite it). */
+  private readonly finished = new WeakSet<DeployJob>();
 
   constructor(private readonly options: WebhookServiceOptions) {
     this.queue = new DeployQueue<DeployJob>({
@@ -222,6 +225,7 @@ export class WebhookService {
 
   private async finishJob(job: DeployJob, outcome: WebhookOutcome, change: { detail?: string; error?: string; deployId?: string | null }, startedAt?: number): Promise<void> {
     const { store, metrics, logger } = this.options;
+    this.finished.add(job);
     await store.update(job.row.id, { outcome, ...change, finished: true }).catch((error: unknown) => logger.warn(`could not record the outcome of ${job.row.requestId}: ${errorMessage(error)}`));
     const durationMs = startedAt === undefined ? null : Date.now() - startedAt;
     metrics.deploys.inc({ remote: job.remote, outcome });
@@ -241,6 +245,12 @@ export class WebhookService {
     const deployId = newDeployId();
     job.row.deployId = deployId;
     await store.update(job.row.id, { outcome: 'running', deployId, started: true }).catch((error: unknown) => logger.warn(`could not record the start of ${job.row.requestId}: ${errorMessage(error)}`));
+    // An interrupt (a second SIGTERM, Ctrl-C) ends the process with this deploy unfinished: its
+    // record says so instead of staying `running` for ever. Registered first, it runs after the
+    // deploy's own clean-ups (newest first), when the live database is as it will stay.
+    const unregister = registerCleanup(async (reason) => {
+      if (!this.finished.has(job)) await this.finishJob(job, 'failed', { deployId, error: `the server was interrupted (${reason}) during this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got` }, started);
+    });
     const prefix = `[${job.route.name} ${job.commit.slice(0, 12)}]`;
     const jobLogger: Logger = {
       info: (message) => logger.debug(`${prefix} ${message}`),
@@ -265,8 +275,10 @@ export class WebhookService {
       } finally {
         await tree.remove().catch((error: unknown) => logger.warn(`could not remove the worktree ${tree.dir}: ${errorMessage(error)}`));
       }
+      unregister();
       await this.finishJob(job, 'deployed', { deployId }, started);
     } catch (error) {
+      unregister();
       await this.finishJob(job, 'failed', { deployId, error: errorMessage(error) }, started);
     }
   }
