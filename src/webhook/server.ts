@@ -89,7 +89,7 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const settings = resolveWebhookSettings(config, env, { listen: options.listen });
-  const store = new WebhookEventStore(await localTarget(config, env, logger));
+  const store = new WebhookEventStore(() => localTarget(config, env, logger));
   await store.prepare();
   const repository = new ServerRepository(settings.repository, settings.workDir);
   await repository.prepare();
