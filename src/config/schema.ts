@@ -1,7 +1,16 @@
 import { z } from 'zod';
+import { variableNameProblem } from './variables.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 const stringList = z.array(z.string());
+
+/** psql variables: `NAME = "value"` (numbers and booleans are written out as psql would take them). */
+const variablesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine((variables, ctx) => {
+  for (const name of Object.keys(variables)) {
+    const problem = variableNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 export const hookSchema = z.strictObject({
   pre: stringList.optional(),
@@ -24,6 +33,7 @@ export const environmentSchema = z.strictObject({
   exclude_files: stringList.optional(),
   allow_seed_data: z.boolean().optional(),
   migration_directories: stringList.optional(),
+  variables: variablesSchema.optional(),
   description: z.string().optional(),
 });
 
@@ -85,6 +95,8 @@ const configFields = {
     .strictObject({
       path: z.string().optional(),
       runner: z.enum(['inprocess', 'psql']).optional(),
+      variables: variablesSchema.optional(),
+      cluster_setup: stringList.optional(),
     })
     .optional(),
   environments: z.record(z.string(), environmentSchema).optional(),

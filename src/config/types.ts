@@ -55,7 +55,14 @@ export interface DbfastConfig {
     server: 'managed' | 'external';
     templateName: string;
   };
-  repository: { path: string; runner: Runner };
+  repository: {
+    path: string;
+    runner: Runner;
+    /** psql variables for every environment (`[repository] variables`, values as strings). */
+    variables: Record<string, string>;
+    /** Files (relative to `path`) that act on the whole server: run before builds, never part of a template. */
+    clusterSetup: string[];
+  };
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
   backup: BackupPlace & { compression: Compression };
