@@ -119,11 +119,11 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
       } catch (error) {
         if (timedOut.has(req.socket)) {
           // Node answered 408 and closed the connection; the delivery is recorded all the same.
-          return service.refuseUnread(webhook[1], req.headers, 'timed_out', 408, `the request was not read whole within ${settings.requestTimeoutMs / 1000} s ([webhooks] request_timeout_seconds)`);
+          return void (await service.refuseUnread(webhook[1], req.headers, 'timed_out', 408, `the request was not read whole within ${settings.requestTimeoutMs / 1000} s ([webhooks] request_timeout_seconds)`));
         }
         if (!(error instanceof BodyTooLarge)) throw error;
-        await service.refuseUnread(webhook[1], req.headers, 'too_large', 413, `body over ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)`);
-        return send(res, 413, { error: `the body is larger than ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)` }, { connection: 'close' });
+        const requestId = await service.refuseUnread(webhook[1], req.headers, 'too_large', 413, `body over ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)`);
+        return send(res, 413, { requestId, outcome: 'too_large', error: `the body is larger than ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)` }, { connection: 'close' });
       }
       const answer = await service.receive(webhook[1], req.headers, body);
       return send(res, answer.status, answer.body);

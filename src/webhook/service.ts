@@ -121,7 +121,7 @@ export class WebhookService {
    * like every other, so `webhook events` shows why a provider's delivery failed. Never throws:
    * a failure to record is logged.
    */
-  async refuseUnread(pathProvider: string | undefined, headers: IncomingHttpHeaders, outcome: 'too_large' | 'timed_out', status: number, detail: string): Promise<void> {
+  async refuseUnread(pathProvider: string | undefined, headers: IncomingHttpHeaders, outcome: 'too_large' | 'timed_out', status: number, detail: string): Promise<string> {
     const provider = pathProvider ? providerNamed(pathProvider) : detectProvider(headers);
     const row: NewWebhookEvent = {
       requestId: newRequestId(), provider: provider?.name ?? pathProvider ?? 'unknown', event: provider?.event(headers) ?? null,
@@ -136,6 +136,7 @@ export class WebhookService {
       this.options.logger.warn(`could not record a ${status} answer: ${errorMessage(error)}`);
       this.log({ ...row, status });
     }
+    return row.requestId;
   }
 
   /** Handles one POST: `pathProvider` is the provider named by `/webhook/<name>`, if any. */
