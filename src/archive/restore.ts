@@ -92,7 +92,8 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
         file = temp;
       }
       logger.debug(`running ${pgRestore.path} ${args.join(' ')} ${file}`);
-      const result = await spawnPgTool(pgRestore.path, [...args, file], { target, stdin: 'ignore', stdout: 'ignore', signal: options.signal });
+      // Absolute, so a relative name can never read as an option of pg_restore.
+      const result = await spawnPgTool(pgRestore.path, [...args, path.resolve(file)], { target, stdin: 'ignore', stdout: 'ignore', signal: options.signal });
       if (result.failed) throw pgToolError('pg_restore', `restoring into ${databaseLabel(target)} failed`, result, target);
     } finally {
       if (temp) await rm(temp, { force: true });

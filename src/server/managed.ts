@@ -37,7 +37,7 @@ export async function managedServerTarget(env: NodeJS.ProcessEnv = process.env, 
   const state = readState(serverRoot(env).dir);
   if (state) {
     const running = runningPostmaster(state.dataDir);
-    if (running && running.port === state.port && !env.DBFAST_SERVER_BINARIES) return serverTarget(state);
+    if (running && running.status !== 'stopping' && running.port === state.port && !env.DBFAST_SERVER_BINARIES) return serverTarget(state);
   }
   const { startManagedServer } = await import('./lifecycle.js');
   const { server } = await startManagedServer({ env, logger });
