@@ -8,6 +8,7 @@ import { PhaseClock } from '../history/phases.js';
 import type { RecordedRun } from '../history/run.js';
 import { DBFAST_SCHEMA } from '../history/schema.js';
 import { withClient } from '../pg/client.js';
+import { settingsStatements } from '../pg/db-properties.js';
 import { withDatabaseLock } from '../pg/lock.js';
 import type { DbTarget } from '../pg/target.js';
 import type { RemoteContext } from '../remote/context.js';
@@ -51,7 +52,7 @@ export interface ReplaceDeployOutcome {
 function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, user: string, remote: string): string {
   if (kind === 'extension') return 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).';
   if (kind === 'owner') return `GRANT "${name}" TO "${user}" on the remote, or set no_owner = true under [remotes.${remote}] (objects then belong to ${user}).`;
-  return `Create role "${name}" on the remote, or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
+  return `Create role "${name}" on the remote (put its CREATE ROLE in [repository] cluster_setup, then run \`dbfast remote setup ${remote}\`), or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
 }
 
 /**
@@ -97,6 +98,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
             check: (side) => checkNew(side, artifact, ctx, `the new database "${names.side}"`, 'The live database was not touched. Fix the template or the validate queries, then deploy again.'),
             prepare: prepare ? (side) => prepare(side, artifact) : undefined,
             keepPrevious: ctx.remote.keepPrevious,
+            settings: artifact.settings,
             afterLive: async () => {
               await run.clock.run('verify', () => verifyLive(ctx));
               await hooks.afterDeploy(run.record.backupId);
@@ -126,7 +128,8 @@ async function deployInPlace(input: ReplaceDeployInput, admin: pg.Client, artifa
   await replaceInPlace({
     ctx, clock: run.clock, state: run, source,
     before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
-    after: countCheckSql(expected, `template ${artifact.build.template}`),
+    // The template's database settings, in the same transaction: a refused one rolls the whole replace back.
+    after: [countCheckSql(expected, `template ${artifact.build.template}`), ...settingsStatements(ctx.database, artifact.settings)].join('\n'),
     endSessions: false,
     afterCommit: async () => {
       await run.clock.run('validate', () => checkNew(ctx.target, artifact, ctx, `database "${ctx.database}" after the in-place restore`, 'Fix the template or the validate queries.'));

@@ -64,7 +64,7 @@ export function assertOwnTemplate(info: DatabaseInfo | undefined): void {
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {
   const manifest = decodeManifest(info?.comment);
-  return manifest && compareWithManifest(ctx.plan, manifest).state === 'fresh' ? manifest : undefined;
+  return manifest && compareWithManifest(ctx.plan, manifest, info?.settings).state === 'fresh' ? manifest : undefined;
 }
 
 function result(ctx: EnsureContext, manifest: TemplateManifest, rebuilt: boolean, reused: boolean): BuildResult {
@@ -174,6 +174,8 @@ async function buildAndSwap(ctx: EnsureContext, replacing: boolean): Promise<Tem
       serverVersion: measured.serverVersion,
       builtAt: new Date().toISOString(),
       sizeBytes: measured.databases.get(side)?.sizeBytes ?? 0,
+      // What its files set with ALTER DATABASE / ALTER ROLE ... IN DATABASE (they stay with it through the rename).
+      settings: measured.databases.get(side)?.settings ?? [],
     };
     await client.query(`ALTER DATABASE ${quoteIdent(side)} IS_TEMPLATE true ALLOW_CONNECTIONS false`);
     await setComment(client, side, encodeComment(TEMPLATE_MARKER, manifest));

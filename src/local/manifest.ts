@@ -1,5 +1,6 @@
 import { sha256 } from '../project/hash.js';
 import type { EnvironmentConfig } from '../config/types.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 
 /**
  * What dbfast stores on the databases it makes, as `COMMENT ON DATABASE`: a recognisable prefix
@@ -23,6 +24,12 @@ export interface TemplateManifest {
   builtAt: string;
   /** pg_database_size at build time: a template never changes, so seed need not measure it. */
   sizeBytes: number;
+  /**
+   * Its per-database settings as built (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ...
+   * SET` in its files), which clones and deploys are given since PostgreSQL copies none of them.
+   * Absent in manifests of dbfast versions before settings travelled: read as none.
+   */
+  settings?: DatabaseSetting[];
 }
 
 export interface CloneMetadata {

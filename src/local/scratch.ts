@@ -4,6 +4,7 @@ import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
+import { applyDatabaseSettings } from '../pg/db-properties.js';
 import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import { buildTemplate, type BuildResult } from './build.js';
@@ -23,9 +24,13 @@ export async function withTemplateClone<T>(
   const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
   const drop = (): Promise<void> =>
     withClient(target, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);
-  await withClient(target, (client) => client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(build.template)}`));
   const unregister = registerCleanup(drop);
   try {
+    await withClient(target, async (client) => {
+      await client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(build.template)}`);
+      // What is read or dumped from the clone is what a seeded clone has: the template's settings included.
+      await applyDatabaseSettings(client, scratch, build.manifest.settings ?? []);
+    });
     return await use({ build, target: withDatabase(target, scratch) });
   } finally {
     await drop().catch((error: unknown) => logger.warn(`could not drop the scratch database "${scratch}": ${String(error)}`));

@@ -14,6 +14,7 @@ import { CLONE_MARKER, TEMPLATE_MARKER, encodeComment, type CloneMetadata } from
 import { assertDatabaseName, leftoverOwner, templateDatabaseName } from './names.js';
 import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
+import { applyDatabaseSettings } from '../pg/db-properties.js';
 import { clearTemplateSessions, isSourceInUse } from './sessions.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
 
@@ -132,6 +133,11 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       build = { ...(await ensure(info, true)), rebuilt: true };
       cloneMs = await createClone(client, output, template, strategy, logger);
     }
+    // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's here.
+    await applyDatabaseSettings(client, output, build.manifest.settings ?? []).catch(async (error: unknown) => {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
+      throw error;
+    });
     const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
     await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
     return {

@@ -4,6 +4,7 @@ import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
 import { readDatabases } from '../pg/catalog.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import { TEMPLATE_MARKER, decodeManifest } from './manifest.js';
 import { guardProblem, planEnvironment, scanAndHash } from './plan.js';
 import { compareWithManifest, type Freshness } from './staleness.js';
@@ -22,6 +23,8 @@ export interface EnvironmentStatus extends Freshness {
   /** Files the environment gets now. */
   fileCount: number;
   builtAt: string | null;
+  /** The template's per-database settings as they are now (what clones get once it is fresh); none without a template. */
+  settings: DatabaseSetting[];
   /** Why the template cannot be built as configured: a foreign database of its name, or the production guard. */
   problem: string | null;
 }
@@ -45,14 +48,15 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     const guard = guardProblem(config, plan);
     const manifest = decodeManifest(info?.comment);
     const freshness = foreign
-      ? { state: 'stale' as const, added: [], removed: [], modified: [], filterChanged: false }
-      : compareWithManifest(plan, manifest);
+      ? { state: 'stale' as const, added: [], removed: [], modified: [], filterChanged: false, settingsChanged: false }
+      : compareWithManifest(plan, manifest, info?.settings);
     return {
       environment: plan.environment,
       template: plan.template,
       ...freshness,
       fileCount: plan.files.length,
       builtAt: manifest?.builtAt ?? null,
+      settings: foreign ? [] : (info?.settings ?? []),
       problem: foreign ? `database "${plan.template}" exists but was not made by dbfast; build will refuse to replace it` : guard,
     };
   });

@@ -74,7 +74,17 @@ const QUERIES: string[] = [
 
 export async function schemaFingerprint(client: pg.Client): Promise<SchemaFingerprint> {
   const union = QUERIES.map((q) => `(${q})`).join('\n UNION ALL \n');
-  const result = await client.query<{ line: string | null }>(`SELECT line FROM (${union}) AS objects(line)`);
+  // pg_get_constraintdef & co. leave out schemas on the search_path: a database whose settings
+  // set search_path (`ALTER DATABASE ... SET search_path`) must not print differently from its
+  // template, so they print under PostgreSQL's default search_path (what fingerprints always assumed).
+  const saved = (await client.query<{ path: string }>("SELECT current_setting('search_path') AS path")).rows[0]?.path ?? '';
+  await client.query(`SELECT set_config('search_path', '"$user", public', false)`);
+  let result: pg.QueryResult<{ line: string | null }>;
+  try {
+    result = await client.query<{ line: string | null }>(`SELECT line FROM (${union}) AS objects(line)`);
+  } finally {
+    await client.query("SELECT set_config('search_path', $1, false)", [saved]);
+  }
   const objects = result.rows.flatMap((row) => (row.line === null ? [] : [row.line])).sort();
   return { hash: sha256(objects.join('\n')), objects };
 }

@@ -24,11 +24,21 @@ async function databaseSettings(adminDbUrl: string): Promise<Array<{ role: strin
 describe('deploy carries the template\'s database settings', () => {
   it('the deployed database has the template\'s settings (they win over the live one\'s), and keeps the live one\'s others', async () => {
     const account = await createRemoteAccount({ createdb: true, prefix: 'dset' });
-    await asAccount(account, `ALTER DATABASE "${account.database}" SET request.jwt.claim.id = '99'`);
-    await asAccount(account, `ALTER DATABASE "${account.database}" SET app.settings.kept = 'from the live database'`);
+    await query(account.adminDbUrl, `ALTER DATABASE "${account.database}" SET request.jwt.claim.id = '99'`);
+    await query(account.adminDbUrl, `ALTER DATABASE "${account.database}" SET app.settings.kept = 'from the live database'`);
     const project = writeDeployProject([{ name: 'staging', account }], {
       extraSql: `ALTER DATABASE :"DBNAME" SET request.jwt.claim.id = '-1';\nALTER DATABASE :"DBNAME" SET search_path = app, "$user", public;\n`,
     });
+    const before = await databaseSettings(account.adminDbUrl);
+    // PostgreSQL 15 lets a database's owner set a custom parameter only with SET granted on it: refused before the swap, live untouched.
+    const refused = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
+    const error = parseJson<{ error: { code: string; message: string; hint: string } }>(refused).error;
+    expect(error.code, refused.stdout + refused.stderr).toBe('SETTING_NOT_APPLIED');
+    expect(error.message).toContain('request.jwt.claim.id = -1');
+    expect(error.hint).toContain(`GRANT SET ON PARAMETER "request.jwt.claim.id" TO "${account.role}"`);
+    expect(await databaseSettings(account.adminDbUrl)).toEqual(before);
+    expect(await query(account.adminDbUrl, "SELECT to_regclass('app.product') AS t")).toEqual([{ t: null }]);
+    await query(remote.adminUrl, `GRANT SET ON PARAMETER request.jwt.claim.id, app.settings.kept TO "${account.role}"`);
     const result = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
     expect(result.exitCode, result.stderr + result.stdout).toBe(0);
     expect(parseJson(result)).toMatchObject({ result: 'success', mode: 'swap' });

@@ -63,7 +63,7 @@ describe('per-database settings of a template', () => {
          LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE d.datname = $1`,
       [clone.name],
     );
-    expect(rows).toEqual([{ role, setconfig: ['statement_timeout=5s', 'search_path=api, public'] }]);
+    expect(rows.map((row) => ({ ...row, setconfig: [...(row.setconfig as string[])].sort() }))).toEqual([{ role, setconfig: ['search_path=api, public', 'statement_timeout=5s'] }]);
     const report = await status({ config: project.config() });
     expect(report.environments[0]?.settings).toEqual([
       { role, name: 'search_path', value: 'api, public' },
