@@ -8,7 +8,7 @@ import { PhaseClock } from '../history/phases.js';
 import type { RecordedRun } from '../history/run.js';
 import { DBFAST_SCHEMA } from '../history/schema.js';
 import { withClient } from '../pg/client.js';
-import { settingsStatements } from '../pg/db-properties.js';
+import { checkSettingsAllowed, settingsStatements } from '../pg/db-properties.js';
 import { withDatabaseLock } from '../pg/lock.js';
 import type { DbTarget } from '../pg/target.js';
 import type { RemoteContext } from '../remote/context.js';
@@ -78,6 +78,8 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
         if (missing.length > 0) {
           throw preflightError(ctx.remote.name, missing.map((m) => ({ name: m.kind, detail: m.reason, hint: requirementHint(m.kind, m.name, facts.currentUser, ctx.remote.name) })));
         }
+        // A setting the role may not make would fail at the swap: refuse now, before the backup and the restore.
+        if (facts.databaseExists) await checkSettingsAllowed(admin.client, ctx.database, artifact.settings);
         await hooks.pre();
         if (input.policy.backup && facts.databaseExists) {
           const created = await run.clock.run('backup', () => createBackup(backupScope(ctx.config, ctx.remote.name, { logger: ctx.logger, env: ctx.env })));

@@ -107,6 +107,21 @@ async function currentUser(client: pg.Client): Promise<string> {
   return (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0]?.user ?? 'the deploying role';
 }
 
+/**
+ * Whether `database` could be given these settings by this connection's role: applies them in a
+ * transaction that is rolled back (ALTER DATABASE/ROLE ... SET is transactional), so a deploy can
+ * refuse before its backup and restore rather than at the swap. Throws as `applyDatabaseSettings`.
+ */
+export async function checkSettingsAllowed(client: pg.Client, database: string, settings: readonly DatabaseSetting[]): Promise<void> {
+  if (settings.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    await applyDatabaseSettings(client, database, settings);
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
 /** The statements that give `database` these settings, for a caller that runs them in its own transaction. */
 export function settingsStatements(database: string, settings: readonly DatabaseSetting[]): string[] {
   return settings.map((setting) => `${settingStatement(database, `${setting.name}=${setting.value}`, setting.role)};`);
@@ -121,6 +136,8 @@ export function settingsStatements(database: string, settings: readonly Database
  * database without its settings behaves differently from the template, so it is not handed out.
  */
 export async function applyDatabaseSettings(client: pg.Client, database: string, settings: readonly DatabaseSetting[]): Promise<void> {
+  // Read before anything can fail: inside a caller's transaction nothing can be asked after an error.
+  const user = settings.length > 0 ? await currentUser(client) : '';
   for (const setting of settings) {
     try {
       await client.query(settingStatement(database, `${setting.name}=${setting.value}`, setting.role));
@@ -130,7 +147,7 @@ export async function applyDatabaseSettings(client: pg.Client, database: string,
         code === '42704' && setting.role !== null
           ? `Role "${setting.role}" is missing on this server: create it (put its CREATE ROLE in [repository] cluster_setup and run \`dbfast remote setup NAME\` on a remote).`
           : code === '42501'
-            ? `As a superuser on this server: GRANT SET ON PARAMETER ${quoteIdent(setting.name)} TO ${quoteIdent(await currentUser(client))};${setting.role === null ? '' : ' (settings of another role also need CREATEROLE)'} or remove the setting from the template's SQL files.`
+            ? `As a superuser on this server: GRANT SET ON PARAMETER ${quoteIdent(setting.name)} TO ${quoteIdent(user)};${setting.role === null ? '' : ' (settings of another role also need CREATEROLE)'} or remove the setting from the template's SQL files.`
             : "Fix or remove the setting in the template's SQL files.";
       throw new DbfastError('SETTING_NOT_APPLIED', `could not give database "${database}" the setting ${describeSetting(setting)}: ${errorMessage(error)}`, { hint, details: { database, setting } });
     }

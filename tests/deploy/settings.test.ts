@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
 import { local, query, remote, uniqueName } from '../support/db.js';
-import { asAccount, cli, createRemoteAccount } from '../support/backup.js';
+import { asAccount, cli, createRemoteAccount, filesIn } from '../support/backup.js';
 import { writeDeployProject } from '../support/deploy.js';
 
 const roles: string[] = [];
@@ -37,6 +37,8 @@ describe('deploy carries the template\'s database settings', () => {
     expect(error.message).toContain('request.jwt.claim.id = -1');
     expect(error.hint).toContain(`GRANT SET ON PARAMETER "request.jwt.claim.id" TO "${account.role}"`);
     expect(await databaseSettings(account.adminDbUrl)).toEqual(before);
+    // Refused before the backup and the restore, not at the swap.
+    expect(filesIn(project.backupDir)).toEqual([]);
     expect(await query(account.adminDbUrl, "SELECT to_regclass('app.product') AS t")).toEqual([{ t: null }]);
     await query(remote.adminUrl, `GRANT SET ON PARAMETER request.jwt.claim.id, app.settings.kept TO "${account.role}"`);
     const result = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
