@@ -29,14 +29,16 @@ export type { EnvironmentSummary } from './project/environments.js';
 export type { EnvironmentListing, ValidationReport } from './local/environments.js';
 export type { EnvironmentCheck } from './project/validate-env.js';
 export type { InitOptions, InitResult } from './project/init.js';
-export type { BuildOptions, BuildResult } from './local/build.js';
-export type { EnvironmentStatus, StatusOptions, StatusResult } from './local/status.js';
+export type { BuildOptions, BuildResult, LayerResult } from './local/build.js';
+export type { EnvironmentStatus, LayerStatus, StatusOptions, StatusResult } from './local/status.js';
 export type { TemplateManifest, CloneMetadata } from './local/manifest.js';
 export type { Freshness, TemplateState } from './local/staleness.js';
 export type { SeedOptions, SeedResult } from './local/seed.js';
 export type { DbfastDatabase, DatabaseKind, ListResult } from './local/list.js';
 export type { DropOptions, DropResult } from './local/drop.js';
 export type { CloneStrategy } from './local/strategy.js';
+export type { WatchOptions, WatchSession, WatchEvent, WatchingEvent, RefreshedEvent, UnchangedEvent, FailedEvent, FileChange } from './local/watch.js';
+export type { RefreshedDatabase } from './local/refresh.js';
 export type { NewRemote, RemoteSummary } from './config/remotes.js';
 export type { RemoteTestReport, TestRemoteOptions } from './validate/remote-test.js';
 export type { CheckResult, CheckSeverity } from './validate/types.js';
@@ -120,6 +122,19 @@ export async function seed(options: With<import('./local/seed.js').SeedOptions>)
   return withModule(options, () => import('./local/seed.js'), (module, config) => module.seed({ ...options, config }));
 }
 
+/**
+ * Watches the environment's files and keeps its template and the `outputs` databases in step
+ * (`dbfast watch`). Resolves once the initial cycle is done and events are being taken; every
+ * cycle then calls `onEvent` once. `close()` stops it.
+ *
+ * @example
+ * const session = await watch({ outputs: ['app_dev'], onEvent: (event) => console.log(event.type) });
+ * process.once('SIGINT', () => void session.close());
+ */
+export async function watch(options: With<import('./local/watch.js').WatchOptions>): Promise<import('./local/watch.js').WatchSession> {
+  return withModule(options, () => import('./local/watch.js'), (module, config) => module.watchEnvironment({ ...options, config }));
+}
+
 /** Each environment's template: missing, fresh or stale, with the files that changed. */
 export async function status(options: With<import('./local/status.js').StatusOptions> = {}): Promise<import('./local/status.js').StatusResult> {
   return withModule(options, () => import('./local/status.js'), (module, config) => module.status({ ...options, config }));
@@ -133,6 +148,15 @@ export async function list(options: ConfigSource = {}): Promise<import('./local/
 /** Drops databases dbfast made; refuses (dropping nothing) when a name is not one of them. */
 export async function drop(options: With<import('./local/drop.js').DropOptions>): Promise<import('./local/drop.js').DropResult> {
   return withModule(options, () => import('./local/drop.js'), (module, config) => module.drop({ ...options, config }));
+}
+
+/**
+ * The detached clean-up worker (`dbfast __background`, which dbfast starts itself after a command
+ * has answered): drops replaced templates and leftovers, makes layer templates. Reads its job
+ * from the environment dbfast gave it; returns the exit code.
+ */
+export async function runBackgroundWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return (await import('./local/background.js')).backgroundMain(env);
 }
 
 // ---- Remotes ----

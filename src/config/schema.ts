@@ -26,6 +26,44 @@ export const healthCheckSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** One layer of `layers`: its folders, or a table with the folders and options. */
+const layerSchema = z.union([
+  z.array(z.string().min(1)).min(1),
+  z.strictObject({
+    folders: z.array(z.string().min(1)).min(1),
+    /** Files only load rows: run them on several connections (true: as many as suit the machine). */
+    parallel: z.union([z.boolean(), z.number().int().min(1).max(32)]).optional(),
+  }),
+]);
+
+/** A path or glob relative to dbfast.toml's folder that stays inside it. */
+const insideGlob = z.string().min(1).refine((glob) => !glob.startsWith('/') && !glob.split('/').includes('..'), {
+  message: 'must be relative to the folder of dbfast.toml and stay inside it (no leading / or ..)',
+});
+
+/** `[[deploy.groups]]`: what runs on the live database after it is in place, group by group (see src/deploy/groups.ts). */
+export const deployGroupSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { message: 'a group name is a letter followed by letters, digits, _ or -' }),
+  /** Groups run by `order` (lowest first), ties in the order they are written. */
+  order: z.number().int().optional(),
+  files: z.array(insideGlob).optional(),
+  commands: stringList.optional(),
+  pre: stringList.optional(),
+  post: stringList.optional(),
+  required_env: stringList.optional(),
+  health_check: healthCheckSchema.optional(),
+  description: z.string().optional(),
+});
+
+/** `[deploy]`: the hooks of every remote's deploys, and the deploy groups. */
+export const deploySchema = hookSchema.extend({ groups: z.array(deployGroupSchema).optional() }).superRefine((deploy, ctx) => {
+  const seen = new Set<string>();
+  for (const [index, group] of (deploy.groups ?? []).entries()) {
+    if (seen.has(group.name)) ctx.addIssue({ code: 'custom', path: ['groups', index, 'name'], message: `group "${group.name}" is defined twice` });
+    seen.add(group.name);
+  }
+});
+
 export const environmentSchema = z.strictObject({
   include_directories: stringList.optional(),
   exclude_directories: stringList.optional(),
@@ -35,6 +73,8 @@ export const environmentSchema = z.strictObject({
   migration_directories: stringList.optional(),
   variables: variablesSchema.optional(),
   description: z.string().optional(),
+  /** "folders" (default: one layer per top-level folder), "none" (one template), or the layers in run order. */
+  layers: z.union([z.enum(['folders', 'none']), z.array(layerSchema).min(1)]).optional(),
 });
 
 /** `[backup] dir`: a folder, or `s3://bucket/prefix` for S3-compatible object storage. */
@@ -113,7 +153,7 @@ const configFields = {
     })
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
-  deploy: hookSchema.optional(),
+  deploy: deploySchema.optional(),
   webhooks: webhooksSchema.optional(),
 };
 
@@ -138,3 +178,5 @@ export type EnvironmentFileConfig = z.infer<typeof environmentSchema>;
 export type RemoteFileConfig = z.infer<typeof remoteSchema>;
 export type HookFileConfig = z.infer<typeof hookSchema>;
 export type HealthCheckFileConfig = z.infer<typeof healthCheckSchema>;
+export type DeployFileConfig = z.infer<typeof deploySchema>;
+export type DeployGroupFileConfig = z.infer<typeof deployGroupSchema>;

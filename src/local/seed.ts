@@ -1,21 +1,20 @@
-import type pg from 'pg';
-import { localTarget } from '../server/managed.js';
-import { serverShutdownError } from '../server/managed.js';
+import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { quoteIdent } from '../pg/quote.js';
 import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { ensureTemplate } from './build.js';
-import { readDatabases, setComment, type DatabaseInfo } from '../pg/catalog.js';
-import { CLONE_MARKER, TEMPLATE_MARKER, encodeComment, type CloneMetadata } from './manifest.js';
-import { assertDatabaseName, leftoverOwner, templateDatabaseName } from './names.js';
+import type { BackgroundMode } from './background.js';
+import { ensureTemplate, finishInBackground } from './build.js';
+import { changeDatabases, dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
+import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
+import { assertDatabaseName, sideNameBase, templateDatabaseName } from './names.js';
+import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
-import { applyDatabaseSettings } from '../pg/db-properties.js';
-import { clearTemplateSessions, isSourceInUse } from './sessions.js';
+import { clearTemplateSessions } from './sessions.js';
+import { createSideDatabase } from './side.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
 
 export interface SeedOptions {
@@ -23,13 +22,15 @@ export interface SeedOptions {
   /** Name of the database to create. */
   output: string;
   environment?: string | undefined;
-  /** Replace an existing database of that name (never a template). */
+  /** Replace an existing database of that name: only a clone this project's dbfast made, never a template. */
   force?: boolean | undefined;
   /** Rebuild the template first even when it is fresh. */
   rebuild?: boolean | undefined;
   runner?: Runner | undefined;
   /** Override the size-based choice of CREATE DATABASE ... STRATEGY. */
   strategy?: CloneStrategy | undefined;
+  /** Where clean-up that must not hold up the answer runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
 }
 
@@ -52,32 +53,33 @@ function roundMs(ms: number): number {
 
 const PROTECTED = new Set(['postgres', 'template0', 'template1']);
 
-function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance: string): void {
+/**
+ * `--force` replaces only what dbfast made for this project: a clone it seeded. Any other
+ * database is refused, with or without --force, and nothing happens to it (no session ended).
+ */
+function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance: string, owner: ProjectOwner): void {
   const name = info.name;
-  if (!options.force) {
-    throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
-      hint: 'Pass --force to drop and recreate it, or choose another --output name.',
-    });
-  }
   if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
     throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
-      hint: 'Choose another --output name; --force only replaces ordinary databases.',
+      hint: 'Choose another --output name; --force only replaces clones dbfast made.',
     });
   }
-}
-
-async function createClone(client: pg.Client, output: string, template: string, strategy: CloneStrategy | undefined, logger: Logger): Promise<number> {
-  const sql = `CREATE DATABASE ${quoteIdent(output)} TEMPLATE ${quoteIdent(template)}${strategy ? ` STRATEGY ${strategy.toUpperCase()}` : ''}`;
-  for (let attempt = 0; ; attempt++) {
-    const started = performance.now();
-    try {
-      await client.query(sql);
-      return performance.now() - started;
-    } catch (error) {
-      // A session slipped in between the check and the clone: end it if it is ours, else name it.
-      if (!isSourceInUse(error) || attempt >= 2) throw error;
-      await clearTemplateSessions(client, template, logger);
-    }
+  const clone = info.comment?.startsWith(CLONE_MARKER) ? decodeClone(info.comment) : undefined;
+  if (!clone) {
+    throw new DbfastError('NOT_MADE_BY_DBFAST', `database "${name}" already exists and dbfast did not make it (it has no dbfast marker); nothing was changed`, {
+      hint: `dbfast never replaces a database it did not make, not even with --force. Choose another --output name, or, if "${name}" is disposable, drop it yourself (dropdb "${name}") and seed again.`,
+    });
+  }
+  if (clone.owner && !isOwnedBy(clone.owner, owner)) {
+    throw new DbfastError('DATABASE_OWNED_ELSEWHERE', `database "${name}" is a clone seeded by ${describeOwner(clone.owner)}, not by this project; nothing was changed`, {
+      hint: `Choose another --output name, or replace it from ${clone.owner.path}.`,
+      details: { database: name, owner: clone.owner },
+    });
+  }
+  if (!options.force) {
+    throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists (a clone dbfast seeded from ${clone.template})`, {
+      hint: 'Pass --force to replace it, or choose another --output name.',
+    });
   }
 }
 
@@ -89,7 +91,8 @@ function isUnreadableTemplate(error: unknown): boolean {
 
 /**
  * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
- * path is one connection and three statements: read catalog, CREATE DATABASE, COMMENT.
+ * path is one connection and few round trips: read the catalog, CREATE DATABASE under a side
+ * name (recognisable if the command dies), then mark and rename it in one transaction.
  */
 export async function seed(options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
@@ -98,9 +101,10 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const environment = defaultEnvironmentName(config, options.environment);
   const template = templateDatabaseName(config, environment);
   assertDatabaseName(output, '--output');
-  if (output === template || leftoverOwner(output) !== undefined) {
+  if (output === template || sideNameBase(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
+  const owner = projectOwner(config);
   const target = await localTarget(config, process.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
@@ -111,35 +115,71 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     if (planned.status === 'rejected') throw planned.reason;
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
-    if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target));
+    if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target), owner);
     const ensure = (existing: DatabaseInfo | undefined, force: boolean): ReturnType<typeof ensureTemplate> =>
-      ensureTemplate({ config, target, client, plan: planned.value, existing, force, runner: options.runner ?? config.repository.runner, logger, started: Date.now() });
-    let build = await ensure(snapshot.databases.get(template), options.rebuild === true);
+      ensureTemplate({
+        config,
+        target,
+        client,
+        plan: planned.value,
+        existing,
+        serverVersion: snapshot.serverVersion,
+        force,
+        runner: options.runner ?? config.repository.runner,
+        logger,
+        started: Date.now(),
+      });
+    let { build, afterwards } = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
-    if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
+    if (info.allowConnections) await setAllowConnections(client, template, false);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
-    if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    let cloneMs: number;
+    const clone = (): ReturnType<typeof createSideDatabase> =>
+      createSideDatabase(client, target, {
+        base: template,
+        kind: 'clone',
+        owner,
+        source: template,
+        strategy,
+        // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's, from its manifest.
+        settings: build.manifest.settings ?? [],
+        onSourceInUse: () => clearTemplateSessions(client, template, logger),
+      });
+    let side: Awaited<ReturnType<typeof createSideDatabase>>;
     try {
-      cloneMs = await createClone(client, output, template, strategy, logger);
+      side = await clone();
     } catch (error) {
       if (!isUnreadableTemplate(error)) throw error;
       // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
       // server's fast settings) may lose writes. The template is only a cache of the SQL files.
       logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
-      build = { ...(await ensure(info, true)), rebuilt: true };
-      cloneMs = await createClone(client, output, template, strategy, logger);
+      const rebuilt = await ensure(info, true);
+      build = { ...rebuilt.build, rebuilt: true };
+      afterwards = rebuilt.afterwards;
+      side = await clone();
     }
-    // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's here.
-    await applyDatabaseSettings(client, output, build.manifest.settings ?? []).catch(async (error: unknown) => {
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
+    const cloneMs = side.createMs;
+    try {
+      // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
+      if (existingOutput) await dropDatabase(client, output);
+      const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
+      // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
+      await changeDatabases(
+        client,
+        [
+          { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
+          { kind: 'rename', from: side.name, to: output },
+        ],
+        { synchronousCommit: true },
+      );
+    } catch (error) {
+      await dropDatabase(client, side.name).catch(() => undefined);
       throw error;
-    });
-    const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
-    await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
+    } finally {
+      await side.release();
+    }
+    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     return {
       database: output,
       template,
