@@ -88,4 +88,21 @@ describe('per-database settings of a template', () => {
     expect((await buildTemplate({ config: project.config() })).rebuilt).toBe(true);
     expect((await status({ config: project.config() })).environments[0]).toMatchObject({ state: 'fresh' });
   });
+
+  it('set in a lower layer, they reach the template rebuilt from that layer\'s template (CREATE DATABASE ... TEMPLATE copies none)', async () => {
+    const project = makeProject({ files: { '0_schema/010_settings.sql': SETTINGS_SQL, '1_seed/010_items.sql': 'INSERT INTO app.item VALUES (1);\n' } });
+    // Built, then rebuilt: the layer templates are made by the (awaited) background work after a rebuild.
+    await buildTemplate({ config: project.config(), background: 'wait' });
+    await buildTemplate({ config: project.config(), force: true, background: 'wait' });
+    project.write('1_seed/010_items.sql', 'INSERT INTO app.item VALUES (1), (2);\n');
+    const rebuilt = await buildTemplate({ config: project.config(), background: 'wait' });
+    expect(rebuilt.layers.map((layer) => [layer.label, layer.state])).toEqual([['0_schema', 'reused'], ['1_seed', 'rebuilt']]);
+    expect(rebuilt.manifest.settings).toEqual([
+      { role: null, name: 'request.jwt.claim.id', value: '-1' },
+      { role: null, name: 'search_path', value: 'app, "$user", public' },
+    ]);
+    const clone = await seedClone(project);
+    expect(await sessionSettings(clone.url)).toEqual([{ claim: '-1', path: 'app, "$user", public' }]);
+    expect(await query(clone.url, 'SELECT count(*)::int AS n FROM item')).toEqual([{ n: 2 }]);
+  });
 });
