@@ -11,17 +11,20 @@
 import type { DbfastConfig } from './config/types.js';
 import type { LoadConfigOptions } from './config/load.js';
 import { configOf, loadConfig as load, withModule, type ConfigSource, type With } from './config/source.js';
+import { mappingFailures } from './failure/operational.js';
 import type { Logger } from './logger.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
+export { toDbfastError, operationalError, type FailureContext } from './failure/operational.js';
 export { dbfastVersion } from './version.js';
 export { runCleanups } from './cleanup.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner, Compression } from './config/types.js';
 export type { LoadConfigOptions } from './config/load.js';
 export type { ConfigSource, With } from './config/source.js';
 export { findRemote, remoteTarget } from './config/targets.js';
-export { localTarget } from './server/managed.js';
+export { localTarget, resolveLocalConnection } from './server/managed.js';
+export type { LocalConnection, LocalConnectionSource } from './config/targets.js';
 export type { DbTarget } from './pg/target.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export type { ScannedFile } from './project/scan.js';
@@ -166,9 +169,12 @@ export async function listRemotes(options: ConfigSource = {}): Promise<import('.
   return withModule(options, () => import('./config/remotes.js'), (module, config) => module.listRemotes(config));
 }
 
-/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked as strictly as a loaded one; returns it, password masked. */
-export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<import('./config/remotes.js').RemoteSummary> {
-  return withModule(options, () => import('./config/remotes.js'), (module, config) => module.summarizeRemote(module.addRemote(config, options)));
+/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked by the same rules as a loaded one; returns it (password masked) and what the rules warn about. */
+export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<{ remote: import('./config/remotes.js').RemoteSummary; warnings: string[] }> {
+  return withModule(options, () => import('./config/remotes.js'), (module, config) => {
+    const added = module.addRemote(config, options);
+    return { remote: module.summarizeRemote(added.remote), warnings: added.warnings };
+  });
 }
 
 /** Removes `[remotes.NAME]` from dbfast.toml. */
@@ -260,14 +266,20 @@ export interface BackupOptions extends ConfigSource {
 
 /** `withModule` for the backup functions, which take the remote's backup scope. */
 async function withBackupScope<M, R>(options: BackupOptions, load: () => Promise<M>, call: (module: M, scope: import('./backup/scope.js').BackupScope) => Promise<R>): Promise<R> {
-  const [config, { backupScope }, module] = await Promise.all([configOf(options), import('./backup/scope.js'), load()]);
-  return call(module, backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) }));
+  return mappingFailures(async () => {
+    const [config, { backupScope }, module] = await Promise.all([configOf(options), import('./backup/scope.js'), load()]);
+    return call(module, backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) }));
+  });
 }
 
-/** Backs up a remote (pg_dump, compressed, read back in full before it is listed), then applies retention. */
-export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined }): Promise<import('./backup/create.js').CreateBackupResult & { summary: import('./backup/types.js').BackupSummary }> {
+/**
+ * Backs up a remote (pg_dump, compressed, read back in full before it is listed), then applies
+ * retention. A table locked by another session makes pg_dump wait, saying who holds it; with
+ * `lockTimeoutMs` it gives up after that long with LOCK_TIMEOUT naming the holder.
+ */
+export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined; lockTimeoutMs?: number | undefined }): Promise<import('./backup/create.js').CreateBackupResult & { summary: import('./backup/types.js').BackupSummary }> {
   return withBackupScope(options, () => Promise.all([import('./backup/create.js'), import('./backup/list.js')]), async ([create, list], scope) => {
-    const result = await create.createBackup(scope, options.compression ? { compression: options.compression } : {});
+    const result = await create.createBackup(scope, { ...(options.compression ? { compression: options.compression } : {}), lockTimeoutMs: options.lockTimeoutMs });
     return { ...result, summary: list.summarize(scope, result.backup) };
   });
 }

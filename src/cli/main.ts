@@ -75,10 +75,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return;
-      renderError(out, usageError(error, commandPath(program, argv.slice(2))));
+      await renderError(out, usageError(error, commandPath(program, argv.slice(2))));
       process.exitCode = 2;
       return;
     }
-    process.exitCode = renderError(out, error);
+    process.exitCode = await renderError(out, error);
   }
 }

@@ -9,7 +9,7 @@ import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryLockHeld, advisoryUnlock } from '../pg/lock.js';
-import type { DbTarget } from '../pg/target.js';
+import { targetFromUrl, type DbTarget } from '../pg/target.js';
 import { projectOwner } from './owner.js';
 import { findLeftovers, reapLeftovers } from './reap.js';
 
@@ -174,7 +174,7 @@ export async function backgroundMain(env: NodeJS.ProcessEnv = process.env): Prom
   const logger = fileLogger(job.config.rootDir);
   try {
     const password = env[PASSWORD_VARIABLE];
-    await runBackground(job, { url, password }, logger);
+    await runBackground(job, targetFromUrl(url, password, env), logger);
     return 0;
   } catch (error) {
     logger.warn(errorMessage(error));

@@ -166,7 +166,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
   const logger = options.logger ?? silentLogger;
-  const target = await localTarget(config, process.env, options.logger);
+  const target = await localTarget(config, config.env, options.logger);
   const client = await connect(target);
   try {
     const snapshot = await readDatabases(client, [plan.template]);

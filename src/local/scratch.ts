@@ -21,7 +21,7 @@ export async function withTemplateClone<T>(
   use: (clone: { build: BuildResult; target: DbTarget }) => Promise<T>,
 ): Promise<T> {
   const build = await buildTemplate({ config, environment, logger });
-  const target = await localTarget(config, process.env, logger);
+  const target = await localTarget(config, config.env, logger);
   const admin = await connect(target, { applicationName: 'dbfast scratch' });
   try {
     const scratch = await createSideDatabase(admin, target, { base: build.template, kind: 'dump', owner: projectOwner(config), source: build.template });

@@ -2,7 +2,7 @@ import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
+import { databaseName, displayUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { BackgroundMode } from './background.js';
@@ -105,7 +105,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
   const owner = projectOwner(config);
-  const target = await localTarget(config, process.env, logger);
+  const target = await localTarget(config, config.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -185,8 +185,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      // The configured URL (masked: a password written into it shows as ***), or the managed server's.
-      url: maskUrl(withDatabase({ url: config.database.url ?? target.url }, output).url),
+      // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
+      url: displayUrl(withDatabase(target, output)),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };

@@ -129,7 +129,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     }
   });
   const owner = projectOwner(config);
-  const target = await localTarget(config, process.env, options.logger);
+  const target = await localTarget(config, config.env, options.logger);
   const layerNames = [...new Set(shown.flatMap((plan) => plan.layers.slice(0, -1).map((layer) => layer.template)))];
   const { snapshot, heads } = await withClient(target, async (client) => {
     const read = await readDatabases(client, shown.map((plan) => plan.template));

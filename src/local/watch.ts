@@ -143,7 +143,7 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
   const environment = defaultEnvironmentName(config, options.environment);
   const template = templateDatabaseName(config, environment);
   const outputs = [...(options.outputs ?? [])];
-  const target = await localTarget(config, process.env, logger);
+  const target = await localTarget(config, config.env, logger);
   const ctx: RefreshContext = { config, environment, template, target, runner: options.runner ?? config.repository.runner, logger };
   await checkOutputs(ctx, outputs);
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTemplate } from '../../src/local/build.js';
 import { list, readDbfastDatabases } from '../../src/local/list.js';
 import { withClient } from '../../src/pg/client.js';
+import { targetFromUrl } from '../../src/pg/target.js';
 import { status } from '../../src/local/status.js';
 import { runCli } from '../support/cli.js';
 import { local, query } from '../support/db.js';
@@ -47,7 +48,7 @@ describe('an interrupt during CREATE DATABASE leaves nothing a later command can
     expect(leftover, 'the killed CREATE DATABASE still made its database').toBeDefined();
     // Recognised by its name alone (it never got a comment), listed, and droppable.
     // Read as `list` reads it, without noticing it (which would hand it to a worker already).
-    const listed = (await withClient({ url: local.adminUrl }, (client) => readDbfastDatabases(client, project.config()))).find((database) => database.name === leftover);
+    const listed = (await withClient(targetFromUrl(local.adminUrl), (client) => readDbfastDatabases(client, project.config()))).find((database) => database.name === leftover);
     expect(listed).toMatchObject({ kind: 'leftover', template: project.template(), project: true, inUse: false });
     // Any later command hands it to the background worker (detached here, as users get it).
     const next = await runCli(['--config', project.configPath, 'status'], { cwd: project.dir, env: { DBFAST_BACKGROUND: undefined } });

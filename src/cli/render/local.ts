@@ -8,7 +8,7 @@ export function renderInit(result: InitResult): string {
   const width = Math.max(...Object.keys(result.environments).map((name) => name.length), 'repository'.length);
   const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(width + 2)}${text}`;
   return [
-    `${result.overwritten ? 'replaced' : 'wrote'} ${result.configPath}`,
+    result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
     row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
     row('template', result.templateName),
     row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
