@@ -70,7 +70,7 @@ describe('deploy carries the template\'s database settings', () => {
     const refused = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
     const error = parseJson<{ error: { code: string; message: string } }>(refused).error;
     expect(error.code, refused.stdout + refused.stderr).toBe('PREFLIGHT_FAILED');
-    expect(error.message).toContain(`role "${role}" does not exist on the remote`);
+    expect(error.message).toContain(`"${role}", which does not exist on the remote`);
     expect(error.message).toContain('dbfast remote setup staging');
     const setup = await cli(project, ['--json', 'remote', 'setup', 'staging']);
     expect(setup.exitCode, setup.stderr + setup.stdout).toBe(0);
