@@ -132,6 +132,7 @@ export const ERRORS = {
   SERVER_STOP_FAILED: { exit: 'failed' },
   SERVER_USER_MISSING: { exit: 'usage' },
   SESSIONS_BLOCKING: { exit: 'failed' },
+  SETTING_NOT_APPLIED: { exit: 'failed' },
   SNAPSHOT_FAILED: { exit: 'failed' },
   SQL_COPY_SAME_LINE: { exit: 'failed' },
   SQL_COPY_UNTERMINATED: { exit: 'failed' },

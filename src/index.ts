@@ -51,6 +51,8 @@ export { confirmationRequired, isProductionRemote } from './remote/policy.js';
 export { MAX_LIVE_NAME_BYTES } from './remote/names.js';
 export type { DeployOptions, DeployReport } from './deploy/types.js';
 export type { DeployPlan } from './deploy/plan.js';
+export type { RemoteSetupOptions, RemoteSetupReport } from './deploy/remote-setup.js';
+export type { DatabaseSetting } from './pg/db-properties.js';
 export type { HealthResult } from './deploy/health.js';
 export type { RollbackOptions, RollbackReport } from './deploy/rollback.js';
 export type { RemoteStatusOptions, RemoteStatusReport, DeployedSummary, MigrationCounts } from './deploy/remote-status.js';
@@ -215,6 +217,23 @@ export async function describeReplacement(options: ConfigSource & { remote: stri
  */
 export async function deploy(options: With<import('./deploy/types.js').DeployOptions>): Promise<import('./deploy/types.js').DeployReport> {
   return withModule(options, () => import('./deploy/deploy.js'), (module, config) => module.deploy({ ...options, config }));
+}
+
+/**
+ * Runs the repository's `[repository] cluster_setup` files (roles, role memberships: what acts
+ * on the whole server and so never travels in a deploy) on a remote, in its maintenance
+ * database; idempotent like the local run before a build (skipped when it already ran there and
+ * the roles it creates exist, unless `force`). Needs CREATEROLE (PERMISSION_DENIED names it and
+ * the ALTER ROLE to run); production remotes need `confirmed: true` (CONFIRMATION_REQUIRED
+ * before connecting). `dryRun: true` reports the files, the roles and which are missing, and
+ * changes nothing.
+ *
+ * @example
+ * const report = await remoteSetup({ configPath: 'dbfast.toml', remote: 'staging' });
+ * // { remote: 'staging', files: ['0_setup/002_roles.sql'], roles: ['authenticator'], missingRoles: ['authenticator'], ran: true, ... }
+ */
+export async function remoteSetup(options: With<import('./deploy/remote-setup.js').RemoteSetupOptions>): Promise<import('./deploy/remote-setup.js').RemoteSetupReport> {
+  return withModule(options, () => import('./deploy/remote-setup.js'), (module, config) => module.remoteSetup({ ...options, config }));
 }
 
 /** Swaps the previous database back in (`to` omitted or `previous`), or restores a backup (`to`: its id). */

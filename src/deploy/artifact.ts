@@ -3,6 +3,7 @@ import type { DbfastConfig } from '../config/types.js';
 import { dumpDatabase } from '../archive/dump.js';
 import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import { sha256 } from '../project/hash.js';
 import type { BuildResult } from '../local/build.js';
 import { withTemplateClone } from '../local/scratch.js';
@@ -22,11 +23,17 @@ export interface TemplateArtifact {
   fingerprint: SchemaFingerprint;
   rowCounts: RowCounts;
   requirements: DatabaseRequirements;
+  /**
+   * The template's per-database settings (its manifest's): pg_dump without --create leaves them
+   * out of the archive, so the deploy gives them to the side database itself before the swap.
+   */
+  settings: DatabaseSetting[];
 }
 
 /** Identifies what a template holds: its files and filter (not when or where it was built). */
 export function manifestHash(manifest: TemplateManifest): string {
-  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, included: manifest.included, filterHash: manifest.filterHash }));
+  const settings = manifest.settings?.length ? manifest.settings : undefined;
+  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, included: manifest.included, filterHash: manifest.filterHash, settings }));
 }
 
 /**
@@ -53,6 +60,6 @@ export async function prepareTemplateArtifact(
     }
     const archive = path.join(workDir, `${build.template}.dump`);
     const dumped = await dumpDatabase(scratchTarget, archive, { compression: 'none', pgBinDir: config.tools.pgBinDir, logger });
-    return { build, templateHash: manifestHash(build.manifest), archive, archiveBytes: dumped.sizeBytes, ...described };
+    return { build, templateHash: manifestHash(build.manifest), archive, archiveBytes: dumped.sizeBytes, ...described, settings: build.manifest.settings ?? [] };
   });
 }

@@ -8,6 +8,7 @@ import { PhaseClock } from '../history/phases.js';
 import type { RecordedRun } from '../history/run.js';
 import { DBFAST_SCHEMA } from '../history/schema.js';
 import { withClient } from '../pg/client.js';
+import { checkSettingsAllowed, settingsStatements } from '../pg/db-properties.js';
 import { withDatabaseLock } from '../pg/lock.js';
 import type { DbTarget } from '../pg/target.js';
 import type { RemoteContext } from '../remote/context.js';
@@ -73,6 +74,8 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
         const template = { template: artifact.build.template, requirements: artifact.requirements, source: `template ${artifact.build.template} (built for this deploy)` };
         const checked = await remotePreflight({ ...ctx, template });
         if (checked.problems.length > 0) throw preflightError(ctx.remote.name, checked.problems);
+        // A setting the role may not make would fail at the swap: refuse now, before the backup and the restore.
+        if (facts.databaseExists) await checkSettingsAllowed(admin.client, ctx.database, artifact.settings);
         await hooks.pre();
         if (input.policy.backup && facts.databaseExists) {
           const created = await run.clock.run('backup', () => createBackup(backupScope(ctx.config, ctx.remote.name, { logger: ctx.logger, env: ctx.env }), { lockTimeoutMs: input.lockTimeoutMs }));
@@ -95,6 +98,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
             check: (side) => checkNew(side, artifact, ctx, `the new database "${names.side}"`, 'The live database was not touched. Fix the template or the validate queries, then deploy again.'),
             prepare: prepare ? (side) => prepare(side, artifact) : undefined,
             keepPrevious: ctx.remote.keepPrevious,
+            settings: artifact.settings,
             afterLive: async () => {
               await run.clock.run('verify', () => verifyLive(ctx));
               await hooks.afterDeploy(run.record.backupId);
@@ -124,7 +128,8 @@ async function deployInPlace(input: ReplaceDeployInput, admin: pg.Client, artifa
   await replaceInPlace({
     ctx, clock: run.clock, state: run, source,
     before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
-    after: countCheckSql(expected, `template ${artifact.build.template}`),
+    // The template's database settings, in the same transaction: a refused one rolls the whole replace back.
+    after: [countCheckSql(expected, `template ${artifact.build.template}`), ...settingsStatements(ctx.database, artifact.settings)].join('\n'),
     endSessions: false,
     afterCommit: async () => {
       await run.clock.run('validate', () => checkNew(ctx.target, artifact, ctx, `database "${ctx.database}" after the in-place restore`, 'Fix the template or the validate queries.'));

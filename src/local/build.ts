@@ -91,7 +91,7 @@ export function assertOwnTemplate(info: DatabaseInfo | undefined, owner: Project
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {
   const manifest = decodeManifest(info?.comment);
-  return manifest && compareWithManifest(ctx.plan, manifest).state === 'fresh' ? manifest : undefined;
+  return manifest && compareWithManifest(ctx.plan, manifest, info?.settings).state === 'fresh' ? manifest : undefined;
 }
 
 function reusedLayers(plan: EnvironmentPlan): LayerResult[] {

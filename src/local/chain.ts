@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import { registerCleanup } from '../cleanup.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { Logger } from '../logger.js';
@@ -41,7 +42,7 @@ export interface ChainContext {
 }
 
 /** The manifest of the template holding layers 0..`index` of `plan`. */
-export function chainManifest(plan: EnvironmentPlan, index: number, measured: { serverVersion: number; sizeBytes: number; extensions: Record<string, string>; owner: ProjectOwner }): TemplateManifest {
+export function chainManifest(plan: EnvironmentPlan, index: number, measured: { serverVersion: number; sizeBytes: number; extensions: Record<string, string>; owner: ProjectOwner; settings?: DatabaseSetting[] | undefined }): TemplateManifest {
   const layers = plan.layers.slice(0, index + 1);
   const files = layers.flatMap((layer) => layer.files);
   const last = layers[layers.length - 1];
@@ -64,6 +65,8 @@ export function chainManifest(plan: EnvironmentPlan, index: number, measured: { 
     sizeBytes: measured.sizeBytes,
     layers: layers.map((layer) => ({ label: layer.label, identity: layer.identity, template: layer.template, fileCount: layer.files.length })),
     extensions: measured.extensions,
+    // What its files (and its layers') set with ALTER DATABASE / ALTER ROLE ... IN DATABASE.
+    settings: measured.settings ?? [],
   };
 }
 
@@ -171,6 +174,7 @@ export async function buildFromLayer(ctx: ChainContext, start: number, replacing
       sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0,
       extensions,
       owner,
+      settings: measured.databases.get(side.name)?.settings,
     });
     const old = replacing ? sideName(plan.template, 'old', owner) : undefined;
     // Templates refuse connections, but a session from before (or a superuser's) may be there: rename would wait and fail.

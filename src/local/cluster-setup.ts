@@ -20,8 +20,11 @@ function serverKey(target: DbTarget): string {
   return url.toString();
 }
 
-/** What cluster setup last ran on each server, kept in `.dbfast/cache/cluster-setup.json` of the project. */
-function localState(rootDir: string, target: DbTarget): ClusterSetupState {
+/**
+ * What cluster setup last ran on each server (the local one, or a remote `dbfast remote setup`
+ * ran on), kept in `.dbfast/cache/cluster-setup.json` of the project under the server's URL.
+ */
+export function localState(rootDir: string, target: DbTarget): ClusterSetupState {
   const file = path.join(rootDir, '.dbfast', 'cache', 'cluster-setup.json');
   const key = serverKey(target);
   const read = (): Record<string, string> => {
@@ -40,6 +43,19 @@ function localState(rootDir: string, target: DbTarget): ClusterSetupState {
       renameSync(temp, file);
     },
   };
+}
+
+/** The files of `[repository] cluster_setup`, each checked to exist (CLUSTER_SETUP_MISSING names the one that does not). */
+export function clusterSetupFiles(config: DbfastConfig): Array<{ relativePath: string; absolutePath: string }> {
+  const files = config.repository.clusterSetup.map((relativePath) => ({ relativePath, absolutePath: path.resolve(config.repository.path, relativePath) }));
+  for (const file of files) {
+    if (!existsSync(file.absolutePath)) {
+      throw new DbfastError('CLUSTER_SETUP_MISSING', `[repository] cluster_setup names ${file.relativePath}, which does not exist in ${config.repository.path}`, {
+        hint: 'Fix the path in [repository] cluster_setup (relative to the repository folder), or remove it.',
+      });
+    }
+  }
+  return files;
 }
 
 /** What a build gives the cluster setup: the local server (one connection, its target) and the template being built. */
@@ -63,14 +79,7 @@ export interface ClusterSetupContext {
 export async function ensureClusterSetup(ctx: ClusterSetupContext): Promise<void> {
   const { config, client, plan } = ctx;
   if (config.repository.clusterSetup.length === 0) return;
-  const files = config.repository.clusterSetup.map((relativePath) => ({ relativePath, absolutePath: path.resolve(config.repository.path, relativePath) }));
-  for (const file of files) {
-    if (!existsSync(file.absolutePath)) {
-      throw new DbfastError('CLUSTER_SETUP_MISSING', `[repository] cluster_setup names ${file.relativePath}, which does not exist in ${config.repository.path}`, {
-        hint: 'Fix the path in [repository] cluster_setup (relative to the repository folder), or remove it.',
-      });
-    }
-  }
+  const files = clusterSetupFiles(config);
   const { runClusterSetup } = await import('../sql/cluster-setup.js');
   await runClusterSetup(files, {
     target: ctx.target,

@@ -1,5 +1,6 @@
 import { sha256 } from '../project/hash.js';
 import type { EnvironmentConfig } from '../config/types.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import type { ProjectOwner } from './owner.js';
 
 /**
@@ -45,6 +46,12 @@ export interface TemplateManifest {
   layers?: LayerRecord[] | undefined;
   /** Extensions in the template: name -> version. */
   extensions?: Record<string, string> | undefined;
+  /**
+   * Its per-database settings as built (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ...
+   * SET` in its files, its layers' included), which clones and deploys are given since PostgreSQL
+   * copies none of them. Absent in manifests from before settings travelled: read as none.
+   */
+  settings?: DatabaseSetting[] | undefined;
 }
 
 /** A ready, empty-handed copy of a template (or of template0) that the next build renames instead of copying. */

@@ -40,7 +40,7 @@ async function buildLayerTemplate(client: pg.Client, target: DbTarget, config: D
       const runContext = { target: withDatabase(target, side.name), runner: config.repository.runner, pgBinDir: config.tools.pgBinDir, logger, variables: plan.variables, root: config.repository.path };
       const extensions = (await runLayer(runContext, layer, readExtensions)) ?? {};
       const measured = await readDatabases(client, [side.name], { size: side.name });
-      const manifest = chainManifest(plan, index, { serverVersion, sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0, extensions, owner });
+      const manifest = chainManifest(plan, index, { serverVersion, sizeBytes: measured.databases.get(side.name)?.sizeBytes ?? 0, extensions, owner, settings: measured.databases.get(side.name)?.settings });
       await changeDatabases(
         client,
         [

@@ -142,6 +142,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
         owner,
         source: template,
         strategy,
+        // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's, from its manifest.
+        settings: build.manifest.settings ?? [],
         onSourceInUse: () => clearTemplateSessions(client, template, logger),
       });
     let side: Awaited<ReturnType<typeof createSideDatabase>>;

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { dropDatabase, terminateBackend } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { applyDatabaseSettings, readDatabaseSettings, type DatabaseSetting } from '../pg/db-properties.js';
 import { quoteIdent } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import { sideLockKey, sideName, type SideKind } from './names.js';
@@ -23,6 +24,11 @@ export interface SideSpec {
   strategy?: CloneStrategy | undefined;
   /** Called when the source has sessions PostgreSQL will not copy past (55006); may clear them once. */
   onSourceInUse?: (() => Promise<void>) | undefined;
+  /**
+   * The source's per-database settings (its manifest's), which CREATE DATABASE ... TEMPLATE does
+   * not copy: given to the new database right after it is made. Undefined: read from the source.
+   */
+  settings?: readonly DatabaseSetting[] | undefined;
 }
 
 /** A side database this process made and is working on. */
@@ -60,6 +66,17 @@ function interruptCleanup(target: DbTarget, client: pg.Client, name: string): ()
   };
 }
 
+/** A copy of a template gets the template's settings (layers, clones, scratch copies, spares alike); template0 has none. */
+async function giveSettings(client: pg.Client, name: string, spec: SideSpec): Promise<void> {
+  if (spec.source === 'template0' && spec.settings === undefined) return;
+  try {
+    await applyDatabaseSettings(client, name, spec.settings ?? (await readDatabaseSettings(client, spec.source)));
+  } catch (error) {
+    await dropDatabase(client, name).catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * CREATE DATABASE under a fresh side name, holding that name's advisory lock on `client`
  * (which must stay open while the database is in use). The database is recognisable as this
@@ -77,7 +94,9 @@ export async function createSideDatabase(client: pg.Client, target: DbTarget, sp
     try {
       const started = performance.now();
       await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(spec.source)}${strategy}`);
-      return { name, createMs: performance.now() - started, release };
+      const createMs = performance.now() - started;
+      await giveSettings(client, name, spec);
+      return { name, createMs, release };
     } catch (error) {
       await release();
       const retry = attempt < ATTEMPTS && (isDuplicateDatabase(error) || (isSourceInUse(error) && spec.onSourceInUse !== undefined && !sourceCleared));

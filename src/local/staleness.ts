@@ -1,3 +1,4 @@
+import { sameSettings, type DatabaseSetting } from '../pg/db-properties.js';
 import type { TemplateManifest } from './manifest.js';
 import type { EnvironmentPlan } from './plan.js';
 
@@ -10,12 +11,20 @@ export interface Freshness {
   modified: string[];
   /** The environment's include/exclude settings differ from the ones the template was built with. */
   filterChanged: boolean;
+  /**
+   * The template's per-database settings differ from those its manifest recorded (changed by
+   * hand, say): its clones would not get what it has, so it is rebuilt like after a file change.
+   */
+  settingsChanged: boolean;
 }
 
-/** Compares what the template should contain with its manifest; undefined manifest = no template. */
-export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateManifest | undefined): Freshness {
+/**
+ * Compares what the template should contain with its manifest; undefined manifest = no template.
+ * `settings`: the template's per-database settings as they are now (undefined: not compared).
+ */
+export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateManifest | undefined, settings?: readonly DatabaseSetting[]): Freshness {
   if (!manifest) {
-    return { state: 'missing', added: plan.files.map((file) => file.relativePath), removed: [], modified: [], filterChanged: false };
+    return { state: 'missing', added: plan.files.map((file) => file.relativePath), removed: [], modified: [], filterChanged: false, settingsChanged: false };
   }
   const added: string[] = [];
   const modified: string[] = [];
@@ -33,6 +42,7 @@ export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateMan
   }
   const filterChanged = manifest.filterHash !== plan.filterHash;
   // Same files in the same set always run in the same (natural) order, so set equality is enough.
-  const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged;
-  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged };
+  const settingsChanged = settings !== undefined && !sameSettings(settings, manifest.settings ?? []);
+  const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged;
+  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged };
 }

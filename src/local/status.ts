@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import { readDatabases } from '../pg/catalog.js';
 import { noticeLeftovers, type BackgroundMode } from './background.js';
 import { isReadyLayer, readLayerHeads } from './chain.js';
@@ -48,6 +49,8 @@ export interface EnvironmentStatus extends Freshness {
   /** Files the environment gets now. */
   fileCount: number;
   builtAt: string | null;
+  /** The template's per-database settings as they are now (what clones get once it is fresh); none without a template. */
+  settings: DatabaseSetting[];
   /** The project that built the template (null: not built, or built before owners were recorded). */
   owner: ProjectOwner | null;
   /** Why the template cannot be built as configured: a foreign database of its name, another project's template, or the production guard. */
@@ -140,7 +143,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     const manifest = decodeManifest(info?.comment);
     const elsewhere = manifest?.owner && !isOwnedBy(manifest.owner, owner) ? manifest.owner : undefined;
     const freshness =
-      foreign || elsewhere ? { state: 'stale' as const, added: [], removed: [], modified: [], filterChanged: false } : compareWithManifest(plan, manifest);
+      foreign || elsewhere ? { state: 'stale' as const, added: [], removed: [], modified: [], filterChanged: false, settingsChanged: false } : compareWithManifest(plan, manifest, info?.settings);
     let problem = guardProblem(config, plan);
     if (foreign) problem = `database "${plan.template}" exists but was not made by dbfast; build will refuse to replace it`;
     if (elsewhere) problem = `template "${plan.template}" belongs to ${describeOwner(elsewhere)}; build will refuse to replace it (set another database.template_name)`;
@@ -151,6 +154,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       fileCount: plan.files.length,
       builtAt: manifest?.builtAt ?? null,
       owner: manifest?.owner ?? null,
+      settings: foreign ? [] : (info?.settings ?? []),
       problem,
       layers: layerStatuses(plan, plans, freshness, manifest, heads, owner),
     };

@@ -38,16 +38,19 @@ export interface RolePrivileges {
   user: string;
   superuser: boolean;
   createdb: boolean;
+  /** May create, alter and drop (non-superuser) roles: what a cluster setup needs. */
+  createrole: boolean;
 }
 
 /** The connected role's superuser and CREATEDB attributes. */
 export async function rolePrivileges(client: pg.Client): Promise<RolePrivileges> {
   const row = (
-    await client.query<{ user: string; rolsuper: boolean; rolcreatedb: boolean }>(
-      'SELECT current_user AS user, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+    await client.query<{ user: string; rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
+      'SELECT current_user AS user, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user',
     )
   ).rows[0];
-  return { user: row?.user ?? '', superuser: row?.rolsuper === true, createdb: row?.rolcreatedb === true || row?.rolsuper === true };
+  const superuser = row?.rolsuper === true;
+  return { user: row?.user ?? '', superuser, createdb: row?.rolcreatedb === true || superuser, createrole: row?.rolcreaterole === true || superuser };
 }
 
 /** What a database is like: owner, encoding, locale (for a side database made like it). */

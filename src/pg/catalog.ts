@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { interrupted, registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage } from '../errors.js';
+import { SETTINGS_OF_DATABASE_SQL, settingsFromEntries, type DatabaseSetting } from './db-properties.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
 /** One row of pg_database with dbfast's comment, as read in a single query. */
@@ -13,6 +14,8 @@ export interface DatabaseInfo {
   sizeBytes: number | null;
   /** Sessions connected to it; only when asked for (`details.sessions`). */
   sessions: number | null;
+  /** Its per-database settings (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ... SET`). */
+  settings: DatabaseSetting[];
 }
 
 /** The server's version and the named databases that exist. */
@@ -29,6 +32,7 @@ interface Row {
   datallowconn: boolean | null;
   size: string | null;
   sessions: string | null;
+  settings: Array<{ role: string | null; entry: string }> | null;
 }
 
 /** Which database's size and session count to read along. */
@@ -45,7 +49,8 @@ export async function readDatabases(client: pg.Client, names: readonly string[],
     `SELECT current_setting('server_version_num') AS server_version, d.datname,
             shobj_description(d.oid, 'pg_database') AS comment, d.datistemplate, d.datallowconn,
             CASE WHEN d.datname = $2 THEN pg_database_size(d.oid) END AS size,
-            CASE WHEN d.datname = $3 THEN pg_stat_get_db_numbackends(d.oid) END AS sessions
+            CASE WHEN d.datname = $3 THEN pg_stat_get_db_numbackends(d.oid) END AS sessions,
+            ${SETTINGS_OF_DATABASE_SQL} AS settings
        FROM (SELECT 1) AS one
        LEFT JOIN pg_database AS d ON d.datname = ANY($1::text[])`,
     [names, details.size ?? null, details.sessions ?? null],
@@ -60,6 +65,7 @@ export async function readDatabases(client: pg.Client, names: readonly string[],
       allowConnections: row.datallowconn === true,
       sizeBytes: row.size === null ? null : Number(row.size),
       sessions: row.sessions === null ? null : Number(row.sessions),
+      settings: settingsFromEntries(row.settings ?? []),
     });
   }
   return { serverVersion: Number(result.rows[0]?.server_version), databases };

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { errorMessage } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
@@ -35,13 +35,123 @@ export function splitGucList(value: string): string[] {
   return items;
 }
 
-/** `ALTER DATABASE x SET name TO value` for one `name=value` entry of pg_db_role_setting. */
-export function settingStatement(database: string, entry: string): string {
+/**
+ * `ALTER DATABASE x SET name TO value` for one `name=value` entry of pg_db_role_setting, or
+ * `ALTER ROLE r IN DATABASE x SET ...` when the entry belongs to a role.
+ */
+export function settingStatement(database: string, entry: string, role?: string | null): string {
   const at = entry.indexOf('=');
   const name = entry.slice(0, at);
   const value = entry.slice(at + 1);
   const rendered = LIST_SETTINGS.has(name.toLowerCase()) ? splitGucList(value).map(quoteLiteral).join(', ') : quoteLiteral(value);
-  return `ALTER DATABASE ${quoteIdent(database)} SET ${quoteIdent(name)} TO ${rendered || "''"}`;
+  const subject = role ? `ROLE ${quoteIdent(role)} IN DATABASE ${quoteIdent(database)}` : `DATABASE ${quoteIdent(database)}`;
+  return `ALTER ${subject} SET ${quoteIdent(name)} TO ${rendered || "''"}`;
+}
+
+/**
+ * One per-database setting (a row of pg_db_role_setting, split per entry): `ALTER DATABASE d SET
+ * name = value` has `role: null`; `ALTER ROLE r IN DATABASE d SET ...` has `role: "r"`.
+ * `value` is as PostgreSQL stores it (a list setting such as search_path: `"$user", public`).
+ */
+export interface DatabaseSetting {
+  role: string | null;
+  name: string;
+  value: string;
+}
+
+/** The settings in one order (database-wide first, then by role, then by name), so lists compare by JSON. */
+export function sortSettings(settings: readonly DatabaseSetting[]): DatabaseSetting[] {
+  const key = (setting: DatabaseSetting): string => `${setting.role === null ? '0' : `1${setting.role}`}\0${setting.name}`;
+  return [...settings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Whether two lists hold the same settings, whatever their order. */
+export function sameSettings(a: readonly DatabaseSetting[], b: readonly DatabaseSetting[]): boolean {
+  return JSON.stringify(sortSettings(a)) === JSON.stringify(sortSettings(b));
+}
+
+/** Splits the `name=value` entries of pg_db_role_setting.setconfig into settings. */
+export function settingsFromEntries(rows: ReadonlyArray<{ role: string | null; entry: string }>): DatabaseSetting[] {
+  return sortSettings(
+    rows.map(({ role, entry }) => {
+      const at = entry.indexOf('=');
+      return { role, name: entry.slice(0, at), value: entry.slice(at + 1) };
+    }),
+  );
+}
+
+/**
+ * SQL expression, for a query over `pg_database AS d`, that yields the database's settings as a
+ * JSON array of `{ role, entry }` (role null for the database-wide ones): read in the same round
+ * trip as the rest of the catalog, so the seed path pays no extra query.
+ */
+export const SETTINGS_OF_DATABASE_SQL = `(SELECT coalesce(json_agg(json_build_object(
+     'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END, 'entry', e.entry)), '[]'::json)
+   FROM pg_catalog.pg_db_role_setting AS s, unnest(s.setconfig) AS e(entry) WHERE s.setdatabase = d.oid)`;
+
+/** The per-database settings of `database` (database-wide and role-in-database ones). */
+export async function readDatabaseSettings(client: pg.Client, database: string): Promise<DatabaseSetting[]> {
+  const result = await client.query<{ settings: Array<{ role: string | null; entry: string }> }>(
+    `SELECT ${SETTINGS_OF_DATABASE_SQL} AS settings FROM pg_catalog.pg_database AS d WHERE d.datname = $1`,
+    [database],
+  );
+  return settingsFromEntries(result.rows[0]?.settings ?? []);
+}
+
+/** `name = value` (with `role:` in front for a role's), as status and messages show a setting. */
+export function describeSetting(setting: DatabaseSetting): string {
+  return `${setting.role === null ? '' : `role ${setting.role}: `}${setting.name} = ${setting.value}`;
+}
+
+async function currentUser(client: pg.Client): Promise<string> {
+  return (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0]?.user ?? 'the deploying role';
+}
+
+/**
+ * Whether `database` could be given these settings by this connection's role: applies them in a
+ * transaction that is rolled back (ALTER DATABASE/ROLE ... SET is transactional), so a deploy can
+ * refuse before its backup and restore rather than at the swap. Throws as `applyDatabaseSettings`.
+ */
+export async function checkSettingsAllowed(client: pg.Client, database: string, settings: readonly DatabaseSetting[]): Promise<void> {
+  if (settings.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    await applyDatabaseSettings(client, database, settings);
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/** The statements that give `database` these settings, for a caller that runs them in its own transaction. */
+export function settingsStatements(database: string, settings: readonly DatabaseSetting[]): string[] {
+  return settings.map((setting) => `${settingStatement(database, `${setting.name}=${setting.value}`, setting.role)};`);
+}
+
+/**
+ * Gives `database` the settings a template was built with. PostgreSQL does not copy
+ * pg_db_role_setting with `CREATE DATABASE ... TEMPLATE` nor with pg_dump (without --create), so
+ * every clone (seeded, scratch, pooled) and every deployed side database gets them from here,
+ * right after it is made. Runs on any connection to the server (ALTER DATABASE need not connect
+ * to the database). A setting that cannot be applied throws SETTING_NOT_APPLIED naming it: a
+ * database without its settings behaves differently from the template, so it is not handed out.
+ */
+export async function applyDatabaseSettings(client: pg.Client, database: string, settings: readonly DatabaseSetting[]): Promise<void> {
+  // Read before anything can fail: inside a caller's transaction nothing can be asked after an error.
+  const user = settings.length > 0 ? await currentUser(client) : '';
+  for (const setting of settings) {
+    try {
+      await client.query(settingStatement(database, `${setting.name}=${setting.value}`, setting.role));
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const hint =
+        code === '42704' && setting.role !== null
+          ? `Role "${setting.role}" is missing on this server: create it (put its CREATE ROLE in [repository] cluster_setup and run \`dbfast remote setup NAME\` on a remote).`
+          : code === '42501'
+            ? `As a superuser on this server: GRANT SET ON PARAMETER ${quoteIdent(setting.name)} TO ${quoteIdent(user)};${setting.role === null ? '' : ' (settings of another role also need CREATEROLE)'} or remove the setting from the template's SQL files.`
+            : "Fix or remove the setting in the template's SQL files.";
+      throw new DbfastError('SETTING_NOT_APPLIED', `could not give database "${database}" the setting ${describeSetting(setting)}: ${errorMessage(error)}`, { hint, details: { database, setting } });
+    }
+  }
 }
 
 /**

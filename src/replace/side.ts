@@ -7,7 +7,7 @@ import { carryOverDbfastSchema } from '../history/schema.js';
 import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from '../pg/admin.js';
 import { dropDatabaseIfExists, renameInOneTransaction, renameStatement } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
-import { copyDatabaseProperties } from '../pg/db-properties.js';
+import { applyDatabaseSettings, copyDatabaseProperties, type DatabaseSetting } from '../pg/db-properties.js';
 import { withDatabase } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
 import { analyzeRestored } from './analyze.js';
@@ -25,6 +25,11 @@ export interface SideReplaceInput extends ReplaceBase {
   /** On the side database once dbfast's own tables were carried over into it, right before the swap. */
   prepare?: ((side: pg.Client) => Promise<void>) | undefined;
   keepPrevious: boolean;
+  /**
+   * Per-database settings the new database must have (a deployed template's), given to the side
+   * database before the swap, after the live database's own properties: where both set one, these win.
+   */
+  settings?: readonly DatabaseSetting[] | undefined;
   /** Once the new database is live (checks again, hooks, health); a throw swaps the previous one back. */
   afterLive?: (() => Promise<void>) | undefined;
 }
@@ -87,9 +92,11 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
         await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
         if (input.prepare) await withClient(sideTarget, input.prepare);
         await copyDatabaseProperties(admin, names.live, names.side, logger);
+        await applyDatabaseSettings(admin, names.side, input.settings ?? []);
         result = await swapIn(admin, names, { keepPrevious: true, target: ctx.target });
       } else {
         if (input.prepare) await withClient(sideTarget, input.prepare);
+        await applyDatabaseSettings(admin, names.side, input.settings ?? []);
         await renameInOneTransaction(admin, [renameStatement(names.side, names.live)]);
       }
       swapped = true;

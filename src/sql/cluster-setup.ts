@@ -28,6 +28,8 @@ export interface ClusterSetupOptions {
   state?: ClusterSetupState | undefined;
   /** Run even when the state says this setup already ran. */
   force?: boolean | undefined;
+  /** Work out what would run (`upToDate`, `missingRoles`) and run nothing. */
+  dryRun?: boolean | undefined;
   /** The repository: includes may not leave it. */
   root?: string | undefined;
   /**
@@ -45,6 +47,10 @@ export interface ClusterSetupResult {
   hash: string;
   /** Roles the files create (`CREATE ROLE name`), checked to exist before a run is skipped. */
   roles: string[];
+  /** Those of `roles` the server does not have (before the run). */
+  missingRoles: string[];
+  /** This setup already ran on the server and its roles exist: nothing runs (unless forced). */
+  upToDate: boolean;
 }
 
 /** The files and every file they include, in order, each once. */
@@ -96,8 +102,11 @@ export async function runClusterSetup(files: SqlFile[], options: ClusterSetupOpt
       return true;
     });
   }
-  const result: ClusterSetupResult = { ran: false, files: files.length, hash: digest, roles };
-  if (!options.force && options.state && (await options.state.applied()) === digest && (await missingRoles(options.target, roles)).length === 0) {
+  const missing = await missingRoles(options.target, roles);
+  const upToDate = options.state !== undefined && (await options.state.applied()) === digest && missing.length === 0;
+  const result: ClusterSetupResult = { ran: false, files: files.length, hash: digest, roles, missingRoles: missing, upToDate };
+  if (options.dryRun) return result;
+  if (!options.force && upToDate) {
     options.logger?.debug(`cluster setup unchanged since it last ran on this server (${files.length} files)`);
     return result;
   }

@@ -131,7 +131,7 @@ function ownersCheck(needs: DatabaseRequirements, support: RemoteSupport, policy
   const fixes: string[] = [];
   if (missing.length > 0) {
     problems.push(`${list(missing)} own${missing.length === 1 ? 's' : ''} objects in the template and do${missing.length === 1 ? 'es' : ''} not exist on the remote`);
-    fixes.push(`create ${missing.length === 1 ? 'that role' : 'those roles'} on the remote`);
+    fixes.push(`create ${missing.length === 1 ? 'that role' : 'those roles'} on the remote (CREATE ROLE in [repository] cluster_setup, then \`dbfast remote setup ${policy.remote}\`)`);
   }
   if (grantable.length > 0) {
     problems.push(`${user} may not create objects owned by ${list(grantable)} (not a member)`);
@@ -165,7 +165,7 @@ function rolesCheck(needs: DatabaseRequirements, support: RemoteSupport, policy:
   return failed(
     'roles',
     problems.join('; '),
-    `Create the missing roles on the remote, or set no_privileges = true under ${key} so grants and default privileges are not restored.`,
+    `Create the missing roles on the remote (their CREATE ROLE in [repository] cluster_setup, then \`dbfast remote setup ${policy.remote}\`), or set no_privileges = true under ${key} so grants and default privileges are not restored.`,
   );
 }
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
-import { envOption, name } from '../options.js';
+import { withConfirmation } from '../confirm.js';
+import { confirmOption, envOption, name, yesOption } from '../options.js';
 import { libraryWithPg } from '../pg-probe.js';
 
 interface AddFlags {
@@ -93,6 +94,26 @@ export function registerRemoteCommands(program: Command): void {
         const report = await testRemote({ config, remote: chosen });
         ctx.out.result(report, (style) => render.renderRemoteTest(style, report));
         return report.ok ? 0 : 3;
+      }),
+    );
+  remote
+    .command('setup')
+    .description("run [repository] cluster_setup (roles, memberships) on a remote; needs CREATEROLE")
+    .argument('[name]', 'remote name (or --name)')
+    .option('--name <name>', 'remote name', name)
+    .addOption(confirmOption('confirm (production, require_confirmation) without a prompt'))
+    .addOption(yesOption())
+    .option('--dry-run', 'list what would run and change nothing')
+    .option('--force', 'run the files even when this setup already ran there and its roles exist')
+    .action(
+      action<{ name?: string; confirm?: boolean; yes?: boolean; dryRun?: boolean; force?: boolean }>(async (ctx, args, options) => {
+        const chosen = remoteName(args, options.name, 'setup');
+        const config = await ctx.config();
+        const [{ remoteSetup }, render] = await Promise.all([libraryWithPg(), import('../render/remote.js')]);
+        const report = await withConfirmation(ctx, { ...options, remote: chosen, what: 'Run the cluster setup on' }, (confirmed) =>
+          remoteSetup({ config, remote: chosen, confirmed, dryRun: options.dryRun === true, force: options.force === true, logger: ctx.out.logger() }),
+        );
+        ctx.out.result(report, (style) => render.renderRemoteSetup(style, report));
       }),
     );
 }

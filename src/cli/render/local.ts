@@ -84,7 +84,10 @@ export function renderStatus(style: Style, result: StatusResult): string {
       for (const file of entry.modified) lines.push(`  modified  ${file}`);
       for (const file of entry.removed) lines.push(`  removed   ${file}`);
       if (entry.filterChanged) lines.push(`  the environment's include/exclude settings changed`);
+      if (entry.settingsChanged) lines.push(`  the template's database settings differ from those it was built with`);
     }
+    // What every clone of the template is given (PostgreSQL's CREATE DATABASE ... TEMPLATE copies none of it).
+    for (const setting of entry.settings) lines.push(`  setting   ${setting.role === null ? '' : `role ${setting.role}: `}${setting.name} = ${setting.value}`);
     if (entry.layers.length > 1 && entry.state !== 'missing') {
       const rows = entry.layers.map((layer) => [
         layer.label,

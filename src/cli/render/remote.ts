@@ -1,4 +1,4 @@
-import type { DeployedSummary, RemoteStatusReport, RemoteSummary, RemoteTestReport, StatsResult } from '../../index.js';
+import type { DeployedSummary, RemoteSetupReport, RemoteStatusReport, RemoteSummary, RemoteTestReport, StatsResult } from '../../index.js';
 import { bytes, duration, firstLine, plural, table, when, type Style } from './format.js';
 
 /** Human renderings of `remote list|test`, `status --remote` and `stats`. */
@@ -31,6 +31,23 @@ export function renderRemoteTest(style: Style, report: RemoteTestReport): string
       ? style.bad(`${plural(errors, 'problem')} found: ${report.remote} is not ready for backups and deploys`)
       : `${report.remote} is ${style.good('ready')}${warnings > 0 ? ` (${plural(warnings, 'warning')})` : ''}`,
   );
+  return lines.join('\n');
+}
+
+/** `remote setup NAME [--dry-run]`: the files, the roles they make, and what happened. */
+export function renderRemoteSetup(style: Style, report: RemoteSetupReport): string {
+  if (report.files.length === 0) return `no [repository] cluster_setup files in dbfast.toml: nothing to run on ${report.remote}`;
+  const lines = [`remote ${report.remote}: ${report.url}`];
+  const missing = new Set(report.missingRoles);
+  lines.push(`  cluster setup files: ${report.files.join(', ')}`);
+  if (report.roles.length > 0) lines.push(`  roles they create: ${report.roles.map((role) => (missing.has(role) ? `${role} (missing)` : `${role} (exists)`)).join(', ')}`);
+  if (report.dryRun) {
+    lines.push(report.upToDate ? 'dry run: this setup already ran on the remote and its roles exist; it would not run again' : `dry run: would run ${plural(report.files.length, 'file')}; nothing was changed`);
+  } else if (report.ran) {
+    lines.push(style.good(`ran ${plural(report.files.length, 'file')} on ${report.remote}`));
+  } else {
+    lines.push(`already set up: this setup ran on ${report.remote} before and its roles exist (nothing ran)`);
+  }
   return lines.join('\n');
 }
 
