@@ -17,7 +17,17 @@ export const healthCheckSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** `[pool]` (issue 13): ready clones kept for `dbfast seed` and `createPool()`; `[environments.NAME.pool]` overrides `size`. */
+const poolSizeSchema = z.number().int().min(0).max(64);
+
+export const poolSchema = z.strictObject({
+  size: poolSizeSchema.optional(),
+  max_clones: z.number().int().min(1).max(1000).optional(),
+  lease_timeout_seconds: z.number().positive().optional(),
+});
+
 export const environmentSchema = z.strictObject({
+  pool: z.strictObject({ size: poolSizeSchema.optional() }).optional(),
   include_directories: stringList.optional(),
   exclude_directories: stringList.optional(),
   include_files: stringList.optional(),
@@ -100,6 +110,7 @@ const configFields = {
     })
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
+  pool: poolSchema.optional(),
   deploy: hookSchema.optional(),
   webhooks: webhooksSchema.optional(),
 };
@@ -124,4 +135,5 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type EnvironmentFileConfig = z.infer<typeof environmentSchema>;
 export type RemoteFileConfig = z.infer<typeof remoteSchema>;
 export type HookFileConfig = z.infer<typeof hookSchema>;
+export type PoolFileConfig = z.infer<typeof poolSchema>;
 export type HealthCheckFileConfig = z.infer<typeof healthCheckSchema>;

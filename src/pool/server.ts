@@ -1,0 +1,146 @@
+import type pg from 'pg';
+import { quoteLiteral } from '../pg/quote.js';
+import { decodePoolMarker, type PoolMarker } from './marker.js';
+import { CAPPED_STATES, parseCreatingApplicationName, parsePoolName, type PoolState } from './names.js';
+
+/** A pooled database as the server shows it to any process. */
+export interface PooledDatabase {
+  name: string;
+  oid: number;
+  state: PoolState;
+  /** The template its name says it came from. */
+  template: string;
+  hex: string;
+  /** Undefined while it is being made (or when its maker was killed before marking it complete). */
+  marker: PoolMarker | undefined;
+  /** The raw comment, compared on release to tell whether a test changed it. */
+  comment: string | null;
+  /** pg_database.oid of a database named like its template now; null when there is none. */
+  templateOidNow: number | null;
+  /** For leases: the session holding the lease lock, or null when nobody does (its process is gone). */
+  holder: { pid: number; application: string | null } | null;
+  sizeBytes: number | null;
+}
+
+/** A session making a pooled database right now (see creatingApplicationName). */
+export interface CreatingSession {
+  pid: number;
+  hex: string;
+  templateOid: number;
+}
+
+export interface ServerPool {
+  databases: PooledDatabase[];
+  creating: CreatingSession[];
+}
+
+interface Row {
+  oid: number;
+  datname: string;
+  comment: string | null;
+  template_oid: number | null;
+  size: string | null;
+  holder_pid: number | null;
+  holder_application: string | null;
+}
+
+const POOLED_SQL = (sizes: boolean): string => `
+SELECT d.oid::int AS oid, d.datname, shobj_description(d.oid, 'pg_database') AS comment, t.oid::int AS template_oid,
+       ${sizes ? "CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END" : 'NULL::bigint'} AS size,
+       h.pid AS holder_pid, a.application_name AS holder_application
+  FROM pg_database d
+  LEFT JOIN pg_database t ON t.datname = substring(d.datname FROM '^(.+)__dbfast_(?:ready|lease|trash|kept)_[0-9a-f]{8}$')
+  LEFT JOIN LATERAL (
+    SELECT l.pid FROM pg_locks l
+     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+       AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('dbfast:lease:' || d.oid::text, 0)
+     LIMIT 1) h ON true
+  LEFT JOIN pg_stat_activity a ON a.pid = h.pid
+ WHERE d.datname ~ '__dbfast_(ready|lease|trash|kept)_[0-9a-f]{8}$'
+ ORDER BY d.datname`;
+
+const CREATING_SQL = "SELECT pid, application_name FROM pg_stat_activity WHERE application_name LIKE 'dbfast creating %'";
+
+/**
+ * Every pooled database on the server, of every project, with who holds each lease, and the
+ * sessions making new ones: two statements in one round trip. `sizes` adds pg_database_size
+ * (it walks each database's files, so only status asks for it).
+ */
+export async function readServerPool(client: pg.Client, options: { sizes?: boolean } = {}): Promise<ServerPool> {
+  const results = (await client.query(`${POOLED_SQL(options.sizes === true)};\n${CREATING_SQL}`)) as unknown as [pg.QueryResult<Row>, pg.QueryResult<{ pid: number; application_name: string | null }>];
+  const databases: PooledDatabase[] = [];
+  for (const row of results[0].rows) {
+    const parsed = parsePoolName(row.datname);
+    if (!parsed) continue;
+    databases.push({
+      name: row.datname,
+      oid: row.oid,
+      state: parsed.state,
+      template: parsed.template,
+      hex: parsed.hex,
+      marker: decodePoolMarker(row.comment),
+      comment: row.comment,
+      templateOidNow: row.template_oid,
+      holder: row.holder_pid === null ? null : { pid: row.holder_pid, application: row.holder_application },
+      sizeBytes: row.size === null ? null : Number(row.size),
+    });
+  }
+  const creating: CreatingSession[] = [];
+  for (const row of results[1].rows) {
+    const parsed = parseCreatingApplicationName(row.application_name);
+    if (parsed) creating.push({ pid: row.pid, ...parsed });
+  }
+  return { databases, creating };
+}
+
+/** Sessions still making a database that is not yet visible in pg_database. */
+export function inFlight(pool: ServerPool): CreatingSession[] {
+  const visible = new Set(pool.databases.map((database) => database.hex));
+  return pool.creating.filter((session) => !visible.has(session.hex));
+}
+
+/** What counts against `max_clones`: ready, leased and trash databases, and the ones being made. */
+export function cappedCount(pool: ServerPool): number {
+  return pool.databases.filter((database) => CAPPED_STATES.includes(database.state)).length + inFlight(pool).length;
+}
+
+/** Ready databases of exactly this build of the template (by its oid): the only ones a lease may take. */
+export function readyFor(pool: ServerPool, template: string, templateOid: number): PooledDatabase[] {
+  return pool.databases.filter(
+    (database) => database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid,
+  );
+}
+
+/**
+ * Why a pooled database is garbage that anyone may drop, or undefined when it is in use or
+ * useful: kept databases are the user's; a lease whose lock is held belongs to a live process;
+ * a ready one of the current template build is worth keeping.
+ */
+export function reapReason(database: PooledDatabase, creatingHexes: ReadonlySet<string>): string | undefined {
+  switch (database.state) {
+    case 'kept':
+      return undefined;
+    case 'trash':
+      return 'released changed (or stale), waiting to be dropped';
+    case 'lease':
+      return database.holder ? undefined : 'leased by a process that is gone';
+    case 'ready':
+      if (!database.marker) return creatingHexes.has(database.hex) ? undefined : 'left incomplete by a process killed while making it';
+      if (database.templateOidNow === null) return `its template ${database.template} no longer exists`;
+      if (database.templateOidNow !== database.marker.templateOid) return `made from an older build of ${database.template}`;
+      return undefined;
+  }
+}
+
+/** The template's oid, and whether a build of it is under way (its build lock is held), in one round trip. */
+export async function templateSnapshot(client: pg.Client, template: string, buildLockKey: string): Promise<{ oid: number | null; building: boolean }> {
+  const row = (await client.query<{ oid: number | null; building: boolean }>(templateSnapshotSql(template, buildLockKey))).rows[0];
+  return { oid: row?.oid ?? null, building: row?.building === true };
+}
+
+/** Literal form, so a claim can send it in the same round trip as its rename (statements with parameters cannot be batched). */
+export function templateSnapshotSql(template: string, buildLockKey: string): string {
+  return `SELECT (SELECT oid::int FROM pg_database WHERE datname = ${quoteLiteral(template)}) AS oid,
+       EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(${quoteLiteral(buildLockKey)}, 0)) AS building`;
+}
