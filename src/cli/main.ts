@@ -8,6 +8,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerPoolCommands } from './commands/pool.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerTemplateCommands } from './commands/template.js';
 import { registerWebhookCommands } from './commands/webhook.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInitCommand(program);
   registerEnvironmentCommands(program);
   registerTemplateCommands(program);
+  registerPoolCommands(program);
   registerRemoteCommands(program);
   registerBackupCommands(program);
   registerDeployCommands(program);

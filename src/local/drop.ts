@@ -5,7 +5,8 @@ import { withAdvisoryLock } from '../pg/lock.js';
 import type { DbfastConfig } from '../config/types.js';
 import { dropDatabase } from '../pg/catalog.js';
 import { buildLockKey } from './names.js';
-import { readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { projectTemplates, readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { reapStale } from '../pool/shelf.js';
 
 export interface DropOptions {
   config: DbfastConfig;
@@ -13,10 +14,12 @@ export interface DropOptions {
   names?: readonly string[] | undefined;
   /** Also drop every clone of this config's templates. */
   allClones?: boolean | undefined;
+  /** Also drop what pools of this config's templates left behind: leases of processes that are gone, half-made and stale ready databases. */
+  stale?: boolean | undefined;
 }
 
 export interface DropResult {
-  dropped: Array<{ name: string; kind: DbfastDatabase['kind'] }>;
+  dropped: Array<{ name: string; kind: DbfastDatabase['kind']; reason?: string }>;
 }
 
 /**
@@ -25,8 +28,8 @@ export interface DropResult {
  */
 export async function drop(options: DropOptions): Promise<DropResult> {
   const names = [...new Set(options.names ?? [])];
-  if (names.length === 0 && !options.allClones) {
-    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones', { hint: 'See `dbfast list` for the databases dbfast made.' });
+  if (names.length === 0 && !options.allClones && !options.stale) {
+    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones or --stale', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
   return withClient(localTarget(options.config), async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
@@ -63,6 +66,11 @@ export async function drop(options: DropOptions): Promise<DropResult> {
       if (database.kind === 'template') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
       else await dropDatabase(client, database.name);
       dropped.push({ name: database.name, kind: database.kind });
+    }
+    if (options.stale) {
+      for (const leftover of await reapStale(client, [...projectTemplates(options.config)])) {
+        if (!dropped.some((entry) => entry.name === leftover.name)) dropped.push({ name: leftover.name, kind: 'pool', reason: leftover.reason });
+      }
     }
     return { dropped };
   });

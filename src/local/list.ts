@@ -4,8 +4,11 @@ import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
 import { decodeBuild, decodeClone, decodeManifest } from './manifest.js';
 import { leftoverOwner, templateDatabaseName } from './names.js';
+import { decodePoolMarker } from '../pool/marker.js';
+import { parsePoolName } from '../pool/names.js';
 
-export type DatabaseKind = 'template' | 'clone' | 'leftover';
+/** `pool`: a ready, leased or to-be-dropped database of a pool (see src/pool/); a pooled database kept with `keep: true` lists as a clone. */
+export type DatabaseKind = 'template' | 'clone' | 'leftover' | 'pool';
 
 export interface DbfastDatabase {
   name: string;
@@ -56,7 +59,11 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     const clone = decodeClone(row.comment);
     const build = decodeBuild(row.comment);
     const owner = leftoverOwner(row.datname);
-    if (manifest && owner === undefined) {
+    const pooled = decodePoolMarker(row.comment);
+    if (pooled) {
+      const kind = parsePoolName(row.datname)?.state === 'kept' ? 'clone' : 'pool';
+      out.push({ name: row.datname, kind, environment: pooled.environment, template: pooled.template, sizeBytes, createdAt: pooled.createdAt, project: ours.has(pooled.template) });
+    } else if (manifest && owner === undefined) {
       out.push({ name: row.datname, kind: 'template', environment: manifest.environment, template: row.datname, sizeBytes, createdAt: manifest.builtAt, project: ours.has(row.datname) });
     } else if (clone) {
       out.push({ name: row.datname, kind: 'clone', environment: clone.environment, template: clone.template, sizeBytes, createdAt: clone.createdAt, project: ours.has(clone.template) });

@@ -15,6 +15,8 @@ import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
 import { clearTemplateSessions, isSourceInUse } from './sessions.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
+import { takeReady } from '../pool/shelf.js';
+import { withCloneThrottle } from '../pool/throttle.js';
 
 export interface SeedOptions {
   config: DbfastConfig;
@@ -28,6 +30,8 @@ export interface SeedOptions {
   runner?: Runner | undefined;
   /** Override the size-based choice of CREATE DATABASE ... STRATEGY. */
   strategy?: CloneStrategy | undefined;
+  /** Take a ready database of the template's current build from the pool when there is one (default true). */
+  pool?: boolean | undefined;
   logger?: Logger | undefined;
 }
 
@@ -40,8 +44,10 @@ export interface SeedResult {
   /** URL of the new database, password masked. */
   url: string;
   durationMs: number;
-  /** Time of the CREATE DATABASE statement alone. */
+  /** Time of the CREATE DATABASE statement alone (or of the rename, from the pool). */
   cloneMs: number;
+  /** A ready database from the pool was renamed to `database` (no clone was made). */
+  fromPool: boolean;
 }
 
 function roundMs(ms: number): number {
@@ -69,7 +75,7 @@ async function createClone(client: pg.Client, output: string, template: string, 
   for (let attempt = 0; ; attempt++) {
     const started = performance.now();
     try {
-      await client.query(sql);
+      await withCloneThrottle(client, strategy, () => client.query(sql));
       return performance.now() - started;
     } catch (error) {
       // A session slipped in between the check and the clone: end it if it is ours, else name it.
@@ -121,7 +127,10 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    const cloneMs = await createClone(client, output, template, strategy, logger);
+    // A ready database of this build, renamed: a catalog update, whatever the template's size.
+    const taking = performance.now();
+    const fromPool = options.pool !== false && (await takeReady(client, template, output));
+    const cloneMs = fromPool ? performance.now() - taking : await createClone(client, output, template, strategy, logger);
     const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
     await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
     return {
@@ -132,6 +141,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       url: maskUrl(withDatabase({ url: config.database.url }, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
+      fromPool,
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');

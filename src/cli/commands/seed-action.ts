@@ -22,9 +22,12 @@ export const seedAction: ActionHandler = async (ctx, _args, options) => {
     rebuild: options.rebuild === true,
     logger: ctx.out.logger(),
   });
+  // The next seed is instant too: a detached `dbfast pool fill` makes the next ready database.
+  const { startBackgroundRefill } = await import('../pool-refill.js');
+  const refill = startBackgroundRefill(config, result.environment, ctx.globals.config);
   if (!ctx.out.json) {
     const { seedMessage } = await import('./template-render.js');
     ctx.out.message(seedMessage(result));
   }
-  ctx.out.result(result, () => result.url);
+  ctx.out.result({ ...result, refill }, () => result.url);
 };

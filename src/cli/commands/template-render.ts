@@ -22,6 +22,7 @@ export function renderBuild(result: BuildResult): string {
 
 export function seedMessage(result: SeedResult): string {
   const how = result.rebuilt ? ' (template rebuilt first)' : '';
+  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${ms(result.cloneMs)}${how}`;
   return `created ${result.database} from ${result.template} in ${ms(result.cloneMs)}${how}`;
 }
 
@@ -48,7 +49,7 @@ export function renderList(result: ListResult): string {
     database.name,
     database.kind,
     database.environment ?? '',
-    database.kind === 'clone' ? (database.template ?? '') : '',
+    database.kind === 'clone' || database.kind === 'pool' ? (database.template ?? '') : '',
     database.sizeBytes === null ? '?' : formatBytes(database.sizeBytes),
     database.createdAt ?? '',
   ]);
@@ -57,5 +58,5 @@ export function renderList(result: ListResult): string {
 
 export function renderDrop(result: DropResult): string {
   if (result.dropped.length === 0) return 'nothing to drop';
-  return result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}`).join('\n');
+  return result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}${entry.reason ? ` (${entry.reason})` : ''}`).join('\n');
 }

@@ -79,10 +79,11 @@ export function registerTemplateCommands(program: Command): void {
     .description('drop databases dbfast made (never others)')
     .argument('[names...]', 'databases to drop')
     .option('--all-clones', 'drop every clone dbfast made')
+    .option('--stale', "drop what this project's pools left: leases of processes that are gone, half-made and outdated ready databases")
     .action(
       action(async (ctx, args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), import('../../index.js'), import('./template-render.js')]);
-        const result = await api.drop({ config, names: args, allClones: options.allClones === true });
+        const result = await api.drop({ config, names: args, allClones: options.allClones === true, stale: options.stale === true });
         ctx.out.result(result, () => render.renderDrop(result));
       }),
     );
