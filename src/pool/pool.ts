@@ -282,6 +282,7 @@ export class WarmPool implements Pool {
       await this.refiller.stop(this.control);
       // Leases still out belong to tests that are over: their databases may have changed.
       for (const record of this.leases) if (!record.released) this.dropLeased(record);
+      if (this.build) await this.refiller.sweep().catch(() => undefined);
       await this.refiller.settle();
       if (options.drain && this.build) await this.refiller.drainReady();
       await this.refiller.endSessions();

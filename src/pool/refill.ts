@@ -273,6 +273,17 @@ export class Refiller {
     await this.passing;
   }
 
+  /** On close: drops this project's garbage now (trash other processes handed over, dead leases), not at the next pool's start. */
+  async sweep(): Promise<void> {
+    const server = await readServerPool(this.pool.work);
+    const creatingHexes = new Set(server.creating.map((session) => session.hex));
+    for (const database of server.databases) {
+      if (!this.pool.settings.projectTemplates.includes(database.template) || this.dropping.has(database.name)) continue;
+      const reason = reapReason(database, creatingHexes);
+      if (reason) this.reap(database, reason);
+    }
+  }
+
   /** Waits for every background drop and clone. */
   async settle(): Promise<void> {
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
