@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { DbfastError, errorMessage } from '../errors.js';
-import { claim, dropPooled, trash, unlockLease } from './ops.js';
+import { DbfastError } from '../errors.js';
+import { claim, trash } from './ops.js';
 import { openSession } from './connections.js';
 import { NOTIFY_CHANNEL } from './names.js';
 import { Refiller, type ReadyHint } from './refill.js';
@@ -40,6 +40,8 @@ export class WarmPool implements Pool {
   /** Recycling needs the server's statistics; with track_counts off nothing is provably unchanged. */
   tracksCounts = true;
   readonly leases = new Set<LeaseRecord>();
+  /** Releases under way: close() lets them finish before it closes the sessions they use. */
+  private readonly releasing = new Set<Promise<ReleaseResult>>();
   readonly counters = { served: 0, recycled: 0, dropped: 0, created: 0 };
   /** lease() calls that have no database yet: the refill target is size + wanting. */
   wanting = 0;
@@ -98,6 +100,13 @@ export class WarmPool implements Pool {
   /** Suspect the template: the next lease (and refill) waits for a refresh. */
   suspect(): void {
     this.dirty = true;
+  }
+
+  /** Suspect the template and check it now, in the background; waiting leases look again (and wait for that check). */
+  refreshSoon(): void {
+    this.suspect();
+    void this.refresh().catch(() => undefined);
+    this.wakeWaiters();
   }
 
   /**
@@ -163,6 +172,10 @@ export class WarmPool implements Pool {
         }
         const record = await this.tryClaim(hint, deadline);
         if (!record) continue;
+        if (this.closed) {
+          this.dropLeased(record);
+          this.assertOpen();
+        }
         this.counters.served++;
         this.leases.add(record);
         this.refiller.kick();
@@ -229,26 +242,28 @@ export class WarmPool implements Pool {
   // ---- releasing ---------------------------------------------------------------------------
 
   release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
-    record.released ??= releaseLease(this, record, options).finally(() => this.leases.delete(record));
+    if (!record.released) {
+      const released = releaseLease(this, record, options).finally(() => {
+        this.leases.delete(record);
+        this.releasing.delete(released);
+      });
+      this.releasing.add(released);
+      record.released = released;
+    }
     return record.released;
   }
 
-  /** Drops a database this pool holds the lease lock of, off the caller's path, then frees the lock. */
-  dropLeased(record: { name: string; oid: number; build: TemplateBuild }): void {
+  /**
+   * A database this pool holds the lease lock of, changed or stale: dropped off the caller's path
+   * (queued, see drops.ts), then the lock is freed; or, for one-off leases, handed over as trash.
+   */
+  dropLeased(record: { name: string; oid: number; build: TemplateBuild }, reason = 'released changed'): void {
     this.counters.dropped++;
+    const queue = (): void => this.refiller.drops.add({ name: record.name, template: record.build.name, leasedOid: record.oid, reason });
+    if (!this.settings.handOffDrops) return queue();
     this.refiller.track(async () => {
-      if (this.settings.handOffDrops && (await trash(this.control, record.name, record.oid, record.build.name).catch(() => false))) return;
-      const client = await this.refiller.droppers.take();
-      let broken = false;
-      try {
-        await dropPooled(client, record.name, record.build.name);
-      } catch (error) {
-        broken = true;
-        this.settings.logger.warn(`could not drop ${record.name} (the next pool or \`dbfast drop --stale\` will): ${errorMessage(error)}`);
-      } finally {
-        this.refiller.droppers.give(client, broken);
-      }
-      await unlockLease(this.control, record.oid).catch(() => undefined);
+      const handed = await trash(this.control, record.name, record.oid, record.build.name).catch(() => false);
+      if (!handed) queue();
     });
   }
 
@@ -280,6 +295,7 @@ export class WarmPool implements Pool {
       this.watcher?.close();
       this.failWaiters(new DbfastError('POOL_CLOSED', 'the pool was closed while lease() waited', { hint: 'Close the pool only after the last lease().' }));
       await this.refiller.stop(this.control);
+      await Promise.allSettled([...this.releasing]);
       // Leases still out belong to tests that are over: their databases may have changed.
       for (const record of this.leases) if (!record.released) this.dropLeased(record);
       if (this.build) await this.refiller.sweep().catch(() => undefined);

@@ -3,9 +3,10 @@ import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
 import { createReady, reserve, type CapSnapshot } from './create.js';
 import type { PoolMarker } from './marker.js';
-import { dropPooled } from './ops.js';
+import { dropPooled, unlockLease } from './ops.js';
+import { DropQueue } from './drops.js';
 import type { WarmPool } from './pool.js';
-import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type PooledDatabase } from './server.js';
+import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
 
 /** A ready database of the current template build, as last seen (another process may take it first). */
 export interface ReadyHint {
@@ -18,7 +19,6 @@ export interface ReadyHint {
 
 /** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
 const MAX_CREATING = 4;
-const DROPPERS = 2;
 
 /**
  * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease(), within
@@ -28,12 +28,11 @@ const DROPPERS = 2;
  */
 export class Refiller {
   readonly creators: SessionSlots;
-  readonly droppers: SessionSlots;
+  readonly drops: DropQueue;
   lastCap: CapSnapshot | undefined;
   lastError: unknown;
   private hints: ReadyHint[] = [];
   private readonly claimingNames = new Set<string>();
-  private readonly dropping = new Set<string>();
   private readonly tasks = new Set<Promise<void>>();
   private inflight = 0;
   private failures = 0;
@@ -47,7 +46,15 @@ export class Refiller {
 
   constructor(private readonly pool: WarmPool) {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
-    this.droppers = new SessionSlots(pool.settings.target, DROPPERS);
+    this.drops = new DropQueue(
+      pool.settings.target,
+      () => pool.closed || this.capPressed || (pool.wanting === 0 && this.hints.length >= pool.settings.size),
+      async (drop) => {
+        if (drop.leasedOid !== undefined) await unlockLease(pool.control, drop.leasedOid);
+        this.kick();
+      },
+      pool.settings.logger,
+    );
     this.ticker = setInterval(() => {
       if (this.pool.wanting > 0 || this.hints.length < this.pool.settings.size) this.kick();
     }, 500);
@@ -60,6 +67,11 @@ export class Refiller {
 
   get creating(): number {
     return this.inflight;
+  }
+
+  /** The server was at max_clones when this pool last asked: dropping frees room, so it goes first. */
+  get capPressed(): boolean {
+    return this.lastCap !== undefined && this.lastCap.total >= this.lastCap.maxClones;
   }
 
   takeHint(): ReadyHint | undefined {
@@ -95,6 +107,7 @@ export class Refiller {
 
   /** A pass as soon as possible (one at a time; a kick during a pass runs another after it). */
   kick(): void {
+    this.drops.pump();
     if (this.stopped) return;
     this.topUp();
     if (this.passing) {
@@ -133,8 +146,7 @@ export class Refiller {
     const snapshot = await templateSnapshot(pool.work, build.name, build.buildLockKey);
     if (snapshot.oid !== build.oid || snapshot.building) {
       // Rebuilt (or being rebuilt) by someone: stop handing out and making clones of this build.
-      pool.suspect();
-      void pool.refresh().catch(() => undefined);
+      pool.refreshSoon();
       return;
     }
     const server = await readServerPool(pool.work);
@@ -145,32 +157,10 @@ export class Refiller {
     const recent = this.hints.filter((hint) => hint.addedAt > started && !seen.some((database) => database.name === hint.name));
     this.hints = [...seen, ...recent];
     if (this.hints.length > 0) pool.wakeWaiters();
-    const creatingHexes = new Set(server.creating.map((session) => session.hex));
-    for (const database of server.databases) {
-      if (!pool.settings.projectTemplates.includes(database.template) || this.dropping.has(database.name)) continue;
-      const reason = reapReason(database, creatingHexes);
-      if (reason) this.reap(database, reason);
-    }
+    // A one-off lease's pool leaves garbage to the long-lived pool (or the next one), unless it is
+    // itself held up by the cap.
+    if (!pool.settings.handOffDrops || this.capPressed) this.reapFrom(server);
     this.topUp();
-  }
-
-  private reap(database: PooledDatabase, reason: string): void {
-    this.dropping.add(database.name);
-    this.pool.settings.logger.debug(`dropping ${database.name}: ${reason}`);
-    this.track(async () => {
-      const client = await this.droppers.take();
-      let broken = false;
-      try {
-        await dropPooled(client, database.name, database.template);
-      } catch (error) {
-        broken = true;
-        throw error;
-      } finally {
-        this.droppers.give(client, broken);
-        this.dropping.delete(database.name);
-        this.kick();
-      }
-    });
   }
 
   /** Starts making databases while fewer are ready or on their way than size + waiting leases. */
@@ -210,8 +200,11 @@ export class Refiller {
         this.failures++;
         this.lastError = error;
         pool.settings.logger.warn(`could not make a ready database from ${build.name}: ${errorMessage(error)}`);
-        pool.suspect();
+        // Perhaps the template went away or was swapped: check it before the next attempt, and
+        // back off (0.5 s, 1 s, 2 s, ... up to 8 s) rather than spin on a failure that repeats.
+        this.quietUntil = Date.now() + Math.min(8000, 250 * 2 ** this.failures);
         if (this.failures >= 2) pool.failWaiters(error);
+        pool.refreshSoon();
       } finally {
         if (client) this.creators.give(client, broken);
         this.inflight--;
@@ -273,20 +266,25 @@ export class Refiller {
     await this.passing;
   }
 
-  /** On close: drops this project's garbage now (trash other processes handed over, dead leases), not at the next pool's start. */
-  async sweep(): Promise<void> {
-    const server = await readServerPool(this.pool.work);
+  /** Queues every piece of this project's garbage on the server for dropping (see reapReason). */
+  private reapFrom(server: ServerPool): void {
     const creatingHexes = new Set(server.creating.map((session) => session.hex));
     for (const database of server.databases) {
-      if (!this.pool.settings.projectTemplates.includes(database.template) || this.dropping.has(database.name)) continue;
+      if (!this.pool.settings.projectTemplates.includes(database.template) || this.drops.has(database.name)) continue;
       const reason = reapReason(database, creatingHexes);
-      if (reason) this.reap(database, reason);
+      if (reason) this.drops.add({ name: database.name, template: database.template, reason });
     }
   }
 
-  /** Waits for every background drop and clone. */
+  /** On close of a long-lived pool: drops this project's garbage now (trash handed over, dead leases), not at the next pool's start. */
+  async sweep(): Promise<void> {
+    if (!this.pool.settings.handOffDrops) this.reapFrom(await readServerPool(this.pool.work));
+  }
+
+  /** Waits for every background clone and runs every queued drop. */
   async settle(): Promise<void> {
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    await this.drops.flush();
   }
 
   /** close({ drain: true }): drops the ready databases of this template (any build). */
@@ -299,6 +297,6 @@ export class Refiller {
   }
 
   async endSessions(): Promise<void> {
-    await Promise.all([this.creators.endAll(), this.droppers.endAll()]);
+    await Promise.all([this.creators.endAll(), this.drops.end()]);
   }
 }

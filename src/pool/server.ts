@@ -138,9 +138,15 @@ export async function templateSnapshot(client: pg.Client, template: string, buil
   return { oid: row?.oid ?? null, building: row?.building === true };
 }
 
-/** Literal form, so a claim can send it in the same round trip as its rename (statements with parameters cannot be batched). */
+/**
+ * Literal form, so a claim can send it in the same round trip as its rename (statements with
+ * parameters cannot be batched). "Building" is asked of the lock manager directly: a shared try
+ * on the build lock fails while a build holds it exclusively (and is let go at once otherwise),
+ * which costs microseconds where reading pg_locks copies the whole lock table. Like the build
+ * lock itself, it is scoped to the admin database of the config.
+ */
 export function templateSnapshotSql(template: string, buildLockKey: string): string {
+  const key = `hashtextextended(${quoteLiteral(buildLockKey)}, 0)`;
   return `SELECT (SELECT oid::int FROM pg_database WHERE datname = ${quoteLiteral(template)}) AS oid,
-       EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(${quoteLiteral(buildLockKey)}, 0)) AS building`;
+       CASE WHEN pg_try_advisory_lock_shared(${key}) THEN NOT pg_advisory_unlock_shared(${key}) ELSE true END AS building`;
 }
