@@ -127,12 +127,13 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    // A ready database of this build, renamed: a catalog update, whatever the template's size.
-    const taking = performance.now();
-    const fromPool = options.pool !== false && (await takeReady(client, template, output));
-    const cloneMs = fromPool ? performance.now() - taking : await createClone(client, output, template, strategy, logger);
     const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
-    await setComment(client, output, encodeComment(CLONE_MARKER, metadata));
+    const comment = encodeComment(CLONE_MARKER, metadata);
+    // A ready database of this build, renamed (and marked, in the same transaction): a catalog update, whatever the template's size.
+    const taking = performance.now();
+    const fromPool = options.pool !== false && (await takeReady(client, template, output, comment));
+    const cloneMs = fromPool ? performance.now() - taking : await createClone(client, output, template, strategy, logger);
+    if (!fromPool) await setComment(client, output, comment);
     return {
       database: output,
       template,

@@ -44,17 +44,18 @@ interface Row {
   holder_application: string | null;
 }
 
+// pg_locks is read once (a CTE), not once per database: each read copies the server's whole lock table.
 const POOLED_SQL = (sizes: boolean): string => `
+WITH held AS MATERIALIZED (
+  SELECT (l.classid::bigint << 32) | l.objid::bigint AS key, l.pid FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+)
 SELECT d.oid::int AS oid, d.datname, shobj_description(d.oid, 'pg_database') AS comment, t.oid::int AS template_oid,
        ${sizes ? "CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END" : 'NULL::bigint'} AS size,
        h.pid AS holder_pid, a.application_name AS holder_application
   FROM pg_database d
   LEFT JOIN pg_database t ON t.datname = substring(d.datname FROM '^(.+)__dbfast_(?:ready|lease|trash|kept)_[0-9a-f]{8}$')
-  LEFT JOIN LATERAL (
-    SELECT l.pid FROM pg_locks l
-     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-       AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('dbfast:lease:' || d.oid::text, 0)
-     LIMIT 1) h ON true
+  LEFT JOIN LATERAL (SELECT held.pid FROM held WHERE held.key = hashtextextended('dbfast:lease:' || d.oid::text, 0) LIMIT 1) h ON true
   LEFT JOIN pg_stat_activity a ON a.pid = h.pid
  WHERE d.datname ~ '__dbfast_(ready|lease|trash|kept)_[0-9a-f]{8}$'
  ORDER BY d.datname`;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
-import { quoteIdent } from '../pg/quote.js';
+import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import { openSession } from './connections.js';
 import { createReady, reserve } from './create.js';
@@ -47,16 +47,18 @@ export async function reapStale(client: pg.Client, templates: readonly string[])
 
 /**
  * `dbfast seed` from the pool: renames a ready database of the template's current build to
- * `output` (a catalog update, whatever the size). Tries the next one when another process took
- * it first. Returns false when none is ready.
+ * `output` (a catalog update, whatever the size) and gives it `comment`, in one transaction (one
+ * WAL flush). Tries the next one when another process took it first. False when none is ready.
  */
-export async function takeReady(client: pg.Client, template: string, output: string): Promise<boolean> {
+export async function takeReady(client: pg.Client, template: string, output: string, comment: string): Promise<boolean> {
   const server = await readServerPool(client);
   const current = server.databases.find((database) => database.template === template)?.templateOidNow;
   if (current === undefined || current === null) return false;
   for (const ready of readyFor(server, template, current)) {
     try {
-      await client.query(`ALTER DATABASE ${quoteIdent(ready.name)} RENAME TO ${quoteIdent(output)}; ${notifySql('claimed', template)}`);
+      await client.query(
+        [`ALTER DATABASE ${quoteIdent(ready.name)} RENAME TO ${quoteIdent(output)}`, `COMMENT ON DATABASE ${quoteIdent(output)} IS ${quoteLiteral(comment)}`, notifySql('claimed', template)].join(';\n'),
+      );
       return true;
     } catch (error) {
       const code = (error as { code?: string }).code;
