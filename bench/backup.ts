@@ -182,7 +182,7 @@ export async function measureBackup(options: BackupBenchOptions = {}): Promise<B
   const runs = options.runs ?? 3;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const binDir = findServerBinDir();
+  const binDir = await findServerBinDir();
   if (!binDir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found');
   const work = mkdtempSync(path.join(os.tmpdir(), 'dbfast-bench-backup-'));
   log(`starting a throwaway cluster (${binDir})`);

@@ -14,7 +14,7 @@ export interface BenchClusters {
   binDir: string;
   local: Cluster;
   remote: Cluster;
-  /** The deploy role on the remote: CREATEDB, LOGIN, a password, pg_read_all_stats; not a superuser. */
+  /** The deploy role on the remote: CREATEDB, LOGIN, a password; not a superuser. */
   role: { name: string; password: string };
   /** URL of a database on the remote as the deploy role over TCP (no password in it). */
   remoteUrl(database: string): string;
@@ -51,7 +51,7 @@ export function stopExtraCluster(cluster: Cluster): void {
 }
 
 export async function startBenchClusters(options: { fsync: boolean; log: (line: string) => void }): Promise<BenchClusters> {
-  const binDir = findServerBinDir();
+  const binDir = await findServerBinDir();
   if (!binDir) {
     throw new Error(
       'No PostgreSQL server binaries found (initdb, pg_ctl, postgres) via pg_config, /usr/lib/postgresql/*/bin or PATH.\n' +
@@ -74,11 +74,6 @@ export async function startBenchClusters(options: { fsync: boolean; log: (line: 
   const role = { name: 'bench_deployer', password: `pw-${randomBytes(12).toString('hex')}` };
   // The password is a literal in DDL on a throwaway server reached over its own socket; it never leaves this process.
   await sql(remote.adminUrl, `CREATE ROLE ${quoteIdent(role.name)} LOGIN CREATEDB PASSWORD '${role.password}'`);
-  // Without it the role sees other users' backends with backend_type NULL, and dbfast's endSessions
-  // (src/backup/swap.ts) takes an autovacuum worker on the live or previous database for a client it
-  // must terminate, which it may not: the deploy fails with SESSIONS_BLOCKING whenever autovacuum
-  // happens to analyze the freshly restored database at swap time (a bug reported, not fixed here).
-  await sql(remote.adminUrl, `GRANT pg_read_all_stats TO ${quoteIdent(role.name)}`);
   const version = (await sql(local.adminUrl, 'SHOW server_version')).rows[0] as { server_version: string };
   return {
     binDir,

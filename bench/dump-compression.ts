@@ -83,7 +83,7 @@ async function measure(serverUrl: string, db: string, work: string, runs: number
 async function main(): Promise<void> {
   const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
   const runs = Number(process.env.BENCH_RUNS ?? 3);
-  const binDir = findServerBinDir();
+  const binDir = await findServerBinDir();
   if (!binDir) throw new Error('no PostgreSQL server binaries found');
   const work = mkdtempSync(path.join(os.tmpdir(), 'dbfast-dump-compression-'));
   const cluster = await startCluster({ name: 'bench-dumpz', binDir, scram: false });

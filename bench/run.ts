@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: builds, then runs the benchmark suites on throwaway clusters of
  * its own and prints one markdown table per suite (stdout; progress goes to stderr).
  *
- *   --only seed,deploy     suites to run (seed, deploy, pool, backup, strategy) (default: all registered but `strategy`, the seed suite's
+ *   --only seed,pool       suites to run (seed, deploy, server, pool, backup, strategy) (default: all registered but `strategy`, the seed suite's
  *                          WAL_LOG / FILE_COPY crossover on its own)
  *   --runs N               runs per row, medians reported (default 5)
  *   --path DIR             also measure the seed suite on this repository (its .sql files, natural order)
@@ -26,6 +26,7 @@ import type { BenchOptions, Suite, SuiteContext, SuiteReport } from './suite.js'
 const SUITES: Record<string, Suite> = {
   seed: (ctx) => import('./seed.js').then((m) => m.seedSuite(ctx)),
   deploy: (ctx) => import('./deploy.js').then((m) => m.deploySuite(ctx)),
+  server: (ctx) => import('./server.js').then((m) => m.serverSuite(ctx)),
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
   pool: (ctx) => import('./pool.js').then((m) => m.poolSuite(ctx)),

@@ -13,7 +13,7 @@ import type { DbTarget } from '../pg/target.js';
 import { createDecompressor } from './compression.js';
 import { formatRate } from './dump.js';
 import { pgToolError, spawnPgTool } from './run.js';
-import { ChildStdinSink, CountingStream, throttledProgress } from './streams.js';
+import { ChildStdinSink, CountingStream, expectedRawBytes, throttledProgress } from './streams.js';
 import { toolInfo } from '../pg/tools.js';
 
 export interface RestoreOptions {
@@ -35,7 +35,8 @@ export interface RestoreOptions {
   /** Where a temporary decompressed copy goes when jobs > 1 (default: beside the input file, else the OS temp folder). */
   tempDir?: string;
   logger?: Logger;
-  signal?: AbortSignal;
+  signal?: AbortSignal;  /** Uncompressed bytes the archive holds (a backup's recorded raw size), for progress with a total; an uncompressed file's own size by default. */
+  totalBytes?: number | undefined;
 }
 
 export interface RestoreResult {
@@ -68,8 +69,9 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   if (options.noPrivileges) args.push('--no-privileges');
   if (jobs > 1) args.push(`--jobs=${jobs}`);
   args.push(...(options.extraArgs ?? []));
+  const total = await expectedRawBytes(input, compression, options.totalBytes);
   const report = throttledProgress((done, rate) =>
-    logger.progress({ phase: 'restoring', done, unit: 'bytes', detail: `(${formatRate(rate)})` }),
+    logger.progress({ phase: 'restoring', done, ...(total ? { total } : {}), unit: 'bytes', detail: `(${formatRate(rate)})` }),
   );
 
   if (jobs > 1) {

@@ -120,3 +120,15 @@ export function throttledProgress(
     report(total, total / seconds);
   };
 }
+
+/**
+ * How many uncompressed archive bytes a restore will read, for progress with a total: `given`
+ * (a backup's recorded raw size), else the size of an uncompressed archive file; else unknown.
+ */
+export async function expectedRawBytes(input: string | NodeJS.ReadableStream, compression: string, given?: number): Promise<number | undefined> {
+  if (given !== undefined) return given;
+  if (typeof input !== 'string' || compression !== 'none') return undefined;
+  const { stat } = await import('node:fs/promises');
+  return stat(input).then((info) => info.size, () => undefined);
+}
+

@@ -9,7 +9,7 @@ import type { DbTarget } from '../pg/target.js';
 import { createDecompressor } from './compression.js';
 import { formatRate } from './dump.js';
 import { pgToolError, spawnPgTool } from './run.js';
-import { ChildStdinSink, CountingStream, throttledProgress } from './streams.js';
+import { ChildStdinSink, CountingStream, expectedRawBytes, throttledProgress } from './streams.js';
 import { toolInfo } from '../pg/tools.js';
 
 export interface TransactionRestoreOptions {
@@ -24,7 +24,8 @@ export interface TransactionRestoreOptions {
   after?: string;
   pgBinDir?: string | undefined;
   logger?: Logger;
-  signal?: AbortSignal;
+  signal?: AbortSignal;  /** Uncompressed bytes the archive holds (a backup's recorded raw size), for progress with a total; an uncompressed file's own size by default. */
+  totalBytes?: number | undefined;
 }
 
 const WINDOW = 64 * 1024;
@@ -116,7 +117,8 @@ export async function restoreInTransaction(target: DbTarget, input: string | Rea
 
   const writer = spawnPgTool(pgRestore.path, restoreArgs, { stdin: 'pipe', stdout: 'stream', signal: options.signal });
   const runner = spawnPgTool(psql.path, psqlArgs, { target, stdin: 'pipe', stdout: 'ignore', signal: options.signal });
-  const report = throttledProgress((done, rate) => logger.progress({ phase: 'restoring', done, unit: 'bytes', detail: `(${formatRate(rate)})` }));
+  const total = await expectedRawBytes(input, options.compression ?? 'none', options.totalBytes);
+  const report = throttledProgress((done, rate) => logger.progress({ phase: 'restoring', done, ...(total ? { total } : {}), unit: 'bytes', detail: `(${formatRate(rate)})` }));
   const raw = new CountingStream(report);
   const source = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1024 * 1024 }) : input;
   let flowError: unknown;

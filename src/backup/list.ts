@@ -1,6 +1,6 @@
 import type { BackupScope } from './scope.js';
 import { healthIn, readCatalog } from './store.js';
-import type { BackupHealth, BackupInfo, BackupSummary } from './types.js';
+import { lastCheck, type BackupHealth, type BackupInfo, type BackupSummary } from './types.js';
 
 export interface BackupListing {
   /** Newest first. */
@@ -40,3 +40,28 @@ export function summarize(scope: BackupScope, info: BackupInfo): BackupSummary {
     remote: info.remote,
   };
 }
+
+/** A backup as `backup list` shows it (and prints it with --json). */
+export interface ListedBackup extends BackupSummary {
+  health: BackupHealth;
+  verified: boolean;
+  verifiedAt: string | null;
+  verifiedByRestore: { at: string; ok: boolean } | null;
+  /** Why it is damaged: its stored size, else its last check's first problem. */
+  problem: string | null;
+}
+
+/** `listBackups` as `backup list` shows it: each backup's summary and health, where the store is, what in it is not a backup. */
+export async function listBackupEntries(scope: BackupScope): Promise<{ backups: ListedBackup[]; warnings: string[]; location: string }> {
+  const listing = await listBackups(scope);
+  const backups = listing.backups.map((info) => ({
+    ...summarize(scope, info),
+    health: listing.health[info.id] ?? 'unverified',
+    verified: listing.health[info.id] === 'verified',
+    verifiedAt: info.verified?.at ?? null,
+    verifiedByRestore: info.verifiedByRestore ? { at: info.verifiedByRestore.at, ok: info.verifiedByRestore.ok } : null,
+    problem: listing.problems[info.id] ?? lastCheck(info)?.problems[0] ?? null,
+  }));
+  return { backups, warnings: listing.warnings, location: scope.storage.location };
+}
+

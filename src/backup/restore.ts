@@ -1,39 +1,57 @@
-import { registerCleanup } from '../cleanup.js';
-import { reconcileMigrationsSql } from '../history/migrations.js';
-import { carryOverDbfastSchema } from '../history/schema.js';
-import { restoreArchive } from '../archive/restore.js';
-import { restoreInTransaction } from '../archive/transaction-restore.js';
-import { toolInfo } from '../pg/tools.js';
-import { DbfastError, errorMessage } from '../errors.js';
+import type pg from 'pg';
+import type { DbfastConfig } from '../config/types.js';
+import { DbfastError } from '../errors.js';
+import { migrationRecordChanges, reconcileMigrationsSql } from '../history/migrations.js';
+import type { PhaseClock } from '../history/phases.js';
+import { runRecorded, type RecordedRun } from '../history/run.js';
+import type { Logger } from '../logger.js';
+import { databaseFacts, rolePrivileges } from '../pg/admin.js';
 import { withClient } from '../pg/client.js';
-import { tryAdvisoryLock } from '../pg/lock.js';
-import { databaseName, withDatabase } from '../pg/target.js';
-import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from '../pg/admin.js';
-import { copyDatabaseProperties } from '../pg/db-properties.js';
+import { withDatabaseLock } from '../pg/lock.js';
+import { toolInfo } from '../pg/tools.js';
+import type { DbTarget } from '../pg/target.js';
+import { resolveRemoteContext, type RemoteContext } from '../remote/context.js';
+import { swapNames } from '../remote/names.js';
+import { chooseReplaceMode, requireConfirmation, type RestoreMode } from '../remote/policy.js';
+import { replaceInPlace } from '../replace/in-place.js';
 import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
-import type { BackupScope } from './scope.js';
+import { replaceThroughSide } from '../replace/side.js';
+import type { ArchiveSource } from '../replace/source.js';
+import { compareCounts, countExpectedTables } from '../validate/tables.js';
+import { backupScope, type BackupScope } from './scope.js';
 import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
-import { databaseLockKey, dropDatabaseIfExists, endSessions, swapIn, swapNames } from '../replace/swap.js';
-import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
 
+/** Which backup to restore over which remote, and the guards' answers. */
 export interface RestoreBackupOptions {
-  /** Required for remotes that need confirmation (production, require_confirmation). */
-  confirmed?: boolean;
-  /** The caller (a deploy falling back to its backup) already holds the database's advisory lock. */
-  lockHeld?: boolean;
-  /** pg_restore jobs for the side-database restore (default 1: streams, no temp file). */
-  jobs?: number;
-  signal?: AbortSignal;
+  config: DbfastConfig;
+  /** The remote whose database is replaced. */
+  remote: string;
+  /** A backup id, or `latest` (the newest whose last check did not fail). */
+  backupId: string;
+  /** Whose backups to restore from (default: the remote's own), e.g. production's into staging. */
+  fromRemote?: string | undefined;
+  /** Needed when the remote (the one replaced) is production or has `require_confirmation`. */
+  confirmed?: boolean | undefined;
+  /** pg_restore jobs for the side database (default 1: streams, no temporary file). */
+  jobs?: number | undefined;
+  /** Give up when another deploy/restore/rollback holds the database's lock this long; default: wait. */
+  lockTimeoutMs?: number | undefined;
+  logger?: Logger | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `backup restore` did (the `--json` shape, under `restore`). */
 export interface RestoreBackupResult {
   id: string;
+  /** The remote restored into, and the one whose backup it was. */
+  remote: string;
+  fromRemote: string;
   database: string;
   /** swap: restored into a side database, then renamed in. in-place: one transaction in the live database. */
-  mode: 'swap' | 'in-place';
+  mode: RestoreMode;
   /** Name the replaced database was kept under, or null. */
   previous: string | null;
   sessionsEnded: number;
@@ -41,138 +59,149 @@ export interface RestoreBackupResult {
   durationMs: number;
 }
 
-/** True when the remote needs an explicit confirmation before a restore. */
-export function restoreNeedsConfirmation(scope: BackupScope): boolean {
-  return scope.requireConfirmation;
+/** A backup chosen and checked, before anything on the remote is touched. */
+export interface PreparedRestore {
+  info: BackupInfo;
+  /** Where the backup is (the `fromRemote`'s backups). */
+  scope: BackupScope;
 }
 
 /**
- * Restores a backup over the remote's database. Its size and sha256 are checked first (a
- * damaged file is refused before anything is touched). With CREATEDB it is restored into
- * `<db>__dbfast_restore`, its row counts checked, and swapped in with both renames in one
- * transaction, the old database kept as `<db>__dbfast_prev`. Without CREATEDB it is
- * restored in place in one transaction (the backup's schemas dropped, the archive restored
- * with --clean, the row counts checked): any failure rolls back and leaves the database as
+ * Restores a backup over a remote's database, recorded in its history (kind `restore`). Checked
+ * first, touching nothing: the backup (id or `latest`), the confirmation, pg_restore's version,
+ * the file's size and sha256. Then, with CREATEDB: restored into `<db>__dbfast_restore`,
+ * analyzed, its row counts checked, swapped in (the replaced database kept as
+ * `<db>__dbfast_prev`); without: in place in one transaction. Any failure leaves the database as
  * it was.
  */
-/** Restores a backup (an id, or `latest`: the newest backup not known damaged) over the remote's database; see below. */
-export async function restoreBackup(scope: BackupScope, id: string, options: RestoreBackupOptions = {}): Promise<RestoreBackupResult> {
-  const started = Date.now();
-  const logger = scope.logger;
-  const info = await findBackup(scope.storage, scope.remote, id);
-  if (id !== info.id) logger.info(`${id}: backup ${info.id} of ${info.createdAt}`);
-  if (restoreNeedsConfirmation(scope) && !options.confirmed) {
-    throw new DbfastError('CONFIRMATION_REQUIRED', `restoring over remote "${scope.remote}" needs confirmation`, {
-      hint: 'Pass --confirm (or answer yes on a terminal).',
-    });
-  }
-  const live = databaseName(scope.target);
-  if (info.database !== live) logger.warn(`backup ${info.id} is of database "${info.database}"; restoring it into "${live}"`);
-  await checkRestoreTool(scope, info);
-
-  // The checksum proves the file is the archive read back in full when it was created;
-  // the restore below reads every entry again, into a side database or one transaction.
-  logger.info(`checking backup ${info.id} (size, sha256)`);
-  const integrity = await checkChecksum(scope, info, options.signal);
-  if (!integrity.ok) {
-    throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
-      hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
-      details: { problems: integrity.problems } });
-  }
-
-  const admin = await connectMaintenance(scope.target, [live]);
-  try {
-    if (!options.lockHeld && !(await tryAdvisoryLock(admin.client, databaseLockKey(live)))) {
-      throw new DbfastError('DATABASE_BUSY', `another dbfast process is restoring or deploying database "${live}"`, {
-        hint: 'Wait for it to finish, then run the command again.',
-      });
-    }
-    const privileges = await rolePrivileges(admin.client);
-    const facts = await databaseFacts(admin.client, live);
-    const canSwap = privileges.createdb && (!facts || facts.ownedByUs || privileges.superuser);
-    if (canSwap) {
-      const names = swapNames(live);
-      const sideTarget = withDatabase(scope.target, names.side);
-      await dropDatabaseIfExists(admin.client, names.side);
-      await createDatabaseLike(admin.client, names.side, facts, privileges.superuser);
-      const unregister = registerCleanup(() => dropDatabaseIfExists(admin.client, names.side).then(() => undefined));
-      let swapped = false;
-      try {
-        logger.info(`restoring into side database "${names.side}"`);
-        const jobs = options.jobs ?? 1;
-        const { input, tempDir } = await restoreInput(scope, info, jobs, options.signal);
-        await restoreArchive(sideTarget, input, {
-          compression: info.compression,
-          jobs,
-          ...(tempDir ? { tempDir } : {}),
-          noOwner: scope.noOwner,
-          noPrivileges: scope.noPrivileges,
-          pgBinDir: scope.pgBinDir,
-          logger,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        await checkCounts(info, sideTarget, `side database "${names.side}"`);
-        if (facts) {
-          // History and migration records stay with the live database, whatever the backup holds.
-          await withClient(scope.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
-          if (info.migrations) await withClient(sideTarget, (client) => client.query(reconcileMigrationsSql(info.migrations ?? [], info.id)));
-          await copyDatabaseProperties(admin.client, live, names.side, logger);
-        }
-        logger.info(`swapping "${names.side}" in as "${live}"`);
-        const swap = await swapIn(admin.client, names, { keepPrevious: scope.keepPrevious });
-        swapped = true;
-        return { id: info.id, database: live, mode: 'swap', previous: swap.previous, sessionsEnded: swap.sessionsEnded, tables: info.tables.length, durationMs: Date.now() - started };
-      } finally {
-        if (!swapped) {
-          await dropDatabaseIfExists(admin.client, names.side).catch((error: unknown) =>
-            logger.warn(`could not drop the side database "${names.side}": ${errorMessage(error)}`),
-          );
-        }
-        unregister();
-      }
-    }
-    if (!facts) {
-      throw new DbfastError('RESTORE_IMPOSSIBLE', `database "${live}" does not exist and the user "${privileges.user}" cannot create it`, {
-        hint: 'Create the database first, or give the user CREATEDB.',
-      });
-    }
-    logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
-    let sessionsEnded = 0;
-    try {
-      sessionsEnded = await endSessions(admin.client, live);
-    } catch (error) {
-      logger.warn(`${errorMessage(error)}; the restore may wait for their locks`);
-    }
-    // One transaction: the backup's schemas dropped, the archive restored, the row counts
-    // checked; any failure (including the check) rolls all of it back.
-    await restoreInTransaction(scope.target, (await restoreInput(scope, info, 1, options.signal)).input, {
-      compression: info.compression,
-      clean: true,
-      noOwner: scope.noOwner,
-      noPrivileges: scope.noPrivileges,
-      before: dropSchemasSql(info.schemas),
-      after: `${countCheckSql(info.tables, info.id)}\n${info.migrations ? reconcileMigrationsSql(info.migrations, info.id) : ''}`,
-      pgBinDir: scope.pgBinDir,
-      logger,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return { id: info.id, database: live, mode: 'in-place', previous: null, sessionsEnded, tables: info.tables.length, durationMs: Date.now() - started };
-  } finally {
-    await admin.client.end().catch(() => undefined);
-  }
+export async function restoreBackup(options: RestoreBackupOptions): Promise<RestoreBackupResult> {
+  const ctx = resolveRemoteContext({ config: options.config, remote: options.remote, logger: options.logger, env: options.env, replaces: true });
+  const prepared = await prepareRestore(ctx, options);
+  return runRecorded('restore', ctx, (run) => {
+    run.record.backupId = prepared.info.id;
+    return restorePrepared(ctx, prepared, { clock: run.clock, state: run, jobs: options.jobs, lockTimeoutMs: options.lockTimeoutMs });
+  });
 }
 
-async function checkRestoreTool(scope: BackupScope, info: BackupInfo): Promise<void> {
-  const pgRestore = await toolInfo('pg_restore', scope.pgBinDir);
+/** Validates a restore without touching the remote: which backup, the confirmation, the tool, the checksum. */
+export async function prepareRestore(
+  ctx: RemoteContext,
+  options: { backupId: string; fromRemote?: string | undefined; confirmed?: boolean | undefined; verb?: string },
+): Promise<PreparedRestore> {
+  const scope = backupScope(ctx.config, options.fromRemote ?? ctx.remote.name, { logger: ctx.logger, env: ctx.env });
+  const info = await findBackup(scope.storage, scope.remote, options.backupId);
+  if (options.backupId !== info.id) ctx.logger.info(`${options.backupId}: backup ${info.id} of ${info.createdAt}`);
+  requireConfirmation(ctx.remote, options.confirmed, `${options.verb ?? 'restoring'} backup ${info.id} over`, `dbfast backup restore --remote ${ctx.remote.name} --backup-id ${info.id}`);
+  const pgRestore = await toolInfo('pg_restore', ctx.pgBinDir);
   const archiveMajor = Number(info.pgDumpVersion.split('.')[0]);
   if (pgRestore.major < archiveMajor) {
     throw new DbfastError('TOOL_TOO_OLD', `pg_restore ${pgRestore.version} cannot read backup ${info.id}, written by pg_dump ${info.pgDumpVersion}`, {
       hint: `Install postgresql-client-${archiveMajor} (or newer) and set [tools] pg_bin_dir to its bin folder.`,
     });
   }
+  // The checksum proves the file is the archive read back in full when it was created; the
+  // restore reads every entry again, into a side database or one transaction.
+  ctx.logger.info(`checking backup ${info.id} (size, sha256)`);
+  const integrity = await checkChecksum(scope, info);
+  if (!integrity.ok) {
+    throw new DbfastError('BACKUP_CORRUPT', `backup ${info.id} failed verification; nothing was restored:\n  ${integrity.problems.join('\n  ')}`, {
+      hint: `Restore another backup (\`dbfast backup list --remote ${scope.remote}\`).`,
+      details: { problems: integrity.problems },
+    });
+  }
+  return { info, scope };
 }
 
-async function checkCounts(info: BackupInfo, target: Parameters<typeof withClient>[0], where: string): Promise<void> {
+/**
+ * Restores a prepared backup over `ctx`'s database, under its lock (`admin`: a connection that
+ * holds it already, as a deploy undoing itself does).
+ */
+export async function restorePrepared(
+  ctx: RemoteContext,
+  prepared: PreparedRestore,
+  options: { clock: PhaseClock; state: Pick<RecordedRun, 'live' | 'onRemote' | 'checkpoint'>; jobs?: number | undefined; lockTimeoutMs?: number | undefined; admin?: pg.Client },
+): Promise<RestoreBackupResult> {
+  const started = Date.now();
+  const { info, scope } = prepared;
+  const { logger } = ctx;
+  if (scope.remote !== ctx.remote.name) {
+    logger.info(`restoring backup ${info.id} of remote "${scope.remote}" (database "${info.database}") into remote "${ctx.remote.name}" (database "${ctx.database}")`);
+  } else if (info.database !== ctx.database) {
+    logger.warn(`backup ${info.id} is of database "${info.database}"; restoring it into "${ctx.database}"`);
+  }
+  const base = { ctx, clock: options.clock, state: options.state };
+  const source: ArchiveSource = {
+    label: `backup ${info.id}`,
+    // Streamed from the store; a temporary copy only for parallel jobs (see restoreInput).
+    open: (jobs) => restoreInput(scope, info, jobs),
+    compression: info.compression,
+    jobs: options.jobs ?? 1,
+    totalRows: info.tables.reduce((sum, table) => sum + table.rows, 0),
+    totalBytes: info.rawBytes,
+  };
+  const restore = async (admin: pg.Client): Promise<RestoreBackupResult> => {
+    const [privileges, facts] = await Promise.all([rolePrivileges(admin), databaseFacts(admin, ctx.database)]);
+    const mode = chooseReplaceMode({ canCreateDatabases: privileges.createdb, superuser: privileges.superuser, databaseExists: facts !== undefined, ownsDatabase: facts?.ownedByUs ?? null });
+    const result = { id: info.id, remote: ctx.remote.name, fromRemote: scope.remote, database: ctx.database, tables: info.tables.length };
+    if (!mode) {
+      throw new DbfastError('RESTORE_IMPOSSIBLE', `database "${ctx.database}" does not exist and the user "${privileges.user}" cannot create it`, {
+        hint: 'Create the database first, or give the user CREATEDB.',
+      });
+    }
+    options.state.onRemote = facts !== undefined;
+    if (mode === 'swap') {
+      const names = swapNames(ctx.database, 'restore');
+      logger.info(`restoring into side database "${names.side}"`);
+      const swap = await replaceThroughSide({
+        ...base,
+        source,
+        admin,
+        names,
+        check: (side) => checkCounts(info, side, `side database "${names.side}"`),
+        prepare: async (side) => {
+          const sql = await recordsFor(ctx, side, info);
+          if (sql) await side.query(sql);
+        },
+        keepPrevious: ctx.remote.keepPrevious,
+      });
+      return { ...result, mode, previous: swap.previous, sessionsEnded: swap.sessionsEnded, durationMs: Date.now() - started };
+    }
+    logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
+    const reconcile = await withClient(ctx.target, (client) => recordsFor(ctx, client, info));
+    const inPlace = await replaceInPlace({ ...base, source: { ...source, jobs: 1 }, before: dropSchemasSql(info.schemas), after: `${countCheckSql(info.tables, info.id)}\n${reconcile}`, endSessions: true });
+    return { ...result, mode, previous: null, sessionsEnded: inPlace.sessionsEnded, durationMs: Date.now() - started };
+  };
+  if (options.admin) return restore(options.admin);
+  return withDatabaseLock(ctx.target, ctx.database, { timeoutMs: options.lockTimeoutMs, logger }, (admin) => restore(admin.client));
+}
+
+/**
+ * SQL that makes the migration records (which stay with the live database) describe the
+ * restored backup's schema, for the restore to run (in the side database, or inside the in-place
+ * transaction). What it may not or cannot change is a warning, never a reason to fail: the
+ * restore needs no privilege on dbfast's tables.
+ */
+async function recordsFor(ctx: RemoteContext, client: pg.Client, info: BackupInfo): Promise<string> {
+  if (!info.migrations) return '';
+  const changes = await migrationRecordChanges(client, info.migrations);
+  if (changes.unknown.length > 0) {
+    ctx.logger.warn(
+      `the restored schema has migration(s) that remote "${ctx.remote.name}" has no record of (a backup of another remote?): ${changes.unknown.join(', ')}. ` +
+        `Record them with \`dbfast migrate mark-applied --remote ${ctx.remote.name} ${changes.unknown.join(' ')}\`, or \`migrate apply\` runs them again.`,
+    );
+  }
+  if (changes.undo.length + changes.redo.length === 0) return '';
+  const sql = reconcileMigrationsSql(changes, info.id);
+  if (changes.mayUpdate) return sql;
+  const ids = [...changes.undo, ...changes.redo].join(', ');
+  ctx.logger.warn(
+    `could not mark ${ids} in dbfast.migrations (permission denied: the table belongs to "${changes.owner ?? '?'}"). ` +
+      `\`dbfast migrate status\` does not describe the restored schema until "${changes.owner ?? 'its owner'}" runs:\n  ${sql}`,
+  );
+  return '';
+}
+
+async function checkCounts(info: BackupInfo, target: DbTarget, where: string): Promise<void> {
   const counts = await withClient(target, (client) => countExpectedTables(client, info.tables));
   const problems = compareCounts(info.tables, counts);
   if (problems.length > 0) {

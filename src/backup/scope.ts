@@ -1,4 +1,5 @@
-import { findRemote, localTarget, remoteTarget } from '../config/targets.js';
+import { findRemote, remoteTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { Compression, DbfastConfig } from '../config/types.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
@@ -26,7 +27,7 @@ export interface BackupScope {
   /** Where a restore with parallel jobs puts its temporary decompressed copy (`.dbfast/tmp`). */
   tempDir: string;
   /** The local server: where restore tests go when the remote user cannot create databases. */
-  localTarget?: (() => DbTarget) | undefined;
+  localTarget?: (() => Promise<DbTarget>) | undefined;
   logger: Logger;
 }
 

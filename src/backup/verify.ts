@@ -1,19 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { registerCleanup } from '../cleanup.js';
 import { readArchive } from '../archive/read.js';
 import { restoreArchive } from '../archive/restore.js';
 import { HashingStream, throttledProgress } from '../archive/streams.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
-import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import { connectMaintenance, rolePrivileges } from '../pg/admin.js';
 import type { BackupScope } from './scope.js';
 import { findBackup, readCatalog, writeMetadata } from './store.js';
 import type { BackupStorage } from './storage/types.js';
-import { dropDatabaseIfExists } from '../replace/swap.js';
+import { scratchName, withScratchDatabase } from '../replace/scratch.js';
 import { compareCounts, countExpectedTables } from '../validate/tables.js';
 import type { BackupInfo, RestoreVerificationRecord } from './types.js';
 
@@ -106,17 +104,14 @@ export async function restoreTest(scope: BackupScope, info: BackupInfo, signal?:
         return { ok: false, problems: ['the remote user cannot create databases and no local server is configured'], server, durationMs: 0 };
       }
       server = 'local';
-      serverTarget = scope.localTarget();
+      serverTarget = await scope.localTarget();
       scope.logger.info('the remote user cannot create databases: restore test on the local server ([database])');
       await remoteAdmin.client.end().catch(() => undefined);
       admin = await connectMaintenance(serverTarget);
     }
-    const scratch = `dbfast_verify_${info.id.toLowerCase().replace('-', '_')}_${randomBytes(2).toString('hex')}`;
-    const client = admin.client;
-    const unregister = registerCleanup(() => dropDatabaseIfExists(client, scratch).then(() => undefined));
+    const scratch = scratchName(info.id, randomBytes(2).toString('hex'));
     const problems: string[] = [];
-    try {
-      await client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
+    await withScratchDatabase(admin.client, scratch, scope.logger, async () => {
       const scratchTarget = withDatabase(serverTarget, scratch);
       try {
         await restoreArchive(scratchTarget, await scope.storage.get(info.file, { signal }), {
@@ -133,12 +128,7 @@ export async function restoreTest(scope: BackupScope, info: BackupInfo, signal?:
         if (isDbfastError(error) && error.exitCode === 130) throw error;
         problems.push(`the restore failed: ${errorMessage(error)}`);
       }
-    } finally {
-      await dropDatabaseIfExists(client, scratch).catch((error: unknown) =>
-        scope.logger.warn(`could not drop the scratch database "${scratch}": ${errorMessage(error)}`),
-      );
-      unregister();
-    }
+    });
     return { ok: problems.length === 0, problems, server, durationMs: Date.now() - started };
   } finally {
     await admin.client.end().catch(() => undefined);

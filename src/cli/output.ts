@@ -1,93 +1,96 @@
 import type { Logger, ProgressEvent } from '../logger.js';
+import { colorLevel, makeStyle, plain, type Style } from './render/format.js';
+import { ProgressLine } from './render/progress.js';
 
+/** The program's own options, accepted before or after any command. */
 export interface GlobalOptions {
   config?: string;
   json?: boolean;
   verbose?: boolean;
+  /** false with --no-color. */
   color?: boolean;
 }
 
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+/** The process's streams and environment (a test may pass its own). */
+export interface OutputStreams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
 }
 
-export { formatBytes };
+const PROCESS: OutputStreams = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 
 /**
- * Where the CLI writes. Results go to stdout (one JSON object with --json); messages and
- * progress go to stderr, and progress only on a TTY, so pipes and CI logs stay parseable.
+ * Where the CLI writes, and the only thing in it that does. Results go to stdout (one JSON
+ * object with --json); messages, warnings and progress go to stderr, progress only on a
+ * terminal and never with --json, so pipes and CI logs stay parseable. Every write first erases
+ * a progress line that is showing, so output never lands glued to it.
  */
 export class Output {
   readonly json: boolean;
   readonly verbose: boolean;
-  readonly color: boolean;
+  /** Colour for what goes to stdout (results) and to stderr (messages, errors). */
+  readonly style: Style;
+  readonly errStyle: Style;
+  /** A person at a terminal: prompts and progress make sense. */
   readonly interactive: boolean;
-  private progressShown = false;
+  private readonly progressLine: ProgressLine | undefined;
 
-  constructor(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env) {
+  constructor(options: GlobalOptions, private readonly io: OutputStreams = PROCESS) {
     this.json = options.json === true;
     this.verbose = options.verbose === true;
-    this.interactive = process.stderr.isTTY === true && !this.json;
-    this.color = options.color !== false && !env.NO_COLOR && process.stdout.isTTY === true && !this.json;
+    this.interactive = io.stderr.isTTY === true && !this.json;
+    const flag = options.color !== false && !this.json;
+    this.style = flag ? makeStyle(colorLevel({ flag, isTTY: io.stdout.isTTY === true, env: io.env })) : plain;
+    this.errStyle = flag ? makeStyle(colorLevel({ flag, isTTY: io.stderr.isTTY === true, env: io.env })) : plain;
+    this.progressLine = this.interactive ? new ProgressLine(io.stderr, this.errStyle) : undefined;
+    // However the process ends (process.exit in a handler included), the terminal's last line is clean.
+    if (this.progressLine) process.once('exit', () => this.clearProgress());
   }
 
-  /** The command's result: JSON on stdout with --json, else the human rendering. */
-  result(data: unknown, human: () => string): void {
+  /** The command's result: JSON on stdout with --json, else the human rendering (given the stdout style). */
+  result(data: unknown, human: (style: Style) => string): void {
     if (this.json) {
-      process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      this.stdout(JSON.stringify(data, null, 2));
     } else {
-      const text = human();
-      if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      const text = human(this.style);
+      if (text) this.stdout(text);
     }
+  }
+
+  /** A line on stdout as it is (for commands that stream results, e.g. `webhook serve`). */
+  stdout(text: string): void {
+    this.clearProgress();
+    this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A line on stderr, whatever the mode (errors with --json go to stdout through renderError instead). */
+  stderr(text: string): void {
+    this.clearProgress();
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
   message(text: string): void {
-    if (this.json) return;
-    this.clearProgress();
-    process.stderr.write(`${text}\n`);
+    if (!this.json) this.stderr(text);
   }
 
   warn(text: string): void {
-    if (this.json) return;
-    this.clearProgress();
-    process.stderr.write(`warning: ${text}\n`);
+    if (!this.json) this.stderr(`${this.errStyle.warn('warning:')} ${text}`);
   }
 
   debug(text: string): void {
-    if (this.verbose && !this.json) {
-      this.clearProgress();
-      process.stderr.write(`${text}\n`);
-    }
+    if (this.verbose && !this.json) this.stderr(this.errStyle.dim(text));
   }
 
   progress(event: ProgressEvent): void {
-    if (!this.interactive) return;
-    let text = event.phase;
-    if (event.done !== undefined) {
-      const done = event.unit === 'bytes' ? formatBytes(event.done) : String(event.done);
-      const total = event.total === undefined ? '' : ` / ${event.unit === 'bytes' ? formatBytes(event.total) : event.total}`;
-      text += ` ${done}${total}${event.unit && event.unit !== 'bytes' ? ` ${event.unit}` : ''}`;
-    }
-    if (event.detail) text += ` ${event.detail}`;
-    const width = process.stderr.columns || 80;
-    process.stderr.write(`\r\x1b[2K${text.slice(0, Math.max(20, width - 1))}`);
-    this.progressShown = true;
+    this.progressLine?.update(event);
   }
 
   clearProgress(): void {
-    if (this.progressShown) {
-      process.stderr.write('\r\x1b[2K');
-      this.progressShown = false;
-    }
+    this.progressLine?.clear();
   }
 
+  /** The library's view of this output. */
   logger(): Logger {
     return {
       info: (message) => this.message(message),

@@ -1,4 +1,4 @@
-import { runCleanups } from '../cleanup.js';
+import { runCleanups } from '../index.js';
 import type { Output } from './output.js';
 
 type GracefulStop = (signal: NodeJS.Signals) => void;
@@ -27,9 +27,8 @@ export function installSignalHandlers(out: Output): void {
     }
     if (interrupted) return;
     interrupted = true;
-    out.clearProgress();
-    if (!out.json) process.stderr.write(`\ninterrupted (${signal}); cleaning up\n`);
-    void runCleanups().finally(() => process.exit(130));
+    out.message(`\ninterrupted (${signal}); cleaning up`);
+    void runCleanups(signal).finally(() => process.exit(130));
   };
   // `on`, not `once`: execa's signal-exit re-raises a signal when it is the last listener left,
   // which would kill the process mid-cleanup (side databases left behind, exit by signal, not 130).

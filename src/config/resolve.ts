@@ -22,8 +22,40 @@ export function buildUrl(parts: UrlParts): string {
   return `postgresql://${user}${host}${port}/${db}${socket ? `?host=${encodeURIComponent(socket)}` : ''}`;
 }
 
-function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
+/** The `[database]` keys that decide it (the rest, user/dbname/template_name, do not name a server). */
+export interface DatabaseServerKeys {
+  url?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  server?: 'managed' | 'external' | undefined;
+}
+
+/**
+ * True when the local database is configured nowhere, or `[database] server = "managed"` asks
+ * for the managed server. Explicit configuration wins: DBFAST_DATABASE_URL, then `[database]`
+ * url/host/port; `server = "managed"` next (so DATABASE_URL, meant for the application, does not
+ * override it); then DATABASE_URL, PGHOST, PGPORT. `server = "external"` never uses it.
+ */
+export function usesManagedServer(database: DatabaseServerKeys | undefined, env: NodeJS.ProcessEnv): boolean {
+  const named = database?.url !== undefined || database?.host !== undefined || database?.port !== undefined;
+  if (database?.server === 'managed' && named) {
+    const keys = (['url', 'host', 'port'] as const).filter((key) => database[key] !== undefined).map((key) => `database.${key}`);
+    throw new DbfastError('CONFIG_INVALID', `database.server = "managed" contradicts ${keys.join(' and ')}: the managed server has its own address`, {
+      hint: 'Remove server = "managed" to use that server, or remove the address to use the managed one.',
+    });
+  }
+  if (env.DBFAST_DATABASE_URL || named || database?.server === 'external') return false;
+  if (database?.server === 'managed') return true;
+  return !(env.DATABASE_URL || env.PGHOST || env.PGPORT);
+}
+
+function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url?: string; source: string; passwordEnv?: string; server: 'managed' | 'external' } {
   const db = file.database ?? {};
+  if (usesManagedServer(db, env)) return { source: 'the managed server', server: 'managed' };
+  return { ...resolveExternal(db, env), server: 'external' };
+}
+
+function resolveExternal(db: NonNullable<ConfigFile['database']>, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
   const passwordEnv = db.password_env;
   if (env.DBFAST_DATABASE_URL) return { url: env.DBFAST_DATABASE_URL, source: 'DBFAST_DATABASE_URL', passwordEnv };
   if (db.url) return { url: db.url, source: 'database.url', passwordEnv };
@@ -120,7 +152,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   return {
     configPath,
     rootDir,
-    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, templateName },
+    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, server: database.server, templateName },
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',

@@ -88,6 +88,7 @@ const configFields = {
       password_env: z.string().optional(),
       dbname: z.string().optional(),
       template_name: z.string().min(1).max(40).optional(),
+      server: z.enum(['managed', 'external']).optional(),
     })
     .optional(),
   repository: z

@@ -13,8 +13,12 @@ function passwordFrom(envName: string | undefined, key: string, env: NodeJS.Proc
   return value;
 }
 
-/** The local server dbfast builds templates and seeds on. */
-export function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget {
+/**
+ * The configured local server, or undefined when dbfast's managed server is the local one
+ * (server/managed.ts `localTarget` starts it then).
+ */
+export function configuredLocalTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env): DbTarget | undefined {
+  if (config.database.server === 'managed' || config.database.url === undefined) return undefined;
   const password = passwordFrom(config.database.passwordEnv, 'database.password_env', env);
   return targetFromUrl(config.database.url, password);
 }

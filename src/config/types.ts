@@ -46,11 +46,13 @@ export interface DbfastConfig {
   /** Folder of the config file: relative paths resolve against it. */
   rootDir: string;
   database: {
-    /** The local server; password resolved lazily (see resolveLocalTarget). */
-    url: string;
+    /** The local server (undefined for the managed one, whose address localTarget finds); password resolved lazily. */
+    url?: string | undefined;
     passwordEnv?: string | undefined;
     /** Where the connection settings came from, for messages. */
     source: string;
+    /** `managed`: dbfast's own local server (src/server/), started on first need; `external`: the one at `url`. */
+    server: 'managed' | 'external';
     templateName: string;
   };
   repository: { path: string; runner: Runner };

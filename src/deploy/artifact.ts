@@ -24,6 +24,7 @@ export interface TemplateArtifact {
   requirements: DatabaseRequirements;
 }
 
+/** Identifies what a template holds: its files and filter (not when or where it was built). */
 export function manifestHash(manifest: TemplateManifest): string {
   return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, filterHash: manifest.filterHash }));
 }

@@ -2,19 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthCheckFileConfig } from '../config/schema.js';
 import { DbfastError, errorMessage } from '../errors.js';
 
+/** The status a health check waits for unless `expected_status` says otherwise. */
 export const DEFAULT_EXPECTED_STATUS = 200;
+/** How long a deploy waits for the health check unless `timeout_seconds` says otherwise. */
 export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 30;
 /** Pause between two attempts while polling. */
 const POLL_INTERVAL_MS = 1000;
 /** One request may take this long at most (less when the overall deadline is nearer). */
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/** A remote's `health_check`, defaults applied. */
 export interface HealthCheck {
   url: string;
   expectedStatus: number;
   timeoutSeconds: number;
 }
 
+/** What the health check URL answered. */
 export interface HealthResult {
   /** The configured URL, with any user:password masked. */
   url: string;
@@ -28,6 +32,7 @@ export interface HealthResult {
   error: string | null;
 }
 
+/** The remote's `health_check` with defaults; undefined when none is configured. */
 export function resolveHealthCheck(config: HealthCheckFileConfig | undefined): HealthCheck | undefined {
   if (!config) return undefined;
   return {
@@ -93,6 +98,7 @@ export async function checkHealth(check: HealthCheck, options: { once?: boolean 
   return { url: maskHttpUrl(check.url), ok: false, expectedStatus: check.expectedStatus, status, attempts, elapsedMs: Date.now() - started, error };
 }
 
+/** HEALTH_CHECK_FAILED, saying what the URL answered last. */
 export function healthError(result: HealthResult, timeoutSeconds: number): DbfastError {
   return new DbfastError('HEALTH_CHECK_FAILED', `health check ${result.url} failed after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'} in ${timeoutSeconds} s: ${result.error ?? 'unknown'}`, {
     hint: 'Check that the application answers at that URL with the expected status (health_check.expected_status), or raise health_check.timeout_seconds.',

@@ -15,6 +15,7 @@ export interface HooksPlan {
   healthCheck: HealthCheck | null;
 }
 
+/** The hooks' part of a dry run: what it lists, and the checks it adds. */
 export interface HookPlanSection {
   hooks: HooksPlan;
   /** `required_env`, when any is configured. */
@@ -24,6 +25,7 @@ export interface HookPlanSection {
   postSteps: string[];
 }
 
+/** What the hooks of a deploy to `remote` would do, for the dry run; runs nothing. */
 export function planHooks(config: DbfastConfig, remote: RemoteConfig, env: NodeJS.ProcessEnv): HookPlanSection {
   const set = resolveHooks(config, remote);
   const health = resolveHealthCheck(remote.healthCheck);

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import { scrub } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
 
+/** pre: before the backup; post: once the new database is live. */
 export type HookStage = 'pre' | 'post';
 
 /** Default time one hook command may run before it is killed. */
@@ -43,6 +44,7 @@ export function missingEnv(hooks: HookSet, env: NodeJS.ProcessEnv): string[] {
   return hooks.requiredEnv.filter((name) => !env[name]);
 }
 
+/** REQUIRED_ENV_MISSING naming every missing variable (exit 2, before anything connects). */
 export function requiredEnvError(remote: string, missing: string[]): DbfastError {
   return new DbfastError(
     'REQUIRED_ENV_MISSING',
@@ -77,6 +79,7 @@ export class HookOutput {
   }
 }
 
+/** What one hook command runs with and where its output goes. */
 export interface HookRunContext {
   remote: string;
   environment: string;

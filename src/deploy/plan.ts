@@ -1,12 +1,18 @@
-import type { DbfastConfig, RemoteConfig } from '../config/types.js';
-import type { DbTarget } from '../pg/target.js';
+import { migrationFiles } from '../migrate/files.js';
+import { selectMigrations } from '../migrate/run.js';
+import { scopeOf } from '../migrate/scope.js';
+import { environmentFiles } from '../project/environments.js';
+import { withClient } from '../pg/client.js';
 import { maskUrl } from '../pg/target.js';
 import { status } from '../local/status.js';
+import type { RemoteContext } from '../remote/context.js';
+import { swapNames } from '../remote/names.js';
+import type { DeployPolicy, RestoreMode } from '../remote/policy.js';
+import { remotePreflight } from '../remote/preflight.js';
 import type { CheckResult } from '../validate/types.js';
 import { planHooks, type HooksPlan } from './hook-plan.js';
-import type { DeployPolicy } from '../remote/policy.js';
-import { remotePreflight, type RestoreMode } from '../remote/preflight.js';
 
+/** What `deploy --dry-run` returns: the plan, and what the checks say now. */
 export interface DeployPlan {
   remote: string;
   url: string;
@@ -31,57 +37,109 @@ export interface DeployPlan {
   migrations?: string[] | undefined;
 }
 
+/** What decides the steps of a deploy; everything else about the plan is description. */
+export interface StepsInput {
+  /** replace: the template replaces the database; migrate: pending migrations; create: a migrate deploy to a database that does not exist yet. */
+  kind: 'replace' | 'migrate' | 'create';
+  database: string;
+  exists: boolean;
+  /** How the template would be put there (replace, create). */
+  mode: RestoreMode | null;
+  templateName: string;
+  templateFresh: boolean;
+  backup: boolean;
+  backupDir: string;
+  validateQueries: number;
+  /** Migrations applied (migrate) or recorded as applied (create). */
+  migrations: string[];
+  /** create: migrations outside the template, applied after it. */
+  thenApply: string[];
+  preSteps: string[];
+  postSteps: string[];
+}
+
+function queries(n: number): string {
+  return `${n} validate quer${n === 1 ? 'y' : 'ies'}`;
+}
+
+/** The steps a deploy takes, in order, as the dry run lists them. Pure. */
+export function planSteps(input: StepsInput): string[] {
+  const { database: live } = input;
+  const backup = input.backup && input.exists ? `back up "${live}" to ${input.backupDir} and verify it` : 'no backup';
+  const validate = input.validateQueries > 0 ? `run ${queries(input.validateQueries)}` : 'no validate queries';
+  const record = 'record the deploy in dbfast.deploy_history on the remote and in .dbfast/history/';
+  if (input.kind === 'migrate') {
+    return [
+      'check connectivity, privileges and client tools',
+      `lock database "${live}" against other deploys, restores and appliers`,
+      ...input.preSteps,
+      input.backup ? backup : 'no backup',
+      input.migrations.length > 0 ? `apply ${input.migrations.length} migration(s), each in its own transaction: ${input.migrations.join(', ')}` : 'no pending migrations',
+      validate,
+      ...input.postSteps,
+      record,
+    ];
+  }
+  const side = swapNames(live, 'deploy').side;
+  const build = input.templateFresh ? `use the fresh template ${input.templateName}` : `build the template ${input.templateName}`;
+  const steps = [build, 'dump it (custom format) and check the roles and extensions it needs on the remote', ...input.preSteps, backup];
+  if (input.mode === 'in-place') {
+    steps.push(`replace the schemas of "${live}" in place, in one transaction, row counts checked before COMMIT`, 'validate');
+  } else {
+    steps.push(`restore into "${side}", ANALYZE it, check schema, row counts${input.validateQueries > 0 ? ` and ${queries(input.validateQueries)}` : ''}`);
+    steps.push(input.exists ? `swap: "${live}" becomes "${live}__dbfast_prev", the new database becomes "${live}"` : `create "${live}": rename "${side}" to it`);
+  }
+  if (input.kind === 'create') {
+    steps.push(input.migrations.length > 0 ? `record ${input.migrations.join(', ')} as applied (the template has them)` : 'no migrations to record');
+    if (input.thenApply.length > 0) steps.push(`then apply ${input.thenApply.length} migration(s) the template does not have: ${input.thenApply.join(', ')}`);
+  }
+  return [...steps, ...input.postSteps, record];
+}
+
 /**
  * What a deploy would do, and what its checks say now. Reads only: builds nothing, backs up
  * nothing, creates no database and writes no history.
  */
-export async function planDeploy(input: {
-  config: DbfastConfig;
-  remote: RemoteConfig;
-  policy: DeployPolicy;
-  target: DbTarget;
-  live: string;
-  env?: NodeJS.ProcessEnv | undefined;
-}): Promise<DeployPlan> {
-  const { config, remote, policy, target, live } = input;
-  const hookSection = planHooks(config, remote, input.env ?? process.env);
-  const [templateStatus, pre] = await Promise.all([
-    status({ config, environment: policy.environment }),
-    remotePreflight(target, config.tools.pgBinDir),
-  ]);
-  const env = templateStatus.environments[0];
-  const changed = env ? [...env.added.map((f) => `+ ${f}`), ...env.modified.map((f) => `~ ${f}`), ...env.removed.map((f) => `- ${f}`)] : [];
+export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy): Promise<DeployPlan> {
+  const { config, remote, database: live } = ctx;
+  const hookSection = planHooks(config, remote, ctx.env);
+  const pre = await remotePreflight(ctx.target, ctx.pgBinDir);
   const exists = pre.facts?.databaseExists ?? false;
-  const mode = pre.mode ?? null;
-  const steps = [
-    env?.state === 'fresh' ? `use the fresh template ${env.template}` : `build the template ${env?.template ?? ''} (${env?.state ?? 'unknown'})`,
-    'dump it (custom format) and check the roles and extensions it needs on the remote',
-    ...hookSection.preSteps,
-    policy.backup && exists ? `back up "${live}" to ${config.backup.dir}/${remote.name}/ and verify it` : 'no backup',
-    mode === 'in-place'
-      ? `replace the schemas of "${live}" in place, in one transaction, row counts checked before COMMIT`
-      : `restore into "${live}__dbfast_new", check schema, row counts${remote.validate.length ? ` and ${remote.validate.length} validate quer${remote.validate.length === 1 ? 'y' : 'ies'}` : ''}`,
-    mode === 'in-place' ? 'validate' : exists ? `swap: "${live}" becomes "${live}__dbfast_prev", the new database becomes "${live}"` : `rename it to "${live}"`,
-    ...hookSection.postSteps,
-    'record the deploy in dbfast.deploy_history on the remote and in .dbfast/history/',
-  ];
+  const base = { remote: remote.name, url: maskUrl(ctx.target.url), database: live, environment: policy.environment, checks: [...pre.checks, ...hookSection.checks], hooks: hookSection.hooks };
+  const stepsBase = { database: live, exists, mode: pre.mode ?? null, backup: policy.backup, backupDir: `${config.backup.dir}/${remote.name}/`, validateQueries: remote.validate.length, preSteps: hookSection.preSteps, postSteps: hookSection.postSteps };
+  const migrations = policy.mode === 'migrate' ? await migrationFiles(config, policy.environment) : [];
+  if (policy.mode === 'migrate' && (exists || pre.mode !== 'swap')) {
+    const scope = scopeOf(ctx);
+    const pending = exists ? (await withClient(ctx.target, (client) => selectMigrations(client, migrations, scope, {}))).selected.map((m) => m.file.id) : migrations.map((f) => f.id);
+    return {
+      ...base,
+      mode: 'migrate',
+      template: { name: '', state: 'not used', files: 0, changed: [], hash: null },
+      backup: policy.backup ? (exists ? 'yes' : 'no (the database does not exist)') : 'skipped',
+      replaces: `nothing: migrations from ${scope.directories.join(', ')} are applied to "${live}"`,
+      steps: planSteps({ ...stepsBase, kind: 'migrate', templateName: '', templateFresh: false, migrations: pending, thenApply: [] }),
+      migrations: pending,
+    };
+  }
+  const [templateStatus, templateFiles] = await Promise.all([status({ config, environment: policy.environment }), environmentFiles(config, policy.environment)]);
+  const env = templateStatus.environments[0];
+  const inTemplate = new Set(templateFiles.map((file) => file.relativePath));
+  const recorded = migrations.filter((m) => inTemplate.has(m.id)).map((m) => m.id);
+  const thenApply = migrations.filter((m) => !inTemplate.has(m.id)).map((m) => m.id);
+  const kind = policy.mode === 'migrate' ? 'create' : 'replace';
+  const template = { name: env?.template ?? '', state: env?.state ?? 'unknown', files: env?.fileCount ?? 0, hash: null };
+  const filesText = `${template.files} file${template.files === 1 ? '' : 's'}`;
   return {
-    remote: remote.name,
-    url: maskUrl(target.url),
-    database: live,
-    environment: policy.environment,
-    mode,
-    template: {
-      name: env?.template ?? '',
-      state: env?.state ?? 'unknown',
-      files: env?.fileCount ?? 0,
-      changed,
-      hash: null,
-    },
+    ...base,
+    mode: kind === 'create' ? 'migrate' : (pre.mode ?? null),
+    template: { ...template, changed: env ? [...env.added.map((f) => `+ ${f}`), ...env.modified.map((f) => `~ ${f}`), ...env.removed.map((f) => `- ${f}`)] : [] },
     backup: policy.backup ? (exists ? 'yes' : 'no (the database does not exist yet)') : 'skipped',
-    replaces: exists ? `database "${live}" (kept as "${live}__dbfast_prev" for rollback)` : 'nothing: the database does not exist yet',
-    checks: [...pre.checks, ...hookSection.checks],
-    steps,
-    hooks: hookSection.hooks,
+    replaces: exists
+      ? `database "${live}" (kept as "${live}__dbfast_prev" for rollback)`
+      : kind === 'create'
+        ? `nothing: database "${live}" does not exist: it is created from the template ${template.name} (${filesText}), ${recorded.length} migration(s) recorded as applied`
+        : 'nothing: the database does not exist yet',
+    steps: planSteps({ ...stepsBase, kind, templateName: template.name, templateFresh: env?.state === 'fresh', migrations: recorded, thenApply }),
+    ...(kind === 'create' ? { migrations: thenApply } : {}),
   };
 }

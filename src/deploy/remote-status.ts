@@ -1,16 +1,18 @@
 import { listBackups } from '../backup/list.js';
 import { backupScope } from '../backup/scope.js';
-import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { databaseName, maskUrl, type DbTarget } from '../pg/target.js';
+import type { Logger } from '../logger.js';
+import { migrationStatus } from '../migrate/query.js';
+import { scopeOf } from '../migrate/scope.js';
+import { maskUrl } from '../pg/target.js';
+import { resolveRemoteContext, type RemoteContext } from '../remote/context.js';
 import { checkConnectivity } from '../validate/connectivity.js';
 import { checkHealth, resolveHealthCheck, type HealthResult } from './health.js';
 import type { DeployResult, HistoryKind } from '../history/records.js';
 import { historyEntries, type HistoryEntry } from '../history/summary.js';
 
-/** Migration counts, from whoever can compute them (see RemoteStatusOptions.migrations). */
+/** The remote's migrations, as `dbfast migrate status` counts them. */
 export interface MigrationCounts {
   applied: number;
   pending: number;
@@ -18,18 +20,17 @@ export interface MigrationCounts {
   drifted: number;
 }
 
-/** Reports the remote's migrations; the status has `migrations: null` without one. */
-export type MigrationCounter = (input: { config: DbfastConfig; remote: string; target: DbTarget }) => Promise<MigrationCounts>;
-
+/** Which remote. */
 export interface RemoteStatusOptions {
   config: DbfastConfig;
   remote: string;
-  migrations?: MigrationCounter | undefined;
   logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What made the live database what it is: the newest successful deploy, restore or rollback. */
 export interface DeployedSummary {
+  kind: HistoryKind;
   deployId: string;
   environment: string;
   /** Hash of the template's manifest (files and filter) that was deployed. */
@@ -43,6 +44,7 @@ export interface DeployedSummary {
   dbfastVersion: string;
 }
 
+/** What `status --remote` prints (the `--json` shape). */
 export interface RemoteStatusReport {
   remote: string;
   /** Password masked. */
@@ -53,7 +55,7 @@ export interface RemoteStatusReport {
   connection: { ok: boolean; detail: string; databaseExists: boolean | null; serverVersion: string | null; latencyMs: number | null };
   /** Where `deployed` and `lastEvent` come from. */
   historySource: 'remote' | 'local';
-  /** The last successful deploy; null when none is recorded. */
+  /** What made the live database what it is: the newest successful deploy, restore or rollback; null when none is recorded. */
   deployed: DeployedSummary | null;
   /** The newest record of any kind and result (a later rollback or a failed deploy shows here). */
   lastEvent: { kind: HistoryKind; result: DeployResult; deployId: string; at: string; error: string | null } | null;
@@ -70,6 +72,7 @@ export interface RemoteStatusReport {
 
 function deployedFrom(entry: HistoryEntry): DeployedSummary {
   return {
+    kind: entry.kind,
     deployId: entry.deployId,
     environment: entry.environment,
     templateHash: entry.templateHash,
@@ -83,47 +86,43 @@ function deployedFrom(entry: HistoryEntry): DeployedSummary {
   };
 }
 
+/** Migration counts when the remote tracks migrations; else why not. */
+async function migrationCounts(ctx: RemoteContext): Promise<{ migrations: MigrationCounts | null; note: string | null }> {
+  try {
+    const report = await migrationStatus(scopeOf(ctx));
+    if (!report.tracked) {
+      const pending = report.pending.length;
+      return { migrations: null, note: `not available: the remote has no dbfast.migrations yet (${pending} migration${pending === 1 ? '' : 's'} in ${report.directories.join(', ')} would be pending)` };
+    }
+    return { migrations: { applied: report.applied.length, pending: report.pending.length, drifted: report.drifted.length }, note: null };
+  } catch (error) {
+    return { migrations: null, note: `not available: ${errorMessage(error)}` };
+  }
+}
+
 /**
- * What is deployed on a remote, and whether it is well: the last successful deploy (from the
- * remote's history, or this machine's when the remote cannot be read), the newest event,
- * migrations (when a counter is given), the newest backup, connectivity and health. Reads only.
+ * What is live on a remote, and whether it is well: the newest successful deploy, restore or
+ * rollback (from the remote's history, or this machine's when the remote cannot be read), the
+ * newest event, the migrations (as `migrate status` counts them), the newest backup,
+ * connectivity and health. Reads only.
  */
 export async function remoteStatus(options: RemoteStatusOptions): Promise<RemoteStatusReport> {
-  const { config } = options;
-  const logger = options.logger ?? silentLogger;
-  const env = options.env ?? process.env;
-  const remote = findRemote(config, options.remote);
-  const target = remoteTarget(remote, env);
+  const ctx = resolveRemoteContext(options);
+  const { config, remote, logger } = ctx;
   const problems: string[] = [];
 
-  const connectivity = await checkConnectivity(target, { pings: 1, connectTimeoutMs: 10_000 });
+  const connectivity = await checkConnectivity(ctx.target, { pings: 1, connectTimeoutMs: 10_000 });
   const facts = connectivity.facts;
   if (!connectivity.check.ok) problems.push(`cannot connect: ${connectivity.check.detail}`);
   const readable = connectivity.check.ok && facts?.databaseExists === true;
 
-  const common = { config, remote: remote.name, env, logger, localOnly: !readable };
-  const [successes, newest] = [
-    await historyEntries({ ...common, filter: { kind: 'deploy', result: 'success', limit: 1 } }),
-    await historyEntries({ ...common, filter: { limit: 1 } }),
-  ];
+  const common = { config, remote: remote.name, env: ctx.env, logger, localOnly: !readable };
+  const live = await historyEntries({ ...common, filter: { kind: ['deploy', 'restore', 'rollback'], result: 'success', limit: 1 } });
+  const newest = await historyEntries({ ...common, filter: { limit: 1 } });
   const last = newest.entries[0];
+  const { migrations, note: migrationsNote } = readable ? await migrationCounts(ctx) : { migrations: null, note: 'not available: the remote database cannot be read' };
 
-  let migrations: MigrationCounts | null = null;
-  let migrationsNote: string | null = 'not available: this dbfast has no migration support wired into status';
-  if (options.migrations) {
-    if (!readable) {
-      migrationsNote = 'not available: the remote database cannot be read';
-    } else {
-      try {
-        migrations = await options.migrations({ config, remote: remote.name, target });
-        migrationsNote = null;
-      } catch (error) {
-        migrationsNote = `not available: ${errorMessage(error)}`;
-      }
-    }
-  }
-
-  const backups = await listBackups(backupScope(config, remote.name, { logger, env }));
+  const backups = await listBackups(backupScope(config, remote.name, { logger, env: ctx.env }));
   const newestBackup = backups.backups[0];
 
   const healthCheck = resolveHealthCheck(remote.healthCheck);
@@ -135,8 +134,8 @@ export async function remoteStatus(options: RemoteStatusOptions): Promise<Remote
 
   return {
     remote: remote.name,
-    url: maskUrl(target.url),
-    database: databaseName(target),
+    url: maskUrl(ctx.target.url),
+    database: ctx.database,
     environment: remote.environment,
     connection: {
       ok: connectivity.check.ok,
@@ -145,8 +144,8 @@ export async function remoteStatus(options: RemoteStatusOptions): Promise<Remote
       serverVersion: facts?.serverVersion ?? null,
       latencyMs: facts?.latencyMs ?? null,
     },
-    historySource: successes.source,
-    deployed: successes.entries[0] ? deployedFrom(successes.entries[0]) : null,
+    historySource: live.source,
+    deployed: live.entries[0] ? deployedFrom(live.entries[0]) : null,
     lastEvent: last ? { kind: last.kind, result: last.result, deployId: last.deployId, at: last.finishedAt ?? last.startedAt, error: last.error } : null,
     migrations,
     migrationsNote,

@@ -1,170 +1,156 @@
-/** How a deploy replaces the live database: a side database swapped in, or in place in one transaction. */
-import { createDatabaseLike, databaseFacts } from '../pg/admin.js';
-import { copyDatabaseProperties } from '../pg/db-properties.js';
-import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
-import { dropDatabaseIfExists, swapIn, swapNames } from '../replace/swap.js';
-import { listSchemas } from '../validate/tables.js';
-import { registerCleanup } from '../cleanup.js';
-import type { DbfastConfig } from '../config/types.js';
-import { restoreArchive } from '../archive/restore.js';
-import { restoreInTransaction } from '../archive/transaction-restore.js';
-import { DbfastError, errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { withClient } from '../pg/client.js';
-import { quoteIdent } from '../pg/quote.js';
-import { withDatabase, type DbTarget } from '../pg/target.js';
-import { validateDatabase, validationError } from '../validate/database.js';
-import type { TemplateArtifact } from './artifact.js';
-import { watchCopyProgress } from '../archive/copy-progress.js';
-import { clearPublicSql } from '../replace/clear-public.js';
-import { carryOverDbfastSchema, DBFAST_SCHEMA } from '../history/schema.js';
-import { exchangeDatabases } from '../replace/exchange.js';
+/** A deploy that replaces the live database with the environment's template (or creates it). */
+import type pg from 'pg';
+import { createBackup } from '../backup/create.js';
+import { prepareRestore, restorePrepared } from '../backup/restore.js';
+import { backupScope } from '../backup/scope.js';
+import { DbfastError } from '../errors.js';
 import { PhaseClock } from '../history/phases.js';
-import { undoInPlace, undoSwap } from './post-deploy.js';
-import { remotePreflight } from '../remote/preflight.js';
-import type { DeployOptions } from './types.js';
+import type { RecordedRun } from '../history/run.js';
+import { DBFAST_SCHEMA } from '../history/schema.js';
+import { withClient } from '../pg/client.js';
+import { withDatabaseLock } from '../pg/lock.js';
+import type { DbTarget } from '../pg/target.js';
+import type { RemoteContext } from '../remote/context.js';
+import { swapNames } from '../remote/names.js';
+import type { DeployPolicy, RestoreMode } from '../remote/policy.js';
+import { preflightError, remotePreflight, type RemotePreflight } from '../remote/preflight.js';
+import { clearPublicSql } from '../replace/clear-public.js';
+import { replaceInPlace } from '../replace/in-place.js';
+import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
+import { replaceThroughSide } from '../replace/side.js';
+import type { ArchiveSource } from '../replace/source.js';
+import { validateDatabase, validationError } from '../validate/database.js';
+import { missingRequirements } from '../validate/requirements.js';
+import { listSchemas } from '../validate/tables.js';
+import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
+import { DeployHooks } from './deploy-hooks.js';
+import { withWorkDir } from './workdir.js';
 
-export interface SwapContext {
-  config: DbfastConfig;
-  options: DeployOptions;
-  remoteName: string;
-  adminClient: import('pg').Client;
-  target: DbTarget;
-  names: ReturnType<typeof swapNames>;
-  artifact: TemplateArtifact;
-  facts: NonNullable<Awaited<ReturnType<typeof remotePreflight>>['facts']>;
-  clock: PhaseClock;
-  logger: Logger;
-  validate: string[];
-  keepPrevious: boolean;
-  superuser: boolean;
-  liveExists: boolean;
-  noOwner: boolean;
-  noPrivileges: boolean;
-  /** Post hooks and health check, once live; a failure swaps the previous database back. */
-  afterDeploy: () => Promise<void>;
+/** A deploy that replaces (or creates) the database: the remote, its record, the policy, the options. */
+export interface ReplaceDeployInput {
+  ctx: RemoteContext;
+  run: RecordedRun;
+  policy: DeployPolicy;
+  /** pg_restore jobs for the side database. */
+  jobs: number;
+  lockTimeoutMs?: number | undefined;
+  /** Preflight already run (a migrate deploy that found no database); else it runs here. */
+  preflight?: RemotePreflight | undefined;
+  /** On the new database, before it goes live (a first migrate deploy records its migrations there). */
+  prepare?: ((side: pg.Client, artifact: TemplateArtifact) => Promise<void>) | undefined;
 }
 
-/** Restore into `<db>__dbfast_new`, validate it, then rename it in; the live database is untouched until the swap. */
-export async function replaceBySwap(ctx: SwapContext): Promise<string | null> {
-  const { adminClient, names, artifact, clock, logger } = ctx;
-  const sideTarget = withDatabase(ctx.target, names.side);
-  const like = ctx.liveExists ? await databaseFacts(adminClient, names.live) : undefined;
-  await createDatabaseLike(adminClient, names.side, like, ctx.superuser);
-  const unregister = registerCleanup(() => dropDatabaseIfExists(adminClient, names.side).then(() => undefined));
-  let swapped = false;
-  try {
-    const totalRows = Object.values(artifact.rowCounts).reduce((sum, n) => sum + n, 0);
-    await clock.run('restore', async () => {
-      const stop = watchCopyProgress(adminClient, names.side, totalRows, logger);
-      try {
-        await restoreArchive(sideTarget, artifact.archive, {
-          jobs: ctx.options.jobs ?? 2,
-          noOwner: ctx.noOwner,
-          noPrivileges: ctx.noPrivileges,
-          pgBinDir: ctx.config.tools.pgBinDir,
-          logger,
-        });
-      } finally {
-        stop();
-      }
-    });
-    await clock.run('validate', async () => {
-      const outcome = await validateDatabase(sideTarget, artifact, ctx.validate);
-      if (outcome.problems.length > 0) {
-        throw validationError(`the new database "${names.side}"`, outcome.problems, 'The live database was not touched. Fix the template or the validate queries, then deploy again.');
-      }
-    });
-    let previous: string | null = null;
-    await clock.run('swap', async () => {
-      if (ctx.liveExists) {
-        await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
-        await copyDatabaseProperties(adminClient, names.live, names.side, logger);
-        previous = (await swapIn(adminClient, names, { keepPrevious: true })).previous;
-      } else {
-        await adminClient.query(`ALTER DATABASE ${quoteIdent(names.side)} RENAME TO ${quoteIdent(names.live)}`);
-      }
-      swapped = true;
-    });
-    await clock.run('verify', async () => {
-      const outcome = await validateDatabase(ctx.target, undefined, ctx.validate).catch((error: unknown) => ({ problems: [errorMessage(error)] }));
-      if (outcome.problems.length === 0) return;
-      if (!previous) {
-        throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed and there is no previous database to swap back to:\n  ${outcome.problems.join('\n  ')}`, {
-          hint: 'The new database is live. Restore a backup with `dbfast backup restore` if it must go.',
-        });
-      }
-      await exchangeDatabases(adminClient, names.live, previous, names.side);
-      // The exchange gave the failed database the previous one's name.
-      await dropDatabaseIfExists(adminClient, previous);
-      throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed; swapped the previous database back in:\n  ${outcome.problems.join('\n  ')}`, {
-        hint: 'The live database is the one from before the deploy. Fix the validate queries or the template, then deploy again.',
-        details: { problems: outcome.problems, rolledBack: true } });
-    });
-    try {
-      await ctx.afterDeploy();
-    } catch (error) {
-      throw await undoSwap(error, { adminClient, names, previous, clock, logger });
-    }
-    if (previous && !ctx.keepPrevious) {
-      await dropDatabaseIfExists(adminClient, previous);
-      previous = null;
-    }
-    return previous;
-  } finally {
-    if (!swapped) await dropDatabaseIfExists(adminClient, names.side).catch((error: unknown) => logger.warn(`could not drop "${names.side}": ${errorMessage(error)}`));
-    unregister();
-  }
+/** How the database was replaced, where the old one is, and what the hooks said. */
+export interface ReplaceDeployOutcome {
+  mode: RestoreMode;
+  /** Where the replaced database is kept, or null. */
+  previous: string | null;
+  hooks: DeployHooks;
 }
 
-export interface InPlaceContext {
-  config: DbfastConfig;
-  target: DbTarget;
-  live: string;
-  artifact: TemplateArtifact;
-  clock: PhaseClock;
-  logger: Logger;
-  validate: string[];
-  noOwner: boolean;
-  noPrivileges: boolean;
-  backupId: string | null;
-  remoteName: string;
-  env: NodeJS.ProcessEnv;
-  /** Post hooks and health check; a failure (like failed validation) restores the backup. */
-  afterDeploy: () => Promise<void>;
+function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, user: string, remote: string): string {
+  if (kind === 'extension') return 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).';
+  if (kind === 'owner') return `GRANT "${name}" TO "${user}" on the remote, or set no_owner = true under [remotes.${remote}] (objects then belong to ${user}).`;
+  return `Create role "${name}" on the remote, or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
 }
 
 /**
- * For users who may not create databases: the template replaces the live database's schemas
- * inside ONE transaction, row counts checked before COMMIT, so any failure rolls back.
+ * Preflight, then under the database's lock: the template built and dumped, its requirements
+ * checked on the remote, pre hooks, a backup, and the replace itself (through a side database,
+ * or in place without CREATEDB), then the checks again on the live name, post hooks and health.
  */
-export async function replaceInPlace(ctx: InPlaceContext): Promise<void> {
-  const { artifact, clock, logger } = ctx;
-  ctx.logger.info(`the remote user cannot create databases: replacing "${ctx.live}" in place, in one transaction`);
+export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceDeployOutcome> {
+  const { ctx, run } = input;
+  const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock });
+  try {
+    const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight(ctx.target, ctx.pgBinDir)));
+    if (pre.problems.length > 0 || !pre.facts || !pre.mode) throw preflightError(ctx.remote.name, pre.problems);
+    const { facts, mode } = pre;
+    run.onRemote = facts.databaseExists;
+    const names = swapNames(ctx.database, 'deploy');
+    const lock = { timeoutMs: input.lockTimeoutMs, logger: ctx.logger, avoid: [...names.sides, names.previous] };
+    return await withDatabaseLock(ctx.target, ctx.database, lock, (admin) =>
+      withWorkDir(ctx.config.rootDir, async (workDir) => {
+        const artifact = await run.clock.run('build', () => prepareTemplateArtifact(ctx.config, ctx.environment, workDir, ctx.logger));
+        run.record.templateHash = artifact.templateHash;
+        const missing = await missingRequirements(admin.client, artifact.requirements, { noOwner: ctx.remote.noOwner, noPrivileges: ctx.remote.noPrivileges });
+        if (missing.length > 0) {
+          throw preflightError(ctx.remote.name, missing.map((m) => ({ name: m.kind, detail: m.reason, hint: requirementHint(m.kind, m.name, facts.currentUser, ctx.remote.name) })));
+        }
+        await hooks.pre();
+        if (input.policy.backup && facts.databaseExists) {
+          const created = await run.clock.run('backup', () => createBackup(backupScope(ctx.config, ctx.remote.name, { logger: ctx.logger, env: ctx.env })));
+          run.record.backupId = created.backup.id;
+          ctx.logger.info(`backup ${created.backup.id} written and verified`);
+        }
+        const source: ArchiveSource = {
+          label: `template ${artifact.build.template}`,
+          open: () => Promise.resolve({ input: artifact.archive }),
+          compression: 'none',
+          jobs: input.jobs,
+          totalRows: Object.values(artifact.rowCounts).reduce((sum, n) => sum + n, 0),
+        };
+        if (mode === 'swap') {
+          const prepare = input.prepare;
+          const swap = await replaceThroughSide({
+            ctx, clock: run.clock, state: run, source, admin: admin.client, names,
+            check: (side) => checkNew(side, artifact, ctx, `the new database "${names.side}"`, 'The live database was not touched. Fix the template or the validate queries, then deploy again.'),
+            prepare: prepare ? (side) => prepare(side, artifact) : undefined,
+            keepPrevious: ctx.remote.keepPrevious,
+            afterLive: async () => {
+              await run.clock.run('verify', () => verifyLive(ctx));
+              await hooks.afterDeploy(run.record.backupId);
+            },
+          });
+          return { mode, previous: swap.previous, hooks };
+        }
+        await deployInPlace(input, admin.client, artifact, source, hooks);
+        return { mode, previous: null, hooks };
+      }),
+    );
+  } finally {
+    run.record.hooksOutput = hooks.output.text();
+  }
+}
+
+/** The template replaces the live database's schemas inside one transaction; a failure after COMMIT restores the backup. */
+async function deployInPlace(input: ReplaceDeployInput, admin: pg.Client, artifact: TemplateArtifact, source: ArchiveSource, hooks: DeployHooks): Promise<void> {
+  const { ctx, run } = input;
+  ctx.logger.info(`the remote user cannot create databases: replacing "${ctx.database}" in place, in one transaction`);
   const liveSchemas = (await withClient(ctx.target, (client) => listSchemas(client))).filter((schema) => schema !== DBFAST_SCHEMA);
   const expected = Object.entries(artifact.rowCounts).map(([name, rows]) => {
     const dot = name.indexOf('.');
     return { schema: name.slice(0, dot), table: name.slice(dot + 1), rows };
   });
-  await clock.run('restore', () =>
-    restoreInTransaction(ctx.target, artifact.archive, {
-      clean: true,
-      noOwner: ctx.noOwner,
-      noPrivileges: ctx.noPrivileges,
-      before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
-      after: countCheckSql(expected, `template ${artifact.build.template}`),
-      pgBinDir: ctx.config.tools.pgBinDir,
-      logger,
-    }),
-  );
-  // The restore has committed: from here on a failure puts the backup back.
-  try {
-    await clock.run('validate', async () => {
-      const outcome = await validateDatabase(ctx.target, artifact, ctx.validate);
-      if (outcome.problems.length > 0) throw validationError(`database "${ctx.live}" after the in-place restore`, outcome.problems, 'Fix the template or the validate queries.');
-    });
-    await ctx.afterDeploy();
-  } catch (error) {
-    throw await undoInPlace(error, { config: ctx.config, remoteName: ctx.remoteName, backupId: ctx.backupId, env: ctx.env, clock, logger });
-  }
+  const backupId = run.record.backupId;
+  await replaceInPlace({
+    ctx, clock: run.clock, state: run, source,
+    before: `${dropSchemasSql(liveSchemas)}\n${clearPublicSql()}`,
+    after: countCheckSql(expected, `template ${artifact.build.template}`),
+    endSessions: false,
+    afterCommit: async () => {
+      await run.clock.run('validate', () => checkNew(ctx.target, artifact, ctx, `database "${ctx.database}" after the in-place restore`, 'Fix the template or the validate queries.'));
+      await hooks.afterDeploy(backupId);
+    },
+    // Under the lock this deploy holds; needs no privilege the deploy did not need.
+    undo: backupId
+      ? { label: `backup ${backupId}`, run: async () => void (await restorePrepared(ctx, await prepareRestore(ctx, { backupId, confirmed: true }), { clock: new PhaseClock(ctx.logger), state: run, admin })) }
+      : { impossible: 'No backup was taken before this deploy' },
+  });
+}
+
+/** The template's schema fingerprint and row counts, and the remote's validate queries. */
+async function checkNew(target: DbTarget, artifact: TemplateArtifact, ctx: RemoteContext, where: string, hint: string): Promise<void> {
+  const outcome = await validateDatabase(target, artifact, ctx.remote.validate);
+  if (outcome.problems.length > 0) throw validationError(where, outcome.problems, hint);
+}
+
+/** The validate queries again, on the live name: what the application now sees. */
+async function verifyLive(ctx: RemoteContext): Promise<void> {
+  const outcome = await validateDatabase(ctx.target, undefined, ctx.remote.validate).catch((error: unknown) => ({ problems: [String((error as Error).message ?? error)] }));
+  if (outcome.problems.length === 0) return;
+  throw new DbfastError('POST_SWAP_CHECK_FAILED', `checks after the swap failed:\n  ${outcome.problems.join('\n  ')}`, {
+    hint: 'Fix the validate queries or the template, then deploy again.',
+    details: { problems: outcome.problems },
+  });
 }

@@ -1,21 +1,22 @@
-import { connectMaintenance } from '../pg/admin.js';
-import { databaseLockKey, swapNames } from '../replace/swap.js';
-import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
-import { DbfastError, errorMessage } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { databaseExists, withClient } from '../pg/client.js';
-import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
-import { databaseName, withDatabase } from '../pg/target.js';
+import { DbfastError } from '../errors.js';
+import { runRecorded } from '../history/run.js';
 import { carryOverDbfastSchema } from '../history/schema.js';
-import { newDeployId } from '../history/id.js';
-import { exchangeDatabases } from '../replace/exchange.js';
-import { newRecord, recordLocally, recordOnRemote } from '../history/records.js';
+import type { Logger } from '../logger.js';
+import { databaseExists } from '../pg/catalog.js';
+import { withClient } from '../pg/client.js';
+import { withDatabaseLock } from '../pg/lock.js';
+import { withDatabase } from '../pg/target.js';
+import { resolveRemoteContext } from '../remote/context.js';
+import { swapNames } from '../remote/names.js';
+import { requireConfirmation } from '../remote/policy.js';
+import { exchangeDatabases } from '../replace/swap.js';
 
+/** Which remote, and back to what. */
 export interface RollbackOptions {
   config: DbfastConfig;
   remote: string;
-  /** `previous` (default): swap the kept previous database back in; else a backup id to restore. */
+  /** `previous` (default): swap the kept previous database back in; else a backup id (or `latest`) to restore. */
   to?: string | undefined;
   confirmed?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
@@ -23,6 +24,7 @@ export interface RollbackOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `rollback` did. */
 export interface RollbackReport {
   remote: string;
   database: string;
@@ -35,66 +37,39 @@ export interface RollbackReport {
 /**
  * Puts the database from before the last deploy back: by exchanging names with the kept
  * `<db>__dbfast_prev` (about a second whatever the size), or by restoring a backup through
- * the same verify, side-restore and swap path as `backup restore`.
+ * the same checks, side database and swap as `backup restore`. Recorded as a `rollback`; a
+ * backup that does not exist (or fails its checksum) is refused before anything is written.
  */
 export async function rollback(options: RollbackOptions): Promise<RollbackReport> {
   const started = Date.now();
-  const { config } = options;
-  const logger = options.logger ?? silentLogger;
-  const env = options.env ?? process.env;
-  const remote = findRemote(config, options.remote);
-  if (remote.requireConfirmation && !options.confirmed) {
-    throw new DbfastError('CONFIRMATION_REQUIRED', `rolling back remote "${remote.name}" needs confirmation`, {
-      hint: 'Pass --confirm, or run in a terminal and answer the prompt.',
-    });
-  }
-  const target = remoteTarget(remote, env);
-  const live = databaseName(target);
+  const ctx = resolveRemoteContext({ ...options, replaces: true });
+  requireConfirmation(ctx.remote, options.confirmed, 'rolling back', `dbfast rollback --remote ${ctx.remote.name}`);
   const to = options.to ?? 'previous';
-  const record = newRecord({ deployId: newDeployId(), kind: 'rollback', remote: remote.name, environment: remote.environment, database: live });
-  try {
-    if (to === 'previous') {
-      await rollbackToPrevious(target, live, options.lockTimeoutMs, logger);
-    } else {
-      record.backupId = to;
-      // Loaded only for this path: a swap back to the previous database needs none of the dump machinery.
-      const [{ restoreBackup }, { backupScope }] = await Promise.all([import('../backup/restore.js'), import('../backup/scope.js')]);
-      await restoreBackup(backupScope(config, remote.name, { logger, env }), to, { confirmed: true });
+  // Loaded only for a backup: swapping the previous database back needs none of the dump machinery (a rollback takes about a second).
+  const restore = to === 'previous' ? undefined : await import('../backup/restore.js');
+  const backup = restore && (await restore.prepareRestore(ctx, { backupId: to, confirmed: true, verb: 'rolling back to' }));
+  const lock = { timeoutMs: options.lockTimeoutMs, logger: ctx.logger };
+  await runRecorded('rollback', ctx, async (run) => {
+    if (restore && backup) {
+      run.record.backupId = backup.info.id;
+      await restore.restorePrepared(ctx, backup, { clock: run.clock, state: run, lockTimeoutMs: options.lockTimeoutMs });
+      return;
     }
-    record.result = 'success';
-  } catch (error) {
-    record.error = errorMessage(error);
-    throw error;
-  } finally {
-    record.finishedAt = new Date().toISOString();
-    record.durationMs = Date.now() - started;
-    await withClient(target, (client) => recordOnRemote(client, record)).catch((error: unknown) =>
-      logger.warn(`could not record the rollback on the remote: ${errorMessage(error)}`),
-    );
-    await recordLocally(config, record).catch(() => undefined);
-  }
-  return { remote: remote.name, database: live, to, durationMs: Date.now() - started, method: to === 'previous' ? 'previous' : 'backup' };
-}
-
-async function rollbackToPrevious(target: import('../pg/target.js').DbTarget, live: string, lockTimeoutMs: number | undefined, logger: Logger): Promise<void> {
-  const names = swapNames(live);
-  const parking = `${live}__dbfast_rollback`;
-  const admin = await connectMaintenance(target, [live, names.previous, parking]);
-  try {
-    await acquireAdvisoryLock(admin.client, databaseLockKey(live), {
-      timeoutMs: lockTimeoutMs,
-      onWait: () => logger.info(`another dbfast operation holds database "${live}"; waiting for it to finish`),
-    });
-    if (!(await databaseExists(admin.client, names.previous))) {
-      throw new DbfastError('NO_PREVIOUS', `there is no previous database "${names.previous}" to roll back to`, {
-        hint: 'Deploys keep it unless keep_previous = false; roll back to a backup instead: `dbfast rollback --remote NAME --to BACKUP_ID` (see `dbfast backup list`).',
+    const names = swapNames(ctx.database);
+    await withDatabaseLock(ctx.target, ctx.database, { ...lock, avoid: [names.previous] }, async (admin) => {
+      if (!(await databaseExists(admin.client, names.previous))) {
+        throw new DbfastError('NO_PREVIOUS', `there is no previous database "${names.previous}" to roll back to`, {
+          hint: `Deploys keep it unless keep_previous = false; roll back to a backup instead: \`dbfast rollback --remote ${ctx.remote.name} --to BACKUP_ID\` (see \`dbfast backup list\`).`,
+        });
+      }
+      run.onRemote = true;
+      await run.clock.run('swap', async () => {
+        // History written since the deploy goes back with the database that becomes live.
+        await withClient(ctx.target, (from) => withClient(withDatabase(ctx.target, names.previous), (into) => carryOverDbfastSchema(from, into)));
+        await exchangeDatabases(admin.client, ctx.database, names.previous);
+        run.live = `the previous database is live as "${ctx.database}"; the one it replaced is kept as "${names.previous}"`;
       });
-    }
-    // History written since the deploy goes back with the database that becomes live.
-    await withClient(target, (from) => withClient(withDatabase(target, names.previous), (to) => carryOverDbfastSchema(from, to)));
-    await exchangeDatabases(admin.client, live, names.previous, parking);
-  } finally {
-    await advisoryUnlock(admin.client, databaseLockKey(live)).catch(() => undefined);
-    await admin.client.end().catch(() => undefined);
-  }
+    });
+  });
+  return { remote: ctx.remote.name, database: ctx.database, to: backup ? backup.info.id : to, durationMs: Date.now() - started, method: backup ? 'backup' : 'previous' };
 }

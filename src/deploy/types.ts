@@ -1,8 +1,7 @@
 import type { DbfastConfig } from '../config/types.js';
 import type { DeployTrigger, PhaseTiming } from '../history/records.js';
 import type { Logger } from '../logger.js';
-import type { DeployMode } from '../remote/policy.js';
-import type { RestoreMode } from '../remote/preflight.js';
+import type { DeployMode, RestoreMode } from '../remote/policy.js';
 import type { HealthResult } from './health.js';
 import type { DeployPlan } from './plan.js';
 
@@ -17,7 +16,7 @@ export interface DeployOptions {
   mode?: DeployMode | undefined;
   /** Give up when another deploy/restore/rollback of the database holds the lock this long; default: wait. */
   lockTimeoutMs?: number | undefined;
-  /** pg_restore jobs for the side database (default 2). */
+  /** pg_restore jobs for the side database (default 2; a whole number of at least 1). */
   jobs?: number | undefined;
   logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
@@ -49,5 +48,6 @@ export interface DeployReport {
   health: HealthResult | null;
   /** Migrate mode: the migrations applied (a dry run: the ones that would be). */
   migrations?: string[] | undefined;
+  /** Migrate mode, the database did not exist: it was created from the template, and these (which the template has) recorded as applied. */
+  created?: { migrationsRecorded: string[] } | undefined;
 }
-

@@ -1,28 +1,38 @@
-import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
-import { errorMessage } from '../errors.js';
+import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { withClient } from '../pg/client.js';
 import { readLocalHistory, readRemoteHistory, type DeployRecord } from './records.js';
+import { remoteElseLocal } from './summary.js';
 
+/** Which remote's history, and how much of it. */
+export interface HistoryOptions {
+  config: DbfastConfig;
+  remote: string;
+  /** How many records, newest first (default 20). */
+  limit?: number | undefined;
+  /** Read this machine's history even when the remote can be read. */
+  local?: boolean | undefined;
+  logger?: Logger | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+/** A remote's records, newest first, and where they were read. */
 export interface HistoryResult {
   remote: string;
   source: 'remote' | 'local';
   deploys: DeployRecord[];
 }
 
-/** The remote's own record (it survives swaps and is shared by everyone); the local copy when asked or unreachable. */
-export async function deployHistory(options: { config: DbfastConfig; remote: string; limit: number; local?: boolean; logger?: Logger; env?: NodeJS.ProcessEnv }): Promise<HistoryResult> {
-  const remote = findRemote(options.config, options.remote);
-  const logger = options.logger ?? silentLogger;
-  const limit = Number.isFinite(options.limit) && options.limit > 0 ? Math.floor(options.limit) : 20;
-  if (!options.local) {
-    try {
-      const deploys = await withClient(remoteTarget(remote, options.env), (client) => readRemoteHistory(client, limit));
-      return { remote: remote.name, source: 'remote', deploys };
-    } catch (error) {
-      logger.warn(`cannot read the history on the remote (${errorMessage(error)}); showing the local history`);
-    }
+/** Every deploy, rollback, restore and migration run of a remote, newest first, with phases and hook output. */
+export async function deployHistory(options: HistoryOptions): Promise<HistoryResult> {
+  const limit = options.limit ?? 20;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new DbfastError('USAGE', `--limit takes a whole number of at least 1, not "${String(options.limit)}"`, { hint: 'e.g. --limit 50' });
   }
-  return { remote: remote.name, source: 'local', deploys: await readLocalHistory(options.config, remote.name, limit) };
+  const { source, value } = await remoteElseLocal(
+    { config: options.config, remote: options.remote, env: options.env, logger: options.logger ?? silentLogger, localOnly: options.local },
+    (client) => readRemoteHistory(client, limit),
+    () => readLocalHistory(options.config, options.remote, limit),
+  );
+  return { remote: options.remote, source, deploys: value };
 }

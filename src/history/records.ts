@@ -6,7 +6,12 @@ import type { DbfastConfig } from '../config/types.js';
 import { dbfastVersion } from '../version.js';
 import { ensureDbfastSchema } from './schema.js';
 
-export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused';
+/**
+ * interrupted: Ctrl-C or SIGTERM; running: not finished yet, or killed outright after it changed
+ * what is live. For both, the record's error says in which phase and what is live.
+ */
+export type DeployResult = 'success' | 'failed' | 'rolled_back' | 'refused' | 'interrupted' | 'running';
+/** What a record is about: a deploy, a rollback, a restore, or a `migrate apply` run. */
 export type HistoryKind = 'deploy' | 'rollback' | 'restore' | 'migrate';
 
 /**
@@ -26,6 +31,7 @@ export interface DeployTrigger {
   ref: string | null;
 }
 
+/** How long one phase of a run took. */
 export interface PhaseTiming {
   name: string;
   durationMs: number;
@@ -54,6 +60,7 @@ export interface DeployRecord {
   trigger: DeployTrigger | null;
 }
 
+/** A record for a run starting now (result `failed` until the run says otherwise). */
 export function newRecord(
   fields: Pick<DeployRecord, 'deployId' | 'kind' | 'remote' | 'environment' | 'database'> & { trigger?: DeployTrigger | null | undefined },
 ): DeployRecord {
@@ -75,6 +82,7 @@ export function newRecord(
   };
 }
 
+/** Inserts (or, for the same id, updates) the record in the remote's `dbfast.deploy_history`, creating the table when missing. */
 export async function recordOnRemote(client: pg.Client, record: DeployRecord): Promise<void> {
   await ensureDbfastSchema(client);
   await client.query(
@@ -122,6 +130,7 @@ interface HistoryRow extends HistoryEntryRow {
 /** A history record without the bulky parts (phases, hook output): what summaries need. */
 export type HistoryEntry = Omit<DeployRecord, 'phases' | 'hooksOutput'>;
 
+/** A `dbfast.deploy_history` row as a history entry. */
 export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
   return {
     deployId: row.deploy_id,
@@ -154,17 +163,19 @@ export async function readRemoteHistory(client: pg.Client, limit: number): Promi
   return result.rows.map((row) => ({ ...entryFromRow(row), phases: row.phases ?? [], hooksOutput: row.hooks_output }));
 }
 
+/** This machine's history of a remote: `.dbfast/history/<remote>.jsonl` beside dbfast.toml. */
 export function localHistoryFile(config: DbfastConfig, remote: string): string {
   return path.join(config.rootDir, '.dbfast', 'history', `${remote}.jsonl`);
 }
 
+/** Appends the record to this machine's history of its remote (one JSON line). */
 export async function recordLocally(config: DbfastConfig, record: DeployRecord): Promise<void> {
   const file = localHistoryFile(config, record.remote);
   await mkdir(path.dirname(file), { recursive: true });
   await appendFile(file, `${JSON.stringify(record)}\n`);
 }
 
-/** Newest first; a torn last line (a killed process) is skipped, never fatal. */
+/** Newest first, one record per run; a torn last line (a killed process) is skipped, never fatal. */
 export async function readLocalHistory(config: DbfastConfig, remote: string, limit: number): Promise<DeployRecord[]> {
   let text: string;
   try {
@@ -172,16 +183,21 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
   } catch {
     return [];
   }
+  // A run's provisional record (see RecordedRun.checkpoint) is followed by its final one: the last line of an id wins.
+  const seen = new Set<string>();
   const records: DeployRecord[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.split('\n').reverse()) {
     if (!line.trim()) continue;
+    let record: DeployRecord;
     try {
-      const record = JSON.parse(line) as DeployRecord;
-      // Lines written before triggers were recorded have none.
-      records.push({ ...record, trigger: record.trigger ?? null });
+      record = JSON.parse(line) as DeployRecord;
     } catch {
       continue;
     }
+    if (seen.has(record.deployId)) continue;
+    seen.add(record.deployId);
+    // Lines written before triggers were recorded have none.
+    records.push({ ...record, trigger: record.trigger ?? null });
   }
-  return records.reverse().slice(0, limit);
+  return records.slice(0, limit);
 }

@@ -10,18 +10,20 @@ import { quoteIdent } from '../pg/quote.js';
  */
 export const DBFAST_SCHEMA = 'dbfast';
 
+/** One of dbfast's own tables in the managed database. */
 export interface DbfastTable {
   name: string;
   ddl: string;
   /**
-   * Columns added after the table first shipped, as idempotent `ALTER TABLE ... ADD COLUMN IF
-   * NOT EXISTS` statements, so tables made by an older dbfast on existing remotes catch up.
+   * Columns added after the table first shipped (name and type), so tables made by an older
+   * dbfast on existing remotes catch up.
    */
-  migrations?: string[];
+  addedColumns?: Array<{ name: string; type: string }>;
   /** Has an identity column `id` whose sequence must follow the copied rows. */
   identityId: boolean;
 }
 
+/** dbfast's tables, with their DDL: the history of runs and the migration records. */
 export const DBFAST_TABLES: DbfastTable[] = [
   {
     name: 'deploy_history',
@@ -47,7 +49,7 @@ export const DBFAST_TABLES: DbfastTable[] = [
       hooks_output   text,
       "trigger"      jsonb
     )`,
-    migrations: ['ALTER TABLE dbfast.deploy_history ADD COLUMN IF NOT EXISTS "trigger" jsonb'],
+    addedColumns: [{ name: 'trigger', type: 'jsonb' }],
   },
   {
     // One row per migration file (its path in the repository); see src/migrate.
@@ -66,15 +68,30 @@ export const DBFAST_TABLES: DbfastTable[] = [
   },
 ];
 
-/** Creates the schema and tables when missing; readable by everyone with access to the database. */
+/**
+ * Creates the schema, tables and columns that are missing, and only those: writing a record or a
+ * migration row must not need more than INSERT/UPDATE on tables someone else made (DDL on an
+ * existing table, even `IF NOT EXISTS`, needs its ownership). What it creates is readable by
+ * everyone with access to the database.
+ */
 export async function ensureDbfastSchema(client: pg.Client): Promise<void> {
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${DBFAST_SCHEMA}`);
-  for (const table of DBFAST_TABLES) {
-    await client.query(table.ddl);
-    for (const migration of table.migrations ?? []) await client.query(migration);
-    await client.query(`GRANT SELECT ON ${DBFAST_SCHEMA}.${quoteIdent(table.name)} TO PUBLIC`);
+  const schemaExists = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [DBFAST_SCHEMA])).rowCount !== 0;
+  if (!schemaExists) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${DBFAST_SCHEMA}`);
+    await client.query(`GRANT USAGE ON SCHEMA ${DBFAST_SCHEMA} TO PUBLIC`);
   }
-  await client.query(`GRANT USAGE ON SCHEMA ${DBFAST_SCHEMA} TO PUBLIC`);
+  const present = await existingTables(client);
+  for (const table of DBFAST_TABLES) {
+    const columns = present.get(table.name);
+    if (!columns) {
+      await client.query(table.ddl);
+      await client.query(`GRANT SELECT ON ${DBFAST_SCHEMA}.${quoteIdent(table.name)} TO PUBLIC`);
+      continue;
+    }
+    for (const column of table.addedColumns ?? []) {
+      if (!columns.includes(column.name)) await client.query(`ALTER TABLE ${DBFAST_SCHEMA}.${quoteIdent(table.name)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${column.type}`);
+    }
+  }
 }
 
 /** dbfast's tables in the database, each with its columns in table order. */

@@ -5,8 +5,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { DeployResult } from './records.js';
 import { historyEntries, type HistoryEntry } from './summary.js';
 
+/** The window `dbfast stats` looks at by default. */
 export const DEFAULT_STATS_DAYS = 30;
 
+/** Which remotes, and over which window. */
 export interface StatsOptions {
   config: DbfastConfig;
   /** One remote; every remote of the config when omitted. */
@@ -18,6 +20,7 @@ export interface StatsOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** One remote's deploy numbers over the window. */
 export interface RemoteStats {
   remote: string;
   /** Where the records came from: the remote's dbfast.deploy_history, or .dbfast/history/<remote>.jsonl. */
@@ -38,6 +41,7 @@ export interface RemoteStats {
   lastFailure: { deployId: string; at: string; result: DeployResult; error: string | null } | null;
 }
 
+/** The window and each remote's numbers. */
 export interface StatsResult {
   days: number;
   /** Start of the window (ISO). */

@@ -8,18 +8,26 @@ import { entryFromRow, readLocalHistory, type DeployRecord, type DeployResult, t
 
 export type { HistoryEntry };
 
+/** Which records: kinds, result, start time, how many. */
 export interface HistoryFilter {
-  kind?: HistoryKind | undefined;
+  /** One kind, or any of several. */
+  kind?: HistoryKind | readonly HistoryKind[] | undefined;
   result?: DeployResult | undefined;
   /** ISO time: only records started at or after it. */
   since?: string | undefined;
   limit?: number | undefined;
 }
 
+/** Matching records and where they were read. */
 export interface HistoryEntries {
   source: 'remote' | 'local';
   /** Newest first. */
   entries: HistoryEntry[];
+}
+
+function kinds(filter: HistoryFilter): readonly HistoryKind[] | null {
+  if (filter.kind === undefined) return null;
+  return typeof filter.kind === 'string' ? [filter.kind] : filter.kind;
 }
 
 /** Reads `dbfast.deploy_history` with the filter applied by the server; [] when there is no table yet. */
@@ -32,10 +40,10 @@ export async function readRemoteEntries(client: pg.Client, filter: HistoryFilter
             -- through to_jsonb: a history table made before the column existed reads as null
             to_jsonb(h) -> 'trigger' AS "trigger"
        FROM dbfast.deploy_history h
-      WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR result = $2) AND ($3::timestamptz IS NULL OR started_at >= $3)
+      WHERE ($1::text[] IS NULL OR kind = ANY ($1::text[])) AND ($2::text IS NULL OR result = $2) AND ($3::timestamptz IS NULL OR started_at >= $3)
       ORDER BY started_at DESC, id DESC
       LIMIT $4`,
-    [filter.kind ?? null, filter.result ?? null, filter.since ?? null, filter.limit ?? null],
+    [kinds(filter), filter.result ?? null, filter.since ?? null, filter.limit ?? null],
   );
   return result.rows.map(entryFromRow);
 }
@@ -45,37 +53,47 @@ function strip(record: DeployRecord): HistoryEntry {
   return entry;
 }
 
+/** The same filter over this machine's JSON-lines history. */
 export async function readLocalEntries(config: DbfastConfig, remote: string, filter: HistoryFilter): Promise<HistoryEntry[]> {
   const since = filter.since ? Date.parse(filter.since) : undefined;
+  const wanted = kinds(filter);
   const all = await readLocalHistory(config, remote, Number.MAX_SAFE_INTEGER);
   const matching = all
-    .filter((r) => (filter.kind === undefined || r.kind === filter.kind) && (filter.result === undefined || r.result === filter.result))
+    .filter((r) => (wanted === null || wanted.includes(r.kind)) && (filter.result === undefined || r.result === filter.result))
     .filter((r) => since === undefined || Date.parse(r.startedAt) >= since)
     .map(strip);
   return filter.limit === undefined ? matching : matching.slice(0, filter.limit);
 }
 
-/**
- * The remote's own history (shared by everyone who deploys there); this machine's
- * `.dbfast/history/<remote>.jsonl` when the remote cannot be read (unreachable, no database yet).
- */
-export async function historyEntries(input: {
+/** Whose history, and whether to read the remote at all. */
+export interface HistorySource {
   config: DbfastConfig;
   remote: string;
-  filter: HistoryFilter;
   env?: NodeJS.ProcessEnv | undefined;
   logger: Logger;
-  /** Skip the remote (already known to be unreachable). */
+  /** Skip the remote (asked for, or already known to be unreachable). */
   localOnly?: boolean | undefined;
-}): Promise<HistoryEntries> {
+}
+
+/**
+ * The one place that decides where history is read: the remote's own `dbfast.deploy_history`
+ * (shared by everyone who deploys there), else, when the remote cannot be read (unreachable, no
+ * database yet) or `localOnly`, this machine's `.dbfast/history/<remote>.jsonl`.
+ */
+export async function remoteElseLocal<T>(input: HistorySource, fromRemote: (client: pg.Client) => Promise<T>, fromLocal: () => Promise<T>): Promise<{ source: 'remote' | 'local'; value: T }> {
   const remote = findRemote(input.config, input.remote);
   if (!input.localOnly) {
     try {
-      const entries = await withClient(remoteTarget(remote, input.env), (client) => readRemoteEntries(client, input.filter), { connectTimeoutMs: 10_000 });
-      return { source: 'remote', entries };
+      return { source: 'remote', value: await withClient(remoteTarget(remote, input.env), fromRemote, { connectTimeoutMs: 10_000 }) };
     } catch (error) {
       input.logger.warn(`cannot read the history on remote "${remote.name}" (${errorMessage(error).split('\n')[0] ?? ''}); using the local history`);
     }
   }
-  return { source: 'local', entries: await readLocalEntries(input.config, remote.name, input.filter) };
+  return { source: 'local', value: await fromLocal() };
+}
+
+/** History entries (without phases and hook output) that match `filter`, from the remote else locally. */
+export async function historyEntries(input: HistorySource & { filter: HistoryFilter }): Promise<HistoryEntries> {
+  const { source, value } = await remoteElseLocal(input, (client) => readRemoteEntries(client, input.filter), () => readLocalEntries(input.config, input.remote, input.filter));
+  return { source, entries: value };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -210,7 +211,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, options.logger);
   const client = await connect(target);
   try {
     const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);
@@ -225,6 +226,8 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
       logger: options.logger ?? silentLogger,
       started,
     });
+  } catch (error) {
+    throw serverShutdownError(error) ?? error;
   } finally {
     await client.end().catch(() => undefined);
   }

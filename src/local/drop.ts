@@ -1,4 +1,4 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { DbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { withAdvisoryLock } from '../pg/lock.js';
@@ -31,7 +31,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
   if (names.length === 0 && !options.allClones && !options.stale) {
     throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones or --stale', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
-  return withClient(localTarget(options.config), async (client) => {
+  return withClient(await localTarget(options.config), async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
     const byName = new Map(ours.map((database) => [database.name, database]));
     const refused: string[] = [];

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
 import { decodeBuild, decodeClone, decodeManifest } from './manifest.js';
@@ -77,6 +77,6 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
 
 /** `dbfast list`: the databases dbfast made on the local server. */
 export async function list(options: ListOptions): Promise<ListResult> {
-  const databases = await withClient(localTarget(options.config), (client) => readDbfastDatabases(client, options.config));
+  const databases = await withClient(await localTarget(options.config), (client) => readDbfastDatabases(client, options.config));
   return { databases };
 }

@@ -1,4 +1,4 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -43,11 +43,12 @@ export interface PoolSettingsInput extends PoolNumberOverrides {
  * The pool's settings for one environment of a config. `reload` gives the config anew before
  * each template check, so edits to dbfast.toml (include/exclude) count as changes too.
  */
-export function poolSettings(config: DbfastConfig, input: PoolSettingsInput, reload: () => Promise<DbfastConfig>): PoolSettings {
+export async function poolSettings(config: DbfastConfig, input: PoolSettingsInput, reload: () => Promise<DbfastConfig>): Promise<PoolSettings> {
   const environment = defaultEnvironmentName(config, input.environment);
   const logger = input.logger ?? silentLogger;
   return {
-    target: localTarget(config, input.env),
+    // The configured server, or dbfast's managed one (started here on first need).
+    target: await localTarget(config, input.env ?? process.env, logger),
     environment,
     ...poolNumbers(config, environment, input, input.env),
     ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger),

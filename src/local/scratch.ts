@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
@@ -19,7 +19,7 @@ export async function withTemplateClone<T>(
   use: (clone: { build: BuildResult; target: DbTarget }) => Promise<T>,
 ): Promise<T> {
   const build = await buildTemplate({ config, environment, logger });
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, logger);
   const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
   const drop = (): Promise<void> =>
     withClient(target, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);

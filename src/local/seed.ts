@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
+import { serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -85,6 +86,12 @@ async function createClone(client: pg.Client, output: string, template: string, 
   }
 }
 
+/** A template whose files cannot be read (missing, torn or corrupt pages): rebuilt rather than reported. */
+function isUnreadableTemplate(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '58P01' || code === '58030' || code === 'XX001' || code === 'XX002';
+}
+
 /**
  * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
  * path is one connection and three statements: read catalog, CREATE DATABASE, COMMENT.
@@ -99,7 +106,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   if (output === template || leftoverOwner(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
-  const target = localTarget(config);
+  const target = await localTarget(config, process.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -110,17 +117,9 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
     if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target));
-    const build = await ensureTemplate({
-      config,
-      target,
-      client,
-      plan: planned.value,
-      existing: snapshot.databases.get(template),
-      force: options.rebuild === true,
-      runner: options.runner ?? config.repository.runner,
-      logger,
-      started: Date.now(),
-    });
+    const ensure = (existing: DatabaseInfo | undefined, force: boolean): ReturnType<typeof ensureTemplate> =>
+      ensureTemplate({ config, target, client, plan: planned.value, existing, force, runner: options.runner ?? config.repository.runner, logger, started: Date.now() });
+    let build = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
     if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
@@ -132,21 +131,35 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     // A ready database of this build, renamed (and marked, in the same transaction): a catalog update, whatever the template's size.
     const taking = performance.now();
     const fromPool = options.pool !== false && (await takeReady(client, template, output, comment));
-    const cloneMs = fromPool ? performance.now() - taking : await createClone(client, output, template, strategy, logger);
-    if (!fromPool) await setComment(client, output, comment);
+    let cloneMs = performance.now() - taking;
+    if (!fromPool) {
+      try {
+        cloneMs = await createClone(client, output, template, strategy, logger);
+      } catch (error) {
+        if (!isUnreadableTemplate(error)) throw error;
+        // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
+        // server's fast settings) may lose writes. The template is only a cache of the SQL files.
+        logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
+        build = { ...(await ensure(info, true)), rebuilt: true };
+        cloneMs = await createClone(client, output, template, strategy, logger);
+      }
+      await setComment(client, output, comment);
+    }
     return {
       database: output,
       template,
       environment,
       rebuilt: build.rebuilt,
-      url: maskUrl(withDatabase({ url: config.database.url }, output).url),
+      // The configured URL (masked: a password written into it shows as ***), or the managed server's.
+      url: maskUrl(withDatabase({ url: config.database.url ?? target.url }, output).url),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
       fromPool,
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');
-    throw error;
+    throw serverShutdownError(error) ?? error;
   } finally {
     release(failure);
   }

@@ -1,4 +1,5 @@
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
+import type { Logger } from '../logger.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { withClient } from '../pg/client.js';
 import type { DbfastConfig } from '../config/types.js';
@@ -11,6 +12,8 @@ export interface StatusOptions {
   config: DbfastConfig;
   /** Only this environment; default: every environment in the config. */
   environment?: string | undefined;
+  /** Hears about the managed server being started, when this is the command that needs it first. */
+  logger?: Logger | undefined;
 }
 
 export interface EnvironmentStatus extends Freshness {
@@ -35,7 +38,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const names = options.environment ? [defaultEnvironmentName(config, options.environment)] : Object.keys(config.environments);
   const { files } = await scanAndHash(config);
   const plans = names.map((name) => planEnvironment(config, name, files, false));
-  const snapshot = await withClient(localTarget(config), (client) => readDatabases(client, plans.map((plan) => plan.template)));
+  const snapshot = await withClient(await localTarget(config, process.env, options.logger), (client) => readDatabases(client, plans.map((plan) => plan.template)));
   const environments = plans.map((plan): EnvironmentStatus => {
     const info = snapshot.databases.get(plan.template);
     const foreign = info !== undefined && !info.comment?.startsWith(TEMPLATE_MARKER);

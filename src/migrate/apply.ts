@@ -1,17 +1,14 @@
 import type { DbfastConfig } from '../config/types.js';
-import { newDeployId } from '../history/id.js';
-import { newRecord } from '../history/records.js';
-import { PhaseClock } from '../history/phases.js';
-import { isProductionRemote } from '../remote/policy.js';
-import { DbfastError, errorMessage } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { runRecorded } from '../history/run.js';
+import { backupRequired, requireConfirmation } from '../remote/policy.js';
+import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
 import type { AppliedMigration } from './execute.js';
 import { migrationFiles } from './files.js';
-import { recordRun } from '../history/record-run.js';
 import { runMigrations, selectMigrations, type SelectOptions } from './run.js';
-import { migrateScope, type MigrateScope } from './scope.js';
+import { migrateScope } from './scope.js';
 
+/** Which remote, which migrations (`to`), how (`singleTransaction`, `allowDrift`), and the guards' answers. */
 export interface MigrateApplyOptions extends SelectOptions {
   config: DbfastConfig;
   remote: string;
@@ -25,6 +22,7 @@ export interface MigrateApplyOptions extends SelectOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `migrate apply` did, or would do (`dryRun`). */
 export interface MigrateApplyReport {
   remote: string;
   environment: string;
@@ -46,26 +44,16 @@ export interface MigrateApplyReport {
   durationMs: number;
 }
 
-export function backsUp(scope: MigrateScope): boolean {
-  return isProductionRemote(scope.remote) || scope.remote.backupBeforeDeploy;
-}
-
-function refuseUnconfirmed(scope: MigrateScope): DbfastError {
-  const production = isProductionRemote(scope.remote);
-  return new DbfastError('CONFIRMATION_REQUIRED', `applying migrations to remote "${scope.remote.name}" needs confirmation${production ? ' (production)' : ''}`, {
-    hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt. Try --dry-run to see what would run.',
-  });
-}
-
 /**
  * Applies the pending migrations of the remote's environment: confirmation, lock, backup,
- * then each migration in its own transaction (see runMigrations). A dry run reads only.
+ * then each migration in its own transaction (see runMigrations). A dry run reads only. A run
+ * that wrote to the database is recorded in its history (kind `migrate`); one that found
+ * nothing to do, or was refused before writing, leaves no record.
  */
 export async function migrateApply(options: MigrateApplyOptions): Promise<MigrateApplyReport> {
-  const logger = options.logger ?? silentLogger;
   const scope = migrateScope(options);
   const started = Date.now();
-  const base = { remote: scope.remote.name, environment: scope.environment, database: scope.database, backup: backsUp(scope) };
+  const base = { remote: scope.remote.name, environment: scope.environment, database: scope.database, backup: backupRequired(scope.remote, false) };
   if (options.dryRun) {
     const files = await migrationFiles(scope.config, scope.environment);
     const selection = await withClient(scope.target, (client) => selectMigrations(client, files, scope, options));
@@ -81,32 +69,23 @@ export async function migrateApply(options: MigrateApplyOptions): Promise<Migrat
       durationMs: Date.now() - started,
     };
   }
-  if (scope.remote.requireConfirmation && options.confirmed !== true) throw refuseUnconfirmed(scope);
-
-  const record = newRecord({ deployId: newDeployId(), kind: 'migrate', remote: scope.remote.name, environment: scope.environment, database: scope.database });
-  const clock = new PhaseClock(logger);
-  const progress = { wrote: false };
-  try {
-    const outcome = await runMigrations({ ...options, scope, backup: base.backup, logger, clock, record, progress });
-    record.result = 'success';
-    return {
-      ...base,
-      result: 'success',
-      runId: progress.wrote ? record.deployId : null,
-      backupId: outcome.backupId,
-      applied: outcome.applied,
-      wouldApply: [],
-      later: outcome.later,
-      drifted: outcome.drifted,
-      durationMs: Date.now() - started,
-    };
-  } catch (error) {
-    record.result = 'failed';
-    record.error = errorMessage(error);
-    throw error;
-  } finally {
-    record.phases = clock.phases;
-    // A run that found nothing to do (or was refused before writing) leaves no history.
-    if (progress.wrote) await recordRun(scope.config, record, scope.target, logger);
-  }
+  requireConfirmation(scope.remote, options.confirmed, 'applying migrations to', `dbfast migrate apply --remote ${scope.remote.name}`);
+  return runRecorded('migrate', scope, async (run) => {
+    try {
+      const outcome = await runMigrations({ ...options, scope, backup: base.backup, run });
+      return {
+        ...base,
+        result: 'success',
+        runId: run.onRemote ? run.record.deployId : null,
+        backupId: outcome.backupId,
+        applied: outcome.applied,
+        wouldApply: [],
+        later: outcome.later,
+        drifted: outcome.drifted,
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      if (!run.onRemote) run.discard();
+    }
+  });
 }

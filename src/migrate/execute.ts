@@ -5,6 +5,7 @@ import { runPlan } from '../sql/index.js';
 import type { PreparedMigration } from './prepare.js';
 import { writeMigrationRow } from './table.js';
 
+/** A migration this run committed, and how long it took. */
 export interface AppliedMigration {
   id: string;
   executionMs: number;
@@ -23,6 +24,7 @@ export interface MigrationFailure {
   partial: boolean;
 }
 
+/** A migration failed: what stays applied and what rolled back (turned into MIGRATION_FAILED by the caller). */
 export class MigrationRunError extends Error {
   constructor(readonly failure: MigrationFailure) {
     super(errorMessage(failure.cause));

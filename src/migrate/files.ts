@@ -4,11 +4,13 @@ import { findEnvironment, inDirectory } from '../project/filter.js';
 import { sha256 } from '../project/hash.js';
 import { scanRepository } from '../project/scan.js';
 
+/** Where migrations are when `migration_directories` is not set. */
 export const DEFAULT_MIGRATION_DIRECTORIES = ['6_migration'];
 
 /** First line of a migration that must run outside a transaction (CREATE INDEX CONCURRENTLY, ...). */
 export const NO_TRANSACTION_MARKER = '-- dbfast:no-transaction';
 
+/** One migration, read. */
 export interface MigrationFile {
   /** Path relative to `repository.path`: the migration's identity in `dbfast.migrations`. */
   id: string;
@@ -20,6 +22,7 @@ export interface MigrationFile {
   content: Buffer;
 }
 
+/** sha256 of a migration with CRLF read as LF. */
 export function migrationChecksum(content: Buffer): string {
   if (!content.includes('\r\n')) return sha256(content);
   return sha256(Buffer.from(content.toString('latin1').replaceAll('\r\n', '\n'), 'latin1'));
@@ -30,6 +33,7 @@ function firstLine(content: Buffer): string {
   return (text.split('\n')[0] ?? '').trim();
 }
 
+/** The environment's `migration_directories`, or the default. */
 export function migrationDirectories(config: DbfastConfig, environment: string): string[] {
   return findEnvironment(config, environment).migration_directories ?? DEFAULT_MIGRATION_DIRECTORIES;
 }

@@ -9,6 +9,7 @@ function head(text: string): string {
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }
 
+/** A migration read, split, and checked against how it will run. */
 export interface PreparedMigration {
   file: MigrationFile;
   plan: SqlPlan;

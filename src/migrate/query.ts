@@ -1,22 +1,24 @@
 import type { DbfastConfig } from '../config/types.js';
-import { connectMaintenance } from '../pg/admin.js';
-import { databaseLockKey } from '../replace/swap.js';
 import { DbfastError } from '../errors.js';
-import { silentLogger, type Logger } from '../logger.js';
-import { withClient } from '../pg/client.js';
-import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
+import type { Logger } from '../logger.js';
+import { withClient, withTransaction } from '../pg/client.js';
+import { withDatabaseLock } from '../pg/lock.js';
+import { requireConfirmation } from '../remote/policy.js';
 import { migrationFiles } from './files.js';
-import { migrateScope } from './scope.js';
+import { migrateScope, type MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, migrationsTableExists, readMigrationRows, writeMigrationRow, type MigrationRow, type MigrationRowStatus } from './table.js';
 
+/** Which remote (and `--env`, which must be its own). */
 export interface MigrateQueryOptions {
   config: DbfastConfig;
   remote: string;
   environment?: string | undefined;
+  logger?: Logger | undefined;
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** The migrations of a remote's environment against its records. */
 export interface MigrateStatusReport extends MigrationComparison {
   remote: string;
   environment: string;
@@ -30,7 +32,11 @@ export interface MigrateStatusReport extends MigrationComparison {
 
 /** The repository's migrations against the remote's records. Reads only. */
 export async function migrateStatus(options: MigrateQueryOptions): Promise<MigrateStatusReport> {
-  const scope = migrateScope(options);
+  return migrationStatus(migrateScope(options));
+}
+
+/** `migrateStatus` for a remote already resolved (what `status --remote` counts). */
+export async function migrationStatus(scope: MigrateScope): Promise<MigrateStatusReport> {
   const files = await migrationFiles(scope.config, scope.environment);
   const { rows, tracked } = await withClient(scope.target, async (client) => ({ tracked: await migrationsTableExists(client), rows: await readMigrationRows(client) }));
   const comparison = compareMigrations(files, rows);
@@ -45,6 +51,7 @@ export async function migrateStatus(options: MigrateQueryOptions): Promise<Migra
   };
 }
 
+/** Every migration recorded on a remote. */
 export interface MigrateHistoryReport {
   remote: string;
   database: string;
@@ -52,19 +59,27 @@ export interface MigrateHistoryReport {
   migrations: MigrationRow[];
 }
 
-export async function migrateHistory(options: MigrateQueryOptions): Promise<MigrateHistoryReport> {
+/** Every row of the remote's `dbfast.migrations`, in the order they were written. Reads only. */
+export interface MigrateHistoryOptions extends MigrateQueryOptions {
+  /** Only the newest this many rows (still oldest first); default all. */
+  limit?: number | undefined;
+}
+
+export async function migrateHistory(options: MigrateHistoryOptions): Promise<MigrateHistoryReport> {
   const scope = migrateScope(options);
-  const migrations = await withClient(scope.target, (client) => readMigrationRows(client));
+  const rows = await withClient(scope.target, (client) => readMigrationRows(client));
+  const migrations = options.limit === undefined ? rows : rows.slice(-options.limit);
   return { remote: scope.remote.name, database: scope.database, migrations };
 }
 
+/** Which migrations to record as applied, and the guards' answers. */
 export interface MarkAppliedOptions extends MigrateQueryOptions {
   ids: string[];
   confirmed?: boolean | undefined;
   lockTimeoutMs?: number | undefined;
-  logger?: Logger | undefined;
 }
 
+/** What `mark-applied` recorded, and what each record said before. */
 export interface MarkAppliedReport {
   remote: string;
   database: string;
@@ -76,7 +91,6 @@ export interface MarkAppliedReport {
  * for a database whose schema already has them. Unknown ids are refused before anything is written.
  */
 export async function markApplied(options: MarkAppliedOptions): Promise<MarkAppliedReport> {
-  const logger = options.logger ?? silentLogger;
   const scope = migrateScope(options);
   const files = await migrationFiles(scope.config, scope.environment);
   const byId = new Map(files.map((file) => [file.id, file]));
@@ -87,39 +101,21 @@ export async function markApplied(options: MarkAppliedOptions): Promise<MarkAppl
       details: { unknown },
     });
   }
-  if (scope.remote.requireConfirmation && options.confirmed !== true) {
-    throw new DbfastError('CONFIRMATION_REQUIRED', `marking migrations applied on remote "${scope.remote.name}" needs confirmation`, {
-      hint: 'Pass --confirm (or --yes), or run in a terminal and answer the prompt.',
-    });
-  }
-  const admin = await connectMaintenance(scope.target, [scope.database]);
-  const key = databaseLockKey(scope.database);
-  try {
-    await acquireAdvisoryLock(admin.client, key, {
-      timeoutMs: options.lockTimeoutMs,
-      onWait: () => logger.info(`another dbfast operation holds database "${scope.database}"; waiting for it to finish`),
-    });
-    return await withClient(scope.target, async (client) => {
+  requireConfirmation(scope.remote, options.confirmed, 'marking migrations applied on');
+  return withDatabaseLock(scope.target, scope.database, { timeoutMs: options.lockTimeoutMs, logger: scope.logger }, () =>
+    withClient(scope.target, async (client) => {
       const previous = new Map((await readMigrationRows(client)).map((row) => [row.id, row.status]));
       await ensureTrackingTable(client, scope.database);
       const marked: MarkAppliedReport['marked'] = [];
-      await client.query('BEGIN');
-      try {
+      await withTransaction(client, async () => {
         for (const id of options.ids) {
           const file = byId.get(id);
           if (!file) continue;
           await writeMigrationRow(client, { id, sha256: file.sha256, status: 'baseline', executionMs: null, error: null, runId: null });
           marked.push({ id, sha256: file.sha256, previous: previous.get(id) ?? null });
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      });
       return { remote: scope.remote.name, database: scope.database, marked };
-    });
-  } finally {
-    await advisoryUnlock(admin.client, key).catch(() => undefined);
-    await admin.client.end().catch(() => undefined);
-  }
+    }),
+  );
 }

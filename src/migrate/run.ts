@@ -1,14 +1,10 @@
 import type pg from 'pg';
-import { connectMaintenance } from '../pg/admin.js';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
-import { databaseLockKey } from '../replace/swap.js';
-import type { DeployRecord } from '../history/records.js';
-import type { PhaseClock } from '../history/phases.js';
+import type { RecordedRun } from '../history/run.js';
 import { DbfastError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { connect } from '../pg/client.js';
-import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
+import { withClient } from '../pg/client.js';
+import { withDatabaseLock } from '../pg/lock.js';
 import { applyEach, applyInOneTransaction, MigrationRunError, migrationFailedError, type AppliedMigration } from './execute.js';
 import { migrationFiles, type MigrationFile } from './files.js';
 import { prepareMigrations, type PreparedMigration } from './prepare.js';
@@ -16,6 +12,7 @@ import type { MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, readMigrationRows } from './table.js';
 
+/** Which pending migrations a run takes, and how. */
 export interface SelectOptions {
   /** Apply up to and including this id (`--to`). */
   to?: string | undefined;
@@ -57,21 +54,19 @@ export async function selectMigrations(client: pg.Client, files: MigrationFile[]
   return { comparison, selected: await prepareMigrations(inRange, options.singleTransaction === true), later };
 }
 
+/** One run of migrations against one remote. */
 export interface RunMigrationsInput extends SelectOptions {
   scope: MigrateScope;
   /** Back up before the first migration (only when there is one to apply). */
   backup: boolean;
   lockTimeoutMs?: number | undefined;
-  logger: Logger;
-  clock: PhaseClock;
-  /** The run's history record: its deployId marks the rows, its backupId is set here. */
-  record: DeployRecord;
+  /** The run's record (its id marks the rows; its backupId is set here) and phase clock. */
+  run: RecordedRun;
   /** Runs after the migrations committed, the lock still held (deploy: the validate queries). */
   afterApply?: (() => Promise<void>) | undefined;
-  /** Set as the run goes, so a caller can tell after a failure whether the database was written to. */
-  progress?: { wrote: boolean } | undefined;
 }
 
+/** What a run applied, the backup it took, and what it left. */
 export interface RunMigrationsResult {
   applied: AppliedMigration[];
   backupId: string | null;
@@ -82,53 +77,48 @@ export interface RunMigrationsResult {
 }
 
 /**
- * One applier per database: the same advisory lock deploy, restore and rollback take (on the
- * maintenance database, where they take it). Under it: read the records, decide, back up,
- * apply, and `afterApply`.
+ * One applier per database, under the lock deploy, restore and rollback take: read the records,
+ * decide, back up, apply, and `afterApply`. The run goes on the remote's history
+ * (`run.onRemote`) once it writes to the database, i.e. once there is something to apply.
  */
 export async function runMigrations(input: RunMigrationsInput): Promise<RunMigrationsResult> {
-  const { scope, logger, clock, record } = input;
+  const { scope, run } = input;
+  const { logger } = scope;
   const files = await migrationFiles(scope.config, scope.environment);
   checkTo(files, input.to);
-  const key = databaseLockKey(scope.database);
-  const admin = await connectMaintenance(scope.target, [scope.database]);
-  let client: pg.Client | undefined;
+  return withDatabaseLock(scope.target, scope.database, { timeoutMs: input.lockTimeoutMs, logger }, () =>
+    withClient(scope.target, async (client) => {
+      const selection = await selectMigrations(client, files, scope, input);
+      const result: RunMigrationsResult = { applied: [], backupId: null, later: selection.later, drifted: selection.comparison.drifted };
+      if (selection.selected.length > 0) {
+        run.onRemote = true;
+        await ensureTrackingTable(client, scope.database);
+        if (input.backup) {
+          const created = await run.clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env })));
+          result.backupId = run.record.backupId = created.backup.id;
+          logger.info(`backup ${created.backup.id} written and verified`);
+        }
+        result.applied = await applySelected(client, selection, input, result.backupId);
+      } else {
+        logger.info(`no pending migrations for remote "${scope.remote.name}"`);
+      }
+      if (input.afterApply) await input.afterApply();
+      return result;
+    }, { applicationName: 'dbfast migrate' }),
+  );
+}
+
+async function applySelected(client: pg.Client, selection: MigrationSelection, input: RunMigrationsInput, backupId: string | null): Promise<AppliedMigration[]> {
+  const { run, scope } = input;
+  const migrations = selection.selected;
   try {
-    await acquireAdvisoryLock(admin.client, key, {
-      timeoutMs: input.lockTimeoutMs,
-      onWait: () => logger.info(`another dbfast operation holds database "${scope.database}"; waiting for it to finish`),
-    });
-    client = await connect(scope.target, { applicationName: 'dbfast migrate' });
-    const selection = await selectMigrations(client, files, scope, input);
-    const result: RunMigrationsResult = { applied: [], backupId: null, later: selection.later, drifted: selection.comparison.drifted };
-    if (selection.selected.length > 0) {
-      if (input.progress) input.progress.wrote = true;
-      await ensureTrackingTable(client, scope.database);
-      if (input.backup) {
-        const created = await clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env })));
-        result.backupId = record.backupId = created.backup.id;
-        logger.info(`backup ${created.backup.id} written and verified`);
-      }
-      const migrations = selection.selected;
-      const conn = client;
-      try {
-        result.applied = await clock.run('migrate', () =>
-          input.singleTransaction ? applyInOneTransaction(conn, migrations, record.deployId, logger) : applyEach(conn, migrations, record.deployId, logger),
-        );
-      } catch (error) {
-        if (!(error instanceof MigrationRunError)) throw error;
-        const at = migrations.findIndex((m) => m.file.id === error.failure.migration);
-        const notRun = [...migrations.slice(at + 1).map((m) => m.file.id), ...selection.later];
-        throw migrationFailedError(error.failure, { remote: scope.remote.name, notRun, backupId: result.backupId, runId: record.deployId });
-      }
-    } else {
-      logger.info(`no pending migrations for remote "${scope.remote.name}"`);
-    }
-    if (input.afterApply) await input.afterApply();
-    return result;
-  } finally {
-    await client?.end().catch(() => undefined);
-    await advisoryUnlock(admin.client, key).catch(() => undefined);
-    await admin.client.end().catch(() => undefined);
+    return await run.clock.run('migrate', () =>
+      input.singleTransaction ? applyInOneTransaction(client, migrations, run.record.deployId, scope.logger) : applyEach(client, migrations, run.record.deployId, scope.logger),
+    );
+  } catch (error) {
+    if (!(error instanceof MigrationRunError)) throw error;
+    const at = migrations.findIndex((m) => m.file.id === error.failure.migration);
+    const notRun = [...migrations.slice(at + 1).map((m) => m.file.id), ...selection.later];
+    throw migrationFailedError(error.failure, { remote: scope.remote.name, notRun, backupId, runId: run.record.deployId });
   }
 }

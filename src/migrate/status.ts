@@ -9,6 +9,7 @@ import type { MigrationRow } from './table.js';
  */
 export type MigrationState = 'applied' | 'drifted' | 'pending' | 'failed' | 'missing';
 
+/** One migration's state on the remote. */
 export interface MigrationEntry {
   id: string;
   state: MigrationState;
@@ -19,6 +20,7 @@ export interface MigrationEntry {
   recorded: MigrationRow | null;
 }
 
+/** Every migration's state, and the ids of each state. */
 export interface MigrationComparison {
   /** Repository order, then the missing ones in the order they were applied. */
   migrations: MigrationEntry[];

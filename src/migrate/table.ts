@@ -10,6 +10,7 @@ import { ensureDbfastSchema } from '../history/schema.js';
  */
 export type MigrationRowStatus = 'success' | 'failed' | 'rolled_back' | 'baseline';
 
+/** One row of `dbfast.migrations`. */
 export interface MigrationRow {
   id: string;
   sha256: string;
@@ -33,6 +34,7 @@ interface RawRow {
   run_id: string | null;
 }
 
+/** Whether the remote tracks migrations yet. */
 export async function migrationsTableExists(client: pg.Client): Promise<boolean> {
   const result = await client.query<{ ok: boolean }>(`SELECT to_regclass('dbfast.migrations') IS NOT NULL AS ok`);
   return result.rows[0]?.ok === true;
@@ -59,6 +61,7 @@ export function appliedBy(): string {
   return `${os.userInfo().username}@${os.hostname()}`;
 }
 
+/** What a run records about one migration. */
 export interface MigrationWrite {
   id: string;
   sha256: string;

@@ -1,15 +1,15 @@
-import { findRemote, remoteTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { describeTemplate } from '../validate/template.js';
 import { findEnvironment } from '../project/filter.js';
-import { silentLogger, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
-import { databaseName } from '../pg/target.js';
+import { resolveRemoteContext } from '../remote/context.js';
 import { compareFingerprints, schemaFingerprint } from '../validate/fingerprint.js';
 import { migrationFiles } from './files.js';
 import { compareMigrations } from './status.js';
 import { readMigrationRows } from './table.js';
 
+/** Which remote, and which environment's template is the reference. */
 export interface MigrateVerifyOptions {
   config: DbfastConfig;
   remote: string;
@@ -19,6 +19,7 @@ export interface MigrateVerifyOptions {
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** Where the remote's schema differs from the template's. */
 export interface MigrateVerifyReport {
   remote: string;
   database: string;
@@ -40,11 +41,9 @@ export interface MigrateVerifyReport {
  * files say shows up here. Reads only, on the remote.
  */
 export async function migrateVerify(options: MigrateVerifyOptions): Promise<MigrateVerifyReport> {
-  const { config } = options;
-  const logger = options.logger ?? silentLogger;
-  const remote = findRemote(config, options.remote);
+  // The reference may be another environment's template: only the remote is resolved here.
+  const { config, remote, target, database, logger } = resolveRemoteContext({ config: options.config, remote: options.remote, logger: options.logger, env: options.env });
   const environment = findEnvironment(config, options.environment ?? remote.environment).name;
-  const target = remoteTarget(remote, options.env ?? process.env);
   const [remoteSide, files] = await Promise.all([
     withClient(target, async (client) => ({ fingerprint: await schemaFingerprint(client), rows: await readMigrationRows(client) })),
     migrationFiles(config, remote.environment),
@@ -53,7 +52,7 @@ export async function migrateVerify(options: MigrateVerifyOptions): Promise<Migr
   const diff = compareFingerprints(template.fingerprint, remoteSide.fingerprint);
   return {
     remote: remote.name,
-    database: databaseName(target),
+    database,
     environment,
     template: template.build.template,
     matches: diff.missing.length === 0 && diff.unexpected.length === 0,

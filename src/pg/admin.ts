@@ -4,6 +4,7 @@ import { connect } from './client.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { databaseName, withDatabase, type DbTarget } from './target.js';
 
+/** A connection to a server's maintenance database. */
 export interface AdminConnection {
   client: pg.Client;
   /** The maintenance database we are connected to (never the one being worked on). */
@@ -31,12 +32,14 @@ export async function connectMaintenance(target: DbTarget, avoid: string[] = [])
     : new DbfastError('CONNECTION_FAILED', `cannot connect to a maintenance database on ${databaseName(target)}'s server`);
 }
 
+/** What the connected role may do on the server. */
 export interface RolePrivileges {
   user: string;
   superuser: boolean;
   createdb: boolean;
 }
 
+/** The connected role's superuser and CREATEDB attributes. */
 export async function rolePrivileges(client: pg.Client): Promise<RolePrivileges> {
   const row = (
     await client.query<{ user: string; rolsuper: boolean; rolcreatedb: boolean }>(
@@ -46,6 +49,7 @@ export async function rolePrivileges(client: pg.Client): Promise<RolePrivileges>
   return { user: row?.user ?? '', superuser: row?.rolsuper === true, createdb: row?.rolcreatedb === true || row?.rolsuper === true };
 }
 
+/** What a database is like: owner, encoding, locale (for a side database made like it). */
 export interface DatabaseFacts {
   name: string;
   owner: string;
@@ -61,6 +65,7 @@ export interface DatabaseFacts {
   icuRules?: string | undefined;
 }
 
+/** The owner, encoding and locale of a database; undefined when it does not exist. */
 export async function databaseFacts(client: pg.Client, name: string): Promise<DatabaseFacts | undefined> {
   // to_jsonb(d) instead of naming columns: the locale columns differ between versions.
   const row = (

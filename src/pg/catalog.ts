@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { interrupted, registerCleanup } from '../cleanup.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
 /** One row of pg_database with dbfast's comment, as read in a single query. */
@@ -13,6 +15,7 @@ export interface DatabaseInfo {
   sessions: number | null;
 }
 
+/** The server's version and the named databases that exist. */
 export interface CatalogSnapshot {
   serverVersion: number;
   databases: Map<string, DatabaseInfo>;
@@ -28,6 +31,7 @@ interface Row {
   sessions: string | null;
 }
 
+/** Which database's size and session count to read along. */
 export interface ReadDetails {
   /** Database whose size to read: pg_database_size walks its files, so only one pays. */
   size?: string | undefined;
@@ -61,6 +65,12 @@ export async function readDatabases(client: pg.Client, names: readonly string[],
   return { serverVersion: Number(result.rows[0]?.server_version), databases };
 }
 
+/** Whether a database of that name exists on the server. */
+export async function databaseExists(client: pg.Client, name: string): Promise<boolean> {
+  return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+}
+
+/** Another session on a database, for messages. */
 export interface Session {
   pid: number;
   user: string | null;
@@ -70,15 +80,20 @@ export interface Session {
   state: string | null;
 }
 
+/**
+ * Sessions that belong to someone: every client backend runs as a role. Autovacuum workers run
+ * as none (`usesysid` is null), and a role without pg_read_all_stats cannot tell them by
+ * `backend_type`, which it sees as null; the server ends them itself before DROP, RENAME or
+ * CREATE ... TEMPLATE, so they are nobody to end or to report.
+ */
+const SESSIONS_ON = `datname = $1 AND pid <> pg_backend_pid() AND usesysid IS NOT NULL`;
+
 /** Who is connected to a database, for messages that name the sessions in the way. */
 export async function sessionsOn(client: pg.Client, database: string): Promise<Session[]> {
   const result = await client.query<{ pid: number; usename: string | null; application_name: string | null; client: string | null; backend_type: string | null; state: string | null }>(
     `SELECT pid, usename, application_name, coalesce(client_addr::text, CASE WHEN client_port = -1 THEN 'local socket' END) AS client,
             backend_type, state
-       FROM pg_stat_activity
-      -- CREATE DATABASE ends autovacuum workers on the template itself; they are nobody to report.
-      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type IS DISTINCT FROM 'autovacuum worker'
-      ORDER BY pid`,
+       FROM pg_stat_activity WHERE ${SESSIONS_ON} ORDER BY pid`,
     [database],
   );
   return result.rows.map((row) => ({
@@ -91,16 +106,79 @@ export async function sessionsOn(client: pg.Client, database: string): Promise<S
   }));
 }
 
+/** `pid 123 (user app, application "psql", client 10.0.0.5)`. */
 export function describeSession(session: Session): string {
   return `pid ${session.pid} (user ${session.user ?? '?'}, application "${session.application ?? ''}", client ${session.client ?? '?'})`;
 }
 
-export async function terminateSessions(client: pg.Client, database: string, pids?: readonly number[]): Promise<void> {
-  await client.query(
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-      WHERE datname = $1 AND pid <> pg_backend_pid() AND ($2::int[] IS NULL OR pid = ANY($2::int[]))`,
-    [database, pids ?? null],
-  );
+/**
+ * Terminates the sessions on `database` (only those of `pids`, when given). Throws
+ * SESSIONS_BLOCKING naming every session the current role may not end; returns how many ended.
+ */
+export async function terminateSessions(client: pg.Client, database: string, pids?: readonly number[]): Promise<number> {
+  const sessions = (await sessionsOn(client, database)).filter((session) => !pids || pids.includes(session.pid));
+  const refused: string[] = [];
+  for (const session of sessions) {
+    try {
+      await client.query('SELECT pg_terminate_backend($1)', [session.pid]);
+    } catch (error) {
+      refused.push(`${describeSession(session)}: ${errorMessage(error)}`);
+    }
+  }
+  if (refused.length > 0) {
+    throw new DbfastError('SESSIONS_BLOCKING', `cannot end the sessions on database "${database}":\n  ${refused.join('\n  ')}`, {
+      hint: 'Stop those clients, or grant the dbfast user pg_signal_backend (GRANT pg_signal_backend TO <user>).',
+      details: { database, sessions: refused },
+    });
+  }
+  return sessions.length;
+}
+
+/** How long `endSessions` waits. */
+export interface EndSessionsOptions {
+  /** How long to wait for terminated sessions to go away (default 10 s). */
+  timeoutMs?: number;
+}
+
+/** Terminates the sessions on `database` and waits until they are gone; returns how many were ended. */
+export async function endSessions(client: pg.Client, database: string, options: EndSessionsOptions = {}): Promise<number> {
+  const ended = await terminateSessions(client, database);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  while (((await client.query(`SELECT 1 FROM pg_stat_activity WHERE ${SESSIONS_ON}`, [database])).rowCount ?? 0) > 0) {
+    if (Date.now() > deadline) {
+      throw new DbfastError('SESSIONS_BLOCKING', `sessions on database "${database}" did not end within ${timeoutMs} ms`, {
+        hint: 'Stop the clients that keep reconnecting, then run the command again.',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return ended;
+}
+
+/**
+ * Ends every session on the database with this oid (autovacuum workers included) and waits until
+ * none is left in pg_stat_activity; true when they are gone, false when some were still there
+ * after `timeoutMs`. By oid, so a rename in between does not matter. It polls every 2 ms (for
+ * the pool's release, where this is on a test's path): pg_terminate_backend's own wait polls
+ * every 100 ms. A backend leaves pg_stat_activity only after flushing its statistics, so the
+ * counters read next include everything those sessions did.
+ */
+export async function endSessionsOn(client: pg.Client, oid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const others = 'FROM pg_stat_activity WHERE datid = $1 AND pid <> pg_backend_pid()';
+  let left = (await client.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
+  while (left > 0) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    left = (await client.query<{ n: number }>(`SELECT count(*)::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
+  }
+  return true;
+}
+
+/** `DROP DATABASE IF EXISTS name WITH (FORCE)`, for batches and for databases known not to be templates. */
+export function dropStatement(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`;
 }
 
 /** Drops a database even if it is a template or has sessions (it must be one dbfast made: callers check). */
@@ -109,6 +187,56 @@ export async function dropDatabase(client: pg.Client, name: string): Promise<voi
   await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 }
 
+/**
+ * Ends the sessions on a database dbfast made on a remote, then drops it; nothing happens when
+ * it does not exist. Returns whether it existed.
+ */
+export async function dropDatabaseIfExists(client: pg.Client, name: string): Promise<boolean> {
+  if (!(await databaseExists(client, name))) return false;
+  await endSessions(client, name);
+  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+  return true;
+}
+
+/** `COMMENT ON DATABASE`: where dbfast keeps its markers and manifests. */
 export async function setComment(client: pg.Client, name: string, comment: string): Promise<void> {
   await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`);
+}
+
+/** Opens or closes a database to new connections. */
+export async function setAllowConnections(client: pg.Client, database: string, allow: boolean): Promise<void> {
+  await client.query(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS ${allow}`);
+}
+
+/** `ALTER DATABASE from RENAME TO to`, for `renameInOneTransaction`. */
+export function renameStatement(from: string, to: string): string {
+  return `ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`;
+}
+
+/**
+ * Runs catalog statements (renames) in ONE transaction, so either all of them happen or none.
+ * A lock another session holds makes it fail after `lockTimeoutMs` rather than wait forever.
+ * An interrupt never lets it commit: COMMIT is sent only while no interrupt is being handled,
+ * and the interrupt's cleanup waits until the transaction has ended one way or the other.
+ */
+export async function renameInOneTransaction(client: pg.Client, statements: readonly string[], options: { lockTimeoutMs?: number } = {}): Promise<void> {
+  let settle: () => void = () => undefined;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const unregister = registerCleanup(() => settled);
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(options.lockTimeoutMs ?? 10_000))}ms'`);
+      for (const statement of statements) await client.query(statement);
+      const signal = interrupted();
+      if (signal) throw new DbfastError('INTERRUPTED', `interrupted (${signal}) before the renames were committed; nothing was renamed`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    unregister();
+    settle();
+  }
 }

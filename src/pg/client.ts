@@ -123,8 +123,3 @@ export async function serverVersionNum(client: pg.Client): Promise<number> {
   const result = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
   return Number(result.rows[0]?.v);
 }
-
-export async function databaseExists(client: pg.Client, name: string): Promise<boolean> {
-  const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  return (result.rowCount ?? 0) > 0;
-}

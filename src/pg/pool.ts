@@ -43,5 +43,15 @@ export async function acquire(target: DbTarget): Promise<PooledClient> {
   } catch (error) {
     throw connectionError(target, error);
   }
-  return { client: client as unknown as pg.Client, release: (error?: unknown) => client.release(error === undefined ? undefined : true) };
+  // A checked-out client has no 'error' listener of the pool's: a server that ends the connection
+  // (a shutdown) would crash the process instead of failing the query in flight.
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
+  return {
+    client: client as unknown as pg.Client,
+    release: (error?: unknown) => {
+      client.removeListener('error', ignore);
+      client.release(error === undefined ? undefined : true);
+    },
+  };
 }

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { dropStatement } from '../pg/catalog.js';
+import { advisoryLockStatement } from '../pg/lock.js';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import { readDatabaseState, sequenceFingerprint } from './changes.js';
@@ -32,7 +34,7 @@ export type Reservation = { hex: string; snapshot: CapSnapshot } | { hex: undefi
  * with these, though they still see and count the same databases.
  */
 export async function reserve(client: pg.Client, build: TemplateBuild, target: number, maxClones: number): Promise<Reservation> {
-  await client.query(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${quoteLiteral(CAP_LOCK_KEY)}, 0))`);
+  await client.query(`BEGIN; ${advisoryLockStatement(CAP_LOCK_KEY, 'xact_lock')}`);
   try {
     const server = await readServerPool(client);
     const snapshot: CapSnapshot = {
@@ -111,5 +113,5 @@ export async function createReady(client: pg.Client, target: DbTarget, build: Te
 }
 
 async function dropQuietly(client: pg.Client, name: string): Promise<void> {
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+  await client.query(dropStatement(name)).catch(() => undefined);
 }

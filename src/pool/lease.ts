@@ -1,6 +1,5 @@
 import { clientConfigFromUrl } from '../pg/client-config.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
-import type { WarmPool } from './pool.js';
 import type { LeaseRecord } from './release.js';
 import type { Lease, LeaseConnection, ReleaseOptions, ReleaseResult } from './types.js';
 
@@ -17,14 +16,13 @@ export function connectionFields(target: DbTarget, database: string): LeaseConne
 }
 
 /** The caller's handle on a claimed database; its name is the one it had when handed out. */
-export function makeLease(pool: WarmPool, record: LeaseRecord): Lease {
-  const target = pool.settings.target;
+export function makeLease(target: DbTarget, record: LeaseRecord, release: (record: LeaseRecord, options?: ReleaseOptions) => Promise<ReleaseResult>): Lease {
   const database = record.name;
   return {
     database,
     url: connectableUrl(target, database),
     connection: connectionFields(target, database),
     template: { name: record.build.name, environment: record.build.environment, builtAt: record.build.builtAt },
-    release: (options?: ReleaseOptions): Promise<ReleaseResult> => pool.release(record, options),
+    release: (options?: ReleaseOptions): Promise<ReleaseResult> => release(record, options),
   };
 }

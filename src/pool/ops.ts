@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import { quoteIdent, quoteLiteral } from '../pg/quote.js';
+import { dropStatement, endSessionsOn, renameStatement } from '../pg/catalog.js';
+import { advisoryLockStatement } from '../pg/lock.js';
+import { quoteLiteral } from '../pg/quote.js';
 import { readDatabaseState, type DatabaseState } from './changes.js';
 import { NOTIFY_CHANNEL, leaseLockKey, poolDatabaseName, type PoolState } from './names.js';
 import { templateSnapshotSql } from './server.js';
@@ -16,7 +18,7 @@ export function notifySql(event: string, template: string): string {
 }
 
 function lockSql(oid: number, lock: 'lock' | 'unlock'): string {
-  return `SELECT pg_advisory_${lock}(hashtextextended(${quoteLiteral(leaseLockKey(oid))}, 0))`;
+  return advisoryLockStatement(leaseLockKey(oid), lock);
 }
 
 export type ClaimResult =
@@ -34,7 +36,7 @@ export async function claim(control: pg.Client, ready: { name: string; oid: numb
   const name = poolDatabaseName(template, 'lease');
   try {
     const results = (await control.query(
-      [templateSnapshotSql(template, buildLockKey), `ALTER DATABASE ${quoteIdent(ready.name)} RENAME TO ${quoteIdent(name)}`, lockSql(ready.oid, 'lock'), notifySql('claimed', template)].join(';\n'),
+      [templateSnapshotSql(template, buildLockKey), renameStatement(ready.name, name), lockSql(ready.oid, 'lock'), notifySql('claimed', template)].join(';\n'),
     )) as unknown as Array<pg.QueryResult<{ oid: number | null; building: boolean }>>;
     const snapshot = results[0]?.rows[0];
     return { kind: 'claimed', name, templateOid: snapshot?.oid ?? null, building: snapshot?.building === true };
@@ -46,28 +48,9 @@ export async function claim(control: pg.Client, ready: { name: string; oid: numb
   }
 }
 
-/**
- * Ends every session on the database and waits until none is left in pg_stat_activity. A backend
- * leaves it only after it has flushed its statistics (PostgreSQL runs the statistics flush
- * before it clears the backend's activity entry), so the counters read next include everything
- * those sessions did. Polls every 2 ms: pg_terminate_backend's own wait polls every 100 ms.
- * False when sessions were still there after `timeoutMs`.
- */
-export async function endSessions(work: pg.Client, oid: number, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  const others = 'FROM pg_stat_activity WHERE datid = $1 AND pid <> pg_backend_pid()';
-  let left = (await work.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
-  while (left > 0) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    left = (await work.query<{ n: number }>(`SELECT count(*)::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
-  }
-  return true;
-}
-
 /** Ends the database's sessions, then reads its state (undefined: it no longer exists). */
 export async function terminateAndRead(work: pg.Client, oid: number): Promise<DatabaseState | undefined> {
-  await endSessions(work, oid);
+  await endSessionsOn(work, oid);
   return readDatabaseState(work, oid);
 }
 
@@ -81,11 +64,11 @@ export async function renameReleased(work: pg.Client, from: string, oid: number,
   const to = poolDatabaseName(template, state);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      await work.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+      await work.query(renameStatement(from, to));
       return to;
     } catch (error) {
       if ((error as { code?: string }).code !== '55006') throw error;
-      await endSessions(work, oid);
+      await endSessionsOn(work, oid);
     }
   }
   return undefined;
@@ -94,14 +77,14 @@ export async function renameReleased(work: pg.Client, from: string, oid: number,
 /** Back to the pool: renamed ready (free for anyone) and the lease lock released, atomically. */
 export async function publish(control: pg.Client, leased: string, oid: number, template: string): Promise<string> {
   const name = poolDatabaseName(template, 'ready');
-  await control.query([`ALTER DATABASE ${quoteIdent(leased)} RENAME TO ${quoteIdent(name)}`, lockSql(oid, 'unlock'), notifySql('ready', template)].join(';\n'));
+  await control.query([renameStatement(leased, name), lockSql(oid, 'unlock'), notifySql('ready', template)].join(';\n'));
   return name;
 }
 
 /** Hands a changed lease to whoever drops trash next (a long-lived pool, `pool fill`, `drop --stale`): renamed and unlocked at once. */
 export async function trash(control: pg.Client, leased: string, oid: number, template: string): Promise<boolean> {
   const name = poolDatabaseName(template, 'trash');
-  await control.query([`ALTER DATABASE ${quoteIdent(leased)} RENAME TO ${quoteIdent(name)}`, lockSql(oid, 'unlock'), notifySql('trash', template)].join(';\n'));
+  await control.query([renameStatement(leased, name), lockSql(oid, 'unlock'), notifySql('trash', template)].join(';\n'));
   return true;
 }
 
@@ -111,6 +94,6 @@ export async function unlockLease(control: pg.Client, oid: number): Promise<void
 
 /** Drops a pooled database (it may still have sessions: a changed lease, a dead process's one), then tells the other pools. */
 export async function dropPooled(client: pg.Client, name: string, template: string): Promise<void> {
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  await client.query(dropStatement(name));
   await client.query(notifySql('dropped', template)).catch(() => undefined);
 }

@@ -3,12 +3,12 @@ import { DbfastError } from '../errors.js';
 import { claim, trash } from './ops.js';
 import { openSession } from './connections.js';
 import { NOTIFY_CHANNEL } from './names.js';
-import { Refiller, type ReadyHint } from './refill.js';
-import { releaseLease, type LeaseRecord } from './release.js';
+import { Refiller } from './refill.js';
+import { releaseLease, type LeaseRecord, type ReleaseHost } from './release.js';
 import { templateSnapshot } from './server.js';
 import { FileWatcher } from './watch.js';
 import { makeLease } from './lease.js';
-import type { CloseOptions, Lease, Pool, PoolSettings, PoolStats, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
+import type { CloseOptions, Lease, Pool, PoolSettings, PoolStats, ReadyHint, RefillHost, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
 
 interface Waiter {
   wake(): void;
@@ -32,7 +32,7 @@ export async function openPool(settings: PoolSettings): Promise<Pool> {
  * process may claim one; this object keeps `size` of them ready for its template's current
  * build, hands them out with one round trip, and recycles or drops them on release.
  */
-export class WarmPool implements Pool {
+export class WarmPool implements Pool, RefillHost, ReleaseHost {
   build!: TemplateBuild;
   control!: pg.Client;
   work!: pg.Client;
@@ -179,7 +179,7 @@ export class WarmPool implements Pool {
         this.counters.served++;
         this.leases.add(record);
         this.refiller.kick();
-        return makeLease(this, record);
+        return makeLease(this.settings.target, record, (leased, options) => this.release(leased, options));
       }
     } finally {
       this.wanting--;

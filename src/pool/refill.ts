@@ -2,20 +2,11 @@ import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
 import { createReady, reserve, type CapSnapshot } from './create.js';
-import type { PoolMarker } from './marker.js';
 import { dropPooled, unlockLease } from './ops.js';
 import { DropQueue } from './drops.js';
-import type { WarmPool } from './pool.js';
 import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
-
-/** A ready database of the current template build, as last seen (another process may take it first). */
-export interface ReadyHint {
-  name: string;
-  oid: number;
-  comment: string | null;
-  marker: PoolMarker;
-  addedAt: number;
-}
+import type { PoolMarker } from './marker.js';
+import type { ReadyHint, RefillHost } from './types.js';
 
 /** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
 const MAX_CREATING = 4;
@@ -44,7 +35,7 @@ export class Refiller {
   private quietUntil = 0;
   private stopped = false;
 
-  constructor(private readonly pool: WarmPool) {
+  constructor(private readonly pool: RefillHost) {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
     this.drops = new DropQueue(
       pool.settings.target,

@@ -1,10 +1,11 @@
+import type pg from 'pg';
 import { DbfastError } from '../errors.js';
 import { maskUrl, withDatabase } from '../pg/target.js';
 import { describeChange, readDatabaseState, sameSequences, sequenceFingerprint, type DatabaseState } from './changes.js';
 import type { PoolMarker } from './marker.js';
 import { publish, renameReleased, terminateAndRead, unlockLease } from './ops.js';
-import type { WarmPool } from './pool.js';
-import type { ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
+import type { ReadyHint } from './types.js';
+import type { PoolSettings, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
 
 /** A database this process has claimed (its lease lock is held by the pool's control session). */
 export interface LeaseRecord {
@@ -19,8 +20,22 @@ export interface LeaseRecord {
   released: Promise<ReleaseResult> | undefined;
 }
 
+/** What a release needs of its pool (WarmPool in pool.ts implements it; declared here so this module does not import pool.ts). */
+export interface ReleaseHost {
+  readonly settings: PoolSettings;
+  readonly build: TemplateBuild;
+  readonly control: pg.Client;
+  readonly work: pg.Client;
+  readonly closed: boolean;
+  /** Whether the server counts tuple changes (track_counts): without them nothing is provably unchanged. */
+  readonly tracksCounts: boolean;
+  readonly counters: { recycled: number; dropped: number };
+  readonly refiller: { addHint(hint: ReadyHint): void };
+  dropLeased(record: LeaseRecord): void;
+}
+
 /** Why a released database cannot go back to the pool, judged on its state after its sessions ended. */
-function recycleBlocker(pool: WarmPool, record: LeaseRecord, state: DatabaseState): string | undefined {
+function recycleBlocker(pool: ReleaseHost, record: LeaseRecord, state: DatabaseState): string | undefined {
   if (!pool.tracksCounts) return 'track_counts is off on this server, so changes cannot be ruled out';
   if (!record.marker) return 'it carries no pool marker';
   if (state.comment !== record.comment) return 'its comment was changed';
@@ -37,7 +52,7 @@ function recycleBlocker(pool: WarmPool, record: LeaseRecord, state: DatabaseStat
  *     sequences, and publish it as ready under a new name if nothing moved and its template
  *     build is still the current one.
  */
-export async function releaseLease(pool: WarmPool, record: LeaseRecord, options: ReleaseOptions): Promise<ReleaseResult> {
+export async function releaseLease(pool: ReleaseHost, record: LeaseRecord, options: ReleaseOptions): Promise<ReleaseResult> {
   const started = performance.now();
   const done = (outcome: ReleaseResult['outcome'], database: string, reason: string | null, url: string | null = null): ReleaseResult => ({
     database,
@@ -59,7 +74,7 @@ export async function releaseLease(pool: WarmPool, record: LeaseRecord, options:
     if (options.keep) {
       const kept = await renameReleased(work, state.name, record.oid, template, 'kept');
       if (!kept) {
-        throw new DbfastError('DATABASE_BUSY', `cannot keep ${state.name}: sessions keep connecting to it`, {
+        throw new DbfastError('SESSIONS_BLOCKING', `cannot keep ${state.name}: sessions keep connecting to it`, {
           hint: 'Stop whatever reconnects to it, then release it again.',
         });
       }

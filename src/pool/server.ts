@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { advisoryKeySql } from '../pg/lock.js';
 import { quoteLiteral } from '../pg/quote.js';
 import { decodePoolMarker, type PoolMarker } from './marker.js';
 import { CAPPED_STATES, parseCreatingApplicationName, parsePoolName, type PoolState } from './names.js';
@@ -147,7 +148,7 @@ export async function templateSnapshot(client: pg.Client, template: string, buil
  * lock itself, it is scoped to the admin database of the config.
  */
 export function templateSnapshotSql(template: string, buildLockKey: string): string {
-  const key = `hashtextextended(${quoteLiteral(buildLockKey)}, 0)`;
+  const key = advisoryKeySql(buildLockKey);
   return `SELECT (SELECT oid::int FROM pg_database WHERE datname = ${quoteLiteral(template)}) AS oid,
        CASE WHEN pg_try_advisory_lock_shared(${key}) THEN NOT pg_advisory_unlock_shared(${key}) ELSE true END AS building`;
 }

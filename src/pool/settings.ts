@@ -27,7 +27,7 @@ export interface PoolNumberOverrides {
 function whole(value: number | undefined, what: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < min) {
-    throw new DbfastError('USAGE', `${what} must be a whole number ≥ ${min}, not ${value}`);
+    throw new DbfastError('USAGE', `${what} must be a whole number ≥ ${min}, not ${value}`, { hint: `Pass createPool({ ${what} }) a whole number of at least ${min}, or leave it out for the [pool] setting.` });
   }
   return value;
 }
@@ -50,6 +50,6 @@ export function poolNumbers(config: DbfastConfig, environment: string, overrides
     whole(overrides.size, 'size', 0) ?? sizeFromEnv(env) ?? config.environments[environment]?.pool?.size ?? file.size ?? DEFAULT_POOL_SIZE;
   const maxClones = whole(overrides.maxClones, 'maxClones', 1) ?? file.max_clones ?? DEFAULT_MAX_CLONES;
   const leaseTimeoutMs = overrides.leaseTimeoutMs ?? (file.lease_timeout_seconds === undefined ? DEFAULT_LEASE_TIMEOUT_MS : file.lease_timeout_seconds * 1000);
-  if (!(leaseTimeoutMs > 0)) throw new DbfastError('USAGE', `leaseTimeoutMs must be positive, not ${leaseTimeoutMs}`);
+  if (!(leaseTimeoutMs > 0)) throw new DbfastError('USAGE', `leaseTimeoutMs must be positive, not ${leaseTimeoutMs}`, { hint: 'Pass a number of milliseconds greater than 0, or leave it out for [pool] lease_timeout_seconds (60 s by default).' });
   return { size, maxClones, leaseTimeoutMs };
 }

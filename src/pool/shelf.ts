@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
+import { renameStatement } from '../pg/catalog.js';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import { openSession } from './connections.js';
@@ -57,7 +58,7 @@ export async function takeReady(client: pg.Client, template: string, output: str
   for (const ready of readyFor(server, template, current)) {
     try {
       await client.query(
-        [`ALTER DATABASE ${quoteIdent(ready.name)} RENAME TO ${quoteIdent(output)}`, `COMMENT ON DATABASE ${quoteIdent(output)} IS ${quoteLiteral(comment)}`, notifySql('claimed', template)].join(';\n'),
+        [renameStatement(ready.name, output), `COMMENT ON DATABASE ${quoteIdent(output)} IS ${quoteLiteral(comment)}`, notifySql('claimed', template)].join(';\n'),
       );
       return true;
     } catch (error) {

@@ -1,5 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
+import type pg from 'pg';
+import type { PoolMarker } from './marker.js';
 
 /** How CREATE DATABASE copies (see local/strategy.ts); undefined on servers before 15. */
 export type PoolCloneStrategy = 'wal_log' | 'file_copy' | undefined;
@@ -127,4 +129,34 @@ export interface Pool {
   stats(): PoolStats;
   /** Drops this pool's leases still out, waits for its pending drops, closes its connections. */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * What the refiller needs of its pool (WarmPool in pool.ts implements it): declared apart from
+ * both, so refill.ts does not import pool.ts, which imports it.
+ */
+export interface RefillHost {
+  readonly settings: PoolSettings;
+  readonly build: TemplateBuild;
+  readonly control: pg.Client;
+  readonly work: pg.Client;
+  readonly closed: boolean;
+  /** lease() calls waiting for a database. */
+  readonly wanting: number;
+  /** The template is being checked: nothing is made or handed out meanwhile. */
+  readonly stale: boolean;
+  readonly leases: { readonly size: number };
+  readonly counters: { created: number };
+  refreshSoon(): void;
+  wakeWaiters(): void;
+  failWaiters(error: unknown): void;
+}
+
+/** A ready database of the current template build, as last seen (another process may take it first). */
+export interface ReadyHint {
+  name: string;
+  oid: number;
+  comment: string | null;
+  marker: PoolMarker;
+  addedAt: number;
 }

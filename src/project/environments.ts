@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DbfastConfig } from '../config/types.js';
 import { checkEnvironment, type EnvironmentCheck } from './validate-env.js';
-import { filterFiles, findEnvironment, isProductionEnvironment } from './filter.js';
+import { filterFiles, findEnvironment, guardViolations, isProductionEnvironment } from './filter.js';
 import { scanRepository, type ScannedFile } from './scan.js';
 
 /**
@@ -21,6 +21,23 @@ export interface EnvironmentSummary {
 export async function environmentFiles(config: DbfastConfig, name: string): Promise<ScannedFile[]> {
   const environment = findEnvironment(config, name);
   return filterFiles(await scanRepository(config.repository.path), environment);
+}
+
+/** One environment's files, in run order, and how many of them look like development or test data in a production environment. */
+export interface EnvironmentListing {
+  environment: string;
+  repository: string;
+  files: ScannedFile[];
+  /** Files the production guard would refuse (0 outside production, or with allow_seed_data). */
+  guardViolations: number;
+}
+
+/** What `dbfast environments show NAME` prints: the files in run order, and the production guard's count. */
+export async function showEnvironment(config: DbfastConfig, name: string): Promise<EnvironmentListing> {
+  const environment = findEnvironment(config, name);
+  const files = await environmentFiles(config, environment.name);
+  const guarded = isProductionEnvironment(config, environment.name) && environment.allow_seed_data !== true;
+  return { environment: environment.name, repository: config.repository.path, files, guardViolations: guarded ? guardViolations(files).length : 0 };
 }
 
 /** Every environment with its file count, in the order dbfast.toml defines them. */

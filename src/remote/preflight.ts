@@ -4,8 +4,7 @@ import { checkConnectivity } from '../validate/connectivity.js';
 import { checkPrivileges } from '../validate/privileges.js';
 import { checkTools } from '../validate/tools.js';
 import type { CheckResult, ServerFacts } from '../validate/types.js';
-
-export type RestoreMode = 'swap' | 'in-place';
+import { chooseReplaceMode, type RestoreMode } from './policy.js';
 
 export interface RemotePreflight {
   checks: CheckResult[];
@@ -27,9 +26,8 @@ export async function remotePreflight(target: DbTarget, pgBinDir: string | undef
   if (facts) {
     checks.push(...checkPrivileges(facts));
     checks.push(...(await checkTools(facts.serverVersionNum, pgBinDir)).checks);
-    if (facts.canCreateDatabases && (!facts.databaseExists || facts.ownsDatabase || facts.superuser)) mode = 'swap';
-    else if (facts.databaseExists) mode = 'in-place';
-    else {
+    mode = chooseReplaceMode(facts);
+    if (!mode) {
       checks.push({
         name: 'database',
         ok: false,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { buildBatch } from './batch.js';
-import { runCopy } from './copy.js';
+import { runCopy, type CopyProgress } from './copy.js';
 import { batchError, statementError } from './locate.js';
 import { sourceError } from './sql-error.js';
 import type { PlannedStatement, PlannedStep, SqlPlan } from './plan.js';
@@ -15,6 +15,8 @@ const DDL_PER_TRANSACTION = 1000;
 export interface ExecutorOptions {
   batchChars?: number | undefined;
   transaction?: TransactionMode | undefined;
+  /** Hears how far a COPY's data has gone (about once per MiB), for progress on long COPYs. */
+  onCopyProgress?: ((progress: CopyProgress) => void) | undefined;
 }
 
 export interface ExecuteStats {
@@ -40,6 +42,7 @@ export class PlanExecutor {
   private ddlInTransaction = 0;
   private readonly batchChars: number;
   private readonly mode: TransactionMode;
+  private readonly onCopyProgress: ((progress: CopyProgress) => void) | undefined;
 
   constructor(
     private readonly client: pg.Client,
@@ -47,6 +50,7 @@ export class PlanExecutor {
   ) {
     this.batchChars = options.batchChars ?? DEFAULT_BATCH_CHARS;
     this.mode = options.transaction ?? 'none';
+    this.onCopyProgress = options.onCopyProgress;
   }
 
   async run(plan: SqlPlan): Promise<void> {
@@ -59,7 +63,7 @@ export class PlanExecutor {
         await this.flush();
         await this.enterOwnTransaction();
         this.stats.roundTrips++;
-        this.stats.copyRows += await runCopy(this.client, step);
+        this.stats.copyRows += await runCopy(this.client, step, this.onCopyProgress);
         this.stats.statements++;
         return;
       }

@@ -76,9 +76,14 @@ export async function runFiles(files: SqlFile[], options: RunFilesOptions): Prom
   const plans = await planAll(files);
   const client = options.client ?? (await connect(options.target));
   const stopNotices = forwardNotices(client, logger);
-  const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'single' });
+  let current = { index: 0, file: '' };
+  // A long COPY (a 150 MB data file) says rows and bytes as it goes, not only "file 1 of 2".
+  const onCopyProgress = (copy: { bytes: number; totalBytes: number; rows: number }): void =>
+    logger.progress({ phase: 'sql', done: current.index, total: plans.length, unit: 'files', detail: current.file, rows: copy.rows, bytes: copy.bytes, totalBytes: copy.totalBytes });
+  const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'single', onCopyProgress });
   try {
     for (const [index, plan] of plans.entries()) {
+      current = { index, file: plan.file.relativePath };
       logger.progress({ phase: 'sql', done: index, total: plans.length, unit: 'files', detail: plan.file.relativePath });
       await executor.run(plan);
     }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { localTarget } from '../config/targets.js';
+import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -82,7 +82,7 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const settings = resolveWebhookSettings(config, env, { listen: options.listen });
-  const store = new WebhookEventStore(localTarget(config, env));
+  const store = new WebhookEventStore(await localTarget(config, env, logger));
   await store.prepare();
   const repository = new ServerRepository(settings.repository, settings.workDir);
   await repository.prepare();

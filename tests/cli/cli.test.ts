@@ -23,7 +23,7 @@ describe('dbfast CLI basics', () => {
     const result = await runCli(['--help']);
     expect(result.exitCode).toBe(0);
     const commands = result.stdout.split('Commands:')[1] ?? '';
-    for (const group of ['init', 'environments', 'validate-env', 'build', 'seed', 'status', 'list', 'drop', 'remote', 'deploy', 'rollback', 'backup', 'migrate', 'history']) {
+    for (const group of ['init', 'environments', 'validate-env', 'build', 'seed', 'status', 'list', 'drop', 'remote', 'deploy', 'rollback', 'backup', 'migrate', 'history', 'server']) {
       expect(commands, group).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
     }
     for (const flag of ['--config', '--json', '--verbose', '--no-color']) expect(result.stdout).toContain(flag);

@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { connectMaintenance } from '../../src/pg/admin.js';
-import { endSessions, swapIn, swapNames } from '../../src/replace/swap.js';
+import { endSessions } from '../../src/pg/catalog.js';
+import { swapNames } from '../../src/remote/names.js';
+import { swapIn } from '../../src/replace/swap.js';
 import { targetFromUrl } from '../../src/pg/target.js';
 import { query, remote, uniqueName, urlFor } from '../support/db.js';
 import { createRemoteAccount, trackRemoteDatabase, type RemoteAccount } from '../support/backup.js';

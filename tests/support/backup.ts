@@ -97,6 +97,7 @@ export interface ProjectRemote {
   account: RemoteAccount;
   environment?: string;
   requireConfirmation?: boolean;
+  noOwner?: boolean;
 }
 
 /** A folder with a dbfast.toml that defines the remotes (written directly, as a user would). */
@@ -134,6 +135,7 @@ export function writeProject(remotes: ProjectRemote[], options: ProjectOptions =
   for (const r of remotes) {
     lines.push('', `[remotes.${r.name}]`, `url = "${r.account.url}"`, `password_env = "${r.account.passwordEnv}"`, `environment = "${r.environment ?? 'test'}"`);
     if (r.requireConfirmation) lines.push('require_confirmation = true');
+    if (r.noOwner) lines.push('no_owner = true');
     env[r.account.passwordEnv] = r.account.password;
   }
   writeFileSync(path.join(dir, 'dbfast.toml'), `${lines.join('\n')}\n`);

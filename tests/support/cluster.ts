@@ -1,9 +1,18 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '../../src/logger.js';
+import { initCluster, startPostgres } from '../../src/server/postgres.js';
+import { processAlive, runningPostmaster } from '../../src/server/postmaster.js';
+import { serverRunAs } from '../../src/server/os-user.js';
+import { settingsFor } from '../../src/server/settings.js';
 
+/**
+ * The tests' and the bench's throwaway clusters, made with the managed server's own code
+ * (src/server/postgres.ts: initdb as the server's OS user when root, start detached with the
+ * settings file, socket folder 0700), so every test run exercises it.
+ */
 export interface Cluster {
   name: string;
   baseDir: string;
@@ -14,28 +23,6 @@ export interface Cluster {
   /** Superuser over the unix socket (trust). */
   adminUrl: string;
   superuserPassword: string;
-}
-
-const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
-
-function postgresIds(): { uid: number; gid: number } {
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
-}
-
-function chownTree(dir: string, ids: { uid: number; gid: number }): void {
-  execFileSync('chown', ['-R', `${ids.uid}:${ids.gid}`, dir]);
-}
-
-/** Runs a server tool, as the `postgres` OS user when we are root (the server refuses to run as root). */
-function runTool(binDir: string, tool: string, args: string[]): void {
-  const executable = path.join(binDir, tool);
-  const [command, commandArgs] = IS_ROOT ? ['runuser', ['-u', 'postgres', '--', executable, ...args]] : [executable, args];
-  const result = spawnSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (result.status !== 0) {
-    throw new Error(`${tool} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
-  }
 }
 
 export async function freePort(): Promise<number> {
@@ -56,39 +43,51 @@ export interface StartClusterOptions {
   binDir: string;
   /** Host connections need a scram password (the "remote"); local ones always trust. */
   scram: boolean;
-  /** Extra `-c name=value` server settings (e.g. ssl=on), added to the defaults. */
+  /** Extra `name=value` server settings (e.g. ssl=on), added to the defaults. */
   settings?: string[];
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
   const baseDir = mkdtempSync(path.join(os.tmpdir(), `dbfast-test-${options.name}-`));
   chmodSync(baseDir, 0o755);
-  const dataDir = path.join(baseDir, 'data');
+  const runAs = await serverRunAs(process.env, silentLogger);
+  if (runAs) chownSync(baseDir, runAs.uid, runAs.gid);
+  const spec = { binDir: options.binDir, dataDir: path.join(baseDir, 'data'), runAs };
   const socketDir = path.join(baseDir, 'socket');
-  mkdirSync(socketDir);
   const superuserPassword = `su-${Math.random().toString(36).slice(2)}`;
-  const pwfile = path.join(baseDir, 'pwfile');
-  writeFileSync(pwfile, `${superuserPassword}\n`, { mode: 0o600 });
-  if (IS_ROOT) chownTree(baseDir, postgresIds());
-  runTool(options.binDir, 'initdb', [
-    '-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--pwfile', pwfile,
-    '--auth-local=trust', `--auth-host=${options.scram ? 'scram-sha-256' : 'trust'}`,
-  ]);
+  await initCluster(spec, { password: superuserPassword, authHost: options.scram ? 'scram-sha-256' : 'trust', noSync: true });
   const port = await freePort();
-  const serverOptions = [
-    `-p ${port}`, `-k ${socketDir}`, '-c listen_addresses=127.0.0.1',
-    '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
-    '-c max_connections=200', '-c password_encryption=scram-sha-256',
-    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
-  ].join(' ');
-  runTool(options.binDir, 'pg_ctl', ['-D', dataDir, '-l', path.join(baseDir, 'server.log'), '-o', serverOptions, '-w', '-t', '60', 'start']);
+  const extra = Object.fromEntries((options.settings ?? []).map((setting) => {
+    const equals = setting.indexOf('=');
+    return [setting.slice(0, equals), setting.slice(equals + 1)];
+  }));
+  await startPostgres(spec, {
+    logFile: path.join(baseDir, 'server.log'),
+    socketDir,
+    settings: settingsFor({ port, socketDir, durable: false, extra: { max_connections: '200', ...extra } }),
+    timeoutSeconds: 60,
+  });
   const adminUrl = `postgresql://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`;
-  return { name: options.name, baseDir, dataDir, socketDir, port, binDir: options.binDir, adminUrl, superuserPassword };
+  return { name: options.name, baseDir, dataDir: spec.dataDir, socketDir, port, binDir: options.binDir, adminUrl, superuserPassword };
 }
 
+/**
+ * Stops a cluster at once (pg_ctl's immediate mode: SIGQUIT to the postmaster) and removes its
+ * folder. Synchronous on purpose: bench and test runners call it from `exit` handlers, where
+ * nothing asynchronous runs.
+ */
 export function stopCluster(cluster: Cluster): void {
   try {
-    runTool(cluster.binDir, 'pg_ctl', ['-D', cluster.dataDir, '-m', 'immediate', '-w', 'stop']);
+    const running = runningPostmaster(cluster.dataDir);
+    if (running) {
+      process.kill(running.pid, 'SIGQUIT');
+      const deadline = Date.now() + 30_000;
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      while (processAlive(running.pid)) {
+        if (Date.now() > deadline) throw new Error(`the ${cluster.name} cluster (pid ${running.pid}) did not stop within 30 s`);
+        Atomics.wait(pause, 0, 0, 20);
+      }
+    }
   } finally {
     rmSync(cluster.baseDir, { recursive: true, force: true });
   }

@@ -1,4 +1,8 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import { stopManagedServer } from '../../src/server/lifecycle.js';
 import type { TestProject } from 'vitest/node';
 import { startCluster, stopCluster, type Cluster } from './cluster.js';
 import { findServerBinDir } from './pgbin.js';
@@ -33,7 +37,7 @@ function tcpOf(url: string): { host: string; port: number } {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const clusters: Cluster[] = [];
-  const stopAll = async (): Promise<void> => {
+  let stopAll = async (): Promise<void> => {
     for (const cluster of clusters.splice(0)) {
       try {
         stopCluster(cluster);
@@ -44,12 +48,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   process.once('exit', () => void stopAll());
 
+  // No test may use or start the machine's own managed server (~/.local/share/dbfast/server,
+  // /var/lib/dbfast/server for root): commands that find no server configured get one in a
+  // folder of this run, stopped and removed at the end. Tests of the managed server use their own.
+  if (!process.env.DBFAST_SERVER_DIR) {
+    const managedRoot = mkdtempSync(path.join(os.tmpdir(), 'dbfast-test-managed-'));
+    chmodSync(managedRoot, 0o755);
+    process.env.DBFAST_SERVER_DIR = managedRoot;
+    const stopManaged = async (): Promise<void> => {
+      await stopManagedServer({ env: { ...process.env, DBFAST_SERVER_DIR: managedRoot } }).catch(() => undefined);
+      rmSync(managedRoot, { recursive: true, force: true });
+    };
+    const stopClusters = stopAll;
+    stopAll = async () => {
+      await stopClusters();
+      await stopManaged();
+    };
+  }
+
   const givenLocal = process.env.DBFAST_TEST_PG_URL;
   const givenRemote = process.env.DBFAST_TEST_REMOTE_PG_URL;
   let localUrl: string;
   let remoteUrl: string;
   let remoteTcp: { host: string; port: number };
-  const binDir = findServerBinDir() ?? '';
+  const binDir = (await findServerBinDir()) ?? '';
   if (givenLocal) {
     localUrl = givenLocal;
     remoteUrl = givenRemote ?? givenLocal;

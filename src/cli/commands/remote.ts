@@ -1,36 +1,57 @@
 import type { Command } from 'commander';
-import { table } from '../table.js';
+import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
+import { envOption, name } from '../options.js';
+import { libraryWithPg } from '../pg-probe.js';
 
+interface AddFlags {
+  name: string;
+  url: string;
+  env: string;
+  passwordEnv?: string;
+  allowDestructive?: boolean;
+  backup: boolean;
+  requireConfirmation?: boolean;
+}
 
-const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
+/** `remote test staging` or `remote test --name staging` (the specification's spelling): one of them. */
+function remoteName(args: string[], flag: string | undefined, command: string): string {
+  const [positional] = args;
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new DbfastError('USAGE', `two remotes given: "${positional}" and --name "${flag}"`, { hint: 'Name the remote once.' });
+  }
+  const chosen = positional ?? flag;
+  if (chosen === undefined) throw new DbfastError('USAGE', `which remote? dbfast remote ${command} NAME (or --name NAME)`, { hint: 'See `dbfast remote list`.' });
+  return chosen;
+}
 
 export function registerRemoteCommands(program: Command): void {
   const remote = program.command('remote').description('remote databases you deploy to');
   remote
     .command('add')
     .description('add a remote to dbfast.toml (keeps your comments)')
-    .requiredOption('--name <name>', 'remote name')
+    .requiredOption('--name <name>', 'remote name', name)
     .requiredOption('--url <url>', 'postgres:// URL (put the password in --password-env, not here)')
-    .requiredOption('--env <environment>', 'environment deployed to it')
-    .option('--password-env <var>', 'environment variable that holds the password')
+    .addOption(envOption('environment deployed to it').makeOptionMandatory())
+    .option('--password-env <var>', 'environment variable that holds the password', name)
     .option('--allow-destructive', 'allow replacing the database on deploy')
     .option('--no-backup', 'do not back up before deploys (refused for production)')
     .option('--require-confirmation', 'deploys need --confirm')
     .action(
-      action(async (ctx, _args, options) => {
+      action<AddFlags>(async (ctx, _args, options) => {
         const config = await ctx.config();
-        const { addRemote, summarizeRemote } = await import('../../config/remotes.js');
-        const created = addRemote(config, {
-          name: String(options.name),
-          url: String(options.url),
-          environment: String(options.env),
-          passwordEnv: options.passwordEnv === undefined ? undefined : String(options.passwordEnv),
+        const { addRemote } = await import('../../index.js');
+        const created = await addRemote({
+          config,
+          name: options.name,
+          url: options.url,
+          environment: options.env,
+          passwordEnv: options.passwordEnv,
           allowDestructive: options.allowDestructive === true,
-          backupBeforeDeploy: options.backup !== false,
+          backupBeforeDeploy: options.backup,
           requireConfirmation: options.requireConfirmation === true,
         });
-        ctx.out.result({ remote: summarizeRemote(created) }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+        ctx.out.result({ remote: created }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
       }),
     );
   remote
@@ -39,62 +60,37 @@ export function registerRemoteCommands(program: Command): void {
     .action(
       action(async (ctx) => {
         const config = await ctx.config();
-        const { listRemotes } = await import('../../config/remotes.js');
-        const remotes = listRemotes(config);
-        ctx.out.result({ remotes }, () => {
-          if (remotes.length === 0) return `no remotes in ${config.configPath}; add one with dbfast remote add --name N --url URL --env ENV`;
-          return table(
-            ['NAME', 'ENVIRONMENT', 'URL', 'PASSWORD FROM', 'BACKUP', 'CONFIRM', 'DESTRUCTIVE'],
-            remotes.map((r) => [
-              r.name,
-              r.environment,
-              r.url,
-              r.passwordEnv ? `$${r.passwordEnv}` : 'URL/~/.pgpass',
-              yesNo(r.backupBeforeDeploy),
-              yesNo(r.requireConfirmation),
-              yesNo(r.allowDestructive),
-            ]),
-          );
-        });
+        const [{ listRemotes }, render] = await Promise.all([import('../../index.js'), import('../render/remote.js')]);
+        const remotes = await listRemotes({ config });
+        ctx.out.result({ remotes }, (style) => render.renderRemoteList(style, config.configPath, remotes));
       }),
     );
   remote
-    .command('remove <name>')
+    .command('remove')
     .description('remove a remote from dbfast.toml')
+    .argument('[name]', 'remote name (or --name)')
+    .option('--name <name>', 'remote name', name)
     .action(
-      action(async (ctx, [name]) => {
+      action<{ name?: string }>(async (ctx, args, options) => {
+        const chosen = remoteName(args, options.name, 'remove');
         const config = await ctx.config();
-        const { removeRemote } = await import('../../config/remotes.js');
-        removeRemote(config, name as string);
-        ctx.out.result({ removed: name }, () => `removed remote ${name} from ${config.configPath}`);
+        const { removeRemote } = await import('../../index.js');
+        await removeRemote({ config, name: chosen });
+        ctx.out.result({ removed: chosen }, () => `removed remote ${chosen} from ${config.configPath}`);
       }),
     );
   remote
-    .command('test <name>')
+    .command('test')
     .description('connect and report version, privileges, tools and latency (exit 3 when something needed is missing)')
+    .argument('[name]', 'remote name (or --name)')
+    .option('--name <name>', 'remote name', name)
     .action(
-      action(async (ctx, [name]) => {
+      action<{ name?: string }>(async (ctx, args, options) => {
+        const chosen = remoteName(args, options.name, 'test');
         const config = await ctx.config();
-        const { findRemote } = await import('../../config/targets.js');
-        const { testRemote } = await import('../../validate/remote-test.js');
-        const report = await testRemote(config, findRemote(config, name as string));
-        ctx.out.result(report, () => {
-          const label = { error: 'FAIL', warning: 'WARN', info: 'ok' } as const;
-          const width = Math.max(...report.checks.map((check) => check.name.length));
-          const lines = [`remote ${report.remote}: ${report.url}`];
-          for (const check of report.checks) {
-            lines.push(`  ${(check.ok ? 'ok' : label[check.severity]).padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`);
-            if (!check.ok && check.hint) lines.push(`        ${''.padEnd(width)}  hint: ${check.hint}`);
-          }
-          const errors = report.checks.filter((check) => !check.ok && check.severity === 'error').length;
-          const warnings = report.checks.filter((check) => !check.ok && check.severity === 'warning').length;
-          lines.push(
-            errors > 0
-              ? `${errors} problem${errors === 1 ? '' : 's'} found: ${report.remote} is not ready for backups and deploys`
-              : `${report.remote} is ready${warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`,
-          );
-          return lines.join('\n');
-        });
+        const [{ testRemote }, render] = await Promise.all([libraryWithPg(), import('../render/remote.js')]);
+        const report = await testRemote({ config, remote: chosen });
+        ctx.out.result(report, (style) => render.renderRemoteTest(style, report));
         return report.ok ? 0 : 3;
       }),
     );

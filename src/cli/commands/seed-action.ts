@@ -1,32 +1,35 @@
 import type { ActionHandler } from '../action.js';
-import { leanConfig } from '../lean-config.js';
-import { importSkippingPgProbe } from '../pg-probe.js';
+import { libraryWithPg } from '../pg-probe.js';
+
+/** `seed`'s options, as commander and the fast path (cli/fast-seed.ts) both give them. */
+export interface SeedFlags {
+  output: string;
+  env?: string | undefined;
+  force?: boolean | undefined;
+  rebuild?: boolean | undefined;
+}
 
 /**
  * `dbfast seed`'s handler, shared by the commander program and the fast path (cli/entry.ts).
- * The CLI's start-up is most of a seed's wall time, so this module imports nothing heavy at
- * load time and loads only what seeding needs: no zod for an unchanged dbfast.toml
- * (fast-config), the seed implementation itself rather than the whole library index.
+ * The CLI's start-up is most of a seed's wall time, so this module imports nothing at load time;
+ * the library (whose index loads its implementations lazily) and pg come in side by side with
+ * the config.
  */
-
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
-export const seedAction: ActionHandler = async (ctx, _args, options) => {
-  // clone/seed.js is what the library's seed() calls once it has a config; index.js would also load zod.
-  const [config, api] = await Promise.all([leanConfig(ctx), importSkippingPgProbe(() => import('../../local/seed.js'))]);
+export const seedAction: ActionHandler<SeedFlags> = async (ctx, _args, options) => {
+  const [config, api] = await Promise.all([ctx.config(), libraryWithPg()]);
   const result = await api.seed({
     config,
-    output: String(options.output),
-    environment: str(options.env),
+    output: options.output,
+    environment: options.env,
     force: options.force === true,
     rebuild: options.rebuild === true,
     logger: ctx.out.logger(),
   });
   // The next seed is instant too: a detached `dbfast pool fill` makes the next ready database.
-  const { startBackgroundRefill } = await import('../pool-refill.js');
-  const refill = startBackgroundRefill(config, result.environment, ctx.globals.config);
+  const script = process.argv[1];
+  const refill = script !== undefined && (await api.startPoolRefill({ config, environment: result.environment, cliScript: script, configPath: ctx.globals.config }));
   if (!ctx.out.json) {
-    const { seedMessage } = await import('./template-render.js');
+    const { seedMessage } = await import('../render/local.js');
     ctx.out.message(seedMessage(result));
   }
   ctx.out.result({ ...result, refill }, () => result.url);

@@ -2,7 +2,17 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { DbfastConfig } from '../config/types.js';
-import { poolNumbers } from '../pool/settings.js';
+import { poolNumbers } from './settings.js';
+
+/** What starts a background fill: the config and environment just seeded, and the CLI to run. */
+export interface BackgroundFillOptions {
+  config: DbfastConfig;
+  environment: string;
+  /** The dbfast CLI script to run with node (the CLI passes its own, process.argv[1]). */
+  cliScript: string;
+  /** The --config the CLI was given, if any (else the config's own path). */
+  configPath?: string | undefined;
+}
 
 /**
  * After `dbfast seed`: starts `dbfast pool fill --env ENV` as a detached process (its output in
@@ -10,16 +20,15 @@ import { poolNumbers } from '../pool/settings.js';
  * when the environment's pool size is 0 (`[pool] size = 0`, DBFAST_POOL_SIZE=0). Returns
  * whether it started one; never fails the seed that already succeeded.
  */
-export function startBackgroundRefill(config: DbfastConfig, environment: string, configFlag: string | undefined): boolean {
+export function startPoolRefill(options: BackgroundFillOptions): boolean {
+  const { config, environment } = options;
   let log: number | undefined;
   try {
     if (poolNumbers(config, environment).size === 0) return false;
-    const script = process.argv[1];
-    if (!script) return false;
     const folder = path.join(config.rootDir, '.dbfast');
     mkdirSync(folder, { recursive: true });
     log = openSync(path.join(folder, 'pool-fill.log'), 'w');
-    const args = [script, '--config', configFlag ? path.resolve(configFlag) : config.configPath, 'pool', 'fill', '--env', environment];
+    const args = [options.cliScript, '--config', options.configPath ? path.resolve(options.configPath) : config.configPath, 'pool', 'fill', '--env', environment];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: config.rootDir });
     child.on('error', () => undefined);
     child.unref();

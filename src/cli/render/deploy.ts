@@ -1,0 +1,71 @@
+import type { DeployReport, DeployTrigger, HistoryResult, RollbackReport } from '../../index.js';
+import { duration, table, when, type Style } from './format.js';
+
+/** Human renderings of `deploy` (and its dry run), `rollback` and `history`. */
+
+function renderPlan(style: Style, plan: NonNullable<DeployReport['plan']>): string {
+  const check = (c: (typeof plan.checks)[number]): string => {
+    const label = c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn';
+    return `  ${style.status(label.trim())}${label.slice(label.trim().length)} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`;
+  };
+  return [
+    `dry run: deploy environment "${plan.environment}" to remote "${plan.remote}" (${plan.url})`,
+    ...(plan.migrations
+      ? [`migrations to apply:${plan.migrations.length === 0 ? ' none' : ''}`, ...plan.migrations.map((id) => `  ${id}`)]
+      : [`template: ${plan.template.name} (${plan.template.state}, ${plan.template.files} files)`, ...plan.template.changed.slice(0, 20).map((line) => `  ${line}`)]),
+    `replaces: ${plan.replaces}`,
+    `backup: ${plan.backup}`,
+    `mode: ${plan.mode ?? 'none (see checks)'}`,
+    'checks:',
+    ...plan.checks.map(check),
+    'steps:',
+    ...plan.steps.map((step, i) => `  ${i + 1}. ${step}`),
+    'nothing was changed.',
+  ].join('\n');
+}
+
+export function renderDeploy(style: Style, report: DeployReport): string {
+  if (report.plan) return renderPlan(style, report.plan);
+  const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
+  const created = report.created ? [`created database "${report.database}" from the template; recorded as applied: ${report.created.migrationsRecorded.join(', ') || 'none'}`] : [];
+  const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
+  return [
+    `deployed environment "${report.environment}" to remote "${report.remote}" (database "${report.database}", ${report.mode})`,
+    ...created,
+    ...migrations,
+    `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
+    ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
+    ...report.warnings.map((warning) => `${style.warn('warning:')} ${warning}`),
+    `${report.durationMs} ms: ${phases}`,
+  ].join('\n');
+}
+
+export function renderRollback(report: RollbackReport): string {
+  return `rolled back remote "${report.remote}" (database "${report.database}") to ${report.to} in ${duration(report.durationMs)}`;
+}
+
+/** The history's trigger column: `manual`, or the webhook delivery that started the run. */
+export function triggerText(trigger: DeployTrigger | null): string {
+  if (!trigger) return 'manual';
+  return `${trigger.provider} ${trigger.commit.slice(0, 12)}${trigger.sender ? ` by ${trigger.sender}` : ''} (delivery ${trigger.deliveryId})`;
+}
+
+export function renderHistory(style: Style, result: HistoryResult): string {
+  if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
+  const rows = result.deploys.map((d) => [
+    when(d.startedAt),
+    d.kind,
+    d.result,
+    d.environment,
+    d.durationMs === null ? '' : duration(d.durationMs),
+    d.backupId ?? '',
+    `${d.osUser}@${d.host}`,
+    triggerText(d.trigger),
+    d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : '',
+  ]);
+  const body = table(style, ['STARTED', 'KIND', 'RESULT', 'ENVIRONMENT', 'TOOK', 'BACKUP', 'BY', 'TRIGGER', 'ERROR'], rows, {
+    cell: (text, column) => (column === 2 ? style.status(text) : text),
+  });
+  return [`history of remote "${result.remote}" (${result.source}), newest first:`, body].join('\n');
+}
+

@@ -1,0 +1,28 @@
+import { DbfastError, isDbfastError } from '../../errors.js';
+import type { Output } from '../output.js';
+
+/** Anything thrown, as the DbfastError it is or an INTERNAL one (a bug: dbfast did not expect it). */
+export function asDbfastError(error: unknown): DbfastError {
+  if (isDbfastError(error)) return error;
+  return new DbfastError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/**
+ * The one place a user-facing error is written, usage errors included. Text: `error: message`
+ * and `hint: ...` on stderr (coloured on a terminal), the stack with --verbose. --json: one
+ * `{"error": {code, message, hint, exitCode, details}}` object on stdout, nothing on stderr.
+ * Returns the exit code the error's class calls for.
+ */
+export function renderError(out: Output, error: unknown): number {
+  const known = asDbfastError(error);
+  if (out.json) {
+    out.stdout(JSON.stringify({ error: known.toJSON() }, null, 2));
+  } else {
+    const style = out.errStyle;
+    out.stderr(`${style.bad('error:')} ${known.message}`);
+    if (known.hint) out.stderr(`${style.dim('hint:')} ${known.hint}`);
+    const stack = error instanceof Error ? error.stack : undefined;
+    if (out.verbose && stack) out.stderr(style.dim(stack));
+  }
+  return known.exitCode;
+}

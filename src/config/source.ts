@@ -1,0 +1,37 @@
+import type { LoadConfigOptions } from './load.js';
+import type { DbfastConfig } from './types.js';
+
+/*
+ * How the library's functions (src/index.ts) get their config: given, or loaded the way the
+ * CLI loads it. Kept here so index.ts holds the API and nothing else.
+ */
+
+/** Where the config comes from: a loaded one, or the same search the CLI does. */
+export interface ConfigSource {
+  config?: DbfastConfig | undefined;
+  /** Path of dbfast.toml; else DBFAST_CONFIG; else searched upward from `cwd`. */
+  configPath?: string | undefined;
+  cwd?: string | undefined;
+  /** Environment variables for interpolation and connection settings (default process.env). */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+/** A function's own options with the config replaced by where to find it. */
+export type With<T> = Omit<T, 'config'> & ConfigSource;
+
+/** The one loader: contents that passed validation before skip zod (see load-cached.ts). */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
+  return (await import('./load-cached.js')).loadConfigLean(options);
+}
+
+/** The config of a `ConfigSource`: the one given, else loaded. */
+export async function configOf(source: ConfigSource): Promise<DbfastConfig> {
+  if (source.config) return source.config;
+  return loadConfig({ configPath: source.configPath, cwd: source.cwd, env: source.env });
+}
+
+/** Loads the config and the implementing module side by side, then calls it. */
+export async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R> | R): Promise<R> {
+  const [config, module] = await Promise.all([configOf(source), load()]);
+  return call(module, config);
+}

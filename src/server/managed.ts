@@ -1,0 +1,58 @@
+import { DbfastError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { configuredLocalTarget } from '../config/targets.js';
+import type { DbfastConfig } from '../config/types.js';
+import type { DbTarget } from '../pg/target.js';
+import { serverRoot } from './paths.js';
+import { runningPostmaster } from './postmaster.js';
+import { readState, serverTarget } from './record.js';
+
+/**
+ * The config hook: whether the local database is dbfast's managed server, and its target.
+ * This module is on the path of every command, `dbfast seed` included, so it imports nothing
+ * heavy; starting a server (initdb, pg_ctl, the lock) loads on first need only.
+ */
+
+/**
+ * The local server dbfast builds templates and seeds on: the configured one, or the managed
+ * server (started here on first need; `logger` hears about it). It lives here, not in config/,
+ * because starting a server is this module's business and config/ sits below it.
+ */
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
+  return configuredLocalTarget(config, env) ?? managedServerTarget(env, logger);
+}
+
+/** The managed server as a target (superuser on the unix socket), started first when it is not running. */
+export async function managedServerTarget(env: NodeJS.ProcessEnv = process.env, logger: Logger = silentLogger): Promise<DbTarget> {
+  // The hot path: the server started last is recorded with its data directory; its pid file
+  // says whether it still runs. Two small reads and a signal-0, no process spawned.
+  const state = readState(serverRoot(env).dir);
+  if (state) {
+    const running = runningPostmaster(state.dataDir);
+    if (running && running.port === state.port && !env.DBFAST_SERVER_BINARIES) return serverTarget(state);
+  }
+  const { startManagedServer } = await import('./lifecycle.js');
+  const { server } = await startManagedServer({ env, logger });
+  return serverTarget(server);
+}
+
+const SHUTDOWN_CODES = new Set(['57P01', '57P02', '57P03']);
+
+/**
+ * The server went away under a command (`dbfast server stop`, a crash): a DbfastError naming
+ * that, instead of whatever statement or connection happened to notice it. Undefined for any
+ * other error. The cause may be wrapped (a SQL file's error carries the server's as its cause).
+ */
+export function serverShutdownError(error: unknown): DbfastError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: string }).code;
+    const sqlState = (current as { details?: { sqlState?: string } }).details?.sqlState;
+    if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
+      return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
+        hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
+        cause: error,
+      });
+    }
+  }
+  return undefined;
+}
