@@ -77,7 +77,8 @@ describe('max_clones: one cap per server', () => {
   });
 
   it('lease() waits, then fails with POOL_TIMEOUT saying what holds the databases', async () => {
-    const pool = await createPool({ config: project().config(), size: 1, maxClones: 2, leaseTimeoutMs: 1500 });
+    // Both databases are made before createPool resolves, so no lease here waits for a clone (a slow machine cannot fail it).
+    const pool = await createPool({ config: project().config(), size: 2, maxClones: 2, leaseTimeoutMs: 1500 });
     try {
       const held = [await pool.lease(), await pool.lease()];
       const started = Date.now();
@@ -86,8 +87,8 @@ describe('max_clones: one cap per server', () => {
       expect(error).toMatchObject({ code: 'POOL_TIMEOUT', exitCode: 1 });
       expect((error as Error).message).toMatch(/within 1\.5 s: the server holds 2 pooled databases and max_clones is 2 \(2 leased by this process/);
       expect((error as { hint: string }).hint).toMatch(/release|max_clones|drop --stale/);
-      // A release frees room: the next lease is served.
-      await writeAndRelease(held[0] as Lease);
+      // A release frees room: the next lease is served (the database came back unchanged, so with no clone to wait for).
+      expect(await (held[0] as Lease).release()).toMatchObject({ outcome: 'recycled' });
       const next = await pool.lease();
       await next.release();
       await (held[1] as Lease).release();

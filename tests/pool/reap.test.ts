@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPool } from '../../src/index.js';
+import { createPool, lease } from '../../src/index.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { local, query } from '../support/db.js';
 import type { TestProject } from '../support/project.js';
@@ -42,7 +42,9 @@ describe('reaping what crashed processes left', () => {
     expect(leased).toHaveLength(2);
     const before = await pooledOf(server, project.template());
     expect(before.filter((row) => row.state === 'lease').map((row) => row.name).sort()).toEqual([...leased].sort());
-    expect(before.filter((row) => row.state === 'ready')).toHaveLength(2);
+    // At least its size: a lease() that waited may have had one more made for it (the cap bounds that).
+    const readyBefore = before.filter((row) => row.state === 'ready');
+    expect(readyBefore.length).toBeGreaterThanOrEqual(2);
     // Once the killed process's session is gone, status calls its leases stale.
     await eventually(async () => {
       const status = parseJson<{ databases: Array<{ name: string; state: string; stale: boolean; reason: string | null }> }>(
@@ -56,7 +58,7 @@ describe('reaping what crashed processes left', () => {
       // The complete, unchanged ready ones were not wasted.
       expect(pool.stats().created).toBe(0);
       const lease = await pool.lease();
-      expect(before.map((row) => row.oid)).toContain((await pooledOf(server, project.template())).find((row) => row.name === lease.database)?.oid);
+      expect(readyBefore.map((row) => row.oid)).toContain((await pooledOf(server, project.template())).find((row) => row.name === lease.database)?.oid);
       await lease.release();
     } finally {
       await pool.close({ drain: true });
@@ -65,10 +67,9 @@ describe('reaping what crashed processes left', () => {
 
   it('dbfast drop --stale drops dead leases and half-made databases, never a live lease or one being made', async () => {
     const project = poolProject();
-    // A live pool with a lease, made first: a pool reaps when it starts, and this test is about drop --stale.
-    const pool = await createPool({ config: project.config(), size: 1 });
-    const live = await pool.lease();
-    await eventually(async () => pool.stats().ready === 1 && pool.stats().creating === 0, 'the live pool is refilled');
+    // A live lease, taken first. A one-off lease() leaves garbage to long-lived pools (a createPool()
+    // here would reap what the killed process left as soon as it heard of it, and this test is about drop --stale).
+    const live = await lease({ config: project.config() });
     const [dead] = await killedWithLeases(project, 1);
     const oid = await templateOid(server, project.template());
     // What a process killed between CREATE DATABASE and its marker leaves, and a database whose maker is still at work.
@@ -96,7 +97,6 @@ describe('reaping what crashed processes left', () => {
     } finally {
       await maker.end();
       await live.release();
-      await pool.close({ drain: true });
     }
     // Its maker gone (and no marker), the last one is an orphan too: the pool's own pass or drop --stale drops it.
     expect((await runCli(['drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } })).exitCode).toBe(0);
