@@ -1,7 +1,9 @@
 /**
  * Pool suite (issue 13), every figure measured in this run:
  *   pool keeps up      100 leases, 2 workers, ~300 ms of writing work each, size 4: lease() p50/p95/p99/max
- *   read-only tests    200 leases with a SELECT each, back to back: lease() p95, and how many were recycled
+ *   read-only tests    200 leases with a SELECT each, back to back: lease() p50/p95/p99/max, how many were recycled
+ *                      (both against CREATE DATABASE ... TEMPLATE per test, as `createdb -T` does, in the same
+ *                      workload; each run's percentile, median over the runs)
  *   cannot keep up     200 tests of ~10 ms that write, 4 workers: suite wall time, pool vs a clone per test
  *   seed (CLI)         `dbfast seed` with a warm pool vs psql CREATE DATABASE at ~25 MiB and ~250 MiB
  *   vitest             50 test files, each with a database of its own: pool vs a clone per file (pool-vitest.ts)
@@ -58,56 +60,108 @@ async function drive(workers: number, total: number, test: (worker: number) => P
   return { leaseMs, wallMs: performance.now() - started };
 }
 
-function percentileRows(scenario: string, leaseMs: number[], targets: { p95?: string; max?: string }, note: string): BenchRow[] {
-  const row = (label: string, value: number, target: string): BenchRow => ({ suite: 'pool', case: `${scenario}: lease() ${label}`, dbfastMs: value, baselineMs: null, baseline: '', target, note });
-  return [
-    row('p50', percentile(leaseMs, 50), ''),
-    row('p95', percentile(leaseMs, 95), targets.p95 ?? ''),
-    row('p99', percentile(leaseMs, 99), ''),
-    row('max', Math.max(...leaseMs), targets.max ?? ''),
-  ];
+const PERCENTILES = [
+  ['p50', (values: readonly number[]) => percentile(values, 50)],
+  ['p95', (values: readonly number[]) => percentile(values, 95)],
+  ['p99', (values: readonly number[]) => percentile(values, 99)],
+  ['max', (values: readonly number[]) => Math.max(...values)],
+] as const;
+
+/**
+ * One row per percentile: each run's percentile of lease() times, then the median over the runs;
+ * the baseline is the same percentile of `CREATE DATABASE x TEMPLATE t` (what `createdb -T`
+ * sends) timed per test in the same workload.
+ */
+function percentileRows(scenario: string, pool: number[][], clone: number[][], targets: { p95?: string; max?: string }, note: string): BenchRow[] {
+  return PERCENTILES.map(([label, of]) => {
+    const ours = pool.map((run) => of(run));
+    const theirs = clone.map((run) => of(run));
+    return {
+      suite: 'pool',
+      case: `${scenario}: lease() ${label}`,
+      dbfastMs: median(ours),
+      baselineMs: median(theirs),
+      baseline: 'CREATE DATABASE x TEMPLATE t per test (createdb -T)',
+      target: label === 'p95' ? (targets.p95 ?? '') : label === 'max' ? (targets.max ?? '') : '',
+      note: `${note}; median of ${pool.length} runs`,
+      samples: { dbfast: ours, baseline: theirs },
+    };
+  });
+}
+
+/** The baseline of a scenario: every test clones the template itself (timed) and drops its clone after the work (not timed). */
+async function clonePerTest(serverUrl: string, template: string, workers: number, total: number, work: (url: string) => Promise<void>, tag: string): Promise<number[]> {
+  const clients = await Promise.all(
+    Array.from({ length: workers }, async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      return client;
+    }),
+  );
+  let n = 0;
+  try {
+    const { leaseMs } = await drive(workers, total, async (worker) => {
+      const client = clients[worker] as pg.Client;
+      const name = `bench_pct_${tag}_${n++}`;
+      const started = performance.now();
+      await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
+      const ms = performance.now() - started;
+      await work(urlFor(serverUrl, name));
+      await client.query(`DROP DATABASE ${quoteIdent(name)} WITH (FORCE)`);
+      return ms;
+    });
+    return leaseMs;
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+  }
+}
+
+/** One scenario on the pool: lease(), the test's work, release(); returns the lease() times and the pool's counters. */
+async function onPool(api: typeof Api, configPath: string, size: number, workers: number, total: number, work: (url: string) => Promise<void>): Promise<{ leaseMs: number[]; stats: Api.PoolStats; wallMs: number }> {
+  const pool = await api.createPool({ configPath, size, maxClones: 64 });
+  const result = await drive(workers, total, async () => {
+    const started = performance.now();
+    const lease = await pool.lease();
+    const ms = performance.now() - started;
+    await work(lease.url);
+    await lease.release();
+    return ms;
+  });
+  const stats = pool.stats();
+  await pool.close({ drain: true });
+  return { ...result, stats };
 }
 
 async function libraryScenarios(ctx: SuiteContext, api: typeof Api, project: BenchProject, admin: pg.Client, serverUrl: string): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const configPath = project.configPath;
-  // Pool keeps up: a ~300 ms test is longer than a clone of this template here.
-  await settle(admin);
-  let pool = await api.createPool({ configPath, size: 4, maxClones: 64 });
-  const keepsUp = await drive(2, 100, async () => {
-    const started = performance.now();
-    const lease = await pool.lease();
-    const ms = performance.now() - started;
-    await writingWork(lease.url, 300);
-    await lease.release();
-    return ms;
-  });
-  const keptUp = pool.stats();
-  await pool.close({ drain: true });
-  ctx.log(`  keeps up: p95 ${formatMs(percentile(keepsUp.leaseMs, 95))}, max ${formatMs(Math.max(...keepsUp.leaseMs))}, created ${keptUp.created}`);
-  rows.push(...percentileRows('pool keeps up (100 × ~300 ms writing tests, 2 workers, size 4)', keepsUp.leaseMs, { p95: '≤ 1 ms', max: '≤ 50 ms' }, `${keptUp.created} clones made, wall ${formatMs(keepsUp.wallMs)}`));
-
-  // Read-only tests: released unchanged, straight back into the pool.
-  await settle(admin);
-  pool = await api.createPool({ configPath, size: 2, maxClones: 64 });
-  const before = pool.stats().created;
-  const reading = await drive(1, 200, async () => {
-    const started = performance.now();
-    const lease = await pool.lease();
-    const ms = performance.now() - started;
-    await readingWork(lease.url);
-    await lease.release();
-    return ms;
-  });
-  const readStats = pool.stats();
-  await pool.close({ drain: true });
-  ctx.log(`  read-only: p95 ${formatMs(percentile(reading.leaseMs, 95))}, recycled ${readStats.recycled}`);
-  rows.push(
-    ...percentileRows('read-only (200 × SELECT, back to back)', reading.leaseMs, { p95: '≤ 1 ms' }, `${readStats.recycled} of 200 released unchanged and recycled; ${readStats.created - before} clones made during the run`),
-  );
+  const runs = Math.min(ctx.options.runs, 3);
+  const scenarios = [
+    { key: 'keeps', label: 'pool keeps up (100 × ~300 ms writing tests, 2 workers, size 4)', size: 4, workers: 2, total: 100, work: (url: string) => writingWork(url, 300), targets: { p95: '≤ 1 ms', max: '≤ 50 ms' } },
+    { key: 'read', label: 'read-only (200 × SELECT, back to back, size 2)', size: 2, workers: 1, total: 200, work: readingWork, targets: { p95: '≤ 1 ms' } },
+  ];
+  for (const scenario of scenarios) {
+    const pool: number[][] = [];
+    const clone: number[][] = [];
+    const notes: string[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Alternate which side goes first, so neither always runs on a machine the other warmed.
+      for (const side of i % 2 === 0 ? ['pool', 'clone'] : ['clone', 'pool']) {
+        await settle(admin);
+        if (side === 'pool') {
+          const result = await onPool(api, configPath, scenario.size, scenario.workers, scenario.total, scenario.work);
+          pool.push(result.leaseMs);
+          notes.push(scenario.key === 'read' ? `${result.stats.recycled} recycled` : `${result.stats.created} clones made`);
+        } else {
+          clone.push(await clonePerTest(serverUrl, project.template, scenario.workers, scenario.total, scenario.work, `${scenario.key}_${i}`));
+        }
+      }
+      ctx.log(`  ${scenario.key} run ${i + 1}: lease() p95 ${formatMs(percentile(pool.at(-1) ?? [], 95))}, clone p95 ${formatMs(percentile(clone.at(-1) ?? [], 95))} (${notes.at(-1)})`);
+    }
+    rows.push(...percentileRows(scenario.label, pool, clone, scenario.targets, `per run: ${notes.join(', ')} of ${scenario.total}`));
+  }
 
   // Cannot keep up: 200 short writing tests on 4 workers, against a clone (and a drop) per test.
-  const runs = Math.min(ctx.options.runs, 3);
   const poolWall: number[] = [];
   const cloneWall: number[] = [];
   const poolLeases: number[] = [];

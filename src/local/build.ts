@@ -26,6 +26,8 @@ export interface BuildOptions {
   /** Overrides `[repository] runner`. */
   runner?: Runner | undefined;
   logger?: Logger | undefined;
+  /** Where the managed server lives (DBFAST_SERVER_DIR, ...) when no server is configured; default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface BuildResult {
@@ -211,7 +213,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = await localTarget(config, process.env, options.logger);
+  const target = await localTarget(config, options.env ?? process.env, options.logger);
   const client = await connect(target);
   try {
     const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);

@@ -15,8 +15,9 @@ import { chooseStrategy } from './strategy.js';
  * identifies this build (built_at; the pool adds its oid) and how to clone it. The pool itself
  * never builds.
  */
-export async function ensurePoolTemplate(config: DbfastConfig, environment: string, logger: Logger): Promise<EnsuredTemplate> {
-  const result = await buildTemplate({ config, environment, logger });
+export async function ensurePoolTemplate(config: DbfastConfig, environment: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<EnsuredTemplate> {
+  // The same env as the pool's target: on the managed server, the same server.
+  const result = await buildTemplate({ config, environment, logger, env });
   const { manifest } = result;
   const sizeBytes = manifest.sizeBytes ?? null;
   return {
@@ -51,7 +52,7 @@ export async function poolSettings(config: DbfastConfig, input: PoolSettingsInpu
     target: await localTarget(config, input.env ?? process.env, logger),
     environment,
     ...poolNumbers(config, environment, input, input.env),
-    ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger),
+    ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger, input.env ?? process.env),
     projectTemplates: [...projectTemplates(config)],
     watch: input.watch !== false,
     handOffDrops: input.handOffDrops === true,

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { configuredLocalTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
+import { runningManagedTarget } from '../server/managed.js';
 import { poolNumbers } from './settings.js';
 
 /** What starts a background fill: the config and environment just seeded, and the CLI to run. */
@@ -25,11 +27,13 @@ export function startPoolRefill(options: BackgroundFillOptions): boolean {
   let log: number | undefined;
   try {
     if (poolNumbers(config, environment).size === 0) return false;
+    const env = fillEnvironment(config);
+    if (!env) return false;
     const folder = path.join(config.rootDir, '.dbfast');
     mkdirSync(folder, { recursive: true });
     log = openSync(path.join(folder, 'pool-fill.log'), 'w');
     const args = [options.cliScript, '--config', options.configPath ? path.resolve(options.configPath) : config.configPath, 'pool', 'fill', '--env', environment];
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: config.rootDir });
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: config.rootDir, env });
     child.on('error', () => undefined);
     child.unref();
     return true;
@@ -38,4 +42,17 @@ export function startPoolRefill(options: BackgroundFillOptions): boolean {
   } finally {
     if (log !== undefined) closeSync(log);
   }
+}
+
+/**
+ * The fill's environment. On the managed server it is pointed at the running server itself
+ * (DBFAST_DATABASE_URL, the password, if any, in PGPASSWORD: never in argv), so a fill that
+ * starts after `dbfast server stop` fails (in its log) instead of starting the server again;
+ * undefined (no fill) when the managed server is not running.
+ */
+function fillEnvironment(config: DbfastConfig): NodeJS.ProcessEnv | undefined {
+  if (configuredLocalTarget(config, process.env)) return process.env;
+  const target = runningManagedTarget(process.env);
+  if (!target) return undefined;
+  return { ...process.env, DBFAST_DATABASE_URL: target.url, ...(target.password === undefined ? {} : { PGPASSWORD: target.password }) };
 }
