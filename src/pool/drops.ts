@@ -15,15 +15,20 @@ export interface PendingDrop {
 
 /**
  * Every DROP DATABASE waits for a checkpoint (PostgreSQL 15), and drops that wait together share
- * one. So drops are queued and run in batches of up to this many at once, and only while the
- * pool has slack (nobody waits and `size` are ready), under cap pressure, or on close: a clone a
- * lease is waiting for is never slowed down by checkpoints for databases nobody needs. Until
- * dropped, a queued lease keeps its lease name and lock, so it is never handed out or reaped.
+ * one. So drops are queued and run in batches of up to this many at once: while the pool has
+ * slack (nobody waits and `size` are ready), under cap pressure, on close, and whenever a whole
+ * batch is waiting. A clone a lease is waiting for is not slowed down by checkpoints for one or
+ * two databases nobody needs; but the queue never grows past a batch, because a checkpoint after
+ * dozens of fresh clones (WAL_LOG writes them through shared buffers) takes so long on a busy
+ * disk that every lease would wait for it. Until dropped, a queued lease keeps its lease name and
+ * lock, so it is never handed out or reaped.
  */
 const BATCH = 8;
 
 export class DropQueue {
   private readonly pending: PendingDrop[] = [];
+  /** This pool's own released leases among the queued ones (for messages). */
+  private ownLeases = 0;
   private readonly queued = new Set<string>();
   private batch: Promise<void> | undefined;
   private readonly sessions: SessionSlots;
@@ -37,6 +42,11 @@ export class DropQueue {
     this.sessions = new SessionSlots(target, BATCH);
   }
 
+  /** This pool's released leases waiting to be dropped (still named, and locked, as leases). */
+  get leases(): number {
+    return this.ownLeases;
+  }
+
   get size(): number {
     return this.pending.length + (this.batch ? 1 : 0);
   }
@@ -48,13 +58,14 @@ export class DropQueue {
   add(drop: PendingDrop): void {
     if (this.queued.has(drop.name)) return;
     this.queued.add(drop.name);
+    if (drop.leasedOid !== undefined) this.ownLeases++;
     this.pending.push(drop);
     this.pump();
   }
 
   /** Starts the next batch when allowed (called on every change of the pool's state). */
   pump(force = false): Promise<void> | undefined {
-    if (this.batch || this.pending.length === 0 || !(force || this.mayRun())) return this.batch;
+    if (this.batch || this.pending.length === 0 || !(force || this.pending.length >= BATCH || this.mayRun())) return this.batch;
     const work = this.pending.splice(0, BATCH);
     this.batch = Promise.all(work.map((drop) => this.dropOne(drop))).then(() => {
       this.batch = undefined;
@@ -84,6 +95,7 @@ export class DropQueue {
     } finally {
       this.sessions.give(client, broken);
       this.queued.delete(drop.name);
+      if (drop.leasedOid !== undefined) this.ownLeases--;
     }
     await this.dropped(drop).catch(() => undefined);
   }

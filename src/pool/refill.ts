@@ -226,9 +226,11 @@ export class Refiller {
     if (cap && cap.total >= cap.maxClones) {
       const byState = (state: string): number => cap.server.databases.filter((database) => database.state === state).length;
       const leasedHere = pool.leases.size;
+      const dropping = this.drops.leases;
+      const others = Math.max(0, byState('lease') - leasedHere - dropping);
       return new DbfastError(
         'POOL_TIMEOUT',
-        `${head}: the server holds ${cap.total} pooled databases and max_clones is ${cap.maxClones} (${leasedHere} leased by this process, ${byState('lease') - leasedHere} by others, ${byState('ready')} ready, ${byState('trash')} to drop, ${inFlight(cap.server).length} being made)`,
+        `${head}: the server holds ${cap.total} pooled databases and max_clones is ${cap.maxClones} (${leasedHere} leased by this process, ${dropping > 0 ? `${dropping} released by it and being dropped, ` : ''}${others} by others, ${byState('ready')} ready, ${byState('trash')} to drop, ${inFlight(cap.server).length} being made)`,
         {
           hint: 'Release every lease when its test ends (await lease.release()), raise [pool] max_clones (createPool({ maxClones })), or drop what crashed processes left with `dbfast drop --stale`.',
           details: { maxClones: cap.maxClones, total: cap.total },
