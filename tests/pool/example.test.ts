@@ -32,7 +32,8 @@ function runExample(templateName: string, outputFile: string): Promise<{ code: n
 }
 
 describe('examples/vitest', () => {
-  it('runs: each test file gets its own database from the pool, the template is built once per run', async () => {
+  // Two whole runs of the example's own vitest (each starting its workers and a pool): more than the default timeout on a busy machine.
+  it('runs: each test file gets its own database from the pool, the template is built once per run', { timeout: 240_000 }, async () => {
     const templateName = uniqueName('ex');
     const template = `${templateName}_test`;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-example-'));
