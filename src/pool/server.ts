@@ -33,6 +33,11 @@ export interface CreatingSession {
 export interface ServerPool {
   databases: PooledDatabase[];
   creating: CreatingSession[];
+  /**
+   * On a server running without fsync (the managed server's fast settings), when it last
+   * started: a database made before that may have lost files in an unclean shutdown. Null with fsync on.
+   */
+  unsafeBefore: number | null;
 }
 
 interface Row {
@@ -62,6 +67,7 @@ SELECT d.oid::int AS oid, d.datname, shobj_description(d.oid, 'pg_database') AS 
  ORDER BY d.datname`;
 
 const CREATING_SQL = "SELECT pid, application_name FROM pg_stat_activity WHERE application_name LIKE 'dbfast creating %'";
+const STARTED_SQL = "SELECT CASE WHEN current_setting('fsync') = 'off' THEN pg_postmaster_start_time() END AS unsafe_before";
 
 /**
  * Every pooled database on the server, of every project, with who holds each lease, and the
@@ -69,7 +75,11 @@ const CREATING_SQL = "SELECT pid, application_name FROM pg_stat_activity WHERE a
  * (it walks each database's files, so only status asks for it).
  */
 export async function readServerPool(client: pg.Client, options: { sizes?: boolean } = {}): Promise<ServerPool> {
-  const results = (await client.query(`${POOLED_SQL(options.sizes === true)};\n${CREATING_SQL}`)) as unknown as [pg.QueryResult<Row>, pg.QueryResult<{ pid: number; application_name: string | null }>];
+  const results = (await client.query(`${POOLED_SQL(options.sizes === true)};\n${CREATING_SQL};\n${STARTED_SQL}`)) as unknown as [
+    pg.QueryResult<Row>,
+    pg.QueryResult<{ pid: number; application_name: string | null }>,
+    pg.QueryResult<{ unsafe_before: Date | null }>,
+  ];
   const databases: PooledDatabase[] = [];
   for (const row of results[0].rows) {
     const parsed = parsePoolName(row.datname);
@@ -92,7 +102,8 @@ export async function readServerPool(client: pg.Client, options: { sizes?: boole
     const parsed = parseCreatingApplicationName(row.application_name);
     if (parsed) creating.push({ pid: row.pid, ...parsed });
   }
-  return { databases, creating };
+  const unsafeBefore = results[2].rows[0]?.unsafe_before ?? null;
+  return { databases, creating, unsafeBefore: unsafeBefore === null ? null : unsafeBefore.getTime() };
 }
 
 /** Sessions still making a database that is not yet visible in pg_database. */
@@ -108,8 +119,10 @@ export function cappedCount(pool: ServerPool): number {
 
 /** Ready databases of exactly this build of the template (by its oid): the only ones a lease may take. */
 export function readyFor(pool: ServerPool, template: string, templateOid: number): PooledDatabase[] {
+  // Without fsync, one made before the server's last start may have lost files in an unclean shutdown: never handed out.
+  const safe = (database: PooledDatabase): boolean => pool.unsafeBefore === null || (database.marker !== undefined && Date.parse(database.marker.createdAt) >= pool.unsafeBefore);
   return pool.databases.filter(
-    (database) => database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid,
+    (database) => database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid && safe(database),
   );
 }
 
