@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { dumpDatabase } from '../src/archive/dump.js';
 import { restoreArchive } from '../src/archive/restore.js';
+import { targetFromUrl } from '../src/pg/target.js';
 import type { Compression } from '../src/config/types.js';
 import { startCluster, stopCluster } from '../tests/support/cluster.js';
 import { findServerBinDir } from '../tests/support/pgbin.js';
@@ -61,14 +62,14 @@ async function measure(serverUrl: string, db: string, work: string, runs: number
       const file = path.join(work, `${db}-${run}.dump`);
       // dumpDatabase writes --compress=0 first; a later --compress=N wins in pg_dump's argument parsing.
       let started = performance.now();
-      await dumpDatabase({ url: dbUrl(serverUrl, db) }, file, { compression: way.stream, extraArgs: way.pgDumpArgs });
+      await dumpDatabase(targetFromUrl(dbUrl(serverUrl, db)), file, { compression: way.stream, extraArgs: way.pgDumpArgs });
       dumpMs.push(performance.now() - started);
       size = statSync(file).size;
       const target = `${db}_restore_${run}`;
       await sql(serverUrl, `DROP DATABASE IF EXISTS ${target}`);
       started = performance.now();
       await sql(serverUrl, `CREATE DATABASE ${target}`);
-      await restoreArchive({ url: dbUrl(serverUrl, target) }, file, { compression: way.stream, jobs: 2, tempDir: work });
+      await restoreArchive(targetFromUrl(dbUrl(serverUrl, target)), file, { compression: way.stream, jobs: 2, tempDir: work });
       restoreMs.push(performance.now() - started);
       await sql(serverUrl, `DROP DATABASE ${target}`);
       rmSync(file, { force: true });

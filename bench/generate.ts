@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** A seeded random generator, so every run benchmarks the same repository. */
@@ -10,7 +10,10 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Schema + a few MB of seed data as COPY blocks: the shape of a typical app repository. */
+/**
+ * Schema + a few MB of seed data as COPY blocks + a small test layer: the shape of a typical app
+ * repository (and of its layers: schema, seed data, test data).
+ */
 export function generateDataRepository(dir: string, options: { tables?: number; rowsPerTable?: number } = {}): void {
   const tables = options.tables ?? 12;
   const rows = options.rowsPerTable ?? 8000;
@@ -47,6 +50,13 @@ $body$;`);
     lines.push('\\.', '');
     writeFileSync(path.join(dir, '1_seed', `${String(t).padStart(3, '0')}_t${t}.sql`), lines.join('\n'));
   }
+  writeTestLayer(dir, `INSERT INTO bench.t0 (id, name, amount, created_at) SELECT 1000000 + g, 'test-' || g, g, '2024-06-01' FROM generate_series(1, 20) AS g;\n`);
+}
+
+/** `2_test/`: a few rows a developer edits often, on top of the seed data. */
+function writeTestLayer(dir: string, sql: string): void {
+  mkdirSync(path.join(dir, '2_test'), { recursive: true });
+  writeFileSync(path.join(dir, '2_test', '010_fixtures.sql'), sql);
 }
 
 /** A thousand small files: what staleness checks and per-file overhead are measured on. */
@@ -66,15 +76,35 @@ export function generateManyFilesRepository(dir: string, files = 1000): void {
 }
 
 /**
- * pagila as a dbfast repository: its two files run schema first, data second, so they go into
- * numbered folders (in one folder, natural order would run pagila-data.sql first).
+ * pagila as a layered dbfast repository: `0_schema/` its schema file; `1_data/` its data, one
+ * file per table as a repository would keep it (pg_dump's preamble, then that table's COPY block,
+ * in pg_dump's order; the sequence values last); `2_test/` a few rows of test data.
  */
 export function pagilaRepository(source: string, dir: string): void {
   mkdirSync(path.join(dir, '0_schema'), { recursive: true });
   mkdirSync(path.join(dir, '1_data'), { recursive: true });
   copyFileSync(path.join(source, 'pagila-schema.sql'), path.join(dir, '0_schema', 'pagila-schema.sql'));
-  copyFileSync(path.join(source, 'pagila-data.sql'), path.join(dir, '1_data', 'pagila-data.sql'));
+  const text = readFileSync(path.join(source, 'pagila-data.sql'), 'utf8');
+  const firstBlock = text.search(/^COPY /m);
+  const preamble = text.slice(0, firstBlock).replace(/^--.*\n/gm, '');
+  const tail = text.lastIndexOf('\n\\.\n');
+  const blocks = text.slice(firstBlock, tail + 4).split(/(?<=\n\\\.\n)/).map((block) => block.replace(/^(--.*\n|\n)+/, ''));
+  blocks.forEach((block, index) => {
+    const table = /^COPY public\.(\w+)/.exec(block)?.[1] ?? `part${index}`;
+    writeFileSync(path.join(dir, '1_data', `${String((index + 1) * 10).padStart(3, '0')}_${table}.sql`), `${preamble}${block}`);
+  });
+  writeFileSync(path.join(dir, '1_data', '900_sequences.sql'), `${preamble}${text.slice(tail + 4)}`);
+  writeTestLayer(dir, "INSERT INTO public.actor (actor_id, first_name, last_name) VALUES (9001, 'TEST', 'ACTOR'), (9002, 'OTHER', 'ACTOR');\n");
 }
+
+/** What `[environments.local]` says about layers for each generated repository. */
+export const BENCH_LAYERS = {
+  /** Seed and pagila data only load rows: the data layer runs in parallel, like pg_restore -j. */
+  data: 'layers = [{ folders = ["0_schema"] }, { folders = ["1_seed"], parallel = true }, { folders = ["2_test"] }]',
+  pagila: 'layers = [{ folders = ["0_schema"] }, { folders = ["1_data"], parallel = true }, { folders = ["2_test"] }]',
+  /** One layer per folder (the default): 10 layers of 100 files. */
+  files: '',
+} as const;
 
 /**
  * The deploy suite's template: three tables with realistic, not trivially compressible

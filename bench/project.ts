@@ -29,6 +29,8 @@ export function writeProject(options: {
   pgBinDir: string;
   backupDir?: string;
   remote?: RemoteSection;
+  /** More lines for `[environments.<environment>]` (e.g. `layers = ...`). */
+  environmentLines?: string[];
 }): BenchProject {
   mkdirSync(options.dir, { recursive: true });
   const lines = [
@@ -41,6 +43,7 @@ export function writeProject(options: {
     '',
     // No include/exclude: the environment gets every .sql file, in natural order.
     `[environments.${options.environment}]`,
+    ...(options.environmentLines ?? []),
     '',
     '[tools]',
     `pg_bin_dir = ${toml(options.pgBinDir)}`,

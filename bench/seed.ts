@@ -16,7 +16,8 @@ import type * as Api from '../src/index.js';
 import type * as Strategy from '../src/local/strategy.js';
 import type { BenchClusters } from './clusters.js';
 import { measureCrossover } from './crossover.js';
-import { generateDataRepository, generateManyFilesRepository, pagilaRepository } from './generate.js';
+import { BENCH_LAYERS, generateDataRepository, generateManyFilesRepository, pagilaRepository } from './generate.js';
+import { rebuildRow, settleBackground } from './layers.js';
 import { CLI, compare, dbfast, formatBytes, formatMs, median, quoteIdent, ROOT, run, settle, timeIt, urlFor, type BenchRow } from './lib.js';
 import { writeProject, type BenchProject } from './project.js';
 import type { SuiteContext, SuiteReport } from './suite.js';
@@ -27,23 +28,25 @@ interface Repository {
   /** Writes the repository (or points at one) and returns its folder. */
   create(dir: string): string;
   staleness: boolean;
+  /** `layers = ...` for the environment ('' = the default, one layer per top-level folder). */
+  layers: string;
 }
 
 const PAGILA = path.resolve(ROOT, '..', 'shared', 'realworld', 'pagila');
 
 function repositories(ctx: SuiteContext): Repository[] {
   const list: Repository[] = [
-    { key: 'data', label: 'generated: 12 tables, 96k rows as COPY', create: (dir) => (generateDataRepository(dir), dir), staleness: false },
-    { key: 'files', label: 'generated: 1,000 small files', create: (dir) => (generateManyFilesRepository(dir), dir), staleness: true },
+    { key: 'data', label: 'generated: 12 tables, 96k rows as COPY', create: (dir) => (generateDataRepository(dir), dir), staleness: false, layers: BENCH_LAYERS.data },
+    { key: 'files', label: 'generated: 1,000 small files', create: (dir) => (generateManyFilesRepository(dir), dir), staleness: true, layers: BENCH_LAYERS.files },
   ];
   if (existsSync(path.join(PAGILA, 'pagila-schema.sql'))) {
-    list.push({ key: 'pagila', label: 'pagila (realworld)', create: (dir) => (pagilaRepository(PAGILA, dir), dir), staleness: false });
+    list.push({ key: 'pagila', label: 'pagila (realworld), schema / data / test layers', create: (dir) => (pagilaRepository(PAGILA, dir), dir), staleness: false, layers: BENCH_LAYERS.pagila });
   } else {
     ctx.log(`pagila not found at ${PAGILA}; skipping it (pass --path DIR for any repository)`);
   }
   if (ctx.options.path) {
     const given = path.resolve(ctx.options.path);
-    list.push({ key: 'path', label: path.basename(given), create: () => given, staleness: false });
+    list.push({ key: 'path', label: path.basename(given), create: () => given, staleness: false, layers: '' });
   }
   return list;
 }
@@ -73,7 +76,8 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
   const server = clusters.local.adminUrl;
   const projectDir = path.join(ctx.workDir, repo.key);
   const repository = repo.create(path.join(projectDir, 'db'));
-  const project: BenchProject = writeProject({ dir: projectDir, serverUrl: server, templateName: `bench_${repo.key}`, environment: 'local', repository, pgBinDir: clusters.binDir });
+  const prefix = `bench_${repo.key}`;
+  const project: BenchProject = writeProject({ dir: projectDir, serverUrl: server, templateName: prefix, environment: 'local', repository, pgBinDir: clusters.binDir, environmentLines: repo.layers ? [repo.layers] : [] });
   // These rows measure the clone itself: no pool (bench/pool.ts measures seeds from the pool).
   const cli = (...args: string[]): string => dbfast(['--config', project.configPath, ...args], { env: { ...process.env, DBFAST_POOL_SIZE: '0' } });
   const files = (await api.scanRepository(repository)).map((file) => file.absolutePath);
@@ -90,14 +94,16 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
     prepare: async () => {
       await dropDatabases(admin, [psqlTarget]);
       await admin.query(`CREATE DATABASE ${quoteIdent(psqlTarget)}`);
-      await settle(admin);
+      // The previous build's background work (layer templates, spares, dropping the replaced template) is done first, untimed.
+      await settleBackground(admin, prefix);
     },
     dbfast: () => {
       // --verbose reports the SQL runner's own time ("ran N SQL files: ... in X ms") on stderr.
       const result = spawnSync(process.execPath, [CLI, '--config', project.configPath, '--verbose', 'build', '--force'], { encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`dbfast build failed:\n${result.stderr}`);
-      const ran = /ran \d+ SQL files: .* in (\d+) ms/.exec(result.stderr);
-      if (ran) sqlMs.push(Number(ran[1]));
+      // One line per layer (and per file of a parallel layer, which overlap: their sum overstates it).
+      const ran = [...result.stderr.matchAll(/ran \d+ SQL files?: .* in (\d+) ms/g)];
+      if (ran.length > 0) sqlMs.push(ran.reduce((sum, match) => sum + Number(match[1]), 0));
     },
     baseline: () => run(psql, ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', ...files.flatMap((file) => ['-f', file]), '-d', urlFor(server, psqlTarget)]),
     report: progress(ctx, 'build'),
@@ -108,12 +114,14 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
   const sqlNote = sqlMs.length > 0 ? `; SQL runner alone ${formatMs(median(sqlMs))}` : '';
   const runsNote = buildRuns < runs ? `; median of ${buildRuns}` : '';
   row({ case: 'build --force (CLI)', ...built, baseline: 'psql -X -1 -f into an empty database', target: '≤ 1.0×', note: `template ${formatBytes(size)}${runsNote}${sqlNote}` });
+  if (repo.key !== 'path') rows.push(await rebuildRow(ctx, api, admin, project, repo.label, prefix));
+  await settleBackground(admin, prefix);
 
   // A developer's steady state: the template is fresh and the config and hash caches are warm.
   const clone = (name: string): string => `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(project.template)}`;
   cli('seed', '--output', `bench_warm_${repo.key}`);
   await dropDatabases(admin, [`bench_warm_${repo.key}`]);
-  await settle(admin);
+  await settleBackground(admin, prefix);
   const cliName = (i: number): string => `bench_cli_${repo.key}_${i}`;
   const psqlName = (i: number): string => `bench_psqlc_${repo.key}_${i}`;
   const seeded = await compare(runs, {
@@ -167,7 +175,8 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
       samples: { dbfast: samples, baseline: [] },
     });
   }
-  await dropDatabases(admin, [project.template]);
+  await settleBackground(admin, prefix);
+  await api.drop({ configPath: project.configPath, templates: true, confirm: true });
   return rows;
 }
 

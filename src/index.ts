@@ -11,17 +11,20 @@
 import type { DbfastConfig } from './config/types.js';
 import type { LoadConfigOptions } from './config/load.js';
 import { configOf, loadConfig as load, withModule, type ConfigSource, type With } from './config/source.js';
+import { mappingFailures } from './failure/operational.js';
 import type { Logger } from './logger.js';
 
 export { DbfastError, ERRORS, isDbfastError, type DbfastErrorJson, type ErrorCode, type ExitCode } from './errors.js';
 export { silentLogger, type Logger, type ProgressEvent } from './logger.js';
+export { toDbfastError, operationalError, type FailureContext } from './failure/operational.js';
 export { dbfastVersion } from './version.js';
 export { runCleanups } from './cleanup.js';
 export type { DbfastConfig, EnvironmentConfig, RemoteConfig, Runner, Compression } from './config/types.js';
 export type { LoadConfigOptions } from './config/load.js';
 export type { ConfigSource, With } from './config/source.js';
 export { findRemote, remoteTarget } from './config/targets.js';
-export { localTarget } from './server/managed.js';
+export { localTarget, resolveLocalConnection } from './server/managed.js';
+export type { LocalConnection, LocalConnectionSource } from './config/targets.js';
 export type { DbTarget } from './pg/target.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export type { ScannedFile } from './project/scan.js';
@@ -29,14 +32,16 @@ export type { EnvironmentSummary } from './project/environments.js';
 export type { EnvironmentListing, ValidationReport } from './local/environments.js';
 export type { EnvironmentCheck } from './project/validate-env.js';
 export type { InitOptions, InitResult } from './project/init.js';
-export type { BuildOptions, BuildResult } from './local/build.js';
-export type { EnvironmentStatus, StatusOptions, StatusResult } from './local/status.js';
+export type { BuildOptions, BuildResult, LayerResult } from './local/build.js';
+export type { EnvironmentStatus, LayerStatus, StatusOptions, StatusResult } from './local/status.js';
 export type { TemplateManifest, CloneMetadata } from './local/manifest.js';
 export type { Freshness, TemplateState } from './local/staleness.js';
 export type { SeedOptions, SeedResult } from './local/seed.js';
 export type { DbfastDatabase, DatabaseKind, ListResult } from './local/list.js';
 export type { DropOptions, DropResult } from './local/drop.js';
 export type { CloneStrategy } from './local/strategy.js';
+export type { WatchOptions, WatchSession, WatchEvent, WatchingEvent, RefreshedEvent, UnchangedEvent, FailedEvent, FileChange } from './local/watch.js';
+export type { RefreshedDatabase } from './local/refresh.js';
 export type { NewRemote, RemoteSummary } from './config/remotes.js';
 export type { RemoteTestReport, TestRemoteOptions } from './validate/remote-test.js';
 export type { CheckResult, CheckSeverity } from './validate/types.js';
@@ -121,6 +126,19 @@ export async function seed(options: With<import('./local/seed.js').SeedOptions>)
   return withModule(options, () => import('./local/seed.js'), (module, config) => module.seed({ ...options, config }));
 }
 
+/**
+ * Watches the environment's files and keeps its template and the `outputs` databases in step
+ * (`dbfast watch`). Resolves once the initial cycle is done and events are being taken; every
+ * cycle then calls `onEvent` once. `close()` stops it.
+ *
+ * @example
+ * const session = await watch({ outputs: ['app_dev'], onEvent: (event) => console.log(event.type) });
+ * process.once('SIGINT', () => void session.close());
+ */
+export async function watch(options: With<import('./local/watch.js').WatchOptions>): Promise<import('./local/watch.js').WatchSession> {
+  return withModule(options, () => import('./local/watch.js'), (module, config) => module.watchEnvironment({ ...options, config }));
+}
+
 /** Each environment's template: missing, fresh or stale, with the files that changed. */
 export async function status(options: With<import('./local/status.js').StatusOptions> = {}): Promise<import('./local/status.js').StatusResult> {
   return withModule(options, () => import('./local/status.js'), (module, config) => module.status({ ...options, config }));
@@ -136,6 +154,15 @@ export async function drop(options: With<import('./local/drop.js').DropOptions>)
   return withModule(options, () => import('./local/drop.js'), (module, config) => module.drop({ ...options, config }));
 }
 
+/**
+ * The detached clean-up worker (`dbfast __background`, which dbfast starts itself after a command
+ * has answered): drops replaced templates and leftovers, makes layer templates. Reads its job
+ * from the environment dbfast gave it; returns the exit code.
+ */
+export async function runBackgroundWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return (await import('./local/background.js')).backgroundMain(env);
+}
+
 // ---- Remotes ----
 
 /** The remotes of dbfast.toml, passwords masked. */
@@ -143,9 +170,12 @@ export async function listRemotes(options: ConfigSource = {}): Promise<import('.
   return withModule(options, () => import('./config/remotes.js'), (module, config) => module.listRemotes(config));
 }
 
-/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked as strictly as a loaded one; returns it, password masked. */
-export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<import('./config/remotes.js').RemoteSummary> {
-  return withModule(options, () => import('./config/remotes.js'), (module, config) => module.summarizeRemote(module.addRemote(config, options)));
+/** Adds `[remotes.NAME]` to dbfast.toml (comments kept), checked by the same rules as a loaded one; returns it (password masked) and what the rules warn about. */
+export async function addRemote(options: ConfigSource & import('./config/remotes.js').NewRemote): Promise<{ remote: import('./config/remotes.js').RemoteSummary; warnings: string[] }> {
+  return withModule(options, () => import('./config/remotes.js'), (module, config) => {
+    const added = module.addRemote(config, options);
+    return { remote: module.summarizeRemote(added.remote), warnings: added.warnings };
+  });
 }
 
 /** Removes `[remotes.NAME]` from dbfast.toml. */
@@ -220,14 +250,20 @@ export interface BackupOptions extends ConfigSource {
 
 /** `withModule` for the backup functions, which take the remote's backup scope. */
 async function withBackupScope<M, R>(options: BackupOptions, load: () => Promise<M>, call: (module: M, scope: import('./backup/scope.js').BackupScope) => Promise<R>): Promise<R> {
-  const [config, { backupScope }, module] = await Promise.all([configOf(options), import('./backup/scope.js'), load()]);
-  return call(module, backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) }));
+  return mappingFailures(async () => {
+    const [config, { backupScope }, module] = await Promise.all([configOf(options), import('./backup/scope.js'), load()]);
+    return call(module, backupScope(config, options.remote, { ...(options.logger ? { logger: options.logger } : {}), ...(options.env ? { env: options.env } : {}) }));
+  });
 }
 
-/** Backs up a remote (pg_dump, compressed, read back in full before it is listed), then applies retention. */
-export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined }): Promise<import('./backup/create.js').CreateBackupResult & { summary: import('./backup/types.js').BackupSummary }> {
+/**
+ * Backs up a remote (pg_dump, compressed, read back in full before it is listed), then applies
+ * retention. A table locked by another session makes pg_dump wait, saying who holds it; with
+ * `lockTimeoutMs` it gives up after that long with LOCK_TIMEOUT naming the holder.
+ */
+export async function createBackup(options: BackupOptions & { compression?: import('./config/types.js').Compression | undefined; lockTimeoutMs?: number | undefined }): Promise<import('./backup/create.js').CreateBackupResult & { summary: import('./backup/types.js').BackupSummary }> {
   return withBackupScope(options, () => Promise.all([import('./backup/create.js'), import('./backup/list.js')]), async ([create, list], scope) => {
-    const result = await create.createBackup(scope, options.compression ? { compression: options.compression } : {});
+    const result = await create.createBackup(scope, { ...(options.compression ? { compression: options.compression } : {}), lockTimeoutMs: options.lockTimeoutMs });
     return { ...result, summary: list.summarize(scope, result.backup) };
   });
 }

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { serverVersionNum as queryServerVersion, withClient } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
@@ -10,6 +12,7 @@ import { createCompressor } from './compression.js';
 import { pgToolError, spawnPgTool } from './run.js';
 import { CountingStream, HashingStream, throttledProgress } from './streams.js';
 import { dumpCompatibilityProblem, toolInfo, type ToolInfo } from '../pg/tools.js';
+import { describeLockWait, lockHolders, watchLockWaits, type LockWait } from '../pg/lock-wait.js';
 
 export interface DumpOptions {
   /** Compression of the output (default zstd). pg_dump itself never compresses (-Z0): we compress once. */
@@ -21,10 +24,21 @@ export interface DumpOptions {
   snapshot?: string;
   /** Known server version (skips a query). */
   serverVersionNum?: number;
+  /**
+   * Give up when a table stays locked by another session this long (pg_dump --lock-wait-timeout);
+   * without it the dump waits, saying who blocks it.
+   */
+  lockTimeoutMs?: number | undefined;
   /** More pg_dump arguments, e.g. ['--schema-only'] or ['--exclude-table-data=log.*']. */
   extraArgs?: string[];
   logger?: Logger;
   signal?: AbortSignal;
+  /**
+   * Called at pg_dump's first byte of output: by then it holds its table locks and has read the
+   * catalog (the custom format's table of contents comes first), so a table it cannot read or
+   * lock has already failed it.
+   */
+  onStarted?: () => void;
 }
 
 export interface DumpResult {
@@ -64,8 +78,11 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   const compression = options.compression ?? 'zstd';
   const serverVersionNum = options.serverVersionNum ?? (await withClient(target, queryServerVersion));
   const pgDump = await checkedTool('pg_dump', serverVersionNum, options.pgBinDir);
-  const args = ['--format=custom', '--compress=0', '--no-password', `--dbname=${target.url}`];
+  // A name of its own (no spaces: libpq does not decode '+' in URLs), so the lock watch can find pg_dump's session.
+  const applicationName = `dbfast-pg_dump-${randomBytes(4).toString('hex')}`;
+  const args = ['--format=custom', '--compress=0', '--no-password', `--dbname=${withApplicationName(target.url, applicationName)}`];
   if (options.snapshot) args.push(`--snapshot=${options.snapshot}`);
+  if (options.lockTimeoutMs !== undefined) args.push(`--lock-wait-timeout=${Math.max(1, Math.round(options.lockTimeoutMs))}`);
   args.push(...(options.extraArgs ?? []));
   logger.debug(`running ${pgDump.path} ${args.join(' ')}`);
 
@@ -85,7 +102,14 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
   const report = throttledProgress((done, rate) =>
     logger.progress({ phase: 'dumping', done, unit: 'bytes', detail: `(${formatRate(rate)})` }),
   );
-  const raw = new CountingStream(report);
+  let producing = false;
+  const raw = new CountingStream((total) => {
+    if (!producing) {
+      producing = true;
+      options.onStarted?.();
+    }
+    report(total);
+  });
   const hasher = new HashingStream();
   let flowError: unknown;
   const flow = pipeline(child.stdout as NodeJS.ReadableStream, raw, createCompressor(compression, { level: options.compressionLevel }), hasher, sink, {
@@ -94,15 +118,24 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     flowError = error;
     child.kill();
   });
+  const lockWatch = watchLockWaits({ target, applicationName, logger, what: `the dump of ${maskedName(target)}`, timeoutMs: options.lockTimeoutMs });
   try {
-    const [result] = await Promise.all([child, flow]);
-    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted');
-    if (flowError !== undefined) {
-      throw new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
-        hint: 'Check free disk space and permissions of the backup folder.',
-        cause: flowError,
-      });
+    const [result] = await Promise.all([child, flow]).finally(() => lockWatch.stop());
+    // The cause first: a write that failed (and made us stop pg_dump), then pg_dump's own
+    // failure (its error lines), and only then an interruption.
+    if (flowError !== undefined && !options.signal?.aborted) {
+      const doing = `writing the dump${file ? ` to ${file}` : ''}`;
+      // Into a stream, the stream's owner knows (and reports) why it stopped; into a file, we do.
+      throw (
+        (file ? operationalError(flowError, { path: file, doing }) : undefined) ??
+        new DbfastError('DUMP_WRITE_FAILED', `cannot write the dump${file ? ` to ${file}` : ''}: ${(flowError as Error).message}`, {
+          hint: 'Check free disk space and permissions of the backup folder.',
+          cause: flowError,
+        })
+      );
     }
+    if (result.failed && !result.isCanceled) throw await lockTimeoutError(pgToolError('pg_dump', `dumping ${maskedName(target)} failed`, result, target), target, lockWatch.lastWait);
+    if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the dump was interrupted');
     if (result.failed) throw pgToolError('pg_dump', `dumping ${maskedName(target)} failed`, result, target);
   } catch (error) {
     if (file) await rm(file, { force: true });
@@ -117,6 +150,31 @@ export async function dumpDatabase(target: DbTarget, output: string | Writable, 
     serverVersionNum,
     durationMs: Date.now() - started,
   };
+}
+
+/** The URL with dbfast's application_name for the child's session. */
+function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('application_name', name);
+  return parsed.toString();
+}
+
+/**
+ * pg_dump gave up waiting for a table lock (--lock-wait-timeout sets statement_timeout around
+ * its LOCK TABLE statements): LOCK_TIMEOUT, naming who holds the lock (asked now, else as the
+ * lock watch last saw it).
+ */
+async function lockTimeoutError(error: DbfastError, target: DbTarget, seen: LockWait | undefined): Promise<DbfastError> {
+  const lock = /Query was: LOCK TABLE (\S+) IN/.exec(error.message);
+  if (!(error.code === 'LOCK_TIMEOUT' || (error.code === 'STATEMENT_CANCELED' && lock))) return error;
+  const relation = lock?.[1] ?? seen?.relation ?? null;
+  const holders = relation ? await withClient(target, (client) => lockHolders(client, relation)).catch(() => []) : [];
+  const wait: LockWait | undefined = holders.length > 0 ? { pid: 0, relation, waitedSeconds: 0, blockers: holders } : seen;
+  return new DbfastError('LOCK_TIMEOUT', `${error.message}${wait ? `\nthe dump was ${describeLockWait(wait)}` : ''}`, {
+    hint: 'Another session holds a lock on a table the dump needs (named above): end that session or wait for it, or raise --lock-timeout.',
+    cause: error,
+    details: { ...(error.details ?? {}), ...(wait ? { blockers: wait.blockers } : {}) },
+  });
 }
 
 function maskedName(target: DbTarget): string {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { createDecompressor } from './compression.js';
 import { pgToolError, spawnPgTool } from './run.js';
 import { ChildStdinSink, CountingStream, HashingStream } from './streams.js';
@@ -83,6 +84,8 @@ async function feedPgRestore(
   const [result] = await Promise.all([child, flow]);
   if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', `${what} was interrupted`);
   if (flowError !== undefined) {
+    const readFailure = operationalError(flowError, { path: typeof input === 'string' ? input : undefined, doing: what });
+    if (readFailure) throw readFailure;
     const where = typeof input === 'string' ? ` ${input}` : '';
     throw new DbfastError('ARCHIVE_UNREADABLE', `${what}${where} failed: ${(flowError as Error).message}`, {
       hint: 'The file is damaged or not compressed the way its name says; use another backup.',

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { registerCleanup } from '../cleanup.js';
 import type { Compression } from '../config/types.js';
 import { DbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
 import { createDecompressor } from './compression.js';
@@ -85,11 +86,14 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
         temp = path.join(dir, `.dbfast-restore-${randomBytes(4).toString('hex')}.dump.partial`);
         const tempPath = temp;
         unregister = registerCleanup(() => rm(tempPath, { force: true }));
-        rawBytes = await decompressToFile(input, tempPath, compression, report, options.signal);
+        rawBytes = await decompressToFile(input, tempPath, compression, report, options.signal).catch((error: unknown) => {
+          throw operationalError(error, { path: tempPath, doing: 'decompressing the archive for a parallel restore' }) ?? error;
+        });
         file = temp;
       }
       logger.debug(`running ${pgRestore.path} ${args.join(' ')} ${file}`);
-      const result = await spawnPgTool(pgRestore.path, [...args, file], { target, stdin: 'ignore', stdout: 'ignore', signal: options.signal });
+      // Absolute, so a relative name can never read as an option of pg_restore.
+      const result = await spawnPgTool(pgRestore.path, [...args, path.resolve(file)], { target, stdin: 'ignore', stdout: 'ignore', signal: options.signal });
       if (result.failed) throw pgToolError('pg_restore', `restoring into ${databaseLabel(target)} failed`, result, target);
     } finally {
       if (temp) await rm(temp, { force: true });
@@ -113,6 +117,8 @@ export async function restoreArchive(target: DbTarget, input: string | Readable,
   const [result] = await Promise.all([child, flow]);
   if (options.signal?.aborted) throw new DbfastError('INTERRUPTED', 'the restore was interrupted');
   if (flowError !== undefined) {
+    const readFailure = operationalError(flowError, { path: typeof input === 'string' ? input : undefined, doing: 'reading the archive' });
+    if (readFailure) throw readFailure;
     throw new DbfastError('ARCHIVE_UNREADABLE', `cannot read the archive while restoring: ${(flowError as Error).message}`, {
       hint: 'The archive is damaged; verify it with `dbfast backup verify`, or use another one.',
       cause: flowError,

@@ -1,8 +1,11 @@
+import os from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { DbfastError } from '../errors.js';
 import { scrub } from '../pg/client.js';
 import { childEnv, type DbTarget } from '../pg/target.js';
 import type { PgTool } from '../pg/tools.js';
+import { explainPermission } from '../failure/permission.js';
+import { classifyToolStderr, echoedStatement, summarizeToolStderr } from './tool-output.js';
 
 export interface PgChildOptions {
   target?: DbTarget;
@@ -22,11 +25,12 @@ export type PgChild = ResultPromise<{
 }>;
 
 /**
- * Spawns a PostgreSQL client tool with an argument array (never a shell). The password
- * travels only in PGPASSWORD; --no-password makes libpq fail instead of prompting.
+ * Spawns a PostgreSQL client tool with an argument array (never a shell). Connection settings
+ * and secrets travel in its environment (childEnv: PGPASSWORD, a private service file for
+ * sslpassword), never in argv; --no-password makes libpq fail instead of prompting.
  */
 export function spawnPgTool(executable: string, args: string[], options: PgChildOptions): PgChild {
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PGAPPNAME: 'dbfast',
     PGCONNECT_TIMEOUT: process.env.PGCONNECT_TIMEOUT ?? '15',
     ...(options.target ? childEnv(options.target) : {}),
@@ -58,11 +62,22 @@ export interface PgChildResult {
   message?: string;
 }
 
-/** The last lines of a tool's stderr, password scrubbed, for error messages. */
-export function stderrTail(result: PgChildResult, target?: DbTarget, lines = 8): string {
+/** The lines of a tool's stderr that say what went wrong (summarized), password scrubbed, for error messages. */
+export function stderrTail(result: PgChildResult, target?: DbTarget, lines = 12): string {
   const text = typeof result.stderr === 'string' ? result.stderr : '';
-  const tail = text.trim().split('\n').slice(-lines).join('\n');
-  return target ? scrub(tail, target) : tail;
+  const summary = summarizeToolStderr(text, lines).join('\n');
+  return target ? scrub(summary, target) : summary;
+}
+
+/** The role a child tool connects as: the URL's user, else PGUSER, else the OS user (libpq's order). */
+function targetUser(target: DbTarget | undefined): string | undefined {
+  if (!target) return undefined;
+  try {
+    const url = new URL(target.url);
+    return decodeURIComponent(url.username) || url.searchParams.get('user') || process.env.PGUSER || os.userInfo().username;
+  } catch {
+    return undefined;
+  }
 }
 
 function hintFor(tool: PgTool, stderr: string): string {
@@ -75,20 +90,46 @@ function hintFor(tool: PgTool, stderr: string): string {
   if (/unsupported version .* in file header/i.test(stderr)) {
     return 'The archive was written by a newer pg_dump: use a pg_restore of at least that version ([tools] pg_bin_dir).';
   }
-  if (/permission denied/i.test(stderr)) {
-    return `The database user lacks a privilege ${tool} needs (see the message above); run it as the owner of the objects, or grant the privilege.`;
-  }
   if (/could not connect|connection to server/i.test(stderr)) {
     return 'Check that the server is reachable and the URL in the config is right (`dbfast remote test NAME`).';
   }
-  return `Run again with --verbose; the lines above are what ${tool} said.`;
+  return `The lines above are what ${tool} said; run again with --verbose for the command dbfast ran.`;
 }
 
-/** Turns a failed child into a DbfastError that says what the tool said, password scrubbed. */
+/**
+ * Turns a failed child into a DbfastError that shows what the tool said (its error lines, not
+ * the tail of an echoed statement), password scrubbed. Failures dbfast knows get their own
+ * codes: a missing privilege (naming the object and what to grant), a lost connection, a full
+ * disk, a lock timeout; anything else is the tool's code.
+ */
 export function pgToolError(tool: PgTool, what: string, result: PgChildResult, target?: DbTarget): DbfastError {
   if (result.isCanceled) return new DbfastError('INTERRUPTED', `${what} was interrupted`);
+  const text = target ? scrub(typeof result.stderr === 'string' ? result.stderr : '', target) : typeof result.stderr === 'string' ? result.stderr : '';
   const tail = stderrTail(result, target);
   const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode ?? '?'}`;
-  const code = tool === 'pg_dump' ? 'PG_DUMP_FAILED' : tool === 'pg_restore' ? 'PG_RESTORE_FAILED' : 'PSQL_FAILED';
-  return new DbfastError(code, `${what}: ${tool} ${how}${tail ? `:\n${tail}` : ''}`, { hint: hintFor(tool, tail) });
+  const message = `${what}: ${tool} ${how}${tail ? `:\n${tail}` : ''}`;
+  const details = { tool, exitCode: result.exitCode ?? null, signal: result.signal ?? null };
+  const firstError = text.split('\n').find((line) => /error:/.test(line)) ?? '';
+  if (/connection to server .* failed/.test(firstError)) return new DbfastError('CONNECTION_FAILED', message, { hint: hintFor(tool, text), details });
+  switch (classifyToolStderr(text)) {
+    case 'permission': {
+      const problem = explainPermission(text, { user: targetUser(target), statement: echoedStatement(text) });
+      return new DbfastError('PERMISSION_DENIED', message, {
+        hint: problem?.hint ?? `The database role lacks a privilege ${tool} needs (named above): have the object's owner or a superuser grant it.`,
+        details: { ...details, ...(problem ? { object: problem.object, privilege: problem.privilege } : {}) },
+      });
+    }
+    case 'connection-lost':
+      return new DbfastError('CONNECTION_LOST', message, { details });
+    case 'disk-full':
+      return new DbfastError('DISK_FULL', message, { hint: 'The database server (or the disk the tool writes to) ran out of space: free some, then run the command again.', details });
+    case 'lock-timeout':
+      return new DbfastError('LOCK_TIMEOUT', message, { hint: 'Another session holds a lock on a table the tool needs: wait for it to finish, or raise --lock-timeout.', details });
+    case 'canceled':
+      return new DbfastError('STATEMENT_CANCELED', message, { details });
+    default: {
+      const code = tool === 'pg_dump' ? 'PG_DUMP_FAILED' : tool === 'pg_restore' ? 'PG_RESTORE_FAILED' : 'PSQL_FAILED';
+      return new DbfastError(code, message, { hint: hintFor(tool, text), details });
+    }
+  }
 }

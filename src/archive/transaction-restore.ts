@@ -142,7 +142,8 @@ export async function restoreInTransaction(target: DbTarget, input: string | Rea
   }
   if (runnerResult.failed) {
     const error = pgToolError('psql', 'the restore failed and was rolled back', runnerResult, target);
-    throw new DbfastError('RESTORE_FAILED', error.message, { hint: error.hint, cause: error });
+    // A missing privilege, a lost connection, ... keep their own codes.
+    throw error.code === 'PSQL_FAILED' ? new DbfastError('RESTORE_FAILED', error.message, { hint: error.hint, cause: error, details: error.details }) : error;
   }
   if (writerResult.failed) throw pgToolError('pg_restore', 'reading the archive failed; the restore was rolled back', writerResult);
   return { rawBytes: raw.bytes, durationMs: Date.now() - started };

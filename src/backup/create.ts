@@ -6,7 +6,8 @@ import type { Compression } from '../config/types.js';
 import { readArchive } from '../archive/read.js';
 import { dumpDatabase } from '../archive/dump.js';
 import { throttledProgress } from '../archive/streams.js';
-import { DbfastError, errorMessage } from '../errors.js';
+import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connect } from '../pg/client.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
@@ -24,6 +25,8 @@ export interface CreateBackupOptions {
   compression?: Compression;
   /** Apply keep_last / keep_days after the backup is made (default true). */
   retention?: boolean;
+  /** Give up when a table stays locked by another session this long; without it the backup waits, saying who blocks it. */
+  lockTimeoutMs?: number | undefined;
   signal?: AbortSignal;
 }
 
@@ -86,6 +89,9 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     let migrations: string[];
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The counts run under pg_dump's table locks, but can still queue behind another session's
+      // request for an exclusive one: they give up like pg_dump does.
+      if (options.lockTimeoutMs !== undefined) await client.query(`SELECT set_config('lock_timeout', $1, true)`, [`${Math.max(1, Math.round(options.lockTimeoutMs))}ms`]);
       const row = (
         await client.query<{ snapshot: string; database: string; version: string; version_num: string }>(
           `SELECT pg_export_snapshot() AS snapshot, current_database() AS database,
@@ -95,19 +101,33 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       if (!row) throw new DbfastError('SNAPSHOT_FAILED', 'the server returned no snapshot');
       facts = { database: row.database, version: row.version.split(' ')[0] ?? row.version, versionNum: Number(row.version_num) };
       logger.info(`backing up database "${facts.database}" of remote "${scope.remote}" (PostgreSQL ${facts.version}) to ${storage.describe(file)}`);
-      const counting = (async () => {
-        const counted = await countTables(client);
-        return { counted, schemas: await listSchemas(client), migrations: await appliedMigrationIds(client) };
-      })();
-      let counted: { counted: BackupInfo['tables']; schemas: string[]; migrations: string[] };
-      [dump, counted] = await Promise.all([
-        dumpInto(scope, storage, file, { compression, snapshot: row.snapshot, serverVersionNum: facts.versionNum, signal: controller.signal }),
-        // Count while pg_dump runs; the transaction (and its snapshot) stays open until it is done.
+      const count = async (): Promise<{ counted: BackupInfo['tables']; schemas: string[]; migrations: string[] }> => ({
+        counted: await countTables(client),
+        schemas: await listSchemas(client),
+        migrations: await appliedMigrationIds(client),
+      });
+      let dumpStarted: (started: boolean) => void = () => undefined;
+      const started = new Promise<boolean>((resolve) => (dumpStarted = resolve));
+      const dumping = dumpInto(scope, storage, file, { compression, snapshot: row.snapshot, serverVersionNum: facts.versionNum, lockTimeoutMs: options.lockTimeoutMs, onStarted: () => dumpStarted(true), signal: controller.signal });
+      void dumping.then(() => dumpStarted(false), () => dumpStarted(false));
+      // Counted while pg_dump writes, once it holds its locks: a table neither may read (or lock)
+      // then fails pg_dump first, and its own words are what the user sees.
+      const counting = started.then((yes) => (yes ? count() : undefined));
+      const [dumped, countedOutcome] = await Promise.allSettled([
+        dumping,
+        // The transaction (and its snapshot) stays open until both are done.
         counting.catch((error: unknown) => {
           controller.abort();
           throw error;
         }),
       ]);
+      // A failed count stops pg_dump; then the count's error is the cause, not the stop it caused.
+      const stoppedByCount = countedOutcome.status === 'rejected' && !interrupted && dumped.status === 'rejected' && isDbfastError(dumped.reason) && dumped.reason.code === 'INTERRUPTED';
+      if (dumped.status === 'rejected' && !stoppedByCount) throw dumped.reason;
+      if (countedOutcome.status === 'rejected') throw operationalError(countedOutcome.reason, { doing: 'counting the rows of the backup' }) ?? countedOutcome.reason;
+      if (dumped.status === 'rejected') throw dumped.reason;
+      dump = dumped.value;
+      const counted = countedOutcome.value ?? (await count());
       tables = counted.counted;
       schemas = counted.schemas;
       migrations = counted.migrations;
@@ -188,7 +208,7 @@ async function dumpInto(
   scope: BackupScope,
   storage: BackupStorage,
   file: string,
-  options: { compression: Compression; snapshot: string; serverVersionNum: number; signal: AbortSignal },
+  options: { compression: Compression; snapshot: string; serverVersionNum: number; lockTimeoutMs: number | undefined; onStarted: () => void; signal: AbortSignal },
 ): Promise<Awaited<ReturnType<typeof dumpDatabase>>> {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
   const dumping = dumpDatabase(scope.target, body, {
@@ -196,6 +216,8 @@ async function dumpInto(
     pgBinDir: scope.pgBinDir,
     snapshot: options.snapshot,
     serverVersionNum: options.serverVersionNum,
+    lockTimeoutMs: options.lockTimeoutMs,
+    onStarted: options.onStarted,
     extraArgs: [`--exclude-schema=${DBFAST_SCHEMA}`],
     logger: scope.logger,
     signal: options.signal,

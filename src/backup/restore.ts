@@ -23,6 +23,7 @@ import { restoreInput } from './restore-input.js';
 import { findBackup } from './store.js';
 import type { BackupInfo } from './types.js';
 import { checkChecksum } from './verify.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 /** Which backup to restore over which remote, and the guards' answers. */
 export interface RestoreBackupOptions {
@@ -138,8 +139,11 @@ export async function restorePrepared(
     jobs: options.jobs ?? 1,
     totalRows: info.tables.reduce((sum, table) => sum + table.rows, 0),
     totalBytes: info.rawBytes,
+    noOwner: ctx.remote.noOwner,
   };
   const restore = async (admin: pg.Client): Promise<RestoreBackupResult> => {
+    // Checked on the server, under the lock: template0/1, postgres or any datistemplate database is never replaced.
+    await refuseProtectedDatabase(admin, ctx.database, `remotes.${ctx.remote.name}.url`);
     const [privileges, facts] = await Promise.all([rolePrivileges(admin), databaseFacts(admin, ctx.database)]);
     const mode = chooseReplaceMode({ canCreateDatabases: privileges.createdb, superuser: privileges.superuser, databaseExists: facts !== undefined, ownsDatabase: facts?.ownedByUs ?? null });
     const result = { id: info.id, remote: ctx.remote.name, fromRemote: scope.remote, database: ctx.database, tables: info.tables.length };

@@ -37,7 +37,7 @@ export async function runHandler<O>(handler: ActionHandler<O>, globals: GlobalOp
     process.exitCode = code ?? 0;
   } catch (error) {
     out.clearProgress();
-    process.exitCode = renderError(out, error);
+    process.exitCode = await renderError(out, error);
   }
 }
 

@@ -10,6 +10,12 @@ import { installSignalHandlers } from './signals.js';
  * errors included, goes to the commander program in ./main.js, loaded on demand.
  */
 export async function main(argv: string[]): Promise<void> {
+  if (argv[2] === '__background') {
+    // The detached worker dbfast starts for clean-up off the critical path (local/background.ts).
+    const { runBackgroundWorker } = await import('../index.js');
+    process.exitCode = await runBackgroundWorker();
+    return;
+  }
   const fast = parseFastSeed(argv.slice(2));
   if (!fast) {
     const program = await import('./main.js');

@@ -13,6 +13,7 @@ import { registerPoolCommands } from './commands/pool.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { registerWebhookCommands } from './commands/webhook.js';
 
 /**
@@ -36,6 +37,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerEnvironmentCommands(program);
   registerTemplateCommands(program);
   registerPoolCommands(program);
+  registerWatchCommand(program);
   registerRemoteCommands(program);
   registerBackupCommands(program);
   registerDeployCommands(program);
@@ -75,10 +77,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return;
-      renderError(out, usageError(error, commandPath(program, argv.slice(2))));
+      await renderError(out, usageError(error, commandPath(program, argv.slice(2))));
       process.exitCode = 2;
       return;
     }
-    process.exitCode = renderError(out, error);
+    process.exitCode = await renderError(out, error);
   }
 }

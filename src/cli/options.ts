@@ -78,8 +78,8 @@ export function envOption(description = 'environment'): Option {
 }
 
 /** `--lock-timeout <seconds>` (as ms in `lockTimeout`). */
-export function lockTimeoutOption(): Option {
-  return new Option('--lock-timeout <seconds>', 'give up when another operation holds the lock this long').argParser(secondsAsMs);
+export function lockTimeoutOption(description = 'give up when another operation holds the lock this long'): Option {
+  return new Option('--lock-timeout <seconds>', description).argParser(secondsAsMs);
 }
 
 /** `--confirm`: go ahead where the library asks for confirmation (production, require_confirmation), without a prompt. */

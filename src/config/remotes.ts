@@ -1,13 +1,17 @@
 import { chmodSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DbfastError, type ErrorCode } from '../errors.js';
-import { isPostgresUrl, maskUrl } from '../pg/target.js';
-import { loadConfig, parseToml } from './load.js';
+import { DbfastError } from '../errors.js';
+import { isConnectionUri, parseConninfo, SECRET_KEYWORDS } from '../pg/conninfo.js';
+import { maskUrl } from '../pg/target.js';
+import { interpolate, type InterpolationProblem } from './interpolate.js';
+import { parseToml, typeCheckConfig } from './load.js';
+import { completeConfig, readConfigSource } from './read.js';
+import { formatProblem, remoteRules, tableEntry, type Problem } from './rules.js';
+import type { RemoteFileConfig } from './schema.js';
 import { findHeaders, isBlank, ownedRange, removeRanges, splitLines, tomlString, type TomlHeader } from './toml-text.js';
 import type { DbfastConfig, RemoteConfig } from './types.js';
 
-/** Remote names become folder names (backups) and TOML keys: keep them plain. */
-export const REMOTE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+export { REMOTE_NAME_PATTERN } from './rules.js';
 
 export interface NewRemote {
   name: string;
@@ -22,7 +26,7 @@ export interface NewRemote {
 
 export interface RemoteSummary {
   name: string;
-  /** Password masked. */
+  /** Every secret masked (password, sslpassword). */
   url: string;
   environment: string;
   allowDestructive: boolean;
@@ -31,12 +35,18 @@ export interface RemoteSummary {
   passwordEnv: string | null;
 }
 
+export interface AddedRemote {
+  remote: RemoteConfig;
+  /** Things to know that are not errors (a remote that deploys into "postgres", an environment made production). */
+  warnings: string[];
+}
+
 export interface EditOptions {
-  /** For `${VAR}` interpolation while re-checking the edited file. */
+  /** For `${VAR}` interpolation while checking the remote and the edited file. */
   env?: NodeJS.ProcessEnv;
 }
 
-/** What `remote list` shows of a remote: the URL with any password masked. */
+/** What `remote list` shows of a remote: the URL with every secret masked. */
 export function summarizeRemote(remote: RemoteConfig): RemoteSummary {
   return {
     name: remote.name,
@@ -53,45 +63,82 @@ export function listRemotes(config: DbfastConfig): RemoteSummary[] {
   return Object.values(config.remotes).map(summarizeRemote);
 }
 
-function usage(code: ErrorCode, message: string, hint: string): DbfastError {
+function usage(code: Problem['code'], message: string, hint: string): DbfastError {
   return new DbfastError(code, message, { hint });
 }
 
-/** Every refusal is decided here, before the file is read for editing. */
-function checkNewRemote(config: DbfastConfig, input: NewRemote): void {
-  if (!REMOTE_NAME_PATTERN.test(input.name)) {
-    throw usage('REMOTE_NAME_INVALID', `"${input.name}" is not a valid remote name`, 'Use a letter, then letters, digits, "_" or "-" (at most 63), e.g. staging or eu-prod.');
-  }
+/** The flag `remote add` took each key from, so its errors speak of what the user typed. */
+const FLAGS: Record<string, string> = { url: '--url', environment: '--env', password_env: '--password-env' };
+
+function flagOf(problem: Problem, name: string): string {
+  const field = problem.key.slice(`remotes.${name}`.length + 1);
+  return field ? (FLAGS[field] ?? field) : '--name';
+}
+
+const HINTS: Partial<Record<Problem['code'], string>> = {
+  REMOTE_NAME_INVALID: 'Use a letter, then letters, digits, "_" or "-" (at most 63), e.g. staging or eu-prod.',
+  ENVIRONMENT_UNKNOWN: 'Pass one of those to --env, or add [environments.NAME] to dbfast.toml first.',
+  REMOTE_URL_INVALID: 'Write it as postgresql://USER@HOST:PORT/DATABASE (add ?sslmode=require for TLS).',
+  SSLMODE_INVALID: 'Use sslmode=require to encrypt, verify-full to also check the certificate, disable for none.',
+  REMOTE_DATABASE_PROTECTED: 'Create a database for the application on that server (CREATE DATABASE app) and name it in --url.',
+  PRODUCTION_ENVIRONMENT_CONFLICT: 'Add [environments.production] and pass --env production, or pick another --name.',
+};
+
+/** A secret written into dbfast.toml: refused unless it is a `${VAR}` reference. */
+function literalSecrets(url: string): string[] {
+  const info = parseConninfo(url, '--url');
+  return SECRET_KEYWORDS.filter((key) => info[key] !== undefined && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(info[key] as string));
+}
+
+/**
+ * Every refusal is decided here, before the file is read for editing, with the rules the loader
+ * applies to a remote already in the file (rules.ts), on the remote as the loader will see it
+ * (interpolated); then what only writing needs: no secret written into the file, production
+ * always backed up.
+ */
+function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.ProcessEnv): { warnings: string[]; loadedUrl: string } {
   if (config.remotes[input.name]) {
     throw usage('REMOTE_EXISTS', `a remote named "${input.name}" already exists in ${config.configPath}`, `Pick another name, or run \`dbfast remote remove ${input.name}\` first.`);
   }
-  if (!config.environments[input.environment]) {
-    const known = Object.keys(config.environments).join(', ') || 'none';
-    throw usage('ENVIRONMENT_UNKNOWN', `unknown environment "${input.environment}" (defined: ${known})`, 'Pass one of those to --env, or add [environments.NAME] to dbfast.toml first.');
-  }
-  let parsed: URL;
-  try {
-    if (!isPostgresUrl(input.url)) throw new Error('not a postgres URL');
-    parsed = new URL(input.url);
-  } catch {
-    throw usage('REMOTE_URL_INVALID', `--url ${maskUrl(input.url)} is not a postgresql:// URL`, 'Write it as postgresql://USER@HOST:PORT/DATABASE (add ?sslmode=require for TLS).');
-  }
-  const passwordParam = [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'password');
-  if (parsed.password || passwordParam) {
-    throw usage(
-      'REMOTE_URL_PASSWORD',
-      `--url ${maskUrl(input.url)} contains a password; dbfast never writes passwords into dbfast.toml`,
-      'Remove the password from the URL and pass --password-env VAR (the name of an environment variable that holds it), or put it in ~/.pgpass.',
-    );
+  if (!isConnectionUri(input.url)) {
+    throw usage('REMOTE_URL_INVALID', `--url ${maskUrl(input.url)} is not a postgresql:// URL`, HINTS.REMOTE_URL_INVALID as string);
   }
   if (input.passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input.passwordEnv)) {
     // Not echoed: a value that is not a variable name may well be the password itself.
     throw usage('PASSWORD_ENV_INVALID', '--password-env takes the name of an environment variable (letters, digits and _), and the value given is not one', 'Pass the NAME of the variable that holds the password (e.g. STAGING_PGPASSWORD), never the password itself.');
   }
+  const written: RemoteFileConfig = { url: input.url, environment: input.environment, password_env: input.passwordEnv };
+  const interpolationProblems: InterpolationProblem[] = [];
+  const seen = interpolate(written, env, interpolationProblems) as RemoteFileConfig;
+  const { problems, warnings } = remoteRules(tableEntry(input.name, seen), Object.keys(config.environments), env);
+  const first = problems[0];
+  if (first) {
+    const lines = problems.map((problem) => `${flagOf(problem, input.name)} (${formatProblem(problem)})`);
+    throw usage(first.code, `cannot add remote "${input.name}": ${lines.join('; ')}`, HINTS[first.code] ?? 'Fix the value named above.');
+  }
+  const secrets = literalSecrets(input.url);
+  if (secrets.length > 0) {
+    const which = secrets.join(' and ');
+    throw usage(
+      secrets.includes('password') ? 'REMOTE_URL_PASSWORD' : 'REMOTE_URL_SECRET',
+      `--url ${maskUrl(input.url)} contains a ${secrets.includes('password') ? 'password' : 'secret'} (${which}); dbfast never writes secrets into dbfast.toml`,
+      secrets.includes('password')
+        ? 'Remove the password from the URL and pass --password-env VAR (the name of an environment variable that holds it), or put it in ~/.pgpass.'
+        : `Write it as a reference instead (e.g. ${secrets[0]}=\${CLIENT_KEY_PASSPHRASE}, single-quoted in the shell) and export that variable.`,
+    );
+  }
+  if (interpolationProblems.length > 0) {
+    const names = interpolationProblems.map((problem) => problem.variable).join(', ');
+    throw usage('REQUIRED_ENV_MISSING', `--url names \${${names}}, which is not set`, 'Export the variable first: every command reads it from dbfast.toml.');
+  }
   const production = input.environment === 'production' || input.name === 'production';
   if (input.backupBeforeDeploy === false && production) {
     throw usage('PRODUCTION_NEEDS_BACKUP', `remote "${input.name}" deploys to production, which is always backed up before a deploy`, 'Drop --no-backup: production deploys keep their backup.');
   }
+  if (input.name === 'production' && input.environment !== 'production') {
+    warnings.push(`environment "${input.environment}" is now a production environment (it is deployed to a remote named "production"): the production guard keeps development and test data out of it`);
+  }
+  return { warnings, loadedUrl: seen.url };
 }
 
 function remoteLines(input: NewRemote, arrayForm: boolean): string[] {
@@ -153,7 +200,8 @@ function writeChecked(file: string, text: string, options: EditOptions, expect: 
   try {
     let next: DbfastConfig;
     try {
-      next = loadConfig({ configPath: temp, env: options.env ?? process.env });
+      // Checked, not remembered: the fingerprint cache belongs to the real file.
+      next = completeConfig(readConfigSource({ configPath: temp, env: options.env ?? process.env }), typeCheckConfig, { remember: false });
     } catch (error) {
       const reason = (error as Error).message.split(temp).join(file);
       throw new DbfastError('CONFIG_EDIT_INVALID', `the edited ${file} would not load, so it was left unchanged: ${reason}`, { hint: 'Edit the remotes in dbfast.toml by hand, or fix the problem named above first.', cause: error });
@@ -172,8 +220,8 @@ function writeChecked(file: string, text: string, options: EditOptions, expect: 
 }
 
 /** Appends the remote as its own table after the last remote (or at the end), touching nothing else. */
-export function addRemote(config: DbfastConfig, input: NewRemote, options: EditOptions = {}): RemoteConfig {
-  checkNewRemote(config, input);
+export function addRemote(config: DbfastConfig, input: NewRemote, options: EditOptions = {}): AddedRemote {
+  const { warnings, loadedUrl } = checkNewRemote(config, input, options.env ?? config.env);
   const text = readConfigText(config);
   const { eol, headers } = text;
   // A last line without its newline would run into the new table.
@@ -193,12 +241,12 @@ export function addRemote(config: DbfastConfig, input: NewRemote, options: EditO
   let created: RemoteConfig | undefined;
   writeChecked(text.file, result.join(''), options, (next) => {
     created = next.remotes[input.name];
-    if (!created || created.url !== input.url || created.environment !== input.environment) {
+    if (!created || created.url !== loadedUrl || created.environment !== input.environment) {
       return `the new [remotes.${input.name}] table did not come out as remote "${input.name}" (is [remotes] written inline in this file?)`;
     }
     return undefined;
   });
-  return created as RemoteConfig;
+  return { remote: created as RemoteConfig, warnings };
 }
 
 /** Removes exactly that remote's table lines (and its sub-tables); everything else stays byte for byte. */

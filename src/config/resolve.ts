@@ -1,26 +1,10 @@
 import path from 'node:path';
-import { DbfastError } from '../errors.js';
+import { DbfastError, isDbfastError } from '../errors.js';
+import { configRules, formatProblem, tableEntry, type RemoteEntry } from './rules.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
 
 export const DEFAULT_TEMPLATE_NAME = 'dbfast';
-
-interface UrlParts {
-  host?: string | undefined;
-  port?: number | string | undefined;
-  user?: string | undefined;
-  dbname?: string | undefined;
-}
-
-/** Builds a postgres URL; a socket directory goes into `?host=` (libpq and node-postgres both honour it). */
-export function buildUrl(parts: UrlParts): string {
-  const socket = parts.host?.startsWith('/') ? parts.host : undefined;
-  const host = socket || !parts.host ? 'localhost' : parts.host.includes(':') ? `[${parts.host}]` : parts.host;
-  const user = parts.user ? `${encodeURIComponent(parts.user)}@` : '';
-  const port = parts.port ? `:${parts.port}` : '';
-  const db = encodeURIComponent(parts.dbname ?? 'postgres');
-  return `postgresql://${user}${host}${port}/${db}${socket ? `?host=${encodeURIComponent(socket)}` : ''}`;
-}
 
 /** The `[database]` keys that decide it (the rest, user/dbname/template_name, do not name a server). */
 export interface DatabaseServerKeys {
@@ -49,45 +33,11 @@ export function usesManagedServer(database: DatabaseServerKeys | undefined, env:
   return !(env.DATABASE_URL || env.PGHOST || env.PGPORT);
 }
 
-function resolveDatabase(file: ConfigFile, env: NodeJS.ProcessEnv): { url?: string; source: string; passwordEnv?: string; server: 'managed' | 'external' } {
-  const db = file.database ?? {};
-  if (usesManagedServer(db, env)) return { source: 'the managed server', server: 'managed' };
-  return { ...resolveExternal(db, env), server: 'external' };
-}
-
-function resolveExternal(db: NonNullable<ConfigFile['database']>, env: NodeJS.ProcessEnv): { url: string; source: string; passwordEnv?: string } {
-  const passwordEnv = db.password_env;
-  if (env.DBFAST_DATABASE_URL) return { url: env.DBFAST_DATABASE_URL, source: 'DBFAST_DATABASE_URL', passwordEnv };
-  if (db.url) return { url: db.url, source: 'database.url', passwordEnv };
-  if (db.host || db.port || db.user || db.dbname) {
-    return {
-      url: buildUrl({ host: db.host ?? env.PGHOST, port: db.port ?? env.PGPORT, user: db.user ?? env.PGUSER, dbname: db.dbname ?? env.PGDATABASE }),
-      source: '[database]',
-      passwordEnv,
-    };
-  }
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, source: 'DATABASE_URL', passwordEnv };
-  return {
-    url: buildUrl({ host: env.PGHOST, port: env.PGPORT, user: env.PGUSER, dbname: env.PGDATABASE }),
-    source: 'PG* environment variables',
-    passwordEnv: passwordEnv ?? (env.PGPASSWORD ? 'PGPASSWORD' : undefined),
-  };
-}
-
-function namedRemotes(file: ConfigFile, configPath: string): Array<[string, RemoteFileConfig]> {
+function remoteEntries(file: ConfigFile): RemoteEntry[] {
   const remotes = file.remotes;
   if (!remotes) return [];
-  if (!Array.isArray(remotes)) return Object.entries(remotes);
-  const seen = new Set<string>();
-  return remotes.map(({ name, ...rest }, index) => {
-    if (seen.has(name)) {
-      throw new DbfastError('CONFIG_INVALID', `${configPath}: remotes[${index}].name: remote "${name}" is defined twice`, {
-        hint: 'Give each [[remotes]] entry its own name.',
-      });
-    }
-    seen.add(name);
-    return [name, rest];
-  });
+  if (!Array.isArray(remotes)) return Object.entries(remotes).map(([name, remote]) => tableEntry(name, remote));
+  return remotes.map(({ name, ...remote }, index) => ({ name, remote, keyPrefix: `remotes[${index}]`, nameKey: `remotes[${index}].name` }));
 }
 
 function resolveRemote(name: string, remote: RemoteFileConfig, rootDir: string): RemoteConfig {
@@ -101,6 +51,7 @@ function resolveRemote(name: string, remote: RemoteFileConfig, rootDir: string):
     backupBeforeDeploy: production ? true : (remote.backup_before_deploy ?? true),
     requireConfirmation: production || (remote.require_confirmation ?? false),
     noOwner: remote.no_owner ?? false,
+    templateOwners: remote.no_owner === false,
     noPrivileges: remote.no_privileges ?? false,
     keepPrevious: remote.keep_previous ?? true,
     validate: remote.validate ?? [],
@@ -125,34 +76,52 @@ function resolveBackupPlace(place: NonNullable<RemoteFileConfig['backup']>, root
   return resolved;
 }
 
+/** Whether the local server is the managed one (`usesManagedServer`; a contradiction is a problem of the file). */
+function serverOf(file: ConfigFile, env: NodeJS.ProcessEnv, problems: string[]): 'managed' | 'external' {
+  try {
+    return usesManagedServer(file.database, env) ? 'managed' : 'external';
+  } catch (error) {
+    if (!isDbfastError(error)) throw error;
+    problems.push(error.message);
+    return 'external';
+  }
+}
+
+/**
+ * A type-checked file to the config every command uses: the rules of rules.ts (every problem at
+ * once, each with its key), then defaults and paths. The local server's connection settings are
+ * kept as written; config/targets.ts resolves them (with `env`) when a command connects.
+ */
 export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.ProcessEnv): DbfastConfig {
   const rootDir = path.dirname(configPath);
-  const environments: Record<string, EnvironmentConfig> = {};
-  for (const [name, environment] of Object.entries(file.environments ?? { local: {} })) {
-    environments[name] = { ...environment, name };
-  }
-  const remotes: Record<string, RemoteConfig> = {};
-  const problems: string[] = [];
-  for (const [name, remote] of namedRemotes(file, configPath)) {
-    if (!environments[remote.environment]) {
-      problems.push(
-        `remotes.${name}.environment: unknown environment "${remote.environment}" (defined: ${Object.keys(environments).join(', ') || 'none'})`,
-      );
-    }
-    remotes[name] = resolveRemote(name, remote, rootDir);
-  }
+  const entries = remoteEntries(file);
+  const problems = configRules(file, entries, env).problems.map(formatProblem);
+  const server = serverOf(file, env, problems);
   if (problems.length > 0) {
     throw new DbfastError('CONFIG_INVALID', `${configPath} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, {
-      hint: 'Add the environment under [environments.NAME], or point the remote at one that exists.',
+      hint: 'Fix the keys named above (the README lists every key of dbfast.toml).',
       details: { problems },
     });
   }
-  const database = resolveDatabase(file, env);
-  const templateName = env.DBFAST_TEMPLATE_NAME ?? file.database?.template_name ?? DEFAULT_TEMPLATE_NAME;
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [name, environment] of Object.entries(file.environments ?? { local: {} })) environments[name] = { ...environment, name };
+  const remotes: Record<string, RemoteConfig> = {};
+  for (const entry of entries) remotes[entry.name] = resolveRemote(entry.name, entry.remote, rootDir);
+  const db = file.database ?? {};
   return {
     configPath,
     rootDir,
-    database: { url: database.url, source: database.source, passwordEnv: database.passwordEnv, server: database.server, templateName },
+    env,
+    database: {
+      url: db.url,
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      dbname: db.dbname,
+      passwordEnv: db.password_env,
+      server,
+      templateName: env.DBFAST_TEMPLATE_NAME ?? db.template_name ?? DEFAULT_TEMPLATE_NAME,
+    },
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',

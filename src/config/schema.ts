@@ -35,6 +35,16 @@ export const poolSchema = z.strictObject({
   lease_timeout_seconds: z.number().positive().optional(),
 });
 
+/** One layer of `layers`: its folders, or a table with the folders and options. */
+const layerSchema = z.union([
+  z.array(z.string().min(1)).min(1),
+  z.strictObject({
+    folders: z.array(z.string().min(1)).min(1),
+    /** Files only load rows: run them on several connections (true: as many as suit the machine). */
+    parallel: z.union([z.boolean(), z.number().int().min(1).max(32)]).optional(),
+  }),
+]);
+
 /** A path or glob relative to dbfast.toml's folder that stays inside it. */
 const insideGlob = z.string().min(1).refine((glob) => !glob.startsWith('/') && !glob.split('/').includes('..'), {
   message: 'must be relative to the folder of dbfast.toml and stay inside it (no leading / or ..)',
@@ -73,6 +83,8 @@ export const environmentSchema = z.strictObject({
   migration_directories: stringList.optional(),
   variables: variablesSchema.optional(),
   description: z.string().optional(),
+  /** "folders" (default: one layer per top-level folder), "none" (one template), or the layers in run order. */
+  layers: z.union([z.enum(['folders', 'none']), z.array(layerSchema).min(1)]).optional(),
 });
 
 /** `[backup] dir`: a folder, or `s3://bucket/prefix` for S3-compatible object storage. */

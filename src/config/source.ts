@@ -1,9 +1,12 @@
-import type { LoadConfigOptions } from './load.js';
+import { mappingFailures } from '../failure/operational.js';
+import type { LoadConfigOptions } from './read.js';
 import type { DbfastConfig } from './types.js';
 
 /*
  * How the library's functions (src/index.ts) get their config: given, or loaded the way the
- * CLI loads it. Kept here so index.ts holds the API and nothing else.
+ * CLI loads it. Kept here so index.ts holds the API and nothing else. Both loaders below
+ * rethrow operational failures (lost connection, full disk, missing privilege, ...) as coded
+ * DbfastErrors, so a caller of the library never sees a bare pg or Node error.
  */
 
 /** Where the config comes from: a loaded one, or the same search the CLI does. */
@@ -19,9 +22,9 @@ export interface ConfigSource {
 /** A function's own options with the config replaced by where to find it. */
 export type With<T> = Omit<T, 'config'> & ConfigSource;
 
-/** The one loader: contents that passed validation before skip zod (see load-cached.ts). */
+/** The one loader (config/read.ts): contents that passed the type check before skip zod. */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<DbfastConfig> {
-  return (await import('./load-cached.js')).loadConfigLean(options);
+  return mappingFailures(async () => (await import('./read.js')).loadConfigLazily(options));
 }
 
 /** The config of a `ConfigSource`: the one given, else loaded. */
@@ -32,6 +35,8 @@ export async function configOf(source: ConfigSource): Promise<DbfastConfig> {
 
 /** Loads the config and the implementing module side by side, then calls it. */
 export async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R> | R): Promise<R> {
-  const [config, module] = await Promise.all([configOf(source), load()]);
-  return call(module, config);
+  return mappingFailures(async () => {
+    const [config, module] = await Promise.all([configOf(source), load()]);
+    return call(module, config);
+  });
 }

@@ -19,6 +19,12 @@ export interface RemoteConfig {
   /** Always true for production remotes. */
   requireConfirmation: boolean;
   noOwner: boolean;
+  /**
+   * Deploys keep the template's owners only when `no_owner = false` is set explicitly: owners
+   * on a developer's server mean nothing on a remote, so by default objects belong to the
+   * deploying role. (Backup restores keep owners unless `no_owner = true`.)
+   */
+  templateOwners: boolean;
   noPrivileges: boolean;
   keepPrevious: boolean;
   validate: string[];
@@ -45,13 +51,23 @@ export interface DbfastConfig {
   configPath: string;
   /** Folder of the config file: relative paths resolve against it. */
   rootDir: string;
+  /**
+   * The environment the file was loaded with: `${VAR}`s came from it, and the local server's
+   * connection settings (DATABASE_URL, PG*) are resolved from it (config/targets.ts).
+   */
+  env: NodeJS.ProcessEnv;
+  /** [database] as written (and which server it means); `resolveLocalConnection` turns it (with `env`) into a target. */
   database: {
-    /** The local server (undefined for the managed one, whose address localTarget finds); password resolved lazily. */
     url?: string | undefined;
+    host?: string | undefined;
+    port?: number | undefined;
+    user?: string | undefined;
+    dbname?: string | undefined;
     passwordEnv?: string | undefined;
-    /** Where the connection settings came from, for messages. */
-    source: string;
-    /** `managed`: dbfast's own local server (src/server/), started on first need; `external`: the one at `url`. */
+    /**
+     * `managed`: dbfast's own local server (src/server/), started on first need; `external`: the
+     * one these settings (or DATABASE_URL, PG*) name. Decided once, at load, with `env`.
+     */
     server: 'managed' | 'external';
     templateName: string;
   };

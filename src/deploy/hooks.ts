@@ -4,7 +4,7 @@ import { registerCleanup } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { scrub } from '../pg/client.js';
-import type { DbTarget } from '../pg/target.js';
+import { childEnv, type DbTarget } from '../pg/target.js';
 
 /** pre: before the backup; post: once the new database is live. */
 export type HookStage = 'pre' | 'post';
@@ -94,17 +94,17 @@ export interface HookRunContext {
   output: HookOutput;
 }
 
-/** What the commands see: the caller's environment plus the deploy's facts; the password only in PGPASSWORD. */
+/** What the commands see: the caller's environment plus the deploy's facts; the connection settings as for psql (childEnv), secrets never in DATABASE_URL. */
 export function hookEnv(ctx: Pick<HookRunContext, 'remote' | 'environment' | 'deployId' | 'backupId' | 'target' | 'env'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...ctx.env,
+    ...childEnv(ctx.target),
     DBFAST_REMOTE: ctx.remote,
     DBFAST_ENVIRONMENT: ctx.environment,
     DBFAST_BACKUP_ID: ctx.backupId ?? '',
     DBFAST_DEPLOY_ID: ctx.deployId,
     DATABASE_URL: ctx.target.url,
   };
-  if (ctx.target.password !== undefined) env.PGPASSWORD = ctx.target.password;
   return env;
 }
 

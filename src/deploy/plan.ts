@@ -9,6 +9,7 @@ import type { RemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
 import type { DeployPolicy, RestoreMode } from '../remote/policy.js';
 import { remotePreflight } from '../remote/preflight.js';
+import { readTemplateNeeds, type TemplateNeeds } from '../validate/template.js';
 import { failed, passed, type CheckResult } from '../validate/types.js';
 import { describeGroup, type AfterDeployOptions } from './groups.js';
 import type { HealthCheck } from './health.js';
@@ -160,7 +161,11 @@ export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy, after
   const { config, remote, database: live } = ctx;
   const hookSection = planHooks(config, remote, ctx.env);
   const groupSection = planGroups(afterDeploy, hookSection.checks, hookSection.hooks.requiredEnv);
-  const pre = await remotePreflight(ctx.target, ctx.pgBinDir);
+  // What `remote test` and the deploy check, with the needs of the template as last built when the deploy restores it.
+  const needs: TemplateNeeds = policy.mode === 'replace'
+    ? await readTemplateNeeds(config, policy.environment)
+    : { template: '', unavailable: 'this deploy applies migrations (mode migrate): the roles and extensions of the template are checked only if it creates the database' };
+  const pre = await remotePreflight({ ...ctx, template: needs });
   const exists = pre.facts?.databaseExists ?? false;
   const healthChecks = afterDeploy.after.healthChecks;
   const hooks = healthChecks ? hookSection.hooks : { ...hookSection.hooks, healthCheck: null };

@@ -20,7 +20,6 @@ import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
 import { replaceThroughSide } from '../replace/side.js';
 import type { ArchiveSource } from '../replace/source.js';
 import { validateDatabase, validationError } from '../validate/database.js';
-import { missingRequirements } from '../validate/requirements.js';
 import { listSchemas } from '../validate/tables.js';
 import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
 import { DeployHooks } from './deploy-hooks.js';
@@ -51,12 +50,6 @@ export interface ReplaceDeployOutcome {
   hooks: DeployHooks;
 }
 
-function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, user: string, remote: string): string {
-  if (kind === 'extension') return 'Install the extension on the remote server (or have a superuser CREATE EXTENSION in the database).';
-  if (kind === 'owner') return `GRANT "${name}" TO "${user}" on the remote, or set no_owner = true under [remotes.${remote}] (objects then belong to ${user}).`;
-  return `Create role "${name}" on the remote, or set no_owner = true (owners) / no_privileges = true (grants) under [remotes.${remote}] so they are not restored.`;
-}
-
 /**
  * Preflight, then under the database's lock: the template built and dumped, its requirements
  * checked on the remote, pre hooks, a backup, and the replace itself (through a side database,
@@ -66,7 +59,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
   const { ctx, run } = input;
   const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock, after: input.after, notes: run.record.notes });
   try {
-    const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight(ctx.target, ctx.pgBinDir)));
+    const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight(ctx)));
     if (pre.problems.length > 0 || !pre.facts || !pre.mode) throw preflightError(ctx.remote.name, pre.problems);
     const { facts, mode } = pre;
     run.onRemote = facts.databaseExists;
@@ -76,13 +69,13 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
       withWorkDir(ctx.config.rootDir, async (workDir) => {
         const artifact = await run.clock.run('build', () => prepareTemplateArtifact(ctx.config, ctx.environment, workDir, ctx.logger));
         run.record.templateHash = artifact.templateHash;
-        const missing = await missingRequirements(admin.client, artifact.requirements, { noOwner: ctx.remote.noOwner, noPrivileges: ctx.remote.noPrivileges });
-        if (missing.length > 0) {
-          throw preflightError(ctx.remote.name, missing.map((m) => ({ name: m.kind, detail: m.reason, hint: requirementHint(m.kind, m.name, facts.currentUser, ctx.remote.name) })));
-        }
+        // The same checks again, now with what the built template needs: what `remote test` and --dry-run report.
+        const template = { template: artifact.build.template, requirements: artifact.requirements, source: `template ${artifact.build.template} (built for this deploy)` };
+        const checked = await remotePreflight({ ...ctx, template });
+        if (checked.problems.length > 0) throw preflightError(ctx.remote.name, checked.problems);
         await hooks.pre();
         if (input.policy.backup && facts.databaseExists) {
-          const created = await run.clock.run('backup', () => createBackup(backupScope(ctx.config, ctx.remote.name, { logger: ctx.logger, env: ctx.env })));
+          const created = await run.clock.run('backup', () => createBackup(backupScope(ctx.config, ctx.remote.name, { logger: ctx.logger, env: ctx.env }), { lockTimeoutMs: input.lockTimeoutMs }));
           run.record.backupId = created.backup.id;
           ctx.logger.info(`backup ${created.backup.id} written and verified`);
         }
@@ -92,6 +85,8 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
           compression: 'none',
           jobs: input.jobs,
           totalRows: Object.values(artifact.rowCounts).reduce((sum, n) => sum + n, 0),
+          // Owners on a developer's server mean nothing on a remote: kept only with no_owner = false.
+          noOwner: !ctx.remote.templateOwners,
         };
         if (mode === 'swap') {
           const prepare = input.prepare;

@@ -11,6 +11,7 @@ import { resolveRemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
 import { requireConfirmation } from '../remote/policy.js';
 import { exchangeDatabases } from '../replace/swap.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 /** Which remote, and back to what. */
 export interface RollbackOptions {
@@ -57,6 +58,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     }
     const names = swapNames(ctx.database);
     await withDatabaseLock(ctx.target, ctx.database, { ...lock, avoid: [names.previous] }, async (admin) => {
+      await refuseProtectedDatabase(admin.client, ctx.database, `remotes.${ctx.remote.name}.url`);
       if (!(await databaseExists(admin.client, names.previous))) {
         throw new DbfastError('NO_PREVIOUS', `there is no previous database "${names.previous}" to roll back to`, {
           hint: `Deploys keep it unless keep_previous = false; roll back to a backup instead: \`dbfast rollback --remote ${ctx.remote.name} --to BACKUP_ID\` (see \`dbfast backup list\`).`,

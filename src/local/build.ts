@@ -1,35 +1,40 @@
 import type pg from 'pg';
-import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../server/managed.js';
-import { serverShutdownError } from '../server/managed.js';
+import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { connect, withClient } from '../pg/client.js';
+import { connect } from '../pg/client.js';
 import { acquireAdvisoryLock, advisoryUnlock } from '../pg/lock.js';
-import { quoteIdent } from '../pg/quote.js';
-import { withDatabase, type DbTarget } from '../pg/target.js';
-import { dbfastVersion } from '../version.js';
+import type { DbTarget } from '../pg/target.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { dropDatabase, readDatabases, setComment, terminateSessions, type DatabaseInfo } from '../pg/catalog.js';
-import { BUILD_MARKER, TEMPLATE_MARKER, decodeManifest, encodeComment, isDbfastComment, type TemplateManifest } from './manifest.js';
-import { buildLockKey, leftoverOwner, oldDatabaseName, sideDatabaseName } from './names.js';
+import { readDatabases, type DatabaseInfo } from '../pg/catalog.js';
+import { noticeLeftovers, scheduleBackground, type BackgroundJob, type BackgroundMode } from './background.js';
+import { buildFromLayer, deepestReadyLayer, type LayerResult } from './chain.js';
+import { TEMPLATE_MARKER, decodeManifest, type TemplateManifest } from './manifest.js';
+import { buildLockKey } from './names.js';
+import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor, type EnvironmentPlan } from './plan.js';
 import { compareWithManifest } from './staleness.js';
 
+export type { LayerResult } from './chain.js';
+
+/** Options of `buildTemplate` (`dbfast build`). */
 export interface BuildOptions {
   config: DbfastConfig;
   /** Environment name; default `local`, or the only one. */
   environment?: string | undefined;
-  /** Rebuild even when the template is fresh. */
+  /** Rebuild even when the template is fresh (from the environment's first file). */
   force?: boolean | undefined;
   /** Overrides `[repository] runner`. */
   runner?: Runner | undefined;
+  /** Where work that must not hold up the answer runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
   /** Where the managed server lives (DBFAST_SERVER_DIR, ...) when no server is configured; default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
 }
 
+/** What `dbfast build` did (`build --json` prints it). */
 export interface BuildResult {
   template: string;
   environment: string;
@@ -41,6 +46,8 @@ export interface BuildResult {
   files: number;
   durationMs: number;
   manifest: TemplateManifest;
+  /** Each layer: reused or rebuilt by this call (all reused when nothing was built). */
+  layers: LayerResult[];
 }
 
 /** Internal entry shared with seed: an open admin connection and a ready plan. */
@@ -50,18 +57,38 @@ export interface EnsureContext {
   client: pg.Client;
   plan: EnvironmentPlan;
   existing: DatabaseInfo | undefined;
+  serverVersion: number;
   force: boolean;
   runner: Runner;
   logger: Logger;
   started: number;
 }
 
-/** Refuses to replace a database of the template's name that dbfast did not make. */
-export function assertOwnTemplate(info: DatabaseInfo | undefined): void {
-  if (!info || info.comment?.startsWith(TEMPLATE_MARKER)) return;
-  throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
-    hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
-  });
+/** What `ensureTemplate` did, and the background work it leaves for after the answer. */
+export interface EnsuredTemplate {
+  build: BuildResult;
+  /** Hand to `scheduleBackground` once the command has its answer. */
+  afterwards: BackgroundJob | undefined;
+}
+
+/**
+ * Refuses to replace a database of the template's name that dbfast did not make, or that
+ * another project (same template_name, other folder) built.
+ */
+export function assertOwnTemplate(info: DatabaseInfo | undefined, owner: ProjectOwner): void {
+  if (!info) return;
+  if (!info.comment?.startsWith(TEMPLATE_MARKER)) {
+    throw new DbfastError('TEMPLATE_NAME_TAKEN', `database "${info.name}" exists but was not made by dbfast (it has no dbfast manifest)`, {
+      hint: `dbfast never replaces databases it did not make. Set another database.template_name in dbfast.toml, or drop "${info.name}" yourself if it is disposable.`,
+    });
+  }
+  const recorded = decodeManifest(info.comment)?.owner;
+  if (recorded && !isOwnedBy(recorded, owner)) {
+    throw new DbfastError('TEMPLATE_OWNED_ELSEWHERE', `template "${info.name}" belongs to ${describeOwner(recorded)}, not to this project (${owner.path})`, {
+      hint: `Two projects on one server need different templates: set another database.template_name in ${owner.path}/dbfast.toml. If ${recorded.path} is gone, drop the template from there or with DROP DATABASE.`,
+      details: { template: info.name, owner: recorded },
+    });
+  }
 }
 
 function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): TemplateManifest | undefined {
@@ -69,19 +96,31 @@ function freshManifest(ctx: EnsureContext, info: DatabaseInfo | undefined): Temp
   return manifest && compareWithManifest(ctx.plan, manifest).state === 'fresh' ? manifest : undefined;
 }
 
-function result(ctx: EnsureContext, manifest: TemplateManifest, rebuilt: boolean, reused: boolean): BuildResult {
-  const { plan, started } = ctx;
-  return { template: plan.template, environment: plan.environment, rebuilt, reused, files: manifest.fileCount, durationMs: Date.now() - started, manifest };
+function reusedLayers(plan: EnvironmentPlan): LayerResult[] {
+  return plan.layers.map((layer) => ({ label: layer.label, template: layer.template, state: 'reused', files: layer.files.length, durationMs: 0, templateLater: false }));
 }
 
-/** Builds the template unless it is fresh (or force), under the per-template advisory lock. */
-export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
+function unchanged(ctx: EnsureContext, manifest: TemplateManifest, reused: boolean): EnsuredTemplate {
+  const { plan, started } = ctx;
+  const build = { template: plan.template, environment: plan.environment, rebuilt: false, reused, files: manifest.fileCount, durationMs: Date.now() - started, manifest, layers: reusedLayers(plan) };
+  return { build, afterwards: undefined };
+}
+
+/**
+ * Ensures the environment's template is fresh and returns its name and manifest (whose
+ * `identity` names exactly what it holds): the one function that knows how a template comes to
+ * be; seed, deploy and build all go through it. A stale template is rebuilt from the deepest
+ * layer whose template is still good, under the template's advisory lock; with `force`, from
+ * the first file.
+ */
+export async function ensureTemplate(ctx: EnsureContext): Promise<EnsuredTemplate> {
   const { client, plan, logger } = ctx;
-  assertOwnTemplate(ctx.existing);
+  const owner = projectOwner(ctx.config);
+  assertOwnTemplate(ctx.existing, owner);
   const before = decodeManifest(ctx.existing?.comment);
   if (!ctx.force) {
     const fresh = freshManifest(ctx, ctx.existing);
-    if (fresh) return result(ctx, fresh, false, false);
+    if (fresh) return unchanged(ctx, fresh, false);
   }
   let waited = false;
   await acquireAdvisoryLock(client, buildLockKey(plan.template), {
@@ -92,126 +131,34 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
   });
   try {
     const now = (await readDatabases(client, [plan.template])).databases.get(plan.template);
-    assertOwnTemplate(now);
+    assertOwnTemplate(now, owner);
     const builtMeanwhile = decodeManifest(now?.comment)?.builtAt !== before?.builtAt;
     const fresh = freshManifest(ctx, now);
     // A build that finished while we waited is the one we wanted, even with --force.
-    if (fresh && (!ctx.force || waited || builtMeanwhile)) return result(ctx, fresh, false, true);
-    await dropLeftovers(client, plan.template, logger);
+    if (fresh && (!ctx.force || waited || builtMeanwhile)) return unchanged(ctx, fresh, true);
+    // [repository] cluster_setup (roles, extensions: what the files need of the server) first.
     const { ensureClusterSetup } = await import('./cluster-setup.js');
-    await ensureClusterSetup(ctx);
-    const manifest = await buildAndSwap(ctx, now !== undefined);
-    return result(ctx, manifest, true, false);
+    await ensureClusterSetup({ ...ctx, owner });
+    const start = ctx.force ? -1 : await deepestReadyLayer(client, plan, owner);
+    const chain = { config: ctx.config, target: ctx.target, client, plan, serverVersion: ctx.serverVersion, runner: ctx.runner, owner, logger };
+    const { manifest, layers } = await buildFromLayer(chain, start, now !== undefined);
+    const build = { template: plan.template, environment: plan.environment, rebuilt: true, reused: false, files: manifest.fileCount, durationMs: Date.now() - ctx.started, manifest, layers };
+    // A template built for the first time (a CI job) gets no layer templates: only one being
+    // rebuilt shows someone iterating, for whom they (and spares) make the next build quick.
+    // (The replaced template is a leftover now: any worker drops it.)
+    return { build, afterwards: now !== undefined ? { config: ctx.config, environments: [plan.environment] } : undefined };
   } finally {
     await advisoryUnlock(client, buildLockKey(plan.template)).catch(() => undefined);
   }
 }
 
-/** Side and old databases of this template left by a build that died (we hold its lock, so none is live). */
-async function dropLeftovers(client: pg.Client, template: string, logger: Logger): Promise<void> {
-  const rows = await client.query<{ datname: string; comment: string | null }>(
-    `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(datname, $1)`,
-    [`${template}__dbfast_`],
-  );
-  for (const row of rows.rows) {
-    if (leftoverOwner(row.datname) !== template || !isDbfastComment(row.comment)) continue;
-    logger.debug(`dropping ${row.datname}, left over by an interrupted build`);
-    await dropDatabase(client, row.datname);
-  }
-}
-
-async function dropQuietly(target: DbTarget, client: pg.Client | undefined, name: string): Promise<void> {
-  try {
-    if (client) await dropDatabase(client, name);
-    else await withClient(target, (fresh) => dropDatabase(fresh, name), { applicationName: 'dbfast cleanup' });
-  } catch {
-    // The next build drops leftovers whose lock is free.
-  }
-}
-
-async function runInto(ctx: EnsureContext, side: string): Promise<void> {
-  const { runFiles } = await import('../sql/index.js');
-  const sideTarget = withDatabase(ctx.target, side);
-  const files = ctx.plan.files.map(({ relativePath, absolutePath }) => ({ relativePath, absolutePath }));
-  // A template holds one database: statements that act on the whole server belong in cluster_setup.
-  const common = {
-    runner: ctx.runner, target: sideTarget, pgBinDir: ctx.config.tools.pgBinDir, logger: ctx.logger,
-    variables: ctx.plan.variables, serverWide: 'refuse' as const, root: ctx.config.repository.path,
-  };
-  if (ctx.runner === 'psql') {
-    await runFiles(files, common);
-    return;
-  }
-  const sideClient = await connect(sideTarget, { applicationName: 'dbfast build' });
-  try {
-    await runFiles(files, { ...common, client: sideClient });
-  } finally {
-    await sideClient.end().catch(() => undefined);
-  }
-}
-
 /**
- * Builds into `<tmpl>__dbfast_build_<random>`, marks it a template with its manifest, then swaps
- * it in with two renames in one transaction: until that commit the old template is untouched,
- * and after it the new one is in place, so no moment exists without a template.
+ * After a command has its answer: the build's background work if there is any, else a worker
+ * only when earlier commands left something to clean up.
  */
-async function buildAndSwap(ctx: EnsureContext, replacing: boolean): Promise<TemplateManifest> {
-  const { client, plan, logger } = ctx;
-  const side = sideDatabaseName(plan.template);
-  logger.progress({ phase: `building ${plan.template}`, done: 0, total: plan.files.length, unit: 'files' });
-  const unregister = registerCleanup(() => dropQuietly(ctx.target, undefined, side));
-  try {
-    await client.query(`CREATE DATABASE ${quoteIdent(side)} TEMPLATE template0`);
-    await setComment(client, side, encodeComment(BUILD_MARKER, { template: plan.template, startedAt: new Date().toISOString() }));
-    await runInto(ctx, side);
-    const measured = await readDatabases(client, [side], { size: side });
-    const manifest: TemplateManifest = {
-      dbfastVersion: dbfastVersion(),
-      environment: plan.environment,
-      template: plan.template,
-      files: Object.fromEntries(plan.files.map((file) => [file.relativePath, file.sha256])),
-      ...(plan.included.length > 0 ? { included: Object.fromEntries(plan.included.map((file) => [file.relativePath, file.sha256])) } : {}),
-      fileCount: plan.files.length,
-      filterHash: plan.filterHash,
-      serverVersion: measured.serverVersion,
-      builtAt: new Date().toISOString(),
-      sizeBytes: measured.databases.get(side)?.sizeBytes ?? 0,
-    };
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} IS_TEMPLATE true ALLOW_CONNECTIONS false`);
-    await setComment(client, side, encodeComment(TEMPLATE_MARKER, manifest));
-    await swapIntoPlace(ctx, side, replacing);
-    return manifest;
-  } catch (error) {
-    await dropQuietly(ctx.target, client, side);
-    throw error;
-  } finally {
-    unregister();
-  }
-}
-
-async function swapIntoPlace(ctx: EnsureContext, side: string, replacing: boolean): Promise<void> {
-  const { client, plan, logger } = ctx;
-  if (!replacing) {
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} RENAME TO ${quoteIdent(plan.template)}`);
-    return;
-  }
-  const old = oldDatabaseName(plan.template);
-  // Templates refuse connections, but a session from before (or a superuser's) may be there: rename would wait and fail.
-  await terminateSessions(client, plan.template);
-  await client.query('BEGIN');
-  try {
-    await client.query(`ALTER DATABASE ${quoteIdent(plan.template)} RENAME TO ${quoteIdent(old)}`);
-    await client.query(`ALTER DATABASE ${quoteIdent(side)} RENAME TO ${quoteIdent(plan.template)}`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-  try {
-    await dropDatabase(client, old);
-  } catch (error) {
-    logger.warn(`could not drop the previous template ${old} (the next build will): ${(error as Error).message}`);
-  }
+export async function finishInBackground(client: pg.Client, ctx: { config: DbfastConfig; target: DbTarget }, afterwards: BackgroundJob | undefined, options: { mode?: BackgroundMode | undefined; logger?: Logger | undefined }): Promise<void> {
+  if (afterwards) await scheduleBackground(afterwards, ctx.target, options);
+  else await noticeLeftovers(client, { config: ctx.config }, ctx.target, options);
 }
 
 /** `dbfast build`: the environment's template, rebuilt when stale (or with force). */
@@ -220,21 +167,25 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const { config } = options;
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
-  const target = await localTarget(config, options.env ?? process.env, options.logger);
+  const logger = options.logger ?? silentLogger;
+  const target = await localTarget(config, options.env ?? config.env, options.logger);
   const client = await connect(target);
   try {
-    const existing = (await readDatabases(client, [plan.template])).databases.get(plan.template);
-    return await ensureTemplate({
+    const snapshot = await readDatabases(client, [plan.template]);
+    const { build, afterwards } = await ensureTemplate({
       config,
       target,
       client,
       plan,
-      existing,
+      existing: snapshot.databases.get(plan.template),
+      serverVersion: snapshot.serverVersion,
       force: options.force === true,
       runner: options.runner ?? config.repository.runner,
-      logger: options.logger ?? silentLogger,
+      logger,
       started,
     });
+    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
+    return build;
   } catch (error) {
     throw serverShutdownError(error) ?? error;
   } finally {

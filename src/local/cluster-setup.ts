@@ -4,12 +4,11 @@ import type pg from 'pg';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { quoteIdent } from '../pg/quote.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import type { ClusterSetupState } from '../sql/cluster-setup.js';
-import { dropDatabase, setComment } from '../pg/catalog.js';
-import { BUILD_MARKER, encodeComment } from './manifest.js';
-import { sideDatabaseName } from './names.js';
+import { dropDatabase } from '../pg/catalog.js';
+import type { ProjectOwner } from './owner.js';
+import { createSideDatabase } from './side.js';
 import type { EnvironmentPlan } from './plan.js';
 
 /** The server a target is on, without database or password: the key the local record is kept under. */
@@ -51,6 +50,8 @@ export interface ClusterSetupContext {
   plan: Pick<EnvironmentPlan, 'template'>;
   runner: Runner;
   logger: Logger;
+  /** The project its scratch database is named for. */
+  owner: ProjectOwner;
 }
 
 /**
@@ -81,10 +82,19 @@ export async function ensureClusterSetup(ctx: ClusterSetupContext): Promise<void
     root: config.repository.path,
     state: localState(config.rootDir, ctx.target),
     runIn: async () => {
-      const scratch = sideDatabaseName(plan.template);
-      await client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
-      await setComment(client, scratch, encodeComment(BUILD_MARKER, { template: plan.template, startedAt: new Date().toISOString() }));
-      return { target: withDatabase(ctx.target, scratch), release: () => dropDatabase(client, scratch) };
+      // A side database of the template's, named as this project's from its first moment: if
+      // this process dies, the next command recognises it as a leftover and drops it.
+      const scratch = await createSideDatabase(client, ctx.target, { base: plan.template, kind: 'build', owner: ctx.owner, source: 'template0' });
+      return {
+        target: withDatabase(ctx.target, scratch.name),
+        release: async () => {
+          try {
+            await dropDatabase(client, scratch.name);
+          } finally {
+            await scratch.release();
+          }
+        },
+      };
     },
   });
 }

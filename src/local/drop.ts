@@ -4,67 +4,138 @@ import { withClient } from '../pg/client.js';
 import { withAdvisoryLock } from '../pg/lock.js';
 import type { DbfastConfig } from '../config/types.js';
 import { dropDatabase } from '../pg/catalog.js';
+import { noticeLeftovers, type BackgroundMode } from './background.js';
+import { commentOwner } from './manifest.js';
 import { buildLockKey } from './names.js';
+import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { projectTemplates, readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { reapLeftover } from './reap.js';
 import { reapStale } from '../pool/shelf.js';
 
+/** Options of `drop` (`dbfast drop`). */
 export interface DropOptions {
   config: DbfastConfig;
+  /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
   /** Databases to drop; each must be one dbfast made. */
   names?: readonly string[] | undefined;
-  /** Also drop every clone of this config's templates. */
+  /** Also drop every clone of this config's templates (never a template, a layer template or a spare). */
   allClones?: boolean | undefined;
   /** Also drop what pools of this config's templates left behind: leases of processes that are gone, half-made and stale ready databases. */
   stale?: boolean | undefined;
+  /** Also drop this project's templates, layer templates and spares (clones stay): needs `confirm`. */
+  templates?: boolean | undefined;
+  /** The user confirmed `templates` (the CLI asks, or takes --yes). */
+  confirm?: boolean | undefined;
 }
 
+/** What `dbfast drop` dropped. */
 export interface DropResult {
   dropped: Array<{ name: string; kind: DbfastDatabase['kind']; reason?: string }>;
 }
 
+interface Checked {
+  refused: string[];
+  missing: string[];
+  foreignOwners: Map<string, ProjectOwner>;
+  busy: string[];
+}
+
+async function checkNames(
+  client: import('pg').Client,
+  names: readonly string[],
+  byName: Map<string, DbfastDatabase>,
+  owner: ProjectOwner,
+): Promise<Checked> {
+  const checked: Checked = { refused: [], missing: [], foreignOwners: new Map(), busy: [] };
+  if (names.length === 0) return checked;
+  const found = await client.query<{ datname: string; comment: string | null }>(
+    "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ANY($1::text[])",
+    [names],
+  );
+  const comments = new Map(found.rows.map((row) => [row.datname, row.comment]));
+  for (const name of names) {
+    const database = byName.get(name);
+    const recorded = commentOwner(comments.get(name));
+    if (!comments.has(name)) checked.missing.push(name);
+    else if (!database) checked.refused.push(name);
+    else if (recorded && !isOwnedBy(recorded, owner)) checked.foreignOwners.set(name, recorded);
+    else if (database.kind === 'leftover' && database.inUse) checked.busy.push(name);
+  }
+  return checked;
+}
+
+function refuse(checked: Checked): void {
+  const quoted = (names: readonly string[]): string => names.map((name) => `"${name}"`).join(', ');
+  if (checked.refused.length > 0) {
+    throw new DbfastError('NOT_MADE_BY_DBFAST', `refusing to drop ${quoted(checked.refused)}: dbfast did not make ${checked.refused.length === 1 ? 'it' : 'them'} (no dbfast marker); nothing was dropped`, {
+      hint: 'dbfast only drops its own templates and clones (see `dbfast list`); drop other databases with your usual tools.',
+      details: { refused: checked.refused },
+    });
+  }
+  if (checked.foreignOwners.size > 0) {
+    const [[name, recorded]] = [...checked.foreignOwners] as [[string, ProjectOwner]];
+    throw new DbfastError('DATABASE_OWNED_ELSEWHERE', `refusing to drop ${quoted([...checked.foreignOwners.keys()])}: made by another project (${describeOwner(recorded)} made "${name}"); nothing was dropped`, {
+      hint: `Drop ${checked.foreignOwners.size === 1 ? 'it' : 'them'} from that project, whose templates and clones they are.`,
+      details: { foreign: Object.fromEntries(checked.foreignOwners) },
+    });
+  }
+  if (checked.busy.length > 0) {
+    throw new DbfastError('SESSIONS_BLOCKING', `refusing to drop ${quoted(checked.busy)}: a running dbfast process is still working on ${checked.busy.length === 1 ? 'it' : 'them'}; nothing was dropped`, {
+      hint: 'Wait for that command to finish; if it was interrupted, the next dbfast command drops what it left.',
+      details: { busy: checked.busy },
+    });
+  }
+  if (checked.missing.length > 0) {
+    throw new DbfastError('DATABASE_NOT_FOUND', `no database named ${quoted(checked.missing)}; nothing was dropped`, {
+      hint: 'See `dbfast list` for the databases dbfast made.',
+      details: { missing: checked.missing },
+    });
+  }
+}
+
 /**
- * `dbfast drop`: only databases that carry dbfast's marker. Every name is checked before
- * anything is dropped, so a typo or a foreign name drops nothing at all.
+ * `dbfast drop`: only databases that carry dbfast's marker (or a side name of this project), and
+ * never another project's. Every name is checked before anything is dropped, so a typo or a
+ * foreign name drops nothing at all.
  */
 export async function drop(options: DropOptions): Promise<DropResult> {
   const names = [...new Set(options.names ?? [])];
-  if (names.length === 0 && !options.allClones && !options.stale) {
-    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones or --stale', { hint: 'See `dbfast list` for the databases dbfast made.' });
+  if (names.length === 0 && !options.allClones && !options.templates && !options.stale) {
+    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones, --templates or --stale', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
-  return withClient(await localTarget(options.config), async (client) => {
+  if (options.templates && !options.confirm) {
+    throw new DbfastError('CONFIRMATION_REQUIRED', "dropping every template of this project needs confirmation: the next seed rebuilds them from the files", {
+      hint: 'Run `dbfast drop --templates` in a terminal and answer the prompt, or pass --yes.',
+    });
+  }
+  const owner = projectOwner(options.config);
+  const target = await localTarget(options.config);
+  return withClient(target, async (client) => {
     const ours = await readDbfastDatabases(client, options.config);
     const byName = new Map(ours.map((database) => [database.name, database]));
-    const refused: string[] = [];
-    const missing: string[] = [];
-    if (names.length > 0) {
-      const found = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1::text[])', [names]);
-      const existing = new Set(found.rows.map((row) => row.datname));
-      for (const name of names) {
-        if (!existing.has(name)) missing.push(name);
-        else if (!byName.has(name)) refused.push(name);
-      }
-    }
-    if (refused.length > 0) {
-      throw new DbfastError('NOT_MADE_BY_DBFAST', `refusing to drop ${refused.map((name) => `"${name}"`).join(', ')}: dbfast did not make ${refused.length === 1 ? 'it' : 'them'} (no dbfast marker); nothing was dropped`, {
-        hint: 'dbfast only drops its own templates and clones (see `dbfast list`); drop other databases with your usual tools.',
-        details: { refused },
-      });
-    }
-    if (missing.length > 0) {
-      throw new DbfastError('DATABASE_NOT_FOUND', `no database named ${missing.map((name) => `"${name}"`).join(', ')}; nothing was dropped`, {
-        hint: 'See `dbfast list` for the databases dbfast made.',
-        details: { missing },
-      });
-    }
+    refuse(await checkNames(client, names, byName, owner));
     const targets = names.map((name) => byName.get(name) as DbfastDatabase);
     if (options.allClones) {
-      for (const database of ours) if (database.kind === 'clone' && database.project && !names.includes(database.name)) targets.push(database);
+      for (const database of ours) {
+        const mine = database.owner === null || isOwnedBy(database.owner, owner);
+        if (database.kind === 'clone' && database.project && mine && !names.includes(database.name)) targets.push(database);
+      }
+    }
+    if (options.templates) {
+      const templateKinds = new Set<DbfastDatabase['kind']>(['template', 'layer', 'spare']);
+      for (const database of ours) {
+        const mine = database.owner === null ? database.project : isOwnedBy(database.owner, owner);
+        if (templateKinds.has(database.kind) && mine && !targets.includes(database)) targets.push(database);
+      }
     }
     const dropped: DropResult['dropped'] = [];
     for (const database of targets) {
       // A template is dropped under its build lock so a build running right now is not cut short.
-      if (database.kind === 'template') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
-      else await dropDatabase(client, database.name);
+      if (database.kind === 'template' || database.kind === 'layer') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
+      else if (database.kind === 'leftover' || database.kind === 'spare') {
+        if (!(await reapLeftover(client, database.name))) continue;
+      } else await dropDatabase(client, database.name);
       dropped.push({ name: database.name, kind: database.kind });
     }
     if (options.stale) {
@@ -72,6 +143,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
         if (!dropped.some((entry) => entry.name === leftover.name)) dropped.push({ name: leftover.name, kind: 'pool', reason: leftover.reason });
       }
     }
+    await noticeLeftovers(client, { config: options.config }, target, { mode: options.background });
     return { dropped };
   });
 }

@@ -61,7 +61,8 @@ export async function validateEnvironments(config: DbfastConfig, only?: string):
       if (await isDirectory(path.resolve(config.repository.path, dir))) existing.add(dir);
     }
   }
+  const scannedSql = files.filter((file) => file.includedOnly !== true);
   const includes = (chosen: readonly { relativePath: string }[]): IncludedFile[] => includedBy(files, chosen as PlannedFile[]);
-  const environments = selected.map((environment) => checkEnvironment(config, environment, files, (dir) => existing.has(dir), includes));
+  const environments = selected.map((environment) => checkEnvironment(config, environment, scannedSql, (dir) => existing.has(dir), includes));
   return { environments, ok: environments.every((check) => check.problems.length === 0) };
 }

@@ -1,5 +1,6 @@
 import { sha256 } from '../project/hash.js';
 import type { EnvironmentConfig } from '../config/types.js';
+import type { ProjectOwner } from './owner.js';
 
 /**
  * What dbfast stores on the databases it makes, as `COMMENT ON DATABASE`: a recognisable prefix
@@ -8,6 +9,17 @@ import type { EnvironmentConfig } from '../config/types.js';
 export const TEMPLATE_MARKER = 'dbfast:template:v1 ';
 export const CLONE_MARKER = 'dbfast:clone:v1 ';
 export const BUILD_MARKER = 'dbfast:build:v1 ';
+/** Comment prefix of a finished spare (spare.ts). */
+export const SPARE_MARKER = 'dbfast:spare:v1 ';
+
+/** One layer of the chain a template was built from. */
+export interface LayerRecord {
+  label: string;
+  identity: string;
+  /** The database holding that layer's template. */
+  template: string;
+  fileCount: number;
+}
 
 export interface TemplateManifest {
   dbfastVersion: string;
@@ -23,6 +35,26 @@ export interface TemplateManifest {
   builtAt: string;
   /** pg_database_size at build time: a template never changes, so seed need not measure it. */
   sizeBytes: number;
+  /** The project that built it; absent on templates built before owners were recorded. */
+  owner?: ProjectOwner | undefined;
+  /** `final`: an environment's template (what seed clones); `layer`: a layer template below one. Absent: final. */
+  role?: 'final' | 'layer' | undefined;
+  /** Identity of the chain of layers this template holds (see layers.ts). */
+  identity?: string | undefined;
+  /** The layers this template was built from, in order, ending with its own. */
+  layers?: LayerRecord[] | undefined;
+  /** Extensions in the template: name -> version. */
+  extensions?: Record<string, string> | undefined;
+}
+
+/** A ready, empty-handed copy of a template (or of template0) that the next build renames instead of copying. */
+export interface SpareMarker {
+  /** The database it is a copy of. */
+  source: string;
+  /** That template's identity when copied (`template0` for an empty one). */
+  sourceIdentity: string;
+  createdAt: string;
+  owner?: ProjectOwner | undefined;
 }
 
 export interface CloneMetadata {
@@ -30,11 +62,14 @@ export interface CloneMetadata {
   environment: string;
   createdAt: string;
   dbfastVersion: string;
+  /** The project that seeded it; absent on clones made before owners were recorded. */
+  owner?: ProjectOwner | undefined;
 }
 
 export interface BuildMarker {
   template: string;
   startedAt: string;
+  owner?: ProjectOwner | undefined;
 }
 
 export function encodeComment(marker: string, data: object): string {
@@ -62,9 +97,19 @@ export function decodeBuild(comment: string | null | undefined): BuildMarker | u
   return decode<BuildMarker>(BUILD_MARKER, comment);
 }
 
+/** The spare marker in a database comment, if that is what it is. */
+export function decodeSpare(comment: string | null | undefined): SpareMarker | undefined {
+  return decode<SpareMarker>(SPARE_MARKER, comment);
+}
+
+/** The project recorded in any comment dbfast wrote (undefined: none recorded, or not dbfast's). */
+export function commentOwner(comment: string | null | undefined): ProjectOwner | undefined {
+  return (decodeManifest(comment) ?? decodeClone(comment) ?? decodeBuild(comment) ?? decodeSpare(comment))?.owner;
+}
+
 /** True for any comment dbfast wrote: the only databases list/drop will touch. */
 export function isDbfastComment(comment: string | null | undefined): boolean {
-  return [TEMPLATE_MARKER, CLONE_MARKER, BUILD_MARKER].some((marker) => comment?.startsWith(marker) === true);
+  return [TEMPLATE_MARKER, CLONE_MARKER, BUILD_MARKER, SPARE_MARKER].some((marker) => comment?.startsWith(marker) === true);
 }
 
 /**

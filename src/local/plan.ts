@@ -8,6 +8,7 @@ import { environmentVariables } from '../config/resolve.js';
 import type { DbfastConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
 import { scanIncludes } from '../sql/includes.js';
+import { planLayers, type Layer } from './layers.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
 
@@ -17,7 +18,12 @@ export interface PlannedFile {
   sha256: string;
   /** The files it includes with `\i` / `\ir`, and on which line. */
   includes?: IncludeLink[];
+  /** Not a .sql file of the scan, only reached through includes: never run on its own. */
+  includedOnly?: true;
 }
+
+/** One layer of an environment's plan. */
+export type PlannedLayer = Layer<PlannedFile>;
 
 /** A file an environment reaches only through `\i` / `\ir`: hashed and guarded with it, run where it is included. */
 export interface IncludedFile extends PlannedFile {
@@ -25,9 +31,10 @@ export interface IncludedFile extends PlannedFile {
   includedFrom: string;
 }
 
-/** What a template for one environment must contain: its files (in run order), what they include, filter and variables. */
+/** What a template for one environment must contain: its files (in run order), what they include, filter, variables and layers. */
 export interface EnvironmentPlan {
   environment: string;
+  /** The environment's template: its last layer's, what seed clones. */
   template: string;
   files: PlannedFile[];
   included: IncludedFile[];
@@ -35,6 +42,8 @@ export interface EnvironmentPlan {
   variables: Record<string, string>;
   /** Hash of the environment's filter (and variables, when it has any): a change makes the template stale. */
   filterHash: string;
+  /** At least one; the last one's template is `template`. */
+  layers: PlannedLayer[];
 }
 
 /** An included file that is not one of the scanned .sql files; undefined when it does not exist (the runner names that include). */
@@ -50,6 +59,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
   const repository = config.repository.path;
   const cache = cacheFilePath(config.rootDir, repository);
   let scanned = await scanRepository(repository);
+  const scannedSql = new Set(scanned.map((file) => file.relativePath));
   const missing = new Set<string>();
   for (;;) {
     const { hashes, includes, stats } = await hashFiles(scanned, cache, repository, (file) => scanIncludes(file, repository));
@@ -62,6 +72,7 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
     if (found.length === 0) {
       const files = scanned.map((file, index) => {
         const planned: PlannedFile = { relativePath: file.relativePath, absolutePath: file.absolutePath, sha256: hashes[index] as string };
+        if (!scannedSql.has(file.relativePath)) planned.includedOnly = true;
         if ((includes[index] ?? []).length > 0) planned.includes = includes[index];
         return planned;
       });
@@ -103,11 +114,18 @@ function planHash(filterHash: string, variables: Record<string, string>): string
 export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[], guard = true): EnvironmentPlan {
   const environment = findEnvironment(config, name);
   const template = templateDatabaseName(config, environment.name);
-  const files = withoutClusterSetup(config, filterFiles(all, environment));
+  // Files reached only through includes run where they are included, never on their own.
+  const files = withoutClusterSetup(config, filterFiles(all.filter((file) => file.includedOnly !== true), environment));
   const included = includedBy(all, files);
   if (guard) assertProductionSafe(config, environment, [...files, ...included]);
   const variables = environmentVariables(config, environment.name);
-  return { environment: environment.name, template, files, included, variables, filterHash: planHash(filterConfigHash(environment), variables) };
+  // A layer's identity covers what its files include and the variables they run with: a change
+  // to either is a different layer template, never a stale one taken for fresh.
+  const layers = planLayers(environment, files, config.database.templateName, template, {
+    variables,
+    reached: (layerFiles) => includedBy(all, layerFiles).map((file) => [file.relativePath, file.sha256] as const),
+  });
+  return { environment: environment.name, template, files, included, variables, filterHash: planHash(filterConfigHash(environment), variables), layers };
 }
 
 /** The production guard's complaint about a plan, or null when it has none. */
@@ -120,6 +138,7 @@ export function guardProblem(config: DbfastConfig, plan: EnvironmentPlan): strin
   }
 }
 
+/** One environment's plan, scanning and hashing the repository first. */
 export async function planFor(config: DbfastConfig, name: string): Promise<EnvironmentPlan> {
   const { files } = await scanAndHash(config);
   return planEnvironment(config, name, files);

@@ -47,7 +47,7 @@ export async function poolStatus(options: PoolCommandOptions): Promise<PoolStatu
   const { config } = options;
   const names = environmentsOf(options);
   const templates = names.map((environment) => templateDatabaseName(config, environment));
-  const server = await readPoolStatus(await localTarget(config, process.env, options.logger), templates);
+  const server = await readPoolStatus(await localTarget(config, config.env, options.logger), templates);
   const environments = names.map((environment, index): PoolEnvironmentStatus => {
     const template = templates[index] as string;
     const mine = server.databases.filter((database) => database.template === template);
@@ -74,7 +74,7 @@ export async function fillPool(options: PoolFillOptions): Promise<FillResult> {
   const logger = options.logger ?? silentLogger;
   const numbers = poolNumbers(config, environment, { size: options.size });
   const template = await ensurePoolTemplate(config, environment, logger);
-  return fillShelf({ target: await localTarget(config, process.env, logger), template, size: numbers.size, maxClones: numbers.maxClones, projectTemplates: [...projectTemplates(config)], logger });
+  return fillShelf({ target: await localTarget(config, config.env, logger), template, size: numbers.size, maxClones: numbers.maxClones, projectTemplates: [...projectTemplates(config)], logger });
 }
 
 export interface PoolDrainResult {
@@ -84,5 +84,5 @@ export interface PoolDrainResult {
 /** Drops the ready databases (and leftovers) of the project's templates; leases of running processes stay. */
 export async function drainPool(options: PoolCommandOptions): Promise<PoolDrainResult> {
   const templates = environmentsOf(options).map((environment) => templateDatabaseName(options.config, environment));
-  return { dropped: await drainShelf(await localTarget(options.config, process.env, options.logger), templates) };
+  return { dropped: await drainShelf(await localTarget(options.config, options.config.env, options.logger), templates) };
 }

@@ -8,6 +8,7 @@ import { foldersToWatch } from '../pool/watch.js';
 import { buildTemplate } from './build.js';
 import { projectTemplates } from './list.js';
 import { buildLockKey } from './names.js';
+import { projectOwner } from './owner.js';
 import { chooseStrategy } from './strategy.js';
 
 /**
@@ -15,7 +16,7 @@ import { chooseStrategy } from './strategy.js';
  * identifies this build (built_at; the pool adds its oid) and how to clone it. The pool itself
  * never builds.
  */
-export async function ensurePoolTemplate(config: DbfastConfig, environment: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<EnsuredTemplate> {
+export async function ensurePoolTemplate(config: DbfastConfig, environment: string, logger: Logger, env: NodeJS.ProcessEnv = config.env): Promise<EnsuredTemplate> {
   // The same env as the pool's target: on the managed server, the same server.
   const result = await buildTemplate({ config, environment, logger, env });
   const { manifest } = result;
@@ -28,6 +29,7 @@ export async function ensurePoolTemplate(config: DbfastConfig, environment: stri
     strategy: chooseStrategy(manifest.serverVersion, sizeBytes),
     buildLockKey: buildLockKey(result.template),
     watchPaths: foldersToWatch(config.repository.path, Object.keys(manifest.files), [config.rootDir]),
+    owner: projectOwner(config),
   };
 }
 
@@ -49,10 +51,10 @@ export async function poolSettings(config: DbfastConfig, input: PoolSettingsInpu
   const logger = input.logger ?? silentLogger;
   return {
     // The configured server, or dbfast's managed one (started here on first need).
-    target: await localTarget(config, input.env ?? process.env, logger),
+    target: await localTarget(config, input.env ?? config.env, logger),
     environment,
     ...poolNumbers(config, environment, input, input.env),
-    ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger, input.env ?? process.env),
+    ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger, input.env ?? config.env),
     projectTemplates: [...projectTemplates(config)],
     watch: input.watch !== false,
     handOffDrops: input.handOffDrops === true,

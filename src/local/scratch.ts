@@ -1,16 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { registerCleanup } from '../cleanup.js';
 import { localTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { Logger } from '../logger.js';
-import { withClient } from '../pg/client.js';
-import { quoteIdent } from '../pg/quote.js';
+import { connect } from '../pg/client.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import { buildTemplate, type BuildResult } from './build.js';
+import { projectOwner } from './owner.js';
+import { createSideDatabase, dropSideDatabase } from './side.js';
 
 /**
  * Builds the environment's template when stale, clones it into a scratch database (templates
- * refuse connections), runs `use` on the clone, and drops the clone, whatever happens.
+ * refuse connections), runs `use` on the clone, and drops the clone, whatever happens. The
+ * scratch database has a side name (`<template>__dbfast_dump_…`) whose lock this process holds
+ * while it works: if the process is killed, the next command recognises it and drops it.
  */
 export async function withTemplateClone<T>(
   config: DbfastConfig,
@@ -19,16 +21,19 @@ export async function withTemplateClone<T>(
   use: (clone: { build: BuildResult; target: DbTarget }) => Promise<T>,
 ): Promise<T> {
   const build = await buildTemplate({ config, environment, logger });
-  const target = await localTarget(config, process.env, logger);
-  const scratch = `${build.template}__dbfast_dump_${randomBytes(4).toString('hex')}`;
-  const drop = (): Promise<void> =>
-    withClient(target, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`)).then(() => undefined);
-  await withClient(target, (client) => client.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE ${quoteIdent(build.template)}`));
-  const unregister = registerCleanup(drop);
+  const target = await localTarget(config, config.env, logger);
+  const admin = await connect(target, { applicationName: 'dbfast scratch' });
   try {
-    return await use({ build, target: withDatabase(target, scratch) });
+    const scratch = await createSideDatabase(admin, target, { base: build.template, kind: 'dump', owner: projectOwner(config), source: build.template });
+    const unregister = registerCleanup(() => dropSideDatabase(target, undefined, scratch.name, logger));
+    try {
+      return await use({ build, target: withDatabase(target, scratch.name) });
+    } finally {
+      await dropSideDatabase(target, admin, scratch.name, logger);
+      unregister();
+      await scratch.release();
+    }
   } finally {
-    await drop().catch((error: unknown) => logger.warn(`could not drop the scratch database "${scratch}": ${String(error)}`));
-    unregister();
+    await admin.end().catch(() => undefined);
   }
 }

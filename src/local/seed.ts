@@ -1,30 +1,32 @@
 import type pg from 'pg';
-import { localTarget } from '../server/managed.js';
-import { serverShutdownError } from '../server/managed.js';
+import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { quoteIdent } from '../pg/quote.js';
-import { databaseName, maskUrl, withDatabase } from '../pg/target.js';
+import { databaseName, displayUrl, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
-import { ensureTemplate } from './build.js';
-import { readDatabases, setComment, type DatabaseInfo } from '../pg/catalog.js';
-import { CLONE_MARKER, TEMPLATE_MARKER, encodeComment, type CloneMetadata } from './manifest.js';
-import { assertDatabaseName, leftoverOwner, templateDatabaseName } from './names.js';
+import type { BackgroundMode } from './background.js';
+import { ensureTemplate, finishInBackground } from './build.js';
+import { changeDatabases, dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
+import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
+import { assertDatabaseName, sideLockKey, sideName, sideNameBase, templateDatabaseName } from './names.js';
+import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
-import { clearTemplateSessions, isSourceInUse } from './sessions.js';
+import { clearTemplateSessions } from './sessions.js';
+import { createSideDatabase, type SideDatabase } from './side.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
+import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { parsePoolName } from '../pool/names.js';
 import { takeReady } from '../pool/shelf.js';
-import { withCloneThrottle } from '../pool/throttle.js';
 
 export interface SeedOptions {
   config: DbfastConfig;
   /** Name of the database to create. */
   output: string;
   environment?: string | undefined;
-  /** Replace an existing database of that name (never a template). */
+  /** Replace an existing database of that name: only a clone this project's dbfast made, never a template. */
   force?: boolean | undefined;
   /** Rebuild the template first even when it is fresh. */
   rebuild?: boolean | undefined;
@@ -33,6 +35,8 @@ export interface SeedOptions {
   strategy?: CloneStrategy | undefined;
   /** Take a ready database of the template's current build from the pool when there is one (default true). */
   pool?: boolean | undefined;
+  /** Where clean-up that must not hold up the answer runs (see local/background.ts). */
+  background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
 }
 
@@ -57,33 +61,54 @@ function roundMs(ms: number): number {
 
 const PROTECTED = new Set(['postgres', 'template0', 'template1']);
 
-function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance: string): void {
+/**
+ * `--force` replaces only what dbfast made for this project: a clone it seeded. Any other
+ * database is refused, with or without --force, and nothing happens to it (no session ended).
+ */
+function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance: string, owner: ProjectOwner): void {
   const name = info.name;
-  if (!options.force) {
-    throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists`, {
-      hint: 'Pass --force to drop and recreate it, or choose another --output name.',
-    });
-  }
   if (info.isTemplate || info.comment?.startsWith(TEMPLATE_MARKER) || PROTECTED.has(name) || name === maintenance) {
     throw new DbfastError('DATABASE_PROTECTED', `refusing to replace "${name}": it is a template or a system database`, {
-      hint: 'Choose another --output name; --force only replaces ordinary databases.',
+      hint: 'Choose another --output name; --force only replaces clones dbfast made.',
+    });
+  }
+  const clone = info.comment?.startsWith(CLONE_MARKER) ? decodeClone(info.comment) : undefined;
+  if (!clone) {
+    throw new DbfastError('NOT_MADE_BY_DBFAST', `database "${name}" already exists and dbfast did not make it (it has no dbfast marker); nothing was changed`, {
+      hint: `dbfast never replaces a database it did not make, not even with --force. Choose another --output name, or, if "${name}" is disposable, drop it yourself (dropdb "${name}") and seed again.`,
+    });
+  }
+  if (clone.owner && !isOwnedBy(clone.owner, owner)) {
+    throw new DbfastError('DATABASE_OWNED_ELSEWHERE', `database "${name}" is a clone seeded by ${describeOwner(clone.owner)}, not by this project; nothing was changed`, {
+      hint: `Choose another --output name, or replace it from ${clone.owner.path}.`,
+      details: { database: name, owner: clone.owner },
+    });
+  }
+  if (!options.force) {
+    throw new DbfastError('DATABASE_EXISTS', `database "${name}" already exists (a clone dbfast seeded from ${clone.template})`, {
+      hint: 'Pass --force to replace it, or choose another --output name.',
     });
   }
 }
 
-async function createClone(client: pg.Client, output: string, template: string, strategy: CloneStrategy | undefined, logger: Logger): Promise<number> {
-  const sql = `CREATE DATABASE ${quoteIdent(output)} TEMPLATE ${quoteIdent(template)}${strategy ? ` STRATEGY ${strategy.toUpperCase()}` : ''}`;
-  for (let attempt = 0; ; attempt++) {
-    const started = performance.now();
-    try {
-      await withCloneThrottle(client, strategy, () => client.query(sql));
-      return performance.now() - started;
-    } catch (error) {
-      // A session slipped in between the check and the clone: end it if it is ours, else name it.
-      if (!isSourceInUse(error) || attempt >= 2) throw error;
-      await clearTemplateSessions(client, template, logger);
-    }
+/**
+ * A ready database of the template's current build, renamed from the pool to a fresh side name
+ * of this seed, whose name lock this session holds (as `createSideDatabase` does): an interrupt
+ * before the final rename leaves a leftover the next command reaps. Undefined when none is ready.
+ */
+async function takeFromPool(client: pg.Client, template: string, owner: ProjectOwner, comment: string): Promise<SideDatabase | undefined> {
+  const name = sideName(template, 'clone', owner);
+  if (!(await tryAdvisoryLock(client, sideLockKey(name)))) return undefined;
+  const release = (): Promise<void> => advisoryUnlock(client, sideLockKey(name)).catch(() => undefined);
+  const started = performance.now();
+  try {
+    if (await takeReady(client, template, name, comment)) return { name, createMs: performance.now() - started, release };
+  } catch (error) {
+    await release();
+    throw error;
   }
+  await release();
+  return undefined;
 }
 
 /** A template whose files cannot be read (missing, torn or corrupt pages): rebuilt rather than reported. */
@@ -94,7 +119,8 @@ function isUnreadableTemplate(error: unknown): boolean {
 
 /**
  * `dbfast seed`: the environment's template (built when stale), cloned into `output`. The fresh
- * path is one connection and three statements: read catalog, CREATE DATABASE, COMMENT.
+ * path is one connection and few round trips: read the catalog, CREATE DATABASE under a side
+ * name (recognisable if the command dies), then mark and rename it in one transaction.
  */
 export async function seed(options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
@@ -103,10 +129,11 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const environment = defaultEnvironmentName(config, options.environment);
   const template = templateDatabaseName(config, environment);
   assertDatabaseName(output, '--output');
-  if (output === template || leftoverOwner(output) !== undefined) {
+  if (output === template || sideNameBase(output) !== undefined || parsePoolName(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
-  const target = await localTarget(config, process.env, logger);
+  const owner = projectOwner(config);
+  const target = await localTarget(config, config.env, logger);
   // Hashing files and connecting overlap: both are I/O.
   const [planned, connected] = await Promise.allSettled([planFor(config, environment), acquire(target)]);
   if (connected.status === 'rejected') throw connected.reason;
@@ -116,43 +143,84 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     if (planned.status === 'rejected') throw planned.reason;
     let snapshot = await readDatabases(client, [template, output], { sessions: template });
     const existingOutput = snapshot.databases.get(output);
-    if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target));
+    if (existingOutput) assertReplaceable(existingOutput, options, databaseName(target), owner);
     const ensure = (existing: DatabaseInfo | undefined, force: boolean): ReturnType<typeof ensureTemplate> =>
-      ensureTemplate({ config, target, client, plan: planned.value, existing, force, runner: options.runner ?? config.repository.runner, logger, started: Date.now() });
-    let build = await ensure(snapshot.databases.get(template), options.rebuild === true);
+      ensureTemplate({
+        config,
+        target,
+        client,
+        plan: planned.value,
+        existing,
+        serverVersion: snapshot.serverVersion,
+        force,
+        runner: options.runner ?? config.repository.runner,
+        logger,
+        started: Date.now(),
+      });
+    let { build, afterwards } = await ensure(snapshot.databases.get(template), options.rebuild === true);
     if (build.rebuilt || build.reused) snapshot = await readDatabases(client, [template], { sessions: template });
     const info = snapshot.databases.get(template) as DatabaseInfo;
-    if (info.allowConnections) await client.query(`ALTER DATABASE ${quoteIdent(template)} ALLOW_CONNECTIONS false`);
+    if (info.allowConnections) await setAllowConnections(client, template, false);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
-    if (existingOutput) await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
-    const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion() };
+    const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
     const comment = encodeComment(CLONE_MARKER, metadata);
-    // A ready database of this build, renamed (and marked, in the same transaction): a catalog update, whatever the template's size.
-    const taking = performance.now();
-    const fromPool = options.pool !== false && (await takeReady(client, template, output, comment));
-    let cloneMs = performance.now() - taking;
-    if (!fromPool) {
+    // A ready database of this build from the pool, renamed to a side name of this seed (a catalog
+    // update, whatever the template's size); from there it goes the way a fresh clone goes.
+    const pooled = options.pool === false ? undefined : await takeFromPool(client, template, owner, comment);
+    const fromPool = pooled !== undefined;
+    const clone = (): ReturnType<typeof createSideDatabase> =>
+      createSideDatabase(client, target, {
+        base: template,
+        kind: 'clone',
+        owner,
+        source: template,
+        strategy,
+        onSourceInUse: () => clearTemplateSessions(client, template, logger),
+      });
+    let side: SideDatabase;
+    if (pooled) side = pooled;
+    else {
       try {
-        cloneMs = await createClone(client, output, template, strategy, logger);
+        side = await clone();
       } catch (error) {
         if (!isUnreadableTemplate(error)) throw error;
         // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
         // server's fast settings) may lose writes. The template is only a cache of the SQL files.
         logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
-        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(output)} WITH (FORCE)`);
-        build = { ...(await ensure(info, true)), rebuilt: true };
-        cloneMs = await createClone(client, output, template, strategy, logger);
+        const rebuilt = await ensure(info, true);
+        build = { ...rebuilt.build, rebuilt: true };
+        afterwards = rebuilt.afterwards;
+        side = await clone();
       }
-      await setComment(client, output, comment);
     }
+    const cloneMs = side.createMs;
+    try {
+      // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
+      if (existingOutput) await dropDatabase(client, output);
+      // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
+      await changeDatabases(
+        client,
+        [
+          { kind: 'comment', database: side.name, comment },
+          { kind: 'rename', from: side.name, to: output },
+        ],
+        { synchronousCommit: true },
+      );
+    } catch (error) {
+      await dropDatabase(client, side.name).catch(() => undefined);
+      throw error;
+    } finally {
+      await side.release();
+    }
+    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     return {
       database: output,
       template,
       environment,
       rebuilt: build.rebuilt,
-      // The configured URL (masked: a password written into it shows as ***), or the managed server's.
-      url: maskUrl(withDatabase({ url: config.database.url ?? target.url }, output).url),
+      // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
+      url: displayUrl(withDatabase(target, output)),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
       fromPool,

@@ -12,6 +12,7 @@ import { prepareMigrations, type PreparedMigration } from './prepare.js';
 import type { MigrateScope } from './scope.js';
 import { compareMigrations, type MigrationComparison } from './status.js';
 import { ensureTrackingTable, readMigrationRows } from './table.js';
+import { refuseProtectedDatabase } from '../validate/protected.js';
 
 /** Which pending migrations a run takes, and how. */
 export interface SelectOptions {
@@ -89,15 +90,16 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
   const { logger } = scope;
   const files = await migrationFiles(scope.config, scope.environment);
   checkTo(files, input.to);
-  return withDatabaseLock(scope.target, scope.database, { timeoutMs: input.lockTimeoutMs, logger }, () =>
-    withClient(scope.target, async (client) => {
+  return withDatabaseLock(scope.target, scope.database, { timeoutMs: input.lockTimeoutMs, logger }, async (admin) => {
+    await refuseProtectedDatabase(admin.client, scope.database, `remotes.${scope.remote.name}.url`);
+    return withClient(scope.target, async (client) => {
       const selection = await selectMigrations(client, files, scope, input);
       const result: RunMigrationsResult = { applied: [], backupId: null, later: selection.later, drifted: selection.comparison.drifted };
       if (selection.selected.length > 0) {
         run.onRemote = true;
         await ensureTrackingTable(client, scope.database);
         if (input.backup) {
-          const created = await run.clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env })));
+          const created = await run.clock.run('backup', () => createBackup(backupScope(scope.config, scope.remote.name, { logger, env: scope.env }), { lockTimeoutMs: input.lockTimeoutMs }));
           result.backupId = run.record.backupId = created.backup.id;
           logger.info(`backup ${created.backup.id} written and verified`);
         }
@@ -107,8 +109,8 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
       }
       if (input.afterApply) await input.afterApply();
       return result;
-    }, { applicationName: 'dbfast migrate' }),
-  );
+    }, { applicationName: 'dbfast migrate' });
+  });
 }
 
 async function applySelected(client: pg.Client, selection: MigrationSelection, input: RunMigrationsInput, backupId: string | null): Promise<AppliedMigration[]> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connect } from './client.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { databaseName, withDatabase, type DbTarget } from './target.js';
@@ -53,7 +54,7 @@ export async function rolePrivileges(client: pg.Client): Promise<RolePrivileges>
 export interface DatabaseFacts {
   name: string;
   owner: string;
-  /** The current user is the owner or a member of the owning role. */
+  /** The current user is the owner or has its privileges (USAGE: a NOINHERIT member does not, and may not rename it). */
   ownedByUs: boolean;
   encoding: string;
   collate: string;
@@ -70,7 +71,7 @@ export async function databaseFacts(client: pg.Client, name: string): Promise<Da
   // to_jsonb(d) instead of naming columns: the locale columns differ between versions.
   const row = (
     await client.query<{ d: Record<string, unknown>; owner: string; owned: boolean; encoding: string }>(
-      `SELECT to_jsonb(d) AS d, pg_get_userbyid(d.datdba) AS owner, pg_has_role(current_user, d.datdba, 'MEMBER') AS owned,
+      `SELECT to_jsonb(d) AS d, pg_get_userbyid(d.datdba) AS owner, pg_has_role(current_user, d.datdba, 'USAGE') AS owned,
               pg_encoding_to_char(d.encoding) AS encoding
        FROM pg_database d WHERE d.datname = $1`,
       [name],
@@ -110,7 +111,8 @@ export async function createDatabaseLike(client: pg.Client, name: string, like: 
   try {
     await client.query(sql);
   } catch (error) {
-    throw new DbfastError('CREATE_DATABASE_FAILED', `cannot create database "${name}": ${errorMessage(error)}`, {
+    // A lost connection or a missing privilege keeps its own code (and names what to grant).
+    throw operationalError(error, { doing: `creating database "${name}"` }) ?? new DbfastError('CREATE_DATABASE_FAILED', `cannot create database "${name}": ${errorMessage(error)}`, {
       hint: 'The remote user needs CREATEDB (ALTER ROLE ... CREATEDB), or restore in place as a user without it.',
       cause: error,
     });

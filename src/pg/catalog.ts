@@ -203,6 +203,62 @@ export async function setComment(client: pg.Client, name: string, comment: strin
   await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`);
 }
 
+/** One change to a database's catalog entry, for `changeDatabases`. */
+export type DatabaseChange =
+  | { kind: 'rename'; from: string; to: string }
+  | { kind: 'comment'; database: string; comment: string }
+  /** IS_TEMPLATE true, ALLOW_CONNECTIONS false: clonable, and nobody can connect and change it. */
+  | { kind: 'freeze'; database: string }
+  | { kind: 'connections'; database: string; allow: boolean };
+
+function changeStatement(change: DatabaseChange): string {
+  switch (change.kind) {
+    case 'rename':
+      return `ALTER DATABASE ${quoteIdent(change.from)} RENAME TO ${quoteIdent(change.to)}`;
+    case 'comment':
+      return `COMMENT ON DATABASE ${quoteIdent(change.database)} IS ${quoteLiteral(change.comment)}`;
+    case 'freeze':
+      return `ALTER DATABASE ${quoteIdent(change.database)} IS_TEMPLATE true ALLOW_CONNECTIONS false`;
+    case 'connections':
+      return `ALTER DATABASE ${quoteIdent(change.database)} ALLOW_CONNECTIONS ${change.allow ? 'true' : 'false'}`;
+  }
+}
+
+/** How `changeDatabases` commits. */
+export interface ChangeOptions {
+  /**
+   * false: the commit does not wait for its WAL to reach the disk. A crash can then lose the
+   * change but never half of it (WAL is replayed in order), which suits databases that can be
+   * rebuilt, like templates. true: it waits, even on a server configured with
+   * synchronous_commit = off (what the user was told exists must survive a crash).
+   * Undefined: the server's setting.
+   */
+  synchronousCommit?: boolean;
+}
+
+/**
+ * Applies `changes` in one transaction and one round trip (one simple-query message, which the
+ * server runs as a single implicit transaction): afterwards all of them happened or none did,
+ * even if this process dies the moment the message is sent. Nobody may be connected to a
+ * database being renamed.
+ */
+export async function changeDatabases(client: pg.Client, changes: readonly DatabaseChange[], options: ChangeOptions = {}): Promise<void> {
+  if (changes.length === 0) return;
+  const statements = changes.map(changeStatement);
+  if (options.synchronousCommit !== undefined) statements.unshift(`SET LOCAL synchronous_commit = ${options.synchronousCommit ? 'on' : 'off'}`);
+  await client.query(statements.join(';\n'));
+}
+
+/** Renames one database (nobody may be connected to it). */
+export async function renameDatabase(client: pg.Client, from: string, to: string): Promise<void> {
+  await changeDatabases(client, [{ kind: 'rename', from, to }]);
+}
+
+/** Ends a backend (e.g. one of our own connections stuck in CREATE DATABASE when the process is interrupted). */
+export async function terminateBackend(client: pg.Client, pid: number): Promise<void> {
+  await client.query('SELECT pg_terminate_backend($1)', [pid]);
+}
+
 /** Opens or closes a database to new connections. */
 export async function setAllowConnections(client: pg.Client, database: string, allow: boolean): Promise<void> {
   await client.query(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS ${allow}`);

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { DbfastError } from '../errors.js';
-import { clientConfigFromUrl } from './client-config.js';
-import { lookupPgpass, type PgpassQuery, type PgpassResult } from './pgpass.js';
-import { sslFallbackAllowed, sslPlan, type SslMode } from './ssl.js';
-import { maskUrl, type DbTarget } from './target.js';
+import { trackFailures } from '../failure/client.js';
+import { explainPermission } from '../failure/permission.js';
+import { lookupPgpass, type PgpassResult } from './pgpass.js';
+import { sslAttempts, sslFallbackAllowed } from './ssl.js';
+import { describeSettings, maskUrl, serverLabel, targetSecrets, type DbTarget } from './target.js';
 
 export type PgClient = pg.Client;
 
@@ -12,89 +13,142 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
 }
 
+/** What went wrong with the password, for the error's message and hint. */
+interface PasswordState {
+  /** The server asked for a password and none was found anywhere. */
+  missing: boolean;
+  /** Where the password that was sent came from. */
+  source?: string | undefined;
+  pgpassIgnored?: string | undefined;
+}
+
+/**
+ * Opens a connection with exactly the target's resolved settings (see connection.ts): node-postgres
+ * gets host, port, user, database and `ssl` spelled out, so its own defaults (process.env.USER,
+ * its sslmode rules, its deprecated ~/.pgpass lookup) never apply.
+ */
 export async function connect(target: DbTarget, options: ConnectOptions = {}): Promise<pg.Client> {
-  const plan = sslPlan(target.url);
+  const { settings } = target;
+  const attempts = sslAttempts(target);
   const password = passwordSource(target);
-  for (const [index, ssl] of plan.attempts.entries()) {
+  const timeoutMs = settings.connectTimeoutSeconds ? settings.connectTimeoutSeconds * 1000 : (options.connectTimeoutMs ?? 10_000);
+  for (const [index, ssl] of attempts.entries()) {
     const client = new pg.Client({
-      application_name: options.applicationName ?? 'dbfast',
-      ...clientConfigFromUrl(target.url),
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      database: settings.dbname,
+      ...(settings.options === undefined ? {} : { options: settings.options }),
+      application_name: settings.applicationName ?? options.applicationName ?? 'dbfast',
       password: password.get,
       ssl,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: timeoutMs,
     });
     // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
     client.on('error', () => undefined);
     try {
       await client.connect();
-      return client;
+      // Failed queries carry role, database and statement, for errors that say what to grant to whom.
+      return trackFailures(client);
     } catch (error) {
       await client.end().catch(() => undefined);
-      if (index < plan.attempts.length - 1 && sslFallbackAllowed(plan.mode, error)) continue;
-      throw connectionError(target, error, { passwordMissing: password.missing(), pgpassIgnored: password.pgpassIgnored(), sslMode: plan.mode });
+      if (index < attempts.length - 1 && sslFallbackAllowed(settings.sslmode, error)) continue;
+      throw connectionError(target, error, password.state());
     }
   }
   throw new DbfastError('CONNECTION_FAILED', `cannot connect to ${maskUrl(target.url)}`);
 }
 
 /**
- * libpq's password order: the target's own password (password_env or the URL), then
- * PGPASSWORD, then the password file. Asked only when the server wants a password.
+ * The password, asked only when the server wants one: the target's own (password_env, the URL,
+ * PGPASSWORD, resolved already), then the password file, looked up for the database actually
+ * connected to, as libpq does.
  */
-function passwordSource(target: DbTarget): {
-  get: string | (() => Promise<string>);
-  missing: () => boolean;
-  pgpassIgnored: () => string | undefined;
-} {
-  if (target.password !== undefined) return { get: target.password, missing: () => false, pgpassIgnored: () => undefined };
+function passwordSource(target: DbTarget): { get: string | (() => Promise<string>); state: () => PasswordState } {
+  if (target.password !== undefined) {
+    const source = target.settings.sources.password;
+    return { get: target.password, state: () => ({ missing: false, source }) };
+  }
   let asked = false;
   let found: PgpassResult = {};
-  const get = async (...args: unknown[]): Promise<string> => {
+  const get = async (): Promise<string> => {
     asked = true;
-    if (process.env.PGPASSWORD) return process.env.PGPASSWORD;
-    found = lookupPgpass((args[0] ?? {}) as PgpassQuery);
+    found = lookupPgpass(target.settings);
     // Like libpq's "no password supplied": fail here rather than send an empty password.
     if (found.password === undefined) throw new Error('no password supplied');
     return found.password;
   };
-  return { get, missing: () => asked && !process.env.PGPASSWORD && found.password === undefined, pgpassIgnored: () => found.ignoredReason };
+  return {
+    get,
+    state: () => ({
+      missing: asked && found.password === undefined,
+      source: found.password === undefined ? undefined : `${target.settings.passfile} (${target.settings.sources.passfile ?? 'passfile'})`,
+      pgpassIgnored: found.ignoredReason,
+    }),
+  };
 }
 
-export interface ConnectionErrorContext {
-  /** The server asked for a password and none was found anywhere. */
-  passwordMissing?: boolean;
-  pgpassIgnored?: string | undefined;
-  sslMode?: SslMode;
-}
-
-export function connectionError(target: DbTarget, error: unknown, context: ConnectionErrorContext = {}): DbfastError {
+/** Says where each setting came from, so the user knows what to change (never "the config" when it was PGHOST). */
+function hintFor(target: DbTarget, error: unknown, password: Partial<PasswordState>): { text?: string; hint: string } {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code;
-  let hint = 'Check that the server is running and the URL, user and password are right.';
-  let text = message;
-  if (context.passwordMissing) {
-    text = 'the server asks for a password and none was found (password_env, the URL, PGPASSWORD, ~/.pgpass)';
-    hint = context.pgpassIgnored ?? 'Set password_env for this database (the name of a variable holding the password), or add a line to ~/.pgpass (PGPASSFILE).';
-  } else if (code === '28P01' || /password authentication failed/i.test(message)) {
-    hint = 'The password was refused: check password_env (or the URL, or ~/.pgpass) for this database.';
-  } else if (code === '3D000') {
-    hint = 'The database does not exist: create it, or point the config at one that does.';
-  } else if (code === 'ECONNREFUSED' || code === 'ENOENT') {
-    hint = 'Nothing is listening there: start PostgreSQL or fix host/port in the config.';
-  } else if (/does not support SSL/i.test(message)) {
-    hint = `The server does not accept TLS but sslmode=${context.sslMode ?? 'require'} demands it: enable ssl on the server, or use sslmode=prefer (or disable).`;
-  } else if (/certificate|self[- ]signed|altname/i.test(message) || /^(ERR_TLS|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code ?? '')) {
-    hint = `The server's certificate did not pass sslmode=${context.sslMode ?? 'verify-full'}: give the CA with sslrootcert=/path/to/ca.crt in the URL, or use sslmode=require to encrypt without verifying.`;
+  const { settings } = target;
+  const where = describeSettings(target);
+  const sslSource = settings.sources.sslmode ?? 'default';
+  if (password.missing) {
+    return {
+      text: `the server asks for a password and none was found for user "${settings.user}" (password_env, the URL, PGPASSWORD, ${settings.passfile})`,
+      hint: password.pgpassIgnored ?? `Set password_env (the name of a variable holding the password), PGPASSWORD, or add a line to ${settings.passfile}. Settings: ${where}.`,
+    };
   }
-  return new DbfastError('CONNECTION_FAILED', `cannot connect to ${maskUrl(target.url)}: ${scrub(text, target)}`, {
+  if (code === '28P01' || /password authentication failed/i.test(message)) {
+    return { hint: `The password was refused for user "${settings.user}" (from ${settings.sources.user ?? 'default'}); it came from ${password.source ?? 'nowhere'}: fix it there.` };
+  }
+  if (code === '42501') {
+    // No CONNECT on the database: the hint names the GRANT.
+    const explained = explainPermission(`${message}\n${(error as { detail?: string }).detail ?? ''}`, { user: settings.user, statement: 'CONNECT' });
+    if (explained) return { hint: explained.hint };
+  }
+  if (code === '3D000') {
+    return { hint: `Database "${settings.dbname}" (from ${settings.sources.dbname ?? 'default'}) does not exist: create it, or fix the database name there.` };
+  }
+  if (code === '28000' && /role .* does not exist/i.test(message)) {
+    return { hint: `User "${settings.user}" comes from ${settings.sources.user ?? 'default'}: name an existing role there (or set PGUSER).` };
+  }
+  if (code === '28000') {
+    return { hint: `The server's pg_hba.conf refuses this connection (sslmode=${settings.sslmode} from ${sslSource}). Settings: ${where}.` };
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') {
+    return { hint: `Nothing is listening at ${serverLabel(settings)}: start PostgreSQL or fix the host/port. Settings: ${where}.` };
+  }
+  if (/bad decrypt|bad password read|ERR_OSSL_BAD_DECRYPT|ERR_OSSL_PEM|private key/i.test(`${message} ${code ?? ''}`)) {
+    const passphrase = settings.sources.sslpassword ? `sslpassword (from ${settings.sources.sslpassword})` : 'sslpassword (none is given, and the key is encrypted)';
+    return { hint: `The client key ${settings.sslkey ?? ''} (from ${settings.sources.sslkey ?? 'default'}) could not be read: check ${passphrase}.` };
+  }
+  if (/does not support SSL/i.test(message)) {
+    return { hint: `The server does not accept TLS but sslmode=${settings.sslmode} (from ${sslSource}) demands it: enable ssl on the server, or use sslmode=prefer (or disable).` };
+  }
+  if (/certificate|self[- ]signed|altname|unable to verify/i.test(message) || /^(ERR_TLS|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO|CERT_)/.test(code ?? '')) {
+    return { hint: `The server's certificate did not pass sslmode=${settings.sslmode} (from ${sslSource}): give the CA with sslrootcert=/path/to/ca.crt, or use sslmode=require to encrypt without verifying.` };
+  }
+  return { hint: `Check that the server is running and the settings are right: ${where}.` };
+}
+
+export function connectionError(target: DbTarget, error: unknown, password: Partial<PasswordState> = {}): DbfastError {
+  const message = error instanceof Error ? error.message : String(error);
+  const { text, hint } = hintFor(target, error, password);
+  return new DbfastError('CONNECTION_FAILED', `cannot connect to ${maskUrl(target.url)}: ${scrub(text ?? message, target)}`, {
     hint,
     cause: error,
+    details: { settings: Object.fromEntries(Object.entries(target.settings.sources)) },
   });
 }
 
-/** Removes the password from a message, in case a driver echoes it. */
+/** Removes every secret of the target from a message, in case a driver or a tool echoes it. */
 export function scrub(message: string, target: DbTarget): string {
-  return target.password ? message.split(target.password).join('***') : message;
+  let text = maskUrl(message);
+  for (const secret of targetSecrets(target)) text = text.split(secret).join('***');
+  return text;
 }
 
 export async function withClient<T>(target: DbTarget, fn: (client: pg.Client) => Promise<T>, options?: ConnectOptions): Promise<T> {
@@ -122,4 +176,9 @@ export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>
 export async function serverVersionNum(client: pg.Client): Promise<number> {
   const result = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
   return Number(result.rows[0]?.v);
+}
+
+export async function databaseExists(client: pg.Client, name: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  return (result.rowCount ?? 0) > 0;
 }

@@ -54,6 +54,17 @@ export async function advisoryUnlock(client: pg.Client, key: string): Promise<vo
   await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
 }
 
+/** True while some session holds the advisory lock `key` in any session (as the functions here take it), read from pg_locks. */
+export async function advisoryLockHeld(client: pg.Client, key: string): Promise<boolean> {
+  const result = await client.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks AS l, (SELECT hashtextextended($1, 0) AS key) AS k
+                     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                       AND l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid) AS held`,
+    [key],
+  );
+  return result.rows[0]?.held === true;
+}
+
 /** How long to wait for a lock, and whom to tell. */
 export interface LockWaitOptions {
   timeoutMs?: number | undefined;

@@ -1,24 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { DEFAULT_SOCKET_DIRS, type ConnectionSettings } from './connection.js';
 
 /**
  * libpq's password file (https://www.postgresql.org/docs/current/libpq-pgpass.html), read by
  * dbfast itself so its own connections find the same password pg_dump/psql will: PGPASSFILE
- * or ~/.pgpass, `host:port:database:user:password` lines, `*` wildcards, `\:` and `\\`
- * escapes, first match wins, and a file readable by group or others is ignored.
- * (node-postgres' built-in lookup does the same but is deprecated and prints a warning.)
+ * or ~/.pgpass (the resolved `passfile` setting), `host:port:database:user:password` lines,
+ * `*` wildcards, `\:` and `\\` escapes, first match wins, and a file readable by group or others
+ * is ignored. (node-postgres' built-in lookup is deprecated and prints a warning: never used.)
  */
-export interface PgpassQuery {
-  host?: string | undefined;
-  port?: number | string | undefined;
-  database?: string | undefined;
-  user?: string | undefined;
-}
-
-export function pgpassFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PGPASSFILE || path.join(env.HOME || os.homedir(), '.pgpass');
-}
 
 function splitFields(line: string): string[] {
   const fields: string[] = [];
@@ -41,8 +30,8 @@ export interface PgpassResult {
   ignoredReason?: string | undefined;
 }
 
-export function lookupPgpass(query: PgpassQuery, env: NodeJS.ProcessEnv = process.env): PgpassResult {
-  const file = pgpassFile(env);
+export function lookupPgpass(settings: ConnectionSettings): PgpassResult {
+  const file = settings.passfile;
   let text: string;
   try {
     const stat = statSync(file);
@@ -54,18 +43,14 @@ export function lookupPgpass(query: PgpassQuery, env: NodeJS.ProcessEnv = proces
   } catch {
     return {};
   }
-  const host = !query.host || query.host.startsWith('/') ? 'localhost' : query.host;
-  const wanted = [host, String(query.port ?? 5432), query.database ?? '', query.user ?? ''];
+  // libpq matches a socket in its default folder as "localhost", any other socket by its path.
+  const host = DEFAULT_SOCKET_DIRS.includes(settings.host) ? 'localhost' : settings.host;
+  const wanted = [host, String(settings.port), settings.dbname, settings.user];
   for (const raw of text.split(/\r?\n/)) {
     if (raw.trim() === '' || raw.startsWith('#')) continue;
     const fields = splitFields(raw);
     if (fields.length < 5) continue;
-    const matches = wanted.every((value, index) => {
-      const field = fields[index];
-      if (field === '*' || field === value) return true;
-      // libpq matches a socket connection against "localhost" and against the socket path itself.
-      return index === 0 && query.host?.startsWith('/') === true && field === query.host;
-    });
+    const matches = wanted.every((value, index) => fields[index] === '*' || fields[index] === value);
     if (matches) return { password: fields[4] };
   }
   return {};

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { configuredLocalTarget } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import { runningManagedTarget } from '../server/managed.js';
 import { poolNumbers } from './settings.js';
@@ -51,8 +50,9 @@ export function startPoolRefill(options: BackgroundFillOptions): boolean {
  * undefined (no fill) when the managed server is not running.
  */
 function fillEnvironment(config: DbfastConfig): NodeJS.ProcessEnv | undefined {
-  if (configuredLocalTarget(config, process.env)) return process.env;
-  const target = runningManagedTarget(process.env);
+  // The loaded config carries its environment and says whether its server is the managed one.
+  if (config.database.server !== 'managed') return config.env;
+  const target = runningManagedTarget(config.env);
   if (!target) return undefined;
-  return { ...process.env, DBFAST_DATABASE_URL: target.url, ...(target.password === undefined ? {} : { PGPASSWORD: target.password }) };
+  return { ...config.env, DBFAST_DATABASE_URL: target.url, ...(target.password === undefined ? {} : { PGPASSWORD: target.password }) };
 }

@@ -94,6 +94,7 @@ export async function createReady(client: pg.Client, target: DbTarget, build: Te
       environment: build.environment,
       templateOid: build.oid,
       templateBuiltAt: build.builtAt,
+      owner: build.owner,
       baseline: { ...state.counters, sequences: build.sequences ?? null },
     });
     const comment = encodePoolMarker(marker);

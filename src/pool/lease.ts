@@ -1,4 +1,3 @@
-import { clientConfigFromUrl } from '../pg/client-config.js';
 import { withDatabase, type DbTarget } from '../pg/target.js';
 import type { LeaseRecord } from './release.js';
 import type { Lease, LeaseConnection, ReleaseOptions, ReleaseResult } from './types.js';
@@ -11,8 +10,9 @@ export function connectableUrl(target: DbTarget, database: string): string {
 }
 
 export function connectionFields(target: DbTarget, database: string): LeaseConnection {
-  const fields = clientConfigFromUrl(withDatabase(target, database).url);
-  return { host: fields.host, port: fields.port, user: fields.user, password: target.password, database };
+  // The one resolver's settings (pg/connection.ts): host (or socket folder), port and user as libpq would use them.
+  const { host, port, user } = target.settings;
+  return { host, port, user, password: target.password, database };
 }
 
 /** The caller's handle on a claimed database; its name is the one it had when handed out. */

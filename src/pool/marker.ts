@@ -9,6 +9,16 @@ import type { ChangeBaseline } from './changes.js';
  */
 export const POOL_MARKER = 'dbfast:pool:v1 ';
 
+/**
+ * The project a pooled database belongs to: local/owner.ts's `ProjectOwner` (pool/ sits below
+ * local/, so local/ hands it over through `EnsuredTemplate.owner` and reads it back in list.ts).
+ */
+export interface PoolOwner {
+  id: string;
+  /** The folder of the project's dbfast.toml. */
+  path: string;
+}
+
 export interface PoolMarker {
   template: string;
   environment: string;
@@ -21,6 +31,8 @@ export interface PoolMarker {
   dbfastVersion: string;
   /** What "unchanged" is measured against (see changes.ts). */
   baseline: ChangeBaseline;
+  /** The project whose pool made it (local/owner.ts); absent on databases made before owners were recorded. */
+  owner?: PoolOwner | undefined;
 }
 
 export function encodePoolMarker(marker: PoolMarker): string {
@@ -37,6 +49,6 @@ export function decodePoolMarker(comment: string | null | undefined): PoolMarker
   }
 }
 
-export function newMarker(fields: Pick<PoolMarker, 'template' | 'environment' | 'templateOid' | 'templateBuiltAt' | 'baseline'>): PoolMarker {
+export function newMarker(fields: Pick<PoolMarker, 'template' | 'environment' | 'templateOid' | 'templateBuiltAt' | 'baseline' | 'owner'>): PoolMarker {
   return { ...fields, createdAt: new Date().toISOString(), createdBy: { pid: process.pid, host: os.hostname() }, dbfastVersion: dbfastVersion() };
 }

@@ -44,7 +44,7 @@ function sizeFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 /** Options > DBFAST_POOL_SIZE > `[environments.NAME.pool] size` > `[pool]` > defaults. */
-export function poolNumbers(config: DbfastConfig, environment: string, overrides: PoolNumberOverrides = {}, env: NodeJS.ProcessEnv = process.env): PoolNumbers {
+export function poolNumbers(config: DbfastConfig, environment: string, overrides: PoolNumberOverrides = {}, env: NodeJS.ProcessEnv = config.env): PoolNumbers {
   const file = config.pool;
   const size =
     whole(overrides.size, 'size', 0) ?? sizeFromEnv(env) ?? config.environments[environment]?.pool?.size ?? file.size ?? DEFAULT_POOL_SIZE;

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
 import type pg from 'pg';
-import type { PoolMarker } from './marker.js';
+import type { PoolMarker, PoolOwner } from './marker.js';
 
 /** How CREATE DATABASE copies (see local/strategy.ts); undefined on servers before 15. */
 export type PoolCloneStrategy = 'wal_log' | 'file_copy' | undefined;
@@ -20,6 +20,8 @@ export interface EnsuredTemplate {
   buildLockKey: string;
   /** Folders (and the config file) whose changes may make the template stale. */
   watchPaths: string[];
+  /** The project the template is (local/owner.ts): recorded in every pooled database's marker. */
+  owner?: PoolOwner | undefined;
 }
 
 /** One build of the template, as the pool uses it: the ensured template plus its pg_database oid. */

@@ -1,10 +1,11 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, constants, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE_NAME, parseToml, validateConfigFile } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
+import { formatProblem, templateNameProblem } from '../config/rules.js';
 import { assertProductionSafe, filterFiles } from './filter.js';
-import { DbfastError } from '../errors.js';
-import { isPostgresUrl } from '../pg/target.js';
+import { DbfastError, isDbfastError } from '../errors.js';
+import { isConnectionUri, parseConninfo, secretsIn } from '../pg/conninfo.js';
 import { scanRepository } from './scan.js';
 import { detectRepository, type DetectedFolder } from './init-detect.js';
 import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
@@ -34,11 +35,11 @@ export interface InitResult {
   /** Things the user should know: files left out of production, other SQL folders found. */
   notes: string[];
   overwritten: boolean;
+  /** Where the replaced dbfast.toml was kept (`--force` over an existing file), else null. */
+  previousConfigCopy: string | null;
   /** `.dbfast/` (local backups: dumps of databases) added to the project's .gitignore. */
   gitignore: GitignoreChange;
 }
-
-const TEMPLATE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
 /** Folder names that say nothing about the project; the template is named after the next one up. */
 const GENERIC_FOLDERS = new Set(['db', 'sql', 'database', 'databases', 'schema', 'migrations', 'postgres', 'postgresql']);
 
@@ -62,27 +63,49 @@ export function deriveTemplateName(configDir: string, repositoryPath: string): s
   return 'dbfast';
 }
 
+/** The same rule as for database.template_name in dbfast.toml (config/rules.ts). */
 function checkTemplateName(name: string): string {
-  if (!TEMPLATE_NAME.test(name)) {
-    throw new DbfastError('TEMPLATE_NAME_INVALID', `--template-name "${name}" is not a valid template name`, { hint: 'Use 1 to 40 letters, digits and underscores, starting with a letter or underscore (e.g. shop).' });
-  }
+  const problem = templateNameProblem(name, '--template-name');
+  if (problem) throw new DbfastError('TEMPLATE_NAME_INVALID', formatProblem(problem), { hint: 'Use 1 to 40 letters, digits and underscores, starting with a letter or underscore (e.g. shop).' });
   return name;
 }
 
 function checkDatabaseUrl(url: string): string {
-  let parsed: URL | undefined;
+  let secrets: string[];
   try {
-    parsed = isPostgresUrl(url) ? new URL(url) : undefined;
-  } catch {
-    parsed = undefined;
+    if (!isConnectionUri(url)) throw new Error('not a URL');
+    secrets = secretsIn(parseConninfo(url, '--database-url'));
+  } catch (error) {
+    throw new DbfastError('DATABASE_URL_INVALID', isDbfastError(error) ? error.message : '--database-url is not a postgresql:// URL', {
+      hint: 'Pass e.g. --database-url postgresql://postgres@localhost:5432/postgres.',
+    });
   }
-  if (!parsed) {
-    throw new DbfastError('DATABASE_URL_INVALID', '--database-url is not a postgresql:// URL', { hint: 'Pass e.g. --database-url postgresql://postgres@localhost:5432/postgres.' });
-  }
-  if (parsed.password || [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'password')) {
-    throw new DbfastError('PASSWORD_IN_CONFIG', '--database-url contains a password, and dbfast.toml must never hold one', { hint: 'Pass the URL without the password; then set password_env in [database] (e.g. PGPASSWORD) or use ~/.pgpass.' });
+  if (secrets.length > 0) {
+    throw new DbfastError('PASSWORD_IN_CONFIG', `--database-url contains a secret (${secrets.join(', ')}), and dbfast.toml must never hold one`, { hint: 'Pass the URL without it; then set password_env in [database] (e.g. PGPASSWORD) or use ~/.pgpass.' });
   }
   return url;
+}
+
+/**
+ * Keeps the file `--force` replaces: a copy next to it named after the time (never over another
+ * copy), so remotes and edits in it are not lost.
+ */
+function keepPreviousConfig(configPath: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  for (let attempt = 0; ; attempt++) {
+    const copy = `${configPath}.${stamp}${attempt === 0 ? '' : `-${attempt}`}.bak`;
+    try {
+      copyFileSync(configPath, copy, constants.COPYFILE_EXCL);
+      return copy;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new DbfastError('CONFIG_UNREADABLE', `cannot keep a copy of ${configPath} before replacing it: ${(error as Error).message}`, {
+          hint: 'Nothing was changed. Check the folder is writable, or move the file away yourself.',
+          cause: error,
+        });
+      }
+    }
+  }
 }
 
 function nothingToWorkWith(dir: string): DbfastError {
@@ -135,7 +158,16 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
     assertProductionSafe(config, environment, filterFiles(files, environment));
   }
 
-  writeFileSync(configPath, text, { flag: options.force ? 'w' : 'wx' });
+  let previousConfigCopy: string | null = null;
+  if (exists) {
+    previousConfigCopy = keepPreviousConfig(configPath);
+    // Written beside it and renamed over it: the old file stays whole until the new one is.
+    const temp = `${configPath}.${process.pid}.tmp`;
+    writeFileSync(temp, text, { flag: 'w' });
+    renameSync(temp, configPath);
+  } else {
+    writeFileSync(configPath, text, { flag: 'wx' });
+  }
   const gitignore = ignoreDbfastFolder(cwd);
   return {
     gitignore,
@@ -148,5 +180,6 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
     environments: proposal.environments,
     notes,
     overwritten: exists,
+    previousConfigCopy,
   };
 }

@@ -1,10 +1,18 @@
 import { DbfastError } from '../errors.js';
+import type { RemoteConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
-import { checkConnectivity } from '../validate/connectivity.js';
-import { checkPrivileges } from '../validate/privileges.js';
-import { checkTools } from '../validate/tools.js';
+import { checkRemote } from '../validate/remote-checks.js';
+import type { TemplateNeeds } from '../validate/template.js';
 import type { CheckResult, ServerFacts } from '../validate/types.js';
 import { chooseReplaceMode, type RestoreMode } from './policy.js';
+
+export interface PreflightInput {
+  remote: RemoteConfig;
+  target: DbTarget;
+  pgBinDir?: string | undefined;
+  /** The template's needs: a deploy passes what it read from the template it built; a dry run, `readTemplateNeeds`. */
+  template?: TemplateNeeds | undefined;
+}
 
 export interface RemotePreflight {
   checks: CheckResult[];
@@ -15,29 +23,16 @@ export interface RemotePreflight {
 }
 
 /**
- * Connectivity, privileges and client tools, checked before anything changes. Never throws
- * for a failed check: the caller decides (a dry run reports, a deploy refuses).
+ * `checkRemote` (the same checks `remote test` runs) plus the way a deploy or restore would
+ * replace the database. Never throws for a failed check: the caller decides (a dry run
+ * reports, a deploy refuses with `preflightError`).
  */
-export async function remotePreflight(target: DbTarget, pgBinDir: string | undefined): Promise<RemotePreflight> {
-  const connectivity = await checkConnectivity(target, { pings: 1 });
-  const checks: CheckResult[] = [connectivity.check];
-  const facts = connectivity.facts;
-  let mode: RestoreMode | undefined;
-  if (facts) {
-    checks.push(...checkPrivileges(facts));
-    checks.push(...(await checkTools(facts.serverVersionNum, pgBinDir)).checks);
-    mode = chooseReplaceMode(facts);
-    if (!mode) {
-      checks.push({
-        name: 'database',
-        ok: false,
-        severity: 'error',
-        detail: `database "${facts.database}" does not exist and ${facts.currentUser} may not create databases`,
-        hint: `Create it (CREATE DATABASE ... OWNER ${facts.currentUser}) or grant CREATEDB, then deploy again.`,
-      });
-    }
-  }
+export async function remotePreflight(input: PreflightInput): Promise<RemotePreflight> {
+  const { checks, facts } = await checkRemote(input);
   const problems = checks.filter((check) => !check.ok && check.severity === 'error');
+  let mode: RestoreMode | undefined;
+  // checkPrivileges already failed a missing database the user may not create, and a protected one.
+  if (facts && problems.length === 0) mode = chooseReplaceMode(facts);
   return { checks, facts, mode, problems };
 }
 

@@ -37,7 +37,7 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
       compression: source.compression,
       totalBytes: source.totalBytes,
       clean: true,
-      noOwner: ctx.remote.noOwner,
+      noOwner: source.noOwner,
       noPrivileges: ctx.remote.noPrivileges,
       before: input.before,
       after: input.after,

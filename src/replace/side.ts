@@ -67,7 +67,7 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
           totalBytes: source.totalBytes,
           jobs: source.jobs,
           ...(tempDir ? { tempDir } : {}),
-          noOwner: ctx.remote.noOwner,
+          noOwner: source.noOwner,
           noPrivileges: ctx.remote.noPrivileges,
           pgBinDir: ctx.pgBinDir,
           logger,

@@ -23,6 +23,11 @@ export interface ArchiveSource {
   totalRows?: number | undefined;
   /** Uncompressed bytes it holds (a backup's recorded raw size), for progress with a total. */
   totalBytes?: number | undefined;
+  /**
+   * pg_restore --no-owner: a backup keeps its owners unless `no_owner = true`; a deploy's
+   * template keeps them only when `no_owner = false` is set (`RemoteConfig.templateOwners`).
+   */
+  noOwner: boolean;
 }
 
 /** What every replace needs from the command that runs it. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connectMaintenance } from '../pg/admin.js';
 import { databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
 import { quoteIdent } from '../pg/quote.js';
@@ -82,6 +83,8 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
       if (isDbfastError(error)) throw error;
       const inUse = (error as { code?: string }).code === OBJECT_IN_USE;
       if (!inUse || block) {
+        const lost = operationalError(error, { doing: `swapping "${names.side}" in as "${names.live}"` });
+        if (lost?.code === 'CONNECTION_LOST') throw lost;
         throw new DbfastError('SWAP_FAILED', `swapping "${names.side}" in as "${names.live}" failed, nothing was renamed: ${errorMessage(error)}`, {
           hint: inUse ? 'Clients keep reconnecting to the database; stop them and run the command again.' : undefined,
           cause: error,

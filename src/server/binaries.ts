@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { blockedAncestor, type RunAs } from './os-user.js';
+import { refuseShellUnsafe } from './paths.js';
 
 /**
  * PostgreSQL server binaries (initdb, pg_ctl, postgres) for the managed server: the system's when
@@ -162,6 +163,7 @@ export async function findServerBinaries(options: FindOptions): Promise<ServerBi
     });
   }
   if (choice && path.isAbsolute(choice)) {
+    refuseShellUnsafe(choice, 'DBFAST_SERVER_BINARIES', 'the server binaries\' folder');
     return { origin: 'path', binDir: choice, foundBy: 'DBFAST_SERVER_BINARIES', ...(await probe(choice, options.runAs)) };
   }
   if (choice !== 'embedded') {

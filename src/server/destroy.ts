@@ -38,18 +38,20 @@ export async function destroyManagedServer(options: { env?: NodeJS.ProcessEnv; l
   if (!existsSync(root.dir)) return result;
   const logger = options.logger ?? silentLogger;
   await withServerLock(root.dir, logger, async () => {
+    // One set of files seen for the whole destroy: a file hard-linked into two folders frees its bytes once.
+    const seen = new Set<string>();
     for (const major of await recordedMajors(root.dir)) {
       const paths = majorPaths(root.dir, major);
       const running = runningPostmaster(paths.dataDir);
       if (running && (await stopPostgres(paths.dataDir, 'fast'))) result.stopped.push({ major, port: running.port });
-      result.freedBytes += await diskUsage(paths.dir);
+      result.freedBytes += await diskUsage(paths.dir, seen);
       await rm(paths.dir, { recursive: true, force: true });
       result.removed.push(paths.dir);
       if (!paths.socketDir.startsWith(paths.dir) && existsSync(paths.socketDir)) await rm(paths.socketDir, { recursive: true, force: true });
     }
     const binaries = path.join(root.dir, 'binaries');
     if (existsSync(binaries)) {
-      result.freedBytes += await diskUsage(binaries);
+      result.freedBytes += await diskUsage(binaries, seen);
       await rm(binaries, { recursive: true, force: true });
       result.removed.push(binaries);
     }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DbfastError } from '../errors.js';
@@ -9,9 +8,10 @@ import { silentLogger, type Logger } from '../logger.js';
 import { findServerBinaries, type ServerBinaries } from './binaries.js';
 import { withServerLock } from './lock.js';
 import { blockedAncestor, giveTo, serverRunAs, type RunAs } from './os-user.js';
-import { INITDB_PREFIX, isRoot, majorPaths, preferredPort, serverRoot, stateFile, type MajorPaths } from './paths.js';
+import { INITDB_PREFIX, isRoot, majorPaths, refuseShellUnsafe, rootSetting, serverRoot, stateFile, type MajorPaths } from './paths.js';
+import { choosePort, firstPort, freePortFrom, PORT_ATTEMPTS, portFree, portTakenError } from './ports.js';
 import { runningPostmaster } from './postmaster.js';
-import { initCluster, reloadPostgres, startPostgres, stopPostgres } from './postgres.js';
+import { INITDB_PASSWORD_PREFIX, initCluster, reloadPostgres, startPostgres, stopPostgres, waitForPostmasterExit, type ClusterSpec } from './postgres.js';
 import { managedServer, readRecord, writeJsonFile, type ManagedServer, type ServerRecord } from './record.js';
 import { SETTINGS_FILE, settingsFileText, settingsFor } from './settings.js';
 
@@ -35,26 +35,6 @@ export interface StartServerResult {
   /** The recorded port was taken by another program, so the server moved from it. */
   movedFromPort?: number | undefined;
   durationMs: number;
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
-  });
-}
-
-async function freePortFrom(first: number): Promise<number> {
-  for (let port = first; port < first + 200; port++) if (await portFree(port)) return port;
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function myUid(runAs: RunAs | undefined): number {
@@ -121,19 +101,21 @@ async function checkExisting(paths: MajorPaths, runAs: RunAs | undefined): Promi
  */
 async function initialize(paths: MajorPaths, binaries: ServerBinaries, runAs: RunAs | undefined, durable: boolean, logger: Logger): Promise<void> {
   for (const name of await readdir(paths.dir)) {
-    if (name.startsWith(INITDB_PREFIX)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
+    // Also initdb's password files a killed run (SIGKILL: no cleanup) left beside them.
+    if (name.startsWith(INITDB_PREFIX) || name.startsWith(INITDB_PASSWORD_PREFIX)) await rm(path.join(paths.dir, name), { recursive: true, force: true });
   }
   const fresh = path.join(paths.dir, `${INITDB_PREFIX}${randomBytes(4).toString('hex')}`);
   const password = randomBytes(24).toString('base64url');
   logger.progress({ phase: `creating the managed PostgreSQL ${binaries.version} server (initdb)`, detail: paths.dataDir });
   try {
     await initCluster({ binDir: binaries.binDir, dataDir: fresh, runAs }, { password, authHost: 'scram-sha-256', noSync: !durable });
+    // The password first: a data directory is never there without it, whenever an interrupt comes.
+    await writeFile(paths.passwordFile, `${password}\n`, { mode: 0o600 });
     await rename(fresh, paths.dataDir);
   } catch (error) {
     await rm(fresh, { recursive: true, force: true });
     throw error;
   }
-  await writeFile(paths.passwordFile, `${password}\n`, { mode: 0o600 });
 }
 
 async function writePgpass(paths: MajorPaths, port: number): Promise<void> {
@@ -141,20 +123,6 @@ async function writePgpass(paths: MajorPaths, port: number): Promise<void> {
   const escaped = password.replaceAll('\\', '\\\\').replaceAll(':', '\\:');
   await writeFile(paths.pgpassFile, `127.0.0.1:${port}:*:postgres:${escaped}\nlocalhost:${port}:*:postgres:${escaped}\n`, { mode: 0o600 });
   await chmod(paths.pgpassFile, 0o600);
-}
-
-async function choosePort(wanted: number | undefined, recorded: number | undefined, major: number): Promise<{ port: number; movedFrom?: number }> {
-  if (wanted !== undefined) {
-    if (!(await portFree(wanted))) {
-      throw new DbfastError('SERVER_PORT_TAKEN', `port ${wanted} on 127.0.0.1 is taken by another program`, {
-        hint: `Choose another port (dbfast server start --port N), or stop what listens on ${wanted}.`,
-        details: { port: wanted } });
-    }
-    return { port: wanted };
-  }
-  if (recorded !== undefined && (await portFree(recorded))) return { port: recorded };
-  const port = await freePortFrom(recorded === undefined ? preferredPort(major) : recorded + 1);
-  return recorded === undefined ? { port } : { port, movedFrom: recorded };
 }
 
 function recordOf(binaries: ServerBinaries, port: number, durable: boolean, runAs: RunAs | undefined, createdAt: string | undefined): ServerRecord {
@@ -168,6 +136,7 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const root = serverRoot(env);
+  refuseShellUnsafe(root.dir, rootSetting(root.source), 'the managed server\'s folder');
   const runAs = await serverRunAs(env, logger);
   await prepareRoot(root.dir, root.source, runAs);
   return withServerLock(root.dir, logger, async () => {
@@ -177,13 +146,22 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
     const previous = readRecord(root.dir, binaries.major);
     const durable = options.durable ?? previous?.durable ?? false;
     let initialized = false;
+    // A taken --port fails before a first start's initdb, not after it.
+    if (existing === 'absent' && options.port !== undefined && !(await portFree(options.port))) throw portTakenError(options.port);
     if (existing === 'absent') {
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       await giveTo(runAs, paths.dir);
       await initialize(paths, binaries, runAs, durable, logger);
       initialized = true;
     }
-    const running = runningPostmaster(paths.dataDir);
+    let running = runningPostmaster(paths.dataDir);
+    if (running?.status === 'stopping') {
+      // Shutting down (a `pg_ctl stop`, or a stop whose dbfast was killed): not a server to hand
+      // out. Once it has exited, its port and socket are free and it starts again below.
+      logger.info(`the managed server (pid ${running.pid}) is shutting down; waiting for it to exit before starting it again`);
+      await waitForPostmasterExit(running.pid, paths.dataDir);
+      running = undefined;
+    }
     let record: ServerRecord;
     let movedFrom: number | undefined;
     if (running) {
@@ -199,16 +177,10 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
         logger.info(durable ? 'the managed server now keeps PostgreSQL\'s durable defaults (fsync, synchronous_commit, full_page_writes on)' : 'the managed server now runs with the fast settings (fsync, synchronous_commit, full_page_writes off)');
       }
     } else {
-      const chosen = await choosePort(options.port, previous?.port, binaries.major);
-      movedFrom = chosen.movedFrom;
-      if (movedFrom !== undefined) logger.warn(`port ${movedFrom} is taken by another program; the managed server moves to port ${chosen.port}`);
-      record = recordOf(binaries, chosen.port, durable, runAs, previous?.createdAt);
-      logger.progress({ phase: `starting the managed PostgreSQL ${binaries.version} server`, detail: `port ${chosen.port}` });
-      await startPostgres({ binDir: binaries.binDir, dataDir: paths.dataDir, runAs }, {
-        logFile: paths.logFile,
-        socketDir: paths.socketDir,
-        settings: settingsFor({ port: chosen.port, socketDir: paths.socketDir, durable }),
-      });
+      const spec = { binDir: binaries.binDir, dataDir: paths.dataDir, runAs };
+      const start = await startOnAPort(spec, paths, { wanted: options.port, recorded: previous?.port, first: firstPort(env, binaries.major), durable, version: binaries.version }, logger);
+      movedFrom = start.movedFrom;
+      record = recordOf(binaries, start.port, durable, runAs, previous?.createdAt);
     }
     if (!running) {
       const how = initialized ? 'created and started' : 'started';
@@ -220,6 +192,42 @@ export async function startManagedServer(options: StartServerOptions = {}): Prom
     await writeJsonFile(stateFile(root.dir), server, isRoot() ? 0o644 : 0o600);
     return { server, started: !running, initialized, movedFromPort: movedFrom, durationMs: Date.now() - started };
   });
+}
+
+interface PortChoice {
+  /** `--port`: refused when taken. */
+  wanted: number | undefined;
+  recorded: number | undefined;
+  /** Where a server without a recorded port starts looking. */
+  first: number;
+  durable: boolean;
+  version: string;
+}
+
+/**
+ * Starts PostgreSQL on the chosen port. A port dbfast chose itself that another program binds
+ * between the probe and PostgreSQL's bind is moved from, as a taken recorded port is (warned,
+ * PORT_ATTEMPTS ports at most); any other failure, and a taken `--port`, is thrown as it is.
+ */
+async function startOnAPort(spec: ClusterSpec, paths: MajorPaths, choice: PortChoice, logger: Logger): Promise<{ port: number; movedFrom?: number | undefined }> {
+  const chosen = await choosePort(choice.wanted, choice.recorded, choice.first);
+  let { port } = chosen;
+  let movedFrom = chosen.movedFrom;
+  if (movedFrom !== undefined) logger.warn(`port ${movedFrom} is taken by another program; the managed server moves to port ${port}`);
+  for (let attempt = 1; ; attempt++) {
+    logger.progress({ phase: `starting the managed PostgreSQL ${choice.version} server`, detail: `port ${port}` });
+    try {
+      await startPostgres(spec, { logFile: paths.logFile, socketDir: paths.socketDir, settings: settingsFor({ port, socketDir: paths.socketDir, durable: choice.durable }) });
+      return { port, movedFrom };
+    } catch (error) {
+      const taken = error instanceof DbfastError && error.code === 'SERVER_PORT_TAKEN';
+      if (!taken || choice.wanted !== undefined || attempt >= PORT_ATTEMPTS) throw error;
+      const next = await freePortFrom(port + 1);
+      if (port === choice.recorded) movedFrom = port;
+      logger.warn(`port ${port} was taken by another program as the managed server started; it moves to port ${next}`);
+      port = next;
+    }
+  }
 }
 
 /** A durability change on a running server: every setting involved reloads without a restart. */

@@ -1,4 +1,5 @@
 import lockfile from 'proper-lockfile';
+import { registerCleanup } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { lockTarget } from './paths.js';
@@ -26,9 +27,13 @@ export async function withServerLock<T>(root: string, logger: Logger, fn: () => 
       throw lockError(root, waited);
     });
   }
+  // Released on an interrupt too (Ctrl-C during a first start's initdb): the CLI runs cleanups,
+  // then exits; a lock left behind would make the next command wait for it to go stale.
+  const unregister = registerCleanup(() => release().catch(() => undefined));
   try {
     return await fn();
   } finally {
+    unregister();
     await release().catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { configuredLocalTarget } from '../config/targets.js';
+import { resolveExternalConnection, type LocalConnection } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
 import { serverRoot } from './paths.js';
@@ -14,22 +14,31 @@ import { readState, serverTarget } from './record.js';
  */
 
 /**
- * The local server dbfast builds templates and seeds on: the configured one, or the managed
- * server (started here on first need; `logger` hears about it). It lives here, not in config/,
- * because starting a server is this module's business and config/ sits below it.
+ * THE local server dbfast builds templates and seeds on, for every command and the library:
+ * the managed server (started here on first need; `logger` hears about it) when the config
+ * says so (decided at load, config/resolve.ts `usesManagedServer`), else the configured one
+ * (config/targets.ts `resolveExternalConnection`, libpq's meaning). It lives here, not in
+ * config/, because starting a server is this module's business and config/ sits below it.
  */
-export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<DbTarget> {
-  return configuredLocalTarget(config, env) ?? managedServerTarget(env, logger);
+export async function resolveLocalConnection(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env, logger?: Logger): Promise<LocalConnection> {
+  if (config.database.server === 'managed') return { source: 'managed server', target: await managedServerTarget(env, logger) };
+  return resolveExternalConnection(config, env);
+}
+
+/** The local server's target (see `resolveLocalConnection`). */
+export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv = config.env, logger?: Logger): Promise<DbTarget> {
+  return (await resolveLocalConnection(config, env, logger)).target;
 }
 
 /** The managed server as a target when it is running; undefined otherwise (nothing is started). */
-export function runningManagedTarget(env: NodeJS.ProcessEnv = process.env): DbTarget | undefined {
+export function runningManagedTarget(env: NodeJS.ProcessEnv): DbTarget | undefined {
   // The server started last is recorded with its data directory; its pid file says whether it
-  // still runs. Two small reads and a signal-0, no process spawned.
+  // still runs. Two small reads and a signal-0, no process spawned. A stopping postmaster is
+  // never handed out (it refuses connections and goes away).
   const state = readState(serverRoot(env).dir);
   if (!state) return undefined;
   const running = runningPostmaster(state.dataDir);
-  return running && running.port === state.port && !env.DBFAST_SERVER_BINARIES ? serverTarget(state) : undefined;
+  return running && running.status !== 'stopping' && running.port === state.port && !env.DBFAST_SERVER_BINARIES ? serverTarget(state) : undefined;
 }
 
 /** The managed server as a target (superuser on the unix socket), started first when it is not running. */

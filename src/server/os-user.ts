@@ -17,7 +17,7 @@ const CREATED_USER = 'dbfast';
 
 async function lookup(name: string): Promise<RunAs | undefined> {
   const id = async (flag: string): Promise<number | undefined> => {
-    const result = await execa('id', [flag, name], { reject: false });
+    const result = await execa('id', [flag, '--', name], { reject: false });
     return result.exitCode === 0 ? Number(result.stdout.trim()) : undefined;
   };
   const [uid, gid] = await Promise.all([id('-u'), id('-g')]);

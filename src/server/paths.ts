@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { DbfastError } from '../errors.js';
 
 /**
  * Where the managed server lives. Everything here is computed from the environment alone (no
@@ -89,4 +90,36 @@ export const INITDB_PREFIX = 'data.initdb-';
 /** The port a new server of this major tries first: below every OS's ephemeral range, one per major. */
 export function preferredPort(major: number): number {
   return 25400 + (major % 100);
+}
+
+/**
+ * What in a path a POSIX shell would act on inside double quotes: pg_ctl and initdb run the
+ * server through /bin/sh with every path in "..." (pg_ctl's `exec "postgres" -D "<data>" >>
+ * "<log>"`), so a `$(...)` or backtick in the server's folder would run as a command, and a `"`
+ * or `\` would end or bend the quoting. Undefined when the path is safe.
+ */
+export function shellUnsafe(file: string): string | undefined {
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  const found = /[$`"\\\u0000-\u001f\u007f]/.exec(file)?.[0];
+  if (found === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex -- the same characters as above
+  return /[\u0000-\u001f\u007f]/.test(found) ? 'a control character' : `the character ${found}`;
+}
+
+/** The setting that put the managed server where it is, for messages that tell what to change. */
+export function rootSetting(source: ServerRoot['source']): string {
+  return { DBFAST_SERVER_DIR: 'DBFAST_SERVER_DIR', 'root default': 'DBFAST_SERVER_DIR', XDG_DATA_HOME: 'XDG_DATA_HOME', home: 'HOME' }[source];
+}
+
+/**
+ * Refuses a path that /bin/sh would act on (see shellUnsafe): pg_ctl and initdb pass paths
+ * through a shell, so `$(...)` in a folder's name would run as a command. `setting` is what the
+ * user changes to fix it.
+ */
+export function refuseShellUnsafe(file: string, setting: string, what: string): void {
+  const unsafe = shellUnsafe(file);
+  if (unsafe === undefined) return;
+  throw new DbfastError('SERVER_DIR_UNSAFE', `${what} ${JSON.stringify(file)} (${setting}) contains ${unsafe}; PostgreSQL's pg_ctl and initdb pass paths through /bin/sh, where it would run as a command or break the quoting, so dbfast refuses it`, {
+    hint: `Set ${setting} to a folder whose path has no $, \`, ", \\ or control characters.`,
+    details: { path: file, setting } });
 }

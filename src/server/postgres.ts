@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { registerCleanup } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import { giveTo, type RunAs } from './os-user.js';
+import { refuseShellUnsafe } from './paths.js';
 import { postmasterPidFile, processAlive, readPostmasterPid, runningPostmaster } from './postmaster.js';
 import { INCLUDE_LINE, SETTINGS_FILE, settingsFileText } from './settings.js';
 
@@ -25,6 +27,10 @@ function toolEnv(): Record<string, string> {
 }
 
 async function runTool(spec: ClusterSpec, tool: string, args: string[], timeoutMs: number): Promise<{ ok: boolean; output: string }> {
+  // The last line of defence for every caller (the test harness too): no path the shell would act on.
+  refuseShellUnsafe(spec.binDir, 'DBFAST_SERVER_BINARIES', 'the server binaries\' folder');
+  refuseShellUnsafe(spec.dataDir, 'DBFAST_SERVER_DIR', 'the data directory');
+  for (const arg of args) if (arg.startsWith('/')) refuseShellUnsafe(arg, 'DBFAST_SERVER_DIR', 'the path');
   const result = await execa(path.join(spec.binDir, tool), args, {
     reject: false,
     uid: spec.runAs?.uid,
@@ -48,6 +54,9 @@ function tail(text: string, lines = 12): string {
   return text.trim().split('\n').slice(-lines).join('\n');
 }
 
+/** initdb reads the superuser's password from a file beside the data directory named so (0600, removed after). */
+export const INITDB_PASSWORD_PREFIX = '.initdb-pw-';
+
 /** How initdb sets the cluster up. */
 export interface InitOptions {
   /** Superuser password, used for TCP (scram); never in argv: initdb reads it from a file. */
@@ -63,8 +72,10 @@ export interface InitOptions {
  */
 export async function initCluster(spec: ClusterSpec, options: InitOptions): Promise<void> {
   const parent = path.dirname(spec.dataDir);
-  const pwfile = path.join(parent, `.initdb-pw-${randomBytes(6).toString('hex')}`);
+  const pwfile = path.join(parent, `${INITDB_PASSWORD_PREFIX}${randomBytes(6).toString('hex')}`);
   await writeFile(pwfile, `${options.password}\n`, { mode: 0o600, flag: 'wx' });
+  // The password must not outlive initdb, an interrupted one included.
+  const unregister = registerCleanup(() => rm(pwfile, { force: true }));
   try {
     await giveTo(spec.runAs, pwfile);
     const { ok, output } = await runTool(spec, 'initdb', [
@@ -83,6 +94,7 @@ export async function initCluster(spec: ClusterSpec, options: InitOptions): Prom
     }
     await appendFile(path.join(spec.dataDir, 'postgresql.conf'), `\n# dbfast's settings (port, sockets, durability): see ${SETTINGS_FILE}\n${INCLUDE_LINE}\n`);
   } finally {
+    unregister();
     await rm(pwfile, { force: true });
   }
 }
@@ -146,7 +158,9 @@ export async function startPostgres(spec: ClusterSpec, options: StartOptions): P
   const log = await readSince(options.logFile, logStart);
   const said = tail(`${output}\n${log}`);
   const port = options.settings.port;
-  if (/could not bind .*Address already in use|could not create any TCP\/IP sockets/i.test(said)) {
+  // Only a bind that failed because the address is in use means the port is taken (the caller
+  // may move to another port); any other reason to create no socket is a failed start.
+  if (/Address already in use/i.test(said)) {
     throw new DbfastError('SERVER_PORT_TAKEN', `port ${port} on 127.0.0.1 is taken; the server could not start:\n${said}`, {
       hint: `Stop what listens on port ${port}, or choose another: dbfast server start --port N.`,
       details: { port: Number(port) } });
@@ -175,13 +189,22 @@ export async function stopPostgres(dataDir: string, mode: StopMode = 'fast', tim
   const running = runningPostmaster(dataDir);
   if (!running) return false;
   process.kill(running.pid, STOP_SIGNAL[mode]);
+  await waitForPostmasterExit(running.pid, dataDir, timeoutSeconds);
+  return true;
+}
+
+/**
+ * Waits until the postmaster `pid` has exited: it closes its TCP socket and removes its unix
+ * socket and pid file on the way out, so a start after this finds the port and folder free.
+ */
+export async function waitForPostmasterExit(pid: number, dataDir: string, timeoutSeconds = 60): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    if (!processAlive(running.pid)) return true;
+    if (!processAlive(pid)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new DbfastError('SERVER_STOP_FAILED', `the server (pid ${running.pid}, data ${dataDir}) did not stop within ${timeoutSeconds} s`, {
-    hint: `Look at its log; to force it: kill -QUIT ${running.pid}.`,
+  throw new DbfastError('SERVER_STOP_FAILED', `the server (pid ${pid}, data ${dataDir}) did not stop within ${timeoutSeconds} s`, {
+    hint: `Look at its log; to force it: kill -QUIT ${pid}.`,
   });
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DbTarget } from '../pg/target.js';
+import { targetFromUrl, type DbTarget } from '../pg/target.js';
 import type { BinariesOrigin } from './binaries.js';
 import { majorPaths, stateFile, type MajorPaths } from './paths.js';
 
@@ -80,5 +80,5 @@ export function tcpUrl(server: Pick<ManagedServer, 'port'>, database = 'postgres
 
 /** dbfast's own connection to the server: the socket URL, and the password for anyone who asks for one. */
 export function serverTarget(server: ManagedServer, database = 'postgres'): DbTarget {
-  return { url: socketUrl(server, database), password: readPassword(server) };
+  return targetFromUrl(socketUrl(server, database), readPassword(server));
 }

@@ -42,15 +42,20 @@ export interface ServerStatus {
   others: Array<{ major: number; port: number; running: boolean; dataDir: string }>;
 }
 
-/** Bytes of every file under `dir` (what `du` would count, roughly). */
-export async function diskUsage(dir: string): Promise<number> {
-  let total = 0;
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await diskUsage(full);
-    else total += await lstat(full).then((info) => info.size).catch(() => 0);
-  }
+/**
+ * Bytes `dir` takes on disk, as `du -sB1` counts them: allocated blocks (a sparse file counts
+ * what it holds, not its length), each file once however many hard links it has (pass the same
+ * `seen` to count several folders without counting a shared file twice), folders included.
+ */
+export async function diskUsage(dir: string, seen: Set<string> = new Set()): Promise<number> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (!info) return 0;
+  const key = `${info.dev}:${info.ino}`;
+  if (seen.has(key)) return 0;
+  seen.add(key);
+  let total = info.blocks * 512;
+  if (!info.isDirectory()) return total;
+  for (const entry of await readdir(dir).catch(() => [] as string[])) total += await diskUsage(path.join(dir, entry), seen);
   return total;
 }
 

@@ -12,11 +12,8 @@ export interface ConnectivityOptions {
   connectTimeoutMs?: number;
 }
 
-export interface ConnectivityResult {
-  check: CheckResult;
-  /** Present when the connection worked. */
-  facts?: ServerFacts;
-}
+/** An open connection to the target (or, when it does not exist yet, to the server), or why there is none. */
+export type OpenedRemote = { client: pg.Client; database: string; failure?: undefined } | { client?: undefined; failure: CheckResult };
 
 function causeCode(error: unknown): string | undefined {
   const cause = isDbfastError(error) ? error.cause : error;
@@ -56,6 +53,7 @@ interface FactsRow {
   superuser: boolean;
   createdb: boolean;
   exists: boolean;
+  is_template: boolean | null;
   owner: string | null;
   owns: boolean | null;
   ssl: boolean | null;
@@ -68,8 +66,8 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
   const result = await client.query<FactsRow>(
     `SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num,
             current_user AS "user", r.rolsuper AS superuser, r.rolcreatedb AS createdb,
-            d.datname IS NOT NULL AS exists, pg_get_userbyid(d.datdba) AS owner,
-            CASE WHEN d.datname IS NULL THEN NULL ELSE pg_has_role(current_user, d.datdba, 'MEMBER') END AS owns,
+            d.datname IS NOT NULL AS exists, d.datistemplate AS is_template, pg_get_userbyid(d.datdba) AS owner,
+            CASE WHEN d.datname IS NULL THEN NULL ELSE pg_has_role(current_user, d.datdba, 'USAGE') END AS owns,
             s.ssl, s.version AS tls
        FROM pg_roles r
        LEFT JOIN pg_database d ON d.datname = $1
@@ -84,7 +82,7 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
     await client.query('SELECT 1');
     samples.push(performance.now() - started);
   }
-  const plan = sslPlan(target.url);
+  const plan = sslPlan(target);
   return {
     serverVersion: row.version.split(' ')[0] as string,
     serverVersionNum: Number(row.num),
@@ -94,6 +92,7 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
     database,
     connectedDatabase,
     databaseExists: row.exists,
+    databaseIsTemplate: row.is_template === true,
     databaseOwner: row.owner,
     ownsDatabase: row.owns,
     ssl: { mode: plan.mode, source: plan.source, unixSocket: plan.unixSocket, encrypted: row.ssl === true, protocol: row.tls },
@@ -102,19 +101,34 @@ export async function probeServer(client: pg.Client, target: DbTarget, connected
   };
 }
 
-/** Connects, reads the server's facts and closes; a failure is a failed `connect` check, never a throw. */
-export async function checkConnectivity(target: DbTarget, options: ConnectivityOptions = {}): Promise<ConnectivityResult> {
-  let opened: { client: pg.Client; database: string };
+/** Connects for the checks; a failure to connect is a failed `connect` check, never a throw. */
+export async function openRemote(target: DbTarget, options: ConnectivityOptions = {}): Promise<OpenedRemote> {
   try {
-    opened = await connectSomewhere(target, options);
+    return await connectSomewhere(target, options);
   } catch (error) {
     if (!isDbfastError(error) || error.code !== 'CONNECTION_FAILED') throw error;
-    return { check: failed('connect', error.message, error.hint) };
+    return { failure: failed('connect', error.message, error.hint) };
   }
+}
+
+/** The passed `connect` check: where, as whom, which server. */
+export function connectedCheck(target: DbTarget, database: string, facts: ServerFacts): CheckResult {
+  return passed('connect', `connected to ${maskUrl(withDatabase(target, database).url)} as ${facts.currentUser} (PostgreSQL ${facts.serverVersion})`);
+}
+
+export interface ConnectivityResult {
+  check: CheckResult;
+  /** Present when the connection worked. */
+  facts?: ServerFacts;
+}
+
+/** Connects, reads the server's facts and closes; a failure is a failed `connect` check, never a throw. */
+export async function checkConnectivity(target: DbTarget, options: ConnectivityOptions = {}): Promise<ConnectivityResult> {
+  const opened = await openRemote(target, options);
+  if (!opened.client) return { check: opened.failure };
   try {
     const facts = await probeServer(opened.client, target, opened.database, options.pings);
-    const where = maskUrl(withDatabase(target, opened.database).url);
-    return { check: passed('connect', `connected to ${where} as ${facts.currentUser} (PostgreSQL ${facts.serverVersion})`), facts };
+    return { check: connectedCheck(target, opened.database, facts), facts };
   } finally {
     await opened.client.end().catch(() => undefined);
   }

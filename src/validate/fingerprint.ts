@@ -72,11 +72,44 @@ const QUERIES: string[] = [
      JOIN (${USER_NAMESPACES}) n ON n.oid = c.relnamespace`,
 ];
 
+/**
+ * Session settings that change how the server prints definitions and constants: with
+ * `search_path` naming a schema (a role named like it gets one through "$user"), references
+ * into it print unqualified; DateStyle, TimeZone, IntervalStyle, bytea_output and friends
+ * change how default values print. Pinned while fingerprinting, so two databases compare
+ * by what they contain, not by who looks.
+ */
+export const FINGERPRINT_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['search_path', ''],
+  ['quote_all_identifiers', 'off'],
+  ['standard_conforming_strings', 'on'],
+  ['DateStyle', 'ISO, YMD'],
+  ['IntervalStyle', 'postgres'],
+  ['TimeZone', 'UTC'],
+  ['extra_float_digits', '1'],
+  ['bytea_output', 'hex'],
+  ['lc_monetary', 'C'],
+];
+
+/**
+ * The schema of the database `client` is connected to. Reads only; the session's settings are
+ * pinned for the duration (FINGERPRINT_SETTINGS) and put back as they were.
+ */
 export async function schemaFingerprint(client: pg.Client): Promise<SchemaFingerprint> {
-  const union = QUERIES.map((q) => `(${q})`).join('\n UNION ALL \n');
-  const result = await client.query<{ line: string | null }>(`SELECT line FROM (${union}) AS objects(line)`);
-  const objects = result.rows.flatMap((row) => (row.line === null ? [] : [row.line])).sort();
-  return { hash: sha256(objects.join('\n')), objects };
+  const names = FINGERPRINT_SETTINGS.map(([name]) => name);
+  const before = await client.query<{ name: string; value: string }>('SELECT n AS name, current_setting(n) AS value FROM unnest($1::text[]) AS n', [names]);
+  const set = (pairs: ReadonlyArray<readonly [string, string]>): Promise<unknown> =>
+    client.query('SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS t(n, v)', [pairs.map(([n]) => n), pairs.map(([, v]) => v)]);
+  await set(FINGERPRINT_SETTINGS);
+  try {
+    const union = QUERIES.map((q) => `(${q})`).join('\n UNION ALL \n');
+    const result = await client.query<{ line: string | null }>(`SELECT line FROM (${union}) AS objects(line)`);
+    const objects = result.rows.flatMap((row) => (row.line === null ? [] : [row.line])).sort();
+    return { hash: sha256(objects.join('\n')), objects };
+  } finally {
+    // In a failed transaction this cannot run, and need not: the abort undoes set_config too.
+    await set(before.rows.map((row) => [row.name, row.value] as const)).catch(() => undefined);
+  }
 }
 
 export interface SchemaDifference {

@@ -1,4 +1,5 @@
 import { quoteIdent } from '../pg/quote.js';
+import { protectedDatabaseReason } from '../pg/system-databases.js';
 import { failed, passed, type CheckResult, type ServerFacts } from './types.js';
 
 /**
@@ -6,10 +7,13 @@ import { failed, passed, type CheckResult, type ServerFacts } from './types.js';
  * it), its ownership (to rename or replace it), and CREATEDB (to restore into a side database
  * and swap; without it they restore in place inside one transaction, which still works).
  */
-export function checkPrivileges(facts: ServerFacts): CheckResult[] {
+export function checkPrivileges(facts: ServerFacts, remoteName: string): CheckResult[] {
   const { database, currentUser: user } = facts;
   const checks: CheckResult[] = [];
-  if (facts.databaseExists) {
+  const refused = protectedDatabaseReason(database, facts.databaseIsTemplate);
+  if (refused) {
+    checks.push(failed('database', `${refused}; dbfast never deploys to or restores over it`, `Point remotes.${remoteName}.url at the application's own database (create it first if needed: CREATE DATABASE myapp OWNER ${quoteIdent(user)};).`));
+  } else if (facts.databaseExists) {
     checks.push(passed('database', `database ${database} exists (owner ${facts.databaseOwner ?? 'unknown'})`));
   } else if (facts.canCreateDatabases) {
     checks.push(passed('database', `database ${database} does not exist yet; ${user} may create it`));

@@ -3,9 +3,9 @@ import type { DbfastConfig, RemoteConfig } from '../config/types.js';
 import type { ToolInfo } from '../pg/tools.js';
 import { sslPlan } from '../pg/ssl.js';
 import { databaseName, maskUrl, type DbTarget } from '../pg/target.js';
-import { checkConnectivity, type ConnectivityOptions } from './connectivity.js';
-import { checkPrivileges } from './privileges.js';
-import { checkTools } from './tools.js';
+import type { ConnectivityOptions } from './connectivity.js';
+import { checkRemote } from './remote-checks.js';
+import { readTemplateNeeds, type TemplateNeeds } from './template.js';
 import { allNeededOk, failed, passed, type CheckResult, type ServerFacts } from './types.js';
 
 export interface ToolSummary {
@@ -56,16 +56,19 @@ function summary(info: ToolInfo | null): ToolSummary | null {
   return info ? { path: info.path, version: info.version } : null;
 }
 
-/** Really connects and reports what a deploy or restore to this remote would need. */
+/**
+ * Really connects and reports what a deploy or restore to this remote would need: the same
+ * checks a deploy runs (`checkRemote`, with the needs of the remote's template as last built),
+ * plus TLS and latency.
+ */
 export async function testRemote(config: DbfastConfig, remote: RemoteConfig, options: TestRemoteOptions = {}): Promise<RemoteTestReport> {
   const target = remoteTarget(remote, options.env);
-  const plan = sslPlan(target.url);
-  const connectivity = await checkConnectivity(target, options);
-  const facts = connectivity.facts;
-  const checks: CheckResult[] = [connectivity.check];
-  if (facts) checks.push(...checkPrivileges(facts));
-  const tools = await checkTools(facts?.serverVersionNum, config.tools.pgBinDir);
-  checks.push(...tools.checks);
+  const plan = sslPlan(target);
+  // A deploy restores the template only where it may replace the database; elsewhere it applies migrations.
+  const template: TemplateNeeds = remote.allowDestructive
+    ? await readTemplateNeeds(config, remote.environment)
+    : { template: '', unavailable: 'deploys to this remote apply migrations (allow_destructive = false): no template is restored, so its roles and extensions are not needed' };
+  const { checks, facts, tools } = await checkRemote({ remote, target, pgBinDir: config.tools.pgBinDir, template, pings: options.pings ?? 5, connectTimeoutMs: options.connectTimeoutMs });
   if (facts) {
     checks.push(checkSsl(target, facts));
     checks.push(passed('latency', `${facts.latencyMs.toFixed(2)} ms round trip (median of ${facts.latencySamples} SELECT 1)`));
@@ -84,7 +87,7 @@ export async function testRemote(config: DbfastConfig, remote: RemoteConfig, opt
     databaseExists: facts?.databaseExists ?? null,
     databaseOwner: facts?.databaseOwner ?? null,
     ownsDatabase: facts?.ownsDatabase ?? null,
-    tools: { pgDump: summary(tools.tools.pgDump), pgRestore: summary(tools.tools.pgRestore) },
+    tools: { pgDump: summary(tools.pgDump), pgRestore: summary(tools.pgRestore) },
     latencyMs: facts?.latencyMs ?? null,
     ssl: { mode: plan.mode, source: plan.source, encrypted: facts ? facts.ssl.encrypted : null, protocol: facts?.ssl.protocol ?? null },
   };

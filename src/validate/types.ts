@@ -28,6 +28,8 @@ export interface ServerFacts {
   /** The database the connection actually used (postgres when the target does not exist yet). */
   connectedDatabase: string;
   databaseExists: boolean;
+  /** pg_database.datistemplate of the target (false when it does not exist). */
+  databaseIsTemplate: boolean;
   databaseOwner: string | null;
   /** The current user is (a member of) the owner; null when the database does not exist. */
   ownsDatabase: boolean | null;

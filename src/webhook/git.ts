@@ -3,6 +3,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { DbfastError } from '../errors.js';
+import { COMMIT_ID } from './providers.js';
 
 /** The repository's URL with any user info (a token, a password) replaced by `***`. */
 export function maskRepository(source: string): string {
@@ -15,6 +16,19 @@ function scrubGitOutput(text: string, source: string): string {
   let out = text.split(source).join(maskRepository(source));
   if (userinfo) out = out.split(userinfo).join('***');
   return out.trim();
+}
+
+/**
+ * Every commit handed to git here is a commit id, checked again at this boundary (the webhook's
+ * parser already refuses others): a string starting with `-` would be an option to git
+ * (`--upload-pack=<command>` runs a command), so nothing else may reach an argv.
+ */
+function assertCommitId(commit: string): void {
+  if (!COMMIT_ID.test(commit)) {
+    throw new DbfastError('WEBHOOK_COMMIT_INVALID', `${JSON.stringify(commit.slice(0, 100))} is not a commit id (40 or 64 hex digits); nothing was fetched or checked out`, {
+      hint: 'A push delivery names the pushed commit by its full id; deliver it again from the git host.',
+    });
+  }
 }
 
 /** A worktree holding exactly one commit, for one deploy. */
@@ -71,17 +85,17 @@ export class ServerRepository {
     return this.exclusive(async () => {
       await mkdir(this.worktreesDir, { recursive: true });
       if (!existsSync(path.join(this.gitDir, 'HEAD'))) {
-        await execa('git', ['init', '--bare', '--quiet', this.gitDir], { stdin: 'ignore' });
+        await execa('git', ['init', '--bare', '--quiet', '--end-of-options', this.gitDir], { stdin: 'ignore' });
       }
       const remotes = (await this.git(['remote'], 'listing the clone\'s remotes')).split('\n');
-      await this.git(remotes.includes('origin') ? ['remote', 'set-url', 'origin', this.source] : ['remote', 'add', 'origin', this.source], 'configuring the clone');
+      await this.git(remotes.includes('origin') ? ['remote', 'set-url', '--end-of-options', 'origin', this.source] : ['remote', 'add', '--end-of-options', 'origin', this.source], 'configuring the clone');
       for (const entry of await readdir(this.worktreesDir)) await rm(path.join(this.worktreesDir, entry), { recursive: true, force: true });
       await this.git(['worktree', 'prune'], 'pruning worktrees');
     });
   }
 
   private async hasCommit(commit: string): Promise<boolean> {
-    return this.git(['cat-file', '-e', `${commit}^{commit}`], 'looking up the commit').then(
+    return this.git(['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], 'looking up the commit').then(
       () => true,
       () => false,
     );
@@ -91,11 +105,12 @@ export class ServerRepository {
    * Fetches branches and tags, then makes sure the commit is there (asking for it by id when a
    * ref no longer points at it). A commit that cannot be fetched fails with the cause.
    */
-  fetchCommit(commit: string): Promise<void> {
+  async fetchCommit(commit: string): Promise<void> {
+    assertCommitId(commit);
     return this.exclusive(async () => {
       await this.git(['fetch', '--quiet', '--prune', '--no-tags', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], `fetching ${maskRepository(this.source)}`);
       if (await this.hasCommit(commit)) return;
-      await this.git(['fetch', '--quiet', 'origin', commit], `fetching commit ${commit}`).catch(() => undefined);
+      await this.git(['fetch', '--quiet', '--end-of-options', 'origin', commit], `fetching commit ${commit}`).catch(() => undefined);
       if (await this.hasCommit(commit)) return;
       throw new DbfastError('WEBHOOK_COMMIT_UNAVAILABLE', `commit ${commit} is not in ${maskRepository(this.source)} (fetched every branch and tag, then asked for the commit itself)`, {
         hint: 'Was it force-pushed away, or does the webhook belong to another repository than [webhooks] repository? Push again, or deploy by hand with `dbfast deploy`.',
@@ -104,13 +119,14 @@ export class ServerRepository {
   }
 
   /** A detached worktree of `commit` in its own folder; `remove()` deletes it again. */
-  checkout(commit: string, label: string): Promise<CommitWorktree> {
+  async checkout(commit: string, label: string): Promise<CommitWorktree> {
+    assertCommitId(commit);
     return this.exclusive(async () => {
       const dir = path.join(this.worktreesDir, `${label.replace(/[^A-Za-z0-9._-]/g, '_')}-${commit.slice(0, 12)}`);
-      await this.git(['worktree', 'add', '--quiet', '--detach', '--force', dir, commit], `checking out ${commit}`);
+      await this.git(['worktree', 'add', '--quiet', '--detach', '--force', '--end-of-options', dir, commit], `checking out ${commit}`);
       const remove = (): Promise<void> =>
         this.exclusive(async () => {
-          await this.git(['worktree', 'remove', '--force', dir], 'removing the worktree').catch(() => undefined);
+          await this.git(['worktree', 'remove', '--force', '--end-of-options', dir], 'removing the worktree').catch(() => undefined);
           await rm(dir, { recursive: true, force: true });
           await this.git(['worktree', 'prune'], 'pruning worktrees').catch(() => undefined);
         });

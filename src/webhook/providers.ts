@@ -69,10 +69,25 @@ function str(value: unknown): string | null {
 
 const ZERO_COMMIT = /^0+$/;
 
+/** A commit id as git writes it: 40 hex digits (SHA-1) or 64 (SHA-256). Nothing else reaches git. */
+export const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * A delivery whose signature is good but whose payload cannot be what a git host sends: a
+ * commit that is not a commit id (`--upload-pack=...` would be an option to git), a ref name
+ * starting with `-` or holding control characters. Answered 400 `invalid`; nothing runs.
+ */
+export class InvalidPayload extends Error {}
+
 /** `refs/heads/x` or `refs/tags/x` and the commit it now points at (null: deleted). */
 function refUpdate(ref: string | null, commit: string | null): RefUpdate | undefined {
   if (!ref) return undefined;
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(ref)) throw new InvalidPayload(`the ref ${JSON.stringify(ref)} holds control characters`);
   const deleted = commit === null || ZERO_COMMIT.test(commit);
+  if (!deleted && !COMMIT_ID.test(commit)) throw new InvalidPayload(`the pushed commit ${JSON.stringify(commit.slice(0, 100))} is not a commit id (40 or 64 hex digits)`);
+  const name = ref.replace(/^refs\/(heads|tags)\//, '');
+  if (name.startsWith('-')) throw new InvalidPayload(`the ref ${JSON.stringify(ref)} names a branch or tag starting with "-", which git never makes`);
   if (ref.startsWith('refs/heads/')) return { kind: 'branch', name: ref.slice('refs/heads/'.length), ref, commit: deleted ? null : commit };
   if (ref.startsWith('refs/tags/')) return { kind: 'tag', name: ref.slice('refs/tags/'.length), ref, commit: deleted ? null : commit };
   return undefined;

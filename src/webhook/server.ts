@@ -42,6 +42,9 @@ export interface WebhookServer {
 
 class BodyTooLarge extends Error {}
 
+/** Sockets whose request Node timed out (request_timeout_seconds): their 408 is recorded by the request's handler. */
+const timedOut = new WeakSet<object>();
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -62,6 +65,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+    // A connection closed mid-body (a timeout, the client gone) ends the wait too.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the connection closed before the body was read'));
+    });
   });
 }
 
@@ -82,7 +89,7 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const settings = resolveWebhookSettings(config, env, { listen: options.listen });
-  const store = new WebhookEventStore(await localTarget(config, env, logger));
+  const store = new WebhookEventStore(() => localTarget(config, env, logger));
   await store.prepare();
   const repository = new ServerRepository(settings.repository, settings.workDir);
   await repository.prepare();
@@ -110,10 +117,13 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
       try {
         body = await readBody(req, settings.maxBodyBytes);
       } catch (error) {
+        if (timedOut.has(req.socket)) {
+          // Node answered 408 and closed the connection; the delivery is recorded all the same.
+          return void (await service.refuseUnread(webhook[1], req.headers, 'timed_out', 408, `the request was not read whole within ${settings.requestTimeoutMs / 1000} s ([webhooks] request_timeout_seconds)`));
+        }
         if (!(error instanceof BodyTooLarge)) throw error;
-        metrics.deliveries.inc({ provider: webhook[1] ?? 'unknown', outcome: 'too_large' });
-        options.onDelivery?.({ at: new Date().toISOString(), requestId: null, provider: webhook[1] ?? 'unknown', event: null, deliveryId: null, ref: null, commit: null, sender: null, route: null, remote: null, outcome: 'too_large', status: 413, deployId: null, durationMs: null, detail: `body over ${settings.maxBodyBytes} bytes`, error: null });
-        return send(res, 413, { error: `the body is larger than ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)` }, { connection: 'close' });
+        const requestId = await service.refuseUnread(webhook[1], req.headers, 'too_large', 413, `body over ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)`);
+        return send(res, 413, { requestId, outcome: 'too_large', error: `the body is larger than ${settings.maxBodyBytes} bytes ([webhooks] max_body_bytes)` }, { connection: 'close' });
       }
       const answer = await service.receive(webhook[1], req.headers, body);
       return send(res, answer.status, answer.body);
@@ -144,6 +154,15 @@ export async function serveWebhooks(options: ServeWebhooksOptions): Promise<Webh
       });
     },
   );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // What Node does by default (408 for a request not read in time, 400 for a malformed one),
+    // and a note so that the request's handler, when one runs, records the 408.
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
+    if (socket.writable && error.code !== 'ECONNRESET') {
+      socket.write(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    }
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new DbfastError('WEBHOOK_LISTEN_FAILED', `cannot listen on ${settings.host}:${settings.port}: ${error.message}`, {

@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { DeployTrigger } from '../history/records.js';
+import { registerCleanup } from '../cleanup.js';
 import { newDeployId } from '../history/id.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServerRepository } from './git.js';
 import type { WebhookMetrics } from './metrics.js';
-import { detectProvider, providerNamed, PROVIDERS, type ParsedEvent, type WebhookProvider } from './providers.js';
+import { detectProvider, InvalidPayload, providerNamed, PROVIDERS, type ParsedEvent, type WebhookProvider } from './providers.js';
 import { DeployQueue, type QueueJob } from './queue.js';
 import type { DeployRunner } from './runner.js';
 import { candidateSecretEnvs, routesFor, secretEnvFor, type WebhookRoute, type WebhookSettings } from './settings.js';
@@ -26,7 +27,7 @@ export interface DeliveryLogLine {
   sender: string | null;
   route: string | null;
   remote: string | null;
-  outcome: WebhookOutcome | 'too_large' | 'unavailable';
+  outcome: WebhookOutcome | 'unavailable';
   status: number | null;
   deployId: string | null;
   durationMs: number | null;
@@ -83,6 +84,8 @@ export class WebhookService {
   private readonly queue: DeployQueue<DeployJob>;
   private readonly lastByRoute = new Map<string, WebhookEvent>();
   private stopping = false;
+  /** Jobs whose outcome is recorded as final (an interrupt's clean-up must not overwrite it). */
+  private readonly finished = new WeakSet<DeployJob>();
 
   constructor(private readonly options: WebhookServiceOptions) {
     this.queue = new DeployQueue<DeployJob>({
@@ -111,6 +114,29 @@ export class WebhookService {
   private logEvent(event: WebhookEvent, status: number | null): void {
     const { id: _id, receivedAt: _r, signatureOk: _s, repository: _repo, startedAt: _st, finishedAt: _f, ...rest } = event;
     this.log({ ...rest, status });
+  }
+
+  /**
+   * A delivery answered before its body was read whole (413 too large, 408 too slow): recorded
+   * like every other, so `webhook events` shows why a provider's delivery failed. Never throws:
+   * a failure to record is logged.
+   */
+  async refuseUnread(pathProvider: string | undefined, headers: IncomingHttpHeaders, outcome: 'too_large' | 'timed_out', status: number, detail: string): Promise<string> {
+    const provider = pathProvider ? providerNamed(pathProvider) : detectProvider(headers);
+    const row: NewWebhookEvent = {
+      requestId: newRequestId(), provider: provider?.name ?? pathProvider ?? 'unknown', event: provider?.event(headers) ?? null,
+      deliveryId: provider?.deliveryId(headers) ?? null, repository: null, ref: null, commit: null, sender: null,
+      signatureOk: false, route: null, remote: null, outcome, detail,
+    };
+    this.options.metrics.deliveries.inc({ provider: row.provider, outcome });
+    try {
+      const recorded = await this.options.store.record([row]);
+      this.logEvent(recorded.rows[0] as WebhookEvent, status);
+    } catch (error) {
+      this.options.logger.warn(`could not record a ${status} answer: ${errorMessage(error)}`);
+      this.log({ ...row, status });
+    }
+    return row.requestId;
   }
 
   /** Handles one POST: `pathProvider` is the provider named by `/webhook/<name>`, if any. */
@@ -161,7 +187,7 @@ export class WebhookService {
     try {
       parsed = provider.parse(base.event, parseBody(headers, body));
     } catch (error) {
-      const detail = `the body is not JSON: ${errorMessage(error)}`;
+      const detail = error instanceof InvalidPayload ? `the payload is refused: ${error.message}` : `the body is not JSON: ${errorMessage(error)}`;
       return finish([{ ...base, outcome: 'invalid', detail }], 400, { outcome: 'invalid', error: detail });
     }
     if (parsed.kind === 'ping') return finish([{ ...base, outcome: 'ping', detail: 'answered' }], 200, { outcome: 'ping', pong: true });
@@ -200,6 +226,7 @@ export class WebhookService {
 
   private async finishJob(job: DeployJob, outcome: WebhookOutcome, change: { detail?: string; error?: string; deployId?: string | null }, startedAt?: number): Promise<void> {
     const { store, metrics, logger } = this.options;
+    this.finished.add(job);
     await store.update(job.row.id, { outcome, ...change, finished: true }).catch((error: unknown) => logger.warn(`could not record the outcome of ${job.row.requestId}: ${errorMessage(error)}`));
     const durationMs = startedAt === undefined ? null : Date.now() - startedAt;
     metrics.deploys.inc({ remote: job.remote, outcome });
@@ -219,6 +246,12 @@ export class WebhookService {
     const deployId = newDeployId();
     job.row.deployId = deployId;
     await store.update(job.row.id, { outcome: 'running', deployId, started: true }).catch((error: unknown) => logger.warn(`could not record the start of ${job.row.requestId}: ${errorMessage(error)}`));
+    // An interrupt (a second SIGTERM, Ctrl-C) ends the process with this deploy unfinished: its
+    // record says so instead of staying `running` for ever. Registered first, it runs after the
+    // deploy's own clean-ups (newest first), when the live database is as it will stay.
+    const unregister = registerCleanup(async (reason) => {
+      if (!this.finished.has(job)) await this.finishJob(job, 'failed', { deployId, error: `the server was interrupted (${reason}) during this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got` }, started);
+    });
     const prefix = `[${job.route.name} ${job.commit.slice(0, 12)}]`;
     const jobLogger: Logger = {
       info: (message) => logger.debug(`${prefix} ${message}`),
@@ -243,8 +276,10 @@ export class WebhookService {
       } finally {
         await tree.remove().catch((error: unknown) => logger.warn(`could not remove the worktree ${tree.dir}: ${errorMessage(error)}`));
       }
+      unregister();
       await this.finishJob(job, 'deployed', { deployId }, started);
     } catch (error) {
+      unregister();
       await this.finishJob(job, 'failed', { deployId, error: errorMessage(error) }, started);
     }
   }

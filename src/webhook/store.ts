@@ -6,9 +6,10 @@ import type { DbTarget } from '../pg/target.js';
  * What became of a delivery: `rejected` (missing or wrong signature), `invalid` (signed but
  * unreadable), `ping`, `ignored` (not a push, or no route), `duplicate` (a redelivery),
  * `queued` → `running` → `deployed` | `failed`, `superseded` (a newer push to the same remote
- * came first), `cancelled` (the server stopped before it ran).
+ * came first), `cancelled` (the server stopped before it ran), `too_large` (413: the body was over
+ * max_body_bytes), `timed_out` (408: the request was not read within request_timeout_seconds).
  */
-export type WebhookOutcome = 'rejected' | 'invalid' | 'ping' | 'ignored' | 'duplicate' | 'queued' | 'running' | 'deployed' | 'failed' | 'superseded' | 'cancelled';
+export type WebhookOutcome = 'rejected' | 'invalid' | 'ping' | 'ignored' | 'duplicate' | 'queued' | 'running' | 'deployed' | 'failed' | 'superseded' | 'cancelled' | 'too_large' | 'timed_out';
 
 /** One row of `dbfast.webhook_events`: a delivery, or one route's deploy of it. */
 export interface WebhookEvent {
@@ -134,11 +135,16 @@ export interface EventUpdate {
 
 /** `dbfast.webhook_events` on the local server (`[database]`): one connection per operation. */
 export class WebhookEventStore {
-  constructor(private readonly target: DbTarget) {}
+  /**
+   * `target` is asked before every use: for the managed server it is `localTarget`, whose hot
+   * path is two small file reads and which starts the server again when it was stopped while the
+   * webhook server runs (`dbfast server stop`, a reboot of PostgreSQL alone).
+   */
+  constructor(private readonly target: () => Promise<DbTarget>) {}
 
   /** Creates the schema and table when missing; safe to run on every start. */
   async prepare(): Promise<void> {
-    await withClient(this.target, async (client) => {
+    await withClient(await this.target(), async (client) => {
       for (const statement of DDL) await client.query(statement);
     });
   }
@@ -149,7 +155,7 @@ export class WebhookEventStore {
    * An advisory lock on the delivery id makes check and insert one step, across servers too.
    */
   async record(rows: NewWebhookEvent[], dedupe?: { provider: string; deliveryId: string }): Promise<{ rows: WebhookEvent[]; duplicateOf: WebhookEvent | null }> {
-    return withClient(this.target, (client) =>
+    return withClient(await this.target(), (client) =>
       withTransaction(client, async () => {
         if (dedupe) {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['dbfast.webhook_events', `${dedupe.provider}/${dedupe.deliveryId}`]);
@@ -172,7 +178,7 @@ export class WebhookEventStore {
   }
 
   async update(id: number, change: EventUpdate): Promise<void> {
-    await withClient(this.target, (client) =>
+    await withClient(await this.target(), (client) =>
       client.query(
         `UPDATE dbfast.webhook_events SET outcome = $2,
             deploy_id = CASE WHEN $3 THEN $4 ELSE deploy_id END,
@@ -189,7 +195,7 @@ export class WebhookEventStore {
 
   /** The newest finished row of each route, for `GET /health` after a restart. */
   async lastPerRoute(): Promise<WebhookEvent[]> {
-    return withClient(this.target, async (client) => {
+    return withClient(await this.target(), async (client) => {
       const result = await client.query<EventRow>(
         `SELECT DISTINCT ON (route) * FROM dbfast.webhook_events
           WHERE route IS NOT NULL AND outcome IN ('deployed', 'failed', 'superseded', 'cancelled') ORDER BY route, id DESC`,

@@ -27,6 +27,7 @@ describe('dbfast init (CLI)', () => {
         production: { include_directories: ['0_schema', '6_migration', '10_views'], files: 3 },
       },
       notes: [],
+      previous_config: null,
       gitignore: { path: path.join(dir, '.gitignore'), action: 'created' },
     });
     expect(readFileSync(path.join(dir, 'dbfast.toml'), 'utf8')).toContain('template_name = "shop"');

@@ -65,9 +65,11 @@ describe('progress on a terminal', () => {
     // Progress was drawn in place, with the COPY's rows and bytes of its total.
     expect(run.output).toContain('\r\x1b[2K');
     expect(plainText(run.output)).toMatch(/sql {2}1 \/ 2 files {2}1_data\/020_big\.sql {2}[\d,]+ rows {2}[\d.]+ MiB \/ [\d.]+ MiB/);
-    // What the terminal shows at the end: the result alone on its line, nothing of the progress.
+    // What the terminal shows at the end: the result (its line, then a row per layer), nothing of the progress.
     const lines = screen(run.output);
-    expect(lines.at(-1)).toMatch(new RegExp(`^built ${p.template()} \\(local, 2 files\\) in [\\d.]+ m?s$`));
+    const result = lines.findIndex((line) => line.startsWith('built '));
+    expect(lines[result]).toMatch(new RegExp(`^built ${p.template()} \\(local, 2 files\\) in [\\d.]+ m?s$`));
+    expect(lines.slice(result + 1)).toEqual([expect.stringMatching(/^ {2}0_schema +rebuilt +1 file in /), expect.stringMatching(/^ {2}1_data +rebuilt +1 file in [\d.]+ m?s$/)]);
     expect(lines.join('\n')).not.toMatch(/files\s*built|MiB\s*built/);
   });
 

@@ -188,7 +188,7 @@ describe('remote add refuses, and leaves the file untouched', () => {
     { what: 'a name starting with a digit', args: ['--name', '1st', '--url', 'postgresql://a@h/db', '--env', 'local'], code: 'REMOTE_NAME_INVALID', message: /not a valid remote name/ },
     { what: 'a URL that is not postgresql://', args: ['--name', 'x', '--url', 'mysql://a@h/db', '--env', 'local'], code: 'REMOTE_URL_INVALID', message: /not a postgresql:\/\/ URL/ },
     { what: '--no-backup for a production remote', args: ['--name', 'prod2', '--url', 'postgresql://a@h/db', '--env', 'production', '--no-backup'], code: 'PRODUCTION_NEEDS_BACKUP', message: /always backed up/ },
-    { what: '--no-backup for a remote named production', args: ['--name', 'production', '--url', 'postgresql://a@h/db', '--env', 'local', '--no-backup'], code: 'PRODUCTION_NEEDS_BACKUP', message: /always backed up/ },
+    { what: '--no-backup for a remote named production', args: ['--name', 'production', '--url', 'postgresql://a@h/db', '--env', 'production', '--no-backup'], code: 'PRODUCTION_NEEDS_BACKUP', message: /always backed up/ },
     { what: 'a password as --password-env', args: ['--name', 'x', '--url', 'postgresql://a@h/db', '--env', 'local', '--password-env', 's3cr3t-in-url!'], code: 'PASSWORD_ENV_INVALID', message: /takes the name of an environment variable/ },
   ];
   const base = `[environments.local]\n[environments.production]\n\n[remotes.staging]\nurl = "postgresql://app@h/db"\nenvironment = "local"\n`;

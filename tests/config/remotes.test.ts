@@ -141,7 +141,7 @@ password_env = "STAGING_PW"
 environment = "test"
 `);
     const remote = findRemote(config, 'staging');
-    expect(remoteTarget(remote, { STAGING_PW: 's3cret' })).toEqual({ url: 'postgresql://app@staging.example.com/shop', password: 's3cret' });
+    expect(remoteTarget(remote, { STAGING_PW: 's3cret' })).toMatchObject({ url: 'postgresql://app@staging.example.com:5432/shop', password: 's3cret' });
     expect(() => remoteTarget(remote, {})).toThrow(expect.objectContaining({ code: 'PASSWORD_ENV_UNSET', exitCode: 2 }));
     expect(() => findRemote(config, 'prod')).toThrow(expect.objectContaining({ code: 'REMOTE_UNKNOWN', exitCode: 2 }));
   });

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson } from '../support/cli.js';
 import { query, remote } from '../support/db.js';
 import { asAccount, cli, createRemoteAccount } from '../support/backup.js';
 import { failingRestoreBinDir, snapshot, writeDeployProject } from '../support/deploy.js';
+import { tempDir } from '../support/files.js';
 
 async function exists(name: string): Promise<boolean> {
   return (await query(remote.adminUrl, 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length > 0;
@@ -67,10 +70,13 @@ describe('deploy failures leave the live database untouched', () => {
 
   it('two deploys at once: the second waits for the lock, or gives up after --lock-timeout', async () => {
     const account = await createRemoteAccount({ createdb: true, prefix: 'two' });
-    const slow = writeDeployProject([{ name: 'staging', account, backup: false }], { pgBinDir: failingRestoreBinDir({ delaySeconds: 4, fail: false }) });
+    // The first deploy's restore waits at a gate, so it holds the lock until the impatient one has given up (a fixed delay lost that race under load).
+    const gate = path.join(tempDir(), 'open');
+    const slow = writeDeployProject([{ name: 'staging', account, backup: false }], { pgBinDir: failingRestoreBinDir({ fail: false, gate }) });
     const first = cli(slow, ['--json', 'deploy', '--remote', 'staging']);
     await waitFor(() => exists(`${account.database}__dbfast_new`), 60_000);
     const impatient = await cli(slow, ['--json', 'deploy', '--remote', 'staging', '--lock-timeout', '1']);
+    writeFileSync(gate, '');
     expect(parseJson<{ error: { code: string } }>(impatient).error.code).toBe('LOCK_TIMEOUT');
     const patient = cli(slow, ['--json', 'deploy', '--remote', 'staging']);
     const [a, b] = await Promise.all([first, patient]);

@@ -23,9 +23,9 @@ describe('dbfast.toml pointing at the test clusters', () => {
 
   it('reaches the same server through ${VAR} interpolation and DATABASE_URL fallback', async () => {
     const dir = writeTree(tempDir(), { 'dbfast.toml': '[database]\nurl = "${LOCAL_PG}"\n' });
-    const viaVar = await localTarget(loadConfig({ cwd: dir, env: { LOCAL_PG: local.adminUrl } }), {});
+    const viaVar = await localTarget(loadConfig({ cwd: dir, env: { LOCAL_PG: local.adminUrl } }));
     const fallback = writeTree(tempDir(), { 'dbfast.toml': '[repository]\npath = "."\n' });
-    const viaDatabaseUrl = await localTarget(loadConfig({ cwd: fallback, env: { DATABASE_URL: local.adminUrl } }), {});
+    const viaDatabaseUrl = await localTarget(loadConfig({ cwd: fallback, env: { DATABASE_URL: local.adminUrl } }));
     const port = async (target: typeof viaVar) =>
       withClient(target, async (client) => (await client.query<{ port: string }>("SELECT current_setting('port') AS port")).rows[0]?.port);
     const [expected] = await query<{ port: string }>(local.adminUrl, "SELECT current_setting('port') AS port");

@@ -1,4 +1,4 @@
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTemplate } from '../../src/local/build.js';
@@ -104,17 +104,19 @@ describe('status and change detection', () => {
     await ageFiles(project);
     await buildTemplate({ config: project.config() });
     const file = path.join(project.dir, 'db', '1_seed/010_items.sql');
-    const original = readFileSync(file, 'utf8');
-    const same = original.replace('kettle', 'kettlf');
+    const same = readFileSync(file, 'utf8').replace('kettle', 'kettlf');
     const stat = (await scanRepository(path.join(project.dir, 'db'))).find((f) => f.relativePath === '1_seed/010_items.sql');
-    project.remove('1_seed/010_items.sql');
-    project.write('0_schema/999_spacer.sql', 'SELECT 1;\n');
-    project.write('1_seed/010_items.sql', same);
-    utimesSync(file, AN_HOUR_AGO, AN_HOUR_AGO);
+    // Saved the way editors save: a new file renamed over the old one. Both exist at once, so the
+    // new one cannot reuse the old one's inode (deleting first and writing again could, on a busy
+    // machine, get it back).
+    const replacement = `${file}.new`;
+    writeFileSync(replacement, same);
+    utimesSync(replacement, AN_HOUR_AGO, AN_HOUR_AGO);
+    renameSync(replacement, file);
     const after = (await scanRepository(path.join(project.dir, 'db'))).find((f) => f.relativePath === '1_seed/010_items.sql');
     expect(after?.size).toBe(stat?.size);
     expect(after?.mtimeMs).toBe(stat?.mtimeMs);
     expect(after?.ino).not.toBe(stat?.ino);
-    expect(await localStatus(project)).toMatchObject({ state: 'stale', modified: ['1_seed/010_items.sql'], added: ['0_schema/999_spacer.sql'] });
+    expect(await localStatus(project)).toMatchObject({ state: 'stale', modified: ['1_seed/010_items.sql'], added: [], removed: [] });
   });
 });

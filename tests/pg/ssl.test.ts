@@ -48,7 +48,8 @@ describe('sslmode in remote URLs', () => {
   });
 
   async function testWith(query: string, env: Record<string, string | undefined> = {}): Promise<{ exitCode: number | null; report: Report }> {
-    const url = `postgresql://postgres@127.0.0.1:${cluster.port}/postgres${query}`;
+    // An application database (not created yet), not "postgres": dbfast refuses the maintenance database as a target.
+    const url = `postgresql://postgres@127.0.0.1:${cluster.port}/app${query}`;
     const p = project(`[environments.local]\n\n[remotes.tls]\nurl = "${url}"\nenvironment = "local"\n`);
     const result = await cli(p.dir, ['--json', 'remote', 'test', 'tls'], { HOME: home, ...env });
     return { exitCode: result.exitCode, report: parseJson<Report>(result) };
@@ -94,7 +95,7 @@ describe('sslmode in remote URLs', () => {
     const p = project(`[environments.local]\n\n[remotes.tls]\nurl = "${url}"\nenvironment = "local"\n`);
     const result = await cli(p.dir, ['remote', 'test', 'tls'], { HOME: home });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/sslmode=sometimes \(from the URL\) is not one of disable, allow, prefer, require, verify-ca, verify-full/);
+    expect(result.stderr).toMatch(/remotes\.tls\.url: sslmode=sometimes \(from remotes\.tls\.url\) is not one of disable, allow, prefer, require, verify-ca, verify-full/);
   });
 
   it('on a server without TLS: require fails with a hint (exit 3), prefer falls back to a plain connection', async () => {
@@ -109,7 +110,7 @@ describe('sslmode in remote URLs', () => {
     expect(required.exitCode).toBe(3);
     const connect = required.report.checks.find((c) => c.name === 'connect');
     expect(connect?.detail).toMatch(/does not support SSL/);
-    expect(connect?.hint).toMatch(/does not accept TLS but sslmode=require demands it/);
+    expect(connect?.hint).toMatch(/does not accept TLS but sslmode=require \(from remotes\.plain\.url\) demands it/);
     const preferred = await run('?sslmode=prefer');
     expect(preferred.exitCode).toBe(0);
     expect(preferred.report.ssl).toMatchObject({ mode: 'prefer', encrypted: false });

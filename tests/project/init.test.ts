@@ -6,7 +6,7 @@ import { assertProductionSafe, filterFiles } from '../../src/project/filter.js';
 import { deriveTemplateName, initProject } from '../../src/project/init.js';
 import { environmentFiles } from '../../src/project/environments.js';
 import { scanRepository } from '../../src/project/scan.js';
-import { PROJECT_ROOT } from '../support/cli.js';
+import { parseJson, PROJECT_ROOT, runCli } from '../support/cli.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 const NUMBERED = {
@@ -88,7 +88,7 @@ describe('dbfast init on a folder of numbered SQL folders', () => {
 
     await initProject({ cwd: dir, templateName: 'shop', databaseUrl: 'postgresql://app@db.local:5433/app' });
     const config = await loadWritten(dir);
-    expect(config.database).toMatchObject({ templateName: 'shop', url: 'postgresql://app@db.local:5433/app', source: 'database.url' });
+    expect(config.database).toMatchObject({ templateName: 'shop', url: 'postgresql://app@db.local:5433/app' });
   });
 
   it('refuses to overwrite dbfast.toml without --force (exit 2, with a hint), and replaces it with force', async () => {
@@ -99,6 +99,26 @@ describe('dbfast init on a folder of numbered SQL folders', () => {
     const result = await initProject({ cwd: dir, force: true });
     expect(result.overwritten).toBe(true);
     expect(readFileSync(path.join(dir, 'dbfast.toml'), 'utf8')).toContain('[environments.production]');
+  });
+
+  // Issue 10 item 14: --force used to drop the remotes of the replaced file without a word.
+  it('init --force keeps the file it replaces (remotes and all) next to it and says where', async () => {
+    const previous = '# mine\n[environments.local]\n\n[remotes.staging]\nurl = "postgresql://app@staging.example.com/shop"\nenvironment = "local"\n';
+    const dir = writeTree(tempDir(), { ...NUMBERED, 'dbfast.toml': previous });
+    const first = await initProject({ cwd: dir, force: true });
+    expect(first.previousConfigCopy).toMatch(/dbfast\.toml\.\d{8}T\d{6}Z(-\d+)?\.bak$/);
+    expect(readFileSync(first.previousConfigCopy as string, 'utf8')).toBe(previous);
+    // A second --force in the same second keeps the first copy and makes another.
+    const second = await initProject({ cwd: dir, force: true });
+    expect(second.previousConfigCopy).not.toBe(first.previousConfigCopy);
+    expect(readFileSync(first.previousConfigCopy as string, 'utf8')).toBe(previous);
+    const cli = await runCli(['init', '--force'], { cwd: dir, env: { DBFAST_CONFIG: undefined } });
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^replaced .*dbfast\.toml \(the previous file is kept as .*dbfast\.toml\.\d{8}T\d{6}Z(-\d+)?\.bak\)$/m);
+    const json = parseJson<{ previous_config: string | null }>(await runCli(['--json', 'init', '--force'], { cwd: dir, env: { DBFAST_CONFIG: undefined } }));
+    expect(readFileSync(json.previous_config as string, 'utf8')).toContain('[environments.production]');
+    const fresh = writeTree(tempDir(), NUMBERED);
+    expect((await initProject({ cwd: fresh })).previousConfigCopy).toBeNull();
   });
 
   it('explains what it expects in a folder without .sql files (exit 2)', async () => {

@@ -68,11 +68,53 @@ describe('scanRepository', () => {
     ).toEqual(['0_schema/a.sql']);
   });
 
-  it('follows symlinked folders', async () => {
+  it('follows a symlinked folder or file inside the repository, under the link\'s own path', async () => {
+    const root = writeTree(tempDir(), { '0_schema/a.sql': '', 'shared/s.sql': '' });
+    symlinkSync(path.join(root, 'shared'), path.join(root, '1_linked'));
+    symlinkSync('../shared/s.sql', path.join(root, '0_schema/b.sql'));
+    expect((await scanRepository(root)).map((file) => file.relativePath)).toEqual(['0_schema/a.sql', '0_schema/b.sql', '1_linked/s.sql', 'shared/s.sql']);
+  });
+
+  it('refuses a link that leaves the repository, naming the link and where it points', async () => {
     const outside = writeTree(tempDir(), { 'linked.sql': '' });
     const root = writeTree(tempDir(), { '0_schema/a.sql': '' });
     symlinkSync(outside, path.join(root, '1_shared'));
-    expect((await scanRepository(root)).map((file) => file.relativePath)).toEqual(['0_schema/a.sql', '1_shared/linked.sql']);
+    const error = await scanRepository(root).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'REPOSITORY_LINK_OUTSIDE', exitCode: 2 });
+    expect((error as Error).message).toContain('1_shared');
+    expect((error as Error).message).toContain(outside);
+    const file = writeTree(tempDir(), { 'elsewhere.sql': '' });
+    const other = writeTree(tempDir(), { '0_schema/a.sql': '' });
+    symlinkSync(path.join(file, 'elsewhere.sql'), path.join(other, '0_schema/b.sql'));
+    await expect(scanRepository(other)).rejects.toMatchObject({ code: 'REPOSITORY_LINK_OUTSIDE' });
+  });
+
+  it('refuses a link to / at once instead of walking the whole file system', async () => {
+    const root = writeTree(tempDir(), { '0_schema/a.sql': '' });
+    symlinkSync('/', path.join(root, '0_schema/everything'));
+    await expect(scanRepository(root)).rejects.toMatchObject({ code: 'REPOSITORY_LINK_OUTSIDE', exitCode: 2 });
+  });
+
+  it('refuses a symlink loop instead of following it dozens of levels deep', async () => {
+    for (const target of ['..', '.']) {
+      const root = writeTree(tempDir(), { '0_schema/a.sql': '' });
+      symlinkSync(target, path.join(root, '0_schema/loop'));
+      const error = await scanRepository(root).catch((e: unknown) => e);
+      expect(error, target).toMatchObject({ code: 'REPOSITORY_LINK_LOOP', exitCode: 2 });
+      expect((error as Error).message).toContain('0_schema/loop');
+    }
+    // Two links pointing at each other: the operating system's own loop.
+    const root = writeTree(tempDir(), { '0_schema/a.sql': '' });
+    symlinkSync('b', path.join(root, '0_schema/a'));
+    symlinkSync('a', path.join(root, '0_schema/b'));
+    await expect(scanRepository(root)).rejects.toMatchObject({ code: 'REPOSITORY_LINK_LOOP' });
+  });
+
+  it('follows a repository path that is itself a link', async () => {
+    const real = writeTree(tempDir(), { '0_schema/a.sql': '' });
+    const parent = tempDir();
+    symlinkSync(real, path.join(parent, 'db'));
+    expect((await scanRepository(path.join(parent, 'db'))).map((file) => file.absolutePath)).toEqual([path.join(parent, 'db', '0_schema/a.sql')]);
   });
 
   it('is deterministic: the same order whatever order the files were created in', async () => {

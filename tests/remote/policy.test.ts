@@ -12,6 +12,7 @@ function remote(fields: Partial<RemoteConfig> = {}): RemoteConfig {
     backupBeforeDeploy: true,
     requireConfirmation: false,
     noOwner: false,
+    templateOwners: false,
     noPrivileges: false,
     keepPrevious: true,
     validate: [],

@@ -11,6 +11,19 @@ import { writeTree } from '../support/files.js';
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
 const roots: string[] = [];
+const ports = new Map<string, string>();
+
+/**
+ * A port for one test server, picked by the kernel (bind to port 0): unlike 25400 + the major,
+ * which every managed server on the machine scans up from, no other test file, vitest run or
+ * developer's test server is given it while it is held, so a server stopped and started again
+ * by a test finds its port still free (the product moves from a taken one; a test that asserts
+ * "the same port" must not race other test servers for it).
+ */
+function kernelPort(): string {
+  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});";
+  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+}
 
 /**
  * A fresh folder for a managed server (DBFAST_SERVER_DIR), mode 0755 so that the server's user
@@ -21,6 +34,7 @@ export function serverDir(prefix = 'dbfast-srv-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   chmodSync(dir, 0o755);
   roots.push(dir);
+  ports.set(dir, kernelPort());
   return dir;
 }
 
@@ -54,6 +68,7 @@ export function managedEnv(root: string, extra: Record<string, string | undefine
     PGPASSWORD: undefined,
     DBFAST_SERVER_BINARIES: undefined,
     DBFAST_SERVER_USER: undefined,
+    DBFAST_SERVER_PORT: ports.get(root),
     ...extra,
   };
 }

@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query, remote, trackDatabase, uniqueName } from '../support/db.js';
 import { expectTrickyResults, failure, fixture, freshTarget, TRICKY } from '../support/sql.js';
+import { targetFromUrl } from '../../src/pg/target.js';
 
 const pgBinDir = inject('pgBinDir') || undefined;
 
@@ -75,8 +76,8 @@ describe('psql runner', () => {
       writeFileSync(path.join(dir, 'one.sql'), 'CREATE TABLE owned (id int);\nINSERT INTO owned VALUES (7);\n');
       const url = `postgresql://${role}@${inject('remoteTcpHost')}:${inject('remoteTcpPort')}/${database}`;
       const file = { relativePath: 'one.sql', absolutePath: path.join(dir, 'one.sql') };
-      await runFiles([file], { target: { url, password }, runner: 'psql', pgBinDir });
-      const wrong = await failure(runFiles([file], { target: { url, password: 'wrong' }, runner: 'psql', pgBinDir }));
+      await runFiles([file], { target: targetFromUrl(url, password), runner: 'psql', pgBinDir });
+      const wrong = await failure(runFiles([file], { target: targetFromUrl(url, 'wrong'), runner: 'psql', pgBinDir }));
       expect(wrong.code).toBe('SQL_PSQL_FAILED');
       expect(wrong.message).toMatch(/password authentication failed/);
       expect(wrong.message).not.toContain(password);

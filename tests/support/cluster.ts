@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,8 @@ export interface StartClusterOptions {
   scram: boolean;
   /** Extra `name=value` server settings (e.g. ssl=on), added to the defaults. */
   settings?: string[];
+  /** Replaces pg_hba.conf (e.g. hostssl lines only, for a server that refuses plain TCP). */
+  hba?: string;
 }
 
 export async function startCluster(options: StartClusterOptions): Promise<Cluster> {
@@ -56,6 +58,11 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
   const socketDir = path.join(baseDir, 'socket');
   const superuserPassword = `su-${Math.random().toString(36).slice(2)}`;
   await initCluster(spec, { password: superuserPassword, authHost: options.scram ? 'scram-sha-256' : 'trust', noSync: true });
+  if (options.hba !== undefined) {
+    const hbaFile = path.join(spec.dataDir, 'pg_hba.conf');
+    writeFileSync(hbaFile, options.hba, { mode: 0o600 });
+    if (runAs) chownSync(hbaFile, runAs.uid, runAs.gid);
+  }
   const port = await freePort();
   const extra = Object.fromEntries((options.settings ?? []).map((setting) => {
     const equals = setting.indexOf('=');

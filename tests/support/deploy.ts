@@ -122,7 +122,7 @@ export function snapshot(adminDbUrl: string): string {
  * A pg_bin_dir whose pg_restore fails (after `delaySeconds`, having restored the schema only)
  * while pg_dump and psql are the real ones: a restore that dies half-way, on demand.
  */
-export function failingRestoreBinDir(options: { delaySeconds?: number; fail?: boolean } = {}): string {
+export function failingRestoreBinDir(options: { delaySeconds?: number; fail?: boolean; gate?: string } = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-fake-bin-'));
   folders.push(dir);
   const real = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
@@ -132,6 +132,8 @@ export function failingRestoreBinDir(options: { delaySeconds?: number; fail?: bo
     // --version, --list and reading to /dev/null (backup verification) stay real: only restoring fails.
     `for arg in "$@"; do case "$arg" in --version|--list|-l|--file=/dev/null) exec ${path.join(real, 'pg_restore')} "$@";; esac; done`,
     `sleep ${options.delaySeconds ?? 0}`,
+    // A gate: restoring waits until the test creates this file (a deploy held in the middle for as long as the test needs, whatever the load).
+    ...(options.gate ? [`while [ ! -e '${options.gate}' ]; do sleep 0.05; done`] : []),
     options.fail === false ? `exec ${path.join(real, 'pg_restore')} "$@"` : `${path.join(real, 'pg_restore')} --section=pre-data "$@"; echo "pg_restore: error: simulated failure half-way" >&2; exit 1`,
   ];
   writeFileSync(path.join(dir, 'pg_restore'), `${script.join('\n')}\n`);

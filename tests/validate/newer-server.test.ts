@@ -31,7 +31,9 @@ describe('remote test against a server newer than pg_dump', () => {
   });
 
   it('exits 3, naming the pg_dump version needed and [tools] pg_bin_dir', async () => {
-    const p = project(`[environments.local]\n\n[remotes.newer]\nurl = "${cluster.adminUrl}"\nenvironment = "local"\n`);
+    // An application database (not yet created), not "postgres": dbfast refuses the maintenance database as a target.
+    const url = cluster.adminUrl.replace('/postgres?', '/app?');
+    const p = project(`[environments.local]\n\n[remotes.newer]\nurl = "${url}"\nenvironment = "local"\n`);
     const result = await cli(p.dir, ['--json', 'remote', 'test', 'newer']);
     expect(result.exitCode, result.stdout).toBe(3);
     const report = parseJson<Report>(result);

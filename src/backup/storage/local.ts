@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
+import { operationalError } from '../../failure/operational.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
 export const PARTIAL_SUFFIX = '.partial';
@@ -61,7 +62,8 @@ export class DirectoryStorage implements BackupStorage {
     } catch (error) {
       body.destroy();
       await rm(temp, { force: true });
-      throw error;
+      // A full disk or a folder we may not write: named, with the folder to look at.
+      throw operationalError(error, { path: temp, doing: `writing ${final}` }) ?? error;
     } finally {
       unregister();
     }

@@ -40,10 +40,11 @@ export function registerBackupCommands(program: Command): void {
     .description('back up a remote')
     .addOption(remoteOption())
     .addOption(new Option('--compression <kind>', 'default: [backup] compression').choices(['zstd', 'lz4', 'gzip', 'none'] as const))
+    .addOption(lockTimeoutOption('give up when a table stays locked by another session this long (default: wait, saying who holds it)'))
     .action(
-      action<{ remote: string; compression?: 'zstd' | 'lz4' | 'gzip' | 'none' }>(async (ctx, _args, options) => {
+      action<{ remote: string; compression?: 'zstd' | 'lz4' | 'gzip' | 'none'; lockTimeout?: number }>(async (ctx, _args, options) => {
         const [{ createBackup }, render] = await Promise.all([libraryWithPg(), import('../render/backup.js')]);
-        const result = await createBackup({ config: await ctx.config(), remote: options.remote, compression: options.compression, logger: ctx.out.logger() });
+        const result = await createBackup({ config: await ctx.config(), remote: options.remote, compression: options.compression, lockTimeoutMs: options.lockTimeout, logger: ctx.out.logger() });
         const summary = result.summary;
         ctx.out.result({ backup: { ...summary, verified: true }, pruned: result.pruned }, () => render.renderBackupCreated(summary, result));
       }),

@@ -57,7 +57,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--skip-backup', 'no backup first (refused for production)')
     .addOption(new Option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)').choices(['replace', 'migrate'] as const))
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database (default 2)', wholeNumber(1))
-    .addOption(lockTimeoutOption())
+    .addOption(lockTimeoutOption('give up when another operation or a locked table holds it up this long'))
     .option('--group <name>', 'run only this deploy group (repeatable)', repeatable(name), [])
     .option('--skip-group <name>', 'do not run this deploy group (repeatable)', repeatable(name), [])
     .option('--continue-on-failure', 'a failing deploy group warns instead of rolling the deploy back')

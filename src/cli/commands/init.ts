@@ -29,6 +29,7 @@ export function registerInitCommand(program: Command): void {
             files: result.files,
             environments: result.environments,
             notes: result.notes,
+            previous_config: result.previousConfigCopy,
             gitignore: result.gitignore,
           },
           () => render.renderInit(result),

@@ -41,7 +41,7 @@ export function registerRemoteCommands(program: Command): void {
       action<AddFlags>(async (ctx, _args, options) => {
         const config = await ctx.config();
         const { addRemote } = await import('../../index.js');
-        const created = await addRemote({
+        const { remote: created, warnings } = await addRemote({
           config,
           name: options.name,
           url: options.url,
@@ -51,7 +51,8 @@ export function registerRemoteCommands(program: Command): void {
           backupBeforeDeploy: options.backup,
           requireConfirmation: options.requireConfirmation === true,
         });
-        ctx.out.result({ remote: created }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+        for (const warning of warnings) ctx.out.warn(warning);
+        ctx.out.result({ remote: created, warnings }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
       }),
     );
   remote

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { action } from '../action.js';
-import { envOption, name, remoteOption } from '../options.js';
+import { isDbfastError } from '../../errors.js';
+import { confirmOption, envOption, name, remoteOption, yesOption } from '../options.js';
 import { libraryWithPg } from '../pg-probe.js';
 import { seedAction } from './seed-action.js';
 
@@ -27,7 +28,7 @@ export function registerTemplateCommands(program: Command): void {
       action<BuildFlags>(async (ctx, _args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
         const result = await api.build({ config, environment: options.env, force: options.force === true, runner: options.runner, logger: ctx.out.logger() });
-        ctx.out.result(result, () => render.renderBuild(result));
+        ctx.out.result(result, (style) => render.renderBuild(style, result));
       }),
     );
   program
@@ -37,6 +38,7 @@ export function registerTemplateCommands(program: Command): void {
     .addOption(envOption('environment (default: local, or the only one)'))
     .option('--force', 'replace an existing database of that name')
     .option('--rebuild', 'rebuild the template first even when fresh')
+    .option('--watch', 'then keep it in step with the SQL files, as `dbfast watch --output` does (until Ctrl-C)')
     .action(action(seedAction));
   program
     .command('status')
@@ -72,12 +74,27 @@ export function registerTemplateCommands(program: Command): void {
     .command('drop')
     .description('drop databases dbfast made (never others)')
     .argument('[names...]', 'databases to drop')
-    .option('--all-clones', 'drop every clone dbfast made')
+    .option('--all-clones', "drop every clone of this project's templates (never a template)")
+    .option('--templates', "drop this project's templates, layer templates and spares (asks first)")
     .option('--stale', "drop what this project's pools left: leases of processes that are gone, half-made and outdated ready databases")
+    .addOption(confirmOption('with --templates: do not ask'))
+    .addOption(yesOption())
     .action(
-      action<{ allClones?: boolean; stale?: boolean }>(async (ctx, args, options) => {
+      action<{ allClones?: boolean; templates?: boolean; stale?: boolean; confirm?: boolean; yes?: boolean }>(async (ctx, args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
-        const result = await api.drop({ config, names: args, allClones: options.allClones === true, stale: options.stale === true });
+        const drop = (confirm: boolean) =>
+          api.drop({ config, names: args, allClones: options.allClones === true, templates: options.templates === true, stale: options.stale === true, confirm });
+        let result: Awaited<ReturnType<typeof drop>>;
+        try {
+          result = await drop(options.confirm === true || options.yes === true);
+        } catch (error) {
+          // The library refuses --templates unconfirmed before it has dropped anything: ask, then go again.
+          if (!isDbfastError(error) || error.code !== 'CONFIRMATION_REQUIRED') throw error;
+          const { askOnTerminal } = await import('../confirm.js');
+          const question = `Drop every template of this project (${config.database.templateName}_*, its layer templates and spares)? Clones stay; the next seed rebuilds.`;
+          if (!(await askOnTerminal(ctx, question))) throw error;
+          result = await drop(true);
+        }
         ctx.out.result(result, () => render.renderDrop(result));
       }),
     );

@@ -1,10 +1,15 @@
 import { DbfastError, isDbfastError } from '../../errors.js';
 import type { Output } from '../output.js';
 
-/** Anything thrown, as the DbfastError it is or an INTERNAL one (a bug: dbfast did not expect it). */
-export function asDbfastError(error: unknown): DbfastError {
+/**
+ * Anything thrown, as the DbfastError it is: operational failures (lost connection, full disk,
+ * missing privilege, ...) with their own codes, anything else INTERNAL (a bug: dbfast did not
+ * expect it). The mapping is loaded on the error path only: start-up stays lean.
+ */
+export async function asDbfastError(error: unknown): Promise<DbfastError> {
   if (isDbfastError(error)) return error;
-  return new DbfastError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+  const { toDbfastError } = await import('../../index.js');
+  return toDbfastError(error);
 }
 
 /**
@@ -13,8 +18,8 @@ export function asDbfastError(error: unknown): DbfastError {
  * `{"error": {code, message, hint, exitCode, details}}` object on stdout, nothing on stderr.
  * Returns the exit code the error's class calls for.
  */
-export function renderError(out: Output, error: unknown): number {
-  const known = asDbfastError(error);
+export async function renderError(out: Output, error: unknown): Promise<number> {
+  const known = await asDbfastError(error);
   if (out.json) {
     out.stdout(JSON.stringify({ error: known.toJSON() }, null, 2));
   } else {

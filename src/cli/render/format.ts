@@ -50,6 +50,11 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 }
 
 /** The first non-empty line of a (possibly multi-line) message, trimmed. */
+/** Every non-empty line of `text`, trimmed and joined with ` | `: a multi-line error kept whole on one line (a log line, a table cell). */
+export function oneLine(text: string | null | undefined): string {
+  return (text ?? '').split('\n').map((line) => line.trim()).filter(Boolean).join(' | ');
+}
+
 export function firstLine(text: string | null | undefined): string {
   return (text ?? '').split('\n').map((line) => line.trim()).find(Boolean) ?? '';
 }

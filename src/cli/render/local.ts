@@ -8,7 +8,7 @@ export function renderInit(result: InitResult): string {
   const width = Math.max(...Object.keys(result.environments).map((name) => name.length), 'repository'.length);
   const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(width + 2)}${text}`;
   return [
-    `${result.overwritten ? 'replaced' : 'wrote'} ${result.configPath}`,
+    result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
     row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
     row('template', result.templateName),
     row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
@@ -49,9 +49,20 @@ export function renderValidateEnv(style: Style, report: ValidationReport): strin
     .join('\n');
 }
 
-export function renderBuild(result: BuildResult): string {
+/** One row per layer, under the build's line, when the environment has more than one. */
+function layerLines(style: Style, result: BuildResult): string[] {
+  if (result.layers.length < 2) return [];
+  const rows = result.layers.map((layer) => {
+    if (layer.state === 'reused') return [layer.label, 'reused', `(${layer.template})`];
+    const later = layer.templateLater ? ', its layer template follows in the background' : '';
+    return [layer.label, 'rebuilt', `${plural(layer.files, 'file')} in ${duration(layer.durationMs)}${later}`];
+  });
+  return table(style, ['LAYER', '', ''], rows).split('\n').slice(1).map((line) => `  ${line}`);
+}
+
+export function renderBuild(style: Style, result: BuildResult): string {
   const files = plural(result.files, 'file');
-  if (result.rebuilt) return `built ${result.template} (${result.environment}, ${files}) in ${duration(result.durationMs)}`;
+  if (result.rebuilt) return [`built ${result.template} (${result.environment}, ${files}) in ${duration(result.durationMs)}`, ...layerLines(style, result)].join('\n');
   if (result.reused) return `${result.template} was just built by another dbfast process (${files}); using it`;
   return `${result.template} is fresh (${files}); nothing to do (--force rebuilds it)`;
 }
@@ -75,18 +86,50 @@ export function renderStatus(style: Style, result: StatusResult): string {
       for (const file of entry.removed) lines.push(`  removed   ${file}`);
       if (entry.filterChanged) lines.push(`  the environment's include/exclude settings changed`);
     }
+    if (entry.layers.length > 1 && entry.state !== 'missing') {
+      const rows = entry.layers.map((layer) => [
+        layer.label,
+        style.status(layer.state),
+        layer.template,
+        layer.sharedWith.length > 0 ? `shared with ${layer.sharedWith.join(', ')}` : '',
+      ]);
+      lines.push('  layers:', ...table(style, ['', '', '', ''], rows).split('\n').slice(1).map((line) => `    ${line}`));
+    }
   }
   if (!result.upToDate) lines.push('run `dbfast build` (or `dbfast seed`, which builds first) to bring templates up to date');
   return lines.join('\n');
 }
 
+type Listed = ListResult['databases'][number];
+
+/** Templates first, each followed by the layer templates it stands on; then spares, pooled databases, clones and leftovers. */
+function listOrder(databases: readonly Listed[]): Array<{ database: Listed; indent: boolean }> {
+  const out: Array<{ database: Listed; indent: boolean }> = [];
+  const placed = new Set<string>();
+  const layers = new Map(databases.filter((database) => database.kind === 'layer').map((database) => [database.name, database]));
+  for (const template of databases.filter((database) => database.kind === 'template')) {
+    out.push({ database: template, indent: false });
+    for (const name of template.layers ?? []) {
+      const layer = layers.get(name);
+      if (!layer || placed.has(name)) continue;
+      placed.add(name);
+      out.push({ database: layer, indent: true });
+    }
+  }
+  for (const kind of ['layer', 'spare', 'pool', 'clone', 'leftover'] as const) {
+    for (const database of databases) if (database.kind === kind && !placed.has(database.name)) out.push({ database, indent: false });
+  }
+  return out;
+}
+
 export function renderList(style: Style, result: ListResult): string {
   if (result.databases.length === 0) return 'no databases made by dbfast on this server';
-  const rows = result.databases.map((database) => [
-    database.name,
+  const environmentOf = new Map(result.databases.map((database) => [database.name, database.environment]));
+  const rows = listOrder(result.databases).map(({ database, indent }) => [
+    `${indent ? '  ' : ''}${database.name}`,
     database.kind,
-    database.environment ?? '',
-    database.kind === 'clone' || database.kind === 'pool' ? (database.template ?? '') : '',
+    database.kind === 'layer' ? [...new Set((database.layerOf ?? []).map((name) => environmentOf.get(name) ?? name))].join(', ') : (database.environment ?? ''),
+    database.kind === 'clone' || database.kind === 'spare' || database.kind === 'pool' ? (database.template ?? '') : '',
     database.sizeBytes === null ? '?' : bytes(database.sizeBytes),
     database.createdAt ?? '',
   ]);

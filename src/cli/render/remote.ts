@@ -10,7 +10,7 @@ export function renderRemoteList(style: Style, configPath: string, remotes: Remo
   return table(
     style,
     ['NAME', 'ENVIRONMENT', 'URL', 'PASSWORD FROM', 'BACKUP', 'CONFIRM', 'DESTRUCTIVE'],
-    remotes.map((r) => [r.name, r.environment, r.url, r.passwordEnv ? `$${r.passwordEnv}` : 'URL/~/.pgpass', yesNo(r.backupBeforeDeploy), yesNo(r.requireConfirmation), yesNo(r.allowDestructive)]),
+    remotes.map((r) => [r.name, r.environment, r.url, r.passwordEnv ? `$${r.passwordEnv}` : 'URL/PGPASSWORD/~/.pgpass', yesNo(r.backupBeforeDeploy), yesNo(r.requireConfirmation), yesNo(r.allowDestructive)]),
   );
 }
 

@@ -1,5 +1,5 @@
 import type { DeliveryLogLine, WebhookEvent } from '../../index.js';
-import { firstLine, table, when, type Style } from './format.js';
+import { oneLine, table, when, type Style } from './format.js';
 
 /** Human renderings of `webhook serve` (one line per delivery) and `webhook events`. */
 
@@ -10,7 +10,8 @@ export function deliveryLine(line: DeliveryLogLine): string {
   const status = line.status === null ? '' : ` ${line.status}`;
   const took = line.durationMs === null ? '' : `, ${(line.durationMs / 1000).toFixed(1)} s`;
   const deploy = line.deployId ? ` (deploy ${line.deployId}${took})` : '';
-  const why = firstLine(line.error) || firstLine(line.detail);
+  // The whole error (its second line is often the cause: file:line, the server's own words), on the delivery's one line.
+  const why = oneLine(line.error) || oneLine(line.detail);
   return `${line.at} ${line.requestId ?? '-'} ${what}${where}:${status} ${line.outcome}${deploy}${why ? `: ${why}` : ''}`;
 }
 
@@ -27,7 +28,7 @@ function eventRow(event: WebhookEvent): string[] {
     event.route ? `${event.route}` : '',
     event.outcome,
     event.deployId ?? '',
-    firstLine(event.error) || firstLine(event.detail),
+    oneLine(event.error) || oneLine(event.detail),
   ];
 }
 

@@ -1,0 +1,108 @@
+import type pg from 'pg';
+import { registerCleanup } from '../cleanup.js';
+import type { Logger } from '../logger.js';
+import { dropDatabase, terminateBackend } from '../pg/catalog.js';
+import { withClient } from '../pg/client.js';
+import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { quoteIdent } from '../pg/quote.js';
+import { withCloneThrottle } from '../pool/throttle.js';
+import type { DbTarget } from '../pg/target.js';
+import { sideLockKey, sideName, type SideKind } from './names.js';
+import { isSourceInUse } from './sessions.js';
+import type { ProjectOwner } from './owner.js';
+import type { CloneStrategy } from './strategy.js';
+
+/** What side database to make, from what. */
+export interface SideSpec {
+  /** The template the side database belongs to (its name's base). */
+  base: string;
+  kind: SideKind;
+  owner: ProjectOwner;
+  /** What to copy: template0 for a build from scratch, a template otherwise. */
+  source: string;
+  /** undefined: the server's default (servers before 15 have no choice). */
+  strategy?: CloneStrategy | undefined;
+  /** Called when the source has sessions PostgreSQL will not copy past (55006); may clear them once. */
+  onSourceInUse?: (() => Promise<void>) | undefined;
+}
+
+/** A side database this process made and is working on. */
+export interface SideDatabase {
+  name: string;
+  /** Time of the CREATE DATABASE statement alone. */
+  createMs: number;
+  /**
+   * Lets go of the name lock. Call it once the database is renamed away or dropped; until then
+   * a crash leaves a database that the next command recognises as a leftover and reaps.
+   */
+  release(): Promise<void>;
+}
+
+const ATTEMPTS = 5;
+
+function isDuplicateDatabase(error: unknown): boolean {
+  return (error as { code?: string }).code === '42P04';
+}
+
+/** On Ctrl-C: end our own backend if it is still in CREATE DATABASE, then drop whatever it made. */
+function interruptCleanup(target: DbTarget, client: pg.Client, name: string): () => Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  return () => {
+    // Ending its backend makes the connection emit 'error'; a pooled client has no listener for it.
+    client.on('error', () => undefined);
+    return withClient(
+      target,
+      async (fresh) => {
+        if (pid) await terminateBackend(fresh, pid);
+        await dropDatabase(fresh, name);
+      },
+      { applicationName: 'dbfast cleanup' },
+    );
+  };
+}
+
+/**
+ * CREATE DATABASE under a fresh side name, holding that name's advisory lock on `client`
+ * (which must stay open while the database is in use). The database is recognisable as this
+ * project's from the first moment, by its name; the lock tells a reaper it is still being worked
+ * on. An interrupt while this runs ends the CREATE and drops what it made.
+ */
+export async function createSideDatabase(client: pg.Client, target: DbTarget, spec: SideSpec): Promise<SideDatabase> {
+  const strategy = spec.strategy ? ` STRATEGY ${spec.strategy.toUpperCase()}` : '';
+  let sourceCleared = false;
+  for (let attempt = 1; ; attempt++) {
+    const name = sideName(spec.base, spec.kind, spec.owner);
+    if (!(await tryAdvisoryLock(client, sideLockKey(name)))) continue;
+    const release = (): Promise<void> => advisoryUnlock(client, sideLockKey(name)).catch(() => undefined);
+    const unregister = registerCleanup(interruptCleanup(target, client, name));
+    try {
+      const started = performance.now();
+      // FILE_COPY clones one at a time per server, shared with the pool's (each forces two checkpoints).
+      await withCloneThrottle(client, spec.strategy, () => client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(spec.source)}${strategy}`));
+      return { name, createMs: performance.now() - started, release };
+    } catch (error) {
+      await release();
+      const retry = attempt < ATTEMPTS && (isDuplicateDatabase(error) || (isSourceInUse(error) && spec.onSourceInUse !== undefined && !sourceCleared));
+      if (!retry) throw error;
+      if (isSourceInUse(error)) {
+        sourceCleared = true;
+        await spec.onSourceInUse?.();
+      }
+    } finally {
+      unregister();
+    }
+  }
+}
+
+/**
+ * Drops a side database this process made, quietly: on failure the database keeps its side name
+ * and its lock is released, so the next command's reaper drops it.
+ */
+export async function dropSideDatabase(target: DbTarget, client: pg.Client | undefined, name: string, logger: Logger): Promise<void> {
+  try {
+    if (client) await dropDatabase(client, name);
+    else await withClient(target, (fresh) => dropDatabase(fresh, name), { applicationName: 'dbfast cleanup' });
+  } catch (error) {
+    logger.debug(`could not drop ${name} now (a later command will): ${(error as Error).message}`);
+  }
+}
