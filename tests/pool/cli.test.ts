@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJson, runCli } from '../support/cli.js';
-import { local } from '../support/db.js';
+import { local, query } from '../support/db.js';
 import type { TestProject } from '../support/project.js';
 import { eventually, itemNames, poolProject, pooledOf } from './support.js';
 
@@ -73,6 +73,35 @@ describe('dbfast pool (CLI) and seed from the pool', () => {
     ]);
     const bad = await runCli(['pool', 'fill', '--size', 'many'], { cwd: project.dir, env });
     expect(bad.exitCode).toBe(2);
+    await cli(project, ['pool', 'drain']);
+  });
+  it('seed --force takes from the pool too: the old clone goes only once the new one is this project\'s clone; list shows pooled databases as the project\'s', async () => {
+    const project = poolProject('max_clones = 200\nsize = 1');
+    const name = `${project.templateName}_c_forced`;
+    const noRefill = { DBFAST_POOL_SIZE: '0' };
+    expect(await cli<{ fromPool: boolean }>(project, ['seed', '-o', name], noRefill)).toMatchObject({ fromPool: false });
+    const oidOf = async (database: string): Promise<number | undefined> =>
+      (await query<{ oid: number }>(server, 'SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [database]))[0]?.oid;
+    const before = await oidOf(name);
+    const fill = await cli<{ created: string[] }>(project, ['pool', 'fill']);
+    const ready = fill.created[0] as string;
+    const listed = await cli<{ databases: Array<{ name: string; kind: string; project: boolean; owner: { path: string } | null }> }>(project, ['list']);
+    // The pool's marker records the project (local/owner.ts), so list counts it as this project's.
+    expect(listed.databases.find((database) => database.name === ready)).toMatchObject({ kind: 'pool', project: true, owner: { path: expect.any(String) } });
+    const seeded = await cli<{ fromPool: boolean }>(project, ['seed', '--force', '-o', name], noRefill);
+    expect(seeded.fromPool).toBe(true);
+    const after = await oidOf(name);
+    // The ready database itself became the clone (renamed, not copied), and the old clone is gone.
+    expect(after).not.toBe(before);
+    expect(await oidOf(ready)).toBeUndefined();
+    expect(await itemNames(server, name)).toEqual(['kettle', 'teapot']);
+    const comment = (await query<{ comment: string }>(server, "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1", [name]))[0]?.comment ?? '';
+    expect(comment.startsWith('dbfast:clone:v1 ')).toBe(true);
+    expect(JSON.parse(comment.slice('dbfast:clone:v1 '.length))).toMatchObject({ template: project.template(), owner: { path: expect.any(String) } });
+    // No side database is left behind (the seed's clone name was renamed away).
+    const again = await cli<{ databases: Array<{ name: string; kind: string }> }>(project, ['list']);
+    expect(again.databases.filter((database) => database.kind === 'leftover')).toEqual([]);
+    expect(again.databases.find((database) => database.name === name)?.kind).toBe('clone');
     await cli(project, ['pool', 'drain']);
   });
 });
