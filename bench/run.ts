@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: builds, then runs the benchmark suites on throwaway clusters of
  * its own and prints one markdown table per suite (stdout; progress goes to stderr).
  *
- *   --only seed,watch      suites to run (default: all registered but `strategy`, the seed suite's
+ *   --only seed,pool       suites to run (seed, deploy, server, watch, pool, sql; strategy, postgrest on request) (default: all registered but `strategy`, the seed suite's
  *                          WAL_LOG / FILE_COPY crossover on its own, and `postgrest`, PostgREST's
  *                          test database loaded by psql and both runners, dumps compared)
  *   --runs N               runs per row, medians reported (default 5)
@@ -32,6 +32,7 @@ const SUITES: Record<string, Suite> = {
   watch: (ctx) => import('./watch.js').then((m) => m.watchSuite(ctx)),
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
+  pool: (ctx) => import('./pool.js').then((m) => m.poolSuite(ctx)),
   sql: (ctx) => import('./sql.js').then((m) => m.sqlSuite(ctx)),
   // Real SQL (needs PostGIS on the server): not run by default.
   postgrest: (ctx) => import('./postgrest.js').then((m) => m.postgrestSuite(ctx)),

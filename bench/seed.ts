@@ -78,7 +78,8 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
   const repository = repo.create(path.join(projectDir, 'db'));
   const prefix = `bench_${repo.key}`;
   const project: BenchProject = writeProject({ dir: projectDir, serverUrl: server, templateName: prefix, environment: 'local', repository, pgBinDir: clusters.binDir, environmentLines: repo.layers ? [repo.layers] : [] });
-  const cli = (...args: string[]): string => dbfast(['--config', project.configPath, ...args]);
+  // These rows measure the clone itself: no pool (bench/pool.ts measures seeds from the pool).
+  const cli = (...args: string[]): string => dbfast(['--config', project.configPath, ...args], { env: { ...process.env, DBFAST_POOL_SIZE: '0' } });
   const files = (await api.scanRepository(repository)).map((file) => file.absolutePath);
   const rows: BenchRow[] = [];
   const row = (r: Omit<BenchRow, 'suite' | 'subject'>): void => void rows.push({ suite: 'seed', subject: repo.label, ...r });
@@ -135,7 +136,7 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
   const serverVersion = Number(((await admin.query('SHOW server_version_num')).rows[0] as { server_version_num: string }).server_version_num);
   const strategy = tools.strategy.chooseStrategy(serverVersion, size);
   const strategyClause = strategy ? ` STRATEGY ${strategy.toUpperCase()}` : '';
-  await api.seed({ configPath: project.configPath, output: `bench_warm_${repo.key}` });
+  await api.seed({ configPath: project.configPath, output: `bench_warm_${repo.key}`, pool: false });
   await dropDatabases(admin, [`bench_warm_${repo.key}`]);
   await settle(admin);
   const libName = (i: number): string => `bench_lib_${repo.key}_${i}`;
@@ -143,7 +144,7 @@ async function benchRepository(ctx: SuiteContext, tools: Tools, repo: Repository
   const ownWork: number[] = [];
   const library = await compare(runs, {
     dbfast: async (i) => {
-      const result = await api.seed({ configPath: project.configPath, output: libName(i) });
+      const result = await api.seed({ configPath: project.configPath, output: libName(i), pool: false });
       ownWork.push(result.durationMs - result.cloneMs);
     },
     baseline: (i) => admin.query(`${clone(rawName(i))}${strategyClause}`),

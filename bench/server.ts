@@ -27,7 +27,8 @@ function managedProject(dir: string, repository: string, templateName: string): 
 
 /** A machine where no local database is configured, the managed server in `root`. */
 function machineEnv(root: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DBFAST_SERVER_DIR: root };
+  // DBFAST_POOL_SIZE=0: these rows measure the clone a seed makes, not a seed from the pool (bench/pool.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env, DBFAST_SERVER_DIR: root, DBFAST_POOL_SIZE: '0' };
   for (const key of ['DATABASE_URL', 'DBFAST_DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE']) delete env[key];
   return env;
 }
@@ -112,7 +113,8 @@ async function settingsSection(ctx: SuiteContext): Promise<string> {
       try {
         const projectDir = path.join(work, `p-${PROFILES.indexOf(profile)}`);
         mkdirSync(projectDir, { recursive: true });
-        writeFileSync(path.join(projectDir, 'dbfast.toml'), `[database]\nurl = ${JSON.stringify(cluster.adminUrl)}\ntemplate_name = "bench_settings"\n\n[repository]\npath = ${JSON.stringify(repository)}\n`);
+        // [pool] size = 0: the clone itself is measured, not a seed from the pool (bench/pool.ts).
+        writeFileSync(path.join(projectDir, 'dbfast.toml'), `[database]\nurl = ${JSON.stringify(cluster.adminUrl)}\ntemplate_name = "bench_settings"\n\n[repository]\npath = ${JSON.stringify(repository)}\n\n[pool]\nsize = 0\n`);
         const config = path.join(projectDir, 'dbfast.toml');
         dbfast(['--config', config, 'build']);
         const build: number[] = [];

@@ -9,6 +9,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerPoolCommands } from './commands/pool.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
@@ -35,6 +36,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerInitCommand(program);
   registerEnvironmentCommands(program);
   registerTemplateCommands(program);
+  registerPoolCommands(program);
   registerWatchCommand(program);
   registerRemoteCommands(program);
   registerBackupCommands(program);

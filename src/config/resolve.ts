@@ -139,6 +139,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
       compression: file.backup?.compression ?? 'zstd',
     },
     tools: { pgBinDir: file.tools?.pg_bin_dir ? path.resolve(rootDir, file.tools.pg_bin_dir) : undefined },
+    pool: file.pool ?? {},
     deploy: file.deploy ?? {},
     webhooks: file.webhooks,
   };

@@ -26,6 +26,15 @@ export const healthCheckSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** `[pool]` (issue 13): ready clones kept for `dbfast seed` and `createPool()`; `[environments.NAME.pool]` overrides `size`. */
+const poolSizeSchema = z.number().int().min(0).max(64);
+
+export const poolSchema = z.strictObject({
+  size: poolSizeSchema.optional(),
+  max_clones: z.number().int().min(1).max(1000).optional(),
+  lease_timeout_seconds: z.number().positive().optional(),
+});
+
 /** One layer of `layers`: its folders, or a table with the folders and options. */
 const layerSchema = z.union([
   z.array(z.string().min(1)).min(1),
@@ -65,6 +74,7 @@ export const deploySchema = hookSchema.extend({ groups: z.array(deployGroupSchem
 });
 
 export const environmentSchema = z.strictObject({
+  pool: z.strictObject({ size: poolSizeSchema.optional() }).optional(),
   include_directories: stringList.optional(),
   exclude_directories: stringList.optional(),
   include_files: stringList.optional(),
@@ -153,6 +163,7 @@ const configFields = {
     })
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
+  pool: poolSchema.optional(),
   deploy: deploySchema.optional(),
   webhooks: webhooksSchema.optional(),
 };
@@ -177,6 +188,7 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export type EnvironmentFileConfig = z.infer<typeof environmentSchema>;
 export type RemoteFileConfig = z.infer<typeof remoteSchema>;
 export type HookFileConfig = z.infer<typeof hookSchema>;
+export type PoolFileConfig = z.infer<typeof poolSchema>;
 export type HealthCheckFileConfig = z.infer<typeof healthCheckSchema>;
 export type DeployFileConfig = z.infer<typeof deploySchema>;
 export type DeployGroupFileConfig = z.infer<typeof deployGroupSchema>;

@@ -1,5 +1,5 @@
 import type { DbTarget } from '../pg/target.js';
-import type { DeployFileConfig, EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig } from './schema.js';
+import type { DeployFileConfig, EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig, PoolFileConfig } from './schema.js';
 import type { WebhooksFileConfig } from './webhooks-schema.js';
 
 export type Compression = 'zstd' | 'lz4' | 'gzip' | 'none';
@@ -83,6 +83,8 @@ export interface DbfastConfig {
   remotes: Record<string, RemoteConfig>;
   backup: BackupPlace & { compression: Compression };
   tools: { pgBinDir?: string | undefined };
+  /** `[pool]` as written; src/pool/settings.ts applies defaults and `[environments.NAME.pool]`. */
+  pool: PoolFileConfig;
   /** `[deploy]`: hooks of every remote's deploys, and `[[deploy.groups]]`. */
   deploy: DeployFileConfig;
   /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */

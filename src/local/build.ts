@@ -30,6 +30,8 @@ export interface BuildOptions {
   /** Where work that must not hold up the answer runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
+  /** Where the managed server lives (DBFAST_SERVER_DIR, ...) when no server is configured; default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /** What `dbfast build` did (`build --json` prints it). */
@@ -166,7 +168,7 @@ export async function buildTemplate(options: BuildOptions): Promise<BuildResult>
   const environment = defaultEnvironmentName(config, options.environment);
   const plan = await planFor(config, environment);
   const logger = options.logger ?? silentLogger;
-  const target = await localTarget(config, config.env, options.logger);
+  const target = await localTarget(config, options.env ?? config.env, options.logger);
   const client = await connect(target);
   try {
     const snapshot = await readDatabases(client, [plan.template]);

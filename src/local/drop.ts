@@ -8,8 +8,9 @@ import { noticeLeftovers, type BackgroundMode } from './background.js';
 import { commentOwner } from './manifest.js';
 import { buildLockKey } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
-import { readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { projectTemplates, readDbfastDatabases, type DbfastDatabase } from './list.js';
 import { reapLeftover } from './reap.js';
+import { reapStale } from '../pool/shelf.js';
 
 /** Options of `drop` (`dbfast drop`). */
 export interface DropOptions {
@@ -20,6 +21,8 @@ export interface DropOptions {
   names?: readonly string[] | undefined;
   /** Also drop every clone of this config's templates (never a template, a layer template or a spare). */
   allClones?: boolean | undefined;
+  /** Also drop what pools of this config's templates left behind: leases of processes that are gone, half-made and stale ready databases. */
+  stale?: boolean | undefined;
   /** Also drop this project's templates, layer templates and spares (clones stay): needs `confirm`. */
   templates?: boolean | undefined;
   /** The user confirmed `templates` (the CLI asks, or takes --yes). */
@@ -28,7 +31,7 @@ export interface DropOptions {
 
 /** What `dbfast drop` dropped. */
 export interface DropResult {
-  dropped: Array<{ name: string; kind: DbfastDatabase['kind'] }>;
+  dropped: Array<{ name: string; kind: DbfastDatabase['kind']; reason?: string }>;
 }
 
 interface Checked {
@@ -98,8 +101,8 @@ function refuse(checked: Checked): void {
  */
 export async function drop(options: DropOptions): Promise<DropResult> {
   const names = [...new Set(options.names ?? [])];
-  if (names.length === 0 && !options.allClones && !options.templates) {
-    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones or --templates', { hint: 'See `dbfast list` for the databases dbfast made.' });
+  if (names.length === 0 && !options.allClones && !options.templates && !options.stale) {
+    throw new DbfastError('USAGE', 'nothing to drop: name databases or pass --all-clones, --templates or --stale', { hint: 'See `dbfast list` for the databases dbfast made.' });
   }
   if (options.templates && !options.confirm) {
     throw new DbfastError('CONFIRMATION_REQUIRED', "dropping every template of this project needs confirmation: the next seed rebuilds them from the files", {
@@ -134,6 +137,11 @@ export async function drop(options: DropOptions): Promise<DropResult> {
         if (!(await reapLeftover(client, database.name))) continue;
       } else await dropDatabase(client, database.name);
       dropped.push({ name: database.name, kind: database.kind });
+    }
+    if (options.stale) {
+      for (const leftover of await reapStale(client, [...projectTemplates(options.config)])) {
+        if (!dropped.some((entry) => entry.name === leftover.name)) dropped.push({ name: leftover.name, kind: 'pool', reason: leftover.reason });
+      }
     }
     await noticeLeftovers(client, { config: options.config }, target, { mode: options.background });
     return { dropped };

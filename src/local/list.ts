@@ -7,14 +7,17 @@ import { commentOwner, decodeBuild, decodeClone, decodeManifest, decodeSpare } f
 import { parseSideName, templateDatabaseName } from './names.js';
 import { isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { findSideDatabases } from './reap.js';
+import { decodePoolMarker } from '../pool/marker.js';
+import { parsePoolName } from '../pool/names.js';
 
 /**
  * `template`: an environment's template (what seed clones); `layer`: the template of a layer
  * below one (see layers.ts); `spare`: a ready copy a build renames instead of copying
  * (spare.ts); `clone`: a database seed made; `leftover`: what an interrupted command left, or a
- * replaced template, which the background worker drops.
+ * replaced template, which the background worker drops; `pool`: a ready, leased or
+ * to-be-dropped database of a pool (see src/pool/; one kept with `keep: true` lists as a clone).
  */
-export type DatabaseKind = 'template' | 'layer' | 'spare' | 'clone' | 'leftover';
+export type DatabaseKind = 'template' | 'layer' | 'spare' | 'clone' | 'leftover' | 'pool';
 
 /** A database dbfast made, as `dbfast list` shows it. */
 export interface DbfastDatabase {
@@ -85,9 +88,13 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     const build = decodeBuild(row.comment);
     const spare = decodeSpare(row.comment);
     const side = parseSideName(row.datname);
-    const recorded = commentOwner(row.comment) ?? null;
+    const pooled = decodePoolMarker(row.comment);
+    const recorded = commentOwner(row.comment) ?? pooled?.owner ?? null;
     const common = { name: row.datname, sizeBytes, owner: recorded };
-    if (manifest && side === undefined && manifest.role === 'layer') {
+    if (pooled) {
+      const kind = parsePoolName(row.datname)?.state === 'kept' ? 'clone' : 'pool';
+      out.push({ ...common, kind, environment: pooled.environment, template: pooled.template, createdAt: pooled.createdAt, project: ours.has(pooled.template) && isOwnedBy(pooled.owner, owner) });
+    } else if (manifest && side === undefined && manifest.role === 'layer') {
       out.push({ ...common, kind: 'layer', environment: manifest.environment, template: row.datname, createdAt: manifest.builtAt, project: recorded !== null && isOwnedBy(recorded, owner), layerOf: [] });
     } else if (manifest && side === undefined) {
       const below = (manifest.layers ?? []).map((record) => record.template).filter((name) => name !== row.datname);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
@@ -9,13 +10,16 @@ import type { BackgroundMode } from './background.js';
 import { ensureTemplate, finishInBackground } from './build.js';
 import { changeDatabases, dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
 import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
-import { assertDatabaseName, sideNameBase, templateDatabaseName } from './names.js';
+import { assertDatabaseName, sideLockKey, sideName, sideNameBase, templateDatabaseName } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
 import { clearTemplateSessions } from './sessions.js';
-import { createSideDatabase } from './side.js';
+import { createSideDatabase, type SideDatabase } from './side.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
+import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { parsePoolName } from '../pool/names.js';
+import { takeReady } from '../pool/shelf.js';
 
 export interface SeedOptions {
   config: DbfastConfig;
@@ -29,6 +33,8 @@ export interface SeedOptions {
   runner?: Runner | undefined;
   /** Override the size-based choice of CREATE DATABASE ... STRATEGY. */
   strategy?: CloneStrategy | undefined;
+  /** Take a ready database of the template's current build from the pool when there is one (default true). */
+  pool?: boolean | undefined;
   /** Where clean-up that must not hold up the answer runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
   logger?: Logger | undefined;
@@ -43,8 +49,10 @@ export interface SeedResult {
   /** URL of the new database, password masked. */
   url: string;
   durationMs: number;
-  /** Time of the CREATE DATABASE statement alone. */
+  /** Time of the CREATE DATABASE statement alone (or of the rename, from the pool). */
   cloneMs: number;
+  /** A ready database from the pool was renamed to `database` (no clone was made). */
+  fromPool: boolean;
 }
 
 function roundMs(ms: number): number {
@@ -83,6 +91,26 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
   }
 }
 
+/**
+ * A ready database of the template's current build, renamed from the pool to a fresh side name
+ * of this seed, whose name lock this session holds (as `createSideDatabase` does): an interrupt
+ * before the final rename leaves a leftover the next command reaps. Undefined when none is ready.
+ */
+async function takeFromPool(client: pg.Client, template: string, owner: ProjectOwner, comment: string): Promise<SideDatabase | undefined> {
+  const name = sideName(template, 'clone', owner);
+  if (!(await tryAdvisoryLock(client, sideLockKey(name)))) return undefined;
+  const release = (): Promise<void> => advisoryUnlock(client, sideLockKey(name)).catch(() => undefined);
+  const started = performance.now();
+  try {
+    if (await takeReady(client, template, name, comment)) return { name, createMs: performance.now() - started, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  await release();
+  return undefined;
+}
+
 /** A template whose files cannot be read (missing, torn or corrupt pages): rebuilt rather than reported. */
 function isUnreadableTemplate(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -101,7 +129,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const environment = defaultEnvironmentName(config, options.environment);
   const template = templateDatabaseName(config, environment);
   assertDatabaseName(output, '--output');
-  if (output === template || sideNameBase(output) !== undefined) {
+  if (output === template || sideNameBase(output) !== undefined || parsePoolName(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }
   const owner = projectOwner(config);
@@ -135,6 +163,12 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     if (info.allowConnections) await setAllowConnections(client, template, false);
     if ((info.sessions ?? 0) > 0) await clearTemplateSessions(client, template, logger);
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
+    const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
+    const comment = encodeComment(CLONE_MARKER, metadata);
+    // A ready database of this build from the pool, renamed to a side name of this seed (a catalog
+    // update, whatever the template's size); from there it goes the way a fresh clone goes.
+    const pooled = options.pool === false ? undefined : await takeFromPool(client, template, owner, comment);
+    const fromPool = pooled !== undefined;
     const clone = (): ReturnType<typeof createSideDatabase> =>
       createSideDatabase(client, target, {
         base: template,
@@ -146,29 +180,31 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
         settings: build.manifest.settings ?? [],
         onSourceInUse: () => clearTemplateSessions(client, template, logger),
       });
-    let side: Awaited<ReturnType<typeof createSideDatabase>>;
-    try {
-      side = await clone();
-    } catch (error) {
-      if (!isUnreadableTemplate(error)) throw error;
-      // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
-      // server's fast settings) may lose writes. The template is only a cache of the SQL files.
-      logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
-      const rebuilt = await ensure(info, true);
-      build = { ...rebuilt.build, rebuilt: true };
-      afterwards = rebuilt.afterwards;
-      side = await clone();
+    let side: SideDatabase;
+    if (pooled) side = pooled;
+    else {
+      try {
+        side = await clone();
+      } catch (error) {
+        if (!isUnreadableTemplate(error)) throw error;
+        // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
+        // server's fast settings) may lose writes. The template is only a cache of the SQL files.
+        logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
+        const rebuilt = await ensure(info, true);
+        build = { ...rebuilt.build, rebuilt: true };
+        afterwards = rebuilt.afterwards;
+        side = await clone();
+      }
     }
     const cloneMs = side.createMs;
     try {
       // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
       if (existingOutput) await dropDatabase(client, output);
-      const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
       // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
       await changeDatabases(
         client,
         [
-          { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
+          { kind: 'comment', database: side.name, comment },
           { kind: 'rename', from: side.name, to: output },
         ],
         { synchronousCommit: true },
@@ -189,6 +225,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       url: displayUrl(withDatabase(target, output)),
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
+      fromPool,
     };
   } catch (error) {
     failure = error ?? new Error('seed failed');

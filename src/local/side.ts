@@ -6,6 +6,7 @@ import { withClient } from '../pg/client.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import { applyDatabaseSettings, readDatabaseSettings, type DatabaseSetting } from '../pg/db-properties.js';
 import { quoteIdent } from '../pg/quote.js';
+import { withCloneThrottle } from '../pool/throttle.js';
 import type { DbTarget } from '../pg/target.js';
 import { sideLockKey, sideName, type SideKind } from './names.js';
 import { isSourceInUse } from './sessions.js';
@@ -93,7 +94,8 @@ export async function createSideDatabase(client: pg.Client, target: DbTarget, sp
     const unregister = registerCleanup(interruptCleanup(target, client, name));
     try {
       const started = performance.now();
-      await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(spec.source)}${strategy}`);
+      // FILE_COPY clones one at a time per server, shared with the pool's (each forces two checkpoints).
+      await withCloneThrottle(client, spec.strategy, () => client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(spec.source)}${strategy}`));
       const createMs = performance.now() - started;
       await giveSettings(client, name, spec);
       return { name, createMs, release };

@@ -162,6 +162,31 @@ export async function endSessions(client: pg.Client, database: string, options: 
   return ended;
 }
 
+/**
+ * Ends every session on the database with this oid (autovacuum workers included) and waits until
+ * none is left in pg_stat_activity; true when they are gone, false when some were still there
+ * after `timeoutMs`. By oid, so a rename in between does not matter. It polls every 2 ms (for
+ * the pool's release, where this is on a test's path): pg_terminate_backend's own wait polls
+ * every 100 ms. A backend leaves pg_stat_activity only after flushing its statistics, so the
+ * counters read next include everything those sessions did.
+ */
+export async function endSessionsOn(client: pg.Client, oid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const others = 'FROM pg_stat_activity WHERE datid = $1 AND pid <> pg_backend_pid()';
+  let left = (await client.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
+  while (left > 0) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    left = (await client.query<{ n: number }>(`SELECT count(*)::int AS n ${others}`, [oid])).rows[0]?.n ?? 0;
+  }
+  return true;
+}
+
+/** `DROP DATABASE IF EXISTS name WITH (FORCE)`, for batches and for databases known not to be templates. */
+export function dropStatement(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`;
+}
+
 /** Drops a database even if it is a template or has sessions (it must be one dbfast made: callers check). */
 export async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   await client.query(`ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false`);

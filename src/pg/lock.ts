@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DbfastError } from '../errors.js';
+import { quoteLiteral } from './quote.js';
 import { connectMaintenance, type AdminConnection } from './admin.js';
 import type { Logger } from '../logger.js';
 import type { DbTarget } from './target.js';
@@ -16,6 +17,36 @@ export async function tryAdvisoryLock(client: pg.Client, key: string): Promise<b
     [key],
   );
   return result.rows[0]?.locked === true;
+}
+
+/** The advisory-lock functions a batched statement can call (`pg_advisory_<kind>`). */
+export type AdvisoryLockKind = 'lock' | 'unlock' | 'xact_lock' | 'lock_shared' | 'unlock_shared' | 'try_lock_shared';
+
+/** `hashtextextended('<key>', 0)`: the server-side key of a text lock key, the same hash every function here uses. */
+export function advisoryKeySql(key: string): string {
+  return `hashtextextended(${quoteLiteral(key)}, 0)`;
+}
+
+/**
+ * `SELECT pg_advisory_<kind>(...)` for a text key, as SQL text: for batches of statements sent in
+ * one round trip (one implicit transaction), where parameters cannot be used. The key is quoted.
+ */
+export function advisoryLockStatement(key: string, kind: AdvisoryLockKind): string {
+  return `SELECT pg_advisory_${kind}(${advisoryKeySql(key)})`;
+}
+
+/**
+ * Runs `fn` holding the lock, waiting for it in the server's lock queue (first come, first
+ * served; no polling), and always unlocks. For short critical sections only: it waits without
+ * a timeout. `withAdvisoryLock` is the one to use when waiting must be bounded or announced.
+ */
+export async function withQueuedAdvisoryLock<T>(client: pg.Client, key: string, fn: () => Promise<T>): Promise<T> {
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+  try {
+    return await fn();
+  } finally {
+    await advisoryUnlock(client, key).catch(() => undefined);
+  }
 }
 
 /** Releases a lock this session holds. */

@@ -30,15 +30,21 @@ export async function localTarget(config: DbfastConfig, env: NodeJS.ProcessEnv =
   return (await resolveLocalConnection(config, env, logger)).target;
 }
 
+/** The managed server as a target when it is running; undefined otherwise (nothing is started). */
+export function runningManagedTarget(env: NodeJS.ProcessEnv): DbTarget | undefined {
+  // The server started last is recorded with its data directory; its pid file says whether it
+  // still runs. Two small reads and a signal-0, no process spawned. A stopping postmaster is
+  // never handed out (it refuses connections and goes away).
+  const state = readState(serverRoot(env).dir);
+  if (!state) return undefined;
+  const running = runningPostmaster(state.dataDir);
+  return running && running.status !== 'stopping' && running.port === state.port && !env.DBFAST_SERVER_BINARIES ? serverTarget(state) : undefined;
+}
+
 /** The managed server as a target (superuser on the unix socket), started first when it is not running. */
 export async function managedServerTarget(env: NodeJS.ProcessEnv = process.env, logger: Logger = silentLogger): Promise<DbTarget> {
-  // The hot path: the server started last is recorded with its data directory; its pid file
-  // says whether it still runs. Two small reads and a signal-0, no process spawned.
-  const state = readState(serverRoot(env).dir);
-  if (state) {
-    const running = runningPostmaster(state.dataDir);
-    if (running && running.status !== 'stopping' && running.port === state.port && !env.DBFAST_SERVER_BINARIES) return serverTarget(state);
-  }
+  const running = runningManagedTarget(env);
+  if (running) return running;
   const { startManagedServer } = await import('./lifecycle.js');
   const { server } = await startManagedServer({ env, logger });
   return serverTarget(server);

@@ -19,7 +19,8 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     const result = await runCli(['--json', 'seed', '--output', name], { cwd: project.dir, env });
     expect(result.exitCode, result.stderr).toBe(0);
     const json = parseJson(result);
-    expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'rebuilt', 'template', 'url'].sort());
+    expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'fromPool', 'rebuilt', 'refill', 'template', 'url'].sort());
+    expect(json).toMatchObject({ fromPool: false, refill: true });
     expect(json).toMatchObject({ database: name, template: project.template(), environment: 'local', rebuilt: true });
     expect(json.url).toContain(':***@');
     expect(result.stdout + result.stderr).not.toContain(password);

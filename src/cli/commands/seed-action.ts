@@ -27,11 +27,14 @@ export const seedAction: ActionHandler<SeedFlags> = async (ctx, _args, options) 
     rebuild: options.rebuild === true,
     logger: ctx.out.logger(),
   });
+  // The next seed is instant too: a detached `dbfast pool fill` makes the next ready database.
+  const script = process.argv[1];
+  const refill = script !== undefined && (await api.startPoolRefill({ config, environment: result.environment, cliScript: script, configPath: ctx.globals.config }));
   if (!ctx.out.json) {
     const { seedMessage } = await import('../render/local.js');
     ctx.out.message(seedMessage(result));
   }
-  ctx.out.result(result, () => result.url);
+  ctx.out.result({ ...result, refill }, () => result.url);
   if (options.watch === true) {
     const { runWatch } = await import('./watch.js');
     return runWatch(ctx, { env: options.env, output: [options.output] });

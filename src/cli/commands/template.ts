@@ -76,12 +76,14 @@ export function registerTemplateCommands(program: Command): void {
     .argument('[names...]', 'databases to drop')
     .option('--all-clones', "drop every clone of this project's templates (never a template)")
     .option('--templates', "drop this project's templates, layer templates and spares (asks first)")
+    .option('--stale', "drop what this project's pools left: leases of processes that are gone, half-made and outdated ready databases")
     .addOption(confirmOption('with --templates: do not ask'))
     .addOption(yesOption())
     .action(
-      action<{ allClones?: boolean; templates?: boolean; confirm?: boolean; yes?: boolean }>(async (ctx, args, options) => {
+      action<{ allClones?: boolean; templates?: boolean; stale?: boolean; confirm?: boolean; yes?: boolean }>(async (ctx, args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/local.js')]);
-        const drop = (confirm: boolean) => api.drop({ config, names: args, allClones: options.allClones === true, templates: options.templates === true, confirm });
+        const drop = (confirm: boolean) =>
+          api.drop({ config, names: args, allClones: options.allClones === true, templates: options.templates === true, stale: options.stale === true, confirm });
         let result: Awaited<ReturnType<typeof drop>>;
         try {
           result = await drop(options.confirm === true || options.yes === true);

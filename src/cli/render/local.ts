@@ -70,6 +70,7 @@ export function renderBuild(style: Style, result: BuildResult): string {
 /** The line `seed` says on stderr (its stdout is the URL alone, for `$(dbfast seed ...)`). */
 export function seedMessage(result: SeedResult): string {
   const how = result.rebuilt ? ' (template rebuilt first)' : '';
+  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${duration(result.cloneMs)}${how}`;
   return `created ${result.database} from ${result.template} in ${duration(result.cloneMs)}${how}`;
 }
 
@@ -104,7 +105,7 @@ export function renderStatus(style: Style, result: StatusResult): string {
 
 type Listed = ListResult['databases'][number];
 
-/** Templates first, each followed by the layer templates it stands on; then spares, clones and leftovers. */
+/** Templates first, each followed by the layer templates it stands on; then spares, pooled databases, clones and leftovers. */
 function listOrder(databases: readonly Listed[]): Array<{ database: Listed; indent: boolean }> {
   const out: Array<{ database: Listed; indent: boolean }> = [];
   const placed = new Set<string>();
@@ -118,7 +119,7 @@ function listOrder(databases: readonly Listed[]): Array<{ database: Listed; inde
       out.push({ database: layer, indent: true });
     }
   }
-  for (const kind of ['layer', 'spare', 'clone', 'leftover'] as const) {
+  for (const kind of ['layer', 'spare', 'pool', 'clone', 'leftover'] as const) {
     for (const database of databases) if (database.kind === kind && !placed.has(database.name)) out.push({ database, indent: false });
   }
   return out;
@@ -131,7 +132,7 @@ export function renderList(style: Style, result: ListResult): string {
     `${indent ? '  ' : ''}${database.name}`,
     database.kind,
     database.kind === 'layer' ? [...new Set((database.layerOf ?? []).map((name) => environmentOf.get(name) ?? name))].join(', ') : (database.environment ?? ''),
-    database.kind === 'clone' || database.kind === 'spare' ? (database.template ?? '') : '',
+    database.kind === 'clone' || database.kind === 'spare' || database.kind === 'pool' ? (database.template ?? '') : '',
     database.sizeBytes === null ? '?' : bytes(database.sizeBytes),
     database.createdAt ?? '',
   ]);
@@ -140,5 +141,5 @@ export function renderList(style: Style, result: ListResult): string {
 
 export function renderDrop(result: DropResult): string {
   if (result.dropped.length === 0) return 'nothing to drop';
-  return result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}`).join('\n');
+  return result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}${entry.reason ? ` (${entry.reason})` : ''}`).join('\n');
 }

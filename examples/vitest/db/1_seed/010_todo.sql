@@ -1,0 +1,1 @@
+INSERT INTO todo (title, done) VALUES ('write the schema', true), ('seed some rows', true), ('test it', false);

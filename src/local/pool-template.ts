@@ -1,0 +1,63 @@
+import { localTarget } from '../server/managed.js';
+import type { DbfastConfig } from '../config/types.js';
+import { defaultEnvironmentName } from '../project/filter.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { poolNumbers, type PoolNumberOverrides } from '../pool/settings.js';
+import type { EnsuredTemplate, PoolSettings } from '../pool/types.js';
+import { foldersToWatch } from '../pool/watch.js';
+import { buildTemplate } from './build.js';
+import { projectTemplates } from './list.js';
+import { buildLockKey } from './names.js';
+import { projectOwner } from './owner.js';
+import { chooseStrategy } from './strategy.js';
+
+/**
+ * What the pool gets from local/: the environment's template, built first when stale, with what
+ * identifies this build (built_at; the pool adds its oid) and how to clone it. The pool itself
+ * never builds.
+ */
+export async function ensurePoolTemplate(config: DbfastConfig, environment: string, logger: Logger, env: NodeJS.ProcessEnv = config.env): Promise<EnsuredTemplate> {
+  // The same env as the pool's target: on the managed server, the same server.
+  const result = await buildTemplate({ config, environment, logger, env });
+  const { manifest } = result;
+  const sizeBytes = manifest.sizeBytes ?? null;
+  return {
+    name: result.template,
+    environment: result.environment,
+    builtAt: manifest.builtAt,
+    sizeBytes,
+    strategy: chooseStrategy(manifest.serverVersion, sizeBytes),
+    buildLockKey: buildLockKey(result.template),
+    watchPaths: foldersToWatch(config.repository.path, Object.keys(manifest.files), [config.rootDir]),
+    owner: projectOwner(config),
+  };
+}
+
+export interface PoolSettingsInput extends PoolNumberOverrides {
+  environment?: string | undefined;
+  watch?: boolean | undefined;
+  /** Rename changed databases to trash for another pool to drop, instead of dropping them here (one-off leases). */
+  handOffDrops?: boolean | undefined;
+  logger?: Logger | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+/**
+ * The pool's settings for one environment of a config. `reload` gives the config anew before
+ * each template check, so edits to dbfast.toml (include/exclude) count as changes too.
+ */
+export async function poolSettings(config: DbfastConfig, input: PoolSettingsInput, reload: () => Promise<DbfastConfig>): Promise<PoolSettings> {
+  const environment = defaultEnvironmentName(config, input.environment);
+  const logger = input.logger ?? silentLogger;
+  return {
+    // The configured server, or dbfast's managed one (started here on first need).
+    target: await localTarget(config, input.env ?? config.env, logger),
+    environment,
+    ...poolNumbers(config, environment, input, input.env),
+    ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger, input.env ?? config.env),
+    projectTemplates: [...projectTemplates(config)],
+    watch: input.watch !== false,
+    handOffDrops: input.handOffDrops === true,
+    logger,
+  };
+}

@@ -1,0 +1,106 @@
+import type pg from 'pg';
+import { connect } from '../pg/client.js';
+import type { DbTarget } from '../pg/target.js';
+import { ownerApplicationName } from './names.js';
+
+/**
+ * A pool session: named after its process (pg_stat_activity shows who owns what), and with
+ * synchronous_commit off, so a claim or a rename commits without waiting for a WAL flush. That
+ * loses nothing a crash could matter for: a lost rename leaves a state the reapers recognise,
+ * and a test's own commits flush everything written before them.
+ */
+export async function openSession(target: DbTarget): Promise<pg.Client> {
+  const client = await connect(target, { applicationName: ownerApplicationName() });
+  try {
+    await client.query('SET synchronous_commit = off');
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  queueQueries(client);
+  return client;
+}
+
+/**
+ * Several tasks of a pool share a session (claims and publishes on one, release checks on
+ * another): their queries run one after the other, as node-postgres would queue them, but
+ * explicitly (it deprecates queueing on a busy client). Callers use the promise form only.
+ */
+function queueQueries(client: pg.Client): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  const queued = (...args: unknown[]): Promise<unknown> => {
+    const run = tail.then(() => query(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  client.query = queued as typeof client.query;
+}
+
+/** Up to `max` sessions for one kind of slow work (creating, dropping), opened on first need. */
+export class SessionSlots {
+  private readonly idle: pg.Client[] = [];
+  private readonly busy = new Map<pg.Client, number>();
+  private opening = 0;
+  private readonly queue: Array<{ resolve: (client: pg.Client) => void; reject: (error: unknown) => void }> = [];
+  private closed = false;
+
+  constructor(
+    private readonly target: DbTarget,
+    private readonly max: number,
+  ) {}
+
+  /** Number of sessions that are working right now. */
+  get active(): number {
+    return this.busy.size + this.opening;
+  }
+
+  /** Backend pids of the working sessions (so close() can cancel what they run). */
+  busyPids(): number[] {
+    return [...this.busy.values()];
+  }
+
+  async take(): Promise<pg.Client> {
+    if (this.closed) throw new Error('the pool is closed');
+    const idle = this.idle.pop();
+    if (idle) return this.mark(idle);
+    if (this.busy.size + this.opening < this.max) return this.open();
+    return new Promise<pg.Client>((resolve, reject) => this.queue.push({ resolve, reject }));
+  }
+
+  /** Back to the slots; a broken session (its query failed mid-way) is closed and replaced for whoever waits. */
+  give(client: pg.Client, broken = false): void {
+    this.busy.delete(client);
+    if (broken || this.closed) void client.end().catch(() => undefined);
+    const next = this.queue.shift();
+    if (!next) {
+      if (!broken && !this.closed) this.idle.push(client);
+      return;
+    }
+    if (!broken && !this.closed) next.resolve(this.mark(client));
+    else this.open().then(next.resolve, next.reject);
+  }
+
+  async endAll(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.queue.splice(0)) waiter.reject(new Error('the pool is closed'));
+    const all = [...this.idle.splice(0), ...this.busy.keys()];
+    this.busy.clear();
+    await Promise.all(all.map((client) => client.end().catch(() => undefined)));
+  }
+
+  private async open(): Promise<pg.Client> {
+    if (this.closed) throw new Error('the pool is closed');
+    this.opening++;
+    try {
+      return this.mark(await openSession(this.target));
+    } finally {
+      this.opening--;
+    }
+  }
+
+  private mark(client: pg.Client): pg.Client {
+    this.busy.set(client, (client as unknown as { processID: number }).processID);
+    return client;
+  }
+}

@@ -1,0 +1,309 @@
+import type pg from 'pg';
+import { DbfastError } from '../errors.js';
+import { claim, trash } from './ops.js';
+import { openSession } from './connections.js';
+import { NOTIFY_CHANNEL } from './names.js';
+import { Refiller } from './refill.js';
+import { releaseLease, type LeaseRecord, type ReleaseHost } from './release.js';
+import { templateSnapshot } from './server.js';
+import { FileWatcher } from './watch.js';
+import { makeLease } from './lease.js';
+import type { CloseOptions, Lease, Pool, PoolSettings, PoolStats, ReadyHint, RefillHost, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
+
+interface Waiter {
+  wake(): void;
+  fail(error: unknown): void;
+}
+
+/** Opens a pool: ensures the template (through settings.ensureTemplate), reaps this project's leftovers, fills it to `size`. */
+export async function openPool(settings: PoolSettings): Promise<Pool> {
+  const pool = new WarmPool(settings);
+  try {
+    await pool.start();
+  } catch (error) {
+    await pool.close().catch(() => undefined);
+    throw error;
+  }
+  return pool;
+}
+
+/**
+ * A warm pool (see README "Instant databases"). Ready databases live on the server, where any
+ * process may claim one; this object keeps `size` of them ready for its template's current
+ * build, hands them out with one round trip, and recycles or drops them on release.
+ */
+export class WarmPool implements Pool, RefillHost, ReleaseHost {
+  build!: TemplateBuild;
+  control!: pg.Client;
+  work!: pg.Client;
+  closed = false;
+  /** Recycling needs the server's statistics; with track_counts off nothing is provably unchanged. */
+  tracksCounts = true;
+  readonly leases = new Set<LeaseRecord>();
+  /** Releases under way: close() lets them finish before it closes the sessions they use. */
+  private readonly releasing = new Set<Promise<ReleaseResult>>();
+  readonly counters = { served: 0, recycled: 0, dropped: 0, created: 0 };
+  /** lease() calls that have no database yet: the refill target is size + wanting. */
+  wanting = 0;
+  readonly refiller: Refiller;
+  private waiters: Waiter[] = [];
+  private dirty = false;
+  private refreshing: Promise<void> | undefined;
+  private watcher: FileWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly settings: PoolSettings) {
+    this.refiller = new Refiller(this);
+  }
+
+  async start(): Promise<void> {
+    this.control = await openSession(this.settings.target);
+    this.work = await openSession(this.settings.target);
+    const facts = (await this.work.query<{ version: string; track_counts: string }>("SELECT current_setting('server_version_num') AS version, current_setting('track_counts') AS track_counts")).rows[0];
+    if (Number(facts?.version) < 140000) {
+      throw new DbfastError('POOL_UNAVAILABLE', `the pool needs PostgreSQL 14 or later; the local server is ${facts?.version}`, {
+        hint: 'Use `dbfast seed` (a clone per call) on this server, or upgrade it.',
+      });
+    }
+    this.tracksCounts = facts?.track_counts === 'on';
+    if (!this.tracksCounts) this.settings.logger.warn('track_counts is off on this server: released databases cannot be proven unchanged, so each is dropped');
+    this.control.on('notification', (message) => {
+      if (message.processId !== (this.control as unknown as { processID: number }).processID) this.refiller.kickSoon();
+    });
+    this.control.on('end', () => {
+      if (!this.closed) this.settings.logger.warn('the pool lost its connection to the server: its leases are no longer protected from reaping');
+    });
+    await this.control.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    if (this.settings.watch) this.watcher = new FileWatcher((file) => this.onFileChange(file));
+    await this.refresh();
+    await this.refiller.fill();
+  }
+
+  // ---- template freshness ------------------------------------------------------------------
+
+  private onFileChange(file: string): void {
+    // SQL files, folders (no extension) and config files; not the rest of a project folder.
+    if (!/\.(sql|toml)$/i.test(file) && /\.[^/\\]+$/.test(file)) return;
+    this.dirty = true;
+    clearTimeout(this.debounce);
+    // Editors write a file in several steps; one rebuild after they settle.
+    this.debounce = setTimeout(() => void this.refresh().catch(() => undefined), 50);
+    this.debounce.unref();
+  }
+
+  /** True when the next lease must first make sure the template is current. */
+  get stale(): boolean {
+    return this.dirty || this.refreshing !== undefined;
+  }
+
+  /** Suspect the template: the next lease (and refill) waits for a refresh. */
+  suspect(): void {
+    this.dirty = true;
+  }
+
+  /** Suspect the template and check it now, in the background; waiting leases look again (and wait for that check). */
+  refreshSoon(): void {
+    this.suspect();
+    void this.refresh().catch(() => undefined);
+    this.wakeWaiters();
+  }
+
+  /**
+   * Ensures the template (src/index.ts builds it when the files changed), waiting first for a
+   * build another process is running, then adopts its current build: on a new oid every ready
+   * database of the old build is forgotten (the refiller drops them).
+   */
+  refresh(deadline?: number): Promise<void> {
+    this.refreshing ??= (async () => {
+      this.dirty = false;
+      try {
+        if (this.build) await this.waitWhileBuilding(deadline);
+        const ensured = await this.settings.ensureTemplate();
+        const snapshot = await templateSnapshot(this.work, ensured.name, ensured.buildLockKey);
+        if (snapshot.oid === null) {
+          throw new DbfastError('TEMPLATE_MISSING', `template ${ensured.name} disappeared right after it was built (dropped by another process?)`, {
+            hint: 'Run the tests again; if it keeps happening, look for a process that drops dbfast templates.',
+          });
+        }
+        const same = this.build?.oid === snapshot.oid;
+        this.build = { ...ensured, oid: snapshot.oid, sequences: same ? this.build.sequences : undefined };
+        if (!same) this.refiller.forgetHints();
+        this.watcher?.update(ensured.watchPaths);
+      } catch (error) {
+        this.dirty = true;
+        throw error;
+      } finally {
+        this.refreshing = undefined;
+        this.refiller.kick();
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async waitWhileBuilding(deadline: number | undefined): Promise<void> {
+    const until = deadline ?? Date.now() + this.settings.leaseTimeoutMs;
+    for (;;) {
+      const { building } = await templateSnapshot(this.work, this.build.name, this.build.buildLockKey);
+      if (!building) return;
+      if (Date.now() >= until) {
+        throw new DbfastError('POOL_TIMEOUT', `no database within ${Math.round(this.settings.leaseTimeoutMs / 1000)} s: another process has been building ${this.build.name} all that time`, {
+          hint: 'Wait for that build (see `dbfast status`), or raise [pool] lease_timeout_seconds.',
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  // ---- leasing -----------------------------------------------------------------------------
+
+  async lease(): Promise<Lease> {
+    this.assertOpen();
+    const deadline = Date.now() + this.settings.leaseTimeoutMs;
+    this.wanting++;
+    try {
+      for (;;) {
+        if (this.stale) await this.refresh(deadline);
+        const hint = this.refiller.takeHint();
+        if (!hint) {
+          this.refiller.kick();
+          await this.waitForReady(deadline);
+          continue;
+        }
+        const record = await this.tryClaim(hint, deadline);
+        if (!record) continue;
+        if (this.closed) {
+          this.dropLeased(record);
+          this.assertOpen();
+        }
+        this.counters.served++;
+        this.leases.add(record);
+        this.refiller.kick();
+        return makeLease(this.settings.target, record, (leased, options) => this.release(leased, options));
+      }
+    } finally {
+      this.wanting--;
+    }
+  }
+
+  private async tryClaim(hint: ReadyHint, deadline: number): Promise<LeaseRecord | undefined> {
+    const build = this.build;
+    const result = await this.refiller.claiming(hint.name, () => claim(this.control, hint, build.name, build.buildLockKey));
+    if (result.kind !== 'claimed') return undefined;
+    const record: LeaseRecord = { name: result.name, oid: hint.oid, comment: hint.comment, marker: hint.marker, build, released: undefined };
+    // A file change the kernel reported before this lease began is delivered in the event-loop
+    // turn that also brought the claim's answer; one more turn makes sure its callback has run.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (result.templateOid === build.oid && !result.building && !this.dirty) return record;
+    // The template was rebuilt (or is being rebuilt): hold the claim, wait for the build, and
+    // hand this database out only if it still is the current build.
+    this.suspect();
+    try {
+      await this.refresh(deadline);
+    } catch (error) {
+      this.dropLeased(record);
+      throw error;
+    }
+    if (this.build.oid === build.oid) return record;
+    this.dropLeased(record);
+    return undefined;
+  }
+
+  private waitForReady(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((entry) => entry !== waiter);
+        reject(this.refiller.timeoutError());
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** A ready database appeared (or the state changed): every waiter looks again. */
+  wakeWaiters(): void {
+    for (const waiter of this.waiters.splice(0)) waiter.wake();
+  }
+
+  /** Making databases keeps failing: waiters stop waiting and get the error. */
+  failWaiters(error: unknown): void {
+    for (const waiter of this.waiters.splice(0)) waiter.fail(error);
+  }
+
+  // ---- releasing ---------------------------------------------------------------------------
+
+  release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
+    if (!record.released) {
+      const released = releaseLease(this, record, options).finally(() => {
+        this.leases.delete(record);
+        this.releasing.delete(released);
+      });
+      this.releasing.add(released);
+      record.released = released;
+    }
+    return record.released;
+  }
+
+  /**
+   * A database this pool holds the lease lock of, changed or stale: dropped off the caller's path
+   * (queued, see drops.ts), then the lock is freed; or, for one-off leases, handed over as trash.
+   */
+  dropLeased(record: { name: string; oid: number; build: TemplateBuild }, reason = 'released changed'): void {
+    this.counters.dropped++;
+    const queue = (): void => this.refiller.drops.add({ name: record.name, template: record.build.name, leasedOid: record.oid, reason });
+    if (!this.settings.handOffDrops) return queue();
+    this.refiller.track(async () => {
+      const handed = await trash(this.control, record.name, record.oid, record.build.name).catch(() => false);
+      if (!handed) queue();
+    });
+  }
+
+  // ---- the rest ----------------------------------------------------------------------------
+
+  stats(): PoolStats {
+    return {
+      template: this.build.name,
+      environment: this.build.environment,
+      templateBuiltAt: this.build.builtAt,
+      size: this.settings.size,
+      maxClones: this.settings.maxClones,
+      ready: this.refiller.readyCount,
+      leased: this.leases.size,
+      creating: this.refiller.creating,
+      waiting: this.waiters.length,
+      ...this.counters,
+    };
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new DbfastError('POOL_CLOSED', 'the pool is closed', { hint: 'Create a new pool with createPool().' });
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      clearTimeout(this.debounce);
+      this.watcher?.close();
+      this.failWaiters(new DbfastError('POOL_CLOSED', 'the pool was closed while lease() waited', { hint: 'Close the pool only after the last lease().' }));
+      await this.refiller.stop(this.control);
+      await Promise.allSettled([...this.releasing]);
+      // Leases still out belong to tests that are over: their databases may have changed.
+      for (const record of this.leases) if (!record.released) this.dropLeased(record);
+      if (this.build) await this.refiller.sweep().catch(() => undefined);
+      await this.refiller.settle();
+      if (options.drain && this.build) await this.refiller.drainReady();
+      await this.refiller.endSessions();
+      await Promise.all([this.control, this.work].filter(Boolean).map((client) => client.end().catch(() => undefined)));
+    })();
+    return this.closing;
+  }
+}

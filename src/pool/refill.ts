@@ -1,0 +1,295 @@
+import type pg from 'pg';
+import { DbfastError, errorMessage } from '../errors.js';
+import { SessionSlots } from './connections.js';
+import { createReady, reserve, type CapSnapshot } from './create.js';
+import { dropPooled, unlockLease } from './ops.js';
+import { DropQueue } from './drops.js';
+import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
+import type { PoolMarker } from './marker.js';
+import type { ReadyHint, RefillHost } from './types.js';
+
+/** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
+const MAX_CREATING = 4;
+
+/**
+ * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease(), within
+ * `max_clones` on the server. Works from events (a lease, a release, a NOTIFY from another
+ * process, a clone finished) and a slow tick while short; each pass re-reads the server, adopts
+ * the ready databases any process made, and drops what this project's crashed processes left.
+ */
+export class Refiller {
+  readonly creators: SessionSlots;
+  readonly drops: DropQueue;
+  lastCap: CapSnapshot | undefined;
+  lastError: unknown;
+  private hints: ReadyHint[] = [];
+  private readonly claimingNames = new Set<string>();
+  private readonly tasks = new Set<Promise<void>>();
+  private inflight = 0;
+  private failures = 0;
+  private passing: Promise<void> | undefined;
+  private passAgain = false;
+  private soon: NodeJS.Timeout | undefined;
+  private readonly ticker: NodeJS.Timeout;
+  /** After the server said "enough" (or "full"), no new reservation attempt before this time. */
+  private quietUntil = 0;
+  private stopped = false;
+
+  constructor(private readonly pool: RefillHost) {
+    this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
+    this.drops = new DropQueue(
+      pool.settings.target,
+      () => pool.closed || this.capPressed || (pool.wanting === 0 && this.hints.length >= pool.settings.size),
+      async (drop) => {
+        if (drop.leasedOid !== undefined) await unlockLease(pool.control, drop.leasedOid);
+        this.kick();
+      },
+      pool.settings.logger,
+    );
+    this.ticker = setInterval(() => {
+      if (this.pool.wanting > 0 || this.hints.length < this.pool.settings.size) this.kick();
+    }, 500);
+    this.ticker.unref();
+  }
+
+  get readyCount(): number {
+    return this.hints.length;
+  }
+
+  get creating(): number {
+    return this.inflight;
+  }
+
+  /** The server was at max_clones when this pool last asked: dropping frees room, so it goes first. */
+  get capPressed(): boolean {
+    return this.lastCap !== undefined && this.lastCap.total >= this.lastCap.maxClones;
+  }
+
+  takeHint(): ReadyHint | undefined {
+    return this.hints.shift();
+  }
+
+  addHint(hint: ReadyHint): void {
+    if (this.stopped) return;
+    if (!this.hints.some((known) => known.name === hint.name)) this.hints.push(hint);
+    this.pool.wakeWaiters();
+  }
+
+  forgetHints(): void {
+    this.hints = [];
+  }
+
+  /** Runs `fn` with the name marked as being claimed, so a pass does not offer it again meanwhile. */
+  async claiming<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.claimingNames.add(name);
+    try {
+      return await fn();
+    } finally {
+      this.claimingNames.delete(name);
+    }
+  }
+
+  /** Background work the pool waits for on close(); its errors are logged, never thrown at a caller. */
+  track(work: () => Promise<void>): void {
+    const task = work().catch((error: unknown) => this.pool.settings.logger.warn(`pool: ${errorMessage(error)}`));
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  /** A pass as soon as possible (one at a time; a kick during a pass runs another after it). */
+  kick(): void {
+    this.drops.pump();
+    if (this.stopped) return;
+    this.topUp();
+    if (this.passing) {
+      this.passAgain = true;
+      return;
+    }
+    this.passing = this.pass()
+      .catch((error: unknown) => {
+        this.lastError = error;
+        this.pool.settings.logger.debug(`pool pass failed: ${errorMessage(error)}`);
+      })
+      .finally(() => {
+        this.passing = undefined;
+        if (this.passAgain && !this.stopped) {
+          this.passAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** For NOTIFY bursts: one pass for many notifications. */
+  kickSoon(): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.kick();
+    }, 20);
+    this.soon.unref();
+  }
+
+  private async pass(): Promise<void> {
+    const pool = this.pool;
+    if (this.stopped || pool.stale || !pool.build) return;
+    const started = Date.now();
+    const build = pool.build;
+    const snapshot = await templateSnapshot(pool.work, build.name, build.buildLockKey);
+    if (snapshot.oid !== build.oid || snapshot.building) {
+      // Rebuilt (or being rebuilt) by someone: stop handing out and making clones of this build.
+      pool.refreshSoon();
+      return;
+    }
+    const server = await readServerPool(pool.work);
+    if (this.stopped || pool.build !== build) return;
+    const seen = readyFor(server, build.name, build.oid)
+      .filter((database) => !this.claimingNames.has(database.name))
+      .map((database): ReadyHint => ({ name: database.name, oid: database.oid, comment: database.comment, marker: database.marker as PoolMarker, addedAt: started }));
+    const recent = this.hints.filter((hint) => hint.addedAt > started && !seen.some((database) => database.name === hint.name));
+    this.hints = [...seen, ...recent];
+    if (this.hints.length > 0) pool.wakeWaiters();
+    // A one-off lease's pool leaves garbage to the long-lived pool (or the next one), unless it is
+    // itself held up by the cap.
+    if (!pool.settings.handOffDrops || this.capPressed) this.reapFrom(server);
+    this.topUp();
+  }
+
+  /** Starts making databases while fewer are ready or on their way than size + waiting leases. */
+  private topUp(): void {
+    const pool = this.pool;
+    if (this.stopped || pool.stale || !pool.build || Date.now() < this.quietUntil) return;
+    const target = pool.settings.size + pool.wanting;
+    const limit = pool.build.strategy === 'file_copy' ? 1 : MAX_CREATING;
+    while (this.inflight < limit && this.hints.length + this.inflight < target) this.startCreate();
+  }
+
+  private startCreate(): void {
+    const pool = this.pool;
+    const build = pool.build;
+    this.inflight++;
+    this.track(async () => {
+      let client: pg.Client | undefined;
+      let broken = false;
+      try {
+        client = await this.creators.take();
+        const reservation = await reserve(client, build, pool.settings.size + pool.wanting, pool.settings.maxClones);
+        this.lastCap = reservation.snapshot;
+        if (reservation.hex === undefined) {
+          // The server has enough ready or coming (another process's), or is full: look again later.
+          this.quietUntil = Date.now() + (reservation.full ? 500 : 100);
+          return;
+        }
+        const created = await createReady(client, pool.settings.target, build, reservation.hex);
+        this.failures = 0;
+        if (created && pool.build === build) {
+          pool.counters.created++;
+          this.addHint({ name: created.name, oid: created.oid, comment: created.comment, marker: created.marker, addedAt: Date.now() });
+        }
+      } catch (error) {
+        broken = true;
+        if (this.stopped) return;
+        this.failures++;
+        this.lastError = error;
+        pool.settings.logger.warn(`could not make a ready database from ${build.name}: ${errorMessage(error)}`);
+        // Perhaps the template went away or was swapped: check it before the next attempt, and
+        // back off (0.5 s, 1 s, 2 s, ... up to 8 s) rather than spin on a failure that repeats.
+        this.quietUntil = Date.now() + Math.min(8000, 250 * 2 ** this.failures);
+        if (this.failures >= 2) pool.failWaiters(error);
+        pool.refreshSoon();
+      } finally {
+        if (client) this.creators.give(client, broken);
+        this.inflight--;
+        if (!this.stopped) setImmediate(() => this.kick());
+      }
+    });
+  }
+
+  /** At start: one pass, then wait until `size` are ready (or the cap, an error or the timeout stops it). */
+  async fill(): Promise<void> {
+    this.kick();
+    const pool = this.pool;
+    const deadline = Date.now() + pool.settings.leaseTimeoutMs;
+    while (this.hints.length < pool.settings.size && Date.now() < deadline) {
+      if (this.failures >= 2) throw this.lastError;
+      const full = this.lastCap !== undefined && this.lastCap.total >= this.lastCap.maxClones && this.inflight === 0;
+      if (full) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** The error a lease() that waited too long gets: what held it up, in numbers. */
+  timeoutError(): DbfastError {
+    const pool = this.pool;
+    const seconds = Math.round(pool.settings.leaseTimeoutMs / 100) / 10;
+    const head = `no database from ${pool.build.name} within ${seconds} s`;
+    const cap = this.lastCap;
+    if (cap && cap.total >= cap.maxClones) {
+      const byState = (state: string): number => cap.server.databases.filter((database) => database.state === state).length;
+      const leasedHere = pool.leases.size;
+      const dropping = this.drops.leases;
+      const others = Math.max(0, byState('lease') - leasedHere - dropping);
+      return new DbfastError(
+        'POOL_TIMEOUT',
+        `${head}: the server holds ${cap.total} pooled databases and max_clones is ${cap.maxClones} (${leasedHere} leased by this process, ${dropping > 0 ? `${dropping} released by it and being dropped, ` : ''}${others} by others, ${byState('ready')} ready, ${byState('trash')} to drop, ${inFlight(cap.server).length} being made)`,
+        {
+          hint: 'Release every lease when its test ends (await lease.release()), raise [pool] max_clones (createPool({ maxClones })), or drop what crashed processes left with `dbfast drop --stale`.',
+          details: { maxClones: cap.maxClones, total: cap.total },
+        },
+      );
+    }
+    if (this.lastError) {
+      return new DbfastError('POOL_TIMEOUT', `${head}: the last attempt to make one failed: ${errorMessage(this.lastError)}`, {
+        hint: 'Fix the cause above; `dbfast pool status` shows the pool.',
+        cause: this.lastError,
+      });
+    }
+    return new DbfastError('POOL_TIMEOUT', `${head}: clones are not made fast enough (${this.inflight} being made, ${pool.wanting} waiting)`, {
+      hint: 'Raise [pool] lease_timeout_seconds, or [pool] size so more are ready in advance.',
+    });
+  }
+
+  /** Stops every pass and cancels the clones being made (CREATE DATABASE rolls back cleanly). */
+  async stop(control: pg.Client): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.ticker);
+    clearTimeout(this.soon);
+    this.hints = [];
+    const pids = this.creators.busyPids();
+    if (pids.length > 0) await control.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]).catch(() => undefined);
+    await this.passing;
+  }
+
+  /** Queues every piece of this project's garbage on the server for dropping (see reapReason). */
+  private reapFrom(server: ServerPool): void {
+    const creatingHexes = new Set(server.creating.map((session) => session.hex));
+    for (const database of server.databases) {
+      if (!this.pool.settings.projectTemplates.includes(database.template) || this.drops.has(database.name)) continue;
+      const reason = reapReason(database, creatingHexes);
+      if (reason) this.drops.add({ name: database.name, template: database.template, reason });
+    }
+  }
+
+  /** On close of a long-lived pool: drops this project's garbage now (trash handed over, dead leases), not at the next pool's start. */
+  async sweep(): Promise<void> {
+    if (!this.pool.settings.handOffDrops) this.reapFrom(await readServerPool(this.pool.work));
+  }
+
+  /** Waits for every background clone and runs every queued drop. */
+  async settle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    await this.drops.flush();
+  }
+
+  /** close({ drain: true }): drops the ready databases of this template (any build). */
+  async drainReady(): Promise<void> {
+    const build = this.pool.build;
+    const server = await readServerPool(this.pool.work);
+    for (const database of server.databases) {
+      if (database.template === build.name && database.state === 'ready') await dropPooled(this.pool.work, database.name, build.name).catch(() => undefined);
+    }
+  }
+
+  async endSessions(): Promise<void> {
+    await Promise.all([this.creators.endAll(), this.drops.end()]);
+  }
+}

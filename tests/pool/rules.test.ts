@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { describeChange, sameSequences, type ChangeBaseline } from '../../src/pool/changes.js';
+import { parseCreatingApplicationName, parsePoolName, poolDatabaseName } from '../../src/pool/names.js';
+import { reapReason, type PooledDatabase } from '../../src/pool/server.js';
+import { poolNumbers } from '../../src/pool/settings.js';
+import { foldersToWatch } from '../../src/pool/watch.js';
+import { poolProject } from './support.js';
+
+const baseline: ChangeBaseline = { inserted: '0', updated: '0', deleted: '0', statsReset: null, properties: 'p', sequences: 'S' };
+
+function pooled(overrides: Partial<PooledDatabase>): PooledDatabase {
+  return {
+    name: 'app_test__dbfast_ready_0123abcd',
+    oid: 1,
+    state: 'ready',
+    template: 'app_test',
+    hex: '0123abcd',
+    marker: { template: 'app_test', environment: 'test', templateOid: 7, templateBuiltAt: '', createdAt: '', createdBy: { pid: 1, host: 'h' }, dbfastVersion: '0', baseline },
+    comment: null,
+    templateOidNow: 7,
+    holder: null,
+    sizeBytes: null,
+    ...overrides,
+  };
+}
+
+describe('pool rules', () => {
+  it('names: state and template round-trip, within the room templates leave', () => {
+    const name = poolDatabaseName('app_test', 'lease', 'deadbeef');
+    expect(name).toBe('app_test__dbfast_lease_deadbeef');
+    expect(parsePoolName(name)).toEqual({ template: 'app_test', state: 'lease', hex: 'deadbeef' });
+    expect(parsePoolName('app_test__dbfast_build_deadbeef')).toBeUndefined();
+    expect(parsePoolName('app_test')).toBeUndefined();
+    for (const state of ['ready', 'lease', 'trash', 'kept'] as const) expect(Buffer.byteLength(poolDatabaseName('', state))).toBeLessThanOrEqual(23);
+    expect(parseCreatingApplicationName('dbfast creating 0123abcd 16384')).toEqual({ hex: '0123abcd', templateOid: 16384 });
+    expect(parseCreatingApplicationName('dbfast pool 12@host')).toBeUndefined();
+  });
+
+  it('reapReason: garbage is trash, dead leases, half-made and outdated ready ones; never kept, live leases or current ready ones', () => {
+    const none = new Set<string>();
+    expect(reapReason(pooled({}), none)).toBeUndefined();
+    expect(reapReason(pooled({ templateOidNow: 8 }), none)).toBe('made from an older build of app_test');
+    expect(reapReason(pooled({ templateOidNow: null }), none)).toBe('its template app_test no longer exists');
+    expect(reapReason(pooled({ marker: undefined }), none)).toBe('left incomplete by a process killed while making it');
+    expect(reapReason(pooled({ marker: undefined }), new Set(['0123abcd']))).toBeUndefined();
+    expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: 'dbfast pool 5@h' } }), none)).toBeUndefined();
+    expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: null }, templateOidNow: 8 }), none)).toBeUndefined();
+    expect(reapReason(pooled({ state: 'lease' }), none)).toBe('leased by a process that is gone');
+    expect(reapReason(pooled({ state: 'trash' }), none)).toMatch(/waiting to be dropped/);
+    expect(reapReason(pooled({ state: 'kept', templateOidNow: null }), none)).toBeUndefined();
+  });
+
+  it('describeChange / sameSequences: any moved counter, a reset or other settings; unreadable sequences are never the same', () => {
+    const same = { inserted: '0', updated: '0', deleted: '0', statsReset: null, properties: 'p' };
+    expect(describeChange(baseline, same)).toBeUndefined();
+    expect(describeChange(baseline, { ...same, inserted: '3', deleted: '3' })).toBe('rows were inserted, deleted (pg_stat_database)');
+    expect(describeChange(baseline, { ...same, statsReset: '2024-01-01' })).toBe('its statistics were reset');
+    expect(describeChange(baseline, { ...same, properties: 'q' })).toMatch(/settings changed/);
+    expect(sameSequences('S', 'S')).toBe(true);
+    expect(sameSequences(null, null)).toBe(true);
+    expect(sameSequences('S', 'T')).toBe(false);
+    expect(sameSequences('unreadable', 'unreadable')).toBe(false);
+  });
+
+  it('poolNumbers: options > DBFAST_POOL_SIZE > [environments.NAME.pool] > [pool] > defaults', () => {
+    const project = poolProject('size = 3\nmax_clones = 9\nlease_timeout_seconds = 2');
+    project.writeConfig('[environments.local]\n[environments.test]\n[environments.test.pool]\nsize = 5\n\n[pool]\nsize = 3\nmax_clones = 9\nlease_timeout_seconds = 2\n');
+    const config = project.config();
+    expect(poolNumbers(config, 'local', {}, {})).toEqual({ size: 3, maxClones: 9, leaseTimeoutMs: 2000 });
+    expect(poolNumbers(config, 'test', {}, {}).size).toBe(5);
+    expect(poolNumbers(config, 'test', {}, { DBFAST_POOL_SIZE: '0' }).size).toBe(0);
+    expect(poolNumbers(config, 'test', { size: 1, maxClones: 2 }, { DBFAST_POOL_SIZE: '0' })).toMatchObject({ size: 1, maxClones: 2 });
+    expect(() => poolNumbers(config, 'test', {}, { DBFAST_POOL_SIZE: 'lots' })).toThrow(/DBFAST_POOL_SIZE/);
+    expect(() => poolNumbers(config, 'test', { size: -1 })).toThrow(/size must be/);
+    const bare = poolProject('');
+    bare.writeConfig('[environments.local]\n');
+    expect(poolNumbers(bare.config(), 'local', {}, {})).toEqual({ size: 1, maxClones: 16, leaseTimeoutMs: 60_000 });
+  });
+
+  it('foldersToWatch: the folders holding SQL files, those between them and the repository, and extras', () => {
+    expect(foldersToWatch('/r', ['a/b/x.sql', 'a/c/y.sql', 'z.sql'], ['/cfg']).sort()).toEqual(['/cfg', '/r', '/r/a', '/r/a/b', '/r/a/c']);
+  });
+});
