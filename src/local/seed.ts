@@ -2,7 +2,7 @@ import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { databaseName, displayUrl, withDatabase } from '../pg/target.js';
+import { databaseName, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { BackgroundMode } from './background.js';
@@ -184,7 +184,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       environment,
       rebuilt: build.rebuilt,
       // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
-      url: displayUrl(withDatabase(target, output)),
+      // Secret-free and unmasked: `psql "$(dbfast seed ...)"` connects with the password from where it came (a mask would be sent as the password).
+      url: withDatabase(target, output).url,
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
     };

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson, runCli } from '../support/cli.js';
@@ -11,7 +11,7 @@ const env = { DBFAST_CONFIG: undefined, DATABASE_URL: undefined, DBFAST_DATABASE
 describe('dbfast seed / build / status / list / drop (CLI)', () => {
   const password = 'cli-s3cret';
 
-  it('seed --json prints exactly the documented fields, with the password masked', async () => {
+  it('seed --json prints exactly the documented fields, with no password in the URL', async () => {
     const url = new URL(local.adminUrl);
     url.password = password;
     const project = makeProject({ url: url.toString() });
@@ -21,7 +21,12 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     const json = parseJson(result);
     expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'rebuilt', 'template', 'url'].sort());
     expect(json).toMatchObject({ database: name, template: project.template(), environment: 'local', rebuilt: true });
-    expect(json.url).toContain(':***@');
+    // No secret and no mask: a script can connect with the URL as printed (the password from where it came).
+    expect(json.url).not.toContain('***');
+    expect(json.url).not.toContain(password);
+    const psql = spawnSync('psql', ['-X', '-At', '-c', 'SELECT current_database()', json.url as string], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: password } });
+    expect(psql.status, psql.stderr).toBe(0);
+    expect(psql.stdout.trim()).toBe(name);
     expect(result.stdout + result.stderr).not.toContain(password);
     const again = await runCli(['--json', 'seed', '-o', name], { cwd: project.dir, env });
     expect(again.exitCode).toBe(2);
