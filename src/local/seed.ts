@@ -13,6 +13,7 @@ import { assertDatabaseName, sideNameBase, templateDatabaseName } from './names.
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
+import { databaseLockKey, withAdvisoryLock } from '../pg/lock.js';
 import { clearTemplateSessions } from './sessions.js';
 import { createSideDatabase } from './side.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
@@ -159,18 +160,26 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     }
     const cloneMs = side.createMs;
     try {
-      // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
-      if (existingOutput) await dropDatabase(client, output);
       const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
-      // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
-      await changeDatabases(
-        client,
-        [
-          { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
-          { kind: 'rename', from: side.name, to: output },
-        ],
-        { synchronousCommit: true },
-      );
+      // Seeds of one --output at the same time take turns here; each looks again at what is there
+      // now (another may have just made it) and applies the same rules as at the start.
+      await withAdvisoryLock(client, databaseLockKey(output), async () => {
+        const current = (await readDatabases(client, [output])).databases.get(output);
+        if (current) {
+          assertReplaceable(current, options, databaseName(target), owner);
+          // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
+          await dropDatabase(client, output);
+        }
+        // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
+        await changeDatabases(
+          client,
+          [
+            { kind: 'comment', database: side.name, comment: encodeComment(CLONE_MARKER, metadata) },
+            { kind: 'rename', from: side.name, to: output },
+          ],
+          { synchronousCommit: true },
+        );
+      });
     } catch (error) {
       await dropDatabase(client, side.name).catch(() => undefined);
       throw error;
@@ -183,7 +192,6 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
       // Secret-free and unmasked: `psql "$(dbfast seed ...)"` connects with the password from where it came (a mask would be sent as the password).
       url: withDatabase(target, output).url,
       durationMs: roundMs(performance.now() - started),

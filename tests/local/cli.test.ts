@@ -33,6 +33,21 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     expect(parseJson<{ error: { code: string; hint: string } }>(again).error).toMatchObject({ code: 'DATABASE_EXISTS' });
   });
 
+  it('seeds of one --output at the same time: one makes it, the others say it exists; with --force each replaces it in turn', async () => {
+    const project = makeProject();
+    const built = await runCli(['build'], { cwd: project.dir, env });
+    expect(built.exitCode, built.stderr).toBe(0);
+    const name = `${project.templateName}_c_race`;
+    const plain = await Promise.all([1, 2, 3].map(() => runCli(['--json', 'seed', '--output', name], { cwd: project.dir, env })));
+    expect(plain.map((run) => run.exitCode).sort(), plain.map((run) => run.stdout + run.stderr).join('\n')).toEqual([0, 2, 2]);
+    for (const run of plain.filter((r) => r.exitCode === 2)) {
+      expect(parseJson<{ error: { code: string } }>(run).error.code, run.stdout).toBe('DATABASE_EXISTS');
+    }
+    const forced = await Promise.all([1, 2, 3].map(() => runCli(['--json', 'seed', '--force', '--output', name], { cwd: project.dir, env })));
+    expect(forced.map((run) => run.exitCode), forced.map((run) => run.stdout + run.stderr).join('\n')).toEqual([0, 0, 0]);
+    expect((await projectDatabases(project)).filter((database) => database.includes('__dbfast_'))).toEqual([]);
+  });
+
   it('seed prints the URL on stdout and what it did on stderr', async () => {
     const project = makeProject();
     const name = `${project.templateName}_c_human`;
