@@ -3,7 +3,7 @@ import { localTarget, serverShutdownError } from '../server/managed.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { databaseName, displayUrl, withDatabase } from '../pg/target.js';
+import { databaseName, withDatabase } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { BackgroundMode } from './background.js';
@@ -17,7 +17,7 @@ import { acquire } from '../pg/pool.js';
 import { clearTemplateSessions } from './sessions.js';
 import { createSideDatabase, type SideDatabase } from './side.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
-import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { advisoryUnlock, databaseLockKey, tryAdvisoryLock, withAdvisoryLock } from '../pg/lock.js';
 import { parsePoolName } from '../pool/names.js';
 import { takeReady } from '../pool/shelf.js';
 
@@ -198,17 +198,25 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     }
     const cloneMs = side.createMs;
     try {
-      // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
-      if (existingOutput) await dropDatabase(client, output);
-      // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
-      await changeDatabases(
-        client,
-        [
-          { kind: 'comment', database: side.name, comment },
-          { kind: 'rename', from: side.name, to: output },
-        ],
-        { synchronousCommit: true },
-      );
+      // Seeds of one --output at the same time take turns here; each looks again at what is there
+      // now (another may have just made it) and applies the same rules as at the start.
+      await withAdvisoryLock(client, databaseLockKey(output), async () => {
+        const current = (await readDatabases(client, [output])).databases.get(output);
+        if (current) {
+          assertReplaceable(current, options, databaseName(target), owner);
+          // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
+          await dropDatabase(client, output);
+        }
+        // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
+        await changeDatabases(
+          client,
+          [
+            { kind: 'comment', database: side.name, comment },
+            { kind: 'rename', from: side.name, to: output },
+          ],
+          { synchronousCommit: true },
+        );
+      });
     } catch (error) {
       await dropDatabase(client, side.name).catch(() => undefined);
       throw error;
@@ -221,8 +229,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       template,
       environment,
       rebuilt: build.rebuilt,
-      // The target's URL (no secret in it; user:***@ when a password is used), the managed server's included.
-      url: displayUrl(withDatabase(target, output)),
+      // Secret-free and unmasked: `psql "$(dbfast seed ...)"` connects with the password from where it came (a mask would be sent as the password).
+      url: withDatabase(target, output).url,
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
       fromPool,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson, runCli } from '../support/cli.js';
@@ -11,7 +11,7 @@ const env = { DBFAST_CONFIG: undefined, DATABASE_URL: undefined, DBFAST_DATABASE
 describe('dbfast seed / build / status / list / drop (CLI)', () => {
   const password = 'cli-s3cret';
 
-  it('seed --json prints exactly the documented fields, with the password masked', async () => {
+  it('seed --json prints exactly the documented fields, with no password in the URL', async () => {
     const url = new URL(local.adminUrl);
     url.password = password;
     const project = makeProject({ url: url.toString() });
@@ -22,11 +22,31 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'fromPool', 'rebuilt', 'refill', 'template', 'url'].sort());
     expect(json).toMatchObject({ fromPool: false, refill: true });
     expect(json).toMatchObject({ database: name, template: project.template(), environment: 'local', rebuilt: true });
-    expect(json.url).toContain(':***@');
+    // No secret and no mask: a script can connect with the URL as printed (the password from where it came).
+    expect(json.url).not.toContain('***');
+    expect(json.url).not.toContain(password);
+    const psql = spawnSync('psql', ['-X', '-At', '-c', 'SELECT current_database()', json.url as string], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: password } });
+    expect(psql.status, psql.stderr).toBe(0);
+    expect(psql.stdout.trim()).toBe(name);
     expect(result.stdout + result.stderr).not.toContain(password);
     const again = await runCli(['--json', 'seed', '-o', name], { cwd: project.dir, env });
     expect(again.exitCode).toBe(2);
     expect(parseJson<{ error: { code: string; hint: string } }>(again).error).toMatchObject({ code: 'DATABASE_EXISTS' });
+  });
+
+  it('seeds of one --output at the same time: one makes it, the others say it exists; with --force each replaces it in turn', async () => {
+    const project = makeProject();
+    const built = await runCli(['build'], { cwd: project.dir, env });
+    expect(built.exitCode, built.stderr).toBe(0);
+    const name = `${project.templateName}_c_race`;
+    const plain = await Promise.all([1, 2, 3].map(() => runCli(['--json', 'seed', '--output', name], { cwd: project.dir, env })));
+    expect(plain.map((run) => run.exitCode).sort(), plain.map((run) => run.stdout + run.stderr).join('\n')).toEqual([0, 2, 2]);
+    for (const run of plain.filter((r) => r.exitCode === 2)) {
+      expect(parseJson<{ error: { code: string } }>(run).error.code, run.stdout).toBe('DATABASE_EXISTS');
+    }
+    const forced = await Promise.all([1, 2, 3].map(() => runCli(['--json', 'seed', '--force', '--output', name], { cwd: project.dir, env })));
+    expect(forced.map((run) => run.exitCode), forced.map((run) => run.stdout + run.stderr).join('\n')).toEqual([0, 0, 0]);
+    expect((await projectDatabases(project)).filter((database) => database.includes('__dbfast_'))).toEqual([]);
   });
 
   it('seed prints the URL on stdout and what it did on stderr', async () => {
