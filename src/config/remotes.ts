@@ -53,7 +53,7 @@ export function listRemotes(config: DbfastConfig): RemoteSummary[] {
   return Object.values(config.remotes).map(summarizeRemote);
 }
 
-function usage(code: ErrorCode, message: string, hint: string): DbfastError {
+export function usage(code: ErrorCode, message: string, hint: string): DbfastError {
   return new DbfastError(code, message, { hint });
 }
 
@@ -65,25 +65,35 @@ function checkNewRemote(config: DbfastConfig, input: NewRemote): void {
   if (config.remotes[input.name]) {
     throw usage('REMOTE_EXISTS', `a remote named "${input.name}" already exists in ${config.configPath}`, `Pick another name, or run \`dbfast remote remove ${input.name}\` first.`);
   }
-  if (!config.environments[input.environment]) {
-    const known = Object.keys(config.environments).join(', ') || 'none';
-    throw usage('ENVIRONMENT_UNKNOWN', `unknown environment "${input.environment}" (defined: ${known})`, 'Pass one of those to --env, or add [environments.NAME] to dbfast.toml first.');
-  }
+  checkRemoteValues(config, input);
+}
+
+/** A postgres URL without a password: dbfast never writes passwords into dbfast.toml. */
+function checkRemoteUrl(url: string): void {
   let parsed: URL;
   try {
-    if (!isPostgresUrl(input.url)) throw new Error('not a postgres URL');
-    parsed = new URL(input.url);
+    if (!isPostgresUrl(url)) throw new Error('not a postgres URL');
+    parsed = new URL(url);
   } catch {
-    throw usage('REMOTE_URL_INVALID', `--url ${maskUrl(input.url)} is not a postgresql:// URL`, 'Write it as postgresql://USER@HOST:PORT/DATABASE (add ?sslmode=require for TLS).');
+    throw usage('REMOTE_URL_INVALID', `--url ${maskUrl(url)} is not a postgresql:// URL`, 'Write it as postgresql://USER@HOST:PORT/DATABASE (add ?sslmode=require for TLS).');
   }
   const passwordParam = [...parsed.searchParams.keys()].some((key) => key.toLowerCase() === 'password');
   if (parsed.password || passwordParam) {
     throw usage(
       'REMOTE_URL_PASSWORD',
-      `--url ${maskUrl(input.url)} contains a password; dbfast never writes passwords into dbfast.toml`,
+      `--url ${maskUrl(url)} contains a password; dbfast never writes passwords into dbfast.toml`,
       'Remove the password from the URL and pass --password-env VAR (the name of an environment variable that holds it), or put it in ~/.pgpass.',
     );
   }
+}
+
+/** The values of a remote as `remote add` and `remote update` write them: the same refusals for both. */
+export function checkRemoteValues(config: DbfastConfig, input: NewRemote, check: { url: boolean } = { url: true }): void {
+  if (!config.environments[input.environment]) {
+    const known = Object.keys(config.environments).join(', ') || 'none';
+    throw usage('ENVIRONMENT_UNKNOWN', `unknown environment "${input.environment}" (defined: ${known})`, 'Pass one of those to --env, or add [environments.NAME] to dbfast.toml first.');
+  }
+  if (check.url) checkRemoteUrl(input.url);
   if (input.passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input.passwordEnv)) {
     // Not echoed: a value that is not a variable name may well be the password itself.
     throw usage('PASSWORD_ENV_INVALID', '--password-env takes the name of an environment variable (letters, digits and _), and the value given is not one', 'Pass the NAME of the variable that holds the password (e.g. STAGING_PGPASSWORD), never the password itself.');
@@ -104,7 +114,8 @@ function remoteLines(input: NewRemote, arrayForm: boolean): string[] {
   return lines;
 }
 
-interface ConfigText {
+/** dbfast.toml as lines, with its table headers: what the comment-keeping edits work on. */
+export interface ConfigText {
   file: string;
   lines: string[];
   eol: string;
@@ -114,7 +125,7 @@ interface ConfigText {
   arrayNames: string[];
 }
 
-function readConfigText(config: DbfastConfig): ConfigText {
+export function readConfigText(config: DbfastConfig): ConfigText {
   const file = realpathSync(config.configPath);
   const text = readFileSync(file, 'utf8');
   const lines = splitLines(text);
@@ -125,7 +136,7 @@ function readConfigText(config: DbfastConfig): ConfigText {
 }
 
 /** Header indexes that make up one remote: its table and its sub-tables ([remotes.N.deploy] ...). */
-function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
+export function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
   const { headers } = text;
   if (!text.arrayForm) {
     return headers.flatMap((h, i) => (h.path[0] === 'remotes' && h.path[1] === name ? [i] : []));
@@ -145,7 +156,7 @@ function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
 }
 
 /** Writes next to the file, checks that it loads and says what we meant, then renames over it. */
-function writeChecked(file: string, text: string, options: EditOptions, expect: (next: DbfastConfig) => string | undefined): void {
+export function writeChecked(file: string, text: string, options: EditOptions, expect: (next: DbfastConfig) => string | undefined): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.dbfast-${process.pid}-${Date.now()}.tmp`);
   const mode = statSync(file).mode & 0o7777;
   writeFileSync(temp, text, { mode });
