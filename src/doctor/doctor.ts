@@ -4,7 +4,7 @@ import type { DbfastConfig } from '../config/types.js';
 import { isDbfastError } from '../errors.js';
 import { checkLocalDatabases, checkLocalServer, checkLocalTools, checkTemplates } from './local.js';
 import { checkBackupDirs, checkLastBackup, checkRemote, guarded } from './remotes.js';
-import { Diagnosis, mergeInto, type DoctorReport } from './types.js';
+import { Diagnosis, mergeInto, plural, type DoctorReport } from './types.js';
 
 /** What `dbfast doctor` checks against. */
 export interface DoctorOptions extends ConfigSource {
@@ -35,7 +35,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     d.found('config', error.code, error.message, error.hint);
     return report(d, null);
   }
-  d.ok('config', `${config.configPath} loads: ${Object.keys(config.environments).length} environments, ${Object.keys(config.remotes).length} remotes`);
+  d.ok('config', `${config.configPath} loads: ${plural(Object.keys(config.environments).length, 'environment')}, ${plural(Object.keys(config.remotes).length, 'remote')}`);
 
   let local: Awaited<ReturnType<typeof checkLocalServer>>;
   await guarded(d, 'local server', async () => {

@@ -11,7 +11,7 @@ import { dumpCompatibilityProblem, serverMajor, toolInfo, type PgTool, type Tool
 import { managedServerTarget } from '../server/managed.js';
 import { serverStatus } from '../server/status.js';
 import { checkConnectivity } from '../validate/connectivity.js';
-import type { Diagnosis } from './types.js';
+import { plural, type Diagnosis } from './types.js';
 
 /** The local server as far as the other local checks need it; undefined when it cannot be used. */
 export interface LocalServer {
@@ -103,7 +103,7 @@ export async function checkLocalDatabases(config: DbfastConfig, local: LocalServ
     }
     if (problems === 0) {
       const count = (kind: string): number => ours.filter((db) => db.kind === kind).length;
-      d.ok('local databases', `${count('template')} templates and ${count('clone')} clones of this project; no leftovers, no stray clones`);
+      d.ok('local databases', `${plural(count('template'), 'template')} and ${plural(count('clone'), 'clone')} of this project; no leftovers, no stray clones`);
     }
   }, { applicationName: 'dbfast doctor' });
 }
@@ -113,8 +113,15 @@ export async function checkTemplates(config: DbfastConfig, d: Diagnosis): Promis
   const result = await status({ config });
   for (const entry of result.environments) {
     if (entry.problem) {
-      const code = entry.problem.includes('not made by dbfast') ? 'TEMPLATE_NAME_TAKEN' : 'PRODUCTION_GUARD';
-      d.found('templates', code, `environment ${entry.environment}: ${entry.problem}`);
+      const foreign = entry.problem.includes('not made by dbfast');
+      d.found(
+        'templates',
+        foreign ? 'TEMPLATE_NAME_TAKEN' : 'PRODUCTION_GUARD',
+        `environment ${entry.environment}: ${entry.problem}`,
+        foreign
+          ? `Rename or drop database "${entry.template}" with your usual tools, or give this project another [database] template_name.`
+          : `Keep seed and test data out of environment ${entry.environment} (exclude_directories / exclude_files in [environments.${entry.environment}]); see dbfast validate-env.`,
+      );
     } else if (entry.state === 'stale') {
       const changed = [...entry.added.map((f) => `+${f}`), ...entry.removed.map((f) => `-${f}`), ...entry.modified.map((f) => `~${f}`)];
       const what = changed.length > 0 ? `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''}` : 'its filters changed';

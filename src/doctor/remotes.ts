@@ -9,7 +9,7 @@ import { isDbfastError, type ErrorCode } from '../errors.js';
 import { isProductionRemote } from '../remote/policy.js';
 import { testRemote } from '../validate/remote-test.js';
 import type { CheckResult } from '../validate/types.js';
-import type { Diagnosis } from './types.js';
+import { ageText, type Diagnosis } from './types.js';
 
 /** The code a failed check of `remote test` is reported under. */
 function codeOf(check: CheckResult, toolFound: boolean): ErrorCode {
@@ -42,7 +42,7 @@ export async function checkLastBackup(config: DbfastConfig, remote: RemoteConfig
   const result = await checkBackups(backupScope(config, remote.name, { env }), { maxAge });
   const create = `dbfast backup create --remote ${remote.name}`;
   if (result.ok && result.newestVerified) {
-    d.ok(name, `newest verified backup ${result.newestVerified.id} is ${Math.round(result.newestVerified.ageMs / 3_600_000)} h old (limit ${maxAge}) in ${result.location}`);
+    d.ok(name, `newest verified backup ${result.newestVerified.id} is ${ageText(result.newestVerified.ageMs)} old (limit ${maxAge}) in ${result.location}`);
   } else if (!result.newestVerified) {
     // A remote never deployed to has no backup yet; production without one is a problem.
     d.found(name, 'NO_BACKUPS', `remote ${remote.name}: ${result.problem ?? 'no verified backup'} in ${result.location}`, create, isProductionRemote(remote) ? 'problem' : 'warning');

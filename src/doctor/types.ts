@@ -58,3 +58,16 @@ export function mergeInto(target: Diagnosis, source: Diagnosis): void {
   target.checks.push(...source.checks);
   target.findings.push(...source.findings);
 }
+
+/** `1 template`, `2 templates`. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** An age in the largest unit that keeps it readable: `42 min`, `5 h`, `3 d`. */
+export function ageText(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
