@@ -52,7 +52,10 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
     Object.values(config.remotes).map(async (remote) => {
       const own = new Diagnosis();
       await guarded(own, `remote ${remote.name}`, () => checkRemote(config, remote, env, own));
-      await guarded(own, `backups ${remote.name}`, () => checkLastBackup(config, remote, maxAge, env, own));
+      await guarded(own, `backups ${remote.name}`, () => checkLastBackup(config, remote, maxAge, env, own), {
+        code: 'BACKUP_STORAGE_FAILED',
+        fix: `Make the backup folder of remote ${remote.name} readable (see the backup folder check above).`,
+      });
       return own;
     }),
   );

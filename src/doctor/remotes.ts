@@ -5,7 +5,7 @@ import path from 'node:path';
 import { checkBackups } from '../backup/check.js';
 import { backupScope } from '../backup/scope.js';
 import type { DbfastConfig, RemoteConfig } from '../config/types.js';
-import { isDbfastError, type ErrorCode } from '../errors.js';
+import { errorMessage, isDbfastError, type ErrorCode } from '../errors.js';
 import { isProductionRemote } from '../remote/policy.js';
 import { testRemote } from '../validate/remote-test.js';
 import type { CheckResult } from '../validate/types.js';
@@ -106,12 +106,24 @@ function formatBytes(bytes: number): string {
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
-/** Runs a check; a DbfastError it throws (a password variable unset, a storage error) becomes its finding. */
-export async function guarded(d: Diagnosis, name: string, run: () => Promise<void>): Promise<void> {
+/** The finding for an error that is not a DbfastError (a folder that cannot be read, a bug). */
+export interface ForeignError {
+  code: ErrorCode;
+  fix: string;
+}
+
+/**
+ * Runs a check; what it throws becomes its finding, so one broken check never hides the others:
+ * a DbfastError with its own code and hint, anything else as `foreign` says (default INTERNAL).
+ */
+export async function guarded(d: Diagnosis, name: string, run: () => Promise<void>, foreign?: ForeignError): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!isDbfastError(error)) throw error;
-    d.found(name, error.code, error.message.split('\n')[0] ?? error.message, error.hint);
+    if (isDbfastError(error)) {
+      d.found(name, error.code, error.message.split('\n')[0] ?? error.message, error.hint);
+    } else {
+      d.found(name, foreign?.code ?? 'INTERNAL', errorMessage(error), foreign?.fix);
+    }
   }
 }
