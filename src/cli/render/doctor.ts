@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ConfigEntry, ConfigShow, DoctorReport } from '../../index.js';
 import { plural, table, type Style } from './format.js';
 
@@ -25,7 +26,7 @@ export function renderDoctor(style: Style, report: DoctorReport): string {
 
 function sourceText(entry: ConfigEntry): string {
   const { source } = entry;
-  if (source.kind === 'file') return `${source.key} in dbfast.toml${source.variables.length > 0 ? ` (via ${source.variables.map((v) => `$${v}`).join(', ')})` : ''}`;
+  if (source.kind === 'file') return `${source.key} in ${path.basename(source.file)}${source.variables.length > 0 ? ` (via ${source.variables.map((v) => `$${v}`).join(', ')})` : ''}`;
   if (source.kind === 'env') return `$${source.variable}`;
   if (source.kind === 'rule') return `always, for ${source.rule}`;
   return 'default';
