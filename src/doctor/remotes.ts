@@ -28,8 +28,7 @@ export async function checkRemote(config: DbfastConfig, remote: RemoteConfig, en
     if (check.ok || check.severity === 'info') continue;
     failures++;
     const tool = check.name === 'pg_dump' ? report.tools.pgDump : check.name === 'pg_restore' ? report.tools.pgRestore : null;
-    const detail = check.name === 'connect' ? `cannot connect to ${report.url}: ${check.detail}` : check.detail;
-    d.found(name, codeOf(check, tool !== null), detail, check.hint, check.severity === 'error' ? 'problem' : 'warning');
+    d.found(name, codeOf(check, tool !== null), check.detail, check.hint, check.severity === 'error' ? 'problem' : 'warning');
   }
   if (failures === 0) {
     d.ok(name, `reachable: PostgreSQL ${report.serverVersion ?? '?'} at ${report.url} as ${report.currentUser ?? '?'}; pg_dump ${report.tools.pgDump?.version ?? '?'} and pg_restore ${report.tools.pgRestore?.version ?? '?'} can work with it`);

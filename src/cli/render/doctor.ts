@@ -17,7 +17,11 @@ export function renderDoctor(style: Style, report: DoctorReport): string {
   const warnings = report.findings.filter((finding) => finding.severity === 'warning');
   if (report.findings.length > 0) {
     lines.push('', 'to fix:');
-    for (const finding of [...problems, ...warnings]) lines.push(`  ${finding.severity === 'problem' ? style.bad(finding.code) : style.warn(finding.code)}  ${finding.fix}`);
+    const codeWidth = Math.max(...report.findings.map((finding) => finding.code.length));
+    for (const finding of [...problems, ...warnings]) {
+      const code = finding.code.padEnd(codeWidth);
+      lines.push(`  ${finding.severity === 'problem' ? style.bad(code) : style.warn(code)}  ${finding.fix}`);
+    }
   }
   const warned = warnings.length > 0 ? ` (${plural(warnings.length, 'warning')})` : '';
   lines.push('', problems.length > 0 ? style.bad(`${plural(problems.length, 'problem')} found${warned}`) : `${style.good('no problems found')}${warned}`);
