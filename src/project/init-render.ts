@@ -109,7 +109,7 @@ export function renderConfig(input: RenderInput): string {
     '',
     '[backup]',
     'dir = ".dbfast/backups"         # backups go to <dir>/<remote>/',
-    '# keep = 10',
+    '# keep_last = 10               # backups kept per remote (keep_days = 30 for an age limit)',
     'compression = "zstd"            # zstd | lz4 | gzip | none',
     '',
   );

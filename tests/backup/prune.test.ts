@@ -125,6 +125,11 @@ describe('backup prune', () => {
     const first = await cliJson<{ backup: { id: string } }>(oldName, ['backup', 'create', '--remote', 'staging']);
     const second = await cliJson<{ backup: { id: string }; pruned: string[] }>(oldName, ['backup', 'create', '--remote', 'staging']);
     expect(second.pruned).toEqual([first.backup.id]);
+    const human = await cli(oldName, ['backup', 'create', '--remote', 'staging']);
+    expect(human.exitCode, human.stderr).toBe(0);
+    // told once (not on stdout and stderr both)
+    expect(`${human.stdout}\n${human.stderr}`.match(new RegExp(second.backup.id, 'g'))).toHaveLength(1);
+    expect(human.stderr).toContain(`retention: deleted 1 older backup(s): ${second.backup.id}`);
     const both = writeProject([{ name: 'staging', account }], { keep: 1, backup: { keep_last: 2 } });
     const conflict = await cli(both, ['backup', 'list', '--remote', 'staging']);
     expect(conflict.exitCode).toBe(2);

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
@@ -51,6 +51,20 @@ describe('dbfast init on a folder of numbered SQL folders', () => {
     const text = readFileSync(result.configPath, 'utf8');
     expect(text).toMatch(/^# dbfast\.toml:/);
     expect(text).toContain('#   3_test_data/ (1 file): test data, not in production');
+  });
+
+  it('suggests only keys the loader accepts: each commented `key = value` under [backup] loads when uncommented', async () => {
+    const dir = writeTree(tempDir('keys-'), NUMBERED);
+    const result = await initProject({ cwd: dir });
+    const text = readFileSync(result.configPath, 'utf8');
+    const backup = text.slice(text.indexOf('[backup]'));
+    const suggested = backup.split('\n').filter((line) => /^# [a-z_]+ = /.test(line));
+    // keep_last, not `keep` (its old name, still read but no longer documented)
+    expect(suggested.map((line) => line.split(' ')[1])).toContain('keep_last');
+    for (const line of suggested) {
+      writeFileSync(result.configPath, text.replace(line, line.slice(2)));
+      expect(() => loadConfig({ cwd: dir, env: {} }), line).not.toThrow();
+    }
   });
 
   it('derives the template name from the folder name, using identifier characters only', async () => {

@@ -10,8 +10,8 @@ export function renderBackupCreated(summary: BackupSummary, result: CreateBackup
     `  size    ${bytes(summary.sizeBytes)} (${summary.compression}; ${bytes(result.backup.rawBytes)} uncompressed)`,
     `  sha256  ${summary.sha256}`,
     `  tables  ${result.backup.tables.length}, ${result.backup.tables.reduce((n, t) => n + t.rows, 0)} rows`,
+    // Retention's deletions are told once, by the library's info line (deploy and migrate backups say it the same way).
     `  checked read back from the store: sha256, size and every archive entry`,
-    ...(result.pruned.length > 0 ? [`  retention deleted ${result.pruned.length} older backup(s): ${result.pruned.join(', ')}`] : []),
   ].join('\n');
 }
 
