@@ -225,7 +225,7 @@ describe('dbfast doctor', () => {
 
     const full = await doctor(p, ['--min-free-mb', String(1024 ** 3)]);
     expect(full.exitCode).toBe(3);
-    expect(finding(full.report, 'BACKUP_DIR_LOW_SPACE').message).toMatch(/free, less than the 1024\.0 TiB asked for$/);
+    expect(finding(full.report, 'BACKUP_DIR_LOW_SPACE').message).toMatch(/ free, less than the 1\.0 PiB asked for$/);
   });
 
   it("each remote's last backup: older than --max-backup-age; production with none", async () => {

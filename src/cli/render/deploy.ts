@@ -74,6 +74,7 @@ export function renderHistory(style: Style, result: HistoryResult): string {
   return [`history of remote "${result.remote}" (${result.source}), newest first:`, historyTable(style, result.deploys, false)].join('\n');
 }
 
+/** `dbfast history` without `--remote`: every remote's runs in one table, with a REMOTE column. */
 export function renderAllHistory(style: Style, result: AllHistoryResult): string {
   const sources = result.remotes.map((r) => `${r.remote} (${r.source})`).join(', ');
   if (result.remotes.length === 0) return 'no remotes in dbfast.toml; add one with dbfast remote add --name N --url URL --env ENV';

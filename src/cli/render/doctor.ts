@@ -6,6 +6,7 @@ import { plural, table, type Style } from './format.js';
 
 const LABEL = { ok: 'ok', problem: 'FAIL', warning: 'WARN', skipped: 'skip' } as const;
 
+/** `dbfast doctor`: one line per check, then each finding's fix under its code, then the verdict. */
 export function renderDoctor(style: Style, report: DoctorReport): string {
   const width = Math.max(0, ...report.checks.map((check) => check.name.length));
   const lines = report.checks.map((check) => {
@@ -41,6 +42,7 @@ function valueText(value: ConfigEntry['value']): string {
   return Array.isArray(value) ? value.join(', ') : String(value);
 }
 
+/** `dbfast config show`: KEY, VALUE, FROM (file key with its `${VAR}`s, `$VARIABLE`, default, or a rule). */
 export function renderConfigShow(style: Style, shown: ConfigShow): string {
   const rows = shown.entries.map((entry) => [entry.key, valueText(entry.value), sourceText(entry)]);
   return [`effective configuration of ${shown.configPath}:`, table(style, ['KEY', 'VALUE', 'FROM'], rows)].join('\n');
