@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, runCli, type CliResult } from '../support/cli.js';
+import { CLI, parseJson, runCli, type CliResult } from '../support/cli.js';
 import { createRemoteAccount, type RemoteAccount } from '../support/backup.js';
 import { freePort, startCluster, stopCluster, type Cluster } from '../support/cluster.js';
 import { databasesLike, dropDatabase, local, query, uniqueName } from '../support/db.js';
@@ -226,6 +227,30 @@ describe('dbfast doctor', () => {
     const full = await doctor(p, ['--min-free-mb', String(1024 ** 3)]);
     expect(full.exitCode).toBe(3);
     expect(finding(full.report, 'BACKUP_DIR_LOW_SPACE').message).toMatch(/ free, less than the 1\.0 PiB asked for$/);
+  });
+
+  it('a backup folder the user running dbfast may not write to', async () => {
+    const p = doctorProject({ remotes: '' });
+    const backups = path.join(p.dir, 'backups');
+    mkdirSync(backups);
+    chmodSync(p.dir, 0o755);
+    // Root writes anywhere: as root, run dbfast as the postgres user (the folder stays root's); otherwise take the write bit away.
+    const root = process.getuid?.() === 0;
+    if (!root) chmodSync(backups, 0o555);
+    const args = ['--json', 'doctor'];
+    const result = root
+      ? await new Promise<CliResult>((resolve, reject) => {
+          execFile('runuser', ['-u', 'postgres', '--', process.execPath, CLI, ...args], { cwd: p.dir, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+            if (error && typeof error.code !== 'number') reject(error);
+            else resolve({ exitCode: error ? Number(error.code) : 0, signal: null, stdout, stderr });
+          });
+        })
+      : await run(p, args);
+    expect(result.exitCode, result.stderr).toBe(3);
+    const found = finding(parseJson<Report>(result), 'BACKUP_DIR_UNWRITABLE');
+    expect(found.message).toMatch(new RegExp(`^backup folder ${backups} is not writable: EACCES`));
+    expect(found.fix).toContain(`write access to ${backups}`);
+    expect(readdirSync(backups)).toEqual([]);
   });
 
   it("each remote's last backup: older than --max-backup-age; production with none", async () => {
