@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -6,6 +7,18 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A corpus of ../shared/realworld/ (DESIGN.md), looked for above the checkout: the main
+ * checkout has it one folder up, a worktree under /work/wt/NAME two.
+ */
+export function realworld(name: string): string {
+  for (let dir = path.dirname(ROOT); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'realworld', name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(ROOT, '..', 'shared', 'realworld', name);
+  }
+}
 export const CLI = path.join(ROOT, 'bin', 'dbfast.js');
 
 /**
@@ -25,6 +38,10 @@ export interface BenchRow {
   subject?: string;
   /** Extra columns: sizes, memory, notes. */
   note?: string;
+  /** A memory row: peak resident size, judged against a `≤ N MiB` target (the dbfast column shows it). */
+  peakRssMiB?: number;
+  /** A row judged by a check rather than a number (say, two dumps compared): its outcome. */
+  passed?: boolean;
   /** Every run's time, for --json. */
   samples?: { dbfast: number[]; baseline: number[] };
 }
@@ -35,8 +52,11 @@ export interface Evaluated {
   pass: boolean | null;
 }
 
-/** Reads `≤ 1.5×`, `<= 2x`, `≤ 50 ms`, `≤ 1 s` from the target text. */
+/** Reads `≤ 1.5×`, `<= 2x`, `≤ 50 ms`, `≤ 1 s`, `≤ 256 MiB` (a memory row) from the target text. */
 export function evaluate(row: BenchRow): Evaluated {
+  if (row.passed !== undefined) return { ratio: row.baselineMs && row.baselineMs > 0 ? row.dbfastMs / row.baselineMs : null, pass: row.passed };
+  const memory = /(?:≤|<=)\s*([\d.]+)\s*MiB/i.exec(row.target);
+  if (memory) return { ratio: null, pass: row.peakRssMiB === undefined ? null : row.peakRssMiB <= Number(memory[1]) };
   const ratio = row.baselineMs && row.baselineMs > 0 ? row.dbfastMs / row.baselineMs : null;
   const match = /(?:≤|<=)\s*([\d.]+)\s*(×|x|ms|s)(?![a-z])/i.exec(row.target);
   if (!match) return { ratio, pass: null };
@@ -189,7 +209,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     const cells = [
       ...(withSubject ? [row.subject ?? ''] : []),
       row.case,
-      formatMs(row.dbfastMs),
+      row.peakRssMiB === undefined ? formatMs(row.dbfastMs) : `${row.peakRssMiB.toFixed(0)} MiB`,
       baseline,
       e.ratio === null ? '—' : `${e.ratio.toFixed(2)}×`,
       row.target,

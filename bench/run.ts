@@ -3,12 +3,14 @@
  * its own and prints one markdown table per suite (stdout; progress goes to stderr).
  *
  *   --only seed,server     suites to run (default: all registered but `strategy`, the seed suite's
- *                          WAL_LOG / FILE_COPY crossover on its own)
+ *                          WAL_LOG / FILE_COPY crossover on its own, and `postgrest`, PostgREST's
+ *                          test database loaded by psql and both runners, dumps compared)
  *   --runs N               runs per row, medians reported (default 5)
  *   --path DIR             also measure the seed suite on this repository (its .sql files, natural order)
  *   --rows N               rows in the deploy suite's template (default 2,000,000)
  *   --deploy-runs N        deploys per side in the deploy suite (default 3)
  *   --sizes 8,32,...       template sizes (MiB) for the WAL_LOG / FILE_COPY crossover; "none" skips it
+ *   --sql-mb N             size of the sql suite's generated file of single-row INSERTs (default 200)
  *   --fsync-off            run the clusters with fsync, synchronous_commit, full_page_writes off
  *   --json FILE            also write every result (and each run's time) to FILE
  *
@@ -29,14 +31,17 @@ const SUITES: Record<string, Suite> = {
   server: (ctx) => import('./server.js').then((m) => m.serverSuite(ctx)),
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
+  sql: (ctx) => import('./sql.js').then((m) => m.sqlSuite(ctx)),
+  // Real SQL (needs PostGIS on the server): not run by default.
+  postgrest: (ctx) => import('./postgrest.js').then((m) => m.postgrestSuite(ctx)),
   backup: (ctx) => import('./backup.js').then(async (m) => ({ suite: 'backup', title: 'Backups', rows: await m.benchBackup({ runs: Math.min(ctx.options.runs, 3), rows: ctx.options.rows, log: ctx.log }) })),
 };
 
 /** Suites run only when named in --only. */
-const ON_REQUEST = new Set(['strategy']);
+const ON_REQUEST = new Set(['strategy', 'postgrest']);
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--only ${Object.keys(SUITES).join(',')}] [--runs N] [--path DIR] [--rows N] [--deploy-runs N] [--sizes 8,32,64] [--fsync-off] [--json FILE]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--only ${Object.keys(SUITES).join(',')}] [--runs N] [--path DIR] [--rows N] [--deploy-runs N] [--sizes 8,32,64] [--sql-mb N] [--fsync-off] [--json FILE]\n`);
   process.exit(2);
 }
 
@@ -58,6 +63,7 @@ function parseOptions(): { options: BenchOptions; suites: string[]; json: string
         rows: { type: 'string' },
         'deploy-runs': { type: 'string' },
         sizes: { type: 'string' },
+        'sql-mb': { type: 'string' },
         'fsync-off': { type: 'boolean' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -81,6 +87,7 @@ function parseOptions(): { options: BenchOptions; suites: string[]; json: string
       deployRuns: positive('deploy-runs', values['deploy-runs'], 3),
       sizes,
       fsync: values['fsync-off'] !== true,
+      sqlMegabytes: positive('sql-mb', values['sql-mb'], 200),
     },
   };
 }

@@ -14,6 +14,8 @@ export interface BenchOptions {
   sizes: number[];
   /** Durable server settings (the default); false = fsync, synchronous_commit, full_page_writes off. */
   fsync: boolean;
+  /** Size of the SQL suite's generated file of single-row INSERTs, in MB. */
+  sqlMegabytes: number;
 }
 
 export interface SuiteContext {

@@ -25,7 +25,8 @@ export { localTarget } from './server/managed.js';
 export type { DbTarget } from './pg/target.js';
 export { filterFiles, findEnvironment, defaultEnvironmentName, isProductionEnvironment, guardViolations, assertProductionSafe } from './project/filter.js';
 export type { ScannedFile } from './project/scan.js';
-export type { EnvironmentSummary, EnvironmentListing, ValidationReport } from './project/environments.js';
+export type { EnvironmentSummary } from './project/environments.js';
+export type { EnvironmentListing, ValidationReport } from './local/environments.js';
 export type { EnvironmentCheck } from './project/validate-env.js';
 export type { InitOptions, InitResult } from './project/init.js';
 export type { BuildOptions, BuildResult } from './local/build.js';
@@ -100,14 +101,14 @@ export async function environmentSummaries(options: ConfigSource = {}): Promise<
   return withModule(options, () => import('./project/environments.js'), (module, config) => module.environmentSummaries(config));
 }
 
-/** One environment's files in the order they run, and how many the production guard would refuse. */
-export async function showEnvironment(options: ConfigSource & { name: string }): Promise<import('./project/environments.js').EnvironmentListing> {
-  return withModule(options, () => import('./project/environments.js'), (module, config) => module.showEnvironment(config, options.name));
+/** One environment's files in the order they run, the files they include (`\i` / `\ir`), and how many the production guard would refuse. */
+export async function showEnvironment(options: ConfigSource & { name: string }): Promise<import('./local/environments.js').EnvironmentListing> {
+  return withModule(options, () => import('./local/environments.js'), (module, config) => module.showEnvironment(config, options.name));
 }
 
 /** Checks one environment (`name`) or all: missing folders, no files, the production guard. */
-export async function validateEnvironments(options: ConfigSource & { name?: string | undefined } = {}): Promise<import('./project/environments.js').ValidationReport> {
-  return withModule(options, () => import('./project/environments.js'), (module, config) => module.validateEnvironments(config, options.name));
+export async function validateEnvironments(options: ConfigSource & { name?: string | undefined } = {}): Promise<import('./local/environments.js').ValidationReport> {
+  return withModule(options, () => import('./local/environments.js'), (module, config) => module.validateEnvironments(config, options.name));
 }
 
 // ---- Templates and clones on the local server ----

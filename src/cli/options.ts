@@ -53,6 +53,11 @@ export function name(value: string): string {
   return value;
 }
 
+/** A repeatable option (`--group a --group b`): each value through `parse`, collected in order. Give `[]` as the default. */
+export function repeatable<T>(parse: (value: string) => T): (value: string, previous: T[]) => T[] {
+  return (value, previous) => [...previous, parse(value)];
+}
+
 /**
  * An option limited to `choices`, typed as their union; commander lists the choices in help
  * and in the error. `flags` as for `.option`, e.g. `--mode <mode>`.

@@ -156,6 +156,8 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     repository: {
       path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
       runner: file.repository?.runner ?? 'inprocess',
+      variables: Object.fromEntries(Object.entries(file.repository?.variables ?? {}).map(([name, value]) => [name, String(value)])),
+      clusterSetup: file.repository?.cluster_setup ?? [],
     },
     environments,
     remotes,
@@ -171,4 +173,10 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
     deploy: file.deploy ?? {},
     webhooks: file.webhooks,
   };
+}
+
+/** An environment's psql variables: `[repository] variables`, overridden by `[environments.NAME] variables`. */
+export function environmentVariables(config: DbfastConfig, environment: string): Record<string, string> {
+  const own = config.environments[environment]?.variables ?? {};
+  return { ...config.repository.variables, ...Object.fromEntries(Object.entries(own).map(([name, value]) => [name, String(value)])) };
 }

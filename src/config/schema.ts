@@ -1,7 +1,16 @@
 import { z } from 'zod';
+import { variableNameProblem } from './variables.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 const stringList = z.array(z.string());
+
+/** psql variables: `NAME = "value"` (numbers and booleans are written out as psql would take them). */
+const variablesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine((variables, ctx) => {
+  for (const name of Object.keys(variables)) {
+    const problem = variableNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 export const hookSchema = z.strictObject({
   pre: stringList.optional(),
@@ -17,6 +26,34 @@ export const healthCheckSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
 });
 
+/** A path or glob relative to dbfast.toml's folder that stays inside it. */
+const insideGlob = z.string().min(1).refine((glob) => !glob.startsWith('/') && !glob.split('/').includes('..'), {
+  message: 'must be relative to the folder of dbfast.toml and stay inside it (no leading / or ..)',
+});
+
+/** `[[deploy.groups]]`: what runs on the live database after it is in place, group by group (see src/deploy/groups.ts). */
+export const deployGroupSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { message: 'a group name is a letter followed by letters, digits, _ or -' }),
+  /** Groups run by `order` (lowest first), ties in the order they are written. */
+  order: z.number().int().optional(),
+  files: z.array(insideGlob).optional(),
+  commands: stringList.optional(),
+  pre: stringList.optional(),
+  post: stringList.optional(),
+  required_env: stringList.optional(),
+  health_check: healthCheckSchema.optional(),
+  description: z.string().optional(),
+});
+
+/** `[deploy]`: the hooks of every remote's deploys, and the deploy groups. */
+export const deploySchema = hookSchema.extend({ groups: z.array(deployGroupSchema).optional() }).superRefine((deploy, ctx) => {
+  const seen = new Set<string>();
+  for (const [index, group] of (deploy.groups ?? []).entries()) {
+    if (seen.has(group.name)) ctx.addIssue({ code: 'custom', path: ['groups', index, 'name'], message: `group "${group.name}" is defined twice` });
+    seen.add(group.name);
+  }
+});
+
 export const environmentSchema = z.strictObject({
   include_directories: stringList.optional(),
   exclude_directories: stringList.optional(),
@@ -24,6 +61,7 @@ export const environmentSchema = z.strictObject({
   exclude_files: stringList.optional(),
   allow_seed_data: z.boolean().optional(),
   migration_directories: stringList.optional(),
+  variables: variablesSchema.optional(),
   description: z.string().optional(),
 });
 
@@ -85,6 +123,8 @@ const configFields = {
     .strictObject({
       path: z.string().optional(),
       runner: z.enum(['inprocess', 'psql']).optional(),
+      variables: variablesSchema.optional(),
+      cluster_setup: stringList.optional(),
     })
     .optional(),
   environments: z.record(z.string(), environmentSchema).optional(),
@@ -101,7 +141,7 @@ const configFields = {
     })
     .optional(),
   tools: z.strictObject({ pg_bin_dir: z.string().optional() }).optional(),
-  deploy: hookSchema.optional(),
+  deploy: deploySchema.optional(),
   webhooks: webhooksSchema.optional(),
 };
 
@@ -126,3 +166,5 @@ export type EnvironmentFileConfig = z.infer<typeof environmentSchema>;
 export type RemoteFileConfig = z.infer<typeof remoteSchema>;
 export type HookFileConfig = z.infer<typeof hookSchema>;
 export type HealthCheckFileConfig = z.infer<typeof healthCheckSchema>;
+export type DeployFileConfig = z.infer<typeof deploySchema>;
+export type DeployGroupFileConfig = z.infer<typeof deployGroupSchema>;

@@ -1,5 +1,5 @@
 import type { DbTarget } from '../pg/target.js';
-import type { EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig } from './schema.js';
+import type { DeployFileConfig, EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig } from './schema.js';
 import type { WebhooksFileConfig } from './webhooks-schema.js';
 
 export type Compression = 'zstd' | 'lz4' | 'gzip' | 'none';
@@ -55,12 +55,20 @@ export interface DbfastConfig {
     server: 'managed' | 'external';
     templateName: string;
   };
-  repository: { path: string; runner: Runner };
+  repository: {
+    path: string;
+    runner: Runner;
+    /** psql variables for every environment (`[repository] variables`, values as strings). */
+    variables: Record<string, string>;
+    /** Files (relative to `path`) that act on the whole server: run before builds, never part of a template. */
+    clusterSetup: string[];
+  };
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
   backup: BackupPlace & { compression: Compression };
   tools: { pgBinDir?: string | undefined };
-  deploy: HookFileConfig;
+  /** `[deploy]`: hooks of every remote's deploys, and `[[deploy.groups]]`. */
+  deploy: DeployFileConfig;
   /** `[webhooks]` as written (shape checked); `dbfast webhook serve` resolves the rest. */
   webhooks?: WebhooksFileConfig | undefined;
 }

@@ -26,7 +26,7 @@ export interface TemplateArtifact {
 
 /** Identifies what a template holds: its files and filter (not when or where it was built). */
 export function manifestHash(manifest: TemplateManifest): string {
-  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, filterHash: manifest.filterHash }));
+  return sha256(JSON.stringify({ environment: manifest.environment, files: manifest.files, included: manifest.included, filterHash: manifest.filterHash }));
 }
 
 /**

@@ -3,6 +3,8 @@ import { newDeployId } from '../history/id.js';
 import { runRecorded } from '../history/run.js';
 import { resolveRemoteContext } from '../remote/context.js';
 import { decideDeployPolicy } from '../remote/policy.js';
+import { withGroupHint } from './group-run.js';
+import { groupsMissingEnv, prepareAfterDeploy } from './groups.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
 import { deployByMigrations } from './migrate-mode.js';
 import { planDeploy } from './plan.js';
@@ -37,20 +39,25 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     mode: options.mode,
   });
   const jobs = checkJobs(options.jobs);
+  // Groups named, found and read, before anything connects.
+  const { after, selected, notes } = await prepareAfterDeploy(ctx.config, options);
   // Before anything connects: every missing variable at once (a dry run lists them as a failed check).
-  const missingVars = missingEnv(resolveHooks(ctx.config, ctx.remote), ctx.env);
-  if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(ctx.remote.name, missingVars);
+  const missingVars = [...new Set([...missingEnv(resolveHooks(ctx.config, ctx.remote), ctx.env), ...groupsMissingEnv(selected.run, ctx.env)])];
+  if (options.skipValidation) notes.unshift(`--skip-validation: required variables were not checked${missingVars.length > 0 ? ` (not set: ${missingVars.join(', ')})` : ''}`);
+  else if (missingVars.length > 0 && !options.dryRun) throw requiredEnvError(ctx.remote.name, missingVars);
   const base = { remote: ctx.remote.name, environment: policy.environment, database: ctx.database };
   if (options.dryRun) {
-    const plan = await planDeploy(ctx, policy);
-    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId: options.deployId ?? newDeployId(), plan, warnings: [], health: null, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
+    const plan = await planDeploy(ctx, policy, { after, missingEnv: missingVars, skipValidation: options.skipValidation === true });
+    const groups = plan.groups.map((group) => ({ name: group.name, order: group.order, status: group.selected ? ('not_run' as const) : ('skipped' as const), reason: group.selected ? 'dry run' : group.reason, files: group.files, commands: group.commands, durationMs: null, health: null }));
+    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId: options.deployId ?? newDeployId(), plan, warnings: [], health: null, groups, notes, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
   }
   return runRecorded('deploy', ctx, async (run) => {
-    const input = { ctx, run, policy, jobs, lockTimeoutMs: options.lockTimeoutMs };
+    run.record.notes.push(...notes);
+    const input = { ctx, run, policy, jobs, lockTimeoutMs: options.lockTimeoutMs, after };
     const outcome =
       policy.mode === 'migrate'
-        ? await deployByMigrations(input)
-        : await replaceDeploy(input).then((done) => ({ mode: done.mode, previous: done.previous, warnings: done.hooks.warnings, health: done.hooks.healthResult }));
+        ? await deployByMigrations(input).catch(withGroupHint)
+        : await replaceDeploy(input).catch(withGroupHint).then((done) => ({ mode: done.mode, previous: done.previous, warnings: done.hooks.warnings, health: done.hooks.healthResult, groups: done.hooks.groups }));
     return {
       ...base,
       backupId: run.record.backupId,
@@ -59,6 +66,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       phases: run.clock.phases,
       result: 'success',
       deployId: run.record.deployId,
+      notes: run.record.notes,
       ...outcome,
     };
   }, { deployId: options.deployId, trigger: options.trigger });

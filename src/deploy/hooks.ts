@@ -50,7 +50,7 @@ export function requiredEnvError(remote: string, missing: string[]): DbfastError
     'REQUIRED_ENV_MISSING',
     `deploy to remote "${remote}" refused before any change: required environment variable${missing.length === 1 ? '' : 's'} not set: ${missing.join(', ')}`,
     {
-      hint: `Export ${missing.join(', ')} (listed in required_env under [deploy] or [remotes.${remote}.deploy]), then deploy again.`,
+      hint: `Export ${missing.join(', ')} (listed in required_env under [deploy], [remotes.${remote}.deploy] or a [[deploy.groups]] entry), then deploy again; --skip-validation deploys without checking them.`,
       details: { missing }, },
   );
 }
@@ -108,7 +108,8 @@ export function hookEnv(ctx: Pick<HookRunContext, 'remote' | 'environment' | 'de
   return env;
 }
 
-interface CommandOutcome {
+/** How one command ended. */
+export interface CommandOutcome {
   exitCode: number | undefined;
   signal: string | undefined;
   timedOut: boolean;
@@ -116,11 +117,12 @@ interface CommandOutcome {
 
 /**
  * One command through `sh -c` (hooks are shell commands by design), in its own process group
- * so a timeout or Ctrl-C ends everything it started, not only the shell.
+ * so a timeout or Ctrl-C ends everything it started, not only the shell. Its lines are shown
+ * and kept prefixed with `[label] `.
  */
-async function runCommand(command: string, stage: HookStage, ctx: HookRunContext, timeoutSeconds: number): Promise<CommandOutcome> {
+async function runCommand(command: string, label: string, ctx: CommandContext, timeoutSeconds: number): Promise<CommandOutcome> {
   const emit = (line: string): void => {
-    const shown = `[${stage}] ${scrub(line, ctx.target)}`;
+    const shown = `[${label}] ${scrub(line, ctx.target)}`;
     ctx.output.add(shown);
     ctx.logger.info(shown);
   };
@@ -132,7 +134,7 @@ async function runCommand(command: string, stage: HookStage, ctx: HookRunContext
   };
   const child = execa('sh', ['-c', command], {
     cwd: ctx.cwd,
-    env: hookEnv(ctx),
+    env: { ...hookEnv(ctx), ...ctx.extraEnv },
     extendEnv: false,
     stdin: 'ignore',
     stdout: sink,
@@ -167,26 +169,53 @@ async function runCommand(command: string, stage: HookStage, ctx: HookRunContext
   }
 }
 
+/** What one hook (or deploy group) command runs with, besides the deploy's facts. */
+export interface CommandContext extends HookRunContext {
+  /** More variables for the commands (a group's DBFAST_GROUP). */
+  extraEnv?: NodeJS.ProcessEnv | undefined;
+}
+
+/** The first command of a list that failed, and how. */
+export interface CommandFailure {
+  index: number;
+  command: string;
+  /** `exited with 4`, `was killed by SIGKILL`, `timed out after 5 s and was killed`. */
+  why: string;
+  outcome: CommandOutcome;
+}
+
 /**
- * Runs the commands in order; the first that fails (non-zero exit, killed, timed out) stops the
- * rest and throws PRE_HOOK_FAILED / POST_HOOK_FAILED naming it.
+ * Runs the commands in order, each prefixed `[label]` in the output; stops at the first that
+ * fails (non-zero exit, killed, timed out) and returns it, or undefined when all succeeded.
  */
-export async function runHooks(stage: HookStage, commands: readonly string[], ctx: HookRunContext, timeoutSeconds: number): Promise<void> {
+export async function runCommands(label: string, commands: readonly string[], ctx: CommandContext, timeoutSeconds: number, noun = 'command'): Promise<CommandFailure | undefined> {
   for (const [index, command] of commands.entries()) {
-    const outcome = await runCommand(command, stage, ctx, timeoutSeconds);
+    const outcome = await runCommand(command, label, ctx, timeoutSeconds);
     if (outcome.exitCode === 0 && !outcome.timedOut) continue;
     const why = outcome.timedOut
       ? `timed out after ${timeoutSeconds} s and was killed`
       : outcome.signal
         ? `was killed by ${outcome.signal}`
         : `exited with ${outcome.exitCode ?? 'no status'}`;
-    ctx.output.add(`[${stage}] hook ${why}`);
-    throw new DbfastError(stage === 'pre' ? 'PRE_HOOK_FAILED' : 'POST_HOOK_FAILED', `${stage} hook ${index + 1} of ${commands.length} ${why}: ${command}`, {
-      hint:
-        stage === 'pre'
-          ? 'Nothing was changed on the remote. The hook output is above and in `dbfast history`; fix the hook (or what it checks), then deploy again.'
-          : 'See the hook output above (and in `dbfast history`).',
-      details: { stage, command, exitCode: outcome.exitCode ?? null, timedOut: outcome.timedOut },
-    });
+    ctx.output.add(`[${label}] ${noun} ${why}`);
+    return { index, command, why, outcome };
   }
+  return undefined;
+}
+
+/**
+ * Runs the commands in order; the first that fails (non-zero exit, killed, timed out) stops the
+ * rest and throws PRE_HOOK_FAILED / POST_HOOK_FAILED naming it.
+ */
+export async function runHooks(stage: HookStage, commands: readonly string[], ctx: HookRunContext, timeoutSeconds: number): Promise<void> {
+  const failure = await runCommands(stage, commands, ctx, timeoutSeconds, 'hook');
+  if (!failure) return;
+  const { index, command, why, outcome } = failure;
+  throw new DbfastError(stage === 'pre' ? 'PRE_HOOK_FAILED' : 'POST_HOOK_FAILED', `${stage} hook ${index + 1} of ${commands.length} ${why}: ${command}`, {
+    hint:
+      stage === 'pre'
+        ? 'Nothing was changed on the remote. The hook output is above and in `dbfast history`; fix the hook (or what it checks), then deploy again.'
+        : 'See the hook output above (and in `dbfast history`).',
+    details: { stage, command, exitCode: outcome.exitCode ?? null, timedOut: outcome.timedOut },
+  });
 }

@@ -10,6 +10,7 @@ import type { DeployPolicy } from '../remote/policy.js';
 import { preflightError, remotePreflight, type RemotePreflight } from '../remote/preflight.js';
 import { validateDatabase, validationError } from '../validate/database.js';
 import { DeployHooks } from './deploy-hooks.js';
+import type { AfterDeployOptions } from './groups.js';
 import { replaceDeploy } from './replace-mode.js';
 import type { DeployReport } from './types.js';
 
@@ -20,9 +21,11 @@ export interface MigrateDeployInput {
   policy: DeployPolicy;
   jobs: number;
   lockTimeoutMs?: number | undefined;
+  /** Deploy groups and health-check choice for after the migrations. */
+  after?: AfterDeployOptions | undefined;
 }
 
-type Outcome = Pick<DeployReport, 'mode' | 'previous' | 'migrations' | 'warnings' | 'health' | 'created'>;
+type Outcome = Pick<DeployReport, 'mode' | 'previous' | 'migrations' | 'warnings' | 'health' | 'created' | 'groups'>;
 
 /**
  * `dbfast deploy` on a remote whose database is not replaced (allow_destructive = false, or
@@ -37,11 +40,11 @@ export async function deployByMigrations(input: MigrateDeployInput): Promise<Out
   if (pre.problems.length > 0 || !pre.facts) throw preflightError(ctx.remote.name, pre.problems);
   if (!pre.facts.databaseExists) return createFromTemplate(input, pre);
   run.onRemote = true;
-  const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock });
+  const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock, after: input.after, notes: run.record.notes });
   try {
     await hooks.pre();
     const outcome = await runMigrations({ scope: scopeOf(ctx), backup: input.policy.backup, lockTimeoutMs: input.lockTimeoutMs, run, afterApply: () => validateAndHooks(input, hooks) });
-    return { mode: 'migrate', previous: null, migrations: outcome.applied.map((a) => a.id), warnings: hooks.warnings, health: hooks.healthResult };
+    return { mode: 'migrate', previous: null, migrations: outcome.applied.map((a) => a.id), warnings: hooks.warnings, health: hooks.healthResult, groups: hooks.groups };
   } finally {
     run.record.hooksOutput = hooks.output.text();
   }
@@ -74,7 +77,7 @@ async function createFromTemplate(input: MigrateDeployInput, preflight: RemotePr
     const outcome = await runMigrations({ scope: scopeOf(ctx), backup: false, lockTimeoutMs: input.lockTimeoutMs, run });
     applied = outcome.applied.map((a) => a.id);
   }
-  return { mode: 'migrate', previous: null, migrations: applied, created: { migrationsRecorded: recorded.map((m) => m.id) }, warnings: created.hooks.warnings, health: created.hooks.healthResult };
+  return { mode: 'migrate', previous: null, migrations: applied, created: { migrationsRecorded: recorded.map((m) => m.id) }, warnings: created.hooks.warnings, health: created.hooks.healthResult, groups: created.hooks.groups };
 }
 
 /** The template ran these migrations: the new database records them as applied by this deploy. */

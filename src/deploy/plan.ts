@@ -9,8 +9,62 @@ import type { RemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
 import type { DeployPolicy, RestoreMode } from '../remote/policy.js';
 import { remotePreflight } from '../remote/preflight.js';
-import type { CheckResult } from '../validate/types.js';
+import { failed, passed, type CheckResult } from '../validate/types.js';
+import { describeGroup, type AfterDeployOptions } from './groups.js';
+import type { HealthCheck } from './health.js';
 import { planHooks, type HooksPlan } from './hook-plan.js';
+
+/** One deploy group in a dry run: whether it would run, and what it would do. */
+export interface GroupPlan {
+  name: string;
+  order: number;
+  /** Would run (else left out by --group / --skip-group: `reason`). */
+  selected: boolean;
+  reason: string | null;
+  /** Its SQL files in run order (empty for a group left out: they are not looked for). */
+  files: string[];
+  commands: string[];
+  pre: string[];
+  post: string[];
+  requiredEnv: string[];
+  /** Null when it has none or --no-health-check. */
+  healthCheck: HealthCheck | null;
+}
+
+/** What the dry run is told about groups and checks besides the policy. */
+export interface PlanAfterDeploy {
+  after: AfterDeployOptions;
+  /** Required variables (hooks' and groups') not set now. */
+  missingEnv: string[];
+  skipValidation: boolean;
+}
+
+const NO_AFTER: PlanAfterDeploy = { after: { groups: [], skipped: [], sequence: [], continueOnFailure: false, healthChecks: true }, missingEnv: [], skipValidation: false };
+
+/** The groups' part of the plan: entries, the steps they add (before the post hooks), and the required_env check. */
+function planGroups(input: PlanAfterDeploy, hookChecks: CheckResult[], requiredEnv: string[]): { groups: GroupPlan[]; steps: string[]; checks: CheckResult[] } {
+  const { after } = input;
+  const groups: GroupPlan[] = [
+    ...after.groups.map((group): GroupPlan => ({
+      name: group.name, order: group.order, selected: true, reason: null, files: group.sqlFiles.map((file) => file.relativePath), commands: group.commands,
+      pre: group.pre, post: group.post, requiredEnv: group.requiredEnv, healthCheck: after.healthChecks ? (group.healthCheck ?? null) : null,
+    })),
+    ...after.skipped.map((group): GroupPlan => ({ name: group.name, order: group.order, selected: false, reason: group.reason, files: [], commands: [], pre: [], post: [], requiredEnv: [], healthCheck: null })),
+  ].sort((a, b) => after.sequence.indexOf(a.name) - after.sequence.indexOf(b.name));
+  const onFailure = after.continueOnFailure ? 'a failure only warns (--continue-on-failure)' : 'a failure rolls the deploy back';
+  const steps = [
+    ...after.groups.map((group) => `${describeGroup(group, after.healthChecks)} (${onFailure})`),
+    ...after.skipped.map((group) => `group ${group.name}: not run (${group.reason})`),
+  ];
+  const wanted = [...new Set([...requiredEnv, ...after.groups.flatMap((group) => group.requiredEnv)])];
+  const checks = hookChecks.filter((check) => check.name !== 'required_env');
+  if (wanted.length > 0) {
+    if (input.skipValidation) checks.push(passed('required_env', `not checked (--skip-validation)${input.missingEnv.length > 0 ? `; not set: ${input.missingEnv.join(', ')}` : ''}`));
+    else if (input.missingEnv.length > 0) checks.push(failed('required_env', `not set: ${input.missingEnv.join(', ')}`, `Export ${input.missingEnv.join(', ')} before deploying: the deploy refuses without them.`));
+    else checks.push(passed('required_env', `set: ${wanted.join(', ')}`));
+  }
+  return { groups, steps, checks };
+}
 
 /** What `deploy --dry-run` returns: the plan, and what the checks say now. */
 export interface DeployPlan {
@@ -33,6 +87,8 @@ export interface DeployPlan {
   steps: string[];
   /** Hooks and health check, listed in `steps` where they would run. */
   hooks: HooksPlan;
+  /** Every configured deploy group, in run order (they run after the database step, before the post hooks). */
+  groups: GroupPlan[];
   /** Migrate mode: the pending migrations, in the order they would run. */
   migrations?: string[] | undefined;
 }
@@ -100,13 +156,21 @@ export function planSteps(input: StepsInput): string[] {
  * What a deploy would do, and what its checks say now. Reads only: builds nothing, backs up
  * nothing, creates no database and writes no history.
  */
-export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy): Promise<DeployPlan> {
+export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy, afterDeploy: PlanAfterDeploy = NO_AFTER): Promise<DeployPlan> {
   const { config, remote, database: live } = ctx;
   const hookSection = planHooks(config, remote, ctx.env);
+  const groupSection = planGroups(afterDeploy, hookSection.checks, hookSection.hooks.requiredEnv);
   const pre = await remotePreflight(ctx.target, ctx.pgBinDir);
   const exists = pre.facts?.databaseExists ?? false;
-  const base = { remote: remote.name, url: maskUrl(ctx.target.url), database: live, environment: policy.environment, checks: [...pre.checks, ...hookSection.checks], hooks: hookSection.hooks };
-  const stepsBase = { database: live, exists, mode: pre.mode ?? null, backup: policy.backup, backupDir: `${config.backup.dir}/${remote.name}/`, validateQueries: remote.validate.length, preSteps: hookSection.preSteps, postSteps: hookSection.postSteps };
+  const healthChecks = afterDeploy.after.healthChecks;
+  const hooks = healthChecks ? hookSection.hooks : { ...hookSection.hooks, healthCheck: null };
+  const postSteps = [
+    ...groupSection.steps,
+    ...hookSection.postSteps.filter((step) => healthChecks || !step.startsWith('health check:')),
+    ...(!healthChecks && hookSection.hooks.healthCheck ? ['health check: not run (--no-health-check)'] : []),
+  ];
+  const base = { remote: remote.name, url: maskUrl(ctx.target.url), database: live, environment: policy.environment, checks: [...pre.checks, ...groupSection.checks], hooks, groups: groupSection.groups };
+  const stepsBase = { database: live, exists, mode: pre.mode ?? null, backup: policy.backup, backupDir: `${config.backup.dir}/${remote.name}/`, validateQueries: remote.validate.length, preSteps: hookSection.preSteps, postSteps };
   const migrations = policy.mode === 'migrate' ? await migrationFiles(config, policy.environment) : [];
   if (policy.mode === 'migrate' && (exists || pre.mode !== 'swap')) {
     const scope = scopeOf(ctx);

@@ -65,7 +65,7 @@ export interface RemoteStatusReport {
   lastBackup: { id: string; createdAt: string; sizeBytes: number; verified: boolean | null } | null;
   /** The health_check URL, asked once; null when none is configured. */
   health: HealthResult | null;
-  /** Unreachable, or the health check failed (`--check` exits 3). */
+  /** Unreachable, the deployed database is gone, or the health check failed (`--check` exits 3). */
   ok: boolean;
   problems: string[];
 }
@@ -118,6 +118,11 @@ export async function remoteStatus(options: RemoteStatusOptions): Promise<Remote
 
   const common = { config, remote: remote.name, env: ctx.env, logger, localOnly: !readable };
   const live = await historyEntries({ ...common, filter: { kind: ['deploy', 'restore', 'rollback'], result: 'success', limit: 1 } });
+  // Reachable, but the database something was deployed into is gone (dropped by hand, a failed manual swap): the application has nothing.
+  const deployedEntry = live.entries[0];
+  if (connectivity.check.ok && facts?.databaseExists === false && deployedEntry) {
+    problems.push(`database "${ctx.database}" does not exist on the server, though ${deployedEntry.kind} ${deployedEntry.deployId} put it there`);
+  }
   const newest = await historyEntries({ ...common, filter: { limit: 1 } });
   const last = newest.entries[0];
   const { migrations, note: migrationsNote } = readable ? await migrationCounts(ctx) : { migrations: null, note: 'not available: the remote database cannot be read' };

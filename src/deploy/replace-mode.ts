@@ -24,6 +24,7 @@ import { missingRequirements } from '../validate/requirements.js';
 import { listSchemas } from '../validate/tables.js';
 import { prepareTemplateArtifact, type TemplateArtifact } from './artifact.js';
 import { DeployHooks } from './deploy-hooks.js';
+import type { AfterDeployOptions } from './groups.js';
 import { withWorkDir } from './workdir.js';
 
 /** A deploy that replaces (or creates) the database: the remote, its record, the policy, the options. */
@@ -38,6 +39,8 @@ export interface ReplaceDeployInput {
   preflight?: RemotePreflight | undefined;
   /** On the new database, before it goes live (a first migrate deploy records its migrations there). */
   prepare?: ((side: pg.Client, artifact: TemplateArtifact) => Promise<void>) | undefined;
+  /** Deploy groups and health-check choice for after the database is live. */
+  after?: AfterDeployOptions | undefined;
 }
 
 /** How the database was replaced, where the old one is, and what the hooks said. */
@@ -61,7 +64,7 @@ function requirementHint(kind: 'role' | 'owner' | 'extension', name: string, use
  */
 export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceDeployOutcome> {
   const { ctx, run } = input;
-  const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock });
+  const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock, after: input.after, notes: run.record.notes });
   try {
     const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight(ctx.target, ctx.pgBinDir)));
     if (pre.problems.length > 0 || !pre.facts || !pre.mode) throw preflightError(ctx.remote.name, pre.problems);

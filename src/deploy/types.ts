@@ -2,11 +2,17 @@ import type { DbfastConfig } from '../config/types.js';
 import type { DeployTrigger, PhaseTiming } from '../history/records.js';
 import type { Logger } from '../logger.js';
 import type { DeployMode, RestoreMode } from '../remote/policy.js';
+import type { GroupOutcome } from './group-run.js';
+import type { DeployGroupFlags } from './groups.js';
 import type { HealthResult } from './health.js';
 import type { DeployPlan } from './plan.js';
 
-/** What `deploy()` takes: the remote, how to deploy, and the guards' answers. */
-export interface DeployOptions {
+/**
+ * What `deploy()` takes: the remote, how to deploy, and the guards' answers; and which deploy
+ * groups run (`groups`, `skipGroups`), whether a failing one stops the deploy
+ * (`continueOnFailure`), and which checks are left out (`skipHealthChecks`, `skipValidation`).
+ */
+export interface DeployOptions extends DeployGroupFlags {
   config: DbfastConfig;
   remote: string;
   environment?: string | undefined;
@@ -50,4 +56,8 @@ export interface DeployReport {
   migrations?: string[] | undefined;
   /** Migrate mode, the database did not exist: it was created from the template, and these (which the template has) recorded as applied. */
   created?: { migrationsRecorded: string[] } | undefined;
+  /** Every configured deploy group: succeeded, failed (under --continue-on-failure), skipped, or not run. */
+  groups: GroupOutcome[];
+  /** What the flags left out (also in the history record). */
+  notes: string[];
 }

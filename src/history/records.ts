@@ -58,6 +58,11 @@ export interface DeployRecord {
   hooksOutput: string | null;
   /** The webhook delivery that started the run; null when started by hand. */
   trigger: DeployTrigger | null;
+  /**
+   * What the run was told to leave out or let pass (`--skip-validation`, `--no-health-check`,
+   * groups selected or skipped, a group that failed under `--continue-on-failure`), one sentence each.
+   */
+  notes: string[];
 }
 
 /** A record for a run starting now (result `failed` until the run says otherwise). */
@@ -79,6 +84,7 @@ export function newRecord(
     dbfastVersion: dbfastVersion(),
     phases: [],
     hooksOutput: null,
+    notes: [],
   };
 }
 
@@ -87,16 +93,17 @@ export async function recordOnRemote(client: pg.Client, record: DeployRecord): P
   await ensureDbfastSchema(client);
   await client.query(
     `INSERT INTO dbfast.deploy_history (deploy_id, kind, remote, environment, database, started_at, finished_at,
-        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output, "trigger")
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
+        duration_ms, template_hash, backup_id, result, error, os_user, host, dbfast_version, phases, hooks_output, "trigger", notes)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
      ON CONFLICT (deploy_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
         template_hash = EXCLUDED.template_hash, backup_id = EXCLUDED.backup_id, result = EXCLUDED.result,
-        error = EXCLUDED.error, phases = EXCLUDED.phases, hooks_output = EXCLUDED.hooks_output`,
+        error = EXCLUDED.error, phases = EXCLUDED.phases, hooks_output = EXCLUDED.hooks_output, notes = EXCLUDED.notes`,
     [
       record.deployId, record.kind, record.remote, record.environment, record.database, record.startedAt,
       record.finishedAt, record.durationMs, record.templateHash, record.backupId, record.result, record.error,
       record.osUser, record.host, record.dbfastVersion, JSON.stringify(record.phases), record.hooksOutput,
       record.trigger === null ? null : JSON.stringify(record.trigger),
+      JSON.stringify(record.notes),
     ],
   );
 }
@@ -120,6 +127,8 @@ export interface HistoryEntryRow {
   dbfast_version: string | null;
   /** Absent in rows read from a table made before the column existed. */
   trigger?: DeployTrigger | null;
+  /** Absent (or null) in rows of a table made before the column existed. */
+  notes?: string[] | null;
 }
 
 interface HistoryRow extends HistoryEntryRow {
@@ -149,6 +158,7 @@ export function entryFromRow(row: HistoryEntryRow): HistoryEntry {
     host: row.host ?? '',
     dbfastVersion: row.dbfast_version ?? '',
     trigger: row.trigger ?? null,
+    notes: row.notes ?? [],
   };
 }
 
@@ -196,8 +206,8 @@ export async function readLocalHistory(config: DbfastConfig, remote: string, lim
     }
     if (seen.has(record.deployId)) continue;
     seen.add(record.deployId);
-    // Lines written before triggers were recorded have none.
-    records.push({ ...record, trigger: record.trigger ?? null });
+    // Lines written before triggers (or notes) were recorded have none.
+    records.push({ ...record, trigger: record.trigger ?? null, notes: record.notes ?? [] });
   }
   return records.slice(0, limit);
 }

@@ -47,9 +47,10 @@ export const DBFAST_TABLES: DbfastTable[] = [
       dbfast_version text,
       phases         jsonb,
       hooks_output   text,
-      "trigger"      jsonb
+      "trigger"      jsonb,
+      notes          jsonb
     )`,
-    addedColumns: [{ name: 'trigger', type: 'jsonb' }],
+    addedColumns: [{ name: 'trigger', type: 'jsonb' }, { name: 'notes', type: 'jsonb' }],
   },
   {
     // One row per migration file (its path in the repository); see src/migrate.

@@ -38,7 +38,7 @@ export async function readRemoteEntries(client: pg.Client, filter: HistoryFilter
     `SELECT deploy_id, kind, remote, environment, database, started_at, finished_at, duration_ms, template_hash,
             backup_id, result, error, os_user, host, dbfast_version,
             -- through to_jsonb: a history table made before the column existed reads as null
-            to_jsonb(h) -> 'trigger' AS "trigger"
+            to_jsonb(h) -> 'trigger' AS "trigger", to_jsonb(h) -> 'notes' AS notes
        FROM dbfast.deploy_history h
       WHERE ($1::text[] IS NULL OR kind = ANY ($1::text[])) AND ($2::text IS NULL OR result = $2) AND ($3::timestamptz IS NULL OR started_at >= $3)
       ORDER BY started_at DESC, id DESC

@@ -96,6 +96,8 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<BuildResult> {
     // A build that finished while we waited is the one we wanted, even with --force.
     if (fresh && (!ctx.force || waited || builtMeanwhile)) return result(ctx, fresh, false, true);
     await dropLeftovers(client, plan.template, logger);
+    const { ensureClusterSetup } = await import('./cluster-setup.js');
+    await ensureClusterSetup(ctx);
     const manifest = await buildAndSwap(ctx, now !== undefined);
     return result(ctx, manifest, true, false);
   } finally {
@@ -129,7 +131,11 @@ async function runInto(ctx: EnsureContext, side: string): Promise<void> {
   const { runFiles } = await import('../sql/index.js');
   const sideTarget = withDatabase(ctx.target, side);
   const files = ctx.plan.files.map(({ relativePath, absolutePath }) => ({ relativePath, absolutePath }));
-  const common = { runner: ctx.runner, target: sideTarget, pgBinDir: ctx.config.tools.pgBinDir, logger: ctx.logger };
+  // A template holds one database: statements that act on the whole server belong in cluster_setup.
+  const common = {
+    runner: ctx.runner, target: sideTarget, pgBinDir: ctx.config.tools.pgBinDir, logger: ctx.logger,
+    variables: ctx.plan.variables, serverWide: 'refuse' as const, root: ctx.config.repository.path,
+  };
   if (ctx.runner === 'psql') {
     await runFiles(files, common);
     return;
@@ -162,6 +168,7 @@ async function buildAndSwap(ctx: EnsureContext, replacing: boolean): Promise<Tem
       environment: plan.environment,
       template: plan.template,
       files: Object.fromEntries(plan.files.map((file) => [file.relativePath, file.sha256])),
+      ...(plan.included.length > 0 ? { included: Object.fromEntries(plan.included.map((file) => [file.relativePath, file.sha256])) } : {}),
       fileCount: plan.files.length,
       filterHash: plan.filterHash,
       serverVersion: measured.serverVersion,

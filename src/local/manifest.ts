@@ -15,6 +15,8 @@ export interface TemplateManifest {
   template: string;
   /** Relative path -> sha256 of the file's bytes, in the order the files ran. */
   files: Record<string, string>;
+  /** Files reached only through `\i` / `\ir`: relative path -> sha256 (absent when there are none). */
+  included?: Record<string, string>;
   fileCount: number;
   filterHash: string;
   serverVersion: number;

@@ -1,7 +1,13 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { assertProductionSafe, filterFiles, findEnvironment } from '../project/filter.js';
-import { scanRepository } from '../project/scan.js';
+import { withoutClusterSetup } from '../project/environments.js';
+import { sha256 } from '../project/hash.js';
+import { scanRepository, type ScannedFile } from '../project/scan.js';
+import { environmentVariables } from '../config/resolve.js';
 import type { DbfastConfig } from '../config/types.js';
-import { cacheFilePath, hashFiles, type HashStats } from '../project/hashcache.js';
+import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
+import { scanIncludes } from '../sql/includes.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
 
@@ -9,44 +15,105 @@ export interface PlannedFile {
   relativePath: string;
   absolutePath: string;
   sha256: string;
+  /** The files it includes with `\i` / `\ir`, and on which line. */
+  includes?: IncludeLink[];
 }
 
-/** What a template for one environment must contain: its files (in run order) and filter. */
+/** A file an environment reaches only through `\i` / `\ir`: hashed and guarded with it, run where it is included. */
+export interface IncludedFile extends PlannedFile {
+  /** `file:line` of the first include of it. */
+  includedFrom: string;
+}
+
+/** What a template for one environment must contain: its files (in run order), what they include, filter and variables. */
 export interface EnvironmentPlan {
   environment: string;
   template: string;
   files: PlannedFile[];
+  included: IncludedFile[];
+  /** psql variables the files run with (`[repository]` and `[environments.NAME]` variables). */
+  variables: Record<string, string>;
+  /** Hash of the environment's filter (and variables, when it has any): a change makes the template stale. */
   filterHash: string;
 }
 
-/** Every SQL file of the repository with its content hash (cached by stat). */
+/** An included file that is not one of the scanned .sql files; undefined when it does not exist (the runner names that include). */
+async function statIncluded(relativePath: string, repository: string): Promise<ScannedFile | undefined> {
+  const absolutePath = path.join(repository, relativePath);
+  const info = await stat(absolutePath).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  return { relativePath, absolutePath, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+}
+
+/** Every SQL file of the repository, and every file they include, with content hashes (cached by stat). */
 export async function scanAndHash(config: DbfastConfig): Promise<{ files: PlannedFile[]; stats: HashStats }> {
-  const scanned = await scanRepository(config.repository.path);
-  const { hashes, stats } = await hashFiles(scanned, cacheFilePath(config.rootDir, config.repository.path), config.repository.path);
-  const files = scanned.map((file, index) => ({
-    relativePath: file.relativePath,
-    absolutePath: file.absolutePath,
-    sha256: hashes[index] as string,
-  }));
-  return { files, stats };
+  const repository = config.repository.path;
+  const cache = cacheFilePath(config.rootDir, repository);
+  let scanned = await scanRepository(repository);
+  const missing = new Set<string>();
+  for (;;) {
+    const { hashes, includes, stats } = await hashFiles(scanned, cache, repository, (file) => scanIncludes(file, repository));
+    const known = new Set(scanned.map((file) => file.relativePath));
+    // Included files that are not .sql files of the scan (another extension, a dot folder) are hashed too.
+    const extra = new Set<string>();
+    for (const links of includes) for (const link of links ?? []) if (!known.has(link.relativePath) && !missing.has(link.relativePath)) extra.add(link.relativePath);
+    const found = (await Promise.all([...extra].map((relativePath) => statIncluded(relativePath, repository)))).filter((file): file is ScannedFile => file !== undefined);
+    for (const relativePath of extra) if (!found.some((file) => file.relativePath === relativePath)) missing.add(relativePath);
+    if (found.length === 0) {
+      const files = scanned.map((file, index) => {
+        const planned: PlannedFile = { relativePath: file.relativePath, absolutePath: file.absolutePath, sha256: hashes[index] as string };
+        if ((includes[index] ?? []).length > 0) planned.includes = includes[index];
+        return planned;
+      });
+      return { files, stats };
+    }
+    scanned = [...scanned, ...found];
+  }
+}
+
+/** What `files` reach through includes (transitively) that is not among them, each with where it was first included. */
+export function includedBy(all: readonly PlannedFile[], files: readonly PlannedFile[]): IncludedFile[] {
+  const byPath = new Map(all.map((file) => [file.relativePath, file]));
+  const selected = new Set(files.map((file) => file.relativePath));
+  const found = new Map<string, IncludedFile>();
+  const visit = (file: PlannedFile): void => {
+    for (const link of file.includes ?? []) {
+      const target = byPath.get(link.relativePath);
+      if (!target || selected.has(target.relativePath) || found.has(target.relativePath)) continue;
+      found.set(target.relativePath, { ...target, includedFrom: `${file.relativePath}:${link.line}` });
+      visit(target);
+    }
+  };
+  files.forEach(visit);
+  return [...found.values()];
+}
+
+/** The environment's variables folded into its filter hash, so changing one makes the template stale. */
+function planHash(filterHash: string, variables: Record<string, string>): string {
+  const names = Object.keys(variables).sort();
+  if (names.length === 0) return filterHash;
+  return sha256(JSON.stringify([filterHash, names.map((name) => [name, variables[name]])]));
 }
 
 /**
- * One environment's plan from an already hashed scan. Refuses seed data in production unless
- * `guard` is false (status reports the violation instead of stopping at it).
+ * One environment's plan from an already hashed scan. Files listed in `[repository]
+ * cluster_setup` are not template files. Refuses seed data in production (also reached through
+ * an include) unless `guard` is false (status reports the violation instead of stopping at it).
  */
 export function planEnvironment(config: DbfastConfig, name: string, all: readonly PlannedFile[], guard = true): EnvironmentPlan {
   const environment = findEnvironment(config, name);
   const template = templateDatabaseName(config, environment.name);
-  const files = filterFiles(all, environment);
-  if (guard) assertProductionSafe(config, environment, files);
-  return { environment: environment.name, template, files, filterHash: filterConfigHash(environment) };
+  const files = withoutClusterSetup(config, filterFiles(all, environment));
+  const included = includedBy(all, files);
+  if (guard) assertProductionSafe(config, environment, [...files, ...included]);
+  const variables = environmentVariables(config, environment.name);
+  return { environment: environment.name, template, files, included, variables, filterHash: planHash(filterConfigHash(environment), variables) };
 }
 
 /** The production guard's complaint about a plan, or null when it has none. */
 export function guardProblem(config: DbfastConfig, plan: EnvironmentPlan): string | null {
   try {
-    assertProductionSafe(config, findEnvironment(config, plan.environment), plan.files);
+    assertProductionSafe(config, findEnvironment(config, plan.environment), [...plan.files, ...plan.included]);
     return null;
   } catch (error) {
     return (error as Error).message;

@@ -17,17 +17,20 @@ export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateMan
   if (!manifest) {
     return { state: 'missing', added: plan.files.map((file) => file.relativePath), removed: [], modified: [], filterChanged: false };
   }
-  const built = manifest.files ?? {};
   const added: string[] = [];
   const modified: string[] = [];
-  const wanted = new Set<string>();
-  for (const file of plan.files) {
-    wanted.add(file.relativePath);
-    const hash = built[file.relativePath];
-    if (hash === undefined) added.push(file.relativePath);
-    else if (hash !== file.sha256) modified.push(file.relativePath);
+  const removed: string[] = [];
+  // Files reached through includes count like the files themselves.
+  for (const [built, planned] of [[manifest.files ?? {}, plan.files], [manifest.included ?? {}, plan.included]] as const) {
+    const wanted = new Set<string>();
+    for (const file of planned) {
+      wanted.add(file.relativePath);
+      const hash = built[file.relativePath];
+      if (hash === undefined) added.push(file.relativePath);
+      else if (hash !== file.sha256) modified.push(file.relativePath);
+    }
+    removed.push(...Object.keys(built).filter((relativePath) => !wanted.has(relativePath)));
   }
-  const removed = Object.keys(built).filter((relativePath) => !wanted.has(relativePath));
   const filterChanged = manifest.filterHash !== plan.filterHash;
   // Same files in the same set always run in the same (natural) order, so set equality is enough.
   const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged;

@@ -66,7 +66,7 @@ export async function applyEach(client: pg.Client, migrations: PreparedMigration
     const started = performance.now();
     try {
       if (!m.file.noTransaction) await client.query('BEGIN');
-      await runPlan(client, m.plan, { transaction: 'none', logger });
+      await runPlan(client, m.plan, { transaction: 'none', logger, variables: m.variables });
       const executionMs = elapsed(started);
       await writeMigrationRow(client, { id: m.file.id, sha256: m.file.sha256, status: 'success', executionMs, error: null, runId });
       if (!m.file.noTransaction) await client.query('COMMIT');
@@ -89,7 +89,7 @@ export async function applyInOneTransaction(client: pg.Client, migrations: Prepa
     logger.progress({ phase: 'migrate', done: index, total: migrations.length, unit: 'files', detail: m.file.id });
     const started = performance.now();
     try {
-      await runPlan(client, m.plan, { transaction: 'none', logger });
+      await runPlan(client, m.plan, { transaction: 'none', logger, variables: m.variables });
       const executionMs = elapsed(started);
       await writeMigrationRow(client, { id: m.file.id, sha256: m.file.sha256, status: 'success', executionMs, error: null, runId });
       applied.push({ id: m.file.id, executionMs, noTransaction: false });

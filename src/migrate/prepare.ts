@@ -1,5 +1,6 @@
 import { DbfastError } from '../errors.js';
 import { planFile, type SqlPlan } from '../sql/plan.js';
+import { PSQL_DEFAULTS } from '../sql/psql-variables.js';
 import { sourceError } from '../sql/sql-error.js';
 import { NO_TRANSACTION_MARKER, type MigrationFile } from './files.js';
 
@@ -13,18 +14,23 @@ function head(text: string): string {
 export interface PreparedMigration {
   file: MigrationFile;
   plan: SqlPlan;
+  /** The environment's psql variables it runs with (as the template's files do). */
+  variables: Record<string, string>;
 }
 
 /**
  * Reads and splits every migration about to run, and refuses (before anything runs) what
  * could not run the way it is recorded: transaction control inside a migration dbfast wraps in
  * its own transaction, statements PostgreSQL refuses inside one, and no-transaction migrations
- * in a --single-transaction run.
+ * in a --single-transaction run. `variables`: the environment's psql variables (`[repository]`
+ * and `[environments.NAME] variables`), which `\set` lines are checked against here and the
+ * migrations run with.
  */
-export async function prepareMigrations(files: readonly MigrationFile[], singleTransaction: boolean): Promise<PreparedMigration[]> {
+export async function prepareMigrations(files: readonly MigrationFile[], singleTransaction: boolean, variables: Record<string, string> = {}): Promise<PreparedMigration[]> {
   const prepared: PreparedMigration[] = [];
+  const checkedWith = new Map([...Object.entries(PSQL_DEFAULTS), ...Object.entries(variables)]);
   for (const file of files) {
-    const plan = await planFile({ relativePath: file.id, absolutePath: file.absolutePath }, file.content);
+    const plan = await planFile({ relativePath: file.id, absolutePath: file.absolutePath }, file.content, { variables: checkedWith });
     if (file.noTransaction) {
       if (singleTransaction) {
         throw new DbfastError('MIGRATION_NO_TRANSACTION', `${file.id}:1: starts with "${NO_TRANSACTION_MARKER}" and cannot run inside --single-transaction`, {
@@ -49,7 +55,7 @@ export async function prepareMigrations(files: readonly MigrationFile[], singleT
         }
       }
     }
-    prepared.push({ file, plan });
+    prepared.push({ file, plan, variables });
   }
   return prepared;
 }

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { createBackup } from '../backup/create.js';
 import { backupScope } from '../backup/scope.js';
 import type { RecordedRun } from '../history/run.js';
+import { environmentVariables } from '../config/resolve.js';
 import { DbfastError } from '../errors.js';
 import { withClient } from '../pg/client.js';
 import { withDatabaseLock } from '../pg/lock.js';
@@ -51,7 +52,9 @@ export async function selectMigrations(client: pg.Client, files: MigrationFile[]
   const pending = new Set(comparison.pending);
   const inRange = files.filter((file, index) => index <= last && pending.has(file.id));
   const later = files.filter((file, index) => index > last && pending.has(file.id)).map((file) => file.id);
-  return { comparison, selected: await prepareMigrations(inRange, options.singleTransaction === true), later };
+  // The same psql variables as the environment's template build: a migration and the file it mirrors read alike.
+  const variables = environmentVariables(scope.config, scope.environment);
+  return { comparison, selected: await prepareMigrations(inRange, options.singleTransaction === true, variables), later };
 }
 
 /** One run of migrations against one remote. */

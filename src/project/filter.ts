@@ -7,6 +7,8 @@ export const GUARDED_WORDS = ['seed', 'test', 'fixture', 'dev'] as const;
 
 export interface FilterableFile {
   relativePath: string;
+  /** `file:line` of the `\i` / `\ir` that brings the file in, when the environment reaches it only that way. */
+  includedFrom?: string;
 }
 
 function segments(text: string): string[] {
@@ -75,6 +77,7 @@ export function isProductionEnvironment(config: DbfastConfig, name: string): boo
 export interface GuardViolation {
   relativePath: string;
   word: (typeof GUARDED_WORDS)[number];
+  includedFrom?: string;
 }
 
 /**
@@ -116,7 +119,7 @@ export function guardViolations(files: readonly FilterableFile[]): GuardViolatio
   const violations: GuardViolation[] = [];
   for (const file of files) {
     const word = guardedWord(file.relativePath);
-    if (word) violations.push({ relativePath: file.relativePath, word });
+    if (word) violations.push({ relativePath: file.relativePath, word, ...(file.includedFrom ? { includedFrom: file.includedFrom } : {}) });
   }
   return violations;
 }
@@ -126,7 +129,7 @@ export function assertProductionSafe(config: DbfastConfig, environment: Environm
   if (!isProductionEnvironment(config, environment.name) || environment.allow_seed_data === true) return;
   const violations = guardViolations(files);
   if (violations.length === 0) return;
-  const list = violations.map((v) => `  ${v.relativePath} (contains "${v.word}")`).join('\n');
+  const list = violations.map((v) => `  ${v.relativePath} (contains "${v.word}"${v.includedFrom ? `; included from ${v.includedFrom}` : ''})`).join('\n');
   throw new DbfastError(
     'PRODUCTION_GUARD',
     `environment "${environment.name}" is a production environment but would include ${violations.length} file${violations.length === 1 ? '' : 's'} that look like development or test data:\n${list}`,

@@ -1,8 +1,20 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from './hash.js';
 import type { ScannedFile } from './scan.js';
+
+/** An include a file makes (`\i` / `\ir`): the included file relative to the repository, and the line. */
+export interface IncludeLink {
+  relativePath: string;
+  line: number;
+}
+
+/**
+ * Finds the includes a file makes. Passed in by the caller: telling an include from the same
+ * bytes inside a string or COPY data takes the SQL reader, which lives above this module.
+ */
+export type IncludeFinder = (file: ScannedFile) => Promise<IncludeLink[]>;
 
 /**
  * sha256 of each file, remembered under `.dbfast/cache/` keyed by (size, mtime, inode), so a
@@ -16,10 +28,12 @@ interface CacheEntry {
   sha256: string;
   /** When the hash was computed: an entry is trusted only for files older than that (see RACY_MS). */
   hashedAtMs: number;
+  /** The file's `\i` / `\ir` includes, found when it was hashed (absent: none). */
+  includes?: IncludeLink[];
 }
 
 interface CacheFile {
-  version: 1;
+  version: 2;
   repository: string;
   entries: Record<string, CacheEntry>;
 }
@@ -38,7 +52,7 @@ export function cacheFilePath(rootDir: string, repositoryPath: string): string {
 function readCache(file: string, repository: string): Record<string, CacheEntry> {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-    return parsed.version === 1 && parsed.repository === repository ? parsed.entries : {};
+    return parsed.version === 2 && parsed.repository === repository ? parsed.entries : {};
   } catch {
     return {};
   }
@@ -48,7 +62,7 @@ function writeCache(file: string, repository: string, entries: Record<string, Ca
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ version: 1, repository, entries } satisfies CacheFile));
+    writeFileSync(temp, JSON.stringify({ version: 2, repository, entries } satisfies CacheFile));
     // Rename is atomic: concurrent dbfast processes never read a half-written cache.
     renameSync(temp, file);
   } catch {
@@ -73,22 +87,43 @@ export interface HashStats {
 }
 
 /**
- * Content hashes for `files` (same order), using and refreshing the cache. Pass every scanned
- * file, not one environment's: entries for files no longer scanned are pruned.
+ * sha256 of a file read as a stream (a large file is never held), and whether it holds the bytes
+ * of an include (`\i`) anywhere: only such files are read again to find their includes.
+ */
+async function hashFile(file: string): Promise<{ digest: string; mayInclude: boolean }> {
+  const hash = createHash('sha256');
+  let mayInclude = false;
+  let previous = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (!mayInclude) mayInclude = (previous === 0x5c && chunk[0] === 0x69) || chunk.includes('\\i');
+    previous = chunk[chunk.length - 1] ?? previous;
+  }
+  return { digest: hash.digest('hex'), mayInclude };
+}
+
+/**
+ * Content hashes for `files` (same order), and the includes each makes (`findIncludes` reads
+ * each file that may include another), using and refreshing the cache. Pass every scanned file,
+ * not one environment's: entries for files no longer scanned are pruned. An include that leaves
+ * the repository or cannot be read as a name is an error naming file:line.
  */
 export async function hashFiles(
   files: readonly ScannedFile[],
   cacheFile: string,
   repository: string,
-): Promise<{ hashes: string[]; stats: HashStats }> {
+  findIncludes: IncludeFinder,
+): Promise<{ hashes: string[]; includes: IncludeLink[][]; stats: HashStats }> {
   const previous = readCache(cacheFile, repository);
   const entries: Record<string, CacheEntry> = {};
   const hashes: string[] = new Array<string>(files.length);
+  const includes: IncludeLink[][] = new Array<IncludeLink[]>(files.length);
   const misses: number[] = [];
   files.forEach((file, index) => {
     const entry = previous[file.relativePath];
     if (trusted(entry, file)) {
       hashes[index] = entry.sha256;
+      includes[index] = entry.includes ?? [];
       entries[file.relativePath] = entry;
     } else {
       misses.push(index);
@@ -99,12 +134,16 @@ export async function hashFiles(
     await Promise.all(
       misses.map(async (index) => {
         const file = files[index] as ScannedFile;
-        const digest = sha256(await readFile(file.absolutePath));
+        const { digest, mayInclude } = await hashFile(file.absolutePath);
+        const found = mayInclude ? (await findIncludes(file)).map(({ relativePath, line }) => ({ relativePath, line })) : [];
         hashes[index] = digest;
-        entries[file.relativePath] = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256: digest, hashedAtMs };
+        includes[index] = found;
+        const entry: CacheEntry = { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, sha256: digest, hashedAtMs };
+        if (found.length > 0) entry.includes = found;
+        entries[file.relativePath] = entry;
       }),
     );
   }
   if (misses.length > 0 || Object.keys(previous).length !== files.length) writeCache(cacheFile, repository, entries);
-  return { hashes, stats: { hashed: misses.length, cached: files.length - misses.length } };
+  return { hashes, includes, stats: { hashed: misses.length, cached: files.length - misses.length } };
 }

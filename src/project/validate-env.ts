@@ -27,6 +27,8 @@ export function checkEnvironment(
   environment: EnvironmentConfig,
   files: readonly FilterableFile[],
   directoryExists: (relativeDir: string) => boolean,
+  /** What the environment's files reach through `\i` / `\ir` (guarded like its own files). */
+  includedBy: (selected: readonly FilterableFile[]) => readonly FilterableFile[] = () => [],
 ): EnvironmentCheck {
   const problems: EnvironmentProblem[] = [];
   for (const dir of environment.include_directories ?? []) {
@@ -44,11 +46,12 @@ export function checkEnvironment(
   }
   const production = isProductionEnvironment(config, environment.name);
   if (production && environment.allow_seed_data !== true) {
-    for (const violation of guardViolations(selected)) {
+    for (const violation of guardViolations([...selected, ...includedBy(selected)])) {
+      const through = violation.includedFrom ? ` (included from ${violation.includedFrom})` : '';
       problems.push({
         kind: 'production_guard',
         path: violation.relativePath,
-        message: `${violation.relativePath} looks like ${violation.word} data, which a production environment must not get`,
+        message: `${violation.relativePath} looks like ${violation.word} data, which a production environment must not get${through}`,
       });
     }
   }

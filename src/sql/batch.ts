@@ -1,12 +1,23 @@
-import type { PlannedStatement } from './plan.js';
+import type { SourceFile } from './source.js';
+import type { SqlStatement } from './split.js';
 
 /** Savepoint around a batch sent inside an open transaction, so a failure can be rolled back to it and located. */
 export const BATCH_SAVEPOINT = 'dbfast_batch';
 
+/** A statement as it is sent: its source (for locating errors) and its text after psql variables. */
+export interface SentStatement {
+  source: SourceFile;
+  statement: SqlStatement;
+  /** What is sent: the statement's text with its variables substituted. */
+  sql: string;
+  /** An index in `sql` as an index in `statement.text`. */
+  toSource(index: number): number;
+}
+
 /** Statements joined into one simple-query string, with where each one starts in it. */
 export interface Batch {
   text: string;
-  statements: PlannedStatement[];
+  statements: SentStatement[];
   /** JS string index of each statement's first character in `text`. */
   offsets: number[];
 }
@@ -16,7 +27,7 @@ export interface Batch {
  * gets one, so it cannot run into the next file's first statement. One join: no quadratic
  * string building however many statements there are.
  */
-export function buildBatch(statements: PlannedStatement[], savepoint: boolean): Batch {
+export function buildBatch(statements: SentStatement[], savepoint: boolean): Batch {
   const parts: string[] = [];
   const offsets: number[] = [];
   let length = 0;
@@ -25,17 +36,17 @@ export function buildBatch(statements: PlannedStatement[], savepoint: boolean): 
     length += part.length;
   };
   if (savepoint) push(`SAVEPOINT ${BATCH_SAVEPOINT};\n`);
-  for (const { statement } of statements) {
+  for (const sent of statements) {
     offsets.push(length);
-    push(statement.text);
-    push(statement.terminated ? '\n' : ';\n');
+    push(sent.sql);
+    push(sent.statement.terminated ? '\n' : ';\n');
   }
   if (savepoint) push(`RELEASE SAVEPOINT ${BATCH_SAVEPOINT};`);
   return { text: parts.join(''), statements, offsets };
 }
 
 /** Which statement holds the JS string index `index` of the batch text, and the index inside it. */
-export function statementAt(batch: Batch, index: number): { statement: PlannedStatement; offset: number } {
+export function statementAt(batch: Batch, index: number): { statement: SentStatement; offset: number } {
   let low = 0;
   let high = batch.offsets.length - 1;
   while (low < high) {
@@ -43,6 +54,6 @@ export function statementAt(batch: Batch, index: number): { statement: PlannedSt
     if ((batch.offsets[mid] as number) <= index) low = mid;
     else high = mid - 1;
   }
-  const statement = batch.statements[low] as PlannedStatement;
+  const statement = batch.statements[low] as SentStatement;
   return { statement, offset: Math.max(0, index - (batch.offsets[low] as number)) };
 }

@@ -123,21 +123,28 @@ export function codePointsIn(src: string, from: number, to: number): number {
 /**
  * Maps byte offsets to 1-based line and column (in characters). Offsets must be asked for in
  * non-decreasing order, which is how the splitter meets them; that keeps it linear on
- * files with very long lines or many lines.
+ * files with very long lines or many lines. A window of a larger file starts at `line` with
+ * `column` characters of its first line already before it.
  */
 export class PositionCursor {
-  private line = 1;
+  private line: number;
   private lineStart: number;
   private nextNewline: number;
   private columnOffset: number;
-  private columnCount = 0;
+  private columnCount: number;
+  /** Characters before the window on its first line (0 once past it). */
+  private lineStartCount: number;
 
   /** `start` skips a byte-order mark so it does not count as a column. */
   constructor(
     private readonly src: string,
     start = 0,
+    line = 1,
+    column = 0,
   ) {
+    this.line = line;
     this.lineStart = this.columnOffset = start;
+    this.columnCount = this.lineStartCount = column;
     this.nextNewline = src.indexOf('\n', start);
   }
 
@@ -145,23 +152,45 @@ export class PositionCursor {
   jumpToLineStart(offset: number, line: number): void {
     this.line = line;
     this.lineStart = this.columnOffset = offset;
-    this.columnCount = 0;
+    this.columnCount = this.lineStartCount = 0;
     this.nextNewline = this.src.indexOf('\n', offset);
   }
 
-  at(offset: number): { line: number; column: number } {
+  /** Moves to `offset` and returns its line; its column is then `column` (no object per call: called twice per statement). */
+  lineAt(offset: number): number {
     while (this.nextNewline >= 0 && this.nextNewline < offset) {
       this.line++;
       this.lineStart = this.columnOffset = this.nextNewline + 1;
-      this.columnCount = 0;
+      this.columnCount = this.lineStartCount = 0;
       this.nextNewline = this.src.indexOf('\n', this.lineStart);
     }
     if (offset < this.columnOffset) {
       this.columnOffset = this.lineStart;
-      this.columnCount = 0;
+      this.columnCount = this.lineStartCount;
     }
     this.columnCount += codePointsIn(this.src, this.columnOffset, offset);
     this.columnOffset = offset;
-    return { line: this.line, column: this.columnCount + 1 };
+    return this.line;
   }
+
+  /** The 1-based column (in characters) of the offset `lineAt` last moved to. */
+  get column(): number {
+    return this.columnCount + 1;
+  }
+
+  at(offset: number): { line: number; column: number } {
+    const line = this.lineAt(offset);
+    return { line, column: this.column };
+  }
+}
+
+/** Line and characters-before-it of `to`, counting from `from` at (`line`, `column`): where the next window starts. */
+export function positionAfter(src: string, from: number, to: number, line: number, column: number): { line: number; column: number } {
+  let lineStart = from;
+  for (let at = src.indexOf('\n', from); at >= 0 && at < to; at = src.indexOf('\n', at + 1)) {
+    line++;
+    lineStart = at + 1;
+    column = 0;
+  }
+  return { line, column: column + codePointsIn(src, lineStart, to) };
 }

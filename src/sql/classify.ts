@@ -15,6 +15,8 @@ export interface StatementTraits {
   ddl: boolean;
   /** Later statements may not see its effect in the same transaction (ALTER TYPE ... ADD VALUE): end the batch after it. */
   endsBatch: boolean;
+  /** Changes the settings a new session starts with (ALTER DATABASE / ROLE ... SET or RESET). */
+  setsDefaults: boolean;
   /** Why the in-process runner cannot run it faithfully, when it cannot. */
   refusal?: string;
 }
@@ -61,6 +63,11 @@ function settingRefusal(statement: SqlStatement): string | undefined {
   return undefined;
 }
 
+/** The traits of most statements (DML, SELECT, most DDL): one shared object rather than one each. */
+const PLAIN: Readonly<StatementTraits> = Object.freeze({ alone: false, noTransactionBlock: false, transactionControl: false, ddl: false, endsBatch: false, setsDefaults: false });
+const PLAIN_DDL: Readonly<StatementTraits> = Object.freeze({ ...PLAIN, ddl: true });
+
+/** How a statement must be sent, from its first words (and, for a few, its text). */
 export function classify(statement: SqlStatement): StatementTraits {
   const w = statement.words;
   const first = w[0];
@@ -69,17 +76,13 @@ export function classify(statement: SqlStatement): StatementTraits {
     (first === 'PREPARE' && w[1] === 'TRANSACTION');
   // A DO block that commits needs to run outside any transaction block, like CALL.
   const noTransactionBlock = refusesTransactionBlock(w) || (first === 'DO' && /\b(COMMIT|ROLLBACK)\b/i.test(statement.text));
-  const traits: StatementTraits = {
-    alone: transactionControl || noTransactionBlock || statement.unclosed !== undefined,
-    noTransactionBlock,
-    transactionControl,
-    ddl: first === 'CREATE' || first === 'ALTER' || first === 'DROP',
-    endsBatch: first === 'ALTER' && w[1] === 'TYPE' && w.includes('ADD') && w.includes('VALUE'),
-  };
-  if (first === 'COPY' && w.includes('TO') && w.includes('STDOUT')) {
-    traits.refusal = 'is COPY ... TO STDOUT, whose output only psql can print';
-  }
-  const setting = settingRefusal(statement);
-  if (setting) traits.refusal = setting;
+  const alone = transactionControl || noTransactionBlock || statement.unclosed !== undefined;
+  const ddl = first === 'CREATE' || first === 'ALTER' || first === 'DROP';
+  const endsBatch = first === 'ALTER' && w[1] === 'TYPE' && w.includes('ADD') && w.includes('VALUE');
+  const setsDefaults = first === 'ALTER' && ['DATABASE', 'ROLE', 'USER', 'GROUP'].includes(w[1] ?? '') && (w.includes('SET') || w.includes('RESET'));
+  const refusal = first === 'COPY' && w.includes('TO') && w.includes('STDOUT') ? 'is COPY ... TO STDOUT, whose output only psql can print' : settingRefusal(statement);
+  if (refusal === undefined && !alone && !endsBatch && !setsDefaults) return ddl ? PLAIN_DDL : PLAIN;
+  const traits: StatementTraits = { alone, noTransactionBlock, transactionControl, ddl, endsBatch, setsDefaults };
+  if (refusal !== undefined) traits.refusal = refusal;
   return traits;
 }

@@ -16,7 +16,8 @@ export interface SqlStatement {
   endLine: number;
   /**
    * Upper-cased bare words at parenthesis depth 0, enough to classify the statement: the first
-   * 16 for COPY/ALTER/CREATE/DROP/REINDEX, the first 3 for others (fewer strings on big INSERT files).
+   * 16 for COPY/ALTER/CREATE/DROP/REINDEX/GRANT/REVOKE, only the first for INSERT, UPDATE,
+   * DELETE, SELECT and the like (fewer strings on big data files), the first 3 for others.
    */
   words: string[];
   /** Ended by `;` (false for a last statement without one). */
@@ -49,6 +50,8 @@ export interface SqlMetaCommand {
   /** The rest of the line. */
   args: string;
   start: number;
+  /** Byte offset of the end of its line (the line break, or the end of the input). */
+  end: number;
   line: number;
   column: number;
   endLine: number;

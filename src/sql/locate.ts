@@ -1,9 +1,8 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
-import { BATCH_SAVEPOINT, statementAt, type Batch } from './batch.js';
-import type { PlannedStatement } from './plan.js';
+import { BATCH_SAVEPOINT, statementAt, type Batch, type SentStatement } from './batch.js';
 import { sqlError, isServerError } from './sql-error.js';
-import { indexOfCodePoint, locationInStatement, type SourceFile, type SourceLocation } from './source.js';
+import { indexOfCodePoint, locationInStatement, type SourceLocation } from './source.js';
 import type { SqlStatement } from './split.js';
 
 /** A DO block's error names a line of its body (`inline_code_block line 3`): map it to the file. */
@@ -24,8 +23,9 @@ export function doBlockLocation(statement: SqlStatement, where: string | undefin
   return { line, column };
 }
 
-/** A located error for a failure of one statement sent on its own (server position relative to its text). */
-export function statementError(source: SourceFile, statement: SqlStatement, error: unknown): DbfastError {
+/** A located error for a failure of one statement sent on its own (server position relative to its sent text). */
+export function statementError(sent: SentStatement, error: unknown): DbfastError {
+  const { source, statement } = sent;
   if (!isServerError(error)) {
     return new DbfastError('SQL_FAILED', `${source.relativePath}:${statement.line}:${statement.column}: ${errorMessage(error)}`, {
       hint: 'The connection to the server failed while running this statement; check the server and run again.',
@@ -34,7 +34,7 @@ export function statementError(source: SourceFile, statement: SqlStatement, erro
   }
   let location: SourceLocation = { line: statement.line, column: statement.column };
   if (error.position) {
-    location = locationInStatement(statement, indexOfCodePoint(statement.text, Number(error.position) - 1));
+    location = locationInStatement(statement, sent.toSource(indexOfCodePoint(sent.sql, Number(error.position) - 1)));
   } else {
     location = doBlockLocation(statement, error.where) ?? location;
   }
@@ -47,14 +47,14 @@ export function statementError(source: SourceFile, statement: SqlStatement, erro
  * itself is inside BEGIN ... ROLLBACK (or rolled back to the batch's savepoint inside an open
  * transaction, which is then left aborted as the original failure left it).
  */
-async function rerun(client: pg.Client, statements: PlannedStatement[], inSavepoint: boolean): Promise<{ step: PlannedStatement; error: unknown } | undefined> {
+async function rerun(client: pg.Client, statements: SentStatement[], inSavepoint: boolean): Promise<{ sent: SentStatement; error: unknown } | undefined> {
   await client.query(inSavepoint ? `ROLLBACK TO SAVEPOINT ${BATCH_SAVEPOINT}` : 'BEGIN');
-  let found: { step: PlannedStatement; error: unknown } | undefined;
-  for (const step of statements) {
+  let found: { sent: SentStatement; error: unknown } | undefined;
+  for (const sent of statements) {
     try {
-      await client.query(step.statement.text);
+      await client.query(sent.sql);
     } catch (error) {
-      found = { step, error };
+      found = { sent, error };
       break;
     }
   }
@@ -65,20 +65,20 @@ async function rerun(client: pg.Client, statements: PlannedStatement[], inSavepo
 
 /** Maps a failed batch back to the statement (and line and column) that caused it. */
 export async function batchError(client: pg.Client, batch: Batch, inSavepoint: boolean, error: unknown): Promise<DbfastError> {
-  const first = batch.statements[0] as PlannedStatement;
-  if (!isServerError(error)) return statementError(first.source, first.statement, error);
+  const first = batch.statements[0] as SentStatement;
+  if (!isServerError(error)) return statementError(first, error);
   if (error.position) {
     const index = indexOfCodePoint(batch.text, Number(error.position) - 1);
     const { statement, offset } = statementAt(batch, index);
-    return sqlError(statement.source, locationInStatement(statement.statement, offset), error, error);
+    return sqlError(statement.source, locationInStatement(statement.statement, statement.toSource(offset)), error, error);
   }
-  let found: { step: PlannedStatement; error: unknown } | undefined;
+  let found: { sent: SentStatement; error: unknown } | undefined;
   try {
     found = await rerun(client, batch.statements, inSavepoint);
   } catch {
     // The session is not in a state to re-run (e.g. the connection dropped): point at the batch.
     found = undefined;
   }
-  if (found && isServerError(found.error)) return statementError(found.step.source, found.step.statement, found.error);
-  return statementError(first.source, first.statement, error);
+  if (found && isServerError(found.error)) return statementError(found.sent, found.error);
+  return statementError(first, error);
 }

@@ -1,12 +1,14 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlStatement } from './split.js';
 
-/** A file's bytes plus how to name it in messages. */
+/** A file being run, and how to name it in messages. */
 export interface SourceFile {
-  /** Relative to the repository, `/` separators (may start with `../` for includes outside it). */
+  /** Relative to the repository, `/` separators. */
   relativePath: string;
   absolutePath: string;
-  buffer: Buffer;
+  /** Its bytes when they are in memory (SQL not on disk, small files); a streamed file is read again only for an error's excerpt. */
+  buffer?: Buffer;
   /** Set for files pulled in by `\i` / `\ir`: where. */
   includedFrom?: { source: SourceFile; line: number };
 }
@@ -69,17 +71,52 @@ export function locationInStatement(statement: SqlStatement, index: number): Sou
   return { line: statement.line + newlines, column: codePointLength(before.slice(lastNewline + 1)) + 1 };
 }
 
-/** Text of a 1-based line of the file (without its line break). */
+/** Text of a 1-based line of the file (without its line break), from memory or read again from disk. */
 export function sourceLine(source: SourceFile, line: number): string | undefined {
-  const buf = source.buffer;
-  let start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  const bytes = source.buffer ? lineOf(source.buffer, line) : lineFromDisk(source.absolutePath, line);
+  if (bytes === undefined) return undefined;
+  const start = line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const end = bytes.length > start && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+  return bytes.toString('utf8', start, end);
+}
+
+function lineOf(buf: Buffer, line: number): Buffer | undefined {
+  let start = 0;
   for (let n = 1; n < line; n++) {
     const newline = buf.indexOf(10, start);
     if (newline < 0) return undefined;
     start = newline + 1;
   }
   const newline = buf.indexOf(10, start);
-  let end = newline < 0 ? buf.length : newline;
-  if (end > start && buf[end - 1] === 13) end--;
-  return buf.toString('utf8', start, end);
+  return buf.subarray(start, newline < 0 ? buf.length : newline);
+}
+
+/** One line of a file, read through a chunk at a time so a large file is never held (an error path only). */
+function lineFromDisk(file: string, line: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    const parts: Buffer[] = [];
+    let current = 1;
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) return current === line ? Buffer.concat(parts) : undefined;
+      const data = chunk.subarray(0, read);
+      for (let at = 0; at < read; ) {
+        const newline = data.indexOf(10, at);
+        if (current === line) parts.push(Buffer.from(data.subarray(at, newline < 0 ? read : newline)));
+        if (newline < 0) break;
+        if (current === line) return Buffer.concat(parts);
+        current++;
+        at = newline + 1;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

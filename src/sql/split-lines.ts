@@ -23,6 +23,7 @@ export function readMeta(src: string, buf: Buffer, at: number, cursor: PositionC
     command: buf.toString('utf8', at, nameEnd),
     args: buf.toString('utf8', nameEnd, end).trim(),
     start: at,
+    end: next,
     line: where.line,
     column: where.column,
     endLine: where.line,
@@ -31,21 +32,26 @@ export function readMeta(src: string, buf: Buffer, at: number, cursor: PositionC
   return { item, next };
 }
 
-/** A line that is exactly `\.` (before LF, CRLF or the end of input) starts at `at`. */
-function isTerminatorAt(src: string, at: number): boolean {
+/**
+ * A line that is exactly `\.` (before LF, CRLF or the end of input) starts at `at`. At the end of
+ * a window that is not the input's last, whether the line ends there is not known yet: no.
+ */
+function isTerminatorAt(src: string, at: number, final: boolean): boolean {
   if (src.charCodeAt(at) !== BACKSLASH || src.charCodeAt(at + 1) !== DOT) return false;
   const after = at + 2;
-  if (after === src.length || src.charCodeAt(after) === LF) return true;
-  return src.charCodeAt(after) === CR && (after + 1 === src.length || src.charCodeAt(after + 1) === LF);
+  if (after === src.length) return final;
+  if (src.charCodeAt(after) === LF) return true;
+  if (src.charCodeAt(after) !== CR) return false;
+  return after + 1 === src.length ? final : src.charCodeAt(after + 1) === LF;
 }
 
 /** Start of the `\.` line at or after `from` (a line start), or -1. */
-function findTerminator(src: string, from: number): number {
-  if (isTerminatorAt(src, from)) return from;
+function findTerminator(src: string, from: number, final: boolean): number {
+  if (isTerminatorAt(src, from, final)) return from;
   for (let p = from; ; ) {
     const candidate = src.indexOf('\n\\.', p);
     if (candidate < 0) return -1;
-    if (isTerminatorAt(src, candidate + 1)) return candidate + 1;
+    if (isTerminatorAt(src, candidate + 1, final)) return candidate + 1;
     p = candidate + 1;
   }
 }
@@ -57,18 +63,18 @@ function countNewlines(src: string, from: number, to: number): number {
 }
 
 /** Data lines after `COPY ... FROM stdin;`, from the next line up to a line that is exactly `\.`. */
-export function readCopyData(src: string, buf: Buffer, statement: SqlStatement, cursor: PositionCursor): { item: SqlCopy; next: number } {
+export function readCopyData(src: string, buf: Buffer, statement: SqlStatement, cursor: PositionCursor, final: boolean): { item: SqlCopy; next: number } {
   const len = src.length;
   // The rest of the COPY line: whitespace or a comment is fine; psql would run anything else after the data.
   const newline = src.indexOf('\n', statement.end);
   const rest = buf.toString('utf8', statement.end, newline < 0 ? len : newline).trim();
   const dataStart = newline < 0 ? len : newline + 1;
-  const terminator = dataStart < len ? findTerminator(src, dataStart) : -1;
+  const terminator = dataStart < len ? findTerminator(src, dataStart, final) : -1;
   const terminated = terminator >= 0;
   const dataEnd = terminated ? terminator : len;
   const lastLineOpen = !terminated && len > dataStart && src.charCodeAt(len - 1) !== LF;
   const lines = countNewlines(src, dataStart, dataEnd) + (lastLineOpen ? 1 : 0);
-  const dataLine = cursor.at(dataStart).line;
+  const dataLine = cursor.lineAt(dataStart);
   let endLine = dataLine + lines;
   let next = len;
   if (terminated) {
@@ -76,7 +82,7 @@ export function readCopyData(src: string, buf: Buffer, statement: SqlStatement, 
     const lf = src.indexOf('\n', terminator);
     next = lf < 0 ? len : lf + 1;
   } else {
-    endLine = cursor.at(len).line;
+    endLine = cursor.lineAt(len);
   }
   const item: SqlCopy = { kind: 'copy', statement, dataStart, dataEnd, dataLine, dataLines: lines, endLine, terminated };
   if (rest !== '' && !rest.startsWith('--')) item.sameLineText = rest;

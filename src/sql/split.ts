@@ -1,97 +1,35 @@
 import {
   BACKSLASH, DOLLAR, DQUOTE, LPAREN, MAX_SPLIT_BYTES, MINUS, PositionCursor, QUOTE, RPAREN, SEMI, SLASH, STAR,
-  byteView, dollarTagEnd, isDigit, isIdentCont, isIdentStart, isSpace, skipBlockComment, skipEscapeString, skipQuoted,
+  byteView, dollarTagEnd, isDigit, isIdentCont, isIdentStart, isSpace, positionAfter, skipBlockComment, skipEscapeString, skipQuoted,
 } from './bytes.js';
-import { isCopyFromStdin, type SqlItem, type SqlStatement, type Unclosed } from './items.js';
+import { isCopyFromStdin, type SqlCopy, type SqlItem, type SqlStatement, type Unclosed } from './items.js';
 import { readCopyData, readMeta } from './split-lines.js';
+import { escapePrefixed, noteWord, skipBulk, wantsWords, type Open } from './split-statement.js';
 
 export * from './items.js';
 
-const MAX_WORDS = 16;
-const SHORT_WORDS = 3;
-const FULL_WORDS = new Set(['COPY', 'ALTER', 'CREATE', 'DROP', 'REINDEX']);
-
-interface Open {
-  start: number;
+/** Where a window of a larger input starts, and whether it is the last one. */
+export interface WindowStart {
+  /** The input ends with this window: what is open at its end runs to the end of the input. */
+  final: boolean;
+  /** Line of the window's first byte, and characters before it on that line. */
   line: number;
   column: number;
-  lastEnd: number;
-  words: string[];
-  depth: number;
-  /** CREATE [OR REPLACE] FUNCTION|PROCEDURE: track BEGIN ... END (SQL-standard bodies hold `;`). */
-  routine: boolean;
-  beginDepth: number;
-  unclosed?: Unclosed;
+  /** The window starts the input: a UTF-8 byte-order mark there is skipped. */
+  first: boolean;
 }
 
-/** Whether bare words of the statement are still needed (to classify it, or to follow BEGIN ... END). */
-function wantsWords(s: Open): boolean {
-  if (s.depth !== 0) return false;
-  const first = s.words[0];
-  return s.routine || s.words.length < (first === undefined || FULL_WORDS.has(first) ? MAX_WORDS : SHORT_WORDS);
-}
-
-function isRoutineHead(words: string[]): boolean {
-  if (words[0] !== 'CREATE') return false;
-  const kind = words[1] === 'OR' && words[2] === 'REPLACE' ? words[3] : words[1];
-  return kind === 'FUNCTION' || kind === 'PROCEDURE';
-}
-
-/** Records a bare word; inside CREATE FUNCTION/PROCEDURE follows BEGIN/CASE ... END like psql does. */
-function noteWord(s: Open, word: string): void {
-  if (s.words.length < MAX_WORDS) {
-    s.words.push(word);
-    if (s.words.length === 2 || s.words.length === 4) s.routine = isRoutineHead(s.words);
-  }
-  if (!s.routine) return;
-  if (word === 'BEGIN') s.beginDepth++;
-  else if (word === 'CASE' && s.beginDepth > 0) s.beginDepth++;
-  else if (word === 'END' && s.beginDepth > 0) s.beginDepth--;
-}
-
-/** The next character that can start or end something, once a statement's words are known. */
-const NEXT_SPECIAL = /['"$\-/;\\()]/g;
-
-function nextSpecial(src: string, from: number): number {
-  NEXT_SPECIAL.lastIndex = from;
-  // test() rather than exec(): no match object to allocate per call.
-  return NEXT_SPECIAL.test(src) ? NEXT_SPECIAL.lastIndex - 1 : src.length;
-}
-
-/** An `E` (or `e`) standing alone just before `at`, making the quote there an escape string. */
-function escapePrefixed(src: string, at: number, start: number): boolean {
-  return at - 1 > start && (src.charCodeAt(at - 1) | 0x20) === 101 && !isIdentCont(src.charCodeAt(at - 2));
-}
-
-/**
- * The bulk of big statements (VALUES lists), once their words are known: jumps over plain text,
- * plain strings and parentheses natively; returns where the main loop must look (or the end).
- */
-function skipBulk(src: string, s: Open, from: number): number {
-  let pos = from;
-  for (;;) {
-    const special = nextSpecial(src, pos);
-    if (special > pos) {
-      let end = special;
-      while (end > pos && isSpace(src.charCodeAt(end - 1))) end--;
-      if (end > pos) s.lastEnd = end;
-    }
-    const c = src.charCodeAt(special);
-    if (c === QUOTE && !escapePrefixed(src, special, s.start)) {
-      const end = skipQuoted(src, special + 1, "'");
-      if (end < 0) return special;
-      pos = s.lastEnd = end;
-    } else if (c === LPAREN) {
-      s.depth++;
-      pos = s.lastEnd = special + 1;
-    } else if (c === RPAREN) {
-      if (s.depth > 0) s.depth--;
-      pos = s.lastEnd = special + 1;
-      if (wantsWords(s)) return pos;
-    } else {
-      return special;
-    }
-  }
+/** What one window splits into. */
+export interface WindowSplit {
+  /** Complete items, in order; positions are byte offsets in the window, lines and columns in the whole input. */
+  items: SqlItem[];
+  /** Bytes the items cover; the rest (an item the window ends inside) is read again with more input after it. */
+  consumed: number;
+  /** Position at `consumed`, to start the next window with. */
+  line: number;
+  column: number;
+  /** A COPY (after `items`) whose data goes on past the window: its data starts at `consumed`. */
+  openCopy?: SqlCopy;
 }
 
 /**
@@ -102,18 +40,39 @@ function skipBulk(src: string, s: Open, from: number): number {
  */
 export function splitSql(input: Buffer | string): SqlItem[] {
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  return splitWindow(buf, { final: true, line: 1, column: 0, first: true }).items;
+}
+
+/**
+ * Splits one window of a larger input (the streaming reader's unit). A window is split as if
+ * the input ended there, then whatever the window ends inside (a statement without its `;`, a
+ * meta-command without its line break, a COPY's `\.` line) is left out: the reader reads it
+ * again with more input. Every cut is where nothing is open, so splitting resumes there exactly.
+ */
+export function splitWindow(buf: Buffer, start: WindowStart): WindowSplit {
   if (buf.length > MAX_SPLIT_BYTES) throw new RangeError(`SQL text of ${buf.length} bytes is larger than the ${MAX_SPLIT_BYTES} bytes the splitter can read`);
   const src = byteView(buf);
   const len = src.length;
-  let pos = src.startsWith('\xef\xbb\xbf') ? 3 : 0;
-  const cursor = new PositionCursor(src, pos);
+  let pos = start.first && src.startsWith('\xef\xbb\xbf') ? 3 : 0;
+  const origin = pos;
+  const cursor = new PositionCursor(src, pos, start.line, start.column);
   const items: SqlItem[] = [];
   let open: Open | undefined;
+  /** End of the last complete item: where the next window starts. */
+  let completeEnd = pos;
 
+  // One statement is open at a time: its state object is reused (its words go to the statement).
+  const state: Open = { start: 0, line: 0, column: 0, lastEnd: 0, words: [], depth: 0, routine: false, beginDepth: 0, unclosed: undefined };
   const begin = (at: number): Open => {
-    const where = cursor.at(at);
-    open = { start: at, line: where.line, column: where.column, lastEnd: at, words: [], depth: 0, routine: false, beginDepth: 0 };
-    return open;
+    state.line = cursor.lineAt(at);
+    state.column = cursor.column;
+    state.start = state.lastEnd = at;
+    state.words = [];
+    state.depth = state.beginDepth = 0;
+    state.routine = false;
+    state.unclosed = undefined;
+    open = state;
+    return state;
   };
 
   const finish = (s: Open, end: number, terminated: boolean, endAt: number): SqlStatement => {
@@ -125,7 +84,7 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       end,
       line: s.line,
       column: s.column,
-      endLine: cursor.at(endAt).line,
+      endLine: cursor.lineAt(endAt),
       words: s.words,
       terminated,
     };
@@ -165,6 +124,7 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       const meta = readMeta(src, buf, pos, cursor, open !== undefined);
       items.push(meta.item);
       pos = meta.next;
+      if (open === undefined && (start.final || pos < len)) completeEnd = pos;
       continue;
     }
     const s = open ?? begin(pos);
@@ -176,11 +136,13 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       }
       const statement = finish(s, pos, true, pos - 1);
       if (isCopyFromStdin(statement.words)) {
-        const copy = readCopyData(src, buf, statement, cursor);
+        const copy = readCopyData(src, buf, statement, cursor, start.final);
         items.push(copy.item);
         pos = copy.next;
+        if (copy.item.terminated) completeEnd = pos;
       } else {
         items.push(statement);
+        completeEnd = pos;
       }
       continue;
     }
@@ -244,6 +206,7 @@ export function splitSql(input: Buffer | string): SqlItem[] {
     s.lastEnd = pos;
   }
 
+  if (!start.final) return windowEnd(src, items, completeEnd, origin, start);
   if (open) {
     const s: Open = open;
     const statement = finish(s, s.lastEnd, false, Math.max(s.start, s.lastEnd - 1));
@@ -256,5 +219,19 @@ export function splitSql(input: Buffer | string): SqlItem[] {
       items.push(statement);
     }
   }
-  return items;
+  return { items, consumed: len, ...positionAfter(src, origin, len, start.line, start.column) };
+}
+
+/**
+ * The end of a window that is not the input's last: keeps the items before `completeEnd` (a
+ * meta-command found inside a statement still open is dropped with it), or hands over a COPY
+ * whose data runs on, when its statement and the rest of its line are in the window.
+ */
+function windowEnd(src: string, items: SqlItem[], completeEnd: number, origin: number, start: WindowStart): WindowSplit {
+  const last = items[items.length - 1];
+  if (last?.kind === 'copy' && !last.terminated && last.statement.end >= completeEnd && last.dataStart < src.length) {
+    return { items: items.slice(0, -1), consumed: last.dataStart, line: last.dataLine, column: 0, openCopy: last };
+  }
+  const kept = items.filter((item) => (item.kind === 'copy' ? item.terminated && item.statement.start < completeEnd : item.start < completeEnd));
+  return { items: kept, consumed: completeEnd, ...positionAfter(src, origin, completeEnd, start.line, start.column) };
 }

@@ -77,7 +77,7 @@ export function sqlError(source: SourceFile, location: SourceLocation, error: Se
   });
 }
 
-/** An error about the file itself (meta-commands, includes, COPY data), before anything runs. */
+/** An error about the file itself (meta-commands, includes, COPY data), before anything runs; `column` when it is about a place in a line. */
 export function sourceError(
   code: ErrorCode,
   source: SourceFile,
@@ -85,10 +85,13 @@ export function sourceError(
   message: string,
   hint: string,
   extra: Record<string, unknown> = {},
+  column?: number,
 ): DbfastError {
   const chain = includeChain(source);
   const suffix = chain.length > 0 ? ` (included from ${chain.slice().reverse().join(', from ')})` : '';
-  return new DbfastError(code, `${source.relativePath}:${line}: ${message}${suffix}`, {
+  const where = column === undefined ? `${source.relativePath}:${line}` : `${source.relativePath}:${line}:${column}`;
+  return new DbfastError(code, `${where}: ${message}${suffix}`, {
     hint,
-    details: { file: source.relativePath, line, includedFrom: chain, ...extra } });
+    details: { file: source.relativePath, line, ...(column === undefined ? {} : { column }), includedFrom: chain, ...extra },
+  });
 }

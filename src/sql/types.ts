@@ -30,10 +30,22 @@ export interface RunFilesOptions {
   /** Folder with psql (`[tools] pg_bin_dir`); PATH otherwise. */
   pgBinDir?: string | undefined;
   logger?: Logger;
-  /** In-process: statements are joined into simple queries of about this many characters (default 1 MiB). */
+  /** In-process: statements are joined into simple queries of about this many characters (default 64 KiB). */
   batchChars?: number;
   /** In-process: see TransactionMode (default `single`). */
   transaction?: TransactionMode;
+  /** psql variables (`[repository] variables`): `-v NAME=value` for psql, substituted with psql's rules in-process. */
+  variables?: Record<string, string> | undefined;
+  /**
+   * `refuse`: statements that act on the whole server (roles, role membership, ALTER SYSTEM,
+   * tablespaces, CREATE/DROP DATABASE) are refused before anything runs, naming file:line:column
+   * (template builds). Default `allow`.
+   */
+  serverWide?: 'refuse' | 'allow' | undefined;
+  /** The repository: includes may not leave it. Default: the folder the first file's `relativePath` is relative to. */
+  root?: string | undefined;
+  /** In-process: bytes read from a file at a time (default 96 KiB). */
+  chunkBytes?: number | undefined;
 }
 
 export interface RunFilesResult {

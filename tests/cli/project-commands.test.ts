@@ -92,6 +92,7 @@ describe('dbfast environments and validate-env (CLI)', () => {
         { path: '6_migration/001_add.sql', size: 32 },
         { path: '10_views/010_v.sql', size: 34 },
       ],
+      included: [],
     });
     const human = await runCli(['environments', 'show', 'local'], { cwd: dir });
     expect(human.exitCode).toBe(0);

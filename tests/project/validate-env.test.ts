@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { checkEnvironment } from '../../src/project/validate-env.js';
-import { environmentFiles, environmentSummaries, validateEnvironments } from '../../src/project/environments.js';
+import { validateEnvironments } from '../../src/local/environments.js';
+import { environmentFiles, environmentSummaries } from '../../src/project/environments.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 const REPOSITORY = {

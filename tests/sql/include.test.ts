@@ -34,21 +34,21 @@ describe('\\i and \\ir includes', () => {
 });
 
 describe('meta-commands the in-process runner refuses', () => {
-  it('\\set: an error naming file:line and the command, with the psql-runner hint; nothing ran', async () => {
+  it('\\echo: an error naming file:line and the command, with the psql-runner hint; nothing ran', async () => {
     const { url, target } = await freshTarget();
-    const error = await failure(runFiles([fixture('tricky/030_transactions.sql'), fixture('meta/set.sql')], { target }));
+    const error = await failure(runFiles([fixture('tricky/030_transactions.sql'), fixture('meta/echo.sql')], { target }));
     expect(error.code).toBe('SQL_META_COMMAND');
-    expect(error.message).toBe('meta/set.sql:3: psql meta-command \\set cannot run in-process');
+    expect(error.message).toBe('meta/echo.sql:3: psql meta-command \\echo cannot run in-process');
     expect(error.hint).toMatch(PSQL_HINT);
-    expect(error.details).toMatchObject({ file: 'meta/set.sql', line: 3, command: '\\set' });
+    expect(error.details).toMatchObject({ file: 'meta/echo.sql', line: 3, command: '\\echo' });
     // Validate first, act second: not even the earlier, valid file ran.
     expect(await query(url, "SELECT to_regclass('before_meta') AS a, to_regnamespace('app') AS b")).toEqual([{ a: null, b: null }]);
   });
 
-  it('\\connect and a \\gexec in the middle of a statement', async () => {
+  it('\\connect (refused by both runners: the files run in one database) and a \\gexec in the middle of a statement', async () => {
     const { target } = await freshTarget();
     const connect = await failure(runFiles([fixture('meta/connect.sql')], { target }));
-    expect(connect.message).toBe('meta/connect.sql:2: psql meta-command \\connect cannot run in-process');
+    expect(connect.message).toBe('meta/connect.sql:2: \\connect other_database switches to another database; the files run in the one database they are given');
     const gexec = await failure(runFiles([fixture('meta/gexec.sql')], { target }));
     expect(gexec.message).toBe('meta/gexec.sql:2: psql meta-command \\gexec in the middle of a statement cannot run in-process');
     expect(gexec.hint).toMatch(PSQL_HINT);

@@ -28,10 +28,10 @@ describe('psql runner', () => {
     const { url, target } = await freshTarget();
     await runFiles([fixture('meta/set.sql')], { target, runner: 'psql', pgBinDir });
     expect(await query(url, 'SELECT count(*)::int AS n FROM before_meta')).toEqual([{ n: 2 }]);
-    // psql resolves \\i against its working directory (the top file's folder), not the including file's.
+    // psql resolves \\i against its working directory (the top file's folder), not the including file's: found before psql starts.
     const error = await failure(runFiles([fixture('include/main.sql')], { target, runner: 'psql', pgBinDir }));
-    expect(error.code).toBe('SQL_PSQL_ERROR');
-    expect(error.message).toBe('include/parts/two.sql:2: psql: three file.sql: No such file or directory');
+    expect(error.code).toBe('SQL_INCLUDE_MISSING');
+    expect(error.message).toBe('include/parts/two.sql:2: \\include three file.sql: cannot read include/three file.sql (ENOENT) (included from include/parts/one.sql:2, from include/main.sql:2)');
   });
 
   it('maps psql errors to the same file:line:column, caret and SQLSTATE', async () => {

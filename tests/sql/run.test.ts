@@ -125,7 +125,7 @@ describe('transactions the files open themselves', () => {
     const second = scratchFile('open2.sql', 'INSERT INTO lost VALUES (1);\n');
     const error = await failure(runFiles([first, second], { target }));
     expect(error.code).toBe('SQL_OPEN_TRANSACTION');
-    expect(error.message).toMatch(/^open1\.sql:2: BEGIN; starts a transaction that the files never end/);
+    expect(error.message).toMatch(/^open1\.sql:2: BEGIN; starts a transaction that open1\.sql never ends/);
     expect(await query(url, "SELECT to_regclass('kept')::text AS kept, to_regclass('lost')::text AS lost")).toEqual([{ kept: 'kept', lost: null }]);
   });
 });

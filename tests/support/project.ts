@@ -16,6 +16,7 @@ export interface TestProject {
   config(env?: NodeJS.ProcessEnv): DbfastConfig;
   write(relativePath: string, sql: string): string;
   remove(relativePath: string): void;
+  /** Rewrites dbfast.toml with these [environments.*] tables (and the project's [repository] keys). */
   writeConfig(environmentsToml: string): void;
 }
 
@@ -30,6 +31,8 @@ export interface ProjectOptions {
   environments?: string;
   /** Replaces the [database] url (default: the local test cluster's superuser URL). */
   url?: string;
+  /** More [repository] keys, as TOML lines (`path` is always "db"). */
+  repository?: string;
 }
 
 export function makeProject(options: ProjectOptions = {}): TestProject {
@@ -53,7 +56,7 @@ export function makeProject(options: ProjectOptions = {}): TestProject {
     writeConfig: (environmentsToml) => {
       writeFileSync(
         configPath,
-        `[database]\nurl = "${url}"\ntemplate_name = "${templateName}"\n\n[repository]\npath = "db"\n\n${environmentsToml}\n`,
+        `[database]\nurl = "${url}"\ntemplate_name = "${templateName}"\n\n[repository]\npath = "db"\n${options.repository ?? ''}\n${environmentsToml}\n`,
       );
     },
   };

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { DbfastError } from '../../errors.js';
 import { action } from '../action.js';
 import { withConfirmation } from '../confirm.js';
-import { confirmOption, envOption, lockTimeoutOption, name, remoteOption, wholeNumber, yesOption } from '../options.js';
+import { confirmOption, envOption, lockTimeoutOption, name, remoteOption, repeatable, wholeNumber, yesOption } from '../options.js';
 import { libraryWithPg } from '../pg-probe.js';
 
 interface DeployFlags {
@@ -16,6 +16,12 @@ interface DeployFlags {
   mode?: 'replace' | 'migrate';
   jobs?: number;
   lockTimeout?: number;
+  group: string[];
+  skipGroup: string[];
+  continueOnFailure?: boolean;
+  /** False with --no-health-check. */
+  healthCheck: boolean;
+  skipValidation?: boolean;
 }
 
 interface RollbackFlags {
@@ -52,6 +58,11 @@ export function registerDeployCommands(program: Command): void {
     .addOption(new Option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)').choices(['replace', 'migrate'] as const))
     .option('-j, --jobs <n>', 'pg_restore jobs for the new database (default 2)', wholeNumber(1))
     .addOption(lockTimeoutOption())
+    .option('--group <name>', 'run only this deploy group (repeatable)', repeatable(name), [])
+    .option('--skip-group <name>', 'do not run this deploy group (repeatable)', repeatable(name), [])
+    .option('--continue-on-failure', 'a failing deploy group warns instead of rolling the deploy back')
+    .option('--no-health-check', "run no health check (the remote's nor the groups'); noted in the history")
+    .option('--skip-validation', 'do not check required variables (required_env); noted in the history')
     .action(
       action<DeployFlags>(async (ctx, args, options) => {
         const remote = deployRemote(args, options.remote);
@@ -67,6 +78,11 @@ export function registerDeployCommands(program: Command): void {
             mode: options.mode,
             jobs: options.jobs ?? 2,
             lockTimeoutMs: options.lockTimeout,
+            groups: options.group,
+            skipGroups: options.skipGroup,
+            continueOnFailure: options.continueOnFailure === true,
+            skipHealthChecks: !options.healthCheck,
+            skipValidation: options.skipValidation === true,
             logger: ctx.out.logger(),
           }),
         );

@@ -28,8 +28,9 @@ export function registerEnvironmentCommands(program: Command): void {
         if (count > 0) {
           ctx.out.warn(`${count} of these files ${count === 1 ? 'looks' : 'look'} like development or test data; \`dbfast validate-env --env ${shown.environment}\` lists them`);
         }
-        ctx.out.result({ environment: shown.environment, files: shown.files.map((file) => ({ path: file.relativePath, size: file.size })) }, (style) =>
-          render.renderEnvironmentFiles(style, shown.environment, shown.repository, shown.files),
+        const included = shown.included.map((file) => ({ path: file.relativePath, includedFrom: file.includedFrom }));
+        ctx.out.result({ environment: shown.environment, files: shown.files.map((file) => ({ path: file.relativePath, size: file.size })), included }, (style) =>
+          render.renderEnvironmentFiles(style, shown),
         );
       }),
     );

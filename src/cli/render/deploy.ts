@@ -1,9 +1,31 @@
 import type { AllHistoryResult, DeployRecord, DeployReport, DeployTrigger, HistoryResult, RollbackReport } from '../../index.js';
-import { duration, table, when, type Style } from './format.js';
+import { duration, firstLine, plural, table, when, type Style } from './format.js';
 
 /** Human renderings of `deploy` (and its dry run), `rollback` and `history`. */
 
-function renderPlan(style: Style, plan: NonNullable<DeployReport['plan']>): string {
+type Plan = NonNullable<DeployReport['plan']>;
+
+/** The dry run's `groups:` block: each configured group in run order, run or skip and why. */
+function planGroups(style: Style, plan: Plan): string[] {
+  if (plan.groups.length === 0) return [];
+  return [
+    'groups:',
+    ...plan.groups.map((g) =>
+      g.selected
+        ? `  ${style.status('run')}  ${g.name} (order ${g.order}): ${plural(g.files.length, 'SQL file')}, ${plural(g.commands.length, 'command')}`
+        : `  ${style.status('skip')} ${g.name} (order ${g.order}): ${g.reason ?? ''}`,
+    ),
+  ];
+}
+
+/** One line per group of a deploy: how it went. */
+function groupLine(style: Style, g: DeployReport['groups'][number]): string {
+  if (g.status === 'succeeded') return `group ${g.name}: ${style.status('ok')} in ${duration(g.durationMs)}`;
+  const status = g.status.replace('_', ' ');
+  return `group ${g.name}: ${style.status(status)}${g.reason ? ` (${firstLine(g.reason)})` : ''}`;
+}
+
+function renderPlan(style: Style, plan: Plan, notes: string[]): string {
   const check = (c: (typeof plan.checks)[number]): string => {
     const label = c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn';
     return `  ${style.status(label.trim())}${label.slice(label.trim().length)} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`;
@@ -18,6 +40,8 @@ function renderPlan(style: Style, plan: NonNullable<DeployReport['plan']>): stri
     `mode: ${plan.mode ?? 'none (see checks)'}`,
     'checks:',
     ...plan.checks.map(check),
+    ...planGroups(style, plan),
+    ...notes.map((note) => `note: ${note}`),
     'steps:',
     ...plan.steps.map((step, i) => `  ${i + 1}. ${step}`),
     'nothing was changed.',
@@ -25,7 +49,7 @@ function renderPlan(style: Style, plan: NonNullable<DeployReport['plan']>): stri
 }
 
 export function renderDeploy(style: Style, report: DeployReport): string {
-  if (report.plan) return renderPlan(style, report.plan);
+  if (report.plan) return renderPlan(style, report.plan, report.notes);
   const phases = report.phases.map((p) => `${p.name} ${p.durationMs} ms`).join(', ');
   const created = report.created ? [`created database "${report.database}" from the template; recorded as applied: ${report.created.migrationsRecorded.join(', ') || 'none'}`] : [];
   const migrations = report.migrations ? [`migrations applied: ${report.migrations.length === 0 ? 'none (nothing pending)' : report.migrations.join(', ')}`] : [];
@@ -34,8 +58,10 @@ export function renderDeploy(style: Style, report: DeployReport): string {
     ...created,
     ...migrations,
     `backup: ${report.backupId ?? 'none'}; previous database: ${report.previous ?? 'none'}`,
+    ...report.groups.map((g) => groupLine(style, g)),
     ...(report.health ? [`health: ${report.health.url} answered ${report.health.status}`] : []),
     ...report.warnings.map((warning) => `${style.warn('warning:')} ${warning}`),
+    ...report.notes.map((note) => `note: ${note}`),
     `${report.durationMs} ms: ${phases}`,
   ].join('\n');
 }
@@ -63,8 +89,9 @@ function historyTable(style: Style, deploys: DeployRecord[], withRemote: boolean
     `${d.osUser}@${d.host}`,
     triggerText(d.trigger),
     d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : '',
+    d.notes.join('; '),
   ]);
-  const header = [...(withRemote ? ['REMOTE'] : []), 'STARTED', 'KIND', 'RESULT', 'ENVIRONMENT', 'TOOK', 'BACKUP', 'BY', 'TRIGGER', 'ERROR'];
+  const header = [...(withRemote ? ['REMOTE'] : []), 'STARTED', 'KIND', 'RESULT', 'ENVIRONMENT', 'TOOK', 'BACKUP', 'BY', 'TRIGGER', 'ERROR', 'NOTES'];
   const resultColumn = withRemote ? 3 : 2;
   return table(style, header, rows, { cell: (text, column) => (column === resultColumn ? style.status(text) : text) });
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BuildResult, DropResult, EnvironmentSummary, InitResult, ListResult, ScannedFile, SeedResult, StatusResult, ValidationReport } from '../../index.js';
+import type { BuildResult, DropResult, EnvironmentListing, EnvironmentSummary, InitResult, ListResult, SeedResult, StatusResult, ValidationReport } from '../../index.js';
 import { bytes, duration, plural, table, type Style } from './format.js';
 
 /** Human renderings of the local commands: init, environments, validate-env, build, seed, status, list, drop. */
@@ -27,13 +27,16 @@ export function renderEnvironments(style: Style, configPath: string, summaries: 
   );
 }
 
-export function renderEnvironmentFiles(style: Style, environment: string, repository: string, files: ScannedFile[]): string {
+export function renderEnvironmentFiles(style: Style, shown: EnvironmentListing): string {
+  const { environment, repository, files, included } = shown;
   const total = files.reduce((sum, file) => sum + file.size, 0);
   const where = path.relative(process.cwd(), repository) || '.';
   const header = `environment ${environment}: ${plural(files.length, 'file')}, ${bytes(total)}, in ${where}`;
   if (files.length === 0) return `${header}\n(no .sql file matches this environment)`;
   const rows = files.map((file, index) => [String(index + 1), file.relativePath, bytes(file.size)]);
-  return `${header}\n${table(style, ['#', 'FILE', 'SIZE'], rows, { alignRight: [0, 2] })}`;
+  const listed = `${header}\n${table(style, ['#', 'FILE', 'SIZE'], rows, { alignRight: [0, 2] })}`;
+  if (included.length === 0) return listed;
+  return `${listed}\nincluded by those files (\\i / \\ir):\n${table(style, ['FILE', 'INCLUDED FROM'], included.map((file) => [file.relativePath, file.includedFrom]))}`;
 }
 
 export function renderValidateEnv(style: Style, report: ValidationReport): string {

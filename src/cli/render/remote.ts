@@ -44,7 +44,7 @@ function whatMadeIt(d: DeployedSummary): string {
 export function renderRemoteStatus(style: Style, report: RemoteStatusReport): string {
   const lines = [`remote ${report.remote}: ${report.url} (environment ${report.environment})`];
   const c = report.connection;
-  const notYet = c.databaseExists === false ? `; database "${report.database}" does not exist yet` : '';
+  const notYet = c.databaseExists === false ? `; database "${report.database}" does not exist${report.deployed ? '' : ' yet'}` : '';
   lines.push(`  connection   ${c.ok ? `${style.good('ok')}, PostgreSQL ${c.serverVersion ?? '?'}, ${c.latencyMs ?? '?'} ms${notYet}` : `${style.bad('FAILED')}: ${c.detail}`}`);
   const d = report.deployed;
   lines.push(d ? `  deployed     ${whatMadeIt(d)}, ${when(d.finishedAt ?? d.startedAt)} by ${d.osUser}@${d.host} (${d.deployId})` : '  deployed     nothing recorded');

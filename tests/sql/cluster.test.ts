@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { runClusterSetup, runFiles, serverWideStatement, splitSql, type SqlStatement } from '../../src/sql/index.js';
+import { local, query, uniqueName } from '../support/db.js';
+import { failure, freshTarget } from '../support/sql.js';
+
+const pgBinDir = inject('pgBinDir') || undefined;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbfast-cluster-'));
+const roles: string[] = [];
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  for (const role of roles) await query(local.adminUrl, `DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+});
+
+function scratchFile(name: string, content: string): { relativePath: string; absolutePath: string } {
+  const absolutePath = path.join(scratch, name);
+  writeFileSync(absolutePath, content);
+  return { relativePath: `db/${name}`, absolutePath };
+}
+
+function kind(sql: string): string | undefined {
+  return serverWideStatement((splitSql(sql)[0] as SqlStatement).words);
+}
+
+describe('statements that act on the whole server', () => {
+  it('are told apart from statements that act on the database', () => {
+    const serverWide: Array<[string, string]> = [
+      ['CREATE ROLE app LOGIN;', 'CREATE ROLE'],
+      ['create user app;', 'CREATE USER'],
+      ['CREATE GROUP staff;', 'CREATE GROUP'],
+      ['ALTER ROLE app SET search_path = app;', 'ALTER ROLE'],
+      ['ALTER USER app WITH PASSWORD NULL;', 'ALTER USER'],
+      ['DROP ROLE IF EXISTS a, b;', 'DROP ROLE'],
+      ['DROP USER app;', 'DROP USER'],
+      ['GRANT postgrest_anon, "Other Role" TO authenticator;', 'GRANT of a role'],
+      ['REVOKE ADMIN OPTION FOR admins FROM app;', 'REVOKE of a role'],
+      ["ALTER SYSTEM SET work_mem = '64MB';", 'ALTER SYSTEM'],
+      ["CREATE TABLESPACE fast LOCATION '/ssd';", 'CREATE TABLESPACE'],
+      ['DROP TABLESPACE fast;', 'DROP TABLESPACE'],
+      ['CREATE DATABASE other;', 'CREATE DATABASE'],
+      ['DROP DATABASE IF EXISTS chinook;', 'DROP DATABASE'],
+      ["COMMENT ON ROLE app IS 'the app';", 'COMMENT ON ROLE'],
+    ];
+    for (const [sql, expected] of serverWide) expect(kind(sql), sql).toBe(expected);
+    const database = [
+      'GRANT SELECT ON TABLE t TO app;',
+      'GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA s TO app;',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON t TO app;',
+      'GRANT SELECT (a, b) ON t TO app;',
+      'REVOKE ALL ON t FROM PUBLIC;',
+      "ALTER ROLE app IN DATABASE shop SET search_path = 'app';",
+      'CREATE USER MAPPING FOR app SERVER files;',
+      'ALTER USER MAPPING FOR app SERVER files OPTIONS (SET user \'x\');',
+      'DROP USER MAPPING FOR app SERVER files;',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT SELECT ON TABLES TO reader;',
+      "ALTER DATABASE shop SET request.jwt.claim.id = '-1';",
+      'CREATE TABLE role (id int);',
+      'SET ROLE app;',
+    ];
+    for (const sql of database) expect(kind(sql), sql).toBeUndefined();
+  });
+
+  it('are refused in template files, by both runners, naming file:line:column and cluster_setup, before anything runs', async () => {
+    const file = scratchFile('roles.sql', "CREATE TABLE before_roles (id int);\n\nCREATE ROLE app_never_made;\nGRANT SELECT ON before_roles TO PUBLIC;\n");
+    for (const runner of ['inprocess', 'psql'] as const) {
+      const { url, target } = await freshTarget();
+      const error = await failure(runFiles([file], { target, runner, pgBinDir, serverWide: 'refuse' }));
+      expect(error.code).toBe('SQL_SERVER_WIDE');
+      expect(error.message).toBe('db/roles.sql:3:1: CREATE ROLE acts on the whole server, not on the database being built');
+      expect(error.hint).toMatch(/cluster_setup = \["db\/roles\.sql"\]/);
+      expect(error.details).toMatchObject({ file: 'db/roles.sql', line: 3, column: 1, statement: 'CREATE ROLE' });
+      expect(await query(url, "SELECT to_regclass('before_roles') AS t")).toEqual([{ t: null }]);
+    }
+    expect(await query(local.adminUrl, "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'app_never_made'")).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('runClusterSetup', () => {
+  it('runs the setup files once, skips them while nothing changed and the roles they make exist, and runs them again after an edit', async () => {
+    const role = uniqueName('setup_role');
+    roles.push(role);
+    const file = scratchFile('setup.sql', `DROP ROLE IF EXISTS "${role}";\nCREATE ROLE "${role}" NOLOGIN;\n`);
+    const { target } = await freshTarget();
+    let recorded: string | undefined;
+    const state = { applied: async () => recorded, record: async (hash: string) => void (recorded = hash) };
+    const first = await runClusterSetup([file], { target, state });
+    expect(first).toMatchObject({ ran: true, files: 1, roles: [role] });
+    expect(await query(local.adminUrl, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role])).toEqual([{ rolcanlogin: false }]);
+    // DROP ROLE would fail now if anything used the role: a second run must not happen.
+    const fresh = await freshTarget();
+    await query(fresh.url, `CREATE TABLE owned (id int); GRANT SELECT ON owned TO "${role}"`);
+    expect(await runClusterSetup([file], { target, state })).toMatchObject({ ran: false, hash: first.hash });
+    await query(fresh.url, `REVOKE SELECT ON owned FROM "${role}"`);
+    // A role that went missing (a new server, someone dropped it) runs the setup again.
+    await query(local.adminUrl, `DROP ROLE "${role}"`);
+    expect(await runClusterSetup([file], { target, state })).toMatchObject({ ran: true });
+    writeFileSync(file.absolutePath, `DROP ROLE IF EXISTS "${role}";\nCREATE ROLE "${role}" LOGIN;\n`);
+    const edited = await runClusterSetup([file], { target, state, runner: 'psql', pgBinDir });
+    expect(edited.ran).toBe(true);
+    expect(edited.hash).not.toBe(first.hash);
+    expect(await query(local.adminUrl, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role])).toEqual([{ rolcanlogin: true }]);
+  });
+});
