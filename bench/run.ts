@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: builds, then runs the benchmark suites on throwaway clusters of
  * its own and prints one markdown table per suite (stdout; progress goes to stderr).
  *
- *   --only seed,server     suites to run (default: all registered but `strategy`, the seed suite's
+ *   --only seed,watch      suites to run (default: all registered but `strategy`, the seed suite's
  *                          WAL_LOG / FILE_COPY crossover on its own, and `postgrest`, PostgREST's
  *                          test database loaded by psql and both runners, dumps compared)
  *   --runs N               runs per row, medians reported (default 5)
@@ -29,6 +29,7 @@ const SUITES: Record<string, Suite> = {
   seed: (ctx) => import('./seed.js').then((m) => m.seedSuite(ctx)),
   deploy: (ctx) => import('./deploy.js').then((m) => m.deploySuite(ctx)),
   server: (ctx) => import('./server.js').then((m) => m.serverSuite(ctx)),
+  watch: (ctx) => import('./watch.js').then((m) => m.watchSuite(ctx)),
   // The crossover alone (the seed suite measures it too); not run by default.
   strategy: (ctx) => import('./seed.js').then((m) => m.strategySuite(ctx)),
   sql: (ctx) => import('./sql.js').then((m) => m.sqlSuite(ctx)),

@@ -157,6 +157,7 @@ export const ERRORS = {
   TRACKING_TABLE_UNAVAILABLE: { exit: 'failed' },
   USAGE: { exit: 'usage', hint: "Run dbfast --help for usage." },
   VALIDATION_FAILED: { exit: 'failed' },
+  WATCH_FAILED: { exit: 'failed' },
   WEBHOOK_COMMIT_UNAVAILABLE: { exit: 'failed' },
   WEBHOOK_CONFIG_INVALID: { exit: 'usage' },
   WEBHOOK_GIT_FAILED: { exit: 'failed' },

@@ -37,6 +37,8 @@ export type { SeedOptions, SeedResult } from './local/seed.js';
 export type { DbfastDatabase, DatabaseKind, ListResult } from './local/list.js';
 export type { DropOptions, DropResult } from './local/drop.js';
 export type { CloneStrategy } from './local/strategy.js';
+export type { WatchOptions, WatchSession, WatchEvent, WatchingEvent, RefreshedEvent, UnchangedEvent, FailedEvent, FileChange } from './local/watch.js';
+export type { RefreshedDatabase } from './local/refresh.js';
 export type { NewRemote, RemoteSummary } from './config/remotes.js';
 export type { RemoteChanges } from './config/remote-update.js';
 export type { ConfigShow, ConfigEntry, ConfigValueSource } from './config/show.js';
@@ -121,6 +123,19 @@ export async function build(options: With<import('./local/build.js').BuildOption
 /** Creates database `output` from the environment's template, building it first when stale. */
 export async function seed(options: With<import('./local/seed.js').SeedOptions>): Promise<import('./local/seed.js').SeedResult> {
   return withModule(options, () => import('./local/seed.js'), (module, config) => module.seed({ ...options, config }));
+}
+
+/**
+ * Watches the environment's files and keeps its template and the `outputs` databases in step
+ * (`dbfast watch`). Resolves once the initial cycle is done and events are being taken; every
+ * cycle then calls `onEvent` once. `close()` stops it.
+ *
+ * @example
+ * const session = await watch({ outputs: ['app_dev'], onEvent: (event) => console.log(event.type) });
+ * process.once('SIGINT', () => void session.close());
+ */
+export async function watch(options: With<import('./local/watch.js').WatchOptions>): Promise<import('./local/watch.js').WatchSession> {
+  return withModule(options, () => import('./local/watch.js'), (module, config) => module.watchEnvironment({ ...options, config }));
 }
 
 /** Each environment's template: missing, fresh or stale, with the files that changed. */

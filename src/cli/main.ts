@@ -13,6 +13,7 @@ import { registerMigrateCommands } from './commands/migrate.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTemplateCommands } from './commands/template.js';
+import { registerWatchCommand } from './commands/watch.js';
 import { registerWebhookCommands } from './commands/webhook.js';
 
 /**
@@ -35,6 +36,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerInitCommand(program);
   registerEnvironmentCommands(program);
   registerTemplateCommands(program);
+  registerWatchCommand(program);
   registerRemoteCommands(program);
   registerBackupCommands(program);
   registerDeployCommands(program);

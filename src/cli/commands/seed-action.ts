@@ -7,6 +7,8 @@ export interface SeedFlags {
   env?: string | undefined;
   force?: boolean | undefined;
   rebuild?: boolean | undefined;
+  /** Then keep it in step with the files (`dbfast watch --output`); never set by the fast path. */
+  watch?: boolean | undefined;
 }
 
 /**
@@ -30,4 +32,8 @@ export const seedAction: ActionHandler<SeedFlags> = async (ctx, _args, options) 
     ctx.out.message(seedMessage(result));
   }
   ctx.out.result(result, () => result.url);
+  if (options.watch === true) {
+    const { runWatch } = await import('./watch.js');
+    return runWatch(ctx, { env: options.env, output: [options.output] });
+  }
 };

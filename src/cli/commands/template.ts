@@ -37,6 +37,7 @@ export function registerTemplateCommands(program: Command): void {
     .addOption(envOption('environment (default: local, or the only one)'))
     .option('--force', 'replace an existing database of that name')
     .option('--rebuild', 'rebuild the template first even when fresh')
+    .option('--watch', 'then keep it in step with the SQL files, as `dbfast watch --output` does (until Ctrl-C)')
     .action(action(seedAction));
   program
     .command('status')
