@@ -6,7 +6,7 @@ import { sha256 } from '../project/hash.js';
 
 /**
  * Which project made a database. Two projects on one server may pick the same template_name
- * (the README's walkthrough and dbfast.toml.example both say `shop`); without an owner each
+ * (the README's walkthrough and the example configuration both say `shop`); without an owner each
  * would silently rebuild the other's templates. The owner is recorded in every manifest and
  * clone comment dbfast writes.
  *
