@@ -113,7 +113,8 @@ export async function checkLocalDatabases(config: DbfastConfig, local: LocalServ
 
 /** Each environment's template against the files: stale ones, and names that cannot be built. */
 export async function checkTemplates(config: DbfastConfig, d: Diagnosis): Promise<void> {
-  const result = await status({ config });
+  // Read only: status would otherwise have the leftovers just reported dropped behind the user's back.
+  const result = await status({ config, readOnly: true });
   for (const entry of result.environments) {
     if (entry.problem) {
       const foreign = entry.problem.includes('not made by dbfast');

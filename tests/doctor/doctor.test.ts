@@ -190,6 +190,8 @@ describe('dbfast doctor', () => {
     expect(found).toMatchObject({ check: 'local databases', severity: 'problem' });
     expect(found.message).toContain(`"${side}" is left over from an interrupted build of ${p.template}`);
     expect(found.fix).toContain(`dbfast drop ${side}`);
+    // Doctor only reads: what it reports is still there for the fix it gives.
+    expect(await databasesLike(local, sidePrefix)).toEqual([side]);
     await must(p, ['drop', side as string]);
 
     const clone = uniqueName('docclone');
