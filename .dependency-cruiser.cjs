@@ -6,7 +6,7 @@
  */
 
 /** DESIGN.md's modules, top to bottom: each may import only those after it. Files directly in src/ count as modules. */
-const ORDER = ['cli', 'index.ts', 'webhook', 'deploy', 'migrate', 'backup', 'replace', 'history', 'remote', 'validate', 'local', 'pool', 'server', 'sql', 'archive', 'project', 'config', 'pg', 'failure', 'cleanup.ts', 'version.ts', 'logger.ts', 'errors.ts'];
+const ORDER = ['cli', 'index.ts', 'doctor', 'webhook', 'deploy', 'migrate', 'backup', 'replace', 'history', 'remote', 'validate', 'local', 'pool', 'server', 'sql', 'archive', 'project', 'config', 'pg', 'failure', 'cleanup.ts', 'version.ts', 'logger.ts', 'errors.ts'];
 
 const escape = (name) => name.replace(/\./g, '\\.');
 /** The path pattern of a module: a folder (`src/deploy/...`) or a file (`src/index.ts`). */

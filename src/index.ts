@@ -43,6 +43,11 @@ export type { CloneStrategy } from './local/strategy.js';
 export type { WatchOptions, WatchSession, WatchEvent, WatchingEvent, RefreshedEvent, UnchangedEvent, FailedEvent, FileChange } from './local/watch.js';
 export type { RefreshedDatabase } from './local/refresh.js';
 export type { NewRemote, RemoteSummary } from './config/remotes.js';
+export type { RemoteChanges } from './config/remote-update.js';
+export type { ConfigShow, ConfigEntry, ConfigValueSource } from './config/show.js';
+export type { DoctorOptions } from './doctor/doctor.js';
+export type { DoctorReport, DoctorFinding, DoctorCheck, FindingSeverity } from './doctor/types.js';
+export type { AllHistoryOptions, AllHistoryResult } from './history/query.js';
 export type { RemoteTestReport, TestRemoteOptions } from './validate/remote-test.js';
 export type { CheckResult, CheckSeverity } from './validate/types.js';
 export type { ReplacementTarget } from './remote/describe.js';
@@ -180,6 +185,25 @@ export async function addRemote(options: ConfigSource & import('./config/remotes
   });
 }
 
+/**
+ * Changes keys of one remote in dbfast.toml, editing only those lines of its table (comments and
+ * everything else kept byte for byte), checked as `addRemote` checks; returns the remote, password masked.
+ *
+ * @example
+ * await updateRemote({ configPath: 'dbfast.toml', name: 'staging', changes: { url: 'postgresql://app@db2/shop', noOwner: true } });
+ */
+export async function updateRemote(options: ConfigSource & { name: string; changes: import('./config/remote-update.js').RemoteChanges }): Promise<{ remote: import('./config/remotes.js').RemoteSummary; changed: string[] }> {
+  return withModule(options, () => Promise.all([import('./config/remote-update.js'), import('./config/remotes.js')]), ([update, remotes], config) => {
+    const result = update.updateRemote(config, options.name, options.changes, options.env ? { env: options.env } : {});
+    return { remote: remotes.summarizeRemote(result.remote), changed: result.changed };
+  });
+}
+
+/** The effective configuration, setting by setting, with where each value came from (file key, environment variable, default); passwords masked. */
+export async function showConfig(options: ConfigSource = {}): Promise<import('./config/show.js').ConfigShow> {
+  return withModule(options, () => import('./config/show.js'), (module, config) => module.showConfig(config, options.env));
+}
+
 /** Removes `[remotes.NAME]` from dbfast.toml. */
 export async function removeRemote(options: ConfigSource & { name: string }): Promise<void> {
   return withModule(options, () => import('./config/remotes.js'), (module, config) => module.removeRemote(config, options.name));
@@ -247,6 +271,11 @@ export async function rollback(options: With<import('./deploy/rollback.js').Roll
 /** Deploys, rollbacks and restores of a remote, newest first (its own history, else this machine's). */
 export async function history(options: With<import('./history/query.js').HistoryOptions>): Promise<import('./history/query.js').HistoryResult> {
   return withModule(options, () => import('./history/query.js'), (module, config) => module.deployHistory({ ...options, config }));
+}
+
+/** Every remote's deploys, rollbacks and restores merged newest first (each read as `history` reads it). */
+export async function historyAllRemotes(options: With<import('./history/query.js').AllHistoryOptions> = {}): Promise<import('./history/query.js').AllHistoryResult> {
+  return withModule(options, () => import('./history/query.js'), (module, config) => module.allRemotesHistory({ ...options, config }));
 }
 
 /** Deploy statistics per remote: success rate, durations, last success and failure. */
@@ -363,6 +392,22 @@ export async function webhookEvents(options: ConfigSource & { limit?: number | u
   return withModule(options, () => Promise.all([import('./webhook/store.js'), import('./server/managed.js')]), async ([store, managed], config) =>
     store.readWebhookEvents(await managed.localTarget(config, options.env), options.limit ?? 50),
   );
+}
+
+// ---- Diagnosis ----
+
+/**
+ * Checks what usually goes wrong and says how to fix each: the config, the local server, client
+ * tools against each server's version, leftover and stray databases, stale templates, backup
+ * folders, each remote's last backup and reachability. Reads only; `ok` is false when a finding
+ * is a problem (the CLI exits 3).
+ *
+ * @example
+ * const report = await doctor({ configPath: 'dbfast.toml', maxBackupAge: '24h' });
+ * for (const finding of report.findings) console.log(finding.code, finding.message, finding.fix);
+ */
+export async function doctor(options: import('./doctor/doctor.js').DoctorOptions = {}): Promise<import('./doctor/types.js').DoctorReport> {
+  return (await import('./doctor/doctor.js')).doctor(options);
 }
 
 // ---- The managed local server ----

@@ -6,6 +6,7 @@ import { renderError } from './render/error.js';
 import { installSignalHandlers } from './signals.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerDoctorCommands } from './commands/doctor.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMigrateCommands } from './commands/migrate.js';
@@ -44,6 +45,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerMigrateCommands(program);
   registerWebhookCommands(program);
   registerServerCommands(program);
+  registerDoctorCommands(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DbfastError } from '../errors.js';
+import { DbfastError, type ErrorCode } from '../errors.js';
 import { isConnectionUri, parseConninfo, SECRET_KEYWORDS } from '../pg/conninfo.js';
 import { maskUrl } from '../pg/target.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
@@ -63,7 +63,7 @@ export function listRemotes(config: DbfastConfig): RemoteSummary[] {
   return Object.values(config.remotes).map(summarizeRemote);
 }
 
-function usage(code: Problem['code'], message: string, hint: string): DbfastError {
+export function usage(code: ErrorCode, message: string, hint: string): DbfastError {
   return new DbfastError(code, message, { hint });
 }
 
@@ -100,7 +100,23 @@ function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.Proc
   if (config.remotes[input.name]) {
     throw usage('REMOTE_EXISTS', `a remote named "${input.name}" already exists in ${config.configPath}`, `Pick another name, or run \`dbfast remote remove ${input.name}\` first.`);
   }
-  if (!isConnectionUri(input.url)) {
+  return checkRemoteValues(config, input, env);
+}
+
+/**
+ * The values of a remote as `remote add` and `remote update` write them: the same refusals for
+ * both, decided before the file is read for editing, with the rules the loader applies to a
+ * remote already in the file (rules.ts), on the remote as the loader will see it (interpolated);
+ * then what only writing needs: no secret written into the file, production always backed up.
+ * `check.url: false` (an update that keeps the URL) leaves the written URL alone.
+ */
+export function checkRemoteValues(
+  config: DbfastConfig,
+  input: NewRemote,
+  env: NodeJS.ProcessEnv = config.env,
+  check: { url: boolean } = { url: true },
+): { warnings: string[]; loadedUrl: string } {
+  if (check.url && !isConnectionUri(input.url)) {
     throw usage('REMOTE_URL_INVALID', `--url ${maskUrl(input.url)} is not a postgresql:// URL`, HINTS.REMOTE_URL_INVALID as string);
   }
   if (input.passwordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(input.passwordEnv)) {
@@ -114,9 +130,9 @@ function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.Proc
   const first = problems[0];
   if (first) {
     const lines = problems.map((problem) => `${flagOf(problem, input.name)} (${formatProblem(problem)})`);
-    throw usage(first.code, `cannot add remote "${input.name}": ${lines.join('; ')}`, HINTS[first.code] ?? 'Fix the value named above.');
+    throw usage(first.code, `cannot write remote "${input.name}": ${lines.join('; ')}`, HINTS[first.code] ?? 'Fix the value named above.');
   }
-  const secrets = literalSecrets(input.url);
+  const secrets = check.url ? literalSecrets(input.url) : [];
   if (secrets.length > 0) {
     const which = secrets.join(' and ');
     throw usage(
@@ -127,7 +143,7 @@ function checkNewRemote(config: DbfastConfig, input: NewRemote, env: NodeJS.Proc
         : `Write it as a reference instead (e.g. ${secrets[0]}=\${CLIENT_KEY_PASSPHRASE}, single-quoted in the shell) and export that variable.`,
     );
   }
-  if (interpolationProblems.length > 0) {
+  if (check.url && interpolationProblems.length > 0) {
     const names = interpolationProblems.map((problem) => problem.variable).join(', ');
     throw usage('REQUIRED_ENV_MISSING', `--url names \${${names}}, which is not set`, 'Export the variable first: every command reads it from dbfast.toml.');
   }
@@ -151,7 +167,8 @@ function remoteLines(input: NewRemote, arrayForm: boolean): string[] {
   return lines;
 }
 
-interface ConfigText {
+/** dbfast.toml as lines, with its table headers: what the comment-keeping edits work on. */
+export interface ConfigText {
   file: string;
   lines: string[];
   eol: string;
@@ -161,7 +178,7 @@ interface ConfigText {
   arrayNames: string[];
 }
 
-function readConfigText(config: DbfastConfig): ConfigText {
+export function readConfigText(config: DbfastConfig): ConfigText {
   const file = realpathSync(config.configPath);
   const text = readFileSync(file, 'utf8');
   const lines = splitLines(text);
@@ -172,7 +189,7 @@ function readConfigText(config: DbfastConfig): ConfigText {
 }
 
 /** Header indexes that make up one remote: its table and its sub-tables ([remotes.N.deploy] ...). */
-function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
+export function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
   const { headers } = text;
   if (!text.arrayForm) {
     return headers.flatMap((h, i) => (h.path[0] === 'remotes' && h.path[1] === name ? [i] : []));
@@ -192,7 +209,7 @@ function remoteHeaderIndexes(text: ConfigText, name: string): number[] {
 }
 
 /** Writes next to the file, checks that it loads and says what we meant, then renames over it. */
-function writeChecked(file: string, text: string, options: EditOptions, expect: (next: DbfastConfig) => string | undefined): void {
+export function writeChecked(file: string, text: string, options: EditOptions, expect: (next: DbfastConfig) => string | undefined): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.dbfast-${process.pid}-${Date.now()}.tmp`);
   const mode = statSync(file).mode & 0o7777;
   writeFileSync(temp, text, { mode });

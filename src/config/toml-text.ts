@@ -94,12 +94,16 @@ function parseHeader(line: string, index: number): TomlHeader | undefined {
   return { line: index, kind, path: parseHeaderPath(trimmed.slice(open, i)) };
 }
 
-/** Every table header in the text, in order. */
-export function findHeaders(lines: readonly string[]): TomlHeader[] {
-  const headers: TomlHeader[] = [];
+/**
+ * For each line, whether it starts outside any multi-line value (string, array, inline table):
+ * only such lines can be a table header or a `key = value` of their table.
+ */
+export function topLevelLines(lines: readonly string[]): boolean[] {
+  const topLevel: boolean[] = [];
   let multiline: string | undefined;
   let depth = 0;
-  lines.forEach((line, index) => {
+  lines.forEach((line) => {
+    topLevel.push(multiline === undefined && depth === 0);
     let i = 0;
     if (multiline) {
       const end = multilineEnd(line, 0, multiline);
@@ -107,8 +111,6 @@ export function findHeaders(lines: readonly string[]): TomlHeader[] {
       multiline = undefined;
       i = end;
     } else if (depth === 0 && line.trimStart().startsWith('[')) {
-      const header = parseHeader(line, index);
-      if (header) headers.push(header);
       return;
     }
     while (i < line.length) {
@@ -133,7 +135,39 @@ export function findHeaders(lines: readonly string[]): TomlHeader[] {
       }
     }
   });
+  return topLevel;
+}
+
+/** Every table header in the text, in order. */
+export function findHeaders(lines: readonly string[]): TomlHeader[] {
+  const topLevel = topLevelLines(lines);
+  const headers: TomlHeader[] = [];
+  lines.forEach((line, index) => {
+    if (topLevel[index] && line.trimStart().startsWith('[')) headers.push(parseHeader(line, index) as TomlHeader);
+  });
   return headers;
+}
+
+/** Where a one-line value starts and ends in a `key = value` line; undefined when the value spans lines. */
+export function valueSpan(line: string): { start: number; end: number } | undefined {
+  const equals = /^\s*(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')\s*=\s*/.exec(line);
+  if (!equals) return undefined;
+  const start = equals[0].length;
+  const rest = line.slice(start);
+  if (rest.startsWith('"""') || rest.startsWith("'''") || rest.startsWith('[') || rest.startsWith('{')) return undefined;
+  if (rest.startsWith('"')) return { start, end: skipBasic(line, start) };
+  if (rest.startsWith("'")) return { start, end: line.indexOf("'", start + 1) + 1 || line.length };
+  const bare = /^[^\s#]+/.exec(rest);
+  return bare ? { start, end: start + bare[0].length } : undefined;
+}
+
+/** The key of a `key = value` line (quotes removed), or undefined. */
+export function lineKey(line: string): string | undefined {
+  const match = /^\s*([A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')\s*=/.exec(line);
+  if (!match) return undefined;
+  const key = match[1] as string;
+  if (key.startsWith('"')) return JSON.parse(key) as string;
+  return key.startsWith("'") ? key.slice(1, -1) : key;
 }
 
 /**

@@ -36,3 +36,30 @@ export async function deployHistory(options: HistoryOptions): Promise<HistoryRes
   );
   return { remote: options.remote, source, deploys: value };
 }
+
+/** Every remote's history, or the options to read it. */
+export type AllHistoryOptions = Omit<HistoryOptions, 'remote'>;
+
+/** The records of every remote, merged newest first, and where each remote's were read. */
+export interface AllHistoryResult {
+  /** Each remote of dbfast.toml, in file order, with where its records came from. */
+  remotes: Array<{ remote: string; source: 'remote' | 'local' }>;
+  /** Newest first across all remotes, at most `limit`. */
+  deploys: DeployRecord[];
+}
+
+/**
+ * `history` without `--remote`: each remote's history read the usual way (its own table, else
+ * this machine's file), merged newest first. A run seen twice (two remote names for one
+ * database share its history table) is listed once.
+ */
+export async function allRemotesHistory(options: AllHistoryOptions): Promise<AllHistoryResult> {
+  const names = Object.keys(options.config.remotes);
+  const results = await Promise.all(names.map((remote) => deployHistory({ ...options, remote })));
+  const seen = new Set<string>();
+  const deploys = results
+    .flatMap((result) => result.deploys)
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
+    .filter((record) => !seen.has(record.deployId) && seen.add(record.deployId) !== undefined);
+  return { remotes: results.map(({ remote, source }) => ({ remote, source })), deploys: deploys.slice(0, options.limit ?? 20) };
+}

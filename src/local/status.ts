@@ -19,6 +19,8 @@ export interface StatusOptions {
   environment?: string | undefined;
   /** Where clean-up of leftovers this command notices runs (see local/background.ts). */
   background?: BackgroundMode | undefined;
+  /** Only read: hand no leftover to a clean-up worker (doctor reports leftovers and must not drop them). */
+  readOnly?: boolean | undefined;
   /** Hears about the managed server being started, when this is the command that needs it first. */
   logger?: Logger | undefined;
 }
@@ -134,7 +136,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   const { snapshot, heads } = await withClient(target, async (client) => {
     const read = await readDatabases(client, shown.map((plan) => plan.template));
     const layerHeads = await readLayerHeads(client, layerNames);
-    await noticeLeftovers(client, { config }, target, { mode: options.background });
+    if (!options.readOnly) await noticeLeftovers(client, { config }, target, { mode: options.background });
     return { snapshot: read, heads: layerHeads };
   });
   const environments = shown.map((plan): EnvironmentStatus => {

@@ -110,14 +110,20 @@ export function registerDeployCommands(program: Command): void {
     );
   program
     .command('history')
-    .description('deploys, rollbacks and restores recorded on a remote, newest first')
-    .addOption(remoteOption())
+    .description('deploys, rollbacks and restores recorded on a remote (default: all remotes), newest first')
+    .addOption(remoteOption(false, 'only this remote (default: all remotes, merged)'))
     .option('--limit <n>', 'how many', wholeNumber(1), 20)
     .option('--local', 'read the local history (.dbfast/history) instead of the remote')
     .action(
-      action<{ remote: string; limit: number; local?: boolean }>(async (ctx, _args, options) => {
-        const [config, { history }, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/deploy.js')]);
-        const result = await history({ config, remote: options.remote, limit: options.limit, local: options.local === true, logger: ctx.out.logger() });
+      action<{ remote?: string; limit: number; local?: boolean }>(async (ctx, _args, options) => {
+        const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/deploy.js')]);
+        const common = { config, limit: options.limit, local: options.local === true, logger: ctx.out.logger() };
+        if (options.remote === undefined) {
+          const result = await api.historyAllRemotes(common);
+          ctx.out.result(result, (style) => render.renderAllHistory(style, result));
+          return;
+        }
+        const result = await api.history({ ...common, remote: options.remote });
         ctx.out.result(result, (style) => render.renderHistory(style, result));
       }),
     );

@@ -15,6 +15,19 @@ interface AddFlags {
   requireConfirmation?: boolean;
 }
 
+interface UpdateFlags {
+  name?: string;
+  url?: string;
+  env?: string;
+  passwordEnv?: string;
+  allowDestructive?: boolean;
+  backup?: boolean;
+  requireConfirmation?: boolean;
+  owner?: boolean;
+  privileges?: boolean;
+  keepPrevious?: boolean;
+}
+
 /** `remote test staging` or `remote test --name staging` (the specification's spelling): one of them. */
 function remoteName(args: string[], flag: string | undefined, command: string): string {
   const [positional] = args;
@@ -54,6 +67,50 @@ export function registerRemoteCommands(program: Command): void {
         });
         for (const warning of warnings) ctx.out.warn(warning);
         ctx.out.result({ remote: created, warnings }, () => `added remote ${created.name} (environment ${created.environment}) to ${config.configPath}`);
+      }),
+    );
+  remote
+    .command('update')
+    .description("change a remote's keys in dbfast.toml (only those lines; comments kept)")
+    .argument('[name]', 'remote name (or --name)')
+    .option('--name <name>', 'remote name', name)
+    .option('--url <url>', 'postgres:// URL (put the password in --password-env, not here)')
+    .addOption(envOption('environment deployed to it'))
+    .option('--password-env <var>', 'environment variable that holds the password', name)
+    .option('--allow-destructive', 'allow replacing the database on deploy')
+    .option('--no-allow-destructive', 'deploys only apply migrations')
+    .option('--backup', 'back up before deploys')
+    .option('--no-backup', 'do not back up before deploys (refused for production)')
+    .option('--require-confirmation', 'deploys need --confirm')
+    .option('--no-require-confirmation', 'deploys need no --confirm (production always does)')
+    .option('--owner', 'restore object owners (no_owner = false)')
+    .option('--no-owner', 'restore without object owners (pg_restore --no-owner)')
+    .option('--privileges', 'restore privileges (no_privileges = false)')
+    .option('--no-privileges', 'restore without privileges (pg_restore --no-privileges)')
+    .option('--keep-previous', 'keep the previous database after a deploy, for rollback')
+    .option('--no-keep-previous', 'drop the previous database after a deploy')
+    .action(
+      action<UpdateFlags>(async (ctx, args, options) => {
+        const chosen = remoteName(args, options.name, 'update');
+        const config = await ctx.config();
+        const { updateRemote } = await import('../../index.js');
+        const negated = (value: boolean | undefined): boolean | undefined => (value === undefined ? undefined : !value);
+        const result = await updateRemote({
+          config,
+          name: chosen,
+          changes: {
+            url: options.url,
+            environment: options.env,
+            passwordEnv: options.passwordEnv,
+            allowDestructive: options.allowDestructive,
+            backupBeforeDeploy: options.backup,
+            requireConfirmation: options.requireConfirmation,
+            noOwner: negated(options.owner),
+            noPrivileges: negated(options.privileges),
+            keepPrevious: options.keepPrevious,
+          },
+        });
+        ctx.out.result(result, () => `updated remote ${chosen} in ${config.configPath}: ${result.changed.join(', ')}`);
       }),
     );
   remote

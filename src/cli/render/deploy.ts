@@ -1,4 +1,4 @@
-import type { DeployReport, DeployTrigger, HistoryResult, RollbackReport } from '../../index.js';
+import type { AllHistoryResult, DeployRecord, DeployReport, DeployTrigger, HistoryResult, RollbackReport } from '../../index.js';
 import { duration, firstLine, plural, table, when, type Style } from './format.js';
 
 /** Human renderings of `deploy` (and its dry run), `rollback` and `history`. */
@@ -76,9 +76,10 @@ export function triggerText(trigger: DeployTrigger | null): string {
   return `${trigger.provider} ${trigger.commit.slice(0, 12)}${trigger.sender ? ` by ${trigger.sender}` : ''} (delivery ${trigger.deliveryId})`;
 }
 
-export function renderHistory(style: Style, result: HistoryResult): string {
-  if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
-  const rows = result.deploys.map((d) => [
+/** The columns of a history table; `withRemote` adds the REMOTE column (history of every remote). */
+function historyTable(style: Style, deploys: DeployRecord[], withRemote: boolean): string {
+  const rows = deploys.map((d) => [
+    ...(withRemote ? [d.remote] : []),
     when(d.startedAt),
     d.kind,
     d.result,
@@ -90,9 +91,20 @@ export function renderHistory(style: Style, result: HistoryResult): string {
     d.error ? d.error.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 2).join(' ') : '',
     d.notes.join('; '),
   ]);
-  const body = table(style, ['STARTED', 'KIND', 'RESULT', 'ENVIRONMENT', 'TOOK', 'BACKUP', 'BY', 'TRIGGER', 'ERROR', 'NOTES'], rows, {
-    cell: (text, column) => (column === 2 ? style.status(text) : text),
-  });
-  return [`history of remote "${result.remote}" (${result.source}), newest first:`, body].join('\n');
+  const header = [...(withRemote ? ['REMOTE'] : []), 'STARTED', 'KIND', 'RESULT', 'ENVIRONMENT', 'TOOK', 'BACKUP', 'BY', 'TRIGGER', 'ERROR', 'NOTES'];
+  const resultColumn = withRemote ? 3 : 2;
+  return table(style, header, rows, { cell: (text, column) => (column === resultColumn ? style.status(text) : text) });
 }
 
+export function renderHistory(style: Style, result: HistoryResult): string {
+  if (result.deploys.length === 0) return `no deploys recorded for remote "${result.remote}" (${result.source})`;
+  return [`history of remote "${result.remote}" (${result.source}), newest first:`, historyTable(style, result.deploys, false)].join('\n');
+}
+
+/** `dbfast history` without `--remote`: every remote's runs in one table, with a REMOTE column. */
+export function renderAllHistory(style: Style, result: AllHistoryResult): string {
+  const sources = result.remotes.map((r) => `${r.remote} (${r.source})`).join(', ');
+  if (result.remotes.length === 0) return 'no remotes in dbfast.toml; add one with dbfast remote add --name N --url URL --env ENV';
+  if (result.deploys.length === 0) return `no deploys recorded for any remote: ${sources}`;
+  return [`history of every remote, newest first: ${sources}`, historyTable(style, result.deploys, true)].join('\n');
+}
