@@ -124,6 +124,19 @@ describe('backup restore (user with CREATEDB): side database, checked, swapped i
     expect(await databasesLike(remote, `${a.database}__dbfast_restore`)).toEqual([]);
   });
 
+  it("keeps the live database's comment (or none): the side database's marker never goes live", async () => {
+    const a = await account(true);
+    const p = project(a);
+    const { backup } = await cliJson<Created>(p, ['backup', 'create', '--remote', 'target']);
+    const comment = async (): Promise<unknown> => (await query(remote.adminUrl, "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1", [a.database]))[0]?.c;
+    await query(remote.adminUrl, `COMMENT ON DATABASE "${a.database}" IS 'the shop''s data'`);
+    await cliJson<Restored>(p, ['backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
+    expect(await comment()).toBe("the shop's data");
+    await query(remote.adminUrl, `COMMENT ON DATABASE "${a.database}" IS NULL`);
+    await cliJson<Restored>(p, ['backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
+    expect(await comment()).toBeNull();
+  });
+
   it('refuses, changing nothing, when a database it did not make has its side name', async () => {
     const a = await account(true);
     const p = project(a);
