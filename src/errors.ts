@@ -139,6 +139,7 @@ export const ERRORS = {
   SERVER_SHUT_DOWN: { exit: 'failed' },
   SERVER_START_FAILED: { exit: 'failed' },
   SERVER_STOP_FAILED: { exit: 'failed' },
+  SIDE_NAME_TAKEN: { exit: 'usage' },
   SERVER_USER_MISSING: { exit: 'usage' },
   SESSIONS_BLOCKING: { exit: 'failed' },
   SETTING_NOT_APPLIED: { exit: 'failed' },

@@ -209,6 +209,17 @@ export async function setComment(client: pg.Client, name: string, comment: strin
   await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`);
 }
 
+/** `COMMENT ON DATABASE`, for `renameInOneTransaction`; null removes the comment. */
+export function commentStatement(database: string, comment: string | null): string {
+  return `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? 'NULL' : quoteLiteral(comment)}`;
+}
+
+/** A database's comment, or null (none, or no such database). */
+export async function databaseComment(client: pg.Client, database: string): Promise<string | null> {
+  const result = await client.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [database]);
+  return result.rows[0]?.comment ?? null;
+}
+
 /** One change to a database's catalog entry, for `changeDatabases`. */
 export type DatabaseChange =
   | { kind: 'rename'; from: string; to: string }

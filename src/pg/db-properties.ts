@@ -160,7 +160,7 @@ export async function applyDatabaseSettings(client: pg.Client, database: string,
  * comment from the one being replaced. Best effort: a property that cannot be copied is
  * reported as a warning, never a reason to abandon a restore that already succeeded.
  */
-export async function copyDatabaseProperties(client: pg.Client, from: string, to: string, logger: Logger): Promise<void> {
+export async function copyDatabaseProperties(client: pg.Client, from: string, to: string, logger: Logger, options: { comment?: boolean } = {}): Promise<void> {
   const statements: string[] = [];
   const settings = await client.query<{ setconfig: string[] }>(
     `SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1 AND s.setrole = 0`,
@@ -186,7 +186,7 @@ export async function copyDatabaseProperties(client: pg.Client, from: string, to
     [from],
   );
   const text = comment.rows[0]?.comment;
-  if (text) statements.push(`COMMENT ON DATABASE ${quoteIdent(to)} IS ${quoteLiteral(text)}`);
+  if (text && options.comment !== false) statements.push(`COMMENT ON DATABASE ${quoteIdent(to)} IS ${quoteLiteral(text)}`);
   for (const statement of statements) {
     try {
       await client.query(statement);

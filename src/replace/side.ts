@@ -4,13 +4,14 @@ import { restoreArchive } from '../archive/restore.js';
 import { interrupted, registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import { carryOverDbfastSchema } from '../history/schema.js';
-import { connectMaintenance, createDatabaseLike, databaseFacts, rolePrivileges } from '../pg/admin.js';
-import { dropDatabaseIfExists, renameInOneTransaction, renameStatement } from '../pg/catalog.js';
+import { connectMaintenance, databaseFacts, rolePrivileges } from '../pg/admin.js';
+import { commentStatement, databaseComment, dropDatabaseIfExists, renameInOneTransaction, renameStatement } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { applyDatabaseSettings, copyDatabaseProperties, type DatabaseSetting } from '../pg/db-properties.js';
 import { withDatabase } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
 import { analyzeRestored } from './analyze.js';
+import { createMarkedSide, dropLeftoverSides } from './leftover.js';
 import { reapScratchDatabases } from './scratch.js';
 import { warnOnly, withOutcome, type DatabaseCheck, type ReplaceBase } from './source.js';
 import { exchangeDatabases, swapIn } from './swap.js';
@@ -53,12 +54,11 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
   const { admin, names, clock, state, ctx, source } = input;
   const logger = ctx.logger;
   const sideTarget = withDatabase(ctx.target, names.side);
-  for (const leftover of names.sides) {
-    if (await dropDatabaseIfExists(admin, leftover)) logger.info(`dropped "${leftover}", left behind by an interrupted run`);
-  }
+  // Only databases dbfast marked as its own; a user's database with a side name stops the command here.
+  await dropLeftoverSides(admin, names.sides, logger);
   await reapScratchDatabases(admin, logger);
   const [privileges, like] = await Promise.all([rolePrivileges(admin), databaseFacts(admin, names.live)]);
-  await createDatabaseLike(admin, names.side, like, privileges.superuser);
+  await createMarkedSide(admin, names.side, like, privileges.superuser);
   // On a connection of its own: the lock's connection may be busy when the interrupt comes.
   const unregister = registerCleanup(() => dropFresh(input, names.side));
   let swapped = false;
@@ -91,13 +91,14 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
         // History and migration records stay with the live database, whatever the new one holds.
         await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
         if (input.prepare) await withClient(sideTarget, input.prepare);
-        await copyDatabaseProperties(admin, names.live, names.side, logger);
+        // The comment is set in the swap's transaction: until then the side keeps dbfast's marker.
+        await copyDatabaseProperties(admin, names.live, names.side, logger, { comment: false });
         await applyDatabaseSettings(admin, names.side, input.settings ?? []);
-        result = await swapIn(admin, names, { keepPrevious: true, target: ctx.target });
+        result = await swapIn(admin, names, { keepPrevious: true, target: ctx.target, liveComment: await databaseComment(admin, names.live) });
       } else {
         if (input.prepare) await withClient(sideTarget, input.prepare);
         await applyDatabaseSettings(admin, names.side, input.settings ?? []);
-        await renameInOneTransaction(admin, [renameStatement(names.side, names.live)]);
+        await renameInOneTransaction(admin, [renameStatement(names.side, names.live), commentStatement(names.live, null)]);
       }
       swapped = true;
       state.onRemote = true;

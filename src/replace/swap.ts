@@ -4,10 +4,11 @@ import { registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { operationalError } from '../failure/operational.js';
 import { connectMaintenance } from '../pg/admin.js';
-import { databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
+import { commentStatement, databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
 import { quoteIdent } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
+import { sideMarker } from './leftover.js';
 
 /** How `swapIn` treats clients that reconnect, and the replaced database. */
 export interface SwapOptions {
@@ -20,6 +21,8 @@ export interface SwapOptions {
    * they are blocked (the swap's own connection may be busy then). Default: the swap's client.
    */
   target?: DbTarget | undefined;
+  /** Set as the live database's comment in the swap's transaction (null removes it); undefined leaves comments alone. */
+  liveComment?: string | null | undefined;
 }
 
 /** What `swapIn` did. */
@@ -74,7 +77,7 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
       if (liveExists) sessionsEnded += await endSessions(client, names.live);
       await endSessions(client, names.side);
       if (previousExists) await endSessions(client, names.previous);
-      await renameInOneTransaction(client, swapStatements(names, liveExists, previousExists, block));
+      await renameInOneTransaction(client, swapStatements(names, liveExists, previousExists, block, options.liveComment));
       unregister?.();
       break;
     } catch (error) {
@@ -102,15 +105,24 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
   return { previous: names.previous, sessionsEnded };
 }
 
-function swapStatements(names: Pick<SwapNames, 'live' | 'side' | 'previous'>, liveExists: boolean, previousExists: boolean, blocked: boolean): string[] {
-  if (!liveExists) return [renameStatement(names.side, names.live)];
+function swapStatements(names: Pick<SwapNames, 'live' | 'side' | 'previous'>, liveExists: boolean, previousExists: boolean, blocked: boolean, liveComment: string | null | undefined): string[] {
+  // After the renames, so it lands on the database that is now live (replacing a side's marker).
+  const comment = liveComment === undefined ? [] : [commentStatement(names.live, liveComment)];
+  if (!liveExists) return [renameStatement(names.side, names.live), ...comment];
   const transient = transientName();
   const statements = previousExists
-    ? [renameStatement(names.live, transient), renameStatement(names.side, names.live), renameStatement(names.previous, names.side), renameStatement(transient, names.previous)]
+    ? [
+        renameStatement(names.live, transient),
+        renameStatement(names.side, names.live),
+        renameStatement(names.previous, names.side),
+        renameStatement(transient, names.previous),
+        // The older previous database waits under the side name to be dropped: if this process dies first, the next run must recognise it.
+        commentStatement(names.side, sideMarker(names.side)),
+      ]
     : [renameStatement(names.live, names.previous), renameStatement(names.side, names.live)];
   // The kept database must stay usable for a rollback (same transaction: all or nothing).
   if (blocked) statements.push(`ALTER DATABASE ${quoteIdent(names.previous)} ALLOW_CONNECTIONS true`);
-  return statements;
+  return [...statements, ...comment];
 }
 
 async function allowAgain(client: pg.Client, database: string, target: DbTarget | undefined): Promise<void> {

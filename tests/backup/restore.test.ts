@@ -3,6 +3,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
+import { quoteLiteral } from '../../src/pg/quote.js';
+import { sideMarker } from '../../src/replace/leftover.js';
 import { databasesLike, local, query, remote, urlFor } from '../support/db.js';
 import {
   asAccount,
@@ -108,16 +110,52 @@ describe('backup restore (user with CREATEDB): side database, checked, swapped i
     expect(await tableCounts(a.adminDbUrl)).toEqual(original);
   });
 
-  it('drops a leftover side database before restoring', async () => {
+  it('drops a leftover side database (marked as dbfast\'s) before restoring', async () => {
     const a = await account(true);
     const p = project(a);
     const { backup } = await cliJson<Created>(p, ['backup', 'create', '--remote', 'target']);
-    await query(remote.adminUrl, `CREATE DATABASE "${a.database}__dbfast_restore" OWNER "${a.role}"`);
-    await query(urlFor(remote.adminUrl, `${a.database}__dbfast_restore`), 'CREATE TABLE leftover (x int)');
+    const side = `${a.database}__dbfast_restore`;
+    await query(remote.adminUrl, `CREATE DATABASE "${side}" OWNER "${a.role}"`);
+    await query(remote.adminUrl, `COMMENT ON DATABASE "${side}" IS ${quoteLiteral(sideMarker(side))}`);
+    await query(urlFor(remote.adminUrl, side), 'CREATE TABLE leftover (x int)');
     await cliJson<Restored>(p, ['backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
     const leftover = await query<{ t: string | null }>(a.adminDbUrl, "SELECT to_regclass('public.leftover')::text AS t");
     expect(leftover[0]?.t).toBeNull();
     expect(await databasesLike(remote, `${a.database}__dbfast_restore`)).toEqual([]);
+  });
+
+  it("keeps the live database's comment (or none): the side database's marker never goes live", async () => {
+    const a = await account(true);
+    const p = project(a);
+    const { backup } = await cliJson<Created>(p, ['backup', 'create', '--remote', 'target']);
+    const comment = async (): Promise<unknown> => (await query(remote.adminUrl, "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1", [a.database]))[0]?.c;
+    await query(remote.adminUrl, `COMMENT ON DATABASE "${a.database}" IS 'the shop''s data'`);
+    await cliJson<Restored>(p, ['backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
+    expect(await comment()).toBe("the shop's data");
+    await query(remote.adminUrl, `COMMENT ON DATABASE "${a.database}" IS NULL`);
+    await cliJson<Restored>(p, ['backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
+    expect(await comment()).toBeNull();
+  });
+
+  it('refuses, changing nothing, when a database it did not make has its side name', async () => {
+    const a = await account(true);
+    const p = project(a);
+    const original = await tableCounts(a.adminDbUrl);
+    const { backup } = await cliJson<Created>(p, ['backup', 'create', '--remote', 'target']);
+    await messUp(a);
+    const messed = await tableCounts(a.adminDbUrl);
+    const side = `${a.database}__dbfast_restore`;
+    await query(remote.adminUrl, `CREATE DATABASE "${side}" OWNER "${a.role}"`);
+    await query(urlFor(remote.adminUrl, side), 'CREATE TABLE precious (x int); INSERT INTO precious VALUES (42)');
+    const result = await cli(p, ['--json', 'backup', 'restore', '--remote', 'target', '--backup-id', backup.id]);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(2);
+    const error = parseJson<{ error: { code: string; message: string; hint: string } }>(result).error;
+    expect(error.code).toBe('SIDE_NAME_TAKEN');
+    expect(error.message).toContain(`"${side}"`);
+    expect(error.hint).toMatch(/rename it|drop it yourself/i);
+    expect(await query(urlFor(remote.adminUrl, side), 'SELECT x FROM precious')).toEqual([{ x: 42 }]);
+    expect(await tableCounts(a.adminDbUrl)).toEqual(messed);
+    expect(messed).not.toEqual(original);
   });
 });
 

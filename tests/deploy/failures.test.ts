@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, parseJson } from '../support/cli.js';
-import { query, remote } from '../support/db.js';
-import { asAccount, cli, createRemoteAccount } from '../support/backup.js';
+import { query, remote, urlFor } from '../support/db.js';
+import { asAccount, cli, createRemoteAccount, trackRemoteDatabase } from '../support/backup.js';
 import { failingRestoreBinDir, snapshot, writeDeployProject } from '../support/deploy.js';
 import { tempDir } from '../support/files.js';
 
@@ -128,5 +128,26 @@ describe('in place, for a user who may not create databases', () => {
     expect(parseJson<{ mode: string }>(result).mode).toBe('in-place');
     expect((await query(account.adminDbUrl, 'SELECT count(*)::int AS n FROM app.product'))[0]).toEqual({ n: 3 });
     expect(await query(account.adminDbUrl, "SELECT 1 FROM pg_class WHERE relname = 'legacy'")).toHaveLength(0);
+  });
+});
+
+describe('side names are only reclaimed from dbfast', () => {
+  it('a database dbfast did not make under a side name: the deploy refuses before changing anything, and it keeps its rows', async () => {
+    const account = await createRemoteAccount({ createdb: true, prefix: 'taken' });
+    await asAccount(account, 'CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (1)');
+    const side = `${account.database}__dbfast_new`;
+    trackRemoteDatabase(side);
+    await query(remote.adminUrl, `CREATE DATABASE "${side}" OWNER "${account.role}"`);
+    await query(urlFor(remote.adminUrl, side), 'CREATE TABLE precious (x int); INSERT INTO precious VALUES (42)');
+    const before = snapshot(account.adminDbUrl);
+    const project = writeDeployProject([{ name: 'staging', account }]);
+    const result = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(2);
+    const error = parseJson<{ error: { code: string; message: string; hint: string } }>(result).error;
+    expect(error.code).toBe('SIDE_NAME_TAKEN');
+    expect(error.message).toContain(`"${side}"`);
+    expect(error.hint).toMatch(/rename it|drop it yourself/i);
+    expect(await query(urlFor(remote.adminUrl, side), 'SELECT x FROM precious')).toEqual([{ x: 42 }]);
+    expect(snapshot(account.adminDbUrl)).toBe(before);
   });
 });

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { DbfastError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createDatabaseLike, type DatabaseFacts } from '../pg/admin.js';
+import { changeDatabases, dropDatabaseIfExists } from '../pg/catalog.js';
+import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+
+/*
+ * A remote's side names (`<db>__dbfast_new`, `<db>__dbfast_restore`) are plain names anybody can
+ * give a database, so a database with one is only dropped as "left behind by an interrupted run"
+ * when its comment is dbfast's marker. The marker must be there from the moment the side name
+ * exists, or a run killed between CREATE DATABASE and COMMENT would leave an unmarked database
+ * that the next run refuses to touch. CREATE DATABASE cannot run in a transaction, so the side
+ * database is created under a transient name of dbfast's own (`dbfast_side_<random>`), and ONE
+ * transaction then comments it and renames it to the side name: the side name never exists
+ * unmarked. A run killed before that transaction leaves only a `dbfast_side_` database; like a
+ * restore test's scratch database, its creator holds an advisory lock named after it while it
+ * lives, so one whose lock is free belongs to a dead process and the next run drops it.
+ * The marker is replaced by the live database's own comment in the swap's transaction.
+ */
+
+const TRANSIENT_PREFIX = 'dbfast_side_';
+const TRANSIENT_NAME = /^dbfast_side_[0-9a-f]{12}$/;
+
+function transientLockKey(name: string): string {
+  return `dbfast:side:${name}`;
+}
+
+/** The comment that proves dbfast made side database `side` (its name is in it: a renamed copy does not match). */
+export function sideMarker(side: string): string {
+  return `dbfast side database "${side}": dropped by the next deploy or restore if an interrupted run left it behind`;
+}
+
+async function commentsOf(client: pg.Client, names: readonly string[]): Promise<Map<string, string | null>> {
+  const result = await client.query<{ datname: string; comment: string | null }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ANY($1::text[])`,
+    [names],
+  );
+  return new Map(result.rows.map((row) => [row.datname, row.comment]));
+}
+
+/**
+ * Drops the side databases in `sides` that an interrupted run left behind, and transient
+ * databases of dead processes. Refuses (SIDE_NAME_TAKEN) before dropping anything when a
+ * database with a side name lacks dbfast's marker: somebody else made it.
+ */
+export async function dropLeftoverSides(client: pg.Client, sides: readonly string[], logger: Logger): Promise<void> {
+  const found = await commentsOf(client, sides);
+  const foreign = [...found].filter(([name, comment]) => comment !== sideMarker(name)).map(([name]) => name);
+  if (foreign.length > 0) {
+    const list = foreign.map((name) => `"${name}"`).join(', ');
+    throw new DbfastError('SIDE_NAME_TAKEN', `database ${list} exists but was not made by dbfast: dbfast needs ${foreign.length === 1 ? 'this name' : 'these names'} for the database it builds before the swap; nothing was changed`, {
+      hint: `Rename it (ALTER DATABASE ... RENAME TO ...) or drop it yourself if it is not needed, then run the command again.`,
+      details: { databases: foreign },
+    });
+  }
+  for (const name of found.keys()) {
+    if (await dropDatabaseIfExists(client, name)) logger.info(`dropped "${name}", left behind by an interrupted run`);
+  }
+  const transients = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1', [TRANSIENT_PREFIX]);
+  for (const { datname } of transients.rows) {
+    if (!TRANSIENT_NAME.test(datname) || !(await tryAdvisoryLock(client, transientLockKey(datname)))) continue;
+    try {
+      if (await dropDatabaseIfExists(client, datname)) logger.info(`dropped "${datname}", left behind by an interrupted run`);
+    } catch (error) {
+      logger.warn(`could not drop "${datname}", left behind by an interrupted run: ${errorMessage(error)}`);
+    } finally {
+      await advisoryUnlock(client, transientLockKey(datname)).catch(() => undefined);
+    }
+  }
+}
+
+/** Creates side database `side` (like `like`), marked as dbfast's from the moment it has that name (see above). */
+export async function createMarkedSide(client: pg.Client, side: string, like: DatabaseFacts | undefined, superuser: boolean): Promise<void> {
+  const transient = `${TRANSIENT_PREFIX}${randomBytes(6).toString('hex')}`;
+  // Held from before CREATE until the rename: a transient database is never unclaimed while we live.
+  await tryAdvisoryLock(client, transientLockKey(transient));
+  try {
+    await createDatabaseLike(client, transient, like, superuser);
+    try {
+      await changeDatabases(client, [
+        { kind: 'comment', database: transient, comment: sideMarker(side) },
+        { kind: 'rename', from: transient, to: side },
+      ]);
+    } catch (error) {
+      await dropDatabaseIfExists(client, transient).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await advisoryUnlock(client, transientLockKey(transient)).catch(() => undefined);
+  }
+}
