@@ -243,10 +243,15 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
 
   release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
     if (!record.released) {
-      const released = releaseLease(this, record, options).finally(() => {
-        this.leases.delete(record);
-        this.releasing.delete(released);
-      });
+      const released = releaseLease(this, record, options)
+        .then((result) => {
+          if (result.outcome === 'recycled') this.trimSurplus(result.database);
+          return result;
+        })
+        .finally(() => {
+          this.leases.delete(record);
+          this.releasing.delete(released);
+        });
       this.releasing.add(released);
       record.released = released;
     }
@@ -265,6 +270,17 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       const handed = await trash(this.control, record.name, record.oid, record.build.name).catch(() => false);
       if (!handed) queue();
     });
+  }
+
+  /**
+   * A recycled lease can put the pool one over its size (a refill made its replacement meanwhile):
+   * the surplus is claimed like a lease, so no other process is handed it, and dropped.
+   */
+  private trimSurplus(recycled: string): void {
+    const hint = this.refiller.takeSurplus(recycled);
+    if (!hint) return;
+    const build = this.build;
+    this.refiller.track(() => this.refiller.dropSurplus(hint, build));
   }
 
   // ---- the rest ----------------------------------------------------------------------------

@@ -2,11 +2,11 @@ import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
 import { createReady, reserve, type CapSnapshot } from './create.js';
-import { dropPooled, unlockLease } from './ops.js';
+import { claim, dropPooled, unlockLease } from './ops.js';
 import { DropQueue } from './drops.js';
 import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
 import type { PoolMarker } from './marker.js';
-import type { ReadyHint, RefillHost } from './types.js';
+import type { ReadyHint, RefillHost, TemplateBuild } from './types.js';
 
 /** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
 const MAX_CREATING = 4;
@@ -73,6 +73,19 @@ export class Refiller {
     if (this.stopped) return;
     if (!this.hints.some((known) => known.name === hint.name)) this.hints.push(hint);
     this.pool.wakeWaiters();
+  }
+
+  /** One ready database over size + waiting leases, if any, never `keep` (the one just recycled). */
+  takeSurplus(keep: string): ReadyHint | undefined {
+    if (this.stopped || this.hints.length <= this.pool.settings.size + this.pool.wanting) return undefined;
+    const index = this.hints.findIndex((hint) => hint.name !== keep);
+    return index < 0 ? undefined : this.hints.splice(index, 1)[0];
+  }
+
+  /** Claims a surplus ready database like a lease (so no other process is handed it), then drops it. */
+  async dropSurplus(hint: ReadyHint, build: TemplateBuild): Promise<void> {
+    const result = await this.claiming(hint.name, () => claim(this.pool.control, hint, build.name, build.buildLockKey));
+    if (result.kind === 'claimed') this.drops.add({ name: result.name, template: build.name, leasedOid: hint.oid, reason: 'more ready than the pool size' });
   }
 
   forgetHints(): void {
@@ -143,7 +156,7 @@ export class Refiller {
     const server = await readServerPool(pool.work);
     if (this.stopped || pool.build !== build) return;
     const seen = readyFor(server, build.name, build.oid)
-      .filter((database) => !this.claimingNames.has(database.name))
+      .filter((database) => !this.claimingNames.has(database.name) && !this.drops.has(database.name))
       .map((database): ReadyHint => ({ name: database.name, oid: database.oid, comment: database.comment, marker: database.marker as PoolMarker, addedAt: started }));
     const recent = this.hints.filter((hint) => hint.addedAt > started && !seen.some((database) => database.name === hint.name));
     this.hints = [...seen, ...recent];
@@ -183,7 +196,11 @@ export class Refiller {
         this.failures = 0;
         if (created && pool.build === build) {
           pool.counters.created++;
-          this.addHint({ name: created.name, oid: created.oid, comment: created.comment, marker: created.marker, addedAt: Date.now() });
+          const hint: ReadyHint = { name: created.name, oid: created.oid, comment: created.comment, marker: created.marker, addedAt: Date.now() };
+          // Finished after close() began (the cancel came too late), or a released lease was
+          // recycled meanwhile: the pool never keeps more than its size ready.
+          if (this.stopped || this.hints.length >= pool.settings.size + pool.wanting) await this.dropSurplus(hint, build);
+          else this.addHint(hint);
         }
       } catch (error) {
         broken = true;

@@ -141,10 +141,43 @@ describe('createPool: leases', () => {
     expect((await pooledOf(server, project.template())).map((row) => row.state)).toEqual(['kept']);
   });
 
+  it('a recycled lease never leaves the pool over its size: the refill it no longer needs is dropped', async () => {
+    const project = poolProject();
+    const pool = await createPool({ config: project.config(), size: 1 });
+    try {
+      const lease = await pool.lease();
+      await eventually(async () => pool.stats().ready === 1, 'the refill made a replacement');
+      expect(await lease.release()).toMatchObject({ outcome: 'recycled' });
+      const ready = async (): Promise<string[]> => (await pooledOf(server, project.template())).filter((row) => row.state === 'ready').map((row) => row.name);
+      await eventually(async () => (await ready()).length === 1, 'one ready database, the pool size');
+      expect(pool.stats().ready).toBe(1);
+      const next = await pool.lease();
+      expect(await itemNames(server, next.database)).toEqual(['kettle', 'teapot']);
+      await next.release();
+    } finally {
+      await pool.close({ drain: true });
+    }
+  });
+
+  it('close() while refills are being made leaves at most size ready databases, none half-made', async () => {
+    const project = poolProject();
+    const pool = await createPool({ config: project.config(), size: 2 });
+    // Two leases at once: two refills start; close() comes while they are being made.
+    const leases = await Promise.all([pool.lease(), pool.lease()]);
+    await pool.close();
+    const left = await pooledOf(server, project.template());
+    expect(left.filter((row) => row.state !== 'ready')).toEqual([]);
+    expect(left.length).toBeLessThanOrEqual(2);
+    expect(left.map((row) => row.name)).not.toEqual(expect.arrayContaining(leases.map((lease) => lease.database)));
+    await createPool({ config: project.config(), size: 1 }).then((next) => next.close({ drain: true }));
+  });
+
   it('close() drops leases still out; lease() after close() fails with POOL_CLOSED', async () => {
     const project = poolProject();
     const pool = await createPool({ config: project.config(), size: 1 });
     const lease = await pool.lease();
+    // The refill the lease started finishes first: a clone still being made at close() is cancelled.
+    await eventually(async () => pool.stats().ready === 1, 'the refill finished');
     await pool.close();
     expect(await query(server, 'SELECT 1 FROM pg_database WHERE datname = $1', [lease.database])).toEqual([]);
     await expect(pool.lease()).rejects.toMatchObject({ code: 'POOL_CLOSED' });
