@@ -49,10 +49,11 @@ type RunContext = Pick<RemoteContext, 'config' | 'remote' | 'environment' | 'dat
 
 /** Writes the record where it goes; a failure to record is a warning, never the run's failure. */
 async function writeRecord(ctx: RunContext, run: RecordedRun): Promise<void> {
-  const { record } = run;
-  record.phases = [...run.clock.phases];
-  record.finishedAt = new Date().toISOString();
-  record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+  run.record.phases = [...run.clock.phases];
+  run.record.finishedAt = new Date().toISOString();
+  run.record.durationMs = Date.parse(run.record.finishedAt) - Date.parse(run.record.startedAt);
+  // A copy: the run may end (and set its result) while this is being written.
+  const record: DeployRecord = { ...run.record };
   if (run.onRemote) {
     await withClient(ctx.target, (client) => recordOnRemote(client, record), { applicationName: 'dbfast history' }).catch((error: unknown) =>
       ctx.logger.warn(`could not record the ${record.kind} on the remote (${errorMessage(error)}); it is recorded locally`),
@@ -102,14 +103,28 @@ export async function runRecorded<T>(
   // the process waits for before it exits): both wait for the same write.
   const write = (): Promise<void> => (final ??= discarded ? Promise.resolve() : writeRecord(ctx, run));
   // Registered first, so it runs last: the other cleanups have settled what is live by then.
+  // Kept registered until the record is written: an interrupt while it is written waits for it.
   const unregister = registerCleanup(async (signal) => {
-    if (!final) interruptedBy(signal);
-    await write();
+    if (!final) {
+      interruptedBy(signal);
+      await write();
+      return;
+    }
+    await final;
+    // The work was done (recorded `success`) when the interrupt came, yet the process exits 130
+    // without reporting it: the record says it was interrupted, and what is live.
+    if (discarded || record.result !== 'success') return;
+    interruptedBy(signal);
+    final = writeRecord(ctx, run);
+    await final;
   });
   try {
     const result = await fn(run);
-    record.result = 'success';
-    record.error = null;
+    // An interrupt that came before the end was recorded as such, with what is live then.
+    if (record.result !== 'interrupted') {
+      record.result = 'success';
+      record.error = null;
+    }
     return result;
   } catch (error) {
     const signal = interrupted();
@@ -120,7 +135,7 @@ export async function runRecorded<T>(
     }
     throw error;
   } finally {
-    unregister();
     await write();
+    unregister();
   }
 }

@@ -86,7 +86,7 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
     const signal = interrupted();
     if (signal) throw new DbfastError('INTERRUPTED', `interrupted (${signal}) before the swap; the live database is untouched`);
     let result: SideReplaceResult = { previous: null, sessionsEnded: 0 };
-    await clock.run('swap', async () => {
+    const swapping = clock.run('swap', async () => {
       if (like) {
         // History and migration records stay with the live database, whatever the new one holds.
         await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
@@ -103,9 +103,17 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
       swapped = true;
       state.onRemote = true;
       state.live = result.previous
-        ? `the new database is live as "${names.live}"; the one it replaced is kept as "${result.previous}" (\`dbfast rollback\` puts it back)`
-        : `the new database is live as "${names.live}" (there was none before)`;
+        ? `the new database is live as "${names.live}" (${source.label}); the one it replaced is kept as "${result.previous}" (\`dbfast rollback\` puts it back)`
+        : `the new database is live as "${names.live}" (${source.label}; there was none before)`;
     });
+    // An interrupt while the swap commits waits for it to end either way, so the run's record
+    // (written by the last cleanup) says what is live, not what was live before the swap.
+    const unregisterSwap = registerCleanup(() => swapping.then(() => undefined, () => undefined));
+    try {
+      await swapping;
+    } finally {
+      unregisterSwap();
+    }
     // What follows can take minutes (hooks, health): a process killed there still leaves a record.
     if (input.afterLive) await state.checkpoint();
     if (input.afterLive) {
