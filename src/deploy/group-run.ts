@@ -58,7 +58,7 @@ export function pendingOutcome(group: PreparedGroup, status: GroupStatus, reason
 
 function groupError(group: PreparedGroup, stage: GroupStage, message: string, extra: { cause?: unknown; details?: Record<string, unknown> } = {}): DbfastError {
   return new DbfastError('GROUP_FAILED', `deploy group "${group.name}" failed (${stage}): ${message}`, {
-    hint: 'The output is above and in `dbfast history`; fix the group, then deploy again (--skip-group NAME deploys without it, --continue-on-failure keeps the deploy when a group fails).',
+    hint: `The output is above and in \`dbfast history\`; fix the group, then deploy again (--skip-group ${group.name} deploys without it; --continue-on-failure keeps the deploy when a group fails).`,
     cause: extra.cause,
     details: { group: group.name, stage, ...extra.details },
   });

@@ -5,7 +5,7 @@ import { connectMaintenance } from '../pg/admin.js';
 import { endSessions } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { analyzeRestored } from './analyze.js';
-import { withOutcome, type ReplaceBase } from './source.js';
+import { FIX_AND_RETRY, withOutcome, type ReplaceBase } from './source.js';
 
 /** What an in-place replace restores, with the SQL around it and what happens after COMMIT. */
 export interface InPlaceInput extends ReplaceBase {
@@ -84,5 +84,5 @@ async function undo(input: InPlaceInput, error: unknown): Promise<DbfastError> {
     return withOutcome(error, `Restoring ${plan.label} failed too (${errorMessage(failed)}): ${state.live}.`, `Restore it by hand: dbfast backup restore --remote ${ctx.remote.name} --backup-id ${plan.label.replace(/^backup /, '')} --confirm`, false);
   }
   state.live = `the database from before is live again (${plan.label} was restored in place)`;
-  return withOutcome(error, `Rolled back: ${plan.label} was restored.`, 'Fix the cause above, then run the command again.', true);
+  return withOutcome(error, `Rolled back: ${plan.label} was restored.`, FIX_AND_RETRY, true);
 }

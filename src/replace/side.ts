@@ -13,7 +13,7 @@ import type { SwapNames } from '../remote/names.js';
 import { analyzeRestored } from './analyze.js';
 import { createMarkedSide, dropLeftoverSides } from './leftover.js';
 import { reapScratchDatabases } from './scratch.js';
-import { warnOnly, withOutcome, type DatabaseCheck, type ReplaceBase } from './source.js';
+import { FIX_AND_RETRY, warnOnly, withOutcome, type DatabaseCheck, type ReplaceBase } from './source.js';
 import { exchangeDatabases, swapIn } from './swap.js';
 
 /** What a replace through a side database needs besides the archive. */
@@ -168,5 +168,5 @@ async function swapBack(input: SideReplaceInput, previous: string | null, error:
     }
     return withOutcome(error, `Swapping the previous database back failed (${errorMessage(undo)}): ${state.live}.`, `\`dbfast rollback --remote ${ctx.remote.name}\` retries the swap back.`, false);
   }
-  return withOutcome(error, `Rolled back: the previous database is live again as "${names.live}"; the new one was dropped.`, 'Fix the cause above, then run the command again.', true);
+  return withOutcome(error, `Rolled back: the previous database is live again as "${names.live}"; the new one was dropped.`, FIX_AND_RETRY, true);
 }

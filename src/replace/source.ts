@@ -43,6 +43,9 @@ export interface ReplaceBase {
 /** Checks of a restored database; they throw (VALIDATION_FAILED, RESTORE_CHECK_FAILED) to stop the replace. */
 export type DatabaseCheck = (target: DbTarget) => Promise<void>;
 
+/** What to do after an undo that put everything back, when the failure itself says nothing more. */
+export const FIX_AND_RETRY = 'Fix the cause above, then run the command again.';
+
 /**
  * The error a failed run ends with, saying what the undo did: `rolledBack` (in `details`) is
  * true only when the database from before the run is live again, and only then does the message
@@ -50,8 +53,11 @@ export type DatabaseCheck = (target: DbTarget) => Promise<void>;
  */
 export function withOutcome(error: unknown, sentence: string, hint: string, rolledBack: boolean): DbfastError {
   const original = isDbfastError(error) ? error : undefined;
+  // The failure's own hint (the GRANT to run, the file to fix) still applies after the undo: it
+  // replaces the generic advice, and follows advice about what the undo left.
+  const cause = original?.hint;
   return new DbfastError(original?.code ?? 'POST_DEPLOY_FAILED', `${errorMessage(error)}\n${sentence}`, {
-    hint,
+    hint: !cause || hint.includes(cause) ? hint : hint === FIX_AND_RETRY ? cause : `${hint} ${cause}`,
     cause: error,
     details: { ...original?.details, rolledBack },
   });

@@ -145,7 +145,7 @@ describe('deploy groups', { timeout: 300_000 }, () => {
     expect(error.code).toBe('GROUP_FAILED');
     expect(error.message).toContain('deploy group "broken" failed (files): deploy/broken.sql:3:13: relation "app.no_such_table" does not exist');
     expect(error.message).toContain('Rolled back');
-    expect(error.hint).toBe('Fix the cause above, then run the command again. --skip-group broken deploys without this group; --continue-on-failure keeps the deploy when a group fails.');
+    expect(error.hint).toBe('The output is above and in `dbfast history`; fix the group, then deploy again (--skip-group broken deploys without it; --continue-on-failure keeps the deploy when a group fails).');
     expect(error.details).toMatchObject({ rolledBack: true, group: 'broken', stage: 'files', sql: { file: 'deploy/broken.sql', line: 3, column: 13 } });
     expect(snapshot(account.adminDbUrl)).toBe(before);
     expect(await databaseExists(`${account.database}__dbfast_prev`)).toBe(false);

@@ -149,6 +149,8 @@ describe('deploy hooks', { timeout: 240_000 }, () => {
     expect(error.code).toBe('POST_HOOK_FAILED');
     expect(error.details.rolledBack).toBe(true);
     expect(error.message).toContain('Rolled back');
+    // The hook's own hint survives the rollback's.
+    expect(error.hint).toBe('See the hook output above (and in `dbfast history`).');
     expect(snapshot(account.adminDbUrl)).toBe(before);
     expect(existsSync(path.join(project.dir, 'second-post-ran'))).toBe(false);
     expect(await databaseExists(`${account.database}__dbfast_new`)).toBe(false);
