@@ -40,7 +40,7 @@ export async function validateEnvironments(options: ConfigSource & { name?: stri
   return withModule(options, () => import('../local/environments.js'), (module, config) => module.validateEnvironments(config, options.name));
 }
 
-// ---- Remotes ----
+// ---- The remotes' tables in dbfast.toml ----
 
 /** The remotes of dbfast.toml, passwords masked. */
 export async function listRemotes(options: ConfigSource = {}): Promise<import('../config/remotes.js').RemoteSummary[]> {

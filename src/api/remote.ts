@@ -6,6 +6,7 @@
  */
 import { withModule, type ConfigSource, type With } from '../config/source.js';
 
+// ---- Reaching a remote ----
 
 /** Connects to a remote and reports version, privileges, tools, TLS and latency; `ok` is false when something needed is missing. */
 export async function testRemote(options: ConfigSource & { remote: string }): Promise<import('../validate/remote-test.js').RemoteTestReport> {
