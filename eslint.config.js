@@ -18,7 +18,8 @@ export default tseslint.config(
     files: ['src/cli/**', 'bin/**', 'bench/**', 'tests/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
-  // The CLI's only doors into the library: index.ts, errors.ts, logger.ts (DESIGN.md). Static
+  // The CLI's only doors into the library: index.ts, errors.ts, logger.ts (DESIGN.md); src/api/
+  // holds the functions index.ts re-exports and is reached through index.ts only. Static
   // imports and `export ... from` by no-restricted-imports, `await import(...)` by the syntax rule;
   // dependency-cruiser (npm run deps) checks the same on the resolved graph.
   ...cliBoundary('src/cli/*.ts', '\\.\\./'),
@@ -28,7 +29,7 @@ export default tseslint.config(
 /** The boundary rule for CLI files at one depth: `up` is the relative prefix that leaves src/cli/. */
 function cliBoundary(files, up) {
   const regex = `^${up}(?!(index|errors|logger)\\.js$)`;
-  const message = 'src/cli imports nothing from src/ but index.ts, errors.ts and logger.ts: export what the CLI needs from src/index.ts.';
+  const message = 'src/cli imports nothing from src/ but index.ts, errors.ts and logger.ts: export what the CLI needs from src/index.ts (src/api/ included).';
   return [
     {
       files: [files],

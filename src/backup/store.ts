@@ -7,7 +7,7 @@ import { DbfastError } from '../errors.js';
 import type { BackupStorage } from './storage/types.js';
 import { backupHealth, backupInfoSchema, type BackupHealth, type BackupInfo } from './types.js';
 
-export { processAlive, syncFolder } from './storage/local.js';
+export { syncFolder } from './storage/local.js';
 
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{4}$/;
 export const METADATA_SUFFIX = '.json';

@@ -3,8 +3,9 @@ import type { LoadConfigOptions } from './read.js';
 import type { DbfastConfig } from './types.js';
 
 /*
- * How the library's functions (src/index.ts) get their config: given, or loaded the way the
- * CLI loads it. Kept here so index.ts holds the API and nothing else. Both loaders below
+ * How the library's functions (src/api/, re-exported by src/index.ts) get their config: given,
+ * or loaded the way the CLI loads it. Kept here, beside the one loader, so each file of src/api/
+ * holds only its functions. Both loaders below
  * rethrow operational failures (lost connection, full disk, missing privilege, ...) as coded
  * DbfastErrors, so a caller of the library never sees a bare pg or Node error.
  */

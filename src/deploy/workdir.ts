@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { registerCleanup } from '../cleanup.js';
-import { processAlive } from '../backup/store.js';
+import { processAlive } from '../server/postmaster.js';
 
 const PREFIX = 'deploy-';
 

@@ -83,14 +83,21 @@ function dependencies(analyses: readonly FileAnalysis[], graph: { roots: Map<str
   });
 }
 
-/** Where the files run, and how a connection to run them on is opened (run-layer.ts's, for builds). */
-export interface ParallelContext {
+/** Where and how a layer's files run (run-layer.ts takes it; kept here, below it, so both share it). */
+export interface LayerRunContext {
+  /** The side database being built. */
   target: DbTarget;
   runner: Runner;
   pgBinDir?: string | undefined;
   logger: Logger;
+  /** psql variables the files run with (the environment's). */
   variables: Record<string, string>;
+  /** The repository: includes may not leave it. */
   root: string;
+}
+
+/** Where the files run, and how a connection to run them on is opened (run-layer.ts's, for builds). */
+export interface ParallelContext extends LayerRunContext {
   connect: () => Promise<pg.Client>;
 }
 

@@ -1,23 +1,8 @@
 import type pg from 'pg';
-import type { Runner } from '../config/types.js';
-import type { Logger } from '../logger.js';
 import { connect } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
 import type { LayerFile } from './layers.js';
-import { runParallel } from './parallel.js';
-
-/** Where and how a layer's files run. */
-export interface LayerRunContext {
-  /** The side database being built. */
-  target: DbTarget;
-  runner: Runner;
-  pgBinDir?: string | undefined;
-  logger: Logger;
-  /** psql variables the files run with (the environment's). */
-  variables: Record<string, string>;
-  /** The repository: includes may not leave it. */
-  root: string;
-}
+import { runParallel, type LayerRunContext } from './parallel.js';
 
 /** The files of one layer and how they may run. */
 export interface LayerRun {

@@ -1,19 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import path from 'node:path';
-import type { DeployTrigger } from '../history/records.js';
-import { registerCleanup } from '../cleanup.js';
-import { newDeployId } from '../history/id.js';
-import { DbfastError, errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { ServerRepository } from './git.js';
-import type { WebhookMetrics } from './metrics.js';
+import { errorMessage } from '../errors.js';
+import { DeployJobs, type DeployJobsOptions } from './deploy-jobs.js';
 import { detectProvider, InvalidPayload, providerNamed, PROVIDERS, type ParsedEvent, type WebhookProvider } from './providers.js';
-import { DeployQueue, type QueueJob } from './queue.js';
-import type { DeployRunner } from './runner.js';
-import { candidateSecretEnvs, routesFor, secretEnvFor, type WebhookRoute, type WebhookSettings } from './settings.js';
-import type { NewWebhookEvent, WebhookEvent, WebhookEventStore, WebhookOutcome } from './store.js';
+import { candidateSecretEnvs, routesFor, secretEnvFor } from './settings.js';
+import type { NewWebhookEvent, WebhookEvent, WebhookOutcome } from './store.js';
 
 /** The one line the server logs per delivery (per route's deploy of it), when its outcome is final. Never a secret. */
 export interface DeliveryLogLine {
@@ -41,26 +32,8 @@ export interface WebhookAnswer {
   body: Record<string, unknown>;
 }
 
-interface DeployJob extends QueueJob {
-  row: WebhookEvent;
-  route: WebhookRoute;
-  commit: string;
-  trigger: DeployTrigger;
-}
-
-export interface WebhookServiceOptions {
-  settings: WebhookSettings;
-  /** The serving config's `[backup] dir`, for deploys whose own config keeps backups in the worktree. */
-  backupDir: string;
-  /** The serving config's remotes' environments: the template a route's deploys build. */
-  remoteEnvironments: Record<string, string>;
-  store: WebhookEventStore;
-  repository: ServerRepository;
-  metrics: WebhookMetrics;
-  runner: DeployRunner;
-  logger: Logger;
+export interface WebhookServiceOptions extends Omit<DeployJobsOptions, 'onFinished'> {
   onDelivery: (line: DeliveryLogLine) => void;
-  env: NodeJS.ProcessEnv;
 }
 
 function newRequestId(): string {
@@ -78,30 +51,19 @@ function parseBody(headers: IncomingHttpHeaders, body: Buffer): unknown {
 
 /**
  * What `dbfast webhook serve` does with a delivery, apart from HTTP: verify, parse, dedupe,
- * record, route and queue; and each queued deploy: fetch, worktree, deploy, record.
+ * record, route and queue; the queued deploys themselves are deploy-jobs.ts's.
  */
 export class WebhookService {
-  private readonly queue: DeployQueue<DeployJob>;
-  private readonly lastByRoute = new Map<string, WebhookEvent>();
+  private readonly jobs: DeployJobs;
   private stopping = false;
-  /** Jobs whose outcome is recorded as final (an interrupt's clean-up must not overwrite it). */
-  private readonly finished = new WeakSet<DeployJob>();
 
   constructor(private readonly options: WebhookServiceOptions) {
-    this.queue = new DeployQueue<DeployJob>({
-      maxParallel: options.settings.maxParallel,
-      run: (job) => this.runJob(job),
-      onSuperseded: (job, by) => void this.supersede(job, by),
-      onChange: () => {
-        options.metrics.queueDepth.set(this.queue.depth);
-        options.metrics.running.set(this.queue.active.length);
-      },
-    });
+    this.jobs = new DeployJobs({ ...options, onFinished: (row) => this.logEvent(row, null) });
   }
 
   /** Restores each route's last result from the records (for /health after a restart). */
   async loadLastResults(): Promise<void> {
-    for (const row of await this.options.store.lastPerRoute()) if (row.route) this.lastByRoute.set(row.route, row);
+    await this.jobs.loadLastResults();
   }
 
   private log(row: Partial<DeliveryLogLine> & Pick<DeliveryLogLine, 'provider' | 'outcome'>): void {
@@ -162,7 +124,7 @@ export class WebhookService {
         return { status: 200, body: { requestId, outcome: 'duplicate', duplicateOf: recorded.duplicateOf.requestId, detail: first.detail } };
       }
       for (const row of recorded.rows) if (row.outcome !== 'queued') this.logEvent(row, status);
-      this.enqueue(recorded.rows);
+      this.jobs.enqueue(recorded.rows);
       return { status, body: { requestId, ...answer } };
     };
 
@@ -214,93 +176,9 @@ export class WebhookService {
     return finish(rows, 202, { outcome: 'queued', deploys: rows.map((r) => ({ route: r.route, remote: r.remote, ref: r.ref, commit: r.commit })) }, true);
   }
 
-  private enqueue(rows: WebhookEvent[]): void {
-    for (const row of rows) {
-      if (row.outcome !== 'queued' || !row.route || !row.remote || !row.commit) continue;
-      const route = this.options.settings.routes.find((r) => r.name === row.route) as WebhookRoute;
-      const environment = route.environment ?? this.options.remoteEnvironments[route.remote] ?? route.remote;
-      const trigger: DeployTrigger = { provider: row.provider, deliveryId: row.deliveryId ?? row.requestId, commit: row.commit, sender: row.sender, ref: row.ref };
-      this.queue.add({ remote: route.remote, templateKey: environment, row, route, commit: row.commit, trigger });
-    }
-  }
-
-  private async finishJob(job: DeployJob, outcome: WebhookOutcome, change: { detail?: string; error?: string; deployId?: string | null }, startedAt?: number): Promise<void> {
-    const { store, metrics, logger } = this.options;
-    this.finished.add(job);
-    await store.update(job.row.id, { outcome, ...change, finished: true }).catch((error: unknown) => logger.warn(`could not record the outcome of ${job.row.requestId}: ${errorMessage(error)}`));
-    const durationMs = startedAt === undefined ? null : Date.now() - startedAt;
-    metrics.deploys.inc({ remote: job.remote, outcome });
-    if (durationMs !== null) metrics.deployDuration.observe({ remote: job.remote, outcome }, durationMs / 1000);
-    const row: WebhookEvent = { ...job.row, outcome, detail: change.detail ?? job.row.detail, error: change.error ?? null, deployId: change.deployId ?? job.row.deployId, durationMs, finishedAt: new Date().toISOString() };
-    this.lastByRoute.set(job.route.name, row);
-    this.logEvent(row, null);
-  }
-
-  private async supersede(job: DeployJob, by: DeployJob): Promise<void> {
-    await this.finishJob(job, 'superseded', { detail: `superseded by commit ${by.commit} (request ${by.row.requestId}) before it started` });
-  }
-
-  private async runJob(job: DeployJob): Promise<void> {
-    const { settings, store, repository, runner, logger, env } = this.options;
-    const started = Date.now();
-    const deployId = newDeployId();
-    job.row.deployId = deployId;
-    await store.update(job.row.id, { outcome: 'running', deployId, started: true }).catch((error: unknown) => logger.warn(`could not record the start of ${job.row.requestId}: ${errorMessage(error)}`));
-    // An interrupt (a second SIGTERM, Ctrl-C) ends the process with this deploy unfinished: its
-    // record says so instead of staying `running` for ever. Registered first, it runs after the
-    // deploy's own clean-ups (newest first), when the live database is as it will stay.
-    const unregister = registerCleanup(async (reason) => {
-      if (!this.finished.has(job)) await this.finishJob(job, 'failed', { deployId, error: `the server was interrupted (${reason}) during this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got` }, started);
-    });
-    const prefix = `[${job.route.name} ${job.commit.slice(0, 12)}]`;
-    const jobLogger: Logger = {
-      info: (message) => logger.debug(`${prefix} ${message}`),
-      warn: (message) => logger.warn(`${prefix} ${message}`),
-      debug: (message) => logger.debug(`${prefix} ${message}`),
-      progress: () => undefined,
-    };
-    try {
-      await repository.fetchCommit(job.commit);
-      const tree = await repository.checkout(job.commit, `${job.row.requestId}-${job.route.remote}`);
-      try {
-        const configPath = path.join(tree.dir, settings.configInRepository);
-        if (!existsSync(configPath)) {
-          throw new DbfastError('WEBHOOK_NO_CONFIG', `commit ${job.commit} has no ${settings.configInRepository}`, {
-            hint: 'Commit dbfast.toml to the repository (or set [webhooks] config to where it is in the repository).',
-          });
-        }
-        await runner({
-          configPath, worktreeDir: tree.dir, remote: job.remote, environment: job.route.environment, confirmed: job.route.confirm,
-          trigger: job.trigger, deployId, backupDir: this.options.backupDir, logger: jobLogger, env,
-        });
-      } finally {
-        await tree.remove().catch((error: unknown) => logger.warn(`could not remove the worktree ${tree.dir}: ${errorMessage(error)}`));
-      }
-      unregister();
-      await this.finishJob(job, 'deployed', { deployId }, started);
-    } catch (error) {
-      unregister();
-      await this.finishJob(job, 'failed', { deployId, error: errorMessage(error) }, started);
-    }
-  }
-
   /** `GET /health`: up or stopping, the queue, and each route's last result. */
   health(): Record<string, unknown> {
-    const job = (j: DeployJob): Record<string, unknown> => ({ requestId: j.row.requestId, route: j.route.name, remote: j.remote, commit: j.commit, deployId: j.row.deployId });
-    return {
-      ok: !this.stopping,
-      status: this.stopping ? 'stopping' : 'ok',
-      queueDepth: this.queue.depth,
-      running: this.queue.active.map(job),
-      waiting: this.queue.pending.map(job),
-      routes: this.options.settings.routes.map((route) => {
-        const last = this.lastByRoute.get(route.name);
-        return {
-          name: route.name, kind: route.kind, pattern: route.pattern, remote: route.remote, environment: route.environment ?? null, confirm: route.confirm,
-          last: last ? { outcome: last.outcome, commit: last.commit, requestId: last.requestId, deliveryId: last.deliveryId, deployId: last.deployId, at: last.finishedAt, error: last.error } : null,
-        };
-      }),
-    };
+    return { ok: !this.stopping, status: this.stopping ? 'stopping' : 'ok', ...this.jobs.health() };
   }
 
   /** `GET /providers`: what each provider must send; whether a secret is configured, never the secret. */
@@ -325,17 +203,6 @@ export class WebhookService {
    */
   async stop(timeoutMs: number): Promise<{ cancelled: number; unfinished: number }> {
     this.stopping = true;
-    const left = this.queue.stop();
-    for (const job of left) await this.finishJob(job, 'cancelled', { detail: 'the server stopped before this deploy started; push again or run `dbfast deploy`' });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const result = await Promise.race([this.queue.idle().then(() => 'idle' as const), timedOut]);
-    clearTimeout(timer);
-    if (result === 'idle') return { cancelled: left.length, unfinished: 0 };
-    const unfinished = this.queue.active;
-    for (const job of unfinished) {
-      await this.finishJob(job, 'failed', { deployId: job.row.deployId, error: `the server stopped after waiting ${Math.round(timeoutMs / 1000)} s (shutdown_timeout_seconds) and interrupted this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got` });
-    }
-    return { cancelled: left.length, unfinished: unfinished.length };
+    return this.jobs.stop(timeoutMs);
   }
 }

@@ -8,6 +8,7 @@ import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
 import { operationalError } from '../../failure/operational.js';
+import { processAlive } from '../../server/postmaster.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
 export const PARTIAL_SUFFIX = '.partial';
@@ -20,16 +21,6 @@ export async function syncFolder(folder: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/** True when a process with this pid exists (EPERM: it exists but is someone else's). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -6,7 +6,8 @@ import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
 import { createS3Client, isNotFound, notImplemented, s3Failure } from './s3-client.js';
-import { counted, processAlive } from './local.js';
+import { processAlive } from '../../server/postmaster.js';
+import { counted } from './local.js';
 import type { S3Settings } from './s3-client.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
