@@ -2,6 +2,7 @@ import { chmodSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync
 import path from 'node:path';
 import { DbfastError, type ErrorCode } from '../errors.js';
 import { isConnectionUri, parseConninfo, SECRET_KEYWORDS } from '../pg/conninfo.js';
+import { LIVE_NAME_HINT } from '../pg/swap-names.js';
 import { maskUrl } from '../pg/target.js';
 import { interpolate, type InterpolationProblem } from './interpolate.js';
 import { parseToml, typeCheckConfig } from './load.js';
@@ -81,6 +82,7 @@ const HINTS: Partial<Record<Problem['code'], string>> = {
   REMOTE_URL_INVALID: 'Write it as postgresql://USER@HOST:PORT/DATABASE (add ?sslmode=require for TLS).',
   SSLMODE_INVALID: 'Use sslmode=require to encrypt, verify-full to also check the certificate, disable for none.',
   REMOTE_DATABASE_PROTECTED: 'Create a database for the application on that server (CREATE DATABASE app) and name it in --url.',
+  NAME_TOO_LONG: LIVE_NAME_HINT,
   PRODUCTION_ENVIRONMENT_CONFLICT: 'Add [environments.production] and pass --env production, or pick another --name.',
 };
 

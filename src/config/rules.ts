@@ -1,6 +1,7 @@
 import { isDbfastError, type ErrorCode } from '../errors.js';
 import { resolveConnection } from '../pg/connection.js';
 import { parseConninfo } from '../pg/conninfo.js';
+import { liveNameProblem } from '../pg/swap-names.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 
 /**
@@ -134,6 +135,9 @@ export function remoteRules(entry: RemoteEntry, environments: readonly string[],
         code: 'REMOTE_DATABASE_PROTECTED',
         text: `database ${show(database.name)} (from ${database.source}) is a template database of PostgreSQL itself; every CREATE DATABASE on that server copies it, so dbfast never deploys into it or replaces it. Point the remote at a database of its own`,
       });
+    } else if (database && liveNameProblem(database.name)) {
+      // The rule every deploy, restore and rollback applies: a remote none of them could use is refused when written or loaded.
+      problems.push({ key: urlKey, code: 'NAME_TOO_LONG', text: `${liveNameProblem(database.name) as string} (from ${database.source})` });
     } else if (database?.name === 'postgres') {
       warnings.push(
         `remote ${show(name)} deploys into database "postgres" (from ${database.source}), the server's default maintenance database: a replacing deploy swaps it out, and tools that connect to "postgres" by default will see the application's tables. A database of its own (CREATE DATABASE app) is safer, unless your provider gives you only this one.`,

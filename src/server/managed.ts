@@ -1,3 +1,4 @@
+import { interrupted } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { resolveExternalConnection, type LocalConnection } from '../config/targets.js';
@@ -56,12 +57,21 @@ const SHUTDOWN_CODES = new Set(['57P01', '57P02', '57P03']);
  * The server went away under a command (`dbfast server stop`, a crash): a DbfastError naming
  * that, instead of whatever statement or connection happened to notice it. Undefined for any
  * other error. The cause may be wrapped (a SQL file's error carries the server's as its cause).
+ *
+ * While an interrupt is being handled the same error is the interrupt's own doing, not the
+ * server's: the clean-up ends this command's sessions (pg_terminate_backend sends 57P01, the
+ * code of a shutdown too) to drop its side database, and the server keeps running. That is
+ * INTERRUPTED, never SERVER_SHUT_DOWN.
  */
 export function serverShutdownError(error: unknown): DbfastError | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: string }).code;
     const sqlState = (current as { details?: { sqlState?: string } }).details?.sqlState;
     if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
+      const signal = interrupted();
+      if (signal) {
+        return new DbfastError('INTERRUPTED', `interrupted (${signal}); the template and the databases this command would have replaced are unchanged`, { cause: error });
+      }
       return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
         hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
         cause: error,

@@ -79,6 +79,7 @@ describe('remote update edits only the changed keys of that remote', () => {
       [['--url', 'postgresql://app@h/shop?password=s3cret'], 'REMOTE_URL_PASSWORD'],
       [['--url', 'mysql://app@h/shop'], 'REMOTE_URL_INVALID'],
       [['--env', 'nowhere'], 'ENVIRONMENT_UNKNOWN'],
+      [['--url', `postgresql://app@h/${'s'.repeat(48)}`], 'NAME_TOO_LONG'],
       [['--password-env', 'not a name'], 'PASSWORD_ENV_INVALID'],
       [[], 'USAGE'],
     ];

@@ -61,6 +61,9 @@ describe('a remote is checked the same way whether it is loaded or added', () =>
     { what: 'an unknown connection parameter', url: 'postgresql://a@h/db?target_session_attrs=any', env: 'local', code: 'REMOTE_URL_INVALID', problem: /url: unknown or unsupported connection parameter "target_session_attrs"/ },
     { what: 'template1 as the database', url: 'postgresql://a@h/template1', env: 'local', code: 'REMOTE_DATABASE_PROTECTED', problem: /url: database "template1" \(from remotes\.\w+\.url\) is a template database of PostgreSQL itself/ },
     { what: 'template0 as the database', url: 'postgresql://a@h/template0?sslmode=require', env: 'local', code: 'REMOTE_DATABASE_PROTECTED', problem: /url: database "template0" .*template database/ },
+    // Deploy, restore and rollback derive <name>__dbfast_restore etc.: 63 - 16 = 47 bytes at most, counted in UTF-8.
+    { what: 'a 48-byte database name', url: `postgresql://a@h/${'d'.repeat(48)}`, env: 'local', code: 'NAME_TOO_LONG', problem: /url: database name "d{48}" is 48 bytes, more than the 47 dbfast can replace: .*"<name>__dbfast_restore".*at most 63 bytes \(from remotes\.\w+\.url\)/ },
+    { what: 'a 24-character database name of 48 bytes (é is 2 bytes in UTF-8)', url: `postgresql://a@h/${encodeURIComponent('é'.repeat(24))}`, env: 'local', code: 'NAME_TOO_LONG', problem: /url: database name "é{24}" is 48 bytes, more than the 47/ },
     { what: 'a remote named production deploying "local"', url: 'postgresql://a@h/db', env: 'local', name: 'production', code: 'PRODUCTION_ENVIRONMENT_CONFLICT', problem: /environment: a remote named "production" makes its environment a production environment/ },
   ];
   const base = '[environments.local]\n[environments.staging]\n';
@@ -90,6 +93,23 @@ describe('a remote is checked the same way whether it is loaded or added', () =>
     const result = await cli(p.dir, ['--json', 'remote', 'list'], { PGDATABASE: 'template1' });
     expect(result.exitCode).toBe(2);
     expect(parseJson<ErrorJson>(result).error.message).toMatch(/remotes\.r\.url: database "template1" \(from PGDATABASE\)/);
+  });
+
+  it('a database name of exactly 47 bytes (ASCII or UTF-8) is accepted at remote add and at load', async () => {
+    for (const database of ['d'.repeat(47), `${'é'.repeat(23)}d`]) {
+      const p = project(base);
+      const added = await cli(p.dir, ['--json', 'remote', 'add', '--name', 'r', '--url', `postgresql://a@h/${encodeURIComponent(database)}`, '--env', 'local']);
+      expect(added.exitCode, added.stdout + added.stderr).toBe(0);
+      const listed = await cli(p.dir, ['--json', 'remote', 'list']);
+      expect(listed.exitCode, listed.stdout + listed.stderr).toBe(0);
+    }
+  });
+
+  it('a database name from PGDATABASE counts too: 48 bytes refused at load, naming PGDATABASE and the limit', async () => {
+    const p = project(`${base}\n[remotes.r]\nurl = "postgresql://a@h"\nenvironment = "local"\n`);
+    const result = await cli(p.dir, ['--json', 'remote', 'list'], { PGDATABASE: 'p'.repeat(48) });
+    expect(result.exitCode).toBe(2);
+    expect(parseJson<ErrorJson>(result).error.message).toMatch(/remotes\.r\.url: database name "p{48}" is 48 bytes, more than the 47 .*\(from PGDATABASE\)/);
   });
 
   it('"postgres" (the maintenance database) is allowed with a warning at remote add, in text and --json', async () => {

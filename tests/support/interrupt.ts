@@ -13,7 +13,7 @@ export interface RunningCli {
 }
 
 /** Starts the real CLI in the project's folder (its own process group, like a job in a shell). */
-export function startCli(project: Project, args: string[], extraEnv: Record<string, string> = {}): RunningCli {
+export function startCli(project: Project, args: string[], extraEnv: Record<string, string | undefined> = {}): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: project.dir,
     env: { ...process.env, ...project.env, NO_COLOR: '1', ...extraEnv },
