@@ -1,6 +1,7 @@
 import { DbfastError } from '../errors.js';
 import type { BackupScope } from './scope.js';
-import { healthIn, metadataFileName, readCatalog, type Catalog } from './store.js';
+import { healthIn, metadataFileName, readCatalog, writeMetadata, type Catalog } from './store.js';
+import { checkChecksum } from './verify.js';
 import type { BackupHealth, BackupInfo } from './types.js';
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -128,7 +129,32 @@ export async function pruneBackups(scope: BackupScope, options: PruneOptions = {
   const catalog = await readCatalog(scope.storage);
   const plan = planPrune(catalog.backups, criteria, (info) => healthIn(catalog, info));
   if (!options.confirm) return { plan, dryRun: true, deleted: [] };
-  return { plan, dryRun: false, deleted: await deletePlanned(scope, plan) };
+  const proven = plan.remove.length === 0 ? plan : await planOnProvenBackups(scope, catalog, criteria);
+  return { plan: proven, dryRun: false, deleted: await deletePlanned(scope, proven) };
+}
+
+/**
+ * The plan again, once the newest backup it keeps as restorable has been read back (size and
+ * sha256 against its metadata). Its metadata may say "verified" while its archive was damaged
+ * since (bit rot, a truncated copy of the same size): deleting the older backups on that word
+ * could leave the remote without any restorable backup (issue 9.1). One that fails is recorded
+ * as damaged, as `backup verify` records it, so it no longer counts towards `keep`, and the
+ * next one is read; usually this reads one archive. Retention right after `backup create`
+ * needs none of it: the newest backup was read back completely a moment before.
+ */
+async function planOnProvenBackups(scope: BackupScope, catalog: Catalog, criteria: PruneCriteria): Promise<PrunePlan> {
+  const failed = new Set<string>();
+  const health = (info: BackupInfo): BackupHealth => (failed.has(info.id) ? 'damaged' : healthIn(catalog, info));
+  for (;;) {
+    const plan = planPrune(catalog.backups, criteria, health);
+    const candidate = plan.keep.find((info) => health(info) !== 'damaged');
+    if (plan.remove.length === 0 || !candidate) return plan;
+    const integrity = await checkChecksum(scope, candidate);
+    if (integrity.ok) return plan;
+    failed.add(candidate.id);
+    scope.logger.warn(`backup ${candidate.id} is damaged (${integrity.problems.join('; ')}): it does not count towards keep`);
+    await writeMetadata(scope.storage, { ...candidate, verified: { at: new Date().toISOString(), ok: false, problems: integrity.problems } });
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ import { preflightError, remotePreflight, type RemotePreflight } from '../remote
 import { clearPublicSql } from '../replace/clear-public.js';
 import { replaceInPlace } from '../replace/in-place.js';
 import { countCheckSql, dropSchemasSql } from '../replace/in-place-sql.js';
+import { refuseForeignPrevious } from '../replace/leftover.js';
 import { replaceThroughSide } from '../replace/side.js';
 import type { ArchiveSource } from '../replace/source.js';
 import { validateDatabase, validationError } from '../validate/database.js';
@@ -68,6 +69,8 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
     const lock = { timeoutMs: input.lockTimeoutMs, logger: ctx.logger, avoid: [...names.sides, names.previous] };
     return await withDatabaseLock(ctx.target, ctx.database, lock, (admin) =>
       withWorkDir(ctx.config.rootDir, async (workDir) => {
+        // A database on the previous name that dbfast did not keep: refused before the build and the backup.
+        if (mode === 'swap') await refuseForeignPrevious(admin.client, names.live, names.previous);
         const artifact = await run.clock.run('build', () => prepareTemplateArtifact(ctx.config, ctx.environment, workDir, ctx.logger));
         run.record.templateHash = artifact.templateHash;
         // The same checks again, now with what the built template needs: what `remote test` and --dry-run report.

@@ -10,6 +10,7 @@ import { withDatabase } from '../pg/target.js';
 import { resolveRemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
 import { requireConfirmation } from '../remote/policy.js';
+import { refuseForeignPrevious } from '../replace/leftover.js';
 import { exchangeDatabases } from '../replace/swap.js';
 import { refuseProtectedDatabase } from '../validate/protected.js';
 
@@ -64,6 +65,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
           hint: `Deploys keep it unless keep_previous = false; roll back to a backup instead: \`dbfast rollback --remote ${ctx.remote.name} --to BACKUP_ID\` (see \`dbfast backup list\`).`,
         });
       }
+      // Only a copy dbfast kept goes live: a user's database on that name (or an older dbfast's unmarked copy) is refused.
+      await refuseForeignPrevious(admin.client, ctx.database, names.previous);
       run.onRemote = true;
       await run.clock.run('swap', async () => {
         // History written since the deploy goes back with the database that becomes live.

@@ -3,8 +3,9 @@ import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createDatabaseLike, type DatabaseFacts } from '../pg/admin.js';
-import { changeDatabases, dropDatabaseIfExists } from '../pg/catalog.js';
+import { changeDatabases, commentStatement, dropDatabaseIfExists } from '../pg/catalog.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
+import { quoteIdent } from '../pg/quote.js';
 
 /*
  * A remote's side names (`<db>__dbfast_new`, `<db>__dbfast_restore`) are plain names anybody can
@@ -18,6 +19,16 @@ import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
  * restore test's scratch database, its creator holds an advisory lock named after it while it
  * lives, so one whose lock is free belongs to a dead process and the next run drops it.
  * The marker is replaced by the live database's own comment in the swap's transaction.
+ *
+ * The previous copy a swap keeps (`<db>__dbfast_prev`) is marked the same way, in the swap's
+ * own transaction: the database that leaves the live name gets `previousMarker` as it gets the
+ * previous name (its comment stays with the live name, which the new database takes over). A
+ * rollback's exchange moves the live comment and the marker along with the names. So only a
+ * copy dbfast kept is ever renamed, swapped back or dropped as "the previous database".
+ * Upgrade: a previous copy kept by a dbfast from before this marker has none (it still has the
+ * live database's comment) and cannot be told from a user's database of that name, so it is
+ * refused like one; the hint gives the statement that marks it, for whoever knows it is
+ * dbfast's and wants to keep it as the rollback target.
  */
 
 const TRANSIENT_PREFIX = 'dbfast_side_';
@@ -30,6 +41,11 @@ function transientLockKey(name: string): string {
 /** The comment that proves dbfast made side database `side` (its name is in it: a renamed copy does not match). */
 export function sideMarker(side: string): string {
   return `dbfast side database "${side}": dropped by the next deploy or restore if an interrupted run left it behind`;
+}
+
+/** The comment that proves dbfast kept `previous` as the copy a swap replaced (its name is in it, as in `sideMarker`). */
+export function previousMarker(previous: string): string {
+  return `dbfast previous database "${previous}": the database a deploy or restore replaced, kept for \`dbfast rollback\`; replaced by the next deploy or restore`;
 }
 
 async function commentsOf(client: pg.Client, names: readonly string[]): Promise<Map<string, string | null>> {
@@ -69,6 +85,23 @@ export async function dropLeftoverSides(client: pg.Client, sides: readonly strin
       await advisoryUnlock(client, transientLockKey(datname)).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Refuses (SIDE_NAME_TAKEN) when `previous` exists without dbfast's marker while `live` exists
+ * (then a swap would rename it and drop it, and a rollback would put it live): it is somebody
+ * else's, or an older dbfast's copy (see above). Called before a command changes anything.
+ */
+export async function refuseForeignPrevious(client: pg.Client, live: string, previous: string): Promise<void> {
+  const found = await commentsOf(client, [live, previous]);
+  if (!found.has(live) || !found.has(previous) || found.get(previous) === previousMarker(previous)) return;
+  const rename = `ALTER DATABASE ${quoteIdent(previous)} RENAME TO ${quoteIdent(`${live}_saved`)};`;
+  throw new DbfastError('SIDE_NAME_TAKEN', `database "${previous}" exists but is not dbfast's previous copy of "${live}" (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`, {
+    hint:
+      `If it is yours, rename it (${rename}) or drop it if it is not needed, then run the command again. ` +
+      `If an older dbfast kept it (before previous copies were marked) and you want it as the rollback target, mark it: ${commentStatement(previous, previousMarker(previous))};`,
+    details: { databases: [previous] },
+  });
 }
 
 /** Creates side database `side` (like `like`), marked as dbfast's from the moment it has that name (see above). */

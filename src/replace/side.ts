@@ -11,7 +11,7 @@ import { applyDatabaseSettings, copyDatabaseProperties, type DatabaseSetting } f
 import { withDatabase } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
 import { analyzeRestored } from './analyze.js';
-import { createMarkedSide, dropLeftoverSides } from './leftover.js';
+import { createMarkedSide, dropLeftoverSides, refuseForeignPrevious } from './leftover.js';
 import { reapScratchDatabases } from './scratch.js';
 import { FIX_AND_RETRY, warnOnly, withOutcome, type DatabaseCheck, type ReplaceBase } from './source.js';
 import { exchangeDatabases, swapIn } from './swap.js';
@@ -54,7 +54,8 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
   const { admin, names, clock, state, ctx, source } = input;
   const logger = ctx.logger;
   const sideTarget = withDatabase(ctx.target, names.side);
-  // Only databases dbfast marked as its own; a user's database with a side name stops the command here.
+  // Only databases dbfast marked as its own; a user's database with a side name (or on the previous name) stops the command here.
+  await refuseForeignPrevious(admin, names.live, names.previous);
   await dropLeftoverSides(admin, names.sides, logger);
   await reapScratchDatabases(admin, logger);
   const [privileges, like] = await Promise.all([rolePrivileges(admin), databaseFacts(admin, names.live)]);

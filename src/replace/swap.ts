@@ -4,11 +4,11 @@ import { registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { operationalError } from '../failure/operational.js';
 import { connectMaintenance } from '../pg/admin.js';
-import { commentStatement, databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
+import { commentStatement, databaseComment, databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
 import { quoteIdent } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
-import { sideMarker } from './leftover.js';
+import { previousMarker, refuseForeignPrevious, sideMarker } from './leftover.js';
 
 /** How `swapIn` treats clients that reconnect, and the replaced database. */
 export interface SwapOptions {
@@ -66,6 +66,8 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
   }
   const liveExists = await databaseExists(client, names.live);
   const previousExists = liveExists && (await databaseExists(client, names.previous));
+  // The older previous database is renamed and dropped below: only if dbfast kept it.
+  if (previousExists) await refuseForeignPrevious(client, names.live, names.previous);
   const attempts = Math.max(0, options.attempts ?? 3);
   let sessionsEnded = 0;
   for (let attempt = 1; ; attempt++) {
@@ -120,6 +122,8 @@ function swapStatements(names: Pick<SwapNames, 'live' | 'side' | 'previous'>, li
         commentStatement(names.side, sideMarker(names.side)),
       ]
     : [renameStatement(names.live, names.previous), renameStatement(names.side, names.live)];
+  // The kept copy is dbfast's from the moment it has the previous name (the live comment moves to the new database below).
+  statements.push(commentStatement(names.previous, previousMarker(names.previous)));
   // The kept database must stay usable for a rollback (same transaction: all or nothing).
   if (blocked) statements.push(`ALTER DATABASE ${quoteIdent(names.previous)} ALLOW_CONNECTIONS true`);
   return [...statements, ...comment];
@@ -136,13 +140,23 @@ async function allowAgain(client: pg.Client, database: string, target: DbTarget 
 }
 
 /**
- * Exchanges the names of two databases in one transaction (through a transient third name), so
- * the live name always points at one complete database. Rolls back to the kept previous
- * database, and swaps back when checks after a deploy's swap fail.
+ * Exchanges the names of the live database and the kept previous one in one transaction
+ * (through a transient third name), so the live name always points at one complete database.
+ * The comments go with the names, not the databases: the live database's comment stays on the
+ * live name and dbfast's marker on the previous name. Rolls back to the kept previous database,
+ * and swaps back when checks after a deploy's swap fail. The caller has made sure `previous` is
+ * dbfast's (`refuseForeignPrevious`).
  */
-export async function exchangeDatabases(client: pg.Client, live: string, other: string): Promise<void> {
+export async function exchangeDatabases(client: pg.Client, live: string, previous: string): Promise<void> {
+  const liveComment = await databaseComment(client, live);
   await endSessions(client, live);
-  await endSessions(client, other);
+  await endSessions(client, previous);
   const transient = transientName();
-  await renameInOneTransaction(client, [renameStatement(live, transient), renameStatement(other, live), renameStatement(transient, other)]);
+  await renameInOneTransaction(client, [
+    renameStatement(live, transient),
+    renameStatement(previous, live),
+    renameStatement(transient, previous),
+    commentStatement(live, liveComment),
+    commentStatement(previous, previousMarker(previous)),
+  ]);
 }

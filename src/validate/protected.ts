@@ -4,7 +4,7 @@ import { protectedDatabaseReason } from '../pg/system-databases.js';
 
 /** The refusal, with what to do instead. `key` names the setting that points at the database. */
 export function protectedDatabaseError(reason: string, key: string): DbfastError {
-  return new DbfastError('DATABASE_PROTECTED', `refusing to deploy to or restore over ${reason}`, {
+  return new DbfastError('DATABASE_PROTECTED', `${reason}: dbfast never deploys to it, restores over it or rolls it back; nothing was changed`, {
     hint: `Point ${key} at the application's own database (create it first if needed: CREATE DATABASE myapp OWNER <role>).`,
   });
 }

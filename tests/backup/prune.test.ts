@@ -61,6 +61,20 @@ describe('backup prune', () => {
     expect(verify.verify.results).toEqual([expect.objectContaining({ id: older, ok: true })]);
   });
 
+  it('issue 9.1 family: a backup damaged since its last check is found by prune --confirm before it deletes the intact one', async () => {
+    const project = writeProject([{ name: 'staging', account }]);
+    const [newer, older] = await backups(project, 2);
+    // Damaged after create read it back, and nobody verified it since: its metadata still says verified.
+    const file = path.join(project.backupDir, 'staging', `${newer as string}.dump.lz4`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0xff;
+    writeFileSync(file, bytes);
+    const result = await cliJson<PruneJson>(project, ['backup', 'prune', '--remote', 'staging', '--keep', '1', '--confirm']);
+    expect(result.prune.deleted).toEqual([]);
+    const { backups: left } = await cliJson<{ backups: Array<{ id: string; health: string }> }>(project, ['backup', 'list', '--remote', 'staging']);
+    expect(left.map((b) => [b.id, b.health])).toEqual([[newer, 'damaged'], [older, 'verified']]);
+  });
+
   it('without --confirm only lists; damaged backups do not count; the newest verified one is kept', async () => {
     const project = writeProject([{ name: 'staging', account }]);
     const [newest, second, third, fourth, oldest] = (await backups(project, 5)) as [string, string, string, string, string];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { protectedDatabaseReason } from '../../../src/pg/system-databases.js';
+import { protectedDatabaseError } from '../../../src/validate/protected.js';
 
 describe('protectedDatabaseReason', () => {
   it.each([
@@ -14,5 +15,13 @@ describe('protectedDatabaseReason', () => {
     const reason = protectedDatabaseReason(name, isTemplate);
     if (expected === undefined) expect(reason).toBeUndefined();
     else expect(reason).toMatch(expected);
+  });
+});
+
+describe('protectedDatabaseError', () => {
+  it('reads as a sentence: the reason, then what dbfast refuses (it was "refusing to deploy to or restore over \\"postgres\\" is ...")', () => {
+    const error = protectedDatabaseError(protectedDatabaseReason('postgres') as string, 'remotes.t1.url');
+    expect(error.message).toBe(`"postgres" is the server's maintenance database, where dbfast and other tools connect for admin work: dbfast never deploys to it, restores over it or rolls it back; nothing was changed`);
+    expect(error.hint).toContain('remotes.t1.url');
   });
 });
