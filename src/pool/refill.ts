@@ -278,10 +278,9 @@ export class Refiller {
 
   /** Queues every piece of this project's garbage on the server for dropping (see reapReason). */
   private reapFrom(server: ServerPool): void {
-    const creatingHexes = new Set(server.creating.map((session) => session.hex));
     for (const database of server.databases) {
-      if (!this.pool.settings.projectTemplates.includes(database.template) || this.drops.has(database.name)) continue;
-      const reason = reapReason(database, creatingHexes);
+      if (this.drops.has(database.name) || !this.pool.settings.owns(database)) continue;
+      const reason = reapReason(database, server);
       if (reason) this.drops.add({ name: database.name, template: database.template, reason });
     }
   }
@@ -302,7 +301,7 @@ export class Refiller {
     const build = this.pool.build;
     const server = await readServerPool(this.pool.work);
     for (const database of server.databases) {
-      if (database.template === build.name && database.state === 'ready') await dropPooled(this.pool.work, database.name, build.name).catch(() => undefined);
+      if (database.template === build.name && database.state === 'ready' && this.pool.settings.owns(database)) await dropPooled(this.pool.work, database.name, build.name).catch(() => undefined);
     }
   }
 

@@ -18,6 +18,8 @@ function pooled(overrides: Partial<PooledDatabase>): PooledDatabase {
     marker: { template: 'app_test', environment: 'test', templateOid: 7, templateBuiltAt: '', createdAt: '', createdBy: { pid: 1, host: 'h' }, dbfastVersion: '0', baseline },
     comment: null,
     templateOidNow: 7,
+    templateComment: null,
+    madeAfterTemplate: true,
     holder: null,
     sizeBytes: null,
     ...overrides,
@@ -36,13 +38,19 @@ describe('pool rules', () => {
     expect(parseCreatingApplicationName('dbfast pool 12@host')).toBeUndefined();
   });
 
-  it('reapReason: garbage is trash, dead leases, half-made and outdated ready ones; never kept, live leases or current ready ones', () => {
-    const none = new Set<string>();
+  it('reapReason: garbage is trash, dead leases, half-made, outdated and pre-restart ready ones; never kept, live leases or current ready ones', () => {
+    const none = { creating: [], unsafeBefore: null };
     expect(reapReason(pooled({}), none)).toBeUndefined();
     expect(reapReason(pooled({ templateOidNow: 8 }), none)).toBe('made from an older build of app_test');
     expect(reapReason(pooled({ templateOidNow: null }), none)).toBe('its template app_test no longer exists');
     expect(reapReason(pooled({ marker: undefined }), none)).toBe('left incomplete by a process killed while making it');
-    expect(reapReason(pooled({ marker: undefined }), new Set(['0123abcd']))).toBeUndefined();
+    expect(reapReason(pooled({ marker: undefined }), { creating: [{ pid: 9, hex: '0123abcd', templateOid: 7 }], unsafeBefore: null })).toBeUndefined();
+    // Without fsync, ready databases made before the server's last start may have lost files.
+    const made = (createdAt: string): PooledDatabase => pooled({ marker: { ...(pooled({}).marker as NonNullable<PooledDatabase['marker']>), createdAt } });
+    const restarted = { creating: [], unsafeBefore: Date.parse('2026-01-01T12:00:00Z') };
+    expect(reapReason(made('2026-01-01T11:59:59Z'), restarted)).toBe('made before the server restarted without fsync (its files may be incomplete)');
+    expect(reapReason(made('2026-01-01T12:00:01Z'), restarted)).toBeUndefined();
+    expect(reapReason(pooled({ state: 'kept', marker: made('2026-01-01T11:59:59Z').marker }), restarted)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: 'dbfast pool 5@h' } }), none)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: null }, templateOidNow: 8 }), none)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease' }), none)).toBe('leased by a process that is gone');
