@@ -15,15 +15,21 @@ export interface PendingDrop {
 
 /**
  * Every DROP DATABASE waits for a checkpoint (PostgreSQL 15), and drops that wait together share
- * one. So drops are queued and run in batches of up to this many at once: while the pool has
- * slack (nobody waits and `size` are ready), under cap pressure, on close, and whenever a whole
- * batch is waiting. A clone a lease is waiting for is not slowed down by checkpoints for one or
- * two databases nobody needs; but the queue never grows past a batch, because a checkpoint after
- * dozens of fresh clones (WAL_LOG writes them through shared buffers) takes so long on a busy
- * disk that every lease would wait for it. Until dropped, a queued lease keeps its lease name and
- * lock, so it is never handed out or reaped.
+ * one. So drops are queued and run together, up to MAX_AT_ONCE at a time:
+ *  - `now` (the server is at max_clones, the pool is closing, or it has slack: nobody waits and
+ *    `size` are ready): whatever is queued;
+ *  - `batch` (refilling, nobody waiting): once BATCH are queued;
+ *  - `defer` (a lease() waits for a clone): only once MAX_AT_ONCE are queued. A checkpoint
+ *    slows the clone a lease waits for, so drops wait; but not for ever, because a checkpoint
+ *    after dozens of fresh clones (WAL_LOG writes them through shared buffers) takes so long on
+ *    a busy disk that every lease would then wait for it.
+ * Until dropped, a queued lease keeps its lease name and lock, so it is never handed out or reaped.
  */
 const BATCH = 8;
+const MAX_AT_ONCE = 16;
+
+/** When queued drops may run (see above); the pool decides from its state. */
+export type DropUrgency = 'now' | 'batch' | 'defer';
 
 export class DropQueue {
   private readonly pending: PendingDrop[] = [];
@@ -35,11 +41,11 @@ export class DropQueue {
 
   constructor(
     target: DbTarget,
-    private readonly mayRun: () => boolean,
+    private readonly urgency: () => DropUrgency,
     private readonly dropped: (drop: PendingDrop) => Promise<void>,
     private readonly logger: Logger,
   ) {
-    this.sessions = new SessionSlots(target, BATCH);
+    this.sessions = new SessionSlots(target, MAX_AT_ONCE);
   }
 
   /** This pool's released leases waiting to be dropped (still named, and locked, as leases). */
@@ -65,13 +71,18 @@ export class DropQueue {
 
   /** Starts the next batch when allowed (called on every change of the pool's state). */
   pump(force = false): Promise<void> | undefined {
-    if (this.batch || this.pending.length === 0 || !(force || this.pending.length >= BATCH || this.mayRun())) return this.batch;
-    const work = this.pending.splice(0, BATCH);
+    if (this.batch || this.pending.length === 0 || !(force || this.due())) return this.batch;
+    const work = this.pending.splice(0, MAX_AT_ONCE);
     this.batch = Promise.all(work.map((drop) => this.dropOne(drop))).then(() => {
       this.batch = undefined;
       this.pump(force);
     });
     return this.batch;
+  }
+
+  private due(): boolean {
+    const urgency = this.urgency();
+    return urgency === 'now' || this.pending.length >= (urgency === 'batch' ? BATCH : MAX_AT_ONCE);
   }
 
   /** On close: everything queued, now. */

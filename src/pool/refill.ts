@@ -3,13 +3,12 @@ import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
 import { createReady, reserve, type CapSnapshot } from './create.js';
 import { claim, dropPooled, unlockLease } from './ops.js';
+import { CloneConcurrency, MAX_CREATING } from './concurrency.js';
 import { DropQueue } from './drops.js';
 import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
 import type { PoolMarker } from './marker.js';
 import type { ReadyHint, RefillHost, TemplateBuild } from './types.js';
 
-/** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
-const MAX_CREATING = 4;
 
 /**
  * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease(), within
@@ -20,6 +19,8 @@ const MAX_CREATING = 4;
 export class Refiller {
   readonly creators: SessionSlots;
   readonly drops: DropQueue;
+  /** How many clones at once this server makes faster (learned, see concurrency.ts). */
+  readonly concurrency = new CloneConcurrency();
   lastCap: CapSnapshot | undefined;
   lastError: unknown;
   private hints: ReadyHint[] = [];
@@ -39,7 +40,13 @@ export class Refiller {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
     this.drops = new DropQueue(
       pool.settings.target,
-      () => pool.closed || this.capPressed || (pool.wanting === 0 && this.hints.length >= pool.settings.size),
+      () => {
+        // Room is what the server lacks, or the pool is closing: drop now. Leases waiting for a
+        // clone come first: every DROP DATABASE waits for a checkpoint, which slows the clone
+        // they wait for, so drops wait for slack (nobody waiting, `size` ready).
+        if (pool.closed || this.capPressed) return 'now';
+        return pool.wanting > 0 ? 'defer' : this.hints.length >= pool.settings.size ? 'now' : 'batch';
+      },
       async (drop) => {
         if (drop.leasedOid !== undefined) await unlockLease(pool.control, drop.leasedOid);
         this.kick();
@@ -172,7 +179,7 @@ export class Refiller {
     const pool = this.pool;
     if (this.stopped || pool.stale || !pool.build || Date.now() < this.quietUntil) return;
     const target = pool.settings.size + pool.wanting;
-    const limit = pool.build.strategy === 'file_copy' ? 1 : MAX_CREATING;
+    const limit = pool.build.strategy === 'file_copy' ? 1 : Math.min(MAX_CREATING, this.concurrency.limit);
     while (this.inflight < limit && this.hints.length + this.inflight < target) this.startCreate();
   }
 
@@ -192,7 +199,10 @@ export class Refiller {
           this.quietUntil = Date.now() + (reservation.full ? 500 : 100);
           return;
         }
+        const level = this.inflight;
+        const started = performance.now();
         const created = await createReady(client, pool.settings.target, build, reservation.hex);
+        if (created) this.concurrency.record(level, performance.now() - started);
         this.failures = 0;
         if (created && pool.build === build) {
           pool.counters.created++;
