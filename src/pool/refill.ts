@@ -40,13 +40,6 @@ export class Refiller {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
     this.drops = new DropQueue(
       pool.settings.target,
-      () => {
-        // Room is what the server lacks, or the pool is closing: drop now. Leases waiting for a
-        // clone come first: every DROP DATABASE waits for a checkpoint, which slows the clone
-        // they wait for, so drops wait for slack (nobody waiting, `size` ready).
-        if (pool.closed || this.capPressed) return 'now';
-        return pool.wanting > 0 ? 'defer' : this.hints.length >= pool.settings.size ? 'now' : 'batch';
-      },
       async (drop) => {
         if (drop.leasedOid !== undefined) await unlockLease(pool.control, drop.leasedOid);
         this.kick();

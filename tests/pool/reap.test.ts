@@ -65,7 +65,12 @@ describe('reaping what crashed processes left', () => {
         return dropped.some((entry) => entry.name === dead);
       }, 'drop --stale drops the dead lease');
       dropped = dropped.sort((a, b) => a.name.localeCompare(b.name));
-      expect(dropped.map((entry) => entry.name).sort()).toEqual([dead, halfMade].sort());
+      expect(dropped.map((entry) => entry.name)).toEqual(expect.arrayContaining([dead, halfMade]));
+      // Besides: a ready database the killed pool had claimed as surplus (renamed a lease) and was
+      // still dropping when it was killed is its lease too, and garbage like the others.
+      for (const entry of dropped.filter((row) => row.name !== dead && row.name !== halfMade)) {
+        expect(entry).toMatchObject({ kind: 'pool', reason: 'leased by a process that is gone' });
+      }
       expect(dropped.find((entry) => entry.name === dead)).toMatchObject({ kind: 'pool', reason: 'leased by a process that is gone' });
       expect(dropped.find((entry) => entry.name === halfMade)).toMatchObject({ kind: 'pool', reason: 'left incomplete by a process killed while making it' });
       const left = (await pooledOf(server, project.template())).map((row) => row.name);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeChange, sameSequences, type ChangeBaseline } from '../../src/pool/changes.js';
+import { CloneConcurrency } from '../../src/pool/concurrency.js';
 import { parseCreatingApplicationName, parsePoolName, poolDatabaseName } from '../../src/pool/names.js';
 import { reapReason, type PooledDatabase } from '../../src/pool/server.js';
 import { poolNumbers } from '../../src/pool/settings.js';
@@ -56,6 +57,32 @@ describe('pool rules', () => {
     expect(reapReason(pooled({ state: 'lease' }), none)).toBe('leased by a process that is gone');
     expect(reapReason(pooled({ state: 'trash' }), none)).toMatch(/waiting to be dropped/);
     expect(reapReason(pooled({ state: 'kept', templateOidNow: null }), none)).toBeUndefined();
+  });
+
+  it('clone concurrency: one more clone at a time only while it brings clones per second, tried again later', () => {
+    const concurrency = new CloneConcurrency();
+    expect(concurrency.limit).toBe(2);
+    // Two at a time, 1 s each (2 per second): the level above is unknown, so it is tried.
+    for (let i = 0; i < 3; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(3);
+    // Three at a time take 1.5 s each: still 2 per second, no gain, so back to two.
+    for (let i = 0; i < 3; i++) concurrency.record(3, 1500);
+    expect(concurrency.limit).toBe(2);
+    // Two stays while three is known to bring nothing.
+    for (let i = 0; i < 3; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(2);
+    // One at a time as fast as two (the disk is the limit): one.
+    const saturated = new CloneConcurrency();
+    for (let i = 0; i < 3; i++) saturated.record(1, 500);
+    for (let i = 0; i < 3; i++) saturated.record(2, 1000);
+    expect(saturated.limit).toBe(1);
+    // Never above four, whatever the gain.
+    const fast = new CloneConcurrency();
+    for (let level = 2; level <= 6; level++) for (let i = 0; i < 3; i++) fast.record(fast.limit, 100);
+    expect(fast.limit).toBe(4);
+    // Measurements of other levels are forgotten after a while, so the climb looks again.
+    for (let i = 0; i < 30; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(3);
   });
 
   it('describeChange / sameSequences: any moved counter, a reset or other settings; unreadable sequences are never the same', () => {
