@@ -1,4 +1,6 @@
+import os from 'node:os';
 import type pg from 'pg';
+import { processAlive } from '../server/postmaster.js';
 import { advisoryKeySql } from '../pg/lock.js';
 import { quoteLiteral } from '../pg/quote.js';
 import { decodePoolMarker, type PoolMarker } from './marker.js';
@@ -159,7 +161,10 @@ export function reapReason(database: PooledDatabase, pool: Pick<ServerPool, 'cre
     case 'trash':
       return 'released changed (or stale), waiting to be dropped';
     case 'lease':
-      return database.holder ? undefined : 'leased by a process that is gone';
+      if (database.holder) return undefined;
+      // No lock after a server restart either: a lessee on this host that still runs keeps it.
+      if (leaseeAlive(database.marker)) return undefined;
+      return 'leased by a process that is gone';
     case 'ready':
       if (!database.marker) return pool.creating.some((session) => session.hex === database.hex) ? undefined : 'left incomplete by a process killed while making it';
       if (database.templateOidNow === null) return `its template ${database.template} no longer exists`;
@@ -167,6 +172,12 @@ export function reapReason(database: PooledDatabase, pool: Pick<ServerPool, 'cre
       if (!survivedRestart(pool, database)) return 'made before the server restarted without fsync (its files may be incomplete)';
       return undefined;
   }
+}
+
+/** Whether the marker names a lessee on this host that still runs (another host's cannot be asked). */
+export function leaseeAlive(marker: PoolMarker | undefined): boolean {
+  const lessee = marker?.leasedBy;
+  return lessee !== undefined && lessee.host === os.hostname() && processAlive(lessee.pid);
 }
 
 /** The template's oid, and whether a build of it is under way (its build lock is held), in one round trip. */
