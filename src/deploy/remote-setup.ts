@@ -68,6 +68,7 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
   try {
     if (files.length === 0) return report;
     const privileges = await rolePrivileges(admin.client);
+    const state = roleCommentState(admin.client, config.database.templateName, localState(config.rootDir, target), logger);
     const setup = {
       target: maintenance,
       runner: config.repository.runner,
@@ -77,7 +78,7 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
       variables: config.repository.variables,
       root: config.repository.path,
       // On the remote (any machine deploying as this role sees it), and in .dbfast/cache as before.
-      state: roleCommentState(admin.client, config.database.templateName, localState(config.rootDir, target), logger),
+      state,
       force: options.force,
     };
     const planned = await runClusterSetup(files, { ...setup, dryRun: true });
@@ -92,7 +93,12 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
         },
       );
     }
-    if (dryRun || (planned.upToDate && !options.force)) return report;
+    if (dryRun) return report;
+    if (planned.upToDate && !options.force) {
+      // Known to have run only from this machine's cache (recorded before dbfast kept it on the remote): recorded there now.
+      if ((await state.onRemote()) !== planned.hash) await state.record(planned.hash);
+      return report;
+    }
     const result = await runClusterSetup(files, setup);
     return { ...report, ran: result.ran };
   } finally {

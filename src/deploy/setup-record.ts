@@ -18,17 +18,20 @@ const LINE_PREFIX = 'dbfast cluster setup ';
  * server already cannot share it. `fallback` (the local cache) answers for setups recorded before
  * dbfast kept the record on the remote, and is written too.
  */
-export function roleCommentState(client: pg.Client, templateName: string, fallback: ClusterSetupState, logger: Logger): ClusterSetupState {
+export function roleCommentState(client: pg.Client, templateName: string, fallback: ClusterSetupState, logger: Logger): ClusterSetupState & { onRemote(): Promise<string | undefined> } {
   const key = `${LINE_PREFIX}${templateName}: `;
   const readRole = async (): Promise<{ role: string; comment: string }> => {
     const row = (await client.query<{ role: string; comment: string | null }>("SELECT rolname AS role, shobj_description(oid, 'pg_authid') AS comment FROM pg_catalog.pg_roles WHERE rolname = current_user")).rows[0];
     return { role: row?.role ?? '', comment: row?.comment ?? '' };
   };
+  const onRemote = async (): Promise<string | undefined> => {
+    const line = (await readRole()).comment.split('\n').find((entry) => entry.startsWith(key));
+    return line?.slice(key.length).split(' ')[0];
+  };
   return {
-    applied: async () => {
-      const line = (await readRole()).comment.split('\n').find((entry) => entry.startsWith(key));
-      return line?.slice(key.length).split(' ')[0] ?? (await fallback.applied());
-    },
+    /** The hash recorded on the remote only (not the local cache's). */
+    onRemote,
+    applied: async () => (await onRemote()) ?? (await fallback.applied()),
     record: async (hash) => {
       await fallback.record(hash);
       try {

@@ -80,6 +80,13 @@ describe('dbfast remote setup NAME', () => {
     const [described] = await query<{ comment: string }>(remote.adminUrl, "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1", [account.role]);
     // The user's comment stays; dbfast's line names the project's template_name and the setup's hash.
     expect(described?.comment).toMatch(new RegExp(`^deploys staging\\ndbfast cluster setup ${project.templateName}: [0-9a-f]{64} \\d{4}-`));
+    // A setup an older dbfast recorded only in .dbfast/cache: the next run, skipped, records it on the remote.
+    await query(remote.adminUrl, `COMMENT ON ROLE "${account.role}" IS 'deploys staging'`);
+    const skipped = await cli(project, ['--json', 'remote', 'setup', 'staging']);
+    expect(parseJson<SetupReport>(skipped)).toMatchObject({ ran: false, upToDate: true });
+    const [again1] = await query<{ comment: string }>(remote.adminUrl, "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1", [account.role]);
+    const recordOf = (comment: string | undefined): string | undefined => comment?.split('\n')[1]?.split(' ').slice(0, 5).join(' ');
+    expect(recordOf(again1?.comment)).toBe(recordOf(described?.comment));
     // Another machine: a clone of the project has no .dbfast/cache. Its DROP ROLE would now fail (the role is in use).
     const cache = path.join(project.dir, '.dbfast', 'cache', 'cluster-setup.json');
     expect(existsSync(cache)).toBe(true);
