@@ -31,6 +31,7 @@ export async function ensurePoolTemplate(config: DbfastConfig, environment: stri
     buildLockKey: buildLockKey(result.template),
     watchPaths: foldersToWatch(config.repository.path, Object.keys(manifest.files), [config.rootDir]),
     owner: projectOwner(config),
+    settings: manifest.settings,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import type { DbTarget } from '../pg/target.js';
 import type pg from 'pg';
 import type { PoolMarker, PoolOwner } from './marker.js';
@@ -30,6 +31,12 @@ export interface EnsuredTemplate {
   watchPaths: string[];
   /** The project the template is (local/owner.ts): recorded in every pooled database's marker. */
   owner?: PoolOwner | undefined;
+  /**
+   * The template's per-database settings (its manifest's): `CREATE DATABASE ... TEMPLATE` does
+   * not copy pg_db_role_setting, so every ready database is given them. Undefined: read from the
+   * template itself.
+   */
+  settings?: readonly DatabaseSetting[] | undefined;
 }
 
 /** One build of the template, as the pool uses it: the ensured template plus its pg_database oid. */

@@ -102,4 +102,19 @@ describe('runClusterSetup', () => {
     expect(edited.hash).not.toBe(first.hash);
     expect(await query(local.adminUrl, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role])).toEqual([{ rolcanlogin: true }]);
   });
+
+  it('switching [repository] runner is not a change: the same files do the same to the server, so they do not run again', async () => {
+    const role = uniqueName('setup_role');
+    roles.push(role);
+    const file = scratchFile('setup.sql', `DROP ROLE IF EXISTS "${role}";\nCREATE ROLE "${role}" NOLOGIN;\n`);
+    const { target, url } = await freshTarget();
+    let recorded: string | undefined;
+    const state = { applied: async () => recorded, record: async (hash: string) => void (recorded = hash) };
+    expect(await runClusterSetup([file], { target, state, runner: 'psql', pgBinDir })).toMatchObject({ ran: true });
+    // Once a database uses the role, running the DROP ROLE again would fail the build.
+    await query(url, `CREATE TABLE used (id int); GRANT SELECT ON used TO "${role}"`);
+    expect(await runClusterSetup([file], { target, state, runner: 'inprocess' })).toMatchObject({ ran: false, upToDate: true });
+    expect(await runClusterSetup([file], { target, state, runner: 'psql', pgBinDir })).toMatchObject({ ran: false, upToDate: true });
+    await query(url, `REVOKE SELECT ON used FROM "${role}"`);
+  });
 });
