@@ -36,8 +36,8 @@ export async function remotePreflight(input: PreflightInput): Promise<RemotePref
   return { checks, facts, mode, problems };
 }
 
-export function preflightError(remote: string, problems: Array<{ name: string; detail: string; hint?: string | undefined }>): DbfastError {
-  const lines = problems.map((p) => `${p.name}: ${p.detail}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
+export function preflightError(remote: string, problems: Array<Pick<CheckResult, 'name' | 'detail' | 'hint' | 'code'>>): DbfastError {
+  const lines = problems.map((p) => `${p.name}: ${p.code ? `${p.code}: ` : ''}${p.detail}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
   return new DbfastError('PREFLIGHT_FAILED', `deploy to remote "${remote}" refused before any change:\n  ${lines.join('\n  ')}`, {
     hint: `Fix the checks above (\`dbfast remote test ${remote}\` shows them again), then deploy again.`,
     details: { checks: problems } });

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { testRemote } from '../../src/index.js';
 import { parseJson, type CliResult } from '../support/cli.js';
@@ -119,12 +121,24 @@ describe('remote test: the role must be able to read everything pg_dump reads', 
     expect(library.ok).toBe(false);
     expect(readCheck(library)).toMatchObject({ ok: false, code: 'PERMISSION_DENIED' });
 
+    // deploy --dry-run shows the same check, and the deploy refuses in its preflight, before any change.
+    writeFileSync(path.join(project.dir, '001_table.sql'), 'CREATE TABLE deployed (id int);\n');
+    const dry = await cli(project, ['--json', 'deploy', '--remote', 'target', '--dry-run']);
+    expect(parseJson<{ plan: { checks: Check[] } }>(dry).plan.checks.find((c) => c.name === 'read'), output(dry)).toEqual(read);
+    const deployed = await cli(project, ['--json', 'deploy', '--remote', 'target', '--confirm']);
+    expect(deployed.exitCode, output(deployed)).toBe(1);
+    const refusal = parseJson<{ error: { code: string; message: string; details: { checks: Check[] } } }>(deployed).error;
+    expect(refusal.code).toBe('PREFLIGHT_FAILED');
+    expect(refusal.message).toContain('read: PERMISSION_DENIED: ');
+    expect(refusal.details.checks).toContainEqual(read);
+
     // What the check predicted is what pg_dump does.
     const backup = await cli(project, ['--json', 'backup', 'create', '--remote', 'target']);
     expect(backup.exitCode, output(backup)).toBe(1);
     expect(parseJson<{ error: { code: string } }>(backup).error.code).toBe('PERMISSION_DENIED');
 
     // Running exactly the GRANTs of the hint, as the owner (here the superuser), makes it ready, and pg_dump works.
+    expect(await query(db.adminUrl, "SELECT 1 FROM pg_tables WHERE tablename = 'deployed'")).toEqual([]);
     const grants = (read.hint ?? '').match(/GRANT [^;]+;/g) ?? [];
     expect(grants.length).toBeGreaterThan(0);
     await query(db.adminUrl, grants.join('\n'));
@@ -208,6 +222,25 @@ describe('remote test: the role must be able to read everything pg_dump reads', 
     const refused = await cli(project, ['--json', 'backup', 'create', '--remote', 'target']);
     expect(refused.exitCode).toBe(1);
     expect(output(refused)).toContain('row-level security');
+  });
+
+  it('a server that revokes a catalog pg_dump queries: the catalog is named, and only a superuser can fix it', async () => {
+    const db = await liveDatabase();
+    await query(db.adminUrl, 'REVOKE SELECT ON pg_catalog.pg_proc FROM PUBLIC');
+    const role = await reader(db, '', 'GRANT USAGE ON SCHEMA app, archive TO $ROLE; GRANT SELECT ON ALL TABLES IN SCHEMA app, archive, public TO $ROLE; GRANT SELECT ON ALL SEQUENCES IN SCHEMA app TO $ROLE;');
+    await query(db.adminUrl, `SELECT lo_unlink(${db.largeObject})`);
+    const project = projectFor(role, db.name);
+    const { result, report } = await remoteTest(project);
+    expect(result.exitCode, output(result)).toBe(3);
+    const read = readCheck(report);
+    expect(read).toMatchObject({ ok: false, code: 'PERMISSION_DENIED' });
+    expect(read.detail).toContain('1 object');
+    expect(read.detail).toContain('catalog pg_catalog.pg_proc (SELECT)');
+    expect(read.hint).toContain(`GRANT SELECT ON pg_catalog.pg_proc TO "${role.name}";`);
+    expect(read.hint).toContain('connect as a superuser');
+    const backup = await cli(project, ['--json', 'backup', 'create', '--remote', 'target']);
+    expect(backup.exitCode).toBe(1);
+    expect(output(backup)).toContain('permission denied for table pg_proc');
   });
 
   it('a missing database is not read (a first deploy creates it)', async () => {
