@@ -113,7 +113,7 @@ function grants(groups: DeniedGroup[], user: string): string[] {
         statements.push(...group.names.map((name) => `GRANT SELECT ON pg_catalog.${sqlName(name)} TO ${role};`));
         break;
       case 'table':
-        statements.push(one ? `GRANT SELECT ON TABLE ${schema}.${one} TO ${role};` : `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};`);
+        statements.push(one ? `GRANT SELECT ON ${schema}.${one} TO ${role};` : `GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};`);
         break;
       case 'sequence':
         statements.push(one ? `GRANT SELECT ON SEQUENCE ${schema}.${one} TO ${role};` : `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role};`);
