@@ -39,9 +39,9 @@ const CATALOG_SQL = `
    WHERE to_regclass('pg_catalog.' || c) IS NOT NULL AND NOT has_table_privilege(('pg_catalog.' || c)::regclass, 'SELECT')
   HAVING count(*) > 0`;
 
-/** How each large object's SELECT is decided: has_largeobject_privilege exists from PostgreSQL 17 on. */
+/** How each large object's SELECT is decided: has_largeobject_privilege exists from PostgreSQL 18 on. */
 function largeObjectDenied(serverVersionNum: number): string {
-  if (serverVersionNum >= 170000) return "NOT has_largeobject_privilege(m.oid, 'SELECT')";
+  if (serverVersionNum >= 180000) return "NOT has_largeobject_privilege(m.oid, 'SELECT')";
   // The server's own rule (aclmask): the ACL, or the owner's default one, grants SELECT to
   // PUBLIC or to a role whose privileges the current user has.
   return `NOT EXISTS (SELECT 1 FROM aclexplode(coalesce(m.lomacl, acldefault('L', m.lomowner))) a
