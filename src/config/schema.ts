@@ -144,7 +144,7 @@ const configFields = {
   repository: z
     .strictObject({
       /** One folder, or several (each named after its folder; see config/repositories.ts). */
-      path: z.union([z.string(), z.array(z.string().min(1)).min(1)]).optional(),
+      path: z.union([z.string(), z.array(z.string().min(1)).min(1)], { error: 'expected a folder, or a list of folders (strings)' }).optional(),
       runner: z.enum(['inprocess', 'psql']).optional(),
       variables: variablesSchema.optional(),
       cluster_setup: stringList.optional(),
