@@ -151,3 +151,12 @@ export function withinRepository(pattern: string, names: readonly string[]): str
   const split = splitQualified(pattern);
   return split && names.includes(split.repository) ? split.rest : pattern;
 }
+
+/** A file named as the project names it (`NAME:path` with named repositories), placed: its repository's folder and its absolute path. */
+export function locateFile(repositories: readonly RepositoryConfig[], name: string): { root: string; absolutePath: string; named: boolean } {
+  const split = splitQualified(name);
+  const repository = split ? repositories.find((candidate) => candidate.name !== undefined && candidate.name === split.repository) : undefined;
+  if (repository && split) return { root: repository.path, absolutePath: path.resolve(repository.path, split.rest), named: true };
+  const first = repositories[0] as RepositoryConfig;
+  return { root: first.path, absolutePath: path.resolve(first.path, name), named: false };
+}

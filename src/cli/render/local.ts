@@ -28,9 +28,10 @@ export function renderEnvironments(style: Style, configPath: string, summaries: 
 }
 
 export function renderEnvironmentFiles(style: Style, shown: EnvironmentListing): string {
-  const { environment, repository, files, included } = shown;
+  const { environment, repositories, files, included } = shown;
   const total = files.reduce((sum, file) => sum + file.size, 0);
-  const where = path.relative(process.cwd(), repository) || '.';
+  // Named repositories run in the order listed: `core (../core-sql), app (app-sql)`.
+  const where = repositories.map((repository) => (repository.name === undefined ? path.relative(process.cwd(), repository.path) || '.' : `${repository.name} (${path.relative(process.cwd(), repository.path) || '.'})`)).join(', ');
   const header = `environment ${environment}: ${plural(files.length, 'file')}, ${bytes(total)}, in ${where}`;
   if (files.length === 0) return `${header}\n(no .sql file matches this environment)`;
   const rows = files.map((file, index) => [String(index + 1), file.relativePath, bytes(file.size)]);
