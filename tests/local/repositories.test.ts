@@ -166,7 +166,8 @@ describe('the CLI shows every repository', () => {
     expect(shown.stdout).toMatch(/1\s+core:0_schema\/010_item\.sql/);
     expect(shown.stdout).toMatch(/4\s+app:1_data\/010_items\.sql/);
     expect(shown.stdout).toMatch(/app:lib\/functions\.sql\s+app:0_schema\/010_order\.sql:2/);
-    const json = parseJson<{ files: Array<{ path: string }> }>(await runCli(['--config', project.configPath, '--json', 'environments', 'show', 'local']));
+    const json = parseJson<{ repositories: unknown; files: Array<{ path: string }> }>(await runCli(['--config', project.configPath, '--json', 'environments', 'show', 'local']));
+    expect(json.repositories).toEqual([{ name: 'core', path: path.resolve(project.dir, '../core-sql') }, { name: 'app', path: path.join(project.dir, 'app-sql') }]);
     expect(json.files.map((file) => file.path)).toEqual(['core:0_schema/010_item.sql', 'core:1_data/010_items.sql', 'app:0_schema/010_order.sql', 'app:1_data/010_items.sql']);
 
     const config = parseJson<{ entries: Array<{ key: string; value: unknown; source: { kind: string; key?: string } }> }>(await runCli(['--config', project.configPath, '--json', 'config', 'show'], { env: { DATABASE_URL: undefined } }));
