@@ -91,3 +91,29 @@ include_files = ["app:1_data/*.sql", "core:top.sql"]
     expect((await environmentFiles(config, 'local')).map((file) => file.relativePath)).not.toContain('core:top.sql');
   });
 });
+
+describe('dbfast init with several --repo-dir', () => {
+  it('writes [[repositories]] in the order given and environments whose folders name their repository', async () => {
+    const { initProject } = await import('../../src/project/init.js');
+    const root = tempDir();
+    writeTree(root, {
+      'core-sql/0_schema/010_item.sql': 'CREATE TABLE item (id int);\n',
+      'core-sql/1_seed/010_items.sql': 'INSERT INTO item VALUES (1);\n',
+      'project/app-sql/0_schema/010_order.sql': 'CREATE TABLE app_order (id int);\n',
+    });
+    const cwd = path.join(root, 'project');
+    const result = await initProject({ cwd, repoDirs: ['../core-sql', 'app-sql'], templateName: 'shop' });
+    expect(result.repositories).toEqual([
+      { name: 'core-sql', path: '../core-sql', files: 2 },
+      { name: 'app-sql', path: 'app-sql', files: 1 },
+    ]);
+    const config = loadConfig({ cwd, env: {} });
+    expect(config.repositories.map(({ name, path: folder }) => [name, folder])).toEqual([
+      ['core-sql', path.join(root, 'core-sql')],
+      ['app-sql', path.join(cwd, 'app-sql')],
+    ]);
+    expect(config.environments.local?.include_directories).toEqual(['core-sql:0_schema', 'core-sql:1_seed', 'app-sql:0_schema']);
+    expect(config.environments.production?.include_directories).toEqual(['core-sql:0_schema', 'app-sql:0_schema']);
+    expect((await environmentFiles(config, 'production')).map((file) => file.relativePath)).toEqual(['core-sql:0_schema/010_item.sql', 'app-sql:0_schema/010_order.sql']);
+  });
+});

@@ -9,7 +9,9 @@ export function renderInit(result: InitResult): string {
   const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(width + 2)}${text}`;
   return [
     result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
-    row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
+    ...(result.repositories.length > 0
+      ? result.repositories.map((repository) => row('repository', `${repository.name} = ${repository.path} (${repository.files} .sql files)`))
+      : [row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`)]),
     row('template', result.templateName),
     row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
     ...Object.entries(result.environments).map(([name, env]) => row(name, `${env.include_directories.join(', ') || '(no folders)'} (${env.files} files)`)),
