@@ -143,7 +143,7 @@ export async function runParallel(ctx: ParallelContext, files: readonly LayerFil
           // Each file starts from the database's defaults, whichever connection ran what before it.
           if (client && ranOn.has(client)) await client.query('RESET ALL; SET synchronous_commit = off');
           if (client) ranOn.add(client);
-          await runFiles([{ relativePath: file.relativePath, absolutePath: file.absolutePath }], { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, client, logger: ctx.logger, variables: ctx.variables, root: ctx.root, serverWide: 'refuse' });
+          await runFiles([{ relativePath: file.relativePath, absolutePath: file.absolutePath, root: file.repository?.root }], { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, client, logger: ctx.logger, variables: ctx.variables, root: ctx.root, serverWide: 'refuse' });
           done.add(index);
           ctx.logger.progress({ phase: 'sql', done: done.size, total: files.length, unit: 'files', detail: file.relativePath });
         } catch (error) {

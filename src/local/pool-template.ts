@@ -29,7 +29,7 @@ export async function ensurePoolTemplate(config: DbfastConfig, environment: stri
     sizeBytes,
     strategy: chooseStrategy(manifest.serverVersion, sizeBytes),
     buildLockKey: buildLockKey(result.template),
-    watchPaths: foldersToWatch(config.repository.path, Object.keys(manifest.files), [config.rootDir]),
+    watchPaths: watchedFolders(config, Object.keys(manifest.files)),
     owner: projectOwner(config),
     settings: manifest.settings,
   };
@@ -84,4 +84,15 @@ export async function poolSettings(config: DbfastConfig, input: PoolSettingsInpu
     handOffDrops: input.handOffDrops === true,
     logger,
   };
+}
+
+/** The folders the pool watches: in every repository, those holding the template's files (named `NAME:path` with several), and the config's. */
+function watchedFolders(config: DbfastConfig, files: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (const repository of config.repositories) {
+    const prefix = repository.name === undefined ? '' : `${repository.name}:`;
+    const own = files.filter((file) => file.startsWith(prefix)).map((file) => file.slice(prefix.length));
+    for (const folder of foldersToWatch(repository.path, own, [config.rootDir])) folders.add(folder);
+  }
+  return [...folders];
 }

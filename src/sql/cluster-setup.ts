@@ -63,7 +63,7 @@ async function withIncludes(files: SqlFile[], root: string): Promise<SqlFile[]> 
     seen.add(absolutePath);
     out.push(file);
     if (!(await mayInclude(absolutePath))) return;
-    for (const include of await scanIncludes(file, root)) await visit(include);
+    for (const include of await scanIncludes(file, file.root ?? root)) await visit({ ...include, root: file.root });
   };
   for (const file of files) await visit(file);
   return out;

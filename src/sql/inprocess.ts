@@ -119,7 +119,7 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
       executor.beginFile(source, new Map(base), index > 0);
       const kept = checked[index]?.steps;
       if (kept) await executor.run(kept);
-      else for await (const steps of new Walker(source, { ...planOptions, runner: 'inprocess', serverWide: planOptions.serverWide ?? 'allow', root, record: false }).steps()) await executor.run(steps);
+      else for await (const steps of new Walker(source, { ...planOptions, runner: 'inprocess', serverWide: planOptions.serverWide ?? 'allow', root: file.root ?? root, record: false }).steps()) await executor.run(steps);
       await executor.endFile(source);
     }
     await executor.finish();

@@ -5,8 +5,11 @@ import type { DbTarget } from '../pg/target.js';
 
 /** A file to run, identified by its path relative to the repository (used in error locations). */
 export interface SqlFile {
+  /** `NAME:path` for a file of a named repository (a project with several): included files are named the same way. */
   relativePath: string;
   absolutePath: string;
+  /** The file's own repository (includes resolve in it and may not leave it); overrides `RunFilesOptions.root`. */
+  root?: string | undefined;
 }
 
 /**

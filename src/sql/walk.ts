@@ -8,7 +8,7 @@ import { applySetCommand, psqlOnlyVariable } from './psql-variables.js';
 import { SqlReader, type FileStamp, type StreamedCopy } from './reader.js';
 import { serverWideStatement } from './server-wide.js';
 import { sourceError } from './sql-error.js';
-import { locationInStatement, type SourceFile } from './source.js';
+import { locationInStatement, nameInRoot, type SourceFile } from './source.js';
 import { findReferences, type VariableReference } from './variables.js';
 
 export interface PlannedStatement {
@@ -247,7 +247,7 @@ export class Walker {
     const { root, runner } = this.options;
     const target = resolveInclude(source, meta, root, runner, path.dirname(this.top.absolutePath));
     if (chain.includes(target.absolutePath)) {
-      const names = [...chain, target.absolutePath].map((file) => path.relative(root, file).split(path.sep).join('/'));
+      const names = [...chain, target.absolutePath].map((file) => nameInRoot(root, this.top, file));
       throw sourceError('SQL_INCLUDE_CYCLE', source, meta.line, `${meta.command} ${target.name} makes an include cycle: ${names.join(' -> ')}`,
         'Remove one of the includes so no file includes itself, directly or indirectly.', { cycle: names });
     }
