@@ -237,10 +237,11 @@ export class PlanExecutor {
       // Inside an open transaction a failed batch cannot simply be re-run: give it a savepoint to roll back to.
       const inSavepoint = this.client.getTransactionStatus() === 'T';
       const batch = buildBatch(statements, inSavepoint);
+      const progress = { completed: 0 };
       try {
-        await runDiscarding(this.client, batch.text);
+        await runDiscarding(this.client, batch.text, progress);
       } catch (error) {
-        throw await batchError(this.client, batch, inSavepoint, error);
+        throw await batchError(this.client, batch, inSavepoint, error, progress.completed);
       }
     }
     for (const statement of statements) if (statement.counted) this.stats.statements++;
