@@ -122,6 +122,7 @@ describe('a statement cancelled while it runs names the file and line that was r
         const error = await running;
         expect(error.message).toMatch(/^1_seed_common\/002_slow\.sql:3:1: canceling statement due to user request/);
         expect(error.details).toMatchObject({ file: '1_seed_common/002_slow.sql', line: 3 });
+        expect(error.hint).toMatch(/^The statement was cancelled/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -68,6 +68,7 @@ describe('each file starts from the database defaults, in both runners', () => {
       const writes = scratchFile('040_writes.sql', "SELECT 1;\nINSERT INTO t VALUES ('hello');\n");
       const error = await failure(runFiles([readOnly, writes], { target, runner, pgBinDir }));
       expect(error.message).toMatch(/^040_writes\.sql:2:1: cannot execute INSERT in a read-only transaction/);
+      expect(error.hint).toMatch(/default_transaction_read_only/);
     });
   }
 
