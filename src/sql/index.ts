@@ -102,7 +102,7 @@ export async function runPlan(client: pg.Client, plan: SqlPlan, options: RunSqlO
     const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'none' });
     const usesVariables = plan.steps.some((step) => step.kind === 'variable' || step.references.length > 0);
     const automatic = usesVariables ? await connectionVariables(client) : {};
-    executor.beginFile({ relativePath: plan.file.relativePath, absolutePath: plan.file.absolutePath }, new Map([...Object.entries(PSQL_DEFAULTS), ...Object.entries(options.variables ?? {}), ...Object.entries(automatic)]), false);
+    await executor.beginFile({ relativePath: plan.file.relativePath, absolutePath: plan.file.absolutePath }, new Map([...Object.entries(PSQL_DEFAULTS), ...Object.entries(options.variables ?? {}), ...Object.entries(automatic)]), false);
     for (const step of plan.steps) await executor.step(step);
     await executor.finish();
     return { ...executor.stats };
