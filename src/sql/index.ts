@@ -48,6 +48,7 @@ export { classify, type StatementTraits } from './classify.js';
 export { planFile, type SqlPlan, type PlannedStep, type PlannedStatement, type PlannedCopy, type PlannedVariable } from './plan.js';
 export { PlanExecutor, DEFAULT_BATCH_CHARS, type ExecuteStats, type ExecutorOptions } from './execute.js';
 export { serverWideStatement } from './server-wide.js';
+export { SESSION_RESET_SQL } from './session.js';
 export { runClusterSetup, type ClusterSetupOptions, type ClusterSetupResult, type ClusterSetupState } from './cluster-setup.js';
 export { scanIncludes, type IncludeReference } from './includes.js';
 export type { SourceFile, SourceLocation } from './source.js';
