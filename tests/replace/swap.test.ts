@@ -111,7 +111,7 @@ describe('swapIn', () => {
   });
 
   it('refuses names PostgreSQL would truncate, and refuses to swap from the database it renames', async () => {
-    expect(() => swapNames('x'.repeat(50))).toThrow(/too long/);
+    expect(() => swapNames('x'.repeat(50))).toThrow(/is 50 bytes, more than the 47 dbfast can replace/);
     const account = await createRemoteAccount({ createdb: true, prefix: 'bksw' });
     const names = await pair(account);
     const onLive = new pg.Client({ connectionString: account.adminDbUrl });
