@@ -95,8 +95,23 @@ export async function dropLeftoverSides(client: pg.Client, sides: readonly strin
 export async function refuseForeignPrevious(client: pg.Client, live: string, previous: string): Promise<void> {
   const found = await commentsOf(client, [live, previous]);
   if (!found.has(live) || !found.has(previous) || found.get(previous) === previousMarker(previous)) return;
+  throw foreignPreviousError(live, previous);
+}
+
+/**
+ * The same refusal, inside a swap's transaction once it renamed the previous copy to `renamedTo`:
+ * the rename holds the database's lock until the transaction ends, so the comment read here is
+ * the one it has when the swap commits (nobody can change it in between).
+ */
+export async function refuseForeignRenamedPrevious(client: pg.Client, live: string, previous: string, renamedTo: string): Promise<void> {
+  const found = await commentsOf(client, [renamedTo]);
+  if (found.get(renamedTo) !== previousMarker(previous)) throw foreignPreviousError(live, previous);
+}
+
+/** SIDE_NAME_TAKEN for a database on the previous name that dbfast did not keep (see above). */
+export function foreignPreviousError(live: string, previous: string): DbfastError {
   const rename = `ALTER DATABASE ${quoteIdent(previous)} RENAME TO ${quoteIdent(`${live}_saved`)};`;
-  throw new DbfastError('SIDE_NAME_TAKEN', `database "${previous}" exists but is not dbfast's previous copy of "${live}" (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`, {
+  return new DbfastError('SIDE_NAME_TAKEN', `database "${previous}" exists but is not dbfast's previous copy of "${live}" (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`, {
     hint:
       `If it is yours, rename it (${rename}) or drop it if it is not needed, then run the command again. ` +
       `If an older dbfast kept it (before previous copies were marked) and you want it as the rollback target, mark it: ${commentStatement(previous, previousMarker(previous))};`,
