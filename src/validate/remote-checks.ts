@@ -2,6 +2,7 @@ import type { RemoteConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
 import { connectedCheck, openRemote, probeServer } from './connectivity.js';
 import { checkPrivileges } from './privileges.js';
+import { checkSwapNames } from './swap-names.js';
 import { readRemoteSupport, requirementChecks } from './requirements.js';
 import type { TemplateNeeds } from './template.js';
 import { checkTools, type ToolsResult } from './tools.js';
@@ -18,6 +19,11 @@ export interface RemoteCheckInput {
   /** Round trips of `SELECT 1` for the latency median (default 1). */
   pings?: number;
   connectTimeoutMs?: number;
+  /**
+   * The `side_names` check (default true). A deploy turns it off: it refuses such a database
+   * itself (SIDE_NAME_TAKEN), and a migrate deploy of an existing database swaps nothing.
+   */
+  swapNames?: boolean | undefined;
 }
 
 export interface RemoteCheckResult {
@@ -44,6 +50,8 @@ export async function checkRemote(input: RemoteCheckInput): Promise<RemoteCheckR
       facts = await probeServer(opened.client, target, opened.database, input.pings ?? 1);
       checks.push(connectedCheck(target, opened.database, facts));
       checks.push(...checkPrivileges(facts, remote.name));
+      // Only a swap uses these names (a user without CREATEDB replaces in place).
+      if (input.swapNames !== false && facts.canCreateDatabases) checks.push(await checkSwapNames(opened.client, facts.database));
       if (input.template) checks.push(...(await templateChecks(opened.client, input.template, remote, facts.currentUser)));
     } finally {
       await opened.client.end().catch(() => undefined);
