@@ -82,4 +82,18 @@ describe('a run killed (SIGKILL) right after its swap committed still leaves its
     }
     expect((await query<{ n: number }>(account.adminDbUrl, 'SELECT count(*)::int AS n FROM shop.purchase'))[0]?.n).toBeGreaterThan(0);
   });
+
+  it('rollback: `running`, saying the exchange was under way and how to tell it committed', async () => {
+    const account = await createRemoteAccount({ createdb: true, prefix: 'kswb' });
+    await asAccount(account, 'CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (1)');
+    const project = writeDeployProject([{ name: 'staging', account, backup: false }]);
+    expect((await cli(project, ['deploy', '--remote', 'staging'])).exitCode).toBe(0);
+    const running = startCli(project, ['rollback', '--remote', 'staging']);
+    const { after } = await killOnceSwapped(running, account.database);
+    for (const record of await recordsOf(project, 'rollback')) {
+      expect(record).toMatchObject({ kind: 'rollback', result: 'running' });
+      expect(record.error).toMatch(new RegExp(`exchange.*oid ${after}.*previous database is live as "${account.database}".*killed`, 's'));
+    }
+    expect(await query(account.adminDbUrl, 'SELECT count(*)::int AS n FROM keep_me')).toEqual([{ n: 1 }]);
+  });
 });
