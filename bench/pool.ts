@@ -136,10 +136,11 @@ async function libraryScenarios(ctx: SuiteContext, api: typeof Api, project: Ben
   const rows: BenchRow[] = [];
   const configPath = project.configPath;
   const runs = Math.min(ctx.options.runs, 3);
+  const wanted = (key: string): boolean => ctx.options.poolCases.length === 0 || ctx.options.poolCases.includes(key);
   const scenarios = [
     { key: 'keeps', label: 'pool keeps up (100 × ~300 ms writing tests, 2 workers, size 4)', size: 4, workers: 2, total: 100, work: (url: string) => writingWork(url, 300), targets: { p95: '≤ 1 ms', max: '≤ 50 ms' } },
     { key: 'read', label: 'read-only (200 × SELECT, back to back, size 2)', size: 2, workers: 1, total: 200, work: readingWork, targets: { p95: '≤ 1 ms' } },
-  ];
+  ].filter((scenario) => wanted(scenario.key));
   for (const scenario of scenarios) {
     const pool: number[][] = [];
     const clone: number[][] = [];
@@ -162,6 +163,7 @@ async function libraryScenarios(ctx: SuiteContext, api: typeof Api, project: Ben
   }
 
   // Cannot keep up: 200 short writing tests on 4 workers, against a clone (and a drop) per test.
+  if (!wanted('busy')) return rows;
   const poolWall: number[] = [];
   const cloneWall: number[] = [];
   const poolLeases: number[] = [];
@@ -283,13 +285,18 @@ export async function poolSuite(ctx: SuiteContext): Promise<SuiteReport> {
     const rows: BenchRow[] = [];
     const small = project('pool_small', (dir) => generateDataRepository(dir, { rowsPerTable: 800 }));
     dbfast(['--config', small.configPath, 'build']);
+    const wanted = (key: string): boolean => ctx.options.poolCases.length === 0 || ctx.options.poolCases.includes(key);
     ctx.log('pool: library scenarios');
     rows.push(...(await libraryScenarios(ctx, api, small, admin, clusters.local.adminUrl)));
-    ctx.log('pool: seed with a warm pool');
-    rows.push(await seedRow(ctx, admin, psql, project('pool_25', (dir) => generateDataRepository(dir)), clusters.local.adminUrl, '25', '≤ 1.0×'));
-    rows.push(await seedRow(ctx, admin, psql, project('pool_250', (dir) => generateDeployRepository(dir, 2_000_000)), clusters.local.adminUrl, '250', '≤ 0.3×'));
-    ctx.log('pool: vitest, 50 files');
-    rows.push(await benchVitest(ctx, api, small));
+    if (wanted('seed')) {
+      ctx.log('pool: seed with a warm pool');
+      rows.push(await seedRow(ctx, admin, psql, project('pool_25', (dir) => generateDataRepository(dir)), clusters.local.adminUrl, '25', '≤ 1.0×'));
+      rows.push(await seedRow(ctx, admin, psql, project('pool_250', (dir) => generateDeployRepository(dir, 2_000_000)), clusters.local.adminUrl, '250', '≤ 0.3×'));
+    }
+    if (wanted('vitest')) {
+      ctx.log('pool: vitest, 50 files');
+      rows.push(await benchVitest(ctx, api, small));
+    }
     return { suite: 'pool', title: 'Warm pool (createPool, dbfast seed from the pool)', rows };
   } finally {
     await admin.end().catch(() => undefined);

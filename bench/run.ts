@@ -11,6 +11,7 @@
  *   --deploy-runs N        deploys per side in the deploy suite (default 3)
  *   --sizes 8,32,...       template sizes (MiB) for the WAL_LOG / FILE_COPY crossover; "none" skips it
  *   --sql-mb N             size of the sql suite's generated file of single-row INSERTs (default 200)
+ *   --pool-cases keeps,read,busy,seed,vitest   the pool suite's scenarios to run (default: all)
  *   --fsync-off            run the clusters with fsync, synchronous_commit, full_page_writes off
  *   --json FILE            also write every result (and each run's time) to FILE
  *
@@ -43,7 +44,7 @@ const SUITES: Record<string, Suite> = {
 const ON_REQUEST = new Set(['strategy', 'postgrest']);
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--only ${Object.keys(SUITES).join(',')}] [--runs N] [--path DIR] [--rows N] [--deploy-runs N] [--sizes 8,32,64] [--sql-mb N] [--fsync-off] [--json FILE]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--only ${Object.keys(SUITES).join(',')}] [--runs N] [--path DIR] [--rows N] [--deploy-runs N] [--sizes 8,32,64] [--sql-mb N] [--pool-cases keeps,read,busy,seed,vitest] [--fsync-off] [--json FILE]\n`);
   process.exit(2);
 }
 
@@ -52,6 +53,14 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   const n = Number(value.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < 1) usage(`--${name} takes a whole number ≥ 1, not "${value}"`);
   return n;
+}
+
+const POOL_CASES = ['keeps', 'read', 'busy', 'seed', 'vitest'];
+
+function poolCases(value: string | undefined): string[] {
+  const cases = (value ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  for (const name of cases) if (!POOL_CASES.includes(name)) usage(`unknown pool case "${name}" (available: ${POOL_CASES.join(', ')})`);
+  return cases;
 }
 
 function parseOptions(): { options: BenchOptions; suites: string[]; json: string | undefined } {
@@ -66,6 +75,7 @@ function parseOptions(): { options: BenchOptions; suites: string[]; json: string
         'deploy-runs': { type: 'string' },
         sizes: { type: 'string' },
         'sql-mb': { type: 'string' },
+        'pool-cases': { type: 'string' },
         'fsync-off': { type: 'boolean' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -90,6 +100,7 @@ function parseOptions(): { options: BenchOptions; suites: string[]; json: string
       sizes,
       fsync: values['fsync-off'] !== true,
       sqlMegabytes: positive('sql-mb', values['sql-mb'], 200),
+      poolCases: poolCases(values['pool-cases']),
     },
   };
 }

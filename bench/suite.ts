@@ -16,6 +16,8 @@ export interface BenchOptions {
   fsync: boolean;
   /** Size of the SQL suite's generated file of single-row INSERTs, in MB. */
   sqlMegabytes: number;
+  /** Pool suite scenarios to run (keeps, read, busy, seed, vitest); all when empty. */
+  poolCases: string[];
 }
 
 export interface SuiteContext {

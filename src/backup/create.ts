@@ -9,6 +9,7 @@ import { throttledProgress } from '../archive/streams.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { operationalError } from '../failure/operational.js';
 import { connect } from '../pg/client.js';
+import { readDatabaseSettings } from '../pg/db-properties.js';
 import { databaseName } from '../pg/target.js';
 import { dbfastVersion } from '../version.js';
 import { warnIfTrackedByGit } from './git-exposure.js';
@@ -87,6 +88,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
     let tables: BackupInfo['tables'];
     let schemas: string[];
     let migrations: string[];
+    let settings: BackupInfo['settings'];
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       // The counts run under pg_dump's table locks, but can still queue behind another session's
@@ -100,6 +102,8 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       ).rows[0];
       if (!row) throw new DbfastError('SNAPSHOT_FAILED', 'the server returned no snapshot');
       facts = { database: row.database, version: row.version.split(' ')[0] ?? row.version, versionNum: Number(row.version_num) };
+      // pg_dump without --create leaves the database's own settings out: kept in the metadata for the restore.
+      settings = await readDatabaseSettings(client, row.database);
       logger.info(`backing up database "${facts.database}" of remote "${scope.remote}" (PostgreSQL ${facts.version}) to ${storage.describe(file)}`);
       const count = async (): Promise<{ counted: BackupInfo['tables']; schemas: string[]; migrations: string[] }> => ({
         counted: await countTables(client),
@@ -169,6 +173,7 @@ export async function createBackup(scope: BackupScope, options: CreateBackupOpti
       tables,
       schemas,
       migrations,
+      settings,
       // The read-back above is the same check as `backup verify`: record it.
       verified: { at: checkedAt, ok: true, problems: [] },
       verifiedByRestore: null,

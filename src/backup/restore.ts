@@ -6,6 +6,7 @@ import type { PhaseClock } from '../history/phases.js';
 import { runRecorded, type RecordedRun } from '../history/run.js';
 import type { Logger } from '../logger.js';
 import { databaseFacts, rolePrivileges } from '../pg/admin.js';
+import { applySettingChanges, readDatabaseSettings, settingChangesStatements } from '../pg/db-properties.js';
 import { withClient } from '../pg/client.js';
 import { withDatabaseLock } from '../pg/lock.js';
 import { toolInfo } from '../pg/tools.js';
@@ -153,6 +154,12 @@ export async function restorePrepared(
       });
     }
     options.state.onRemote = facts !== undefined;
+    // The database's own settings as backed up (pg_dump leaves them out): what the restored database
+    // gets, checked now on the live one (in a transaction rolled back) so a setting this role may
+    // not make stops the restore before it starts. Older backups did not record them: the live ones stay.
+    const settings = info.settings;
+    const liveSettings = settings && facts ? await readDatabaseSettings(admin, ctx.database) : [];
+    if (settings && facts) await applySettingChanges(admin, ctx.database, mode === 'swap' ? [] : liveSettings, settings, { rollback: true });
     if (mode === 'swap') {
       const names = swapNames(ctx.database, 'restore');
       logger.info(`restoring into side database "${names.side}"`);
@@ -167,12 +174,14 @@ export async function restorePrepared(
           if (sql) await side.query(sql);
         },
         keepPrevious: ctx.remote.keepPrevious,
+        ...(settings ? { settings, liveSettings: 'replace' as const } : {}),
       });
       return { ...result, mode, previous: swap.previous, sessionsEnded: swap.sessionsEnded, durationMs: Date.now() - started };
     }
     logger.info(`the user "${privileges.user}" cannot create databases: restoring in place, in one transaction`);
     const reconcile = await withClient(ctx.target, (client) => recordsFor(ctx, client, info));
-    const inPlace = await replaceInPlace({ ...base, source: { ...source, jobs: 1 }, before: dropSchemasSql(info.schemas), after: `${countCheckSql(info.tables, info.id)}\n${reconcile}`, endSessions: true });
+    const settingsSql = settings ? settingChangesStatements(ctx.database, liveSettings, settings).join('\n') : '';
+    const inPlace = await replaceInPlace({ ...base, source: { ...source, jobs: 1 }, before: dropSchemasSql(info.schemas), after: `${countCheckSql(info.tables, info.id)}\n${reconcile}\n${settingsSql}`, endSessions: true });
     return { ...result, mode, previous: null, sessionsEnded: inPlace.sessionsEnded, durationMs: Date.now() - started };
   };
   if (options.admin) return restore(options.admin);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import type { TableCount } from '../validate/tables.js';
 
 export type { TableCount } from '../validate/tables.js';
@@ -44,6 +45,12 @@ export interface BackupInfo {
   schemas: string[];
   /** Migrations the backed-up database had applied: a restore marks later ones rolled back. */
   migrations?: string[] | undefined;
+  /**
+   * The database's own settings (`ALTER DATABASE ... SET`, `ALTER ROLE ... IN DATABASE ... SET`),
+   * which pg_dump without --create leaves out: a restore gives the database exactly these.
+   * Absent in backups made before dbfast recorded them (a restore then keeps the live database's).
+   */
+  settings?: DatabaseSetting[] | undefined;
   /** Last checksum + readability check (the read-back of `backup create`, then `backup verify`); null in backups made before dbfast recorded it. */
   verified: VerificationRecord | null;
   /** Last restore test (`backup verify --restore-test`); null until one ran. */
@@ -72,6 +79,8 @@ export const backupInfoSchema = z.object({
   schemas: z.array(z.string()),
   /** Migrations applied in the backed-up database (absent in backups made before dbfast tracked them). */
   migrations: z.array(z.string()).optional(),
+  /** The database's own settings (absent in backups made before dbfast recorded them). */
+  settings: z.array(z.object({ role: z.string().nullable(), name: z.string(), value: z.string() })).optional(),
   verified: verification.nullable(),
   verifiedByRestore: verification.extend({ server: z.enum(['remote', 'local']), durationMs: z.number() }).nullable(),
 });

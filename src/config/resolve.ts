@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DbfastError, isDbfastError } from '../errors.js';
+import { resolveRepositories } from './repositories.js';
 import { configRules, formatProblem, tableEntry, type RemoteEntry } from './rules.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 import type { BackupPlace, DbfastConfig, EnvironmentConfig, RemoteConfig } from './types.js';
@@ -108,6 +109,7 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
   const remotes: Record<string, RemoteConfig> = {};
   for (const entry of entries) remotes[entry.name] = resolveRemote(entry.name, entry.remote, rootDir);
   const db = file.database ?? {};
+  const repositories = resolveRepositories(file, rootDir, env);
   return {
     configPath,
     rootDir,
@@ -123,11 +125,12 @@ export function resolveConfig(file: ConfigFile, configPath: string, env: NodeJS.
       templateName: env.DBFAST_TEMPLATE_NAME ?? db.template_name ?? DEFAULT_TEMPLATE_NAME,
     },
     repository: {
-      path: path.resolve(rootDir, env.DBFAST_REPOSITORY_PATH ?? file.repository?.path ?? '.'),
+      path: (repositories[0] as (typeof repositories)[number]).path,
       runner: file.repository?.runner ?? 'inprocess',
       variables: Object.fromEntries(Object.entries(file.repository?.variables ?? {}).map(([name, value]) => [name, String(value)])),
       clusterSetup: file.repository?.cluster_setup ?? [],
     },
+    repositories,
     environments,
     remotes,
     backup: {

@@ -2,6 +2,7 @@ import { isDbfastError, type ErrorCode } from '../errors.js';
 import { resolveConnection } from '../pg/connection.js';
 import { parseConninfo } from '../pg/conninfo.js';
 import { liveNameProblem } from '../pg/swap-names.js';
+import { patternRules, repositoryNames, repositoryRules, withinRepository } from './repositories.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 
 /**
@@ -61,10 +62,13 @@ function environmentNameProblem(name: string): Problem | undefined {
 function directoryProblems(environment: string, file: ConfigFile): Problem[] {
   const problems: Problem[] = [];
   const settings = file.environments?.[environment] ?? {};
+  const names = repositoryNames(file);
   for (const key of ['include_directories', 'exclude_directories', 'migration_directories'] as const) {
-    (settings[key] ?? []).forEach((dir, index) => {
+    (settings[key] ?? []).forEach((written, index) => {
+      // `core:0_schema` is a folder of repository core: the rule applies to the folder.
+      const dir = withinRepository(written, names);
       if (dir.startsWith('/') || /^[A-Za-z]:/.test(dir) || dir.split(/[/\\]/).includes('..')) {
-        problems.push({ key: `environments.${environment}.${key}[${index}]`, code: 'CONFIG_INVALID', text: `${show(dir)} must be a folder inside the repository, relative to it (no "..", not absolute)` });
+        problems.push({ key: `environments.${environment}.${key}[${index}]`, code: 'CONFIG_INVALID', text: `${show(written)} must be a folder inside the repository, relative to it (no "..", not absolute)` });
       }
     });
   }
@@ -157,6 +161,7 @@ export function configRules(file: ConfigFile, remotes: readonly RemoteEntry[], e
     if (problem) problems.push(problem);
     problems.push(...directoryProblems(environment, file));
   }
+  for (const problem of [...repositoryRules(file, env), ...patternRules(file)]) problems.push({ ...problem, code: 'CONFIG_INVALID' });
   const database = file.database ?? {};
   if (database.template_name !== undefined) {
     const problem = templateNameProblem(database.template_name, 'database.template_name');

@@ -143,12 +143,15 @@ const configFields = {
     .optional(),
   repository: z
     .strictObject({
-      path: z.string().optional(),
+      /** One folder, or several (each named after its folder; see config/repositories.ts). */
+      path: z.union([z.string(), z.array(z.string().min(1)).min(1)], { error: 'expected a folder, or a list of folders (strings)' }).optional(),
       runner: z.enum(['inprocess', 'psql']).optional(),
       variables: variablesSchema.optional(),
       cluster_setup: stringList.optional(),
     })
     .optional(),
+  /** `[[repositories]]`: several SQL repositories, run in the order written (config/repositories.ts). */
+  repositories: z.array(z.strictObject({ name: z.string(), path: z.string().min(1) })).min(1).optional(),
   environments: z.record(z.string(), environmentSchema).optional(),
   backup: z
     .strictObject({

@@ -106,7 +106,10 @@ function databaseEntries(config: DbfastConfig, env: NodeJS.ProcessEnv, e: Entrie
 }
 
 function projectEntries(config: DbfastConfig, e: Entries): void {
-  e.add('repository.path', config.repository.path, e.fromEnv('DBFAST_REPOSITORY_PATH'), e.fromFile(['repository', 'path']));
+  const [only] = config.repositories;
+  if (config.repositories.length === 1 && only?.name === undefined) e.add('repository.path', config.repository.path, e.fromEnv('DBFAST_REPOSITORY_PATH'), e.fromFile(['repository', 'path']));
+  // Named repositories, in run order, as remotes are shown: by name, whichever form wrote them.
+  else for (const [index, repository] of config.repositories.entries()) e.add(`repositories.${repository.name ?? index}.path`, repository.path, e.fromFile(repository.key.startsWith('repositories') ? ['repositories', index, 'path'] : ['repository', 'path', index]));
   e.add('repository.runner', config.repository.runner, e.fromFile(['repository', 'runner']));
   for (const [name, environment] of Object.entries(config.environments)) {
     const keys = Object.keys(environment).filter((key) => key !== 'name');

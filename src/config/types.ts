@@ -1,4 +1,5 @@
 import type { DbTarget } from '../pg/target.js';
+import type { RepositoryConfig } from './repositories.js';
 import type { DeployFileConfig, EnvironmentFileConfig, HealthCheckFileConfig, HookFileConfig, PoolFileConfig } from './schema.js';
 import type { WebhooksFileConfig } from './webhooks-schema.js';
 
@@ -72,13 +73,19 @@ export interface DbfastConfig {
     templateName: string;
   };
   repository: {
+    /** The first repository's folder (the only one in the simple case). */
     path: string;
     runner: Runner;
     /** psql variables for every environment (`[repository] variables`, values as strings). */
     variables: Record<string, string>;
-    /** Files (relative to `path`) that act on the whole server: run before builds, never part of a template. */
+    /** Files that act on the whole server: run before builds, never part of a template (named as files are: `NAME:path` with several repositories). */
     clusterSetup: string[];
   };
+  /**
+   * Every SQL repository, in run order (at least one). One unnamed repository is the simple
+   * case; named ones (`[[repositories]]`, or a list in `[repository] path`) name their files `NAME:path`.
+   */
+  repositories: RepositoryConfig[];
   environments: Record<string, EnvironmentConfig>;
   remotes: Record<string, RemoteConfig>;
   backup: BackupPlace & { compression: Compression };
@@ -91,4 +98,4 @@ export interface DbfastConfig {
   webhooks?: WebhooksFileConfig | undefined;
 }
 
-export type { DbTarget };
+export type { DbTarget, RepositoryConfig };

@@ -7,6 +7,7 @@ import { connectMaintenance, rolePrivileges } from '../pg/admin.js';
 import { maskUrl, withDatabase } from '../pg/target.js';
 import { requireConfirmation } from '../remote/policy.js';
 import { runClusterSetup } from '../sql/cluster-setup.js';
+import { roleCommentState } from './setup-record.js';
 
 export interface RemoteSetupOptions {
   config: DbfastConfig;
@@ -34,7 +35,7 @@ export interface RemoteSetupReport {
   dryRun: boolean;
   /** The files ran (false on a dry run, with no files, or when the setup had already run and nothing is missing). */
   ran: boolean;
-  /** This setup had already run on the remote (recorded in .dbfast/cache) and its roles exist. */
+  /** This setup had already run on the remote (recorded in a comment line on the connecting role) and its roles exist. */
   upToDate: boolean;
 }
 
@@ -67,6 +68,7 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
   try {
     if (files.length === 0) return report;
     const privileges = await rolePrivileges(admin.client);
+    const state = roleCommentState(admin.client, config.database.templateName, localState(config.rootDir, target), logger);
     const setup = {
       target: maintenance,
       runner: config.repository.runner,
@@ -75,7 +77,8 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
       // The server's setup is one for every environment: [repository] variables only, as on the local server.
       variables: config.repository.variables,
       root: config.repository.path,
-      state: localState(config.rootDir, target),
+      // On the remote (any machine deploying as this role sees it), and in .dbfast/cache as before.
+      state,
       force: options.force,
     };
     const planned = await runClusterSetup(files, { ...setup, dryRun: true });
@@ -90,7 +93,12 @@ export async function remoteSetup(options: RemoteSetupOptions): Promise<RemoteSe
         },
       );
     }
-    if (dryRun || (planned.upToDate && !options.force)) return report;
+    if (dryRun) return report;
+    if (planned.upToDate && !options.force) {
+      // Known to have run only from this machine's cache (recorded before dbfast kept it on the remote): recorded there now.
+      if ((await state.onRemote()) !== planned.hash) await state.record(planned.hash);
+      return report;
+    }
     const result = await runClusterSetup(files, setup);
     return { ...report, ran: result.ran };
   } finally {

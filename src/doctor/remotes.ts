@@ -13,6 +13,7 @@ import { ageText, type Diagnosis } from './types.js';
 
 /** The code a failed check of `remote test` is reported under. */
 function codeOf(check: CheckResult, toolFound: boolean): ErrorCode {
+  if (check.code) return check.code;
   if (check.name === 'connect') return 'CONNECTION_FAILED';
   if (check.name === 'pg_dump' || check.name === 'pg_restore') return toolFound ? 'TOOL_TOO_OLD' : 'TOOL_MISSING';
   if (check.name === 'ssl') return 'SSL_NOT_ENCRYPTED';

@@ -47,8 +47,8 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** A name as a person would type it: quoted only when it must be. */
-function sqlName(name: string): string {
+/** A name as a person would type it in a statement shown in a hint: quoted only when it must be. */
+export function sqlName(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : quoteIdent(name);
 }
 

@@ -41,7 +41,7 @@ export function wasRolledBack(error: unknown): boolean {
 
 function resultOf(error: unknown, run: RecordedRun): DeployResult {
   if (wasRolledBack(error)) return 'rolled_back';
-  if (!run.onRemote || (isDbfastError(error) && error.code === 'PREFLIGHT_FAILED')) return 'refused';
+  if (!run.onRemote || (isDbfastError(error) && (error.code === 'PREFLIGHT_FAILED' || error.details?.preflight === true))) return 'refused';
   return 'failed';
 }
 

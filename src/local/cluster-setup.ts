@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { locateFile } from '../config/repositories.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -46,11 +47,15 @@ export function localState(rootDir: string, target: DbTarget): ClusterSetupState
 }
 
 /** The files of `[repository] cluster_setup`, each checked to exist (CLUSTER_SETUP_MISSING names the one that does not). */
-export function clusterSetupFiles(config: DbfastConfig): Array<{ relativePath: string; absolutePath: string }> {
-  const files = config.repository.clusterSetup.map((relativePath) => ({ relativePath, absolutePath: path.resolve(config.repository.path, relativePath) }));
+export function clusterSetupFiles(config: DbfastConfig): Array<{ relativePath: string; absolutePath: string; root: string }> {
+  // `core:roles.sql` is in repository core (with several, every entry names its repository).
+  const files = config.repository.clusterSetup.map((relativePath) => {
+    const { root, absolutePath } = locateFile(config.repositories, relativePath);
+    return { relativePath, absolutePath, root };
+  });
   for (const file of files) {
     if (!existsSync(file.absolutePath)) {
-      throw new DbfastError('CLUSTER_SETUP_MISSING', `[repository] cluster_setup names ${file.relativePath}, which does not exist in ${config.repository.path}`, {
+      throw new DbfastError('CLUSTER_SETUP_MISSING', `[repository] cluster_setup names ${file.relativePath}, which does not exist in ${file.root}`, {
         hint: 'Fix the path in [repository] cluster_setup (relative to the repository folder), or remove it.',
       });
     }

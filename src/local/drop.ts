@@ -8,7 +8,8 @@ import { noticeLeftovers, type BackgroundMode } from './background.js';
 import { commentOwner } from './manifest.js';
 import { buildLockKey } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
-import { projectTemplates, readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { pooledOwnership } from './pool-template.js';
 import { reapLeftover } from './reap.js';
 import { reapStale } from '../pool/shelf.js';
 
@@ -21,7 +22,7 @@ export interface DropOptions {
   names?: readonly string[] | undefined;
   /** Also drop every clone of this config's templates (never a template, a layer template or a spare). */
   allClones?: boolean | undefined;
-  /** Also drop what pools of this config's templates left behind: leases of processes that are gone, half-made and stale ready databases. */
+  /** Also drop what this project's pools left behind (by the owner in their markers): leases of processes that are gone, half-made and stale ready databases. */
   stale?: boolean | undefined;
   /** Also drop this project's templates, layer templates and spares (clones stay): needs `confirm`. */
   templates?: boolean | undefined;
@@ -139,7 +140,7 @@ export async function drop(options: DropOptions): Promise<DropResult> {
       dropped.push({ name: database.name, kind: database.kind });
     }
     if (options.stale) {
-      for (const leftover of await reapStale(client, [...projectTemplates(options.config)])) {
+      for (const leftover of await reapStale(client, pooledOwnership(options.config))) {
         if (!dropped.some((entry) => entry.name === leftover.name)) dropped.push({ name: leftover.name, kind: 'pool', reason: leftover.reason });
       }
     }

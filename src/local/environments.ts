@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { splitQualified } from '../config/repositories.js';
 import type { DbfastConfig } from '../config/types.js';
 import { environmentFiles } from '../project/environments.js';
 import { findEnvironment, guardViolations, isProductionEnvironment } from '../project/filter.js';
@@ -16,7 +17,10 @@ import { includedBy, planEnvironment, scanAndHash, type IncludedFile, type Plann
 /** One environment's files, in run order, what they include, and how many look like development or test data in a production environment. */
 export interface EnvironmentListing {
   environment: string;
+  /** The first repository's folder (the only one in the simple case). */
   repository: string;
+  /** Every repository, in run order: its name (named repositories) and folder. */
+  repositories: Array<{ name?: string | undefined; path: string }>;
   files: ScannedFile[];
   /** Files reached only through `\i` / `\ir`, each with the `file:line` that first includes it. */
   included: IncludedFile[];
@@ -35,6 +39,7 @@ export async function showEnvironment(config: DbfastConfig, name: string): Promi
   return {
     environment: environment.name,
     repository: config.repository.path,
+    repositories: config.repositories.map(({ name, path: folder }) => (name === undefined ? { path: folder } : { name, path: folder })),
     files,
     included,
     guardViolations: guarded ? guardViolations([...files, ...included]).length : 0,
@@ -50,6 +55,15 @@ async function isDirectory(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.isDirectory() ?? false;
 }
 
+/** Whether a folder of `include_directories` exists: in its repository (`core:0_schema`), or (a plain one) in any. */
+async function directoryExists(config: DbfastConfig, dir: string): Promise<boolean> {
+  const split = splitQualified(dir);
+  const named = split ? config.repositories.find((repository) => repository.name !== undefined && repository.name === split.repository) : undefined;
+  if (named && split) return isDirectory(path.resolve(named.path, split.rest));
+  for (const repository of config.repositories) if (await isDirectory(path.resolve(repository.path, dir))) return true;
+  return false;
+}
+
 /** Checks one environment (`only`) or all: missing folders, no files, production guard (included files too). */
 export async function validateEnvironments(config: DbfastConfig, only?: string): Promise<ValidationReport> {
   const selected = only ? [findEnvironment(config, only)] : Object.values(config.environments);
@@ -58,7 +72,7 @@ export async function validateEnvironments(config: DbfastConfig, only?: string):
   const existing = new Set<string>();
   for (const environment of selected) {
     for (const dir of environment.include_directories ?? []) {
-      if (await isDirectory(path.resolve(config.repository.path, dir))) existing.add(dir);
+      if (await directoryExists(config, dir)) existing.add(dir);
     }
   }
   const scannedSql = files.filter((file) => file.includedOnly !== true);

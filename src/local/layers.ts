@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { DbfastError } from '../errors.js';
 import type { EnvironmentConfig } from '../config/types.js';
-import { inDirectory } from '../project/filter.js';
+import { fileInDirectory } from '../project/filter.js';
 import { sha256 } from '../project/hash.js';
 import { MAX_BASE_BYTES, byteLength } from './names.js';
 
@@ -20,6 +20,8 @@ export interface LayerFile {
   relativePath: string;
   absolutePath: string;
   sha256: string;
+  /** Its named repository, in a project with several (`relativePath` is then `NAME:path`). */
+  repository?: { name: string; root: string } | undefined;
 }
 
 /** One layer of an environment, in run order. */
@@ -42,9 +44,13 @@ const TOP_LEVEL = '(top level)';
 /** Connections for `parallel = true`: like pg_restore -j, one per core, within reason. */
 export const DEFAULT_PARALLEL = Math.max(2, Math.min(4, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
 
-function topFolder(relativePath: string): string {
-  const slash = relativePath.indexOf('/');
-  return slash < 0 ? TOP_LEVEL : relativePath.slice(0, slash);
+/** A file's layer by default: its top-level folder, of its repository when there are several (`core:0_schema`, `core:(top level)`). */
+function topFolder(file: LayerFile): string {
+  const name = file.repository?.name;
+  const within = name === undefined ? file.relativePath : file.relativePath.slice(name.length + 1);
+  const slash = within.indexOf('/');
+  const folder = slash < 0 ? TOP_LEVEL : within.slice(0, slash);
+  return name === undefined ? folder : `${name}:${folder}`;
 }
 
 interface Group<F> {
@@ -67,7 +73,7 @@ function byConfiguredLayers<F extends LayerFile>(environment: EnvironmentConfig,
   let current = 0;
   let previousFile: string | undefined;
   for (const file of files) {
-    const matches = specs.flatMap((spec, index) => (spec.folders.some((folder) => inDirectory(file.relativePath, folder)) ? [index] : []));
+    const matches = specs.flatMap((spec, index) => (spec.folders.some((folder) => fileInDirectory(file, folder)) ? [index] : []));
     if (matches.length === 0) {
       throw layersError(environment.name, `${file.relativePath} is in none of the layers`, 'Add its folder to a layer, or leave `layers` out to get one layer per top-level folder.');
     }
@@ -92,7 +98,7 @@ function byConfiguredLayers<F extends LayerFile>(environment: EnvironmentConfig,
 function byTopFolder<F extends LayerFile>(files: readonly F[]): Array<Group<F>> {
   const groups: Array<Group<F>> = [];
   for (const file of files) {
-    const label = topFolder(file.relativePath);
+    const label = topFolder(file);
     const last = groups[groups.length - 1];
     if (last && last.label === label) last.files.push(file);
     else groups.push({ label, files: [file], parallel: 1 });

@@ -103,7 +103,7 @@ export interface ParallelContext extends LayerRunContext {
 
 /** Runs `files` on up to `connections` connections, each as soon as the files it depends on are done. */
 export async function runParallel(ctx: ParallelContext, files: readonly LayerFile[], connections: number): Promise<void> {
-  const { runFiles } = await import('../sql/index.js');
+  const { runFiles, SESSION_RESET_SQL } = await import('../sql/index.js');
   const analyses = await Promise.all(files.map(analyse));
   const names = [...new Set(analyses.flatMap((analysis) => analysis.targets))];
   const probe = await ctx.connect();
@@ -116,7 +116,6 @@ export async function runParallel(ctx: ParallelContext, files: readonly LayerFil
   const done = new Set<number>();
   const started = new Set<number>();
   let failure: unknown;
-  const ranOn = new WeakSet<pg.Client>();
   const sleeping: Array<() => void> = [];
   const wakeAll = (): void => {
     for (const resolve of sleeping.splice(0)) resolve();
@@ -140,10 +139,10 @@ export async function runParallel(ctx: ParallelContext, files: readonly LayerFil
         started.add(index);
         const file = files[index] as LayerFile;
         try {
-          // Each file starts from the database's defaults, whichever connection ran what before it.
-          if (client && ranOn.has(client)) await client.query('RESET ALL; SET synchronous_commit = off');
-          if (client) ranOn.add(client);
-          await runFiles([{ relativePath: file.relativePath, absolutePath: file.absolutePath }], { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, client, logger: ctx.logger, variables: ctx.variables, root: ctx.root, serverWide: 'refuse' });
+          // Each file starts from the database's defaults (those an earlier file set with ALTER
+          // DATABASE ... SET included), whichever connection ran what before it.
+          if (client) await client.query(`${SESSION_RESET_SQL}\nSET synchronous_commit = off`);
+          await runFiles([{ relativePath: file.relativePath, absolutePath: file.absolutePath, root: file.repository?.root }], { runner: ctx.runner, target: ctx.target, pgBinDir: ctx.pgBinDir, client, logger: ctx.logger, variables: ctx.variables, root: ctx.root, serverWide: 'refuse' });
           done.add(index);
           ctx.logger.progress({ phase: 'sql', done: done.size, total: files.length, unit: 'files', detail: file.relativePath });
         } catch (error) {

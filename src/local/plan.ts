@@ -3,9 +3,9 @@ import path from 'node:path';
 import { assertProductionSafe, filterFiles, findEnvironment } from '../project/filter.js';
 import { withoutClusterSetup } from '../project/environments.js';
 import { sha256 } from '../project/hash.js';
-import { scanRepository, type ScannedFile } from '../project/scan.js';
+import { scanProject, type FileRepository, type ScannedFile } from '../project/scan.js';
 import { environmentVariables } from '../config/resolve.js';
-import type { DbfastConfig } from '../config/types.js';
+import type { DbfastConfig, RepositoryConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
 import { scanIncludes } from '../sql/includes.js';
 import { planLayers, type Layer } from './layers.js';
@@ -20,6 +20,8 @@ export interface PlannedFile {
   includes?: IncludeLink[];
   /** Not a .sql file of the scan, only reached through includes: never run on its own. */
   includedOnly?: true;
+  /** Its named repository, in a project with several (`relativePath` is then `NAME:path`). */
+  repository?: FileRepository | undefined;
 }
 
 /** One layer of an environment's plan. */
@@ -47,18 +49,34 @@ export interface EnvironmentPlan {
 }
 
 /** An included file that is not one of the scanned .sql files; undefined when it does not exist (the runner names that include). */
-async function statIncluded(relativePath: string, repository: string): Promise<ScannedFile | undefined> {
-  const absolutePath = path.join(repository, relativePath);
+async function statIncluded(relativePath: string, repository: string, owner: FileRepository | undefined): Promise<ScannedFile | undefined> {
+  const absolutePath = path.join(repository, owner ? relativePath.slice(owner.name.length + 1) : relativePath);
   const info = await stat(absolutePath).catch(() => undefined);
   if (!info?.isFile()) return undefined;
-  return { relativePath, absolutePath, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+  return { relativePath, absolutePath, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino, ...(owner ? { repository: owner } : {}) };
 }
 
-/** Every SQL file of the repository, and every file they include, with content hashes (cached by stat). */
+/** Every SQL file of the project, and every file they include, with content hashes (cached by stat): repository by repository, in run order. */
 export async function scanAndHash(config: DbfastConfig): Promise<{ files: PlannedFile[]; stats: HashStats }> {
-  const repository = config.repository.path;
+  const scanned = await scanProject(config);
+  const files: PlannedFile[] = [];
+  const stats: HashStats = { hashed: 0, cached: 0 };
+  for (const repository of config.repositories) {
+    const own = scanned.filter((file) => file.repository?.name === repository.name);
+    const hashed = await hashRepository(config, repository, own);
+    files.push(...hashed.files);
+    stats.hashed += hashed.stats.hashed;
+    stats.cached += hashed.stats.cached;
+  }
+  return { files, stats };
+}
+
+/** One repository's files (as scanned) hashed, with what they include (inside it: includes never leave their repository). */
+async function hashRepository(config: DbfastConfig, configured: RepositoryConfig, own: ScannedFile[]): Promise<{ files: PlannedFile[]; stats: HashStats }> {
+  const repository = configured.path;
+  const owner: FileRepository | undefined = configured.name === undefined ? undefined : { name: configured.name, root: repository };
   const cache = cacheFilePath(config.rootDir, repository);
-  let scanned = await scanRepository(repository);
+  let scanned = own;
   const scannedSql = new Set(scanned.map((file) => file.relativePath));
   const missing = new Set<string>();
   for (;;) {
@@ -67,13 +85,14 @@ export async function scanAndHash(config: DbfastConfig): Promise<{ files: Planne
     // Included files that are not .sql files of the scan (another extension, a dot folder) are hashed too.
     const extra = new Set<string>();
     for (const links of includes) for (const link of links ?? []) if (!known.has(link.relativePath) && !missing.has(link.relativePath)) extra.add(link.relativePath);
-    const found = (await Promise.all([...extra].map((relativePath) => statIncluded(relativePath, repository)))).filter((file): file is ScannedFile => file !== undefined);
+    const found = (await Promise.all([...extra].map((relativePath) => statIncluded(relativePath, repository, owner)))).filter((file): file is ScannedFile => file !== undefined);
     for (const relativePath of extra) if (!found.some((file) => file.relativePath === relativePath)) missing.add(relativePath);
     if (found.length === 0) {
       const files = scanned.map((file, index) => {
         const planned: PlannedFile = { relativePath: file.relativePath, absolutePath: file.absolutePath, sha256: hashes[index] as string };
         if (!scannedSql.has(file.relativePath)) planned.includedOnly = true;
         if ((includes[index] ?? []).length > 0) planned.includes = includes[index];
+        if (owner) planned.repository = owner;
         return planned;
       });
       return { files, stats };

@@ -4,9 +4,8 @@ import { silentLogger, type Logger } from '../logger.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { poolNumbers } from '../pool/settings.js';
 import { drainShelf, fillShelf, readPoolStatus, type DroppedPooled, type FillResult, type PooledDatabaseStatus } from '../pool/shelf.js';
-import { projectTemplates } from './list.js';
 import { templateDatabaseName } from './names.js';
-import { ensurePoolTemplate } from './pool-template.js';
+import { ensurePoolTemplate, pooledOwnership } from './pool-template.js';
 
 /** `dbfast pool status|fill|drain`: the ready databases kept on the local server for this project. */
 
@@ -47,7 +46,7 @@ export async function poolStatus(options: PoolCommandOptions): Promise<PoolStatu
   const { config } = options;
   const names = environmentsOf(options);
   const templates = names.map((environment) => templateDatabaseName(config, environment));
-  const server = await readPoolStatus(await localTarget(config, config.env, options.logger), templates);
+  const server = await readPoolStatus(await localTarget(config, config.env, options.logger), pooledOwnership(config), templates);
   const environments = names.map((environment, index): PoolEnvironmentStatus => {
     const template = templates[index] as string;
     const mine = server.databases.filter((database) => database.template === template);
@@ -74,7 +73,7 @@ export async function fillPool(options: PoolFillOptions): Promise<FillResult> {
   const logger = options.logger ?? silentLogger;
   const numbers = poolNumbers(config, environment, { size: options.size });
   const template = await ensurePoolTemplate(config, environment, logger);
-  return fillShelf({ target: await localTarget(config, config.env, logger), template, size: numbers.size, maxClones: numbers.maxClones, projectTemplates: [...projectTemplates(config)], logger });
+  return fillShelf({ target: await localTarget(config, config.env, logger), template, size: numbers.size, maxClones: numbers.maxClones, owns: pooledOwnership(config), logger });
 }
 
 export interface PoolDrainResult {
@@ -84,5 +83,5 @@ export interface PoolDrainResult {
 /** Drops the ready databases (and leftovers) of the project's templates; leases of running processes stay. */
 export async function drainPool(options: PoolCommandOptions): Promise<PoolDrainResult> {
   const templates = environmentsOf(options).map((environment) => templateDatabaseName(options.config, environment));
-  return { dropped: await drainShelf(await localTarget(options.config, options.config.env, options.logger), templates) };
+  return { dropped: await drainShelf(await localTarget(options.config, options.config.env, options.logger), pooledOwnership(options.config), templates) };
 }

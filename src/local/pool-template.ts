@@ -3,12 +3,13 @@ import type { DbfastConfig } from '../config/types.js';
 import { defaultEnvironmentName } from '../project/filter.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { poolNumbers, type PoolNumberOverrides } from '../pool/settings.js';
-import type { EnsuredTemplate, PoolSettings } from '../pool/types.js';
+import type { EnsuredTemplate, PooledOwnership, PoolSettings } from '../pool/types.js';
+import { commentOwner } from './manifest.js';
 import { foldersToWatch } from '../pool/watch.js';
 import { buildTemplate } from './build.js';
 import { projectTemplates } from './list.js';
 import { buildLockKey } from './names.js';
-import { projectOwner } from './owner.js';
+import { isOwnedBy, projectOwner } from './owner.js';
 import { chooseStrategy } from './strategy.js';
 
 /**
@@ -28,8 +29,31 @@ export async function ensurePoolTemplate(config: DbfastConfig, environment: stri
     sizeBytes,
     strategy: chooseStrategy(manifest.serverVersion, sizeBytes),
     buildLockKey: buildLockKey(result.template),
-    watchPaths: foldersToWatch(config.repository.path, Object.keys(manifest.files), [config.rootDir]),
+    watchPaths: watchedFolders(config, Object.keys(manifest.files)),
     owner: projectOwner(config),
+    settings: manifest.settings,
+  };
+}
+
+/**
+ * Which pooled databases are this project's, whatever their template is called (two projects on
+ * one server may both say `template_name = "shop"`, one after the other): the project its
+ * marker names. One with no marker (its maker was killed between CREATE DATABASE and the
+ * marker) is the project's whose template it was cloned from, which is the template of its name
+ * only when it was made after that template: a half-made clone of a template replaced since
+ * cannot be told apart from another project's, so it is left alone. Databases from before
+ * owners were recorded (no owner in the marker, nor in the template's manifest) go by template
+ * name, as they always did.
+ */
+export function pooledOwnership(config: DbfastConfig): PooledOwnership {
+  const owner = projectOwner(config);
+  const templates = projectTemplates(config);
+  return (database) => {
+    if (database.marker?.owner) return isOwnedBy(database.marker.owner, owner);
+    const templateOwner = database.templateOidNow === null ? undefined : commentOwner(database.templateComment);
+    if (database.marker === undefined && !database.madeAfterTemplate) return false;
+    if (templateOwner) return isOwnedBy(templateOwner, owner);
+    return templates.has(database.template);
   };
 }
 
@@ -55,9 +79,20 @@ export async function poolSettings(config: DbfastConfig, input: PoolSettingsInpu
     environment,
     ...poolNumbers(config, environment, input, input.env),
     ensureTemplate: async () => ensurePoolTemplate(await reload(), environment, logger, input.env ?? config.env),
-    projectTemplates: [...projectTemplates(config)],
+    owns: pooledOwnership(config),
     watch: input.watch !== false,
     handOffDrops: input.handOffDrops === true,
     logger,
   };
+}
+
+/** The folders the pool watches: in every repository, those holding the template's files (named `NAME:path` with several), and the config's. */
+function watchedFolders(config: DbfastConfig, files: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (const repository of config.repositories) {
+    const prefix = repository.name === undefined ? '' : `${repository.name}:`;
+    const own = files.filter((file) => file.startsWith(prefix)).map((file) => file.slice(prefix.length));
+    for (const folder of foldersToWatch(repository.path, own, [config.rootDir])) folders.add(folder);
+  }
+  return [...folders];
 }

@@ -28,8 +28,9 @@ export async function connectForBuild(target: DbTarget): Promise<pg.Client> {
   return client;
 }
 
-function plainFiles(files: readonly LayerFile[]): Array<{ relativePath: string; absolutePath: string }> {
-  return files.map(({ relativePath, absolutePath }) => ({ relativePath, absolutePath }));
+/** What the runner needs of a layer's files: names, places, and each one's repository (where its includes resolve). */
+function plainFiles(files: readonly LayerFile[]): Array<{ relativePath: string; absolutePath: string; root?: string | undefined }> {
+  return files.map(({ relativePath, absolutePath, repository }) => ({ relativePath, absolutePath, ...(repository ? { root: repository.root } : {}) }));
 }
 
 /**

@@ -36,6 +36,8 @@ export interface WatchRepositoryOptions {
   onBatch(batch: TouchBatch): void;
   /** The watcher itself failed (e.g. the inotify watch limit); watching may have stopped. */
   onError(error: DbfastError): void;
+  /** The repository's name in a project with several: paths are reported as `NAME:path`, as the scan names them. */
+  name?: string | undefined;
 }
 
 const TOUCH_KINDS: ReadonlySet<string> = new Set<TouchKind>(['add', 'change', 'unlink', 'addDir', 'unlinkDir']);
@@ -88,7 +90,8 @@ export async function watchRepository(root: string, options: WatchRepositoryOpti
   };
   watcher.on('all', (kind, absolute) => {
     if (!TOUCH_KINDS.has(kind)) return;
-    const relative = path.relative(root, absolute).split(path.sep).join('/');
+    const inRoot = path.relative(root, absolute).split(path.sep).join('/');
+    const relative = options.name === undefined ? inRoot : `${options.name}:${inRoot}`;
     if (pending.paths.length === 0) pending.firstEventAt = performance.now();
     if (!(relative in pending.kinds)) pending.paths.push(relative);
     pending.kinds[relative] = kind as TouchKind;
@@ -107,4 +110,19 @@ export async function watchRepository(root: string, options: WatchRepositoryOpti
       await watcher.close();
     },
   };
+}
+
+/**
+ * Watches every repository of a project (one recursive watcher each, paths named as the scan
+ * names them); closing closes them all. If one cannot be watched, those already started are closed.
+ */
+export async function watchRepositories(repositories: ReadonlyArray<{ name?: string | undefined; path: string }>, options: WatchRepositoryOptions): Promise<RepositoryWatcher> {
+  const started: RepositoryWatcher[] = [];
+  try {
+    for (const repository of repositories) started.push(await watchRepository(repository.path, { ...options, name: repository.name }));
+  } catch (error) {
+    await Promise.all(started.map((watcher) => watcher.close()));
+    throw error;
+  }
+  return { close: async () => void (await Promise.all(started.map((watcher) => watcher.close()))) };
 }

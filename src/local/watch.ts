@@ -8,7 +8,7 @@ import { buildTemplate, type BuildResult } from './build.js';
 import type { TemplateManifest } from './manifest.js';
 import { templateDatabaseName } from './names.js';
 import { checkOutputs, outdatedOutputs, refreshDatabase, type RefreshContext, type RefreshedDatabase } from './refresh.js';
-import { watchRepository, type RepositoryWatcher, type TouchBatch } from './watch-files.js';
+import { watchRepositories, type RepositoryWatcher, type TouchBatch } from './watch-files.js';
 
 /**
  * `dbfast watch`: keeps an environment's template, and the databases named by `outputs`, in step
@@ -31,8 +31,10 @@ export interface WatchingEvent {
   type: 'watching';
   environment: string;
   template: string;
-  /** The folder watched (recursively). */
+  /** The folder watched (recursively): the first repository's. */
   repository: string;
+  /** Every folder watched (recursively), one per repository, in run order. */
+  repositories: string[];
   outputs: string[];
 }
 
@@ -41,7 +43,7 @@ export interface RefreshedEvent {
   type: 'refreshed';
   /** The cycle watch runs at start (no file event behind it). */
   initial: boolean;
-  /** Repository-relative paths the file events named (empty for the initial cycle). */
+  /** Repository-relative paths the file events named, `NAME:path` with several repositories (empty for the initial cycle). */
   touched: string[];
   /** What differs from the previous template, by content. */
   changes: FileChange[];
@@ -241,7 +243,7 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
     if (!running && started) running = drain().finally(() => (running = undefined));
   };
   let started = false;
-  const watcher: RepositoryWatcher = await watchRepository(config.repository.path, {
+  const watcher: RepositoryWatcher = await watchRepositories(config.repositories, {
     debounceMs: options.debounceMs ?? 50,
     onBatch,
     // A watcher that failed may have stopped reporting: end the session rather than go quiet.
@@ -257,7 +259,7 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
     throw error;
   }
   started = true;
-  onEvent({ type: 'watching', environment, template, repository: config.repository.path, outputs });
+  onEvent({ type: 'watching', environment, template, repository: config.repository.path, repositories: config.repositories.map((repository) => repository.path), outputs });
   // Edits made during the initial cycle: its template may predate them, so they get a cycle now.
   if (due) running = drain().finally(() => (running = undefined));
   return {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { DbfastConfig } from '../config/types.js';
-import { findEnvironment, inDirectory } from '../project/filter.js';
+import { fileInDirectory, findEnvironment } from '../project/filter.js';
 import { sha256 } from '../project/hash.js';
-import { scanRepository } from '../project/scan.js';
+import { scanProject } from '../project/scan.js';
 
 /** Where migrations are when `migration_directories` is not set. */
 export const DEFAULT_MIGRATION_DIRECTORIES = ['6_migration'];
@@ -12,7 +12,7 @@ export const NO_TRANSACTION_MARKER = '-- dbfast:no-transaction';
 
 /** One migration, read. */
 export interface MigrationFile {
-  /** Path relative to `repository.path`: the migration's identity in `dbfast.migrations`. */
+  /** Path relative to its repository (`NAME:path` with named repositories): the migration's identity in `dbfast.migrations`. */
   id: string;
   absolutePath: string;
   /** sha256 of the bytes with CRLF read as LF (so `sha256sum` of an LF file), so a checkout's line endings are not drift. */
@@ -44,8 +44,8 @@ export function migrationDirectories(config: DbfastConfig, environment: string):
  */
 export async function migrationFiles(config: DbfastConfig, environment: string): Promise<MigrationFile[]> {
   const directories = migrationDirectories(config, environment);
-  const scanned = await scanRepository(config.repository.path);
-  const selected = scanned.filter((file) => directories.some((dir) => inDirectory(file.relativePath, dir)));
+  const scanned = await scanProject(config);
+  const selected = scanned.filter((file) => directories.some((dir) => fileInDirectory(file, dir)));
   return Promise.all(
     selected.map(async (file) => {
       const content = await readFile(file.absolutePath);

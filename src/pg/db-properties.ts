@@ -154,19 +154,70 @@ export async function applyDatabaseSettings(client: pg.Client, database: string,
   }
 }
 
+const settingKey = (setting: DatabaseSetting): string => `${setting.role ?? ''}\0${setting.name}`;
+
+/** What turns `database`'s settings `from` into `to`: the ones to RESET (in `from` only) and the ones to SET (new or of another value). */
+export function settingChanges(from: readonly DatabaseSetting[], to: readonly DatabaseSetting[]): { reset: DatabaseSetting[]; set: DatabaseSetting[] } {
+  const target = new Map(to.map((setting) => [settingKey(setting), setting.value]));
+  const current = new Map(from.map((setting) => [settingKey(setting), setting.value]));
+  return {
+    reset: from.filter((setting) => !target.has(settingKey(setting))),
+    set: to.filter((setting) => current.get(settingKey(setting)) !== setting.value),
+  };
+}
+
+function resetStatement(database: string, setting: DatabaseSetting): string {
+  const subject = setting.role ? `ROLE ${quoteIdent(setting.role)} IN DATABASE ${quoteIdent(database)}` : `DATABASE ${quoteIdent(database)}`;
+  return `ALTER ${subject} RESET ${quoteIdent(setting.name)}`;
+}
+
+/** The statements of `settingChanges`, for a caller that runs them inside its own transaction (an in-place restore). */
+export function settingChangesStatements(database: string, from: readonly DatabaseSetting[], to: readonly DatabaseSetting[]): string[] {
+  const changes = settingChanges(from, to);
+  return [...changes.reset.map((setting) => `${resetStatement(database, setting)};`), ...settingsStatements(database, changes.set)];
+}
+
+/**
+ * Gives `database` exactly the settings `to`, where it has `from` now: RESETs what `to` lacks, SETs
+ * what is new or differs, and leaves alone what is already right (so a setting the role may not
+ * make, but the database already has, is no obstacle). Throws SETTING_NOT_APPLIED as
+ * `applyDatabaseSettings`. `rollback`: only find out whether it would work (in a transaction rolled back).
+ */
+export async function applySettingChanges(client: pg.Client, database: string, from: readonly DatabaseSetting[], to: readonly DatabaseSetting[], options: { rollback?: boolean } = {}): Promise<void> {
+  const changes = settingChanges(from, to);
+  if (changes.reset.length + changes.set.length === 0) return;
+  // Read before anything can fail: inside a transaction nothing can be asked after an error.
+  const user = await currentUser(client);
+  if (options.rollback) await client.query('BEGIN');
+  try {
+    for (const setting of changes.reset) {
+      try {
+        await client.query(resetStatement(database, setting));
+      } catch (error) {
+        throw new DbfastError('SETTING_NOT_APPLIED', `could not remove the setting ${describeSetting(setting)} from database "${database}": ${errorMessage(error)}`, {
+          hint: `As a superuser on this server: GRANT SET ON PARAMETER ${quoteIdent(setting.name)} TO ${quoteIdent(user)}; or remove the setting by hand first.`,
+          details: { database, setting },
+        });
+      }
+    }
+    await applyDatabaseSettings(client, database, changes.set);
+  } finally {
+    if (options.rollback) await client.query('ROLLBACK');
+  }
+}
+
 /**
  * pg_dump without --create carries no database-level properties, so a database swapped in
- * would lose them: copy `ALTER DATABASE ... SET` defaults, GRANTs on the database and its
+ * would lose them: copy `ALTER DATABASE ... SET` and `ALTER ROLE ... IN DATABASE ... SET` defaults, GRANTs on the database and its
  * comment from the one being replaced. Best effort: a property that cannot be copied is
  * reported as a warning, never a reason to abandon a restore that already succeeded.
  */
-export async function copyDatabaseProperties(client: pg.Client, from: string, to: string, logger: Logger, options: { comment?: boolean } = {}): Promise<void> {
+export async function copyDatabaseProperties(client: pg.Client, from: string, to: string, logger: Logger, options: { comment?: boolean; settings?: boolean } = {}): Promise<void> {
   const statements: string[] = [];
-  const settings = await client.query<{ setconfig: string[] }>(
-    `SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1 AND s.setrole = 0`,
-    [from],
-  );
-  for (const row of settings.rows) for (const entry of row.setconfig ?? []) statements.push(settingStatement(to, entry));
+  // Settings of the database and of roles in it; `settings: false` when the caller gives `to` settings of its own (a backup's).
+  if (options.settings !== false) {
+    for (const setting of await readDatabaseSettings(client, from)) statements.push(settingStatement(to, `${setting.name}=${setting.value}`, setting.role));
+  }
   const acl = await client.query<{ has_acl: boolean; grantee: string | null; privilege_type: string | null; is_grantable: boolean | null }>(
     `SELECT d.datacl IS NOT NULL AS has_acl, CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END AS grantee,
             a.privilege_type, a.is_grantable

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { dropStatement } from '../pg/catalog.js';
+import { applyDatabaseSettings, readDatabaseSettings } from '../pg/db-properties.js';
 import { advisoryLockStatement } from '../pg/lock.js';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
@@ -66,7 +67,8 @@ export interface CreatedDatabase {
 
 /**
  * Makes `<template>__dbfast_ready_<hex>` on the reserving session: CREATE DATABASE (FILE_COPY
- * ones one at a time per server: each forces two checkpoints), then the marker that says it is
+ * ones one at a time per server: each forces two checkpoints), the template's database settings
+ * (which CREATE DATABASE does not copy), then the marker that says it is
  * complete, measured against the baseline the release check compares with. A clone whose template
  * was swapped by a rebuild while it was being made is dropped, never marked.
  */
@@ -86,6 +88,8 @@ export async function createReady(client: pg.Client, target: DbTarget, build: Te
       await dropQuietly(client, name);
       return undefined;
     }
+    // Before the baseline is measured: the settings are part of what the release check compares.
+    await applyDatabaseSettings(client, name, build.settings ?? (await readDatabaseSettings(client, build.name)));
     build.sequences ??= await sequenceFingerprint(client, target, name);
     const state = await readDatabaseState(client, oids.clone);
     if (!state) return undefined;

@@ -33,6 +33,17 @@ export interface PoolMarker {
   baseline: ChangeBaseline;
   /** The project whose pool made it (local/owner.ts); absent on databases made before owners were recorded. */
   owner?: PoolOwner | undefined;
+  /**
+   * The process that leased it last (written by the claim). The lease lock says who holds it
+   * while the server runs; after a server restart every lock is gone, and this is how a reaper
+   * on the same host tells a live test process from a dead one.
+   */
+  leasedBy?: { pid: number; host: string } | undefined;
+}
+
+/** The marker with this process as the lessee: the comment a claim gives the database. */
+export function leasedMarker(marker: PoolMarker): PoolMarker {
+  return { ...marker, leasedBy: { pid: process.pid, host: os.hostname() } };
 }
 
 export function encodePoolMarker(marker: PoolMarker): string {

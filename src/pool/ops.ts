@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { dropStatement, endSessionsOn, renameStatement } from '../pg/catalog.js';
 import { advisoryLockStatement } from '../pg/lock.js';
-import { quoteLiteral } from '../pg/quote.js';
+import { quoteIdent, quoteLiteral } from '../pg/quote.js';
+import { encodePoolMarker, leasedMarker, type PoolMarker } from './marker.js';
 import { readDatabaseState, type DatabaseState } from './changes.js';
 import { NOTIFY_CHANNEL, leaseLockKey, poolDatabaseName, type PoolState } from './names.js';
 import { templateSnapshotSql } from './server.js';
@@ -22,7 +23,7 @@ function lockSql(oid: number, lock: 'lock' | 'unlock'): string {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; name: string; templateOid: number | null; building: boolean }
+  | { kind: 'claimed'; name: string; templateOid: number | null; building: boolean; comment: string }
   /** Someone else claimed (or dropped) it first. */
   | { kind: 'gone' }
   /** Someone is connected to it: not ours to hand out. */
@@ -32,14 +33,21 @@ export type ClaimResult =
  * One round trip: reads whether the template is still the build this clone came from (and not
  * being rebuilt), renames the ready clone to a lease name and takes its lease lock on this session.
  */
-export async function claim(control: pg.Client, ready: { name: string; oid: number }, template: string, buildLockKey: string): Promise<ClaimResult> {
+export async function claim(control: pg.Client, ready: { name: string; oid: number; marker: PoolMarker }, template: string, buildLockKey: string): Promise<ClaimResult> {
   const name = poolDatabaseName(template, 'lease');
+  const comment = encodePoolMarker(leasedMarker(ready.marker));
   try {
     const results = (await control.query(
-      [templateSnapshotSql(template, buildLockKey), renameStatement(ready.name, name), lockSql(ready.oid, 'lock'), notifySql('claimed', template)].join(';\n'),
+      [
+        templateSnapshotSql(template, buildLockKey),
+        renameStatement(ready.name, name),
+        `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(comment)}`,
+        lockSql(ready.oid, 'lock'),
+        notifySql('claimed', template),
+      ].join(';\n'),
     )) as unknown as Array<pg.QueryResult<{ oid: number | null; building: boolean }>>;
     const snapshot = results[0]?.rows[0];
-    return { kind: 'claimed', name, templateOid: snapshot?.oid ?? null, building: snapshot?.building === true };
+    return { kind: 'claimed', name, templateOid: snapshot?.oid ?? null, building: snapshot?.building === true, comment };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === '3D000') return { kind: 'gone' };

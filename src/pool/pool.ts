@@ -190,7 +190,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     const build = this.build;
     const result = await this.refiller.claiming(hint.name, () => claim(this.control, hint, build.name, build.buildLockKey));
     if (result.kind !== 'claimed') return undefined;
-    const record: LeaseRecord = { name: result.name, oid: hint.oid, comment: hint.comment, marker: hint.marker, build, released: undefined };
+    const record: LeaseRecord = { name: result.name, oid: hint.oid, comment: result.comment, marker: hint.marker, build, released: undefined };
     // A file change the kernel reported before this lease began is delivered in the event-loop
     // turn that also brought the claim's answer; one more turn makes sure its callback has run.
     await new Promise((resolve) => setImmediate(resolve));

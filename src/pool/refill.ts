@@ -3,13 +3,12 @@ import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
 import { createReady, reserve, type CapSnapshot } from './create.js';
 import { claim, dropPooled, unlockLease } from './ops.js';
+import { CloneConcurrency, MAX_CREATING } from './concurrency.js';
 import { DropQueue } from './drops.js';
 import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
 import type { PoolMarker } from './marker.js';
 import type { ReadyHint, RefillHost, TemplateBuild } from './types.js';
 
-/** Sessions making databases at once: FILE_COPY clones queue on a server-wide lock anyway. */
-const MAX_CREATING = 4;
 
 /**
  * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease(), within
@@ -20,6 +19,8 @@ const MAX_CREATING = 4;
 export class Refiller {
   readonly creators: SessionSlots;
   readonly drops: DropQueue;
+  /** How many clones at once this server makes faster (learned, see concurrency.ts). */
+  readonly concurrency = new CloneConcurrency();
   lastCap: CapSnapshot | undefined;
   lastError: unknown;
   private hints: ReadyHint[] = [];
@@ -39,7 +40,6 @@ export class Refiller {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
     this.drops = new DropQueue(
       pool.settings.target,
-      () => pool.closed || this.capPressed || (pool.wanting === 0 && this.hints.length >= pool.settings.size),
       async (drop) => {
         if (drop.leasedOid !== undefined) await unlockLease(pool.control, drop.leasedOid);
         this.kick();
@@ -172,7 +172,7 @@ export class Refiller {
     const pool = this.pool;
     if (this.stopped || pool.stale || !pool.build || Date.now() < this.quietUntil) return;
     const target = pool.settings.size + pool.wanting;
-    const limit = pool.build.strategy === 'file_copy' ? 1 : MAX_CREATING;
+    const limit = pool.build.strategy === 'file_copy' ? 1 : Math.min(MAX_CREATING, this.concurrency.limit);
     while (this.inflight < limit && this.hints.length + this.inflight < target) this.startCreate();
   }
 
@@ -192,7 +192,10 @@ export class Refiller {
           this.quietUntil = Date.now() + (reservation.full ? 500 : 100);
           return;
         }
+        const level = this.inflight;
+        const started = performance.now();
         const created = await createReady(client, pool.settings.target, build, reservation.hex);
+        if (created) this.concurrency.record(level, performance.now() - started);
         this.failures = 0;
         if (created && pool.build === build) {
           pool.counters.created++;
@@ -278,10 +281,9 @@ export class Refiller {
 
   /** Queues every piece of this project's garbage on the server for dropping (see reapReason). */
   private reapFrom(server: ServerPool): void {
-    const creatingHexes = new Set(server.creating.map((session) => session.hex));
     for (const database of server.databases) {
-      if (!this.pool.settings.projectTemplates.includes(database.template) || this.drops.has(database.name)) continue;
-      const reason = reapReason(database, creatingHexes);
+      if (this.drops.has(database.name) || !this.pool.settings.owns(database)) continue;
+      const reason = reapReason(database, server);
       if (reason) this.drops.add({ name: database.name, template: database.template, reason });
     }
   }
@@ -302,7 +304,7 @@ export class Refiller {
     const build = this.pool.build;
     const server = await readServerPool(this.pool.work);
     for (const database of server.databases) {
-      if (database.template === build.name && database.state === 'ready') await dropPooled(this.pool.work, database.name, build.name).catch(() => undefined);
+      if (database.template === build.name && database.state === 'ready' && this.pool.settings.owns(database)) await dropPooled(this.pool.work, database.name, build.name).catch(() => undefined);
     }
   }
 

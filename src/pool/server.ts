@@ -1,4 +1,6 @@
+import os from 'node:os';
 import type pg from 'pg';
+import { processAlive } from '../server/postmaster.js';
 import { advisoryKeySql } from '../pg/lock.js';
 import { quoteLiteral } from '../pg/quote.js';
 import { decodePoolMarker, type PoolMarker } from './marker.js';
@@ -18,6 +20,13 @@ export interface PooledDatabase {
   comment: string | null;
   /** pg_database.oid of a database named like its template now; null when there is none. */
   templateOidNow: number | null;
+  /** That template's comment (its manifest, which names its project); null when there is none. */
+  templateComment: string | null;
+  /**
+   * Made after the database now named like its template (a greater oid: oids are handed out in
+   * increasing order): false for a clone of a template that was replaced since, whoever's it was.
+   */
+  madeAfterTemplate: boolean;
   /** For leases: the session holding the lease lock, or null when nobody does (its process is gone). */
   holder: { pid: number; application: string | null } | null;
   sizeBytes: number | null;
@@ -45,6 +54,8 @@ interface Row {
   datname: string;
   comment: string | null;
   template_oid: number | null;
+  template_comment: string | null;
+  after_template: boolean;
   size: string | null;
   holder_pid: number | null;
   holder_application: string | null;
@@ -57,6 +68,7 @@ WITH held AS MATERIALIZED (
    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
 )
 SELECT d.oid::int AS oid, d.datname, shobj_description(d.oid, 'pg_database') AS comment, t.oid::int AS template_oid,
+       shobj_description(t.oid, 'pg_database') AS template_comment, coalesce(d.oid > t.oid, false) AS after_template,
        ${sizes ? "CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid) END" : 'NULL::bigint'} AS size,
        h.pid AS holder_pid, a.application_name AS holder_application
   FROM pg_database d
@@ -93,6 +105,8 @@ export async function readServerPool(client: pg.Client, options: { sizes?: boole
       marker: decodePoolMarker(row.comment),
       comment: row.comment,
       templateOidNow: row.template_oid,
+      templateComment: row.template_comment,
+      madeAfterTemplate: row.after_template,
       holder: row.holder_pid === null ? null : { pid: row.holder_pid, application: row.holder_application },
       sizeBytes: row.size === null ? null : Number(row.size),
     });
@@ -117,34 +131,53 @@ export function cappedCount(pool: ServerPool): number {
   return pool.databases.filter((database) => CAPPED_STATES.includes(database.state)).length + inFlight(pool).length;
 }
 
+/**
+ * Without fsync (the managed server's fast settings), a database made before the server's last
+ * start may have lost files in an unclean shutdown: it is never handed out, and is garbage.
+ */
+function survivedRestart(pool: Pick<ServerPool, 'unsafeBefore'>, database: PooledDatabase): boolean {
+  return pool.unsafeBefore === null || (database.marker !== undefined && Date.parse(database.marker.createdAt) >= pool.unsafeBefore);
+}
+
 /** Ready databases of exactly this build of the template (by its oid): the only ones a lease may take. */
 export function readyFor(pool: ServerPool, template: string, templateOid: number): PooledDatabase[] {
-  // Without fsync, one made before the server's last start may have lost files in an unclean shutdown: never handed out.
-  const safe = (database: PooledDatabase): boolean => pool.unsafeBefore === null || (database.marker !== undefined && Date.parse(database.marker.createdAt) >= pool.unsafeBefore);
   return pool.databases.filter(
-    (database) => database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid && safe(database),
+    (database) =>
+      database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid && survivedRestart(pool, database),
   );
 }
 
 /**
- * Why a pooled database is garbage that anyone may drop, or undefined when it is in use or
- * useful: kept databases are the user's; a lease whose lock is held belongs to a live process;
- * a ready one of the current template build is worth keeping.
+ * Why a pooled database is garbage that its project may drop, or undefined when it is in use or
+ * useful. Everything a process that is gone left is garbage, but for two kinds of database:
+ * ready ones of the current template build (complete and unchanged: the next lease takes them)
+ * and kept ones (the user's). A lease is garbage once no session holds its lock (its process
+ * ended, or the server restarted); a ready one with no marker, once no session is making it.
  */
-export function reapReason(database: PooledDatabase, creatingHexes: ReadonlySet<string>): string | undefined {
+export function reapReason(database: PooledDatabase, pool: Pick<ServerPool, 'creating' | 'unsafeBefore'>): string | undefined {
   switch (database.state) {
     case 'kept':
       return undefined;
     case 'trash':
       return 'released changed (or stale), waiting to be dropped';
     case 'lease':
-      return database.holder ? undefined : 'leased by a process that is gone';
+      if (database.holder) return undefined;
+      // No lock after a server restart either: a lessee on this host that still runs keeps it.
+      if (leaseeAlive(database.marker)) return undefined;
+      return 'leased by a process that is gone';
     case 'ready':
-      if (!database.marker) return creatingHexes.has(database.hex) ? undefined : 'left incomplete by a process killed while making it';
+      if (!database.marker) return pool.creating.some((session) => session.hex === database.hex) ? undefined : 'left incomplete by a process killed while making it';
       if (database.templateOidNow === null) return `its template ${database.template} no longer exists`;
       if (database.templateOidNow !== database.marker.templateOid) return `made from an older build of ${database.template}`;
+      if (!survivedRestart(pool, database)) return 'made before the server restarted without fsync (its files may be incomplete)';
       return undefined;
   }
+}
+
+/** Whether the marker names a lessee on this host that still runs (another host's cannot be asked). */
+export function leaseeAlive(marker: PoolMarker | undefined): boolean {
+  const lessee = marker?.leasedBy;
+  return lessee !== undefined && lessee.host === os.hostname() && processAlive(lessee.pid);
 }
 
 /** The template's oid, and whether a build of it is under way (its build lock is held), in one round trip. */

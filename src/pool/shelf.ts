@@ -7,7 +7,7 @@ import { openSession } from './connections.js';
 import { createReady, reserve } from './create.js';
 import { dropPooled, notifySql } from './ops.js';
 import { cappedCount, inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type PooledDatabase, type ServerPool } from './server.js';
-import type { EnsuredTemplate, TemplateBuild } from './types.js';
+import type { EnsuredTemplate, PooledOwnership, TemplateBuild } from './types.js';
 
 /**
  * The pool without a long-lived process: what `dbfast seed`, `dbfast pool fill|drain|status` and
@@ -20,13 +20,12 @@ export interface DroppedPooled {
   reason: string;
 }
 
-/** What crashed or finished processes of this project left: every pooled database `reapReason` calls garbage. */
-export function reapable(server: ServerPool, templates: readonly string[]): Array<{ database: PooledDatabase; reason: string }> {
-  const creating = new Set(server.creating.map((session) => session.hex));
+/** What crashed or finished processes of this project left (by owner, whatever the template is called): every pooled database `reapReason` calls garbage. */
+export function reapable(server: ServerPool, owns: PooledOwnership): Array<{ database: PooledDatabase; reason: string }> {
   const out: Array<{ database: PooledDatabase; reason: string }> = [];
   for (const database of server.databases) {
-    if (!templates.includes(database.template)) continue;
-    const reason = reapReason(database, creating);
+    if (!owns(database)) continue;
+    const reason = reapReason(database, server);
     if (reason) out.push({ database, reason });
   }
   return out;
@@ -41,9 +40,9 @@ async function dropAll(client: pg.Client, doomed: Array<{ database: PooledDataba
   return dropped;
 }
 
-/** `dbfast drop --stale`: drops this project's pooled leftovers (never a live process's lease, never a kept one). */
-export async function reapStale(client: pg.Client, templates: readonly string[]): Promise<DroppedPooled[]> {
-  return dropAll(client, reapable(await readServerPool(client), templates));
+/** `dbfast drop --stale`: drops this project's pooled leftovers (never a live process's lease, never a kept one, never another project's). */
+export async function reapStale(client: pg.Client, owns: PooledOwnership): Promise<DroppedPooled[]> {
+  return dropAll(client, reapable(await readServerPool(client), owns));
 }
 
 /**
@@ -75,7 +74,8 @@ export interface FillOptions {
   template: EnsuredTemplate;
   size: number;
   maxClones: number;
-  projectTemplates: readonly string[];
+  /** Which pooled databases are this project's (the fill drops their leftovers first). */
+  owns: PooledOwnership;
   logger: Logger;
 }
 
@@ -95,7 +95,7 @@ export interface FillResult {
 export async function fillShelf(options: FillOptions): Promise<FillResult> {
   const client = await openSession(options.target);
   try {
-    const dropped = await reapStale(client, options.projectTemplates);
+    const dropped = await reapStale(client, options.owns);
     const { oid } = await templateSnapshot(client, options.template.name, options.template.buildLockKey);
     const created: string[] = [];
     let capped = false;
@@ -121,15 +121,17 @@ export async function fillShelf(options: FillOptions): Promise<FillResult> {
   }
 }
 
-/** `dbfast pool drain`: drops the ready databases and the leftovers of these templates; leases of live processes stay. */
-export async function drainShelf(target: DbTarget, templates: readonly string[]): Promise<DroppedPooled[]> {
+/** `dbfast pool drain`: drops this project's ready databases and leftovers of these templates; leases of live processes stay. */
+export async function drainShelf(target: DbTarget, owns: PooledOwnership, templates: readonly string[]): Promise<DroppedPooled[]> {
   const client = await openSession(target);
+  const ours: PooledOwnership = (database) => templates.includes(database.template) && owns(database);
   try {
     const server = await readServerPool(client);
+    const leftovers = reapable(server, ours);
     const ready = server.databases
-      .filter((database) => templates.includes(database.template) && database.state === 'ready' && database.marker)
+      .filter((database) => ours(database) && database.state === 'ready' && database.marker && !leftovers.some((leftover) => leftover.database === database))
       .map((database) => ({ database, reason: 'drained' }));
-    return await dropAll(client, [...reapable(server, templates), ...ready]);
+    return await dropAll(client, [...leftovers, ...ready]);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -157,16 +159,15 @@ export interface ServerPoolStatus {
   databases: PooledDatabaseStatus[];
 }
 
-/** `dbfast pool status`: this project's pooled databases (with sizes) and the server's count. */
-export async function readPoolStatus(target: DbTarget, templates: readonly string[]): Promise<ServerPoolStatus> {
+/** `dbfast pool status`: this project's pooled databases of these templates (with sizes) and the server's count. */
+export async function readPoolStatus(target: DbTarget, owns: PooledOwnership, templates: readonly string[]): Promise<ServerPoolStatus> {
   const client = await openSession(target);
   try {
     const server = await readServerPool(client, { sizes: true });
-    const creating = new Set(server.creating.map((session) => session.hex));
     const databases = server.databases
-      .filter((database) => templates.includes(database.template))
+      .filter((database) => templates.includes(database.template) && owns(database))
       .map((database): PooledDatabaseStatus => {
-        const reason = reapReason(database, creating) ?? null;
+        const reason = reapReason(database, server) ?? null;
         const state = database.state === 'lease' ? 'leased' : database.state === 'ready' && !database.marker ? 'making' : database.state;
         return {
           name: database.name,

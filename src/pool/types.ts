@@ -1,7 +1,16 @@
 import type { Logger } from '../logger.js';
+import type { DatabaseSetting } from '../pg/db-properties.js';
 import type { DbTarget } from '../pg/target.js';
 import type pg from 'pg';
 import type { PoolMarker, PoolOwner } from './marker.js';
+import type { PooledDatabase } from './server.js';
+
+/**
+ * Whether a pooled database is this project's (local/pool-template.ts decides: the project its
+ * marker names, else its template's when it was made after that template). The pool only ever
+ * drops its own project's databases, whatever their template is called.
+ */
+export type PooledOwnership = (database: PooledDatabase) => boolean;
 
 /** How CREATE DATABASE copies (see local/strategy.ts); undefined on servers before 15. */
 export type PoolCloneStrategy = 'wal_log' | 'file_copy' | undefined;
@@ -22,6 +31,12 @@ export interface EnsuredTemplate {
   watchPaths: string[];
   /** The project the template is (local/owner.ts): recorded in every pooled database's marker. */
   owner?: PoolOwner | undefined;
+  /**
+   * The template's per-database settings (its manifest's): `CREATE DATABASE ... TEMPLATE` does
+   * not copy pg_db_role_setting, so every ready database is given them. Undefined: read from the
+   * template itself.
+   */
+  settings?: readonly DatabaseSetting[] | undefined;
 }
 
 /** One build of the template, as the pool uses it: the ensured template plus its pg_database oid. */
@@ -43,8 +58,8 @@ export interface PoolSettings {
   leaseTimeoutMs: number;
   /** Builds the template when stale and says which build is current. */
   ensureTemplate: () => Promise<EnsuredTemplate>;
-  /** Templates of this project: the pool reaps leftovers of these, never another project's. */
-  projectTemplates: readonly string[];
+  /** Which pooled databases are this project's: the pool reaps leftovers of these, never another project's. */
+  owns: PooledOwnership;
   /** Watch the SQL files and rebuild on change (default true). */
   watch: boolean;
   /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { DbfastConfig } from '../config/types.js';
 import { filterFiles, findEnvironment, isProductionEnvironment } from './filter.js';
-import { scanRepository, type ScannedFile } from './scan.js';
+import { scanProject, type ScannedFile } from './scan.js';
 
 /**
  * The project as dbfast.toml describes it: the repository's files and what each
@@ -25,12 +25,12 @@ export function withoutClusterSetup<T extends { relativePath: string }>(config: 
 /** The files an environment gets, in the order they run. Unknown names: exit-2 error. */
 export async function environmentFiles(config: DbfastConfig, name: string): Promise<ScannedFile[]> {
   const environment = findEnvironment(config, name);
-  return withoutClusterSetup(config, filterFiles(await scanRepository(config.repository.path), environment));
+  return withoutClusterSetup(config, filterFiles(await scanProject(config), environment));
 }
 
 /** Every environment with its file count, in the order dbfast.toml defines them. */
 export async function environmentSummaries(config: DbfastConfig): Promise<EnvironmentSummary[]> {
-  const files = await scanRepository(config.repository.path);
+  const files = await scanProject(config);
   return Object.values(config.environments).map((environment) => ({
     name: environment.name,
     files: withoutClusterSetup(config, filterFiles(files, environment)).length,

@@ -1,12 +1,16 @@
 import picomatch from 'picomatch';
 import { DbfastError } from '../errors.js';
+import { splitQualified } from '../config/repositories.js';
 import type { DbfastConfig, EnvironmentConfig } from '../config/types.js';
 
 /** The words that mark data a production database must never receive. */
 export const GUARDED_WORDS = ['seed', 'test', 'fixture', 'dev'] as const;
 
 export interface FilterableFile {
+  /** `NAME:path` when the file belongs to a named repository (`repository` set). */
   relativePath: string;
+  /** The named repository it belongs to, in a project with several. */
+  repository?: { name: string } | undefined;
   /** `file:line` of the `\i` / `\ir` that brings the file in, when the environment reaches it only that way. */
   includedFrom?: string;
 }
@@ -26,9 +30,46 @@ export function inDirectory(relativePath: string, dir: string): boolean {
   return want.every((segment, index) => have[index] === segment);
 }
 
-function matcher(globs: readonly string[] | undefined): ((path: string) => boolean) | undefined {
+/** A file's repository (named ones only) and its path in it. */
+function located(file: FilterableFile): { repository: string | undefined; path: string } {
+  const name = file.repository?.name;
+  if (name === undefined) return { repository: undefined, path: file.relativePath };
+  return { repository: name, path: file.relativePath.slice(name.length + 1) };
+}
+
+/**
+ * A folder or glob of dbfast.toml against a file. In a project with named repositories,
+ * `NAME:pattern` applies in repository NAME only and a plain pattern in every repository; with
+ * one unnamed repository, patterns are taken as written.
+ */
+function patternFor(file: FilterableFile, pattern: string): { path: string; pattern: string } | undefined {
+  const where = located(file);
+  if (where.repository === undefined) return { path: where.path, pattern };
+  const split = splitQualified(pattern);
+  if (!split) return { path: where.path, pattern };
+  return split.repository === where.repository ? { path: where.path, pattern: split.rest } : undefined;
+}
+
+/** `inDirectory` for a file of the project, with `dir` possibly naming its repository (`core:0_schema`). */
+export function fileInDirectory(file: FilterableFile, dir: string): boolean {
+  const match = patternFor(file, dir);
+  return match !== undefined && inDirectory(match.path, match.pattern);
+}
+
+/** Globs compiled once each (a pattern's repository prefix is decided per file). */
+function matcher(globs: readonly string[] | undefined): ((file: FilterableFile) => boolean) | undefined {
   if (!globs || globs.length === 0) return undefined;
-  return picomatch(globs as string[], { dot: true });
+  const compiled = new Map<string, (path: string) => boolean>();
+  const compile = (glob: string): ((path: string) => boolean) => {
+    let found = compiled.get(glob);
+    if (!found) compiled.set(glob, (found = picomatch(glob, { dot: true })));
+    return found;
+  };
+  return (file) =>
+    globs.some((glob) => {
+      const match = patternFor(file, glob);
+      return match !== undefined && compile(match.pattern)(match.path);
+    });
 }
 
 /** The files an environment gets, in the order given (the scanner's). */
@@ -39,11 +80,10 @@ export function filterFiles<T extends FilterableFile>(files: readonly T[], envir
   const excludeGlob = matcher(environment.exclude_files);
   const includesEverything = includeDirs.length === 0 && !includeGlob;
   return files.filter((file) => {
-    const rel = file.relativePath;
-    const included = includesEverything || includeDirs.some((dir) => inDirectory(rel, dir)) || (includeGlob?.(rel) ?? false);
+    const included = includesEverything || includeDirs.some((dir) => fileInDirectory(file, dir)) || (includeGlob?.(file) ?? false);
     if (!included) return false;
-    if (excludeDirs.some((dir) => inDirectory(rel, dir))) return false;
-    return !(excludeGlob?.(rel) ?? false);
+    if (excludeDirs.some((dir) => fileInDirectory(file, dir))) return false;
+    return !(excludeGlob?.(file) ?? false);
   });
 }
 

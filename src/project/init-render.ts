@@ -1,4 +1,5 @@
 import type { DetectedRepository } from './init-detect.js';
+import { repositoriesBlock, type InitRepository } from './init-multi.js';
 import type { Proposal, ProposedEnvironment } from './init-propose.js';
 
 export interface RenderInput {
@@ -7,6 +8,8 @@ export interface RenderInput {
   databaseUrl?: string | undefined;
   repository: DetectedRepository;
   proposal: Proposal;
+  /** Several repositories (`--repo-dir` given more than once): written as `[[repositories]]`. */
+  repositories?: InitRepository[] | undefined;
 }
 
 /**
@@ -34,12 +37,13 @@ function environmentBlock(name: string, environment: ProposedEnvironment, commen
 }
 
 function folderSummary(repository: DetectedRepository): string[] {
-  return repository.folders.map((folder) => {
+  const rootFiles = repository.rootFiles.length;
+  return [...repository.folders.map((folder) => {
     const marks = [folder.numbered ? '' : 'not numbered', folder.guardedWord ? `${folder.guardedWord} data, not in production` : '']
       .filter(Boolean)
       .join('; ');
     return `#   ${folder.name}/ (${folder.files} file${folder.files === 1 ? '' : 's'})${marks ? `: ${marks}` : ''}`;
-  });
+  }), ...(rootFiles > 0 ? [`#   ${rootFiles} file${rootFiles === 1 ? '' : 's'} directly in the folder`] : [])];
 }
 
 /** The commented dbfast.toml that `dbfast init` writes. */
@@ -63,15 +67,19 @@ export function renderConfig(input: RenderInput): string {
     '# password_env = "PGPASSWORD"   # name of the variable that holds the password',
     `template_name = ${tomlString(input.templateName)}   # templates are named <template_name>_<env>`,
     '',
-    '[repository]',
-    `path = ${tomlString(input.repositoryPath)}   # relative to this file`,
-    `# dbfast init found ${repository.files.length} .sql file${repository.files.length === 1 ? '' : 's'} there:`,
-    ...folderSummary(repository),
-    ...(repository.rootFiles.length > 0 ? [`#   ${repository.rootFiles.length} file${repository.rootFiles.length === 1 ? '' : 's'} directly in the folder`] : []),
+    ...(input.repositories
+      ? [...repositoriesBlock(input.repositories, folderSummary), '[repository]']
+      : [
+          '[repository]',
+          `path = ${tomlString(input.repositoryPath)}   # relative to this file`,
+          `# dbfast init found ${repository.files.length} .sql file${repository.files.length === 1 ? '' : 's'} there:`,
+          ...folderSummary(repository),
+        ]),
     '# runner = "psql"             # run each file with psql instead of in-process',
     '',
     '# Which files each environment gets. Directories match whole path segments from',
-    '# repository.path; *_files are globs relative to it. Files run in natural order',
+    input.repositories ? '# the folder of the repository they name (NAME:folder; a plain one: in each);' : '# repository.path; *_files are globs relative to it. Files run in natural order',
+    ...(input.repositories ? ['# *_files are globs the same way. Files run in natural order'] : []),
     '# (2_x before 10_x). Add new folders to the environments that need them.',
     '',
     ...environmentBlock('local', proposal.environments.local as ProposedEnvironment, ['local: everything dbfast init found.']),

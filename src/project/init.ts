@@ -9,7 +9,8 @@ import { isConnectionUri, parseConninfo, secretsIn } from '../pg/conninfo.js';
 import { scanRepository } from './scan.js';
 import { detectRepository, type DetectedFolder } from './init-detect.js';
 import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
-import { proposeEnvironments, type ProposedEnvironment } from './init-propose.js';
+import { joinProposals, repositoryNameFor, type InitRepository } from './init-multi.js';
+import { proposeEnvironments, type Proposal, type ProposedEnvironment } from './init-propose.js';
 import { renderConfig } from './init-render.js';
 
 export interface InitOptions {
@@ -17,6 +18,8 @@ export interface InitOptions {
   cwd?: string;
   /** Folder to look for SQL in, relative to cwd. Default: cwd. */
   repoDir?: string;
+  /** Several folders (`--repo-dir` more than once): one `[[repositories]]` table each, in this order. */
+  repoDirs?: string[] | undefined;
   templateName?: string;
   databaseUrl?: string;
   /** Overwrite an existing dbfast.toml. */
@@ -28,6 +31,8 @@ export interface InitResult {
   /** Absolute repository folder, and as written in the file (relative to it). */
   repositoryPath: string;
   repositoryRelative: string;
+  /** With several repositories: each one's name, folder as written, and .sql file count, in run order. */
+  repositories: Array<{ name: string; path: string; files: number }>;
   templateName: string;
   folders: DetectedFolder[];
   files: number;
@@ -128,32 +133,46 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   }
   const templateName = options.templateName === undefined ? undefined : checkTemplateName(options.templateName);
   const databaseUrl = options.databaseUrl === undefined ? undefined : checkDatabaseUrl(options.databaseUrl);
-  const searched = path.resolve(cwd, options.repoDir ?? '.');
-  if (!(statSync(searched, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
-    throw new DbfastError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, { hint: 'Pass --repo-dir with the folder that holds your SQL folders.' });
+  const several = (options.repoDirs?.length ?? 0) > 1;
+  const detected: InitRepository[] = [];
+  const notes: string[] = [];
+  const taken = new Set<string>();
+  for (const dir of several ? (options.repoDirs as string[]) : [options.repoDir ?? '.']) {
+    const searched = path.resolve(cwd, dir);
+    if (!(statSync(searched, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
+      throw new DbfastError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, { hint: 'Pass --repo-dir with the folder that holds your SQL folders.' });
+    }
+    const found = detectRepository(await scanRepository(searched));
+    if (!found) throw nothingToWorkWith(searched);
+    const folder = path.join(searched, found.relativeDir);
+    const name = repositoryNameFor(folder, taken);
+    taken.add(name);
+    detected.push({ name, path: folder, relative: path.relative(cwd, folder).split(path.sep).join('/') || '.', detected: found, proposal: proposeEnvironments(found) });
+    if (found.alternatives.length > 0) {
+      const others = found.alternatives.map((alternative) => path.join(searched, alternative)).join(', ');
+      notes.push(`also found SQL folders in ${others}; pass --repo-dir to use one of those instead`);
+    }
   }
-
-  const repository = detectRepository(await scanRepository(searched));
-  if (!repository) throw nothingToWorkWith(searched);
-  const repositoryPath = path.join(searched, repository.relativeDir);
-  const repositoryRelative = path.relative(cwd, repositoryPath).split(path.sep).join('/') || '.';
-  const proposal = proposeEnvironments(repository);
-  const notes = [...proposal.notes];
-  if (repository.alternatives.length > 0) {
-    const others = repository.alternatives.map((dir) => path.join(searched, dir)).join(', ');
-    notes.push(`also found SQL folders in ${others}; pass --repo-dir to use one of those instead`);
-  }
+  const first = detected[0] as InitRepository;
+  const repository = first.detected;
+  const repositoryPath = first.path;
+  const repositoryRelative = first.relative;
+  const proposal: Proposal = several ? joinProposals(detected) : first.proposal;
+  notes.unshift(...proposal.notes);
   const text = renderConfig({
     repositoryPath: repositoryRelative,
     templateName: templateName ?? deriveTemplateName(cwd, repositoryPath),
     databaseUrl,
     repository,
     proposal,
+    repositories: several ? detected : undefined,
   });
 
   // The file must load as written and keep production clean; a failure here is a dbfast bug.
   const config = resolveConfig(validateConfigFile(parseToml(text, configPath), configPath, {}), configPath, {});
-  const files = repository.files.map((relativePath) => ({ relativePath }));
+  const files = several
+    ? detected.flatMap((one) => one.detected.files.map((relativePath) => ({ relativePath: `${one.name}:${relativePath}`, repository: { name: one.name } })))
+    : repository.files.map((relativePath) => ({ relativePath }));
   for (const environment of Object.values(config.environments)) {
     assertProductionSafe(config, environment, filterFiles(files, environment));
   }
@@ -174,9 +193,10 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
     configPath,
     repositoryPath,
     repositoryRelative,
+    repositories: several ? detected.map((one) => ({ name: one.name, path: one.relative, files: one.detected.files.length })) : [],
     templateName: config.database.templateName,
-    folders: repository.folders,
-    files: repository.files.length,
+    folders: detected.flatMap((one) => one.detected.folders),
+    files: files.length,
     environments: proposal.environments,
     notes,
     overwritten: exists,

@@ -1,17 +1,31 @@
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { qualifiedName } from '../config/repositories.js';
+import type { DbfastConfig } from '../config/types.js';
 import { DbfastError } from '../errors.js';
 import { comparePaths } from './natural.js';
 
+/** The named repository a file belongs to, in a project with several. */
+export interface FileRepository {
+  name: string;
+  /** Its folder: includes resolve in it and may not leave it. */
+  root: string;
+}
+
 export interface ScannedFile {
-  /** Path relative to the repository, with `/` separators: the file's identity everywhere. */
+  /**
+   * Path relative to the repository, with `/` separators: the file's identity everywhere. In a
+   * project with named repositories, `NAME:path` (`core:0_schema/010_item.sql`).
+   */
   relativePath: string;
   absolutePath: string;
   size: number;
   mtimeMs: number;
   /** Inode number: with size and mtime, tells the hash cache a file was replaced. */
   ino: number;
+  /** Set in a project with named repositories (then `relativePath` is `NAME:path`). */
+  repository?: FileRepository | undefined;
 }
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', '.dbfast']);
@@ -107,4 +121,47 @@ export async function scanRepository(repositoryPath: string): Promise<ScannedFil
   const walk: Walk = { root: repositoryPath, realRoot, out: [] };
   walkFolder(walk, '', realRoot, new Set([realRoot]));
   return walk.out.sort((a, b) => comparePaths(a.relativePath, b.relativePath));
+}
+
+/** Every repository folder of the project that is missing, all named by their keys at once (nothing is scanned before). */
+async function checkRepositoriesExist(config: DbfastConfig): Promise<void> {
+  const missing: string[] = [];
+  for (const repository of config.repositories) {
+    const info = await stat(repository.path).catch(() => undefined);
+    if (!info?.isDirectory()) missing.push(`${repository.key}${repository.name === undefined ? '' : '.path'}: ${repository.path}${repository.name === undefined ? '' : ` (repository "${repository.name}")`}`);
+  }
+  if (missing.length === 0) return;
+  const only = config.repositories.length === 1 ? config.repositories[0] : undefined;
+  if (only && only.name === undefined) {
+    // The simple case says it as it always has.
+    throw new DbfastError('REPOSITORY_NOT_FOUND', `repository folder ${only.path} does not exist`, {
+      hint: 'Set [repository] path in dbfast.toml to the folder that holds your SQL files.',
+    });
+  }
+  const head = missing.length === 1 ? '1 repository folder does not exist' : `${missing.length} repository folders do not exist`;
+  throw new DbfastError('REPOSITORY_NOT_FOUND', `${head}:\n  ${missing.join('\n  ')}`, {
+    hint: 'Fix the path of each repository named above in dbfast.toml (relative paths are relative to the folder of dbfast.toml), or check out the missing repository there.',
+    details: { missing },
+  });
+}
+
+/**
+ * Every `*.sql` of the project: repository by repository in the order dbfast.toml lists them,
+ * each in natural path order. With named repositories each file is named `NAME:path` and knows
+ * its repository; with one `[repository]`, files keep their plain paths.
+ */
+export async function scanProject(config: DbfastConfig): Promise<ScannedFile[]> {
+  await checkRepositoriesExist(config);
+  const all: ScannedFile[] = [];
+  for (const repository of config.repositories) {
+    const files = await scanRepository(repository.path);
+    const name = repository.name;
+    if (name === undefined) {
+      all.push(...files);
+      continue;
+    }
+    const owner: FileRepository = { name, root: repository.path };
+    for (const file of files) all.push({ ...file, relativePath: qualifiedName(name, file.relativePath), repository: owner });
+  }
+  return all;
 }

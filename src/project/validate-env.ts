@@ -36,7 +36,7 @@ export function checkEnvironment(
       problems.push({
         kind: 'missing_directory',
         path: dir,
-        message: `include_directories names "${dir}", which does not exist under ${config.repository.path}`,
+        message: `include_directories names "${dir}", which does not exist under ${config.repositories.length === 1 ? config.repository.path : `any of ${config.repositories.map((repository) => repository.path).join(', ')}`}`,
       });
     }
   }

@@ -38,9 +38,17 @@ export async function remotePreflight(input: PreflightInput): Promise<RemotePref
   return { checks, facts, mode, problems };
 }
 
-export function preflightError(remote: string, problems: Array<{ name: string; detail: string; hint?: string | undefined }>): DbfastError {
-  const lines = problems.map((p) => `${p.name}: ${p.detail}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
-  return new DbfastError('PREFLIGHT_FAILED', `deploy to remote "${remote}" refused before any change:\n  ${lines.join('\n  ')}`, {
+/**
+ * The refusal of a deploy or restore whose preflight found problems: `PREFLIGHT_FAILED`, or
+ * the problems' own code when they all have the same one (a role that may not read what
+ * pg_dump reads is `PERMISSION_DENIED`, as pg_dump's own refusal would be). `details.preflight`
+ * marks it as refused before any change either way.
+ */
+export function preflightError(remote: string, problems: Array<Pick<CheckResult, 'name' | 'detail' | 'hint' | 'code'>>): DbfastError {
+  const lines = problems.map((p) => `${p.name}: ${p.code ? `${p.code}: ` : ''}${p.detail}${p.hint ? `\n    fix: ${p.hint}` : ''}`);
+  const codes = new Set(problems.map((p) => p.code));
+  const [only] = codes;
+  return new DbfastError(codes.size === 1 && only ? only : 'PREFLIGHT_FAILED', `deploy to remote "${remote}" refused before any change:\n  ${lines.join('\n  ')}`, {
     hint: `Fix the checks above (\`dbfast remote test ${remote}\` shows them again), then deploy again.`,
-    details: { checks: problems } });
+    details: { checks: problems, preflight: true } });
 }

@@ -32,6 +32,12 @@ export interface SideReplaceInput extends ReplaceBase {
    * database before the swap, after the live database's own properties: where both set one, these win.
    */
   settings?: readonly DatabaseSetting[] | undefined;
+  /**
+   * `keep` (default): the live database's own settings are copied to the side database first, so
+   * `settings` win only where both set one (a deploy). `replace`: the side database gets exactly
+   * `settings` (a backup restore: the settings the database had when it was backed up).
+   */
+  liveSettings?: 'keep' | 'replace' | undefined;
   /** Once the new database is live (checks again, hooks, health); a throw swaps the previous one back. */
   afterLive?: (() => Promise<void>) | undefined;
 }
@@ -99,7 +105,7 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
         await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
         if (input.prepare) await withClient(sideTarget, input.prepare);
         // The comment is set in the swap's transaction: until then the side keeps dbfast's marker.
-        await copyDatabaseProperties(admin, names.live, names.side, logger, { comment: false });
+        await copyDatabaseProperties(admin, names.live, names.side, logger, { comment: false, settings: input.liveSettings !== 'replace' });
         await applyDatabaseSettings(admin, names.side, input.settings ?? []);
         result = await swapIn(admin, names, { keepPrevious: true, target: ctx.target, liveComment: await databaseComment(admin, names.live) });
       } else {

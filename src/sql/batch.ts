@@ -12,6 +12,8 @@ export interface SentStatement {
   sql: string;
   /** An index in `sql` as an index in `statement.text`. */
   toSource(index: number): number;
+  /** Statements `sql` holds, as the server counts them (the runner's session reset sends several); 1 when absent. */
+  commands?: number;
 }
 
 /** Statements joined into one simple-query string, with where each one starts in it. */
@@ -56,4 +58,19 @@ export function statementAt(batch: Batch, index: number): { statement: SentState
   }
   const statement = batch.statements[low] as SentStatement;
   return { statement, offset: Math.max(0, index - (batch.offsets[low] as number)) };
+}
+
+/**
+ * The statement of a batch the server was running when it failed, from how many statements it
+ * had finished (`completed`, the batch's own SAVEPOINT included); undefined when the failure
+ * came after the last one (a deferred constraint checked at the implicit commit).
+ */
+export function statementAfter(batch: Batch, completed: number, savepoint: boolean): SentStatement | undefined {
+  let left = completed - (savepoint ? 1 : 0);
+  if (left < 0) return undefined;
+  for (const sent of batch.statements) {
+    left -= sent.commands ?? 1;
+    if (left < 0) return sent;
+  }
+  return undefined;
 }

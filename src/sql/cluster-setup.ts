@@ -63,10 +63,25 @@ async function withIncludes(files: SqlFile[], root: string): Promise<SqlFile[]> 
     seen.add(absolutePath);
     out.push(file);
     if (!(await mayInclude(absolutePath))) return;
-    for (const include of await scanIncludes(file, root)) await visit(include);
+    for (const include of await scanIncludes(file, file.root ?? root)) await visit({ ...include, root: file.root });
   };
   for (const file of files) await visit(file);
   return out;
+}
+
+/**
+ * sha256 of the setup's files (and what they include) and its variables: what a server's record
+ * holds. The runner is not in it (both run the same statements with the same variables, so a
+ * switch of `[repository] runner` is not a change); `runner` only reproduces older records.
+ */
+function setupDigest(contents: ReadonlyArray<{ relativePath: string; bytes: Buffer }>, input: { runner?: string; variables: Record<string, string> }): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(input.runner === undefined ? { variables: input.variables } : { runner: input.runner, variables: input.variables }));
+  for (const file of contents) {
+    hash.update(`\0${file.relativePath}\0`);
+    hash.update(file.bytes);
+  }
+  return hash.digest('hex');
 }
 
 async function missingRoles(target: DbTarget, roles: string[]): Promise<string[]> {
@@ -85,13 +100,12 @@ async function missingRoles(target: DbTarget, roles: string[]): Promise<string[]
 export async function runClusterSetup(files: SqlFile[], options: ClusterSetupOptions): Promise<ClusterSetupResult> {
   const first = files[0];
   const root = options.root ?? (first ? repositoryRootOf(path.resolve(first.absolutePath), first.relativePath) : process.cwd());
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify({ runner: options.runner ?? 'inprocess', variables: options.variables ?? {} }));
-  for (const file of await withIncludes(files, root)) {
-    hash.update(`\0${file.relativePath}\0`);
-    hash.update(await readFile(file.absolutePath));
-  }
-  const digest = hash.digest('hex');
+  const contents: Array<{ relativePath: string; bytes: Buffer }> = [];
+  for (const file of await withIncludes(files, root)) contents.push({ relativePath: file.relativePath, bytes: await readFile(file.absolutePath) });
+  const digest = setupDigest(contents, { variables: options.variables ?? {} });
+  // Records written before the runner was left out of the hash name it: either runner's counts,
+  // so upgrading dbfast never runs a DROP ROLE script again on a server whose databases use the roles.
+  const known = [digest, ...(['inprocess', 'psql'] as const).map((runner) => setupDigest(contents, { runner, variables: options.variables ?? {} }))];
   const roles: string[] = [];
   for (const file of files) {
     await checkFile(file, { runner: options.runner ?? 'inprocess', serverWide: 'allow', root }, undefined, async (steps) => {
@@ -103,7 +117,8 @@ export async function runClusterSetup(files: SqlFile[], options: ClusterSetupOpt
     });
   }
   const missing = await missingRoles(options.target, roles);
-  const upToDate = options.state !== undefined && (await options.state.applied()) === digest && missing.length === 0;
+  const applied = options.state ? await options.state.applied() : undefined;
+  const upToDate = applied !== undefined && known.includes(applied) && missing.length === 0;
   const result: ClusterSetupResult = { ran: false, files: files.length, hash: digest, roles, missingRoles: missing, upToDate };
   if (options.dryRun) return result;
   if (!options.force && upToDate) {

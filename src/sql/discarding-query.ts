@@ -14,10 +14,14 @@ interface Connection {
  */
 class DiscardingQuery {
   readonly done: Promise<void>;
+
   private resolve: () => void = () => undefined;
   private reject: (error: unknown) => void = () => undefined;
 
-  constructor(readonly text: string) {
+  constructor(
+    readonly text: string,
+    private readonly progress: QueryProgress,
+  ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -31,8 +35,13 @@ class DiscardingQuery {
   handleRowDescription(): void {}
   handleDataRow(): void {}
   handlePortalSuspended(): void {}
-  handleEmptyQuery(): void {}
-  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {
+    this.progress.completed++;
+  }
+
+  handleCommandComplete(): void {
+    this.progress.completed++;
+  }
   handleCopyData(): void {}
 
   /** COPY ... FROM STDIN is sent as a COPY of its own, never in a batch: refuse rather than hang. */
@@ -50,9 +59,19 @@ class DiscardingQuery {
   }
 }
 
-/** Runs `text` (one statement or many) on `client` and resolves when it is done; rejects with pg's error. */
-export function runDiscarding(client: pg.Client, text: string): Promise<void> {
-  const query = new DiscardingQuery(text);
+/** How far a query got: statements the server finished (CommandComplete or EmptyQueryResponse), in order. */
+export interface QueryProgress {
+  completed: number;
+}
+
+/**
+ * Runs `text` (one statement or many) on `client` and resolves when it is done; rejects with pg's
+ * error. `progress.completed` counts the statements finished: the server runs a multi-statement
+ * query in order and reports each one's completion as it goes, so on failure the failing
+ * statement is the next one (whatever the error, a cancel and a lost connection included).
+ */
+export function runDiscarding(client: pg.Client, text: string, progress?: QueryProgress): Promise<void> {
+  const query = new DiscardingQuery(text, progress ?? { completed: 0 });
   (client as unknown as { query(submittable: DiscardingQuery): void }).query(query);
   return query.done;
 }

@@ -75,10 +75,29 @@ export class PlanExecutor {
     this.onCopyProgress = options.onCopyProgress;
   }
 
-  /** Starts a top-level file with its variables; `reset`: from the database's defaults (not for the first file). */
-  beginFile(source: SourceFile, variables: Map<string, string>, reset: boolean): void {
+  /**
+   * Starts a top-level file with its variables; `reset`: from the database's defaults (not for
+   * the first file). Once a file has changed database or role settings, the reset is sent on its
+   * own between the runner's transactions, as psql's new session would start: the defaults that
+   * shape a transaction (default_transaction_read_only, _isolation, _deferrable) are read when
+   * it begins, so set inside one they would only reach the file after. Otherwise it rides at
+   * the head of the file's first batch (no round trip of its own).
+   */
+  async beginFile(source: SourceFile, variables: Map<string, string>, reset: boolean): Promise<void> {
     this.variables = variables;
-    if (reset) this.queue({ ...sessionReset(source, this.defaultsChanged), counted: false }, false);
+    if (!reset) return;
+    const sent: Pending = { ...sessionReset(source, this.defaultsChanged), counted: false };
+    if (!this.defaultsChanged) {
+      this.queue(sent, false);
+      return;
+    }
+    await this.guard(async () => {
+      await this.flush();
+      await this.commitOwnTransaction();
+      // Inside a transaction of the caller's, the reset waits for the next batch as before.
+      if (this.client.getTransactionStatus() === 'I') await this.send([sent]);
+      else this.queue(sent, false);
+    });
   }
 
   /** A transaction a file opened and did not end is refused (psql would lose its work when the file's session ends). */
@@ -237,10 +256,11 @@ export class PlanExecutor {
       // Inside an open transaction a failed batch cannot simply be re-run: give it a savepoint to roll back to.
       const inSavepoint = this.client.getTransactionStatus() === 'T';
       const batch = buildBatch(statements, inSavepoint);
+      const progress = { completed: 0 };
       try {
-        await runDiscarding(this.client, batch.text);
+        await runDiscarding(this.client, batch.text, progress);
       } catch (error) {
-        throw await batchError(this.client, batch, inSavepoint, error);
+        throw await batchError(this.client, batch, inSavepoint, error, progress.completed);
       }
     }
     for (const statement of statements) if (statement.counted) this.stats.statements++;

@@ -4,7 +4,7 @@ import { DbfastError } from '../errors.js';
 import type { Runner } from '../config/types.js';
 import { SqlReader } from './reader.js';
 import { sourceError } from './sql-error.js';
-import { relativeToRoot, type SourceFile } from './source.js';
+import { nameInRoot, type SourceFile } from './source.js';
 import type { SqlMetaCommand } from './items.js';
 
 const INCLUDE = new Set(['\\i', '\\include']);
@@ -65,7 +65,7 @@ export function resolveInclude(source: SourceFile, meta: SqlMetaCommand, root: s
     throw sourceError('SQL_INCLUDE_OUTSIDE', source, meta.line, `${meta.command} ${name} leaves the repository`,
       `Move ${name} into the repository (${root}): included files are part of the environment, hashed for change detection and checked by the production guard.`, { include: absolutePath });
   }
-  return { name, absolutePath, relativePath: relativeToRoot(root, absolutePath) };
+  return { name, absolutePath, relativePath: nameInRoot(root, source, absolutePath) };
 }
 
 /** An include found by the static scan: what it points at, and where it is. */

@@ -48,6 +48,7 @@ export { classify, type StatementTraits } from './classify.js';
 export { planFile, type SqlPlan, type PlannedStep, type PlannedStatement, type PlannedCopy, type PlannedVariable } from './plan.js';
 export { PlanExecutor, DEFAULT_BATCH_CHARS, type ExecuteStats, type ExecutorOptions } from './execute.js';
 export { serverWideStatement } from './server-wide.js';
+export { SESSION_RESET_SQL } from './session.js';
 export { runClusterSetup, type ClusterSetupOptions, type ClusterSetupResult, type ClusterSetupState } from './cluster-setup.js';
 export { scanIncludes, type IncludeReference } from './includes.js';
 export type { SourceFile, SourceLocation } from './source.js';
@@ -102,7 +103,7 @@ export async function runPlan(client: pg.Client, plan: SqlPlan, options: RunSqlO
     const executor = new PlanExecutor(client, { batchChars: options.batchChars, transaction: options.transaction ?? 'none' });
     const usesVariables = plan.steps.some((step) => step.kind === 'variable' || step.references.length > 0);
     const automatic = usesVariables ? await connectionVariables(client) : {};
-    executor.beginFile({ relativePath: plan.file.relativePath, absolutePath: plan.file.absolutePath }, new Map([...Object.entries(PSQL_DEFAULTS), ...Object.entries(options.variables ?? {}), ...Object.entries(automatic)]), false);
+    await executor.beginFile({ relativePath: plan.file.relativePath, absolutePath: plan.file.absolutePath }, new Map([...Object.entries(PSQL_DEFAULTS), ...Object.entries(options.variables ?? {}), ...Object.entries(automatic)]), false);
     for (const step of plan.steps) await executor.step(step);
     await executor.finish();
     return { ...executor.stats };

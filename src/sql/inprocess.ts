@@ -116,10 +116,10 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
       current = { index, file: file.relativePath };
       logger.progress({ phase: 'sql', done: index, total: files.length, unit: 'files', detail: file.relativePath });
       const source = topSource(file);
-      executor.beginFile(source, new Map(base), index > 0);
+      await executor.beginFile(source, new Map(base), index > 0);
       const kept = checked[index]?.steps;
       if (kept) await executor.run(kept);
-      else for await (const steps of new Walker(source, { ...planOptions, runner: 'inprocess', serverWide: planOptions.serverWide ?? 'allow', root, record: false }).steps()) await executor.run(steps);
+      else for await (const steps of new Walker(source, { ...planOptions, runner: 'inprocess', serverWide: planOptions.serverWide ?? 'allow', root: file.root ?? root, record: false }).steps()) await executor.run(steps);
       await executor.endFile(source);
     }
     await executor.finish();

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
-import { BATCH_SAVEPOINT, statementAt, type Batch, type SentStatement } from './batch.js';
+import { BATCH_SAVEPOINT, statementAfter, statementAt, type Batch, type SentStatement } from './batch.js';
 import { sqlError, isServerError } from './sql-error.js';
 import { indexOfCodePoint, locationInStatement, type SourceLocation } from './source.js';
 import type { SqlStatement } from './split.js';
@@ -63,15 +63,23 @@ async function rerun(client: pg.Client, statements: SentStatement[], inSavepoint
   return found;
 }
 
-/** Maps a failed batch back to the statement (and line and column) that caused it. */
-export async function batchError(client: pg.Client, batch: Batch, inSavepoint: boolean, error: unknown): Promise<DbfastError> {
+/**
+ * Maps a failed batch back to the statement (and line and column) that caused it: by the
+ * server's position when it gives one, else by how many of the batch's statements the server
+ * had finished (`completed`): exact for any failure, a cancel or a lost connection included,
+ * and nothing runs again. Only a failure after the last statement (a deferred constraint at the
+ * implicit commit) is looked for by re-running the batch a statement at a time.
+ */
+export async function batchError(client: pg.Client, batch: Batch, inSavepoint: boolean, error: unknown, completed: number): Promise<DbfastError> {
   const first = batch.statements[0] as SentStatement;
-  if (!isServerError(error)) return statementError(first, error);
+  const running = statementAfter(batch, completed, inSavepoint);
+  if (!isServerError(error)) return statementError(running ?? first, error);
   if (error.position) {
     const index = indexOfCodePoint(batch.text, Number(error.position) - 1);
     const { statement, offset } = statementAt(batch, index);
     return sqlError(statement.source, locationInStatement(statement.statement, statement.toSource(offset)), error, error);
   }
+  if (running) return statementError(running, error);
   let found: { sent: SentStatement; error: unknown } | undefined;
   try {
     found = await rerun(client, batch.statements, inSavepoint);

@@ -42,7 +42,7 @@ export async function checkFile(file: SqlFile, options: PlanOptions, content: Bu
   const walker = new Walker(source, {
     runner: options.runner ?? 'inprocess',
     serverWide: options.serverWide ?? 'allow',
-    root: options.root ?? repositoryRootOf(source.absolutePath, file.relativePath),
+    root: file.root ?? options.root ?? repositoryRootOf(source.absolutePath, file.relativePath),
     chunkBytes: options.chunkBytes,
     variables: options.variables,
     stamps: options.stamps,

@@ -8,7 +8,7 @@ import type { SqlStatement } from './items.js';
 import { applySetCommand, connectionVariables, PSQL_DEFAULTS } from './psql-variables.js';
 import { SqlReader, type StreamedCopy } from './reader.js';
 import { sourceError, sqlError, type ServerErrorFields } from './sql-error.js';
-import { indexOfCodePoint, locationInStatement, relativeToRoot, repositoryRootOf, type SourceFile, type SourceLocation } from './source.js';
+import { indexOfCodePoint, locationInStatement, nameInRoot, repositoryRootOf, type SourceFile, type SourceLocation } from './source.js';
 import type { SqlFile } from './types.js';
 import { findReferences, substitute } from './variables.js';
 
@@ -169,9 +169,9 @@ export async function psqlFailure(file: SqlFile, cwd: string, stderr: string, re
   const report = parsePsqlError(stderr);
   if (report) {
     const absolute = path.resolve(cwd, report.file);
-    const root = repositoryRootOf(path.resolve(file.absolutePath), file.relativePath);
+    const root = file.root ?? repositoryRootOf(path.resolve(file.absolutePath), file.relativePath);
     const readable = await access(absolute).then(() => true, () => false);
-    const relativePath = absolute === path.resolve(file.absolutePath) ? file.relativePath : relativeToRoot(root, absolute);
+    const relativePath = absolute === path.resolve(file.absolutePath) ? file.relativePath : nameInRoot(root, file, absolute);
     if (readable) {
       const source: SourceFile = { relativePath, absolutePath: absolute };
       if (report.fields.code === undefined) {

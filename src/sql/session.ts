@@ -10,6 +10,7 @@ import type { SqlStatement } from './split.js';
  * it costs no round trip, inside the runner's transaction when there is one.
  */
 const RESET_SESSION = 'SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP;';
+// Three statements, and REAPPLY_DEFAULTS one more: sessionReset's `commands` counts them.
 
 /**
  * RESET ALL goes back to the values the session started with. A new session would also pick up
@@ -42,5 +43,12 @@ $dbfast_defaults$;`;
 export function sessionReset(source: SourceFile, reapplyDefaults: boolean): SentStatement {
   const sql = reapplyDefaults ? `${RESET_SESSION}\n${REAPPLY_DEFAULTS}` : RESET_SESSION;
   const statement: SqlStatement = { kind: 'statement', text: sql, start: 0, end: 0, line: 1, column: 1, endLine: 1, words: ['RESET'], terminated: true };
-  return { source, statement, sql, toSource: () => 0 };
+  return { source, statement, sql, toSource: () => 0, commands: reapplyDefaults ? 4 : 3 };
 }
+
+/**
+ * The same reset as one statement for a caller that runs files on pooled connections itself
+ * (parallel layers): a connection that ran another file starts the next from the database's
+ * defaults, including settings an earlier file made with ALTER DATABASE ... SET.
+ */
+export const SESSION_RESET_SQL = `${RESET_SESSION}\n${REAPPLY_DEFAULTS}`;

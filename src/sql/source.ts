@@ -35,6 +35,20 @@ export function relativeToRoot(root: string, absolutePath: string): string {
   return toPosix(path.relative(root, absolutePath));
 }
 
+/** A repository's name as it prefixes file names (`core:`). */
+const REPOSITORY_PREFIX = /^[A-Za-z][A-Za-z0-9_-]{0,62}:$/;
+
+/**
+ * How a file in `root` reached from `from` is named: relative to the root, with the repository
+ * prefix `from` has (`core:0_schema/a.sql` includes `core:0_schema/parts/b.sql`), so a project
+ * with several repositories names included files by their repository too.
+ */
+export function nameInRoot(root: string, from: { relativePath: string; absolutePath: string }, absolutePath: string): string {
+  const own = relativeToRoot(root, path.resolve(from.absolutePath));
+  const prefix = from.relativePath.endsWith(own) ? from.relativePath.slice(0, from.relativePath.length - own.length) : '';
+  return `${REPOSITORY_PREFIX.test(prefix) ? prefix : ''}${relativeToRoot(root, absolutePath)}`;
+}
+
 /** `db/a.sql:3` entries from the outermost file to the one that included this one. */
 export function includeChain(source: SourceFile): string[] {
   const chain: string[] = [];

@@ -51,6 +51,12 @@ export function excerpt(source: SourceFile, location: SourceLocation): string {
   return `${gutter} | ${shown}\n${' '.repeat(gutter.length)} | ${from > 0 ? ' ' : ''}${pad}^`;
 }
 
+/** What to do about a failure that is not a mistake in the SQL itself, by SQLSTATE. */
+const HINTS_BY_STATE: Record<string, string> = {
+  '57014': 'The statement was cancelled (statement_timeout, pg_cancel_backend, or an interrupt) while it ran; run again, or find out why it runs so long.',
+  '25006': 'Writes are refused in a read-only transaction: a database or role setting default_transaction_read_only = on (from an earlier file, in force from the next file on) makes every later file read-only. Move that setting into the last file.',
+};
+
 /** `db/a.sql:42:7: relation "foo" does not exist`, the line with a caret, and the server's fields. */
 export function sqlError(source: SourceFile, location: SourceLocation, error: ServerErrorFields, cause?: unknown): DbfastError {
   const head = `${source.relativePath}:${location.line}:${location.column}: ${error.message}`;
@@ -71,7 +77,7 @@ export function sqlError(source: SourceFile, location: SourceLocation, error: Se
     includedFrom: chain,
   };
   return new DbfastError('SQL_ERROR', lines.join('\n'), {
-    hint: error.hint ?? `Fix the SQL at ${source.relativePath}:${location.line} and run again.`,
+    hint: error.hint ?? HINTS_BY_STATE[error.code ?? ''] ?? `Fix the SQL at ${source.relativePath}:${location.line} and run again.`,
     cause,
     details: { ...details },
   });

@@ -5,8 +5,11 @@ import type { DbTarget } from '../pg/target.js';
 
 /** A file to run, identified by its path relative to the repository (used in error locations). */
 export interface SqlFile {
+  /** `NAME:path` for a file of a named repository (a project with several): included files are named the same way. */
   relativePath: string;
   absolutePath: string;
+  /** The file's own repository (includes resolve in it and may not leave it); overrides `RunFilesOptions.root`. */
+  root?: string | undefined;
 }
 
 /**
@@ -38,8 +41,9 @@ export interface RunFilesOptions {
   variables?: Record<string, string> | undefined;
   /**
    * `refuse`: statements that act on the whole server (roles, role membership, ALTER SYSTEM,
-   * tablespaces, CREATE/DROP DATABASE) are refused before anything runs, naming file:line:column
-   * (template builds). Default `allow`.
+   * tablespaces, CREATE/DROP DATABASE) and statements naming a database other than `:"DBNAME"`
+   * (ALTER DATABASE, ALTER ROLE ... IN DATABASE, COMMENT/GRANT ... ON DATABASE) are refused
+   * before anything runs, naming file:line:column (template builds). Default `allow`.
    */
   serverWide?: 'refuse' | 'allow' | undefined;
   /** The repository: includes may not leave it. Default: the folder the first file's `relativePath` is relative to. */

@@ -6,9 +6,9 @@ import { isInclude, resolveInclude } from './includes.js';
 import type { SqlMetaCommand, SqlStatement } from './items.js';
 import { applySetCommand, psqlOnlyVariable } from './psql-variables.js';
 import { SqlReader, type FileStamp, type StreamedCopy } from './reader.js';
-import { serverWideStatement } from './server-wide.js';
+import { otherDatabase, serverWideStatement, type OtherDatabase } from './server-wide.js';
 import { sourceError } from './sql-error.js';
-import { locationInStatement, type SourceFile } from './source.js';
+import { locationInStatement, nameInRoot, type SourceFile } from './source.js';
 import { findReferences, type VariableReference } from './variables.js';
 
 export interface PlannedStatement {
@@ -70,6 +70,13 @@ function serverWideError(source: SourceFile, statement: SqlStatement, what: stri
     ? `dbfast makes the database a template is built in: remove ${what} (and any \\c after it) from ${source.relativePath}, or move it into a file listed in [repository] cluster_setup.`
     : `Move it into a file of its own and list that file in dbfast.toml: [repository] cluster_setup = ["${source.relativePath}"]. dbfast runs those files on the local server before a build, again only when they change.`;
   return sourceError('SQL_SERVER_WIDE', source, statement.line, `${what} acts on the whole server, not on the database being built`, hint, { statement: what }, statement.column);
+}
+
+function otherDatabaseError(source: SourceFile, statement: SqlStatement, other: OtherDatabase): DbfastError {
+  const at = locationInStatement(statement, other.index);
+  return sourceError('SQL_SERVER_WIDE', source, at.line, `${other.statement} ${other.written} names another database, not the database being built`,
+    `Write ${other.statement} :"DBNAME" instead: psql's DBNAME is it in both runners, while any name written out (the template's own included: the build replaces it) is another database on the server. Changes to other databases belong in a file listed in [repository] cluster_setup.`,
+    { statement: other.statement, database: other.written }, at.column);
 }
 
 function databaseSwitch(source: SourceFile, meta: SqlMetaCommand): DbfastError {
@@ -178,8 +185,12 @@ export class Walker {
     if (this.options.runner === 'inprocess' && traits.refusal) {
       throw sourceError('SQL_UNSUPPORTED', source, statement.line, `this statement ${traits.refusal}`, PSQL_HINT, { column: statement.column });
     }
-    const what = this.options.serverWide === 'refuse' ? serverWideStatement(statement.words) : undefined;
-    if (what) throw serverWideError(source, statement, what);
+    if (this.options.serverWide === 'refuse') {
+      const what = serverWideStatement(statement.words);
+      if (what) throw serverWideError(source, statement, what);
+      const other = otherDatabase(statement);
+      if (other) throw otherDatabaseError(source, statement, other);
+    }
     return { kind: 'statement', source, statement, traits, references: this.references(source, statement) };
   }
 
@@ -247,7 +258,7 @@ export class Walker {
     const { root, runner } = this.options;
     const target = resolveInclude(source, meta, root, runner, path.dirname(this.top.absolutePath));
     if (chain.includes(target.absolutePath)) {
-      const names = [...chain, target.absolutePath].map((file) => path.relative(root, file).split(path.sep).join('/'));
+      const names = [...chain, target.absolutePath].map((file) => nameInRoot(root, this.top, file));
       throw sourceError('SQL_INCLUDE_CYCLE', source, meta.line, `${meta.command} ${target.name} makes an include cycle: ${names.join(' -> ')}`,
         'Remove one of the includes so no file includes itself, directly or indirectly.', { cycle: names });
     }

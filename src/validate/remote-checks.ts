@@ -1,7 +1,9 @@
 import type { RemoteConfig } from '../config/types.js';
+import { protectedDatabaseReason } from '../pg/system-databases.js';
 import type { DbTarget } from '../pg/target.js';
 import { connectedCheck, openRemote, probeServer } from './connectivity.js';
 import { checkPrivileges } from './privileges.js';
+import { checkReadAccess } from './read-access.js';
 import { checkSwapNames } from './swap-names.js';
 import { readRemoteSupport, requirementChecks } from './requirements.js';
 import type { TemplateNeeds } from './template.js';
@@ -37,7 +39,7 @@ export interface RemoteCheckResult {
  * THE checks of a remote, shared by `remote test`, `deploy --dry-run` and the deploy itself
  * (through `remotePreflight`), so what the first two call ready is what the last accepts:
  * connection, the target database (never one of PostgreSQL's own), ownership and CREATEDB,
- * pg_dump / pg_restore, and, given the template's needs, its owners, roles and extensions.
+ * read access to everything pg_dump reads in it (when it exists), pg_dump / pg_restore, and, given the template's needs, its owners, roles and extensions.
  * Reads only. A failed check is a result, never a throw.
  */
 export async function checkRemote(input: RemoteCheckInput): Promise<RemoteCheckResult> {
@@ -50,6 +52,9 @@ export async function checkRemote(input: RemoteCheckInput): Promise<RemoteCheckR
       facts = await probeServer(opened.client, target, opened.database, input.pings ?? 1);
       checks.push(connectedCheck(target, opened.database, facts));
       checks.push(...checkPrivileges(facts, remote.name));
+      // What pg_dump (every backup, and every deploy's backup) reads, in the live database itself.
+      const live = facts.databaseExists && opened.database === facts.database && !protectedDatabaseReason(facts.database, facts.databaseIsTemplate);
+      if (live) checks.push(await checkReadAccess(opened.client, facts));
       // Only a swap uses these names (a user without CREATEDB replaces in place).
       if (input.swapNames !== false && facts.canCreateDatabases) checks.push(await checkSwapNames(opened.client, facts.database));
       if (input.template) checks.push(...(await templateChecks(opened.client, input.template, remote, facts.currentUser)));

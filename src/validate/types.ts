@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { SslMode, SslPlan } from '../pg/ssl.js';
 
 /**
@@ -7,12 +8,14 @@ import type { SslMode, SslPlan } from '../pg/ssl.js';
 export type CheckSeverity = 'error' | 'warning' | 'info';
 
 export interface CheckResult {
-  /** Stable identifier: connect, database, owner, createdb, pg_dump, pg_restore, ssl, latency. */
+  /** Stable identifier: connect, database, owner, createdb, read, pg_dump, pg_restore, ssl, latency. */
   name: string;
   ok: boolean;
   severity: CheckSeverity;
   detail: string;
   hint?: string | undefined;
+  /** The error code of what the check found, when it has one (PERMISSION_DENIED for `read`). */
+  code?: ErrorCode | undefined;
 }
 
 /** What one connection found out about a server and the target database. */

@@ -55,9 +55,12 @@ export const defaultDeployRunner: DeployRunner = async (request) => {
   delete env.DBFAST_REPOSITORY_PATH;
   const [{ loadConfig }, { deploy }] = await Promise.all([import('../config/load.js'), import('../deploy/deploy.js')]);
   const config = loadConfig({ configPath: request.configPath, env });
-  if (!isInside(config.repository.path, request.worktreeDir)) {
-    throw new DbfastError('WEBHOOK_REPOSITORY_OUTSIDE', `repository.path of the pushed dbfast.toml is ${config.repository.path}, outside the commit's worktree`, {
-      hint: 'A webhook deploys the SQL of the pushed commit only: make [repository] path relative to dbfast.toml, inside the repository.',
+  // Every repository: one outside the commit (e.g. ../core-sql) would deploy a working tree's SQL.
+  for (const repository of config.repositories) {
+    if (isInside(repository.path, request.worktreeDir)) continue;
+    const key = repository.name === undefined ? repository.key : `${repository.key}.path`;
+    throw new DbfastError('WEBHOOK_REPOSITORY_OUTSIDE', `${key} of the pushed dbfast.toml is ${repository.path}, outside the commit's worktree`, {
+      hint: 'A webhook deploys the SQL of the pushed commit only: make every repository path relative to dbfast.toml, inside the repository.',
     });
   }
   // The worktree goes away after the deploy; backups must not.

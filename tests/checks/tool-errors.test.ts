@@ -35,7 +35,7 @@ describe("pg_dump's and pg_restore's own words reach the user", () => {
     expect(human.stderr).toContain('permission denied for table secret');
   });
 
-  it('a deploy whose backup hits that table stops there, with the same cause; the live database is untouched', async () => {
+  it('a deploy to a database with that table is refused in its preflight, before its backup, with the same cause; the live database is untouched', async () => {
     const account = await createRemoteAccount({ createdb: true, prefix: 'noreaddep' });
     await query(account.adminDbUrl, 'CREATE TABLE public.secret (id int)');
     const before = snapshot(account.adminDbUrl);
@@ -44,8 +44,9 @@ describe("pg_dump's and pg_restore's own words reach the user", () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(1);
     const error = errorOf(result);
     expect(error.code).toBe('PERMISSION_DENIED');
-    expect(error.message).toContain('permission denied for table secret');
-    expect(error.hint).toContain('GRANT SELECT ON public.secret');
+    expect(error.message).toContain('refused before any change');
+    expect(error.message).toContain('table public.secret (SELECT)');
+    expect(error.message).toContain('GRANT SELECT ON public.secret');
     expect(snapshot(account.adminDbUrl)).toBe(before);
   });
 

@@ -68,7 +68,7 @@ template_name = 42
 foo = "bar"
 
 [repository]
-path = ["not", "a", "string"]
+path = 42
 
 [environments.local]
 include_directories = "0_schema"
@@ -81,7 +81,7 @@ compression = "rar"
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain('database.template_name: expected string, received integer');
     expect(error.message).toContain('database.foo: unknown key');
-    expect(error.message).toContain('repository.path: expected string, received array');
+    expect(error.message).toContain('repository.path: expected a folder, or a list of folders (strings)');
     expect(error.message).toContain('environments.local.include_directories: expected array, received string');
     expect(error.message).toContain('environments.local.colour: unknown key');
     expect(error.message).toContain('backup.compression: expected one of "zstd", "lz4", "gzip", "none"');

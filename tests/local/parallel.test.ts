@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTemplate } from '../../src/local/build.js';
 import { seed } from '../../src/local/seed.js';
 import { DbfastError } from '../../src/errors.js';
-import { local, query } from '../support/db.js';
+import { local, query, urlFor } from '../support/db.js';
 import { isTemplate, makeProject, projectDatabases, type TestProject } from '../support/project.js';
 import { dumpOf, unfinished } from './support.js';
 
@@ -69,6 +69,18 @@ describe('parallel data layers (issue 14)', () => {
     const sequential = makeProject({ files: FILES, environments: SEQUENTIAL });
     await buildTemplate({ config: sequential.config(), background: 'wait' });
     expect(await dumpOfTemplate(parallel)).toBe(await dumpOfTemplate(sequential));
+  });
+
+  it("a database setting an earlier file made is in force in every later file, whichever connection runs it (as psql's session per file)", async () => {
+    const files = {
+      '0_schema/010_table.sql': 'CREATE TABLE flavour (seen text);\n',
+      '1_data/010_setting.sql': 'ALTER DATABASE :"DBNAME" SET app.flavour = \'mint\';\n',
+      ...Object.fromEntries(Array.from({ length: 4 }, (_v, i) => [`1_data/02${i}_seen.sql`, "INSERT INTO flavour SELECT current_setting('app.flavour', true);\n"])),
+    };
+    const project = makeProject({ files, environments: PARALLEL });
+    await buildTemplate({ config: project.config(), background: 'wait' });
+    const { database } = await seed({ config: project.config(), output: `${project.templateName}_c${clones++}`, background: 'wait' });
+    expect(await query<{ seen: string | null }>(urlFor(local.adminUrl, database), 'SELECT seen FROM flavour')).toEqual(Array.from({ length: 4 }, () => ({ seen: 'mint' })));
   });
 
   it('a failing file names file:line, stops the layer, and leaves the previous template usable', async () => {

@@ -60,6 +60,20 @@ describe('statements that act on the whole server, and cluster_setup', () => {
     expect(await projectDatabases(project)).toEqual([]);
   });
 
+  it("a build refuses ALTER DATABASE naming the template's own final name (the build replaces that database), in both runners", async () => {
+    const project = makeProject({ files: { '0_schema/010_t.sql': 'CREATE TABLE t (id int);\n' } });
+    await buildTemplate({ config: project.config() });
+    project.write('0_schema/020_flag.sql', `-- the template's final name, not :"DBNAME"\nALTER DATABASE "${project.template()}" SET app.flag = 'on';\n`);
+    for (const runner of [undefined, 'psql'] as const) {
+      const error = await buildError(project, runner);
+      expect(error.code).toBe('SQL_SERVER_WIDE');
+      expect(error.message).toBe(`0_schema/020_flag.sql:2:16: ALTER DATABASE "${project.template()}" names another database, not the database being built`);
+      expect(error.hint).toMatch(/^Write ALTER DATABASE :"DBNAME" instead/);
+    }
+    // The old template is untouched: no setting was made on it.
+    expect(await query(local.adminUrl, 'SELECT count(*)::int AS n FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1', [project.template()])).toEqual([{ n: 0 }]);
+  });
+
   it('files listed in cluster_setup run on the server before the build (once), and are not template files', async () => {
     const role = uniqueName('app_reader');
     roles.push(role);

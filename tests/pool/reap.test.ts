@@ -3,32 +3,9 @@ import { createPool, lease } from '../../src/index.js';
 import { parseJson, runCli } from '../support/cli.js';
 import { local, query } from '../support/db.js';
 import type { TestProject } from '../support/project.js';
-import { connectTo, eventually, poolProject, pooledOf, spawnScript, templateOid } from './support.js';
+import { connectTo, eventually, killedWithLeases, poolProject, pooledOf, templateOid } from './support.js';
 
 const server = local.adminUrl;
-
-/** A real child process with a pool that leases `leases` databases (writing into each), then is killed with SIGKILL. */
-async function killedWithLeases(project: TestProject, leases: number): Promise<string[]> {
-  const child = spawnScript(`
-    const pg = (await import('pg')).default;
-    const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: 2 });
-    const names = [];
-    for (let i = 0; i < ${leases}; i++) {
-      const lease = await pool.lease();
-      const client = new pg.Client({ connectionString: lease.url });
-      await client.connect();
-      await client.query("INSERT INTO item (name) VALUES ('half-done work')");
-      names.push(lease.database);
-    }
-    while (pool.stats().ready < 2 || pool.stats().creating > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    console.log('leased ' + names.join(' '));
-    setInterval(() => undefined, 1000);
-  `);
-  const leased = (await child.waitFor(/^leased /)).slice('leased '.length).split(' ');
-  child.child.kill('SIGKILL');
-  await child.exited;
-  return leased;
-}
 
 async function isGone(project: TestProject, names: readonly string[]): Promise<boolean> {
   const left = (await pooledOf(server, project.template())).map((row) => row.name);
@@ -88,7 +65,12 @@ describe('reaping what crashed processes left', () => {
         return dropped.some((entry) => entry.name === dead);
       }, 'drop --stale drops the dead lease');
       dropped = dropped.sort((a, b) => a.name.localeCompare(b.name));
-      expect(dropped.map((entry) => entry.name).sort()).toEqual([dead, halfMade].sort());
+      expect(dropped.map((entry) => entry.name)).toEqual(expect.arrayContaining([dead, halfMade]));
+      // Besides: a ready database the killed pool had claimed as surplus (renamed a lease) and was
+      // still dropping when it was killed is its lease too, and garbage like the others.
+      for (const entry of dropped.filter((row) => row.name !== dead && row.name !== halfMade)) {
+        expect(entry).toMatchObject({ kind: 'pool', reason: 'leased by a process that is gone' });
+      }
       expect(dropped.find((entry) => entry.name === dead)).toMatchObject({ kind: 'pool', reason: 'leased by a process that is gone' });
       expect(dropped.find((entry) => entry.name === halfMade)).toMatchObject({ kind: 'pool', reason: 'left incomplete by a process killed while making it' });
       const left = (await pooledOf(server, project.template())).map((row) => row.name);

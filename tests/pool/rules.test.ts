@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeChange, sameSequences, type ChangeBaseline } from '../../src/pool/changes.js';
+import { CloneConcurrency } from '../../src/pool/concurrency.js';
 import { parseCreatingApplicationName, parsePoolName, poolDatabaseName } from '../../src/pool/names.js';
 import { reapReason, type PooledDatabase } from '../../src/pool/server.js';
 import { poolNumbers } from '../../src/pool/settings.js';
@@ -18,6 +19,8 @@ function pooled(overrides: Partial<PooledDatabase>): PooledDatabase {
     marker: { template: 'app_test', environment: 'test', templateOid: 7, templateBuiltAt: '', createdAt: '', createdBy: { pid: 1, host: 'h' }, dbfastVersion: '0', baseline },
     comment: null,
     templateOidNow: 7,
+    templateComment: null,
+    madeAfterTemplate: true,
     holder: null,
     sizeBytes: null,
     ...overrides,
@@ -36,18 +39,50 @@ describe('pool rules', () => {
     expect(parseCreatingApplicationName('dbfast pool 12@host')).toBeUndefined();
   });
 
-  it('reapReason: garbage is trash, dead leases, half-made and outdated ready ones; never kept, live leases or current ready ones', () => {
-    const none = new Set<string>();
+  it('reapReason: garbage is trash, dead leases, half-made, outdated and pre-restart ready ones; never kept, live leases or current ready ones', () => {
+    const none = { creating: [], unsafeBefore: null };
     expect(reapReason(pooled({}), none)).toBeUndefined();
     expect(reapReason(pooled({ templateOidNow: 8 }), none)).toBe('made from an older build of app_test');
     expect(reapReason(pooled({ templateOidNow: null }), none)).toBe('its template app_test no longer exists');
     expect(reapReason(pooled({ marker: undefined }), none)).toBe('left incomplete by a process killed while making it');
-    expect(reapReason(pooled({ marker: undefined }), new Set(['0123abcd']))).toBeUndefined();
+    expect(reapReason(pooled({ marker: undefined }), { creating: [{ pid: 9, hex: '0123abcd', templateOid: 7 }], unsafeBefore: null })).toBeUndefined();
+    // Without fsync, ready databases made before the server's last start may have lost files.
+    const made = (createdAt: string): PooledDatabase => pooled({ marker: { ...(pooled({}).marker as NonNullable<PooledDatabase['marker']>), createdAt } });
+    const restarted = { creating: [], unsafeBefore: Date.parse('2026-01-01T12:00:00Z') };
+    expect(reapReason(made('2026-01-01T11:59:59Z'), restarted)).toBe('made before the server restarted without fsync (its files may be incomplete)');
+    expect(reapReason(made('2026-01-01T12:00:01Z'), restarted)).toBeUndefined();
+    expect(reapReason(pooled({ state: 'kept', marker: made('2026-01-01T11:59:59Z').marker }), restarted)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: 'dbfast pool 5@h' } }), none)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease', holder: { pid: 5, application: null }, templateOidNow: 8 }), none)).toBeUndefined();
     expect(reapReason(pooled({ state: 'lease' }), none)).toBe('leased by a process that is gone');
     expect(reapReason(pooled({ state: 'trash' }), none)).toMatch(/waiting to be dropped/);
     expect(reapReason(pooled({ state: 'kept', templateOidNow: null }), none)).toBeUndefined();
+  });
+
+  it('clone concurrency: one more clone at a time only while it brings clones per second, tried again later', () => {
+    const concurrency = new CloneConcurrency();
+    expect(concurrency.limit).toBe(2);
+    // Two at a time, 1 s each (2 per second): the level above is unknown, so it is tried.
+    for (let i = 0; i < 3; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(3);
+    // Three at a time take 1.5 s each: still 2 per second, no gain, so back to two.
+    for (let i = 0; i < 3; i++) concurrency.record(3, 1500);
+    expect(concurrency.limit).toBe(2);
+    // Two stays while three is known to bring nothing.
+    for (let i = 0; i < 3; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(2);
+    // One at a time as fast as two (the disk is the limit): one.
+    const saturated = new CloneConcurrency();
+    for (let i = 0; i < 3; i++) saturated.record(1, 500);
+    for (let i = 0; i < 3; i++) saturated.record(2, 1000);
+    expect(saturated.limit).toBe(1);
+    // Never above four, whatever the gain.
+    const fast = new CloneConcurrency();
+    for (let level = 2; level <= 6; level++) for (let i = 0; i < 3; i++) fast.record(fast.limit, 100);
+    expect(fast.limit).toBe(4);
+    // Measurements of other levels are forgotten after a while, so the climb looks again.
+    for (let i = 0; i < 30; i++) concurrency.record(2, 1000);
+    expect(concurrency.limit).toBe(3);
   });
 
   it('describeChange / sameSequences: any moved counter, a reset or other settings; unreadable sequences are never the same', () => {

@@ -113,3 +113,30 @@ export function spawnScript(body: string, env: Record<string, string> = {}): { c
       }),
   };
 }
+
+/**
+ * A real child process with a pool of `size` (default 2) that leases `leases` databases (writing
+ * into each), waits until its pool is full again, then is killed with SIGKILL: what a crashed
+ * test runner leaves. Resolves to the names of its leases.
+ */
+export async function killedWithLeases(project: Pick<TestProject, 'configPath'>, leases: number, size = 2): Promise<string[]> {
+  const child = spawnScript(`
+    const pg = (await import('pg')).default;
+    const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: ${size} });
+    const names = [];
+    for (let i = 0; i < ${leases}; i++) {
+      const lease = await pool.lease();
+      const client = new pg.Client({ connectionString: lease.url });
+      await client.connect();
+      await client.query("INSERT INTO item (name) VALUES ('half-done work')");
+      names.push(lease.database);
+    }
+    while (pool.stats().ready < ${size} || pool.stats().creating > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    console.log('leased ' + names.join(' '));
+    setInterval(() => undefined, 1000);
+  `);
+  const leased = (await child.waitFor(/^leased /)).slice('leased '.length).split(' ');
+  child.child.kill('SIGKILL');
+  await child.exited;
+  return leased;
+}

@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseJson } from '../support/cli.js';
 import { query, remote, uniqueName } from '../support/db.js';
-import { cli, createRemoteAccount, type Project, type RemoteAccount } from '../support/backup.js';
-import { writeDeployProject } from '../support/deploy.js';
+import { cli, createRemoteAccount, type RemoteAccount } from '../support/backup.js';
+import { writeDeployProject, type DeployProject } from '../support/deploy.js';
 
 const roles: string[] = [];
 afterAll(async () => {
@@ -17,7 +17,7 @@ async function rolesOnRemote(names: string[]): Promise<string[]> {
 }
 
 /** A project whose cluster setup makes two roles, one a member of the other (PostgREST's shape). */
-function setupProject(remotes: Array<{ name: string; account: RemoteAccount; environment?: string }>): { project: Project; anon: string; authenticator: string; made: string[] } {
+function setupProject(remotes: Array<{ name: string; account: RemoteAccount; environment?: string }>): { project: DeployProject; anon: string; authenticator: string; made: string[] } {
   const anon = uniqueName('anon');
   const authenticator = uniqueName('authenticator');
   roles.push(authenticator, anon);
@@ -67,6 +67,37 @@ describe('dbfast remote setup NAME', () => {
     const again = await cli(project, ['--json', 'remote', 'setup', 'staging']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(parseJson<SetupReport>(again)).toMatchObject({ ran: false, upToDate: true, missingRoles: [] });
+  });
+
+  it('the record of what ran is kept on the remote (a comment line on the connecting role): another machine without .dbfast/cache does not run it again', async () => {
+    const account = await createRemoteAccount({ createdb: true, prefix: 'rsetrec' });
+    await query(remote.adminUrl, `ALTER ROLE "${account.role}" CREATEROLE`);
+    await query(remote.adminUrl, `COMMENT ON ROLE "${account.role}" IS 'deploys staging'`);
+    const { project, anon } = setupProject([{ name: 'staging', account }]);
+    const run = await cli(project, ['--json', 'remote', 'setup', 'staging']);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    expect(parseJson<SetupReport>(run)).toMatchObject({ ran: true });
+    const [described] = await query<{ comment: string }>(remote.adminUrl, "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1", [account.role]);
+    // The user's comment stays; dbfast's line names the project's template_name and the setup's hash.
+    expect(described?.comment).toMatch(new RegExp(`^deploys staging\\ndbfast cluster setup ${project.templateName}: [0-9a-f]{64} \\d{4}-`));
+    // A setup an older dbfast recorded only in .dbfast/cache: the next run, skipped, records it on the remote.
+    await query(remote.adminUrl, `COMMENT ON ROLE "${account.role}" IS 'deploys staging'`);
+    const skipped = await cli(project, ['--json', 'remote', 'setup', 'staging']);
+    expect(parseJson<SetupReport>(skipped)).toMatchObject({ ran: false, upToDate: true });
+    const [again1] = await query<{ comment: string }>(remote.adminUrl, "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1", [account.role]);
+    const recordOf = (comment: string | undefined): string | undefined => comment?.split('\n')[1]?.split(' ').slice(0, 5).join(' ');
+    expect(recordOf(again1?.comment)).toBe(recordOf(described?.comment));
+    // Another machine: a clone of the project has no .dbfast/cache. Its DROP ROLE would now fail (the role is in use).
+    const cache = path.join(project.dir, '.dbfast', 'cache', 'cluster-setup.json');
+    expect(existsSync(cache)).toBe(true);
+    rmSync(cache);
+    await query(account.adminDbUrl, `CREATE TABLE used (id int); GRANT SELECT ON used TO "${anon}"`);
+    const dry = await cli(project, ['--json', 'remote', 'setup', 'staging', '--dry-run']);
+    expect(parseJson<SetupReport>(dry)).toMatchObject({ upToDate: true, missingRoles: [] });
+    const again = await cli(project, ['--json', 'remote', 'setup', 'staging']);
+    expect(again.exitCode, again.stderr + again.stdout).toBe(0);
+    expect(parseJson<SetupReport>(again)).toMatchObject({ ran: false, upToDate: true });
+    await query(account.adminDbUrl, `DROP TABLE used`);
   });
 
   it('a production remote needs --confirm (the dry run does not); nothing runs without it', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runClusterSetup, runFiles, serverWideStatement, splitSql, type SqlStatement } from '../../src/sql/index.js';
+import { otherDatabase } from '../../src/sql/server-wide.js';
 import { local, query, uniqueName } from '../support/db.js';
 import { failure, freshTarget } from '../support/sql.js';
 
@@ -77,6 +78,54 @@ describe('statements that act on the whole server', () => {
   });
 });
 
+describe('statements that name another database', () => {
+  const named = (sql: string): string | undefined => {
+    const other = otherDatabase(splitSql(sql)[0] as SqlStatement);
+    return other && `${other.statement} ${other.written}`;
+  };
+
+  it('are told apart from statements that name the database being built (:"DBNAME")', () => {
+    const others: Array<[string, string]> = [
+      ["ALTER DATABASE postgres SET work_mem = '77MB';", 'ALTER DATABASE postgres'],
+      ['alter database "My DB" set app.flag = \'on\';', 'ALTER DATABASE "My DB"'],
+      ['ALTER DATABASE /* c */ app_local OWNER TO app;', 'ALTER DATABASE app_local'],
+      ['ALTER DATABASE :other SET x.y = 1;', 'ALTER DATABASE :other'],
+      ["ALTER ROLE \"we\"\"ird role\" IN DATABASE postgres SET work_mem='9MB';", 'ALTER ROLE ... IN DATABASE postgres'],
+      ['ALTER ROLE ALL IN DATABASE shop RESET ALL;', 'ALTER ROLE ... IN DATABASE shop'],
+      ["COMMENT ON DATABASE postgres IS 'mine';", 'COMMENT ON DATABASE postgres'],
+      ["SECURITY LABEL FOR dummy ON DATABASE postgres IS 'x';", 'SECURITY LABEL ON DATABASE postgres'],
+      ['GRANT CONNECT ON DATABASE :"DBNAME", postgres TO PUBLIC;', 'GRANT ... ON DATABASE postgres'],
+      ['REVOKE ALL ON DATABASE postgres FROM PUBLIC;', 'REVOKE ... ON DATABASE postgres'],
+    ];
+    for (const [sql, expected] of others) expect(named(sql), sql).toBe(expected);
+    const own = [
+      'ALTER DATABASE :"DBNAME" SET search_path = s1;',
+      'ALTER DATABASE :DBNAME SET search_path = s1;',
+      'ALTER ROLE app IN DATABASE :"DBNAME" SET statement_timeout = \'2s\';',
+      "COMMENT ON DATABASE :\"DBNAME\" IS 'postgres';",
+      'GRANT CONNECT, TEMPORARY ON DATABASE :"DBNAME" TO app;',
+      'GRANT SELECT ON TABLE database TO app;',
+      "ALTER TABLE t SET (fillfactor = 70);",
+      "COMMENT ON TABLE t IS 'ON DATABASE postgres';",
+      "ALTER ROLE app SET search_path = 'x';",
+    ];
+    for (const sql of own) expect(named(sql), sql).toBeUndefined();
+  });
+
+  it('are refused in template files by both runners, naming file:line:column and :"DBNAME", before anything runs', async () => {
+    const file = scratchFile('other.sql', "CREATE TABLE before_other (id int);\nALTER DATABASE :\"DBNAME\" SET app.own = 'yes';\nALTER ROLE \"we\"\"ird role\"\n  IN DATABASE postgres SET work_mem = '9MB';\n");
+    for (const runner of ['inprocess', 'psql'] as const) {
+      const { url, target } = await freshTarget();
+      const error = await failure(runFiles([file], { target, runner, pgBinDir, serverWide: 'refuse' }));
+      expect(error.code).toBe('SQL_SERVER_WIDE');
+      expect(error.message).toBe('db/other.sql:4:15: ALTER ROLE ... IN DATABASE postgres names another database, not the database being built');
+      expect(error.hint).toMatch(/^Write ALTER ROLE \.\.\. IN DATABASE :"DBNAME" instead/);
+      expect(error.details).toMatchObject({ file: 'db/other.sql', line: 4, column: 15, database: 'postgres' });
+      expect(await query(url, "SELECT to_regclass('before_other') AS t")).toEqual([{ t: null }]);
+    }
+  });
+});
+
 describe('runClusterSetup', () => {
   it('runs the setup files once, skips them while nothing changed and the roles they make exist, and runs them again after an edit', async () => {
     const role = uniqueName('setup_role');
@@ -101,5 +150,20 @@ describe('runClusterSetup', () => {
     expect(edited.ran).toBe(true);
     expect(edited.hash).not.toBe(first.hash);
     expect(await query(local.adminUrl, 'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role])).toEqual([{ rolcanlogin: true }]);
+  });
+
+  it('switching [repository] runner is not a change: the same files do the same to the server, so they do not run again', async () => {
+    const role = uniqueName('setup_role');
+    roles.push(role);
+    const file = scratchFile('setup.sql', `DROP ROLE IF EXISTS "${role}";\nCREATE ROLE "${role}" NOLOGIN;\n`);
+    const { target, url } = await freshTarget();
+    let recorded: string | undefined;
+    const state = { applied: async () => recorded, record: async (hash: string) => void (recorded = hash) };
+    expect(await runClusterSetup([file], { target, state, runner: 'psql', pgBinDir })).toMatchObject({ ran: true });
+    // Once a database uses the role, running the DROP ROLE again would fail the build.
+    await query(url, `CREATE TABLE used (id int); GRANT SELECT ON used TO "${role}"`);
+    expect(await runClusterSetup([file], { target, state, runner: 'inprocess' })).toMatchObject({ ran: false, upToDate: true });
+    expect(await runClusterSetup([file], { target, state, runner: 'psql', pgBinDir })).toMatchObject({ ran: false, upToDate: true });
+    await query(url, `REVOKE SELECT ON used FROM "${role}"`);
   });
 });

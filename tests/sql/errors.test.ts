@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
 import { runFiles } from '../../src/sql/index.js';
 import { query } from '../support/db.js';
 import { failure, fixture, freshTarget } from '../support/sql.js';
+
+const pgBinDir = inject('pgBinDir') || undefined;
 
 async function runError(relativePath: string, batchChars?: number) {
   const { url, target } = await freshTarget();
@@ -29,7 +34,7 @@ describe('errors point at the source (in-process)', () => {
   });
 
   for (const batchChars of [undefined, 60]) {
-    it(`a constraint violation (no position): the failing statement found by re-running the batch${batchChars ? ' (small batches)' : ''}`, async () => {
+    it(`a constraint violation (no position): the failing statement found from the statements the server finished${batchChars ? ' (small batches)' : ''}`, async () => {
       const { error, lines } = await runError('errors/constraint.sql', batchChars);
       expect(lines[0]).toBe('errors/constraint.sql:5:1: duplicate key value violates unique constraint "people_pkey"');
       expect(lines[1]).toBe("5 | INSERT INTO people VALUES (2, 'again');");
@@ -91,4 +96,36 @@ describe('errors point at the source (in-process)', () => {
       },
     });
   });
+});
+
+describe('a statement cancelled while it runs names the file and line that was running', () => {
+  for (const runner of ['inprocess', 'psql'] as const) {
+    it(`a cancel of the second file's slow statement (batched with the first file's) names that file (${runner})`, async () => {
+      const { url, target } = await freshTarget();
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'dbfast-cancel-'));
+      try {
+        const write = (name: string, text: string): { relativePath: string; absolutePath: string } => {
+          writeFileSync(path.join(dir, name), text);
+          return { relativePath: `1_seed_common/${name}`, absolutePath: path.join(dir, name) };
+        };
+        const items = write('001_items.sql', 'CREATE TABLE items (id int);\nINSERT INTO items VALUES (1);\nINSERT INTO items VALUES (2);\n');
+        // Long enough that only the cancel ends it; re-running it to locate the failure would outlast the test.
+        const slow = write('002_slow.sql', "SELECT 1;\n\nSELECT pg_sleep(600) AS slow_for_the_cancel_test;\n");
+        const running = failure(runFiles([items, slow], { target, runner, pgBinDir }));
+        const database = new URL(url).pathname.slice(1);
+        let cancelled = false;
+        while (!cancelled) {
+          const rows = await query<{ cancelled: boolean }>(url, "SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND strpos(query, 'slow_for_the_cancel_test') > 0 AND pid <> pg_backend_pid()", [database]);
+          cancelled = rows.some((row) => row.cancelled);
+          if (!cancelled) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const error = await running;
+        expect(error.message).toMatch(/^1_seed_common\/002_slow\.sql:3:1: canceling statement due to user request/);
+        expect(error.details).toMatchObject({ file: '1_seed_common/002_slow.sql', line: 3 });
+        expect(error.hint).toMatch(/^The statement was cancelled/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  }
 });

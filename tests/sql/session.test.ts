@@ -57,6 +57,19 @@ describe('each file starts from the database defaults, in both runners', () => {
       await runFiles([first, second], { target, runner, pgBinDir });
       expect(await query(url, 'SELECT value FROM seen')).toEqual([{ value: 'from the database' }]);
     });
+
+    it(`transaction defaults a file sets on the database (read only, isolation) are in force in the next file's transactions (${runner})`, async () => {
+      const { url, target } = await freshTarget();
+      const first = scratchFile('010_defaults.sql', "CREATE TABLE t (x text);\nALTER DATABASE :\"DBNAME\" SET default_transaction_isolation = 'serializable';\n");
+      const second = scratchFile('020_reads.sql', "CREATE TABLE seen AS SELECT current_setting('transaction_isolation') AS isolation;\n");
+      await runFiles([first, second], { target, runner, pgBinDir });
+      expect(await query(url, 'SELECT isolation FROM seen')).toEqual([{ isolation: 'serializable' }]);
+      const readOnly = scratchFile('030_read_only.sql', 'ALTER DATABASE :"DBNAME" SET default_transaction_read_only = on;\n');
+      const writes = scratchFile('040_writes.sql', "SELECT 1;\nINSERT INTO t VALUES ('hello');\n");
+      const error = await failure(runFiles([readOnly, writes], { target, runner, pgBinDir }));
+      expect(error.message).toMatch(/^040_writes\.sql:2:1: cannot execute INSERT in a read-only transaction/);
+      expect(error.hint).toMatch(/default_transaction_read_only/);
+    });
   }
 
   it('a transaction a file opens and never ends is refused at the end of that file (psql would lose its work there)', async () => {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../src/logger.js';
-import { initCluster, startPostgres } from '../../src/server/postgres.js';
+import { initCluster, startPostgres, stopPostgres } from '../../src/server/postgres.js';
 import { processAlive, runningPostmaster } from '../../src/server/postmaster.js';
 import { serverRunAs } from '../../src/server/os-user.js';
 import { settingsFor } from '../../src/server/settings.js';
@@ -64,18 +64,29 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     if (runAs) chownSync(hbaFile, runAs.uid, runAs.gid);
   }
   const port = await freePort();
-  const extra = Object.fromEntries((options.settings ?? []).map((setting) => {
+  const cluster: Cluster = { name: options.name, baseDir, dataDir: spec.dataDir, socketDir, port, binDir: options.binDir, adminUrl: `postgresql://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`, superuserPassword };
+  await startServer(cluster, options.settings ?? []);
+  return cluster;
+}
+
+async function startServer(cluster: Cluster, settings: readonly string[]): Promise<void> {
+  const extra = Object.fromEntries(settings.map((setting) => {
     const equals = setting.indexOf('=');
     return [setting.slice(0, equals), setting.slice(equals + 1)];
   }));
-  await startPostgres(spec, {
-    logFile: path.join(baseDir, 'server.log'),
+  const { port, socketDir } = cluster;
+  await startPostgres({ binDir: cluster.binDir, dataDir: cluster.dataDir, runAs: await serverRunAs(process.env, silentLogger) }, {
+    logFile: path.join(cluster.baseDir, 'server.log'),
     socketDir,
     settings: settingsFor({ port, socketDir, durable: false, extra: { max_connections: '200', ...extra } }),
     timeoutSeconds: 60,
   });
-  const adminUrl = `postgresql://postgres@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`;
-  return { name: options.name, baseDir, dataDir: spec.dataDir, socketDir, port, binDir: options.binDir, adminUrl, superuserPassword };
+}
+
+/** Stops a cluster the way a crash does (immediate mode: no shutdown checkpoint, every session cut), then starts it again. */
+export async function restartCluster(cluster: Cluster, settings: readonly string[] = []): Promise<void> {
+  await stopPostgres(cluster.dataDir, 'immediate');
+  await startServer(cluster, settings);
 }
 
 /**

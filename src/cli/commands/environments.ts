@@ -29,7 +29,9 @@ export function registerEnvironmentCommands(program: Command): void {
           ctx.out.warn(`${count} of these files ${count === 1 ? 'looks' : 'look'} like development or test data; \`dbfast validate-env --env ${shown.environment}\` lists them`);
         }
         const included = shown.included.map((file) => ({ path: file.relativePath, includedFrom: file.includedFrom }));
-        ctx.out.result({ environment: shown.environment, files: shown.files.map((file) => ({ path: file.relativePath, size: file.size })), included }, (style) =>
+        // Named repositories are listed; the simple case's JSON stays as it was.
+        const named = shown.repositories.some((repository) => repository.name !== undefined);
+        ctx.out.result({ environment: shown.environment, ...(named ? { repositories: shown.repositories } : {}), files: shown.files.map((file) => ({ path: file.relativePath, size: file.size })), included }, (style) =>
           render.renderEnvironmentFiles(style, shown),
         );
       }),

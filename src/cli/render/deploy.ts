@@ -28,7 +28,7 @@ function groupLine(style: Style, g: DeployReport['groups'][number]): string {
 function renderPlan(style: Style, plan: Plan, notes: string[]): string {
   const check = (c: (typeof plan.checks)[number]): string => {
     const label = c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn';
-    return `  ${style.status(label.trim())}${label.slice(label.trim().length)} ${c.name}: ${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`;
+    return `  ${style.status(label.trim())}${label.slice(label.trim().length)} ${c.name}: ${!c.ok && c.code ? `${c.code}: ` : ''}${c.detail}${!c.ok && c.hint ? `\n       fix: ${c.hint}` : ''}`;
   };
   return [
     `dry run: deploy environment "${plan.environment}" to remote "${plan.remote}" (${plan.url})`,

@@ -9,7 +9,9 @@ export function renderInit(result: InitResult): string {
   const row = (label: string, text: string): string => `  ${`${label}:`.padEnd(width + 2)}${text}`;
   return [
     result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
-    row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`),
+    ...(result.repositories.length > 0
+      ? result.repositories.map((repository) => row('repository', `${repository.name} = ${repository.path} (${repository.files} .sql files)`))
+      : [row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`)]),
     row('template', result.templateName),
     row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
     ...Object.entries(result.environments).map(([name, env]) => row(name, `${env.include_directories.join(', ') || '(no folders)'} (${env.files} files)`)),
@@ -28,9 +30,10 @@ export function renderEnvironments(style: Style, configPath: string, summaries: 
 }
 
 export function renderEnvironmentFiles(style: Style, shown: EnvironmentListing): string {
-  const { environment, repository, files, included } = shown;
+  const { environment, repositories, files, included } = shown;
   const total = files.reduce((sum, file) => sum + file.size, 0);
-  const where = path.relative(process.cwd(), repository) || '.';
+  // Named repositories run in the order listed: `core (../core-sql), app (app-sql)`.
+  const where = repositories.map((repository) => (repository.name === undefined ? path.relative(process.cwd(), repository.path) || '.' : `${repository.name} (${path.relative(process.cwd(), repository.path) || '.'})`)).join(', ');
   const header = `environment ${environment}: ${plural(files.length, 'file')}, ${bytes(total)}, in ${where}`;
   if (files.length === 0) return `${header}\n(no .sql file matches this environment)`;
   const rows = files.map((file, index) => [String(index + 1), file.relativePath, bytes(file.size)]);

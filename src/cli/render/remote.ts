@@ -21,7 +21,7 @@ export function renderRemoteTest(style: Style, report: RemoteTestReport): string
   const lines = [`remote ${report.remote}: ${report.url}`];
   for (const check of report.checks) {
     const label = check.ok ? 'ok' : LABEL[check.severity];
-    lines.push(`  ${style.status(label)}${' '.repeat(4 - label.length)}  ${check.name.padEnd(width)}  ${check.detail}`);
+    lines.push(`  ${style.status(label)}${' '.repeat(4 - label.length)}  ${check.name.padEnd(width)}  ${!check.ok && check.code ? `${check.code}: ` : ''}${check.detail}`);
     if (!check.ok && check.hint) lines.push(`        ${''.padEnd(width)}  hint: ${check.hint}`);
   }
   const errors = report.checks.filter((check) => !check.ok && check.severity === 'error').length;

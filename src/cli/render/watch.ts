@@ -42,9 +42,9 @@ export function renderWatchEvent(style: Style, event: WatchEvent, at = new Date(
   const time = style.dim(clock(at));
   switch (event.type) {
     case 'watching': {
-      const where = path.relative(process.cwd(), event.repository) || '.';
+      const where = event.repositories.map((folder) => `${path.relative(process.cwd(), folder) || '.'}/`).join(', ');
       const outputs = event.outputs.length > 0 ? `; keeping ${event.outputs.join(', ')} in step` : '; no --output: only the template is kept in step';
-      return `${time} watching ${where}/ for ${event.environment} (${event.template})${outputs}. Ctrl-C stops.`;
+      return `${time} watching ${where} for ${event.environment} (${event.template})${outputs}. Ctrl-C stops.`;
     }
     case 'unchanged': {
       const what = event.recovered ? `${style.good('recovered')}: the files are back to the last good template` : `${event.touched.join(', ')} saved, no change to ${event.touched.length === 1 ? 'its' : 'their'} content in this environment`;

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPool } from '../../src/index.js';
+import { parseJson, runCli } from '../support/cli.js';
+import { restartCluster, startCluster, stopCluster, type Cluster } from '../support/cluster.js';
+import { query } from '../support/db.js';
+import { makeProject } from '../support/project.js';
+import { POOL_FILES, killedWithLeases, pooledOf, spawnScript } from './support.js';
+
+/**
+ * A server restart cuts every session, like a crash of every process using the pool at once. The
+ * test servers run without fsync (as the managed one does by default), so a database made before
+ * the restart may have lost files: never handed out, and dropped as garbage. A server of its own,
+ * because restarting the shared one would cut every other test file's sessions.
+ */
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await startCluster({ name: 'pool-restart', binDir: inject('pgBinDir'), scram: false });
+});
+
+afterAll(() => {
+  if (cluster) stopCluster(cluster);
+});
+
+/**
+ * The test servers also run with synchronous_commit off: an immediate stop loses the last
+ * commits (a claim's rename, a marker). A checkpoint first makes the restart about lost locks
+ * and files made without fsync, which is what these tests are about.
+ */
+async function durableRestart(): Promise<void> {
+  await query(cluster.adminUrl, 'CHECKPOINT');
+  await restartCluster(cluster);
+}
+
+interface Dropped {
+  dropped: Array<{ name: string; kind: string; reason?: string }>;
+}
+
+describe('after the server restarted (no fsync)', () => {
+  it('a lease whose process still runs survives the restart (its lock is gone, its lessee is not); once the process is gone it is dropped', async () => {
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const holder = spawnScript(`
+      const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: 1 });
+      const lease = await pool.lease();
+      console.log('leased ' + lease.database);
+      setInterval(() => undefined, 1000);
+    `);
+    try {
+      const leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
+      await durableRestart();
+      const result = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(parseJson<Dropped>(result).dropped.map((entry) => entry.name)).not.toContain(leased);
+      expect((await pooledOf(cluster.adminUrl, project.template())).find((row) => row.name === leased)).toMatchObject({ state: 'lease' });
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+      const after = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
+      expect(parseJson<Dropped>(after).dropped.find((entry) => entry.name === leased)).toMatchObject({ reason: 'leased by a process that is gone' });
+    } finally {
+      holder.child.kill('SIGKILL');
+    }
+  });
+
+  it("drop --stale drops a SIGKILLed process's leases and its ready databases of the current build; the next pool makes new ones", async () => {
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const template = project.template();
+    const leased = await killedWithLeases(project, 1);
+    const before = await pooledOf(cluster.adminUrl, template);
+    const ready = before.filter((row) => row.state === 'ready').map((row) => row.name);
+    expect(ready.length).toBeGreaterThanOrEqual(2);
+    await durableRestart();
+
+    const status = parseJson<{ databases: Array<{ name: string; state: string; stale: boolean; reason: string | null }> }>(
+      await runCli(['--json', 'pool', 'status'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } }),
+    );
+    for (const name of ready) {
+      expect(status.databases.find((row) => row.name === name)).toMatchObject({ state: 'ready', stale: true, reason: 'made before the server restarted without fsync (its files may be incomplete)' });
+    }
+    const result = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const dropped = parseJson<Dropped>(result).dropped;
+    expect(dropped.map((entry) => entry.name).sort()).toEqual([...leased, ...ready].sort());
+    expect(dropped.find((entry) => entry.name === leased[0])).toMatchObject({ kind: 'pool', reason: 'leased by a process that is gone' });
+    expect(await pooledOf(cluster.adminUrl, template)).toEqual([]);
+
+    // The same state again, left for the next pool this time: it drops them and makes fresh ones.
+    const leasedAgain = await killedWithLeases(project, 1);
+    const readyRows = (await pooledOf(cluster.adminUrl, template)).filter((row) => row.state === 'ready');
+    const readyAgain = readyRows.map((row) => row.name);
+    await durableRestart();
+    const pool = await createPool({ config: project.config(), size: 2 });
+    try {
+      const lease = await pool.lease();
+      const [leasedRow] = await query<{ oid: number }>(cluster.adminUrl, 'SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [lease.database]);
+      expect(readyRows.map((row) => row.oid)).not.toContain(leasedRow?.oid);
+      await lease.release();
+      expect(pool.stats().created).toBeGreaterThanOrEqual(2);
+    } finally {
+      await pool.close();
+    }
+    const left = (await pooledOf(cluster.adminUrl, template)).map((row) => row.name);
+    for (const name of [...leasedAgain, ...readyAgain]) expect(left).not.toContain(name);
+  });
+});
