@@ -36,7 +36,7 @@ type Outcome = Pick<DeployReport, 'mode' | 'previous' | 'migrations' | 'warnings
  */
 export async function deployByMigrations(input: MigrateDeployInput): Promise<Outcome> {
   const { ctx, run } = input;
-  const pre = await run.clock.run('preflight', () => remotePreflight(ctx));
+  const pre = await run.clock.run('preflight', () => remotePreflight({ ...ctx, swapNames: false }));
   if (pre.problems.length > 0 || !pre.facts) throw preflightError(ctx.remote.name, pre.problems);
   if (!pre.facts.databaseExists) return createFromTemplate(input, pre);
   run.onRemote = true;

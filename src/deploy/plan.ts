@@ -7,8 +7,8 @@ import { maskUrl } from '../pg/target.js';
 import { status } from '../local/status.js';
 import type { RemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
-import type { DeployPolicy, RestoreMode } from '../remote/policy.js';
-import { remotePreflight } from '../remote/preflight.js';
+import { chooseReplaceMode, type DeployPolicy, type RestoreMode } from '../remote/policy.js';
+import { remotePreflight, type RemotePreflight } from '../remote/preflight.js';
 import { readTemplateNeeds, type TemplateNeeds } from '../validate/template.js';
 import { failed, passed, type CheckResult } from '../validate/types.js';
 import { describeGroup, type AfterDeployOptions } from './groups.js';
@@ -165,8 +165,10 @@ export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy, after
   const needs: TemplateNeeds = policy.mode === 'replace'
     ? await readTemplateNeeds(config, policy.environment)
     : { template: '', unavailable: 'this deploy applies migrations (mode migrate): the roles and extensions of the template are checked only if it creates the database' };
-  const pre = await remotePreflight({ ...ctx, template: needs });
-  const exists = pre.facts?.databaseExists ?? false;
+  const checked = await remotePreflight({ ...ctx, template: needs });
+  const exists = checked.facts?.databaseExists ?? false;
+  // Migrations into an existing database swap nothing: the names a swap needs do not matter then.
+  const pre = policy.mode === 'migrate' && exists ? withoutCheck(checked, 'side_names') : checked;
   const healthChecks = afterDeploy.after.healthChecks;
   const hooks = healthChecks ? hookSection.hooks : { ...hookSection.hooks, healthCheck: null };
   const postSteps = [
@@ -211,4 +213,9 @@ export async function planDeploy(ctx: RemoteContext, policy: DeployPolicy, after
     steps: planSteps({ ...stepsBase, kind, templateName: template.name, templateFresh: env?.state === 'fresh', migrations: recorded, thenApply }),
     ...(kind === 'create' ? { migrations: thenApply } : {}),
   };
+}
+
+function withoutCheck(pre: RemotePreflight, name: string): RemotePreflight {
+  const problems = pre.problems.filter((check) => check.name !== name);
+  return { ...pre, checks: pre.checks.filter((check) => check.name !== name), problems, mode: pre.mode ?? (problems.length === 0 && pre.facts ? chooseReplaceMode(pre.facts) : undefined) };
 }

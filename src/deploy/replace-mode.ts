@@ -61,7 +61,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
   const { ctx, run } = input;
   const hooks = new DeployHooks({ config: ctx.config, remote: ctx.remote, environment: ctx.environment, deployId: run.record.deployId, target: ctx.target, env: ctx.env, logger: ctx.logger, clock: run.clock, after: input.after, notes: run.record.notes });
   try {
-    const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight(ctx)));
+    const pre = input.preflight ?? (await run.clock.run('preflight', () => remotePreflight({ ...ctx, swapNames: false })));
     if (pre.problems.length > 0 || !pre.facts || !pre.mode) throw preflightError(ctx.remote.name, pre.problems);
     const { facts, mode } = pre;
     run.onRemote = facts.databaseExists;
@@ -75,7 +75,7 @@ export async function replaceDeploy(input: ReplaceDeployInput): Promise<ReplaceD
         run.record.templateHash = artifact.templateHash;
         // The same checks again, now with what the built template needs: what `remote test` and --dry-run report.
         const template = { template: artifact.build.template, requirements: artifact.requirements, source: `template ${artifact.build.template} (built for this deploy)` };
-        const checked = await remotePreflight({ ...ctx, template });
+        const checked = await remotePreflight({ ...ctx, template, swapNames: false });
         if (checked.problems.length > 0) throw preflightError(ctx.remote.name, checked.problems);
         // A setting the role may not make would fail at the swap: refuse now, before the backup and the restore.
         if (facts.databaseExists) await checkSettingsAllowed(admin.client, ctx.database, artifact.settings);

@@ -1,11 +1,13 @@
 import type { DbfastConfig } from '../config/types.js';
 import { DbfastError } from '../errors.js';
-import { runRecorded } from '../history/run.js';
+import { LIVE_UNTOUCHED, runRecorded } from '../history/run.js';
 import { carryOverDbfastSchema } from '../history/schema.js';
 import type { Logger } from '../logger.js';
+import type pg from 'pg';
 import { databaseExists } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { withDatabaseLock } from '../pg/lock.js';
+import { quoteLiteral } from '../pg/quote.js';
 import { withDatabase } from '../pg/target.js';
 import { resolveRemoteContext } from '../remote/context.js';
 import { swapNames } from '../remote/names.js';
@@ -69,12 +71,27 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
       await refuseForeignPrevious(admin.client, ctx.database, names.previous);
       run.onRemote = true;
       await run.clock.run('swap', async () => {
+        // Recorded (`running`) before the exchange, and carried over with the history below: a
+        // process killed from here on, even the moment the exchange commits, leaves a record.
+        run.live = await exchangeUnderWay(admin.client, ctx.database, names.previous);
+        await run.checkpoint();
         // History written since the deploy goes back with the database that becomes live.
         await withClient(ctx.target, (from) => withClient(withDatabase(ctx.target, names.previous), (into) => carryOverDbfastSchema(from, into)));
-        await exchangeDatabases(admin.client, ctx.database, names.previous);
+        await exchangeDatabases(admin.client, ctx.database, names.previous).catch((error: unknown) => {
+          // One transaction: failed, nothing was renamed.
+          run.live = LIVE_UNTOUCHED;
+          throw error;
+        });
         run.live = `the previous database is live as "${ctx.database}"; the one it replaced is kept as "${names.previous}"`;
       });
     });
   });
   return { remote: ctx.remote.name, database: ctx.database, to: backup ? backup.info.id : to, durationMs: Date.now() - started, method: backup ? 'backup' : 'previous' };
+}
+
+/** What is live while the exchange runs, in a sentence a killed run's `running` record keeps: the previous copy's oid tells whether it committed. */
+async function exchangeUnderWay(client: pg.Client, live: string, previous: string): Promise<string> {
+  const found = await client.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [previous]);
+  const oid = found.rows[0]?.oid ?? '?';
+  return `the exchange of "${live}" and "${previous}" (oid ${oid}) was under way: if "${live}" has oid ${oid} now (SELECT oid FROM pg_database WHERE datname = ${quoteLiteral(live)}), it committed: the previous database is live as "${live}"; the one it replaced is kept as "${previous}"; otherwise nothing was renamed and the live database is untouched`;
 }

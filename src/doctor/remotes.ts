@@ -17,6 +17,7 @@ function codeOf(check: CheckResult, toolFound: boolean): ErrorCode {
   if (check.name === 'connect') return 'CONNECTION_FAILED';
   if (check.name === 'pg_dump' || check.name === 'pg_restore') return toolFound ? 'TOOL_TOO_OLD' : 'TOOL_MISSING';
   if (check.name === 'ssl') return 'SSL_NOT_ENCRYPTED';
+  if (check.name === 'side_names') return 'SIDE_NAME_TAKEN';
   return 'REMOTE_PRIVILEGES';
 }
 

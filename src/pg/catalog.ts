@@ -287,12 +287,19 @@ export function renameStatement(from: string, to: string): string {
 }
 
 /**
+ * One step of `renameInOneTransaction`: a statement, or a check run on the transaction's own
+ * client between statements (it sees, and holds the locks of, the renames before it; a throw
+ * rolls everything back).
+ */
+export type TransactionStep = string | ((client: pg.Client) => Promise<void>);
+
+/**
  * Runs catalog statements (renames) in ONE transaction, so either all of them happen or none.
  * A lock another session holds makes it fail after `lockTimeoutMs` rather than wait forever.
  * An interrupt never lets it commit: COMMIT is sent only while no interrupt is being handled,
  * and the interrupt's cleanup waits until the transaction has ended one way or the other.
  */
-export async function renameInOneTransaction(client: pg.Client, statements: readonly string[], options: { lockTimeoutMs?: number } = {}): Promise<void> {
+export async function renameInOneTransaction(client: pg.Client, statements: readonly TransactionStep[], options: { lockTimeoutMs?: number } = {}): Promise<void> {
   let settle: () => void = () => undefined;
   const settled = new Promise<void>((resolve) => (settle = resolve));
   const unregister = registerCleanup(() => settled);
@@ -300,7 +307,7 @@ export async function renameInOneTransaction(client: pg.Client, statements: read
     await client.query('BEGIN');
     try {
       await client.query(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(options.lockTimeoutMs ?? 10_000))}ms'`);
-      for (const statement of statements) await client.query(statement);
+      for (const statement of statements) await (typeof statement === 'string' ? client.query(statement) : statement(client));
       const signal = interrupted();
       if (signal) throw new DbfastError('INTERRUPTED', `interrupted (${signal}) before the renames were committed; nothing was renamed`);
       await client.query('COMMIT');

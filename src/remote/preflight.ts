@@ -12,6 +12,8 @@ export interface PreflightInput {
   pgBinDir?: string | undefined;
   /** The template's needs: a deploy passes what it read from the template it built; a dry run, `readTemplateNeeds`. */
   template?: TemplateNeeds | undefined;
+  /** The `side_names` check (default true; see `RemoteCheckInput.swapNames`). */
+  swapNames?: boolean | undefined;
 }
 
 export interface RemotePreflight {

@@ -32,7 +32,12 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
   const logger = ctx.logger;
   let sessionsEnded = 0;
   if (input.endSessions) sessionsEnded = await endSessionsBestEffort(input);
+  const untouched = state.live;
   await clock.run('restore', async () => {
+    // Recorded (`running`) before the transaction starts: a process killed from here on, even the
+    // moment it commits, leaves a record.
+    state.live = `the in-place restore of ${source.label} into "${ctx.database}" was under way, in one transaction: if it committed, "${ctx.database}" holds ${source.label}; otherwise it is untouched`;
+    await state.checkpoint();
     await restoreInTransaction(ctx.target, (await source.open(1)).input, {
       compression: source.compression,
       totalBytes: source.totalBytes,
@@ -43,6 +48,10 @@ export async function replaceInPlace(input: InPlaceInput): Promise<{ sessionsEnd
       after: input.after,
       pgBinDir: ctx.pgBinDir,
       logger,
+    }).catch((error: unknown) => {
+      // Rolled back as a whole.
+      state.live = untouched;
+      throw error;
     });
     state.live = `"${ctx.database}" holds ${source.label} (restored in place)`;
     await withClient(ctx.target, (client) => analyzeRestored(client, `"${ctx.database}"`, logger));

@@ -3,9 +3,11 @@ import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createDatabaseLike, type DatabaseFacts } from '../pg/admin.js';
-import { changeDatabases, commentStatement, dropDatabaseIfExists } from '../pg/catalog.js';
+import { changeDatabases, dropDatabaseIfExists } from '../pg/catalog.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
-import { quoteIdent } from '../pg/quote.js';
+import { databaseComments, foreignPreviousProblem, foreignSidesProblem, previousMarker, previousNameProblem, sideMarker, type SwapNameProblem } from '../pg/swap-markers.js';
+
+export { previousMarker, sideMarker } from '../pg/swap-markers.js';
 
 /*
  * A remote's side names (`<db>__dbfast_new`, `<db>__dbfast_restore`) are plain names anybody can
@@ -38,39 +40,15 @@ function transientLockKey(name: string): string {
   return `dbfast:side:${name}`;
 }
 
-/** The comment that proves dbfast made side database `side` (its name is in it: a renamed copy does not match). */
-export function sideMarker(side: string): string {
-  return `dbfast side database "${side}": dropped by the next deploy or restore if an interrupted run left it behind`;
-}
-
-/** The comment that proves dbfast kept `previous` as the copy a swap replaced (its name is in it, as in `sideMarker`). */
-export function previousMarker(previous: string): string {
-  return `dbfast previous database "${previous}": the database a deploy or restore replaced, kept for \`dbfast rollback\`; replaced by the next deploy or restore`;
-}
-
-async function commentsOf(client: pg.Client, names: readonly string[]): Promise<Map<string, string | null>> {
-  const result = await client.query<{ datname: string; comment: string | null }>(
-    `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ANY($1::text[])`,
-    [names],
-  );
-  return new Map(result.rows.map((row) => [row.datname, row.comment]));
-}
-
 /**
  * Drops the side databases in `sides` that an interrupted run left behind, and transient
  * databases of dead processes. Refuses (SIDE_NAME_TAKEN) before dropping anything when a
  * database with a side name lacks dbfast's marker: somebody else made it.
  */
 export async function dropLeftoverSides(client: pg.Client, sides: readonly string[], logger: Logger): Promise<void> {
-  const found = await commentsOf(client, sides);
-  const foreign = [...found].filter(([name, comment]) => comment !== sideMarker(name)).map(([name]) => name);
-  if (foreign.length > 0) {
-    const list = foreign.map((name) => `"${name}"`).join(', ');
-    throw new DbfastError('SIDE_NAME_TAKEN', `database ${list} exists but was not made by dbfast: dbfast needs ${foreign.length === 1 ? 'this name' : 'these names'} for the database it builds before the swap; nothing was changed`, {
-      hint: `Rename it (ALTER DATABASE ... RENAME TO ...) or drop it yourself if it is not needed, then run the command again.`,
-      details: { databases: foreign },
-    });
-  }
+  const found = await databaseComments(client, sides);
+  const foreign = foreignSidesProblem(found);
+  if (foreign) throw new DbfastError('SIDE_NAME_TAKEN', foreign.message, { hint: foreign.hint, details: { databases: foreign.databases } });
   for (const name of found.keys()) {
     if (await dropDatabaseIfExists(client, name)) logger.info(`dropped "${name}", left behind by an interrupted run`);
   }
@@ -93,15 +71,22 @@ export async function dropLeftoverSides(client: pg.Client, sides: readonly strin
  * else's, or an older dbfast's copy (see above). Called before a command changes anything.
  */
 export async function refuseForeignPrevious(client: pg.Client, live: string, previous: string): Promise<void> {
-  const found = await commentsOf(client, [live, previous]);
-  if (!found.has(live) || !found.has(previous) || found.get(previous) === previousMarker(previous)) return;
-  const rename = `ALTER DATABASE ${quoteIdent(previous)} RENAME TO ${quoteIdent(`${live}_saved`)};`;
-  throw new DbfastError('SIDE_NAME_TAKEN', `database "${previous}" exists but is not dbfast's previous copy of "${live}" (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`, {
-    hint:
-      `If it is yours, rename it (${rename}) or drop it if it is not needed, then run the command again. ` +
-      `If an older dbfast kept it (before previous copies were marked) and you want it as the rollback target, mark it: ${commentStatement(previous, previousMarker(previous))};`,
-    details: { databases: [previous] },
-  });
+  const problem = await previousNameProblem(client, live, previous);
+  if (problem) throw refusal(problem);
+}
+
+/**
+ * The same refusal, inside a swap's transaction once it renamed the previous copy to `renamedTo`:
+ * the rename holds the database's lock until the transaction ends, so the comment read here is
+ * the one it has when the swap commits (nobody can change it in between).
+ */
+export async function refuseForeignRenamedPrevious(client: pg.Client, live: string, previous: string, renamedTo: string): Promise<void> {
+  const found = await databaseComments(client, [renamedTo]);
+  if (found.get(renamedTo) !== previousMarker(previous)) throw refusal(foreignPreviousProblem(live, previous));
+}
+
+function refusal(problem: SwapNameProblem): DbfastError {
+  return new DbfastError('SIDE_NAME_TAKEN', problem.message, { hint: problem.hint, details: { databases: problem.databases } });
 }
 
 /** Creates side database `side` (like `like`), marked as dbfast's from the moment it has that name (see above). */

@@ -8,6 +8,7 @@ import { connectMaintenance, databaseFacts, rolePrivileges } from '../pg/admin.j
 import { commentStatement, databaseComment, dropDatabaseIfExists, renameInOneTransaction, renameStatement } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { applyDatabaseSettings, copyDatabaseProperties, type DatabaseSetting } from '../pg/db-properties.js';
+import { quoteLiteral } from '../pg/quote.js';
 import { withDatabase } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
 import { analyzeRestored } from './analyze.js';
@@ -93,7 +94,12 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
     const signal = interrupted();
     if (signal) throw new DbfastError('INTERRUPTED', `interrupted (${signal}) before the swap; the live database is untouched`);
     let result: SideReplaceResult = { previous: null, sessionsEnded: 0 };
+    const untouched = state.live;
     const swapping = clock.run('swap', async () => {
+      // Recorded (\`running\`) before anything is renamed: a process killed from here on, even the
+      // moment the swap commits, leaves a record that says how to tell whether it did.
+      state.live = await swapUnderWay(input, like !== undefined);
+      await state.checkpoint();
       if (like) {
         // History and migration records stay with the live database, whatever the new one holds.
         await withClient(ctx.target, (from) => withClient(sideTarget, (to) => carryOverDbfastSchema(from, to)));
@@ -118,11 +124,15 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
     const unregisterSwap = registerCleanup(() => swapping.then(() => undefined, () => undefined));
     try {
       await swapping;
+    } catch (error) {
+      // The renames are one transaction: failed, nothing was renamed.
+      if (!swapped) state.live = untouched;
+      throw error;
     } finally {
       unregisterSwap();
     }
-    // What follows can take minutes (hooks, health): a process killed there still leaves a record.
-    if (input.afterLive) await state.checkpoint();
+    // What is live now, for certain; what follows can take minutes (hooks, health).
+    await state.checkpoint();
     if (input.afterLive) {
       try {
         await input.afterLive();
@@ -141,6 +151,22 @@ export async function replaceThroughSide(input: SideReplaceInput): Promise<SideR
     if (!swapped) await dropDatabaseIfExists(admin, names.side).catch(warnOnly(logger, `could not drop "${names.side}"`));
     unregister();
   }
+}
+
+/**
+ * What is live while the swap runs, in a sentence the run's \`running\` record keeps if the
+ * process is killed: the side database's oid tells whether the renames committed (an oid
+ * survives a rename).
+ */
+async function swapUnderWay(input: SideReplaceInput, liveExists: boolean): Promise<string> {
+  const { admin, names, source } = input;
+  const found = await admin.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_database WHERE datname = $1', [names.side]);
+  const oid = found.rows[0]?.oid ?? '?';
+  const check = `SELECT oid FROM pg_database WHERE datname = ${quoteLiteral(names.live)}`;
+  const committed = liveExists
+    ? `the new database is live as "${names.live}" (${source.label}); the one it replaced is kept as "${names.previous}" (\`dbfast rollback\` puts it back)`
+    : `the new database is live as "${names.live}" (${source.label}; there was none before)`;
+  return `the swap of "${names.side}" (oid ${oid}) was under way: if "${names.live}" has oid ${oid} now (${check}), it committed: ${committed}; otherwise nothing was renamed and ${liveExists ? 'the live database is untouched' : `there is no "${names.live}" yet`}`;
 }
 
 async function dropFresh(input: SideReplaceInput, name: string): Promise<void> {

@@ -4,11 +4,11 @@ import { registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage, isDbfastError } from '../errors.js';
 import { operationalError } from '../failure/operational.js';
 import { connectMaintenance } from '../pg/admin.js';
-import { commentStatement, databaseComment, databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections } from '../pg/catalog.js';
+import { commentStatement, databaseComment, databaseExists, dropDatabaseIfExists, endSessions, renameInOneTransaction, renameStatement, setAllowConnections, type TransactionStep } from '../pg/catalog.js';
 import { quoteIdent } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import type { SwapNames } from '../remote/names.js';
-import { previousMarker, refuseForeignPrevious, sideMarker } from './leftover.js';
+import { previousMarker, refuseForeignRenamedPrevious, sideMarker } from './leftover.js';
 
 /** How `swapIn` treats clients that reconnect, and the replaced database. */
 export interface SwapOptions {
@@ -66,8 +66,6 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
   }
   const liveExists = await databaseExists(client, names.live);
   const previousExists = liveExists && (await databaseExists(client, names.previous));
-  // The older previous database is renamed and dropped below: only if dbfast kept it.
-  if (previousExists) await refuseForeignPrevious(client, names.live, names.previous);
   const attempts = Math.max(0, options.attempts ?? 3);
   let sessionsEnded = 0;
   for (let attempt = 1; ; attempt++) {
@@ -107,16 +105,19 @@ export async function swapIn(client: pg.Client, names: Pick<SwapNames, 'live' | 
   return { previous: names.previous, sessionsEnded };
 }
 
-function swapStatements(names: Pick<SwapNames, 'live' | 'side' | 'previous'>, liveExists: boolean, previousExists: boolean, blocked: boolean, liveComment: string | null | undefined): string[] {
+function swapStatements(names: Pick<SwapNames, 'live' | 'side' | 'previous'>, liveExists: boolean, previousExists: boolean, blocked: boolean, liveComment: string | null | undefined): TransactionStep[] {
   // After the renames, so it lands on the database that is now live (replacing a side's marker).
   const comment = liveComment === undefined ? [] : [commentStatement(names.live, liveComment)];
   if (!liveExists) return [renameStatement(names.side, names.live), ...comment];
   const transient = transientName();
-  const statements = previousExists
+  const statements: TransactionStep[] = previousExists
     ? [
         renameStatement(names.live, transient),
         renameStatement(names.side, names.live),
         renameStatement(names.previous, names.side),
+        // The older previous database is dropped once this commits: only if dbfast kept it. Read
+        // after its rename, which holds its lock: no comment can change before the commit.
+        (tx) => refuseForeignRenamedPrevious(tx, names.live, names.previous, names.side),
         renameStatement(transient, names.previous),
         // The older previous database waits under the side name to be dropped: if this process dies first, the next run must recognise it.
         commentStatement(names.side, sideMarker(names.side)),

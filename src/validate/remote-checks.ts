@@ -4,6 +4,7 @@ import type { DbTarget } from '../pg/target.js';
 import { connectedCheck, openRemote, probeServer } from './connectivity.js';
 import { checkPrivileges } from './privileges.js';
 import { checkReadAccess } from './read-access.js';
+import { checkSwapNames } from './swap-names.js';
 import { readRemoteSupport, requirementChecks } from './requirements.js';
 import type { TemplateNeeds } from './template.js';
 import { checkTools, type ToolsResult } from './tools.js';
@@ -20,6 +21,11 @@ export interface RemoteCheckInput {
   /** Round trips of `SELECT 1` for the latency median (default 1). */
   pings?: number;
   connectTimeoutMs?: number;
+  /**
+   * The `side_names` check (default true). A deploy turns it off: it refuses such a database
+   * itself (SIDE_NAME_TAKEN), and a migrate deploy of an existing database swaps nothing.
+   */
+  swapNames?: boolean | undefined;
 }
 
 export interface RemoteCheckResult {
@@ -49,6 +55,8 @@ export async function checkRemote(input: RemoteCheckInput): Promise<RemoteCheckR
       // What pg_dump (every backup, and every deploy's backup) reads, in the live database itself.
       const live = facts.databaseExists && opened.database === facts.database && !protectedDatabaseReason(facts.database, facts.databaseIsTemplate);
       if (live) checks.push(await checkReadAccess(opened.client, facts));
+      // Only a swap uses these names (a user without CREATEDB replaces in place).
+      if (input.swapNames !== false && facts.canCreateDatabases) checks.push(await checkSwapNames(opened.client, facts.database));
       if (input.template) checks.push(...(await templateChecks(opened.client, input.template, remote, facts.currentUser)));
     } finally {
       await opened.client.end().catch(() => undefined);

@@ -85,7 +85,7 @@ describe('dbfast remote test', () => {
     expect(report.tools.pgDump?.version).toBe(pgDumpVersion);
     expect(report.tools.pgRestore?.version).toBe(pgDumpVersion);
     expect(report.latencyMs).toBeGreaterThan(0);
-    expect(report.checks.map((c) => c.name)).toEqual(['connect', 'database', 'owner', 'createdb', 'read', 'pg_dump', 'pg_restore', 'template', 'ssl', 'latency']);
+    expect(report.checks.map((c) => c.name)).toEqual(['connect', 'database', 'owner', 'createdb', 'read', 'side_names', 'pg_dump', 'pg_restore', 'template', 'ssl', 'latency']);
     expect(report.checks.every((c) => c.ok)).toBe(true);
     expect(check(report, 'pg_dump').detail).toMatch(/can work with this PostgreSQL \d+ server/);
 
