@@ -2,7 +2,7 @@ import { copyFileSync, constants, existsSync, renameSync, statSync, writeFileSyn
 import path from 'node:path';
 import { CONFIG_FILE_NAME, parseToml, validateConfigFile } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
-import { formatProblem, templateNameProblem } from '../config/rules.js';
+import { formatProblem, maxTemplateNameBytes, templateNameFitProblem, templateNameProblem } from '../config/rules.js';
 import { assertProductionSafe, filterFiles } from './filter.js';
 import { DbfastError, isDbfastError } from '../errors.js';
 import { isConnectionUri, parseConninfo, secretsIn } from '../pg/conninfo.js';
@@ -61,6 +61,12 @@ export function deriveTemplateName(configDir: string, repositoryPath: string): s
     if (name) return name;
   }
   return 'dbfast';
+}
+
+/** `name` cut (at a character, trailing "_" dropped) so that every environment's template name fits. */
+export function fitTemplateName(name: string, environments: readonly string[]): string {
+  const fitted = name.slice(0, maxTemplateNameBytes(environments)).replace(/_+$/, '');
+  return fitted === '' ? 'dbfast' : fitted;
 }
 
 /** The same rule as for database.template_name in dbfast.toml (config/rules.ts). */
@@ -143,9 +149,13 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
     const others = repository.alternatives.map((dir) => path.join(searched, dir)).join(', ');
     notes.push(`also found SQL folders in ${others}; pass --repo-dir to use one of those instead`);
   }
+  const environments = Object.keys(proposal.environments);
+  const tooLong = templateName === undefined ? undefined : templateNameFitProblem(templateName, environments, '--template-name');
+  if (tooLong) throw new DbfastError('TEMPLATE_NAME_INVALID', formatProblem(tooLong), { hint: `Pass a --template-name of at most ${maxTemplateNameBytes(environments)} characters.` });
   const text = renderConfig({
     repositoryPath: repositoryRelative,
-    templateName: templateName ?? deriveTemplateName(cwd, repositoryPath),
+    // A long folder name is cut so that <template_name>_<environment> fits for every environment written.
+    templateName: templateName ?? fitTemplateName(deriveTemplateName(cwd, repositoryPath), environments),
     databaseUrl,
     repository,
     proposal,
