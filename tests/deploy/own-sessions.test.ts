@@ -35,3 +35,17 @@ describe("dbfast's own sessions do not inherit the database's settings", () => {
     expect(await asAccount(account, 'SHOW default_transaction_read_only')).toEqual([{ default_transaction_read_only: 'on' }]);
   });
 });
+
+describe('pg_restore into a database whose default is read-only', () => {
+  it('a second deploy in place (no CREATEDB) restores into the live database that now has default_transaction_read_only = on', async () => {
+    const account = await createRemoteAccount({ createdb: false, prefix: 'ownrip' });
+    const project = projectWithSetting(account, 'default_transaction_read_only = on');
+    const first = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
+    expect(first.exitCode, first.stdout + first.stderr).toBe(0);
+    expect(parseJson(first)).toMatchObject({ result: 'success', mode: 'in-place' });
+    expect(await asAccount(account, 'SHOW default_transaction_read_only')).toEqual([{ default_transaction_read_only: 'on' }]);
+    const second = await cli(project, ['--json', 'deploy', '--remote', 'staging']);
+    expect(second.exitCode, second.stdout + second.stderr).toBe(0);
+    expect(parseJson(second)).toMatchObject({ result: 'success', mode: 'in-place' });
+  });
+});
