@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { DbfastError } from '../errors.js';
-import { scrub } from '../pg/client.js';
+import { scrub, sessionOptions } from '../pg/client.js';
 import { childEnv, type DbTarget } from '../pg/target.js';
 import type { PgTool } from '../pg/tools.js';
 import { explainPermission } from '../failure/permission.js';
@@ -35,6 +35,9 @@ export function spawnPgTool(executable: string, args: string[], options: PgChild
     PGCONNECT_TIMEOUT: process.env.PGCONNECT_TIMEOUT ?? '15',
     ...(options.target ? childEnv(options.target) : {}),
   };
+  // pg_dump and pg_restore are dbfast's own sessions: a database's statement_timeout or
+  // default_transaction_read_only (pg_restore sets only the first) must not stop them.
+  if (options.target) env.PGOPTIONS = sessionOptions(options.target.settings.options, false);
   return execa(executable, args, {
     env,
     extendEnv: true,

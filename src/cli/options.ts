@@ -7,20 +7,29 @@ import { InvalidArgumentError, Option } from 'commander';
  * in --json) as a USAGE error, exit 2. The reason says what would have been right.
  */
 
+/** A whole number as a person types it: digits only (Number() would also take `1e1`, `0x10`, ` 3`, `1.0`). */
+const DIGITS = /^\d+$/;
+
 /** A whole number of at least `min`: `--jobs 2`, `--limit 20`. */
 export function wholeNumber(min = 1): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected a whole number of at least ${min}.`);
+    if (!DIGITS.test(value) || n < min) throw new InvalidArgumentError(`Expected a whole number of at least ${min}.`);
     return n;
   };
 }
+
+/**
+ * `--size N` of a pool: the rule of DBFAST_POOL_SIZE and `[pool] size` (pool/settings.ts
+ * parsePoolSize: digits only, 0 to 64), which the library checks again.
+ */
+export const poolSize = (value: string): number => wholeNumberIn(0, 64)(value);
 
 /** A whole number from `min` to `max`: `--port 5433`. */
 export function wholeNumberIn(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+    if (!DIGITS.test(value) || n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
     return n;
   };
 }

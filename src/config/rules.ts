@@ -48,6 +48,35 @@ export function templateNameProblem(name: string, key: string): Problem | undefi
   return { key, code: 'TEMPLATE_NAME_INVALID', text: `${show(name)} is not a valid template name (1 to 40 letters, digits and "_", starting with a letter or "_"); it becomes database and file names` };
 }
 
+/**
+ * The most bytes of `<template_name>_<environment>`, a template database's name: dbfast's side
+ * names add up to 23 bytes to it (local/names.ts MAX_BASE_BYTES) and PostgreSQL names stop at 63.
+ */
+export const MAX_TEMPLATE_DATABASE_BYTES = 40;
+
+/** The environment whose name is longest in bytes ('' for none). */
+function longestName(names: readonly string[]): string {
+  return names.reduce((longest, name) => (Buffer.byteLength(name) > Buffer.byteLength(longest) ? name : longest), '');
+}
+
+/** The most bytes a template name may have so that every one of `environments` fits after it. */
+export function maxTemplateNameBytes(environments: readonly string[]): number {
+  return MAX_TEMPLATE_DATABASE_BYTES - 1 - Buffer.byteLength(longestName(environments));
+}
+
+/** A template name too long for one of the environments (its template database would not fit), named by `key`. */
+export function templateNameFitProblem(name: string, environments: readonly string[], key: string): Problem | undefined {
+  const environment = longestName(environments);
+  const database = `${name}_${environment}`;
+  const bytes = Buffer.byteLength(database);
+  if (bytes <= MAX_TEMPLATE_DATABASE_BYTES) return undefined;
+  return {
+    key,
+    code: 'TEMPLATE_NAME_INVALID',
+    text: `${show(name)} is too long for environment "${environment}": its template "${database}" would be ${bytes} bytes, over the ${MAX_TEMPLATE_DATABASE_BYTES} dbfast allows (room for its suffixes within PostgreSQL's 63); use at most ${maxTemplateNameBytes(environments)} bytes`,
+  };
+}
+
 export function remoteNameProblem(name: string, key: string): Problem | undefined {
   if (REMOTE_NAME_PATTERN.test(name)) return undefined;
   return { key, code: 'REMOTE_NAME_INVALID', text: `${show(name)} is not a valid remote name (a letter, then letters, digits, "_" or "-", at most 63); it becomes folder and file names` };
@@ -169,6 +198,12 @@ export function configRules(file: ConfigFile, remotes: readonly RemoteEntry[], e
   }
   if (env.DBFAST_TEMPLATE_NAME !== undefined) {
     const problem = templateNameProblem(env.DBFAST_TEMPLATE_NAME, 'DBFAST_TEMPLATE_NAME');
+    if (problem) problems.push(problem);
+  }
+  // The name in force (the variable wins) must leave room for every environment's suffix.
+  const templateName = env.DBFAST_TEMPLATE_NAME ?? database.template_name;
+  if (templateName !== undefined && !problems.some((problem) => problem.code === 'TEMPLATE_NAME_INVALID')) {
+    const problem = templateNameFitProblem(templateName, environments, env.DBFAST_TEMPLATE_NAME === undefined ? 'database.template_name' : 'DBFAST_TEMPLATE_NAME');
     if (problem) problems.push(problem);
   }
   if (database.url !== undefined) {

@@ -146,6 +146,11 @@ export function explainPermission(message: string, context: PermissionContext = 
       hint: `${user} would have to act as "${role}". For a deploy, leave owners out (no_owner unset or true under the remote) so objects belong to ${user}; a superuser may GRANT ${quoteIdent(role)} TO ${user} only if "${role}" is an ordinary role, never a superuser.`,
     };
   }
+  match = /permission denied to set parameter "((?:[^"]|"")+)"/.exec(message);
+  if (match) {
+    const parameter = match[1] as string;
+    return { object: `parameter ${parameter}`, privilege: 'SET', hint: `As a superuser: GRANT SET ON PARAMETER ${quoteIdent(parameter)} TO ${user}; or remove the setting from the SQL.` };
+  }
   match = /permission denied to create extension "((?:[^"]|"")+)"/.exec(message);
   if (match) {
     return { object: `extension ${match[1] as string}`, privilege: 'superuser', hint: `Only a superuser can create the untrusted extension "${match[1] as string}": create it as one, or leave it out of the SQL files.` };

@@ -18,7 +18,7 @@ export interface LayerRun {
  * the user is not waiting for.
  */
 export async function connectForBuild(target: DbTarget): Promise<pg.Client> {
-  const client = await connect(target, { applicationName: 'dbfast build' });
+  const client = await connect(target, { applicationName: 'dbfast build', runsUserSql: true });
   try {
     await client.query('SET synchronous_commit = off');
   } catch (error) {

@@ -20,6 +20,7 @@ import { chooseStrategy, type CloneStrategy } from './strategy.js';
 import { advisoryUnlock, databaseLockKey, tryAdvisoryLock, withAdvisoryLock } from '../pg/lock.js';
 import { parsePoolName } from '../pool/names.js';
 import { takeReady } from '../pool/shelf.js';
+import { poolNumbers } from '../pool/settings.js';
 
 export interface SeedOptions {
   config: DbfastConfig;
@@ -129,6 +130,8 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
   const environment = defaultEnvironmentName(config, options.environment);
   const template = templateDatabaseName(config, environment);
   assertDatabaseName(output, '--output');
+  // DBFAST_POOL_SIZE is read after the seed (for the refill): refuse a bad one before acting, as `pool status` does.
+  poolNumbers(config, environment);
   if (output === template || sideNameBase(output) !== undefined || parsePoolName(output) !== undefined) {
     throw new DbfastError('DATABASE_PROTECTED', `--output "${output}" is a name dbfast uses for templates`, { hint: 'Choose another --output name.' });
   }

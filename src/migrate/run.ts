@@ -109,7 +109,7 @@ export async function runMigrations(input: RunMigrationsInput): Promise<RunMigra
       }
       if (input.afterApply) await input.afterApply();
       return result;
-    }, { applicationName: 'dbfast migrate' });
+    }, { applicationName: 'dbfast migrate', runsUserSql: true });
   });
 }
 

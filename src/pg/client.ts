@@ -11,6 +11,37 @@ export type PgClient = pg.Client;
 export interface ConnectOptions {
   applicationName?: string;
   connectTimeoutMs?: number;
+  /**
+   * The session runs the user's SQL files (a template build, a migration, a group's SQL): it
+   * keeps the database's and role's settings, as psql would. Every other session is dbfast's own
+   * and starts with OWN_SESSION_SETTINGS.
+   */
+  runsUserSql?: boolean;
+}
+
+/**
+ * What dbfast's own sessions (admin, catalog reads, history, dump clones, pools, checks, backups,
+ * the replace pipeline) set at connect time, whatever the database or role says: a template may
+ * give every copy `statement_timeout = 1` or `default_transaction_read_only = on` for the
+ * application, and dbfast's own work must not be canceled or refused by them. Sent as the
+ * `options` startup parameter, so they hold from the first statement without a round trip.
+ * Locks: dbfast sets lock_timeout itself where it waits for one (lock-wait.ts).
+ */
+export const OWN_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  statement_timeout: '0',
+  lock_timeout: '0',
+  idle_in_transaction_session_timeout: '0',
+  default_transaction_read_only: 'off',
+};
+
+/**
+ * The `options` startup parameter of a session: dbfast's own settings first, then whatever
+ * the connection string or PGOPTIONS gives (the user's explicit choice wins, as with libpq).
+ */
+export function sessionOptions(given: string | undefined, runsUserSql: boolean): string | undefined {
+  if (runsUserSql) return given;
+  const own = Object.entries(OWN_SESSION_SETTINGS).map(([name, value]) => `-c ${name}=${value}`).join(' ');
+  return given === undefined || given.trim() === '' ? own : `${own} ${given}`;
 }
 
 /** What went wrong with the password, for the error's message and hint. */
@@ -32,13 +63,14 @@ export async function connect(target: DbTarget, options: ConnectOptions = {}): P
   const attempts = sslAttempts(target);
   const password = passwordSource(target);
   const timeoutMs = settings.connectTimeoutSeconds ? settings.connectTimeoutSeconds * 1000 : (options.connectTimeoutMs ?? 10_000);
+  const sessionSettings = sessionOptions(settings.options, options.runsUserSql === true);
   for (const [index, ssl] of attempts.entries()) {
     const client = new pg.Client({
       host: settings.host,
       port: settings.port,
       user: settings.user,
       database: settings.dbname,
-      ...(settings.options === undefined ? {} : { options: settings.options }),
+      ...(sessionSettings === undefined ? {} : { options: sessionSettings }),
       application_name: settings.applicationName ?? options.applicationName ?? 'dbfast',
       password: password.get,
       ssl,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
+import { explainPermission } from '../failure/permission.js';
 import type { Logger } from '../logger.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
@@ -143,7 +144,9 @@ export async function applyDatabaseSettings(client: pg.Client, database: string,
       await client.query(settingStatement(database, `${setting.name}=${setting.value}`, setting.role));
     } catch (error) {
       const code = (error as { code?: string }).code;
-      const hint =
+      // Not the owner: no GRANT helps, only ownership (ALTER DATABASE ... OWNER TO) or deploying as the owner.
+      const notOwner = code === '42501' && /must be owner of database/.test(errorMessage(error)) ? explainPermission(errorMessage(error), { user }) : undefined;
+      const hint = notOwner ? notOwner.hint :
         code === '42704' && setting.role !== null
           ? `Role "${setting.role}" is missing on this server: create it (put its CREATE ROLE in [repository] cluster_setup and run \`dbfast remote setup NAME\` on a remote).`
           : code === '42501'

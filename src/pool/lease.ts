@@ -1,18 +1,28 @@
 import { withDatabase, type DbTarget } from '../pg/target.js';
+import { MANAGED_PASSWORD_SOURCE } from '../server/record.js';
 import type { LeaseRecord } from './release.js';
 import type { Lease, LeaseConnection, ReleaseOptions, ReleaseResult } from './types.js';
 
-/** The database's URL with the password put back in, for the application's driver (never printed by dbfast). */
+/**
+ * The password an application needs: the one the configuration gives. The managed server's own
+ * (for TCP) stays out: its socket needs none, and a URL goes into test logs and env files.
+ */
+function givenPassword(target: DbTarget): string | undefined {
+  return target.settings.sources.password === MANAGED_PASSWORD_SOURCE ? undefined : target.password;
+}
+
+/** The database's URL with the configured password put back in, for the application's driver (never printed by dbfast). */
 export function connectableUrl(target: DbTarget, database: string): string {
   const url = new URL(withDatabase(target, database).url);
-  if (target.password !== undefined) url.password = target.password;
+  const password = givenPassword(target);
+  if (password !== undefined) url.password = password;
   return url.toString();
 }
 
 export function connectionFields(target: DbTarget, database: string): LeaseConnection {
   // The one resolver's settings (pg/connection.ts): host (or socket folder), port and user as libpq would use them.
   const { host, port, user } = target.settings;
-  return { host, port, user, password: target.password, database };
+  return { host, port, user, password: givenPassword(target), database };
 }
 
 /** The caller's handle on a claimed database; its name is the one it had when handed out. */

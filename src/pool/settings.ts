@@ -24,10 +24,29 @@ export interface PoolNumberOverrides {
   leaseTimeoutMs?: number | undefined;
 }
 
-function whole(value: number | undefined, what: string, min: number): number | undefined {
+/** The most ready databases one pool keeps (the README's 0–64; `[pool] size` has the same bound). */
+export const MAX_POOL_SIZE = 64;
+
+/**
+ * THE reader of a pool size given as text (`--size`, DBFAST_POOL_SIZE): digits only, 0 to
+ * MAX_POOL_SIZE. `1.5`, `1e1`, `0x10`, ` 3` and `65` are refused alike, whichever input gave
+ * them; `from` names that input for the message.
+ */
+export function parsePoolSize(raw: string, from: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value > MAX_POOL_SIZE) {
+    throw new DbfastError('CONFIG_INVALID', `${from} must be a whole number from 0 to ${MAX_POOL_SIZE}, not "${raw}"`, {
+      hint: `Give ${from} a whole number from 0 to ${MAX_POOL_SIZE} (0 turns the seed pool off).`,
+    });
+  }
+  return value;
+}
+
+function whole(value: number | undefined, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min) {
-    throw new DbfastError('USAGE', `${what} must be a whole number ≥ ${min}, not ${value}`, { hint: `Pass createPool({ ${what} }) a whole number of at least ${min}, or leave it out for the [pool] setting.` });
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new DbfastError('USAGE', `${what} must be a whole number ${range}, not ${value}`, { hint: `Pass createPool({ ${what} }) a whole number ${range}, or leave it out for the [pool] setting.` });
   }
   return value;
 }
@@ -36,18 +55,14 @@ function whole(value: number | undefined, what: string, min: number): number | u
 function sizeFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.DBFAST_POOL_SIZE;
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new DbfastError('CONFIG_INVALID', `DBFAST_POOL_SIZE must be a whole number ≥ 0, not "${raw}"`, { hint: 'Unset it, or set it to 0 to turn the seed pool off.' });
-  }
-  return value;
+  return parsePoolSize(raw, 'DBFAST_POOL_SIZE');
 }
 
 /** Options > DBFAST_POOL_SIZE > `[environments.NAME.pool] size` > `[pool]` > defaults. */
 export function poolNumbers(config: DbfastConfig, environment: string, overrides: PoolNumberOverrides = {}, env: NodeJS.ProcessEnv = config.env): PoolNumbers {
   const file = config.pool;
   const size =
-    whole(overrides.size, 'size', 0) ?? sizeFromEnv(env) ?? config.environments[environment]?.pool?.size ?? file.size ?? DEFAULT_POOL_SIZE;
+    whole(overrides.size, 'size', 0, MAX_POOL_SIZE) ?? sizeFromEnv(env) ?? config.environments[environment]?.pool?.size ?? file.size ?? DEFAULT_POOL_SIZE;
   const maxClones = whole(overrides.maxClones, 'maxClones', 1) ?? file.max_clones ?? DEFAULT_MAX_CLONES;
   const leaseTimeoutMs = overrides.leaseTimeoutMs ?? (file.lease_timeout_seconds === undefined ? DEFAULT_LEASE_TIMEOUT_MS : file.lease_timeout_seconds * 1000);
   if (!(leaseTimeoutMs > 0)) throw new DbfastError('USAGE', `leaseTimeoutMs must be positive, not ${leaseTimeoutMs}`, { hint: 'Pass a number of milliseconds greater than 0, or leave it out for [pool] lease_timeout_seconds (60 s by default).' });

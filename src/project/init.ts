@@ -2,7 +2,7 @@ import { copyFileSync, constants, existsSync, renameSync, statSync, writeFileSyn
 import path from 'node:path';
 import { CONFIG_FILE_NAME, parseToml, validateConfigFile } from '../config/load.js';
 import { resolveConfig } from '../config/resolve.js';
-import { formatProblem, templateNameProblem } from '../config/rules.js';
+import { formatProblem, maxTemplateNameBytes, templateNameFitProblem, templateNameProblem } from '../config/rules.js';
 import { assertProductionSafe, filterFiles } from './filter.js';
 import { DbfastError, isDbfastError } from '../errors.js';
 import { isConnectionUri, parseConninfo, secretsIn } from '../pg/conninfo.js';
@@ -66,6 +66,12 @@ export function deriveTemplateName(configDir: string, repositoryPath: string): s
     if (name) return name;
   }
   return 'dbfast';
+}
+
+/** `name` cut (at a character, trailing "_" dropped) so that every environment's template name fits. */
+export function fitTemplateName(name: string, environments: readonly string[]): string {
+  const fitted = name.slice(0, maxTemplateNameBytes(environments)).replace(/_+$/, '');
+  return fitted === '' ? 'dbfast' : fitted;
 }
 
 /** The same rule as for database.template_name in dbfast.toml (config/rules.ts). */
@@ -159,9 +165,13 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
   const repositoryRelative = first.relative;
   const proposal: Proposal = several ? joinProposals(detected) : first.proposal;
   notes.unshift(...proposal.notes);
+  const environments = Object.keys(proposal.environments);
+  const tooLong = templateName === undefined ? undefined : templateNameFitProblem(templateName, environments, '--template-name');
+  if (tooLong) throw new DbfastError('TEMPLATE_NAME_INVALID', formatProblem(tooLong), { hint: `Pass a --template-name of at most ${maxTemplateNameBytes(environments)} characters.` });
   const text = renderConfig({
     repositoryPath: repositoryRelative,
-    templateName: templateName ?? deriveTemplateName(cwd, repositoryPath),
+    // A long folder name is cut so that <template_name>_<environment> fits for every environment written.
+    templateName: templateName ?? fitTemplateName(deriveTemplateName(cwd, repositoryPath), environments),
     databaseUrl,
     repository,
     proposal,

@@ -80,5 +80,11 @@ export function tcpUrl(server: Pick<ManagedServer, 'port'>, database = 'postgres
 
 /** dbfast's own connection to the server: the socket URL, and the password for anyone who asks for one. */
 export function serverTarget(server: ManagedServer, database = 'postgres'): DbTarget {
-  return targetFromUrl(socketUrl(server, database), readPassword(server));
+  const target = targetFromUrl(socketUrl(server, database), readPassword(server));
+  // Marked, so that URLs handed to applications (leases) leave it out: the socket needs none.
+  if (target.password !== undefined) target.settings.sources.password = MANAGED_PASSWORD_SOURCE;
+  return target;
 }
+
+/** Where a managed server target's password comes from (its password file), as `sources.password` says. */
+export const MANAGED_PASSWORD_SOURCE = "the managed server's password file";

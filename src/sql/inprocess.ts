@@ -102,7 +102,7 @@ export async function runFilesInProcess(files: SqlFile[], options: RunFilesOptio
     copyBytes: new Map<string, number>(),
   };
   const checked = await checkAll(files, planOptions);
-  const client = options.client ?? (await connect(options.target));
+  const client = options.client ?? (await connect(options.target, { runsUserSql: true }));
   const stopNotices = forwardNotices(client, logger);
   let current = { index: 0, file: '' };
   // A long COPY (a 150 MB data file) says rows and bytes as it goes, not only "file 1 of 2".

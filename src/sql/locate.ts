@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import { BATCH_SAVEPOINT, statementAfter, statementAt, type Batch, type SentStatement } from './batch.js';
-import { sqlError, isServerError } from './sql-error.js';
+import { operationalSqlError, sqlError, isServerError } from './sql-error.js';
 import { indexOfCodePoint, locationInStatement, type SourceLocation } from './source.js';
 import type { SqlStatement } from './split.js';
 
@@ -27,6 +27,9 @@ export function doBlockLocation(statement: SqlStatement, where: string | undefin
 export function statementError(sent: SentStatement, error: unknown): DbfastError {
   const { source, statement } = sent;
   if (!isServerError(error)) {
+    // A lost connection or a full local disk is not the statement's fault.
+    const operational = operationalSqlError(source, { line: statement.line, column: statement.column }, error, undefined, statement.text);
+    if (operational) return operational;
     return new DbfastError('SQL_FAILED', `${source.relativePath}:${statement.line}:${statement.column}: ${errorMessage(error)}`, {
       hint: 'The connection to the server failed while running this statement; check the server and run again.',
       cause: error,
@@ -38,7 +41,7 @@ export function statementError(sent: SentStatement, error: unknown): DbfastError
   } else {
     location = doBlockLocation(statement, error.where) ?? location;
   }
-  return sqlError(source, location, error, error);
+  return sqlError(source, location, error, error, statement.text);
 }
 
 /**
@@ -77,7 +80,7 @@ export async function batchError(client: pg.Client, batch: Batch, inSavepoint: b
   if (error.position) {
     const index = indexOfCodePoint(batch.text, Number(error.position) - 1);
     const { statement, offset } = statementAt(batch, index);
-    return sqlError(statement.source, locationInStatement(statement.statement, statement.toSource(offset)), error, error);
+    return sqlError(statement.source, locationInStatement(statement.statement, statement.toSource(offset)), error, error, statement.statement.text);
   }
   if (running) return statementError(running, error);
   let found: { sent: SentStatement; error: unknown } | undefined;

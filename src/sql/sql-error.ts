@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DbfastError, type ErrorCode } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { includeChain, sourceLine, type SourceFile, type SourceLocation } from './source.js';
 
 /** The parts of a server error (from the protocol, or parsed from psql's output) that a located error keeps. */
@@ -57,8 +58,42 @@ const HINTS_BY_STATE: Record<string, string> = {
   '25006': 'Writes are refused in a read-only transaction: a database or role setting default_transaction_read_only = on (from an earlier file, in force from the next file on) makes every later file read-only. Move that setting into the last file.',
 };
 
-/** `db/a.sql:42:7: relation "foo" does not exist`, the line with a caret, and the server's fields. */
-export function sqlError(source: SourceFile, location: SourceLocation, error: ServerErrorFields, cause?: unknown): DbfastError {
+/**
+ * SQLSTATEs about the server or the session rather than the SQL: resources (class 53: disk full,
+ * out of memory, too many connections), shutdown (57P01-57P03), the connection (class 08), and
+ * a missing privilege (42501). Editing the file fixes none of them.
+ */
+const OPERATIONAL_STATE = /^(?:53...|08...|57P0[123]|42501)$/;
+
+/**
+ * A failure of the environment while a file ran: the operational mapping (failure/operational.ts:
+ * DISK_FULL, SERVER_RESOURCES, CONNECTION_LOST, PERMISSION_DENIED with the GRANT) with the file,
+ * line and column kept as where it happened. Undefined for an error in the SQL itself.
+ */
+export function operationalSqlError(source: SourceFile, location: SourceLocation, cause: unknown, fields?: ServerErrorFields, statement?: string): DbfastError | undefined {
+  const code = fields?.code ?? (cause as { code?: unknown } | undefined)?.code;
+  if (fields && (typeof code !== 'string' || !OPERATIONAL_STATE.test(code))) return undefined;
+  // psql's report is text: give the mapping an error with the same fields.
+  const raw = cause instanceof Error ? cause : fields ? Object.assign(new Error(fields.message), { code: fields.code, detail: fields.detail, hint: fields.hint }) : cause;
+  const mapped = operationalError(raw, statement === undefined ? {} : { statement });
+  if (!mapped) return undefined;
+  const where = `${source.relativePath}:${location.line}:${location.column}`;
+  const chain = includeChain(source);
+  return new DbfastError(mapped.code, `${where}: ${mapped.message}`, {
+    hint: mapped.hint,
+    cause,
+    details: { ...mapped.details, file: source.relativePath, line: location.line, column: location.column, includedFrom: chain },
+  });
+}
+
+/**
+ * `db/a.sql:42:7: relation "foo" does not exist`, the line with a caret, and the server's fields;
+ * an operational failure (full disk, lost connection, missing privilege) keeps its own code and
+ * hint (operationalSqlError), with the same file:line:column.
+ */
+export function sqlError(source: SourceFile, location: SourceLocation, error: ServerErrorFields, cause?: unknown, statement?: string): DbfastError {
+  const operational = operationalSqlError(source, location, cause ?? error, error, statement);
+  if (operational) return operational;
   const head = `${source.relativePath}:${location.line}:${location.column}: ${error.message}`;
   const lines = [head];
   const shown = excerpt(source, location);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { registerCleanup } from '../cleanup.js';
-import { localTarget } from '../server/managed.js';
+import { localTarget, runningManagedTarget } from '../server/managed.js';
 import type { DbfastConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { BuildResult } from '../local/build.js';
 import { withTemplateClone } from '../local/scratch.js';
+import { templateDatabaseName } from '../local/names.js';
 import { status } from '../local/status.js';
 import type { Logger } from '../logger.js';
 import { withClient } from '../pg/client.js';
@@ -33,11 +34,16 @@ export type TemplateNeeds =
 /**
  * Reads the requirements of the environment's template as last built, without building it:
  * on a scratch clone (templates refuse connections), dropped at once. A missing template or an
- * unreachable local server is an answer ("unavailable"), not a failure.
+ * unreachable local server is an answer ("unavailable"), not a failure; so is a stopped managed
+ * server, which is never started for this.
  */
 export async function readTemplateNeeds(config: DbfastConfig, environment: string): Promise<TemplateNeeds> {
   let template = environment;
   try {
+    // Callers only read (doctor, `remote test`, dry runs): a stopped managed server stays stopped.
+    if (config.database.server === 'managed' && !runningManagedTarget(config.env)) {
+      return { template: templateDatabaseName(config, environment), unavailable: 'managed server stopped: not checked (`dbfast server start` to check the template\'s roles and extensions)' };
+    }
     const found = (await status({ config, environment })).environments[0];
     if (!found) return { template, unavailable: `environment "${environment}" has no template` };
     template = found.template;

@@ -29,6 +29,9 @@ describe('the pool on the managed server', () => {
     try {
       const lease = await pool.lease();
       expect(lease.url).toContain(encodeURIComponent(path.join(root, '15', 'socket')));
+      // The socket needs no password; the managed server's TCP password never goes into a lease.
+      expect(new URL(lease.url).password).toBe('');
+      expect(lease.connection.password).toBeUndefined();
       expect(await sql<{ n: number }>(lease.url, 'SELECT count(*)::int AS n FROM app.item')).toEqual([{ n: 2 }]);
       const client = await connectTo(lease.url);
       await client.query("INSERT INTO app.item VALUES (3, 'three')");

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
-import { envOption, wholeNumber } from '../options.js';
+import { envOption, poolSize } from '../options.js';
 import { libraryWithPg } from '../pg-probe.js';
 
 /** `dbfast pool status|fill|drain`: the ready databases `dbfast seed` takes (and test suites' pools share). */
@@ -21,7 +21,7 @@ export function registerPoolCommands(program: Command): void {
     .command('fill')
     .description('build the template when stale, drop leftovers, make ready databases up to [pool] size')
     .addOption(envOption('environment (default: local, or the only one)'))
-    .option('--size <n>', 'ready databases to have (default: [pool] size)', wholeNumber(0))
+    .option('--size <n>', 'ready databases to have, 0 to 64 (default: [pool] size)', poolSize)
     .action(
       action<{ env?: string; size?: number }>(async (ctx, _args, options) => {
         const [config, api, render] = await Promise.all([ctx.config(), libraryWithPg(), import('../render/pool.js')]);
