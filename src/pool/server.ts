@@ -143,7 +143,13 @@ function survivedRestart(pool: Pick<ServerPool, 'unsafeBefore'>, database: Poole
 export function readyFor(pool: ServerPool, template: string, templateOid: number): PooledDatabase[] {
   return pool.databases.filter(
     (database) =>
-      database.state === 'ready' && database.template === template && database.marker?.templateOid === templateOid && database.templateOidNow === templateOid && survivedRestart(pool, database),
+      database.state === 'ready' &&
+      database.template === template &&
+      database.marker?.templateOid === templateOid &&
+      database.templateOidNow === templateOid &&
+      survivedRestart(pool, database) &&
+      // Its session still counts it as being made (the cap would count it twice once renamed).
+      !pool.creating.some((session) => session.hex === database.hex),
   );
 }
 

@@ -1,4 +1,4 @@
-import { DbfastError } from '../errors.js';
+import { DbfastError, isDbfastError } from '../errors.js';
 import type { RemoteConfig } from '../config/types.js';
 import type { DbTarget } from '../pg/target.js';
 import { checkRemote } from '../validate/remote-checks.js';
@@ -30,7 +30,7 @@ export interface RemotePreflight {
  * reports, a deploy refuses with `preflightError`).
  */
 export async function remotePreflight(input: PreflightInput): Promise<RemotePreflight> {
-  const { checks, facts } = await checkRemote(input);
+  const { checks, facts } = await checkRemoteAgain(input);
   const problems = checks.filter((check) => !check.ok && check.severity === 'error');
   let mode: RestoreMode | undefined;
   // checkPrivileges already failed a missing database the user may not create, and a protected one.
@@ -51,4 +51,20 @@ export function preflightError(remote: string, problems: Array<Pick<CheckResult,
   return new DbfastError(codes.size === 1 && only ? only : 'PREFLIGHT_FAILED', `deploy to remote "${remote}" refused before any change:\n  ${lines.join('\n  ')}`, {
     hint: `Fix the checks above (\`dbfast remote test ${remote}\` shows them again), then deploy again.`,
     details: { checks: problems, preflight: true } });
+}
+
+/**
+ * The checks only read, and may run while another deploy or restore swaps the same database
+ * (before this run waits for its lock): that swap ends every session on the live database, ours
+ * included. A lost connection is read again, twice, before it counts as the server's failure.
+ */
+async function checkRemoteAgain(input: PreflightInput): Promise<Awaited<ReturnType<typeof checkRemote>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await checkRemote(input);
+    } catch (error) {
+      if (attempt >= 3 || !isDbfastError(error) || error.code !== 'CONNECTION_LOST') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
 }

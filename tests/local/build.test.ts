@@ -92,8 +92,12 @@ describe('buildTemplate', () => {
 
   it('refuses a template name too long for PostgreSQL with its build suffix', async () => {
     const project = makeProject({ environments: '[environments.a_rather_long_environment_name]\n' });
-    const error = await buildTemplate({ config: project.config() }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'TEMPLATE_NAME_TOO_LONG', exitCode: 2 });
+    // Refused when the config loads, naming the key, before anything reaches the server.
+    const error = await Promise.resolve()
+      .then(() => buildTemplate({ config: project.config() }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 2 });
+    expect((error as Error).message).toMatch(/database\.template_name: .* is too long for environment "a_rather_long_environment_name"/);
     expect(await projectDatabases(project)).toEqual([]);
   });
 
