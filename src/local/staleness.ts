@@ -16,6 +16,11 @@ export interface Freshness {
    * hand, say): its clones would not get what it has, so it is rebuilt like after a file change.
    */
   settingsChanged: boolean;
+  /**
+   * The same files in another order or other layers (repositories reordered, layers regrouped,
+   * variables changed): the chain identity of the last layer differs from the one built.
+   */
+  orderChanged?: boolean | undefined;
 }
 
 /**
@@ -41,8 +46,11 @@ export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateMan
     removed.push(...Object.keys(built).filter((relativePath) => !wanted.has(relativePath)));
   }
   const filterChanged = manifest.filterHash !== plan.filterHash;
-  // Same files in the same set always run in the same (natural) order, so set equality is enough.
+  // The same set of files can run in another order (several repositories reordered): the last
+  // layer's chain identity covers order, layers and variables. Manifests without one predate layers.
+  const last = plan.layers[plan.layers.length - 1];
+  const orderChanged = manifest.identity !== undefined && last !== undefined && manifest.identity !== last.identity;
   const settingsChanged = settings !== undefined && !sameSettings(settings, manifest.settings ?? []);
-  const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged;
-  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged };
+  const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged || orderChanged;
+  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged, ...(orderChanged ? { orderChanged } : {}) };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,20 @@ describe('a project with two repositories, built on real PostgreSQL', () => {
     // A file of the first repository that only its includes reach counts too.
     project.write('core:lib/functions.sql', "CREATE FUNCTION core_version() RETURNS text LANGUAGE sql AS $$ SELECT 'core 2' $$;\n");
     expect((await status({ config: project.config(), environment: 'local' })).environments[0]).toMatchObject({ state: 'stale', modified: ['core:lib/functions.sql'] });
+  });
+
+  it('reordering the repositories makes the template stale (same files, another run order), and the rebuild runs the new order', async () => {
+    const project = twoRepoProject();
+    await buildTemplate({ config: project.config(), environment: 'local' });
+    const text = readFileSync(project.configPath, 'utf8');
+    const swapped = text.replace('[[repositories]]\nname = "core"\npath = "../core-sql"\n\n[[repositories]]\nname = "app"\npath = "app-sql"', '[[repositories]]\nname = "app"\npath = "app-sql"\n\n[[repositories]]\nname = "core"\npath = "../core-sql"');
+    expect(swapped).not.toBe(text);
+    writeFileSync(project.configPath, swapped);
+    expect((await status({ config: project.config(), environment: 'local' })).environments[0]).toMatchObject({ state: 'stale', added: [], removed: [], modified: [], orderChanged: true });
+    // app's schema needs core's table: the new order cannot build, and says so.
+    const error = await buildTemplate({ config: project.config(), environment: 'local' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DbfastError);
+    expect((error as DbfastError).message).toContain('app:0_schema/010_order.sql:1:');
   });
 
   it('a SQL error names repository:path:line:column, also in an included file', async () => {

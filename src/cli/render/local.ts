@@ -88,6 +88,7 @@ export function renderStatus(style: Style, result: StatusResult): string {
       for (const file of entry.modified) lines.push(`  modified  ${file}`);
       for (const file of entry.removed) lines.push(`  removed   ${file}`);
       if (entry.filterChanged) lines.push(`  the environment's include/exclude settings changed`);
+      if (entry.orderChanged) lines.push(`  the run order, layers or variables changed (same files)`);
       if (entry.settingsChanged) lines.push(`  the template's database settings differ from those it was built with`);
     }
     // What every clone of the template is given (PostgreSQL's CREATE DATABASE ... TEMPLATE copies none of it).
