@@ -141,7 +141,15 @@ export function patternRules(file: ConfigFile): RepositoryProblem[] {
       return;
     }
     const text = patternRepositoryProblem(entry, names);
-    if (text) problems.push({ key, text });
+    if (text) {
+      problems.push({ key, text });
+      return;
+    }
+    // Like includes and symbolic links: a setup file runs on the server, so it must be the repository's.
+    const rest = withinRepository(entry, names);
+    if (path.isAbsolute(rest) || path.normalize(rest).split(/[\\/]/)[0] === '..') {
+      problems.push({ key, text: `${JSON.stringify(entry)} must be a file inside its repository, relative to it (no "..", not absolute)` });
+    }
   });
   return problems;
 }

@@ -151,6 +151,16 @@ layers = [["core:0_schema"], { folders = ["apps:1"] }]
     ]);
   });
 
+  it('refuse a cluster_setup file outside its repository, with several repositories or one', () => {
+    expect(problems(`${two}\n[repository]\ncluster_setup = ["core:../outside.sql", "app:/etc/x.sql"]\n`)).toEqual([
+      'repository.cluster_setup[0]: "core:../outside.sql" must be a file inside its repository, relative to it (no "..", not absolute)',
+      'repository.cluster_setup[1]: "app:/etc/x.sql" must be a file inside its repository, relative to it (no "..", not absolute)',
+    ]);
+    expect(problems('[repository]\npath = "db"\ncluster_setup = ["../../outside.sql"]\n')).toEqual([
+      'repository.cluster_setup[0]: "../../outside.sql" must be a file inside its repository, relative to it (no "..", not absolute)',
+    ]);
+  });
+
   it('still refuse folders that leave the repository, after the prefix', () => {
     expect(problems(`${two}\n[environments.local]\ninclude_directories = ["core:../x"]\n`)).toEqual([
       'environments.local.include_directories[0]: "core:../x" must be a folder inside the repository, relative to it (no "..", not absolute)',
