@@ -100,7 +100,9 @@ export function repositoryRules(file: ConfigFile, env: NodeJS.ProcessEnv): Repos
  */
 export function patternRepositoryProblem(pattern: string, names: readonly string[]): string | undefined {
   const split = splitQualified(pattern);
+  if (names.length > 0 && pattern.startsWith(':')) return `${JSON.stringify(pattern)} has an empty repository name before ":" (repositories: ${names.join(', ')})`;
   if (!split) return undefined;
+  if (names.length > 0 && split.rest === '') return `${JSON.stringify(pattern)} names no folder or file after "${split.repository}:"`;
   if (names.length === 0) {
     return `${JSON.stringify(pattern)} names repository ${JSON.stringify(split.repository)}, but this project has one unnamed repository ([repository] path); name repositories with [[repositories]]`;
   }

@@ -151,6 +151,13 @@ layers = [["core:0_schema"], { folders = ["apps:1"] }]
     ]);
   });
 
+  it('refuse an empty repository name or nothing after it', () => {
+    expect(problems(`${two}\n[environments.local]\ninclude_directories = [":0_schema"]\nexclude_directories = ["app:"]\n`)).toEqual([
+      'environments.local.include_directories[0]: ":0_schema" has an empty repository name before ":" (repositories: core, app)',
+      'environments.local.exclude_directories[0]: "app:" names no folder or file after "app:"',
+    ]);
+  });
+
   it('refuse a cluster_setup file outside its repository, with several repositories or one', () => {
     expect(problems(`${two}\n[repository]\ncluster_setup = ["core:../outside.sql", "app:/etc/x.sql"]\n`)).toEqual([
       'repository.cluster_setup[0]: "core:../outside.sql" must be a file inside its repository, relative to it (no "..", not absolute)',
