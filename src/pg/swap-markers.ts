@@ -39,7 +39,7 @@ export async function databaseComments(client: pg.Client, names: readonly string
 export function foreignSidesProblem(found: ReadonlyMap<string, string | null>): SwapNameProblem | undefined {
   const foreign = [...found].filter(([name, comment]) => comment !== sideMarker(name)).map(([name]) => name);
   if (foreign.length === 0) return undefined;
-  const list = foreign.map((name) => `"${name}"`).join(', ');
+  const list = foreign.map((name) => quoteIdent(name)).join(', ');
   return {
     message: `database ${list} exists but was not made by dbfast: dbfast needs ${foreign.length === 1 ? 'this name' : 'these names'} for the database it builds before the swap; nothing was changed`,
     hint: `Rename it (ALTER DATABASE ... RENAME TO ...) or drop it yourself if it is not needed, then run the command again.`,
@@ -51,7 +51,7 @@ export function foreignSidesProblem(found: ReadonlyMap<string, string | null>): 
 export function foreignPreviousProblem(live: string, previous: string): SwapNameProblem {
   const rename = `ALTER DATABASE ${quoteIdent(previous)} RENAME TO ${quoteIdent(`${live}_saved`)};`;
   return {
-    message: `database "${previous}" exists but is not dbfast's previous copy of "${live}" (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`,
+    message: `database ${quoteIdent(previous)} exists but is not dbfast's previous copy of ${quoteIdent(live)} (it lacks dbfast's marker): a swap would replace it and a rollback would put it live; nothing was changed`,
     hint:
       `If it is yours, rename it (${rename}) or drop it if it is not needed, then run the command again. ` +
       `If an older dbfast kept it (before previous copies were marked) and you want it as the rollback target, mark it: ${commentStatement(previous, previousMarker(previous))};`,
