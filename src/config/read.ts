@@ -89,7 +89,14 @@ export function readConfigSource(options: LoadConfigOptions = {}): ConfigSource 
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new DbfastError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, { hint: 'Check the file permissions.', cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint =
+      code === 'EISDIR'
+        ? `${file} is a folder: pass the dbfast.toml inside it (--config ${path.join(file, 'dbfast.toml')}), or run dbfast from that folder.`
+        : code === 'ENOENT'
+          ? 'Check the path, or run `dbfast init` to write one.'
+          : 'Check the file permissions.';
+    throw new DbfastError('CONFIG_UNREADABLE', `cannot read ${file}: ${(error as Error).message}`, { hint, cause: error });
   }
   const interpolationProblems: InterpolationProblem[] = [];
   const contents = interpolate(parseToml(text, file), env, interpolationProblems);

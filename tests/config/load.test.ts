@@ -61,6 +61,17 @@ compression = "lz4"
 });
 
 describe('loadConfig: invalid files', () => {
+  it('a folder given as the config says to pass the dbfast.toml inside it', () => {
+    const dir = tempDir();
+    let error: unknown;
+    try {
+      loadConfig({ configPath: dir, env: {} });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'CONFIG_UNREADABLE', hint: `${dir} is a folder: pass the dbfast.toml inside it (--config ${path.join(dir, 'dbfast.toml')}), or run dbfast from that folder.` });
+  });
+
   it('names every bad key path at once, wrong types and unknown keys alike, with exit code 2', () => {
     const error = loadError(`
 [database]
