@@ -172,7 +172,7 @@ export function assertProductionSafe(config: DbfastConfig, environment: Environm
   const list = violations.map((v) => `  ${v.relativePath} (contains "${v.word}"${v.includedFrom ? `; included from ${v.includedFrom}` : ''})`).join('\n');
   throw new DbfastError(
     'PRODUCTION_GUARD',
-    `environment "${environment.name}" is a production environment but would include ${violations.length} file${violations.length === 1 ? '' : 's'} that look like development or test data:\n${list}`,
+    `environment "${environment.name}" is a production environment but would include ${violations.length} file${violations.length === 1 ? ' that looks' : 's that look'} like development or test data:\n${list}`,
     {
       hint: `Exclude them with exclude_directories / exclude_files in [environments.${environment.name}], or set allow_seed_data = true there if they really belong in production.`,
       details: { files: violations.map((v) => v.relativePath) }, },

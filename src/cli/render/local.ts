@@ -10,7 +10,7 @@ export function renderInit(result: InitResult): string {
   return [
     result.previousConfigCopy ? `replaced ${result.configPath} (the previous file is kept as ${result.previousConfigCopy})` : `wrote ${result.configPath}`,
     ...(result.repositories.length > 0
-      ? result.repositories.map((repository) => row('repository', `${repository.name} = ${repository.path} (${repository.files} .sql files)`))
+      ? result.repositories.map((repository) => row('repository', `${repository.name} = ${repository.path} (${repository.files} .sql file${repository.files === 1 ? '' : 's'})`))
       : [row('repository', `${result.repositoryRelative} (${result.files} .sql files in ${result.folders.length} folders)`)]),
     row('template', result.templateName),
     row('.gitignore', result.gitignore.action === 'present' ? 'already ignores .dbfast/' : `${result.gitignore.action === 'created' ? 'created, ignoring' : 'now ignores'} .dbfast/ (local backups)`),
