@@ -114,6 +114,16 @@ export interface ForeignError {
 }
 
 /**
+ * A finding is one line: a message's first line, or, when that line introduces a list
+ * ("2 repository folders do not exist:"), the line with its items (an SQL excerpt is left out).
+ */
+export function oneLine(message: string): string {
+  const [head = message, ...rest] = message.split('\n');
+  if (!head.endsWith(':') || rest.length === 0) return head;
+  return `${head} ${rest.map((line) => line.trim()).filter(Boolean).join('; ')}`;
+}
+
+/**
  * Runs a check; what it throws becomes its finding, so one broken check never hides the others:
  * a DbfastError with its own code and hint, anything else as `foreign` says (default INTERNAL).
  */
@@ -122,7 +132,7 @@ export async function guarded(d: Diagnosis, name: string, run: () => Promise<voi
     await run();
   } catch (error) {
     if (isDbfastError(error)) {
-      d.found(name, error.code, error.message.split('\n')[0] ?? error.message, error.hint);
+      d.found(name, error.code, oneLine(error.message), error.hint);
     } else {
       d.found(name, foreign?.code ?? 'INTERNAL', errorMessage(error), foreign?.fix);
     }
