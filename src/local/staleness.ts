@@ -49,8 +49,10 @@ export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateMan
   // The same set of files can run in another order (several repositories reordered): the last
   // layer's chain identity covers order, layers and variables. Manifests without one predate layers.
   const last = plan.layers[plan.layers.length - 1];
-  const orderChanged = manifest.identity !== undefined && last !== undefined && manifest.identity !== last.identity;
   const settingsChanged = settings !== undefined && !sameSettings(settings, manifest.settings ?? []);
-  const stale = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged || orderChanged;
+  const filesChanged = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged;
+  // Only when nothing else explains it: a changed file changes the identity too.
+  const orderChanged = !filesChanged && manifest.identity !== undefined && last !== undefined && manifest.identity !== last.identity;
+  const stale = filesChanged || orderChanged;
   return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged, ...(orderChanged ? { orderChanged } : {}) };
 }
