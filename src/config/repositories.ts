@@ -148,12 +148,16 @@ export function patternRules(file: ConfigFile): RepositoryProblem[] {
       return;
     }
     // Like includes and symbolic links: a setup file runs on the server, so it must be the repository's.
-    const rest = withinRepository(entry, names);
-    if (path.isAbsolute(rest) || path.normalize(rest).split(/[\\/]/)[0] === '..') {
+    if (leavesRepository(withinRepository(entry, names))) {
       problems.push({ key, text: `${JSON.stringify(entry)} must be a file inside its repository, relative to it (no "..", not absolute)` });
     }
   });
   return problems;
+}
+
+/** A path, written relative to its repository, that is absolute or climbs out of it (`..` anywhere). */
+export function leavesRepository(relative: string): boolean {
+  return relative.startsWith('/') || /^[A-Za-z]:/.test(relative) || relative.split(/[/\\]/).includes('..');
 }
 
 /** A folder pattern without its repository prefix (for the checks that apply within a repository). */

@@ -2,7 +2,7 @@ import { isDbfastError, type ErrorCode } from '../errors.js';
 import { resolveConnection } from '../pg/connection.js';
 import { parseConninfo } from '../pg/conninfo.js';
 import { liveNameProblem } from '../pg/swap-names.js';
-import { patternRules, repositoryNames, repositoryRules, withinRepository } from './repositories.js';
+import { leavesRepository, patternRules, repositoryNames, repositoryRules, withinRepository } from './repositories.js';
 import type { ConfigFile, RemoteFileConfig } from './schema.js';
 
 /**
@@ -95,8 +95,7 @@ function directoryProblems(environment: string, file: ConfigFile): Problem[] {
   for (const key of ['include_directories', 'exclude_directories', 'migration_directories'] as const) {
     (settings[key] ?? []).forEach((written, index) => {
       // `core:0_schema` is a folder of repository core: the rule applies to the folder.
-      const dir = withinRepository(written, names);
-      if (dir.startsWith('/') || /^[A-Za-z]:/.test(dir) || dir.split(/[/\\]/).includes('..')) {
+      if (leavesRepository(withinRepository(written, names))) {
         problems.push({ key: `environments.${environment}.${key}[${index}]`, code: 'CONFIG_INVALID', text: `${show(written)} must be a folder inside the repository, relative to it (no "..", not absolute)` });
       }
     });
