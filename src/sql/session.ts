@@ -39,16 +39,17 @@ BEGIN
 END
 $dbfast_defaults$;`;
 
-/** The statement that starts `source` from the database's defaults (attributed to the file's first line). */
-export function sessionReset(source: SourceFile, reapplyDefaults: boolean): SentStatement {
-  const sql = reapplyDefaults ? `${RESET_SESSION}\n${REAPPLY_DEFAULTS}` : RESET_SESSION;
-  const statement: SqlStatement = { kind: 'statement', text: sql, start: 0, end: 0, line: 1, column: 1, endLine: 1, words: ['RESET'], terminated: true };
-  return { source, statement, sql, toSource: () => 0, commands: reapplyDefaults ? 4 : 3 };
-}
-
 /**
  * The same reset as one statement for a caller that runs files on pooled connections itself
  * (parallel layers): a connection that ran another file starts the next from the database's
  * defaults, including settings an earlier file made with ALTER DATABASE ... SET.
  */
 export const SESSION_RESET_SQL = `${RESET_SESSION}\n${REAPPLY_DEFAULTS}`;
+
+/** The statement that starts `source` from the database's defaults (attributed to the file's first line). */
+export function sessionReset(source: SourceFile, reapplyDefaults: boolean): SentStatement {
+  const sql = reapplyDefaults ? SESSION_RESET_SQL : RESET_SESSION;
+  const statement: SqlStatement = { kind: 'statement', text: sql, start: 0, end: 0, line: 1, column: 1, endLine: 1, words: ['RESET'], terminated: true };
+  return { source, statement, sql, toSource: () => 0, commands: reapplyDefaults ? 4 : 3 };
+}
+
