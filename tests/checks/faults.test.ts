@@ -148,14 +148,6 @@ describe('a backup folder dbfast may not write', () => {
 /** The CLI as another OS user (root only): its file-system permission checks are real, unlike root's. */
 async function runAs(user: string, args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
   const { spawn } = await import('node:child_process');
-  const { CLI } = await import('../support/cli.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn('runuser', ['-u', user, '--', process.execPath, CLI, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
-  });
+  const { CLI, outputOf } = await import('../support/cli.js');
+  return outputOf(spawn('runuser', ['-u', user, '--', process.execPath, CLI, ...args], { cwd, env: { ...process.env, ...env, NO_COLOR: '1' } }));
 }

@@ -3,25 +3,19 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ServerStatus, ServerUrl } from '../../src/index.js';
-import { CLI, PROJECT_ROOT, parseJson, type CliResult } from '../support/cli.js';
+import { CLI, PROJECT_ROOT, outputOf, parseJson, type CliResult } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { IS_ROOT, cliJson, databaseNames, postmasterPid, processUser, stopAllIn, writeManagedProject } from './support.js';
 
 /** Runs the CLI as another OS user (root only), with exactly `env` plus PATH. */
 function runCliAs(user: string, args: string[], env: Record<string, string>, cwd: string = PROJECT_ROOT): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('runuser', ['-p', '-u', user, '--', process.execPath, CLI, ...args], {
+  return outputOf(
+    spawn('runuser', ['-p', '-u', user, '--', process.execPath, CLI, ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 describe('root and non-root', () => {
