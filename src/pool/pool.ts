@@ -161,28 +161,36 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     this.assertOpen();
     const deadline = Date.now() + this.settings.leaseTimeoutMs;
     this.wanting++;
+    let record: LeaseRecord;
     try {
-      for (;;) {
-        if (this.stale) await this.refresh(deadline);
-        const hint = this.refiller.takeHint();
-        if (!hint) {
-          this.refiller.kick();
-          await this.waitForReady(deadline);
-          continue;
-        }
-        const record = await this.tryClaim(hint, deadline);
-        if (!record) continue;
-        if (this.closed) {
-          this.dropLeased(record);
-          this.assertOpen();
-        }
-        this.counters.served++;
-        this.leases.add(record);
-        this.refiller.kick();
-        return makeLease(this.settings.target, record, (leased, options) => this.release(leased, options));
-      }
+      record = await this.claimNext(deadline);
     } finally {
       this.wanting--;
+    }
+    this.counters.served++;
+    this.leases.add(record);
+    // After `wanting` no longer counts this lease: the refill judges it as a lease out.
+    this.refiller.kick();
+    return makeLease(this.settings.target, record, (leased, options) => this.release(leased, options));
+  }
+
+  /** Claims the next ready database of the current build, waiting (until the deadline) for one. */
+  private async claimNext(deadline: number): Promise<LeaseRecord> {
+    for (;;) {
+      if (this.stale) await this.refresh(deadline);
+      const hint = this.refiller.takeHint();
+      if (!hint) {
+        this.refiller.kick();
+        await this.waitForReady(deadline);
+        continue;
+      }
+      const record = await this.tryClaim(hint, deadline);
+      if (!record) continue;
+      if (this.closed) {
+        this.dropLeased(record);
+        this.assertOpen();
+      }
+      return record;
     }
   }
 
@@ -244,10 +252,17 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
     if (!record.released) {
       const released = releaseLease(this, record, options)
-        .then((result) => {
-          if (result.outcome === 'recycled') this.trimSurplus(result.database);
-          return result;
-        })
+        .then(
+          (result) => {
+            this.refiller.noteRelease(result.outcome === 'recycled');
+            if (result.outcome === 'recycled') this.trimSurplus(result.database);
+            return result;
+          },
+          (error: unknown) => {
+            this.refiller.noteRelease(false);
+            throw error;
+          },
+        )
         .finally(() => {
           this.leases.delete(record);
           this.releasing.delete(released);

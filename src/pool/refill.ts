@@ -9,9 +9,12 @@ import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type 
 import type { PoolMarker } from './marker.js';
 import type { ReadyHint, RefillHost, TemplateBuild } from './types.js';
 
+/** Releases remembered to judge how many leases out will come back (see expectedReturns). */
+const RETURNS_REMEMBERED = 8;
 
 /**
- * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease(), within
+ * Keeps the pool's template stocked: `size` ready databases plus one per waiting lease() (less the
+ * leases out that will likely come back unchanged), within
  * `max_clones` on the server. Works from events (a lease, a release, a NOTIFY from another
  * process, a clone finished) and a slow tick while short; each pass re-reads the server, adopts
  * the ready databases any process made, and drops what this project's crashed processes left.
@@ -35,6 +38,8 @@ export class Refiller {
   /** After the server said "enough" (or "full"), no new reservation attempt before this time. */
   private quietUntil = 0;
   private stopped = false;
+  /** The last releases, true for one that came back unchanged (recycled). */
+  private readonly returns: boolean[] = [];
 
   constructor(private readonly pool: RefillHost) {
     this.creators = new SessionSlots(pool.settings.target, MAX_CREATING);
@@ -86,6 +91,25 @@ export class Refiller {
   async dropSurplus(hint: ReadyHint, build: TemplateBuild): Promise<void> {
     const result = await this.claiming(hint.name, () => claim(this.pool.control, hint, build.name, build.buildLockKey));
     if (result.kind === 'claimed') this.drops.add({ name: result.name, template: build.name, leasedOid: hint.oid, reason: 'more ready than the pool size' });
+  }
+
+  /** A lease was released: `recycled` when it went back to the pool unchanged. */
+  noteRelease(recycled: boolean): void {
+    this.returns.push(recycled);
+    if (this.returns.length > RETURNS_REMEMBERED) this.returns.shift();
+  }
+
+  /**
+   * Leases out that will probably come back unchanged, judged on the last releases. Read-only
+   * tests return their database within milliseconds, long before a clone started for them would
+   * be ready; that clone would only be dropped as surplus (a DROP DATABASE and a checkpoint that
+   * slow down every lease meanwhile). None while a lease() waits: a clone may serve it sooner than
+   * a test that runs long.
+   */
+  private expectedReturns(): number {
+    if (this.pool.wanting > 0 || this.returns.length === 0) return 0;
+    const share = this.returns.filter(Boolean).length / this.returns.length;
+    return Math.floor(this.pool.leases.size * share);
   }
 
   forgetHints(): void {
@@ -173,7 +197,8 @@ export class Refiller {
     if (this.stopped || pool.stale || !pool.build || Date.now() < this.quietUntil) return;
     const target = pool.settings.size + pool.wanting;
     const limit = pool.build.strategy === 'file_copy' ? 1 : Math.min(MAX_CREATING, this.concurrency.limit);
-    while (this.inflight < limit && this.hints.length + this.inflight < target) this.startCreate();
+    const returning = this.expectedReturns();
+    while (this.inflight < limit && this.hints.length + this.inflight + returning < target) this.startCreate();
   }
 
   private startCreate(): void {

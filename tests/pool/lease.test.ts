@@ -159,6 +159,31 @@ describe('createPool: leases', () => {
     }
   });
 
+  it('read-only tests: once releases come back unchanged, a lease starts no clone the pool would drop when it returns; writing tests refill again', async () => {
+    const project = poolProject();
+    const pool = await createPool({ config: project.config(), size: 2 });
+    try {
+      const madeAtStart = pool.stats().created;
+      for (let i = 0; i < 40; i++) {
+        const lease = await pool.lease();
+        await runOn(lease, ['SELECT * FROM item']);
+        expect(await lease.release()).toMatchObject({ outcome: 'recycled' });
+      }
+      // The first lease has no history and refills; after that every lease comes back.
+      expect(pool.stats().created - madeAtStart).toBeLessThanOrEqual(2);
+      const beforeWrites = pool.stats().created;
+      for (let i = 0; i < 3; i++) {
+        const lease = await pool.lease();
+        await runOn(lease, ["INSERT INTO item (name) VALUES ('mug')"]);
+        expect(await lease.release()).toMatchObject({ outcome: 'dropped' });
+      }
+      await eventually(async () => pool.stats().ready === 2 && pool.stats().creating === 0, 'the pool refilled to its size after the writing tests');
+      expect(pool.stats().created - beforeWrites).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pool.close({ drain: true });
+    }
+  });
+
   it('close() while refills are being made leaves at most size ready databases, none half-made', async () => {
     const project = poolProject();
     const pool = await createPool({ config: project.config(), size: 2 });
