@@ -116,10 +116,33 @@ async function clonePerTest(serverUrl: string, template: string, workers: number
   }
 }
 
-/** One scenario on the pool: lease(), the test's work, release(); returns the lease() times and the pool's counters. */
-async function onPool(api: typeof Api, configPath: string, size: number, workers: number, total: number, work: (url: string) => Promise<void>): Promise<{ leaseMs: number[]; stats: Api.PoolStats; wallMs: number }> {
+/**
+ * `SELECT 1` from a session of its own every 10 ms until `stop` resolves: the server's round trip
+ * under the same load, the floor of any lease() that asks the server anything.
+ */
+async function probeRoundTrips(serverUrl: string, stop: Promise<unknown>): Promise<number[]> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  let done = false;
+  void stop.finally(() => (done = true));
+  const times: number[] = [];
+  try {
+    while (!done) {
+      const started = performance.now();
+      await client.query('SELECT 1');
+      times.push(performance.now() - started);
+      await sleep(10);
+    }
+  } finally {
+    await client.end();
+  }
+  return times;
+}
+
+/** One scenario on the pool: lease(), the test's work, release(); returns the lease() times, the pool's counters and the server's round trips meanwhile. */
+async function onPool(api: typeof Api, configPath: string, serverUrl: string, size: number, workers: number, total: number, work: (url: string) => Promise<void>): Promise<{ leaseMs: number[]; stats: Api.PoolStats; wallMs: number; roundTripMs: number[] }> {
   const pool = await api.createPool({ configPath, size, maxClones: 64 });
-  const result = await drive(workers, total, async () => {
+  const driving = drive(workers, total, async () => {
     const started = performance.now();
     const lease = await pool.lease();
     const ms = performance.now() - started;
@@ -127,9 +150,10 @@ async function onPool(api: typeof Api, configPath: string, size: number, workers
     await lease.release();
     return ms;
   });
+  const [result, roundTripMs] = await Promise.all([driving, probeRoundTrips(serverUrl, driving)]);
   const stats = pool.stats();
   await pool.close({ drain: true });
-  return { ...result, stats };
+  return { ...result, stats, roundTripMs };
 }
 
 async function libraryScenarios(ctx: SuiteContext, api: typeof Api, project: BenchProject, admin: pg.Client, serverUrl: string): Promise<BenchRow[]> {
@@ -145,21 +169,24 @@ async function libraryScenarios(ctx: SuiteContext, api: typeof Api, project: Ben
     const pool: number[][] = [];
     const clone: number[][] = [];
     const notes: string[] = [];
+    const floor: number[] = [];
     for (let i = 0; i < runs; i++) {
       // Alternate which side goes first, so neither always runs on a machine the other warmed.
       for (const side of i % 2 === 0 ? ['pool', 'clone'] : ['clone', 'pool']) {
         await settle(admin);
         if (side === 'pool') {
-          const result = await onPool(api, configPath, scenario.size, scenario.workers, scenario.total, scenario.work);
+          const result = await onPool(api, configPath, serverUrl, scenario.size, scenario.workers, scenario.total, scenario.work);
           pool.push(result.leaseMs);
+          floor.push(percentile(result.roundTripMs, 95));
           notes.push(scenario.key === 'read' ? `${result.stats.recycled} recycled` : `${result.stats.created} clones made`);
         } else {
           clone.push(await clonePerTest(serverUrl, project.template, scenario.workers, scenario.total, scenario.work, `${scenario.key}_${i}`));
         }
       }
-      ctx.log(`  ${scenario.key} run ${i + 1}: lease() p95 ${formatMs(percentile(pool.at(-1) ?? [], 95))}, clone p95 ${formatMs(percentile(clone.at(-1) ?? [], 95))} (${notes.at(-1)})`);
+      ctx.log(`  ${scenario.key} run ${i + 1}: lease() p95 ${formatMs(percentile(pool.at(-1) ?? [], 95))}, clone p95 ${formatMs(percentile(clone.at(-1) ?? [], 95))}, SELECT 1 p95 ${formatMs(floor.at(-1) ?? 0)} (${notes.at(-1)})`);
     }
-    rows.push(...percentileRows(scenario.label, pool, clone, scenario.targets, `per run: ${notes.join(', ')} of ${scenario.total}`));
+    const floorNote = `SELECT 1 from another session meanwhile: p95 ${floor.map((ms) => formatMs(ms)).join(', ')}`;
+    rows.push(...percentileRows(scenario.label, pool, clone, scenario.targets, `per run: ${notes.join(', ')} of ${scenario.total}; ${floorNote}`));
   }
 
   // Cannot keep up: 200 short writing tests on 4 workers, against a clone (and a drop) per test.
