@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { connect } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
-import { ownerApplicationName } from './names.js';
+import { NOTIFY_CHANNEL, ownerApplicationName } from './names.js';
 
 /**
  * A pool session: named after its process (pg_stat_activity shows who owns what), and with
@@ -35,6 +35,75 @@ function queueQueries(client: pg.Client): void {
     return run;
   };
   client.query = queued as typeof client.query;
+}
+
+/** What the pool's sessions tell their pool. */
+export interface SessionEvents {
+  /** Another process sent a NOTIFY on the pool channel. */
+  notified(): void;
+  /** A session ended without close(): a server restart, a terminated backend. */
+  lost(): void;
+  /** Runs on a new control session before it is used: takes again the locks the old one held. */
+  adopt(control: pg.Client): Promise<void>;
+}
+
+const pidOf = (client: pg.Client): number => (client as unknown as { processID: number }).processID;
+
+/**
+ * The pool's two long-lived sessions: `control` (claims, publishes, the lease locks, LISTEN) and
+ * `work` (catalog reads, release checks). A server restart or a terminated backend ends them;
+ * the next lease(), release() or refill pass opens new ones (`ensure`), so a test suite goes on
+ * after the server comes back instead of failing every test after it.
+ */
+export class PoolSessions {
+  control!: pg.Client;
+  work!: pg.Client;
+  private lost = false;
+  private closed = false;
+  private reconnecting: Promise<void> | undefined;
+
+  constructor(
+    private readonly target: DbTarget,
+    private readonly events: SessionEvents,
+  ) {}
+
+  async open(): Promise<void> {
+    const control = await openSession(this.target);
+    let work: pg.Client | undefined;
+    try {
+      work = await openSession(this.target);
+      await control.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await this.events.adopt(control);
+    } catch (error) {
+      await Promise.all([control, work].map((client) => client?.end().catch(() => undefined)));
+      throw error;
+    }
+    control.on('notification', (message) => {
+      if (message.processId !== pidOf(control)) this.events.notified();
+    });
+    for (const client of [control, work]) {
+      client.on('end', () => {
+        if (this.closed || (client !== this.control && client !== this.work)) return;
+        this.lost = true;
+        this.events.lost();
+      });
+    }
+    this.control = control;
+    this.work = work;
+    this.lost = false;
+  }
+
+  /** Opens new sessions when the last ones were lost (one reconnect for every caller waiting on it). */
+  ensure(): Promise<void> {
+    if (!this.lost || this.closed) return Promise.resolve();
+    this.reconnecting ??= this.open().finally(() => (this.reconnecting = undefined));
+    return this.reconnecting;
+  }
+
+  async end(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.control, this.work].filter(Boolean).map((client) => client.end().catch(() => undefined)));
+  }
 }
 
 /** Up to `max` sessions for one kind of slow work (creating, dropping), opened on first need. */
@@ -93,7 +162,13 @@ export class SessionSlots {
     if (this.closed) throw new Error('the pool is closed');
     this.opening++;
     try {
-      return this.mark(await openSession(this.target));
+      const client = await openSession(this.target);
+      // An idle session the server ended (a restart) is never handed out again.
+      client.on('end', () => {
+        const index = this.idle.indexOf(client);
+        if (index >= 0) this.idle.splice(index, 1);
+      });
+      return this.mark(client);
     } finally {
       this.opening--;
     }

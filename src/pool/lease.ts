@@ -36,3 +36,46 @@ export function makeLease(target: DbTarget, record: LeaseRecord, release: (recor
     release: (options?: ReleaseOptions): Promise<ReleaseResult> => release(record, options),
   };
 }
+
+interface Waiter {
+  wake(): void;
+  fail(error: unknown): void;
+}
+
+/** lease() calls waiting for a ready database: woken to look again, failed together, or timed out one by one. */
+export class LeaseWaiters {
+  private waiters: Waiter[] = [];
+
+  get count(): number {
+    return this.waiters.length;
+  }
+
+  /** Resolves on the next wake(); rejects on fail() or, at `deadline`, with `timeoutError()`. */
+  wait(deadline: number, timeoutError: () => Error): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((entry) => entry !== waiter);
+        reject(timeoutError());
+      }, Math.max(0, deadline - Date.now()));
+      this.waiters.push(waiter);
+    });
+  }
+
+  wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter.wake();
+  }
+
+  fail(error: unknown): void {
+    for (const waiter of this.waiters.splice(0)) waiter.fail(error);
+  }
+}

@@ -96,6 +96,11 @@ export async function trash(control: pg.Client, leased: string, oid: number, tem
   return true;
 }
 
+/** Takes a lease's lock (again: a new control session after the old one was lost). */
+export async function lockLease(control: pg.Client, oid: number): Promise<void> {
+  await control.query(lockSql(oid, 'lock'));
+}
+
 export async function unlockLease(control: pg.Client, oid: number): Promise<void> {
   await control.query(lockSql(oid, 'unlock'));
 }

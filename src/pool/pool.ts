@@ -1,19 +1,13 @@
 import type pg from 'pg';
 import { DbfastError } from '../errors.js';
-import { claim, trash } from './ops.js';
-import { openSession } from './connections.js';
-import { NOTIFY_CHANNEL } from './names.js';
+import { claim, lockLease, trash } from './ops.js';
+import { PoolSessions } from './connections.js';
 import { Refiller } from './refill.js';
 import { releaseLease, type LeaseRecord, type ReleaseHost } from './release.js';
-import { templateSnapshot } from './server.js';
+import { readUnsafeBefore, templateSnapshot } from './server.js';
 import { FileWatcher } from './watch.js';
-import { makeLease } from './lease.js';
+import { LeaseWaiters, makeLease } from './lease.js';
 import type { CloseOptions, Lease, Pool, PoolSettings, PoolStats, ReadyHint, RefillHost, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
-
-interface Waiter {
-  wake(): void;
-  fail(error: unknown): void;
-}
 
 /** Opens a pool: ensures the template (through settings.ensureTemplate), reaps this project's leftovers, fills it to `size`. */
 export async function openPool(settings: PoolSettings): Promise<Pool> {
@@ -34,32 +28,64 @@ export async function openPool(settings: PoolSettings): Promise<Pool> {
  */
 export class WarmPool implements Pool, RefillHost, ReleaseHost {
   build!: TemplateBuild;
-  control!: pg.Client;
-  work!: pg.Client;
   closed = false;
   /** Recycling needs the server's statistics; with track_counts off nothing is provably unchanged. */
   tracksCounts = true;
+  /** See ReleaseHost.unsafeBefore; read again on every (re)connect. */
+  unsafeBefore: number | null = null;
   readonly leases = new Set<LeaseRecord>();
   /** Releases under way: close() lets them finish before it closes the sessions they use. */
   private readonly releasing = new Set<Promise<ReleaseResult>>();
   readonly counters = { served: 0, recycled: 0, dropped: 0, created: 0 };
-  /** lease() calls that have no database yet: the refill target is size + wanting. */
+  /** lease() calls waiting with no ready database to claim: the refill target is size + wanting. */
   wanting = 0;
   readonly refiller: Refiller;
-  private waiters: Waiter[] = [];
+  private readonly waiters = new LeaseWaiters();
   private dirty = false;
   private refreshing: Promise<void> | undefined;
   private watcher: FileWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
+  private readonly sessions: PoolSessions;
+
   constructor(readonly settings: PoolSettings) {
     this.refiller = new Refiller(this);
+    this.sessions = new PoolSessions(settings.target, {
+      notified: () => this.refiller.kickSoon(),
+      lost: () => this.sessionsLost(),
+      // Lease locks are session locks: the leases still out get theirs back on the new session.
+      adopt: async (control) => {
+        for (const record of this.leases) await lockLease(control, record.oid);
+        this.unsafeBefore = await readUnsafeBefore(control);
+      },
+    });
+  }
+
+  get control(): pg.Client {
+    return this.sessions.control;
+  }
+
+  get work(): pg.Client {
+    return this.sessions.work;
+  }
+
+  /** Reconnects when the server ended the pool's sessions (see PoolSessions). */
+  ensureSessions(): Promise<void> {
+    return this.sessions.ensure();
+  }
+
+  private sessionsLost(): void {
+    if (this.closed) return;
+    this.settings.logger.warn('the pool lost its connection to the server (a restart, or its session was ended): the next lease() or release() reconnects; leases out keep their databases while this process runs');
+    // Ready databases may not have survived (a restart without fsync): the next pass, on the new
+    // sessions, re-reads what is there; the template is checked again before the next lease.
+    this.refiller.forgetHints();
+    this.suspect();
   }
 
   async start(): Promise<void> {
-    this.control = await openSession(this.settings.target);
-    this.work = await openSession(this.settings.target);
+    await this.sessions.open();
     const facts = (await this.work.query<{ version: string; track_counts: string }>("SELECT current_setting('server_version_num') AS version, current_setting('track_counts') AS track_counts")).rows[0];
     if (Number(facts?.version) < 140000) {
       throw new DbfastError('POOL_UNAVAILABLE', `the pool needs PostgreSQL 14 or later; the local server is ${facts?.version}`, {
@@ -68,13 +94,6 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     }
     this.tracksCounts = facts?.track_counts === 'on';
     if (!this.tracksCounts) this.settings.logger.warn('track_counts is off on this server: released databases cannot be proven unchanged, so each is dropped');
-    this.control.on('notification', (message) => {
-      if (message.processId !== (this.control as unknown as { processID: number }).processID) this.refiller.kickSoon();
-    });
-    this.control.on('end', () => {
-      if (!this.closed) this.settings.logger.warn('the pool lost its connection to the server: its leases are no longer protected from reaping');
-    });
-    await this.control.query(`LISTEN ${NOTIFY_CHANNEL}`);
     if (this.settings.watch) this.watcher = new FileWatcher((file) => this.onFileChange(file));
     await this.refresh();
     await this.refiller.fill();
@@ -118,6 +137,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     this.refreshing ??= (async () => {
       this.dirty = false;
       try {
+        await this.ensureSessions();
         if (this.build) await this.waitWhileBuilding(deadline);
         const ensured = await this.settings.ensureTemplate();
         const snapshot = await templateSnapshot(this.work, ensured.name, ensured.buildLockKey);
@@ -160,16 +180,10 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   async lease(): Promise<Lease> {
     this.assertOpen();
     const deadline = Date.now() + this.settings.leaseTimeoutMs;
-    this.wanting++;
-    let record: LeaseRecord;
-    try {
-      record = await this.claimNext(deadline);
-    } finally {
-      this.wanting--;
-    }
+    await this.ensureSessions();
+    const record = await this.claimNext(deadline);
     this.counters.served++;
     this.leases.add(record);
-    // After `wanting` no longer counts this lease: the refill judges it as a lease out.
     this.refiller.kick();
     return makeLease(this.settings.target, record, (leased, options) => this.release(leased, options));
   }
@@ -180,8 +194,14 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       if (this.stale) await this.refresh(deadline);
       const hint = this.refiller.takeHint();
       if (!hint) {
-        this.refiller.kick();
-        await this.waitForReady(deadline);
+        // Only a lease() with nothing to claim counts as wanting: the refill makes one more for it.
+        this.wanting++;
+        try {
+          this.refiller.kick();
+          await this.waitForReady(deadline);
+        } finally {
+          this.wanting--;
+        }
         continue;
       }
       const record = await this.tryClaim(hint, deadline);
@@ -218,40 +238,25 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   }
 
   private waitForReady(deadline: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        wake: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        fail: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((entry) => entry !== waiter);
-        reject(this.refiller.timeoutError());
-      }, Math.max(0, deadline - Date.now()));
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(deadline, () => this.refiller.timeoutError());
   }
 
   /** A ready database appeared (or the state changed): every waiter looks again. */
   wakeWaiters(): void {
-    for (const waiter of this.waiters.splice(0)) waiter.wake();
+    this.waiters.wake();
   }
 
   /** Making databases keeps failing: waiters stop waiting and get the error. */
   failWaiters(error: unknown): void {
-    for (const waiter of this.waiters.splice(0)) waiter.fail(error);
+    this.waiters.fail(error);
   }
 
   // ---- releasing ---------------------------------------------------------------------------
 
   release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
     if (!record.released) {
-      const released = releaseLease(this, record, options)
+      const released = this.ensureSessions()
+        .then(() => releaseLease(this, record, options))
         .then(
           (result) => {
             this.refiller.noteRelease(result.outcome === 'recycled');
@@ -310,7 +315,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       ready: this.refiller.readyCount,
       leased: this.leases.size,
       creating: this.refiller.creating,
-      waiting: this.waiters.length,
+      waiting: this.waiters.count,
       ...this.counters,
     };
   }
@@ -333,7 +338,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       await this.refiller.settle();
       if (options.drain && this.build) await this.refiller.drainReady();
       await this.refiller.endSessions();
-      await Promise.all([this.control, this.work].filter(Boolean).map((client) => client.end().catch(() => undefined)));
+      await this.sessions.end();
     })();
     return this.closing;
   }

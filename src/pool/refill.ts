@@ -109,7 +109,8 @@ export class Refiller {
   private expectedReturns(): number {
     if (this.pool.wanting > 0 || this.returns.length === 0) return 0;
     const share = this.returns.filter(Boolean).length / this.returns.length;
-    return Math.floor(this.pool.leases.size * share);
+    // A database being claimed is a lease out already (its lease() is one round trip from returning).
+    return Math.floor((this.pool.leases.size + this.claimingNames.size) * share);
   }
 
   forgetHints(): void {
@@ -168,7 +169,9 @@ export class Refiller {
 
   private async pass(): Promise<void> {
     const pool = this.pool;
-    if (this.stopped || pool.stale || !pool.build) return;
+    if (this.stopped || !pool.build) return;
+    await pool.ensureSessions();
+    if (this.stopped || pool.stale) return;
     const started = Date.now();
     const build = pool.build;
     const snapshot = await templateSnapshot(pool.work, build.name, build.buildLockKey);

@@ -4,6 +4,7 @@ import { maskUrl, withDatabase } from '../pg/target.js';
 import { describeChange, readDatabaseState, sameSequences, sequenceFingerprint, type DatabaseState } from './changes.js';
 import type { PoolMarker } from './marker.js';
 import { publish, renameReleased, terminateAndRead, unlockLease } from './ops.js';
+import { madeSinceStart } from './server.js';
 import type { ReadyHint } from './types.js';
 import type { PoolSettings, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
 
@@ -29,6 +30,8 @@ export interface ReleaseHost {
   readonly closed: boolean;
   /** Whether the server counts tuple changes (track_counts): without them nothing is provably unchanged. */
   readonly tracksCounts: boolean;
+  /** The server's last start when it runs without fsync (null with fsync on): databases made before it may have lost files. */
+  readonly unsafeBefore: number | null;
   readonly counters: { recycled: number; dropped: number };
   readonly refiller: { addHint(hint: ReadyHint): void };
   dropLeased(record: LeaseRecord): void;
@@ -38,6 +41,7 @@ export interface ReleaseHost {
 function recycleBlocker(pool: ReleaseHost, record: LeaseRecord, state: DatabaseState): string | undefined {
   if (!pool.tracksCounts) return 'track_counts is off on this server, so changes cannot be ruled out';
   if (!record.marker) return 'it carries no pool marker';
+  if (!madeSinceStart(pool.unsafeBefore, record.marker)) return 'it was made before the server restarted without fsync (its files may be incomplete)';
   if (state.comment !== record.comment) return 'its comment was changed';
   return describeChange(record.marker.baseline, state.counters);
 }

@@ -136,7 +136,18 @@ export function cappedCount(pool: ServerPool): number {
  * start may have lost files in an unclean shutdown: it is never handed out, and is garbage.
  */
 function survivedRestart(pool: Pick<ServerPool, 'unsafeBefore'>, database: PooledDatabase): boolean {
-  return pool.unsafeBefore === null || (database.marker !== undefined && Date.parse(database.marker.createdAt) >= pool.unsafeBefore);
+  return madeSinceStart(pool.unsafeBefore, database.marker);
+}
+
+/** Whether a database with this marker was made since the server's last start (always true with fsync on: `unsafeBefore` null). */
+export function madeSinceStart(unsafeBefore: number | null, marker: PoolMarker | undefined): boolean {
+  return unsafeBefore === null || (marker !== undefined && Date.parse(marker.createdAt) >= unsafeBefore);
+}
+
+/** The server's last start when it runs without fsync (see ServerPool.unsafeBefore). */
+export async function readUnsafeBefore(client: pg.Client): Promise<number | null> {
+  const started = (await client.query<{ unsafe_before: Date | null }>(STARTED_SQL)).rows[0]?.unsafe_before ?? null;
+  return started === null ? null : started.getTime();
 }
 
 /** Ready databases of exactly this build of the template (by its oid): the only ones a lease may take. */

@@ -164,6 +164,8 @@ export interface RefillHost {
   readonly stale: boolean;
   readonly leases: { readonly size: number };
   readonly counters: { created: number };
+  /** Reconnects when the server ended the pool's sessions. */
+  ensureSessions(): Promise<void>;
   refreshSoon(): void;
   wakeWaiters(): void;
   failWaiters(error: unknown): void;

@@ -61,6 +61,31 @@ describe('after the server restarted (no fsync)', () => {
     }
   });
 
+  it('a pool in use reconnects after the restart: the next lease() is a complete database, leases from before release, their locks are taken again', async () => {
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, progress: () => undefined, warn: (line: string) => void warnings.push(line) };
+    const pool = await createPool({ configPath: project.configPath, size: 1, logger });
+    try {
+      const before = await pool.lease();
+      await durableRestart();
+      const after = await pool.lease();
+      expect(after.database).not.toBe(before.database);
+      expect((await query<{ name: string }>(after.url, 'SELECT name FROM item ORDER BY name')).map((row) => row.name)).toEqual(['kettle', 'teapot']);
+      expect(warnings.join('\n')).toMatch(/lost its connection to the server .*reconnects/);
+      // The lease from before the restart is this pool's again: locked by its new session.
+      const locks = await query<{ count: string }>(cluster.adminUrl, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+      expect(Number(locks[0]?.count)).toBeGreaterThanOrEqual(2);
+      expect((await after.release()).outcome).toBe('recycled');
+      const released = await before.release();
+      // Made before a restart without fsync: never back to the pool, whatever its counters say.
+      expect(released).toMatchObject({ outcome: 'dropped', reason: expect.stringMatching(/made before the server restarted without fsync/) });
+    } finally {
+      await pool.close({ drain: true });
+    }
+    expect((await pooledOf(cluster.adminUrl, project.template())).filter((row) => row.state !== 'trash')).toEqual([]);
+  });
+
   it("drop --stale drops a SIGKILLed process's leases and its ready databases of the current build; the next pool makes new ones", async () => {
     const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
     const template = project.template();
