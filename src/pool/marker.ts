@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { processStartTime } from '../server/postmaster.js';
 import { dbfastVersion } from '../version.js';
 import type { ChangeBaseline } from './changes.js';
 
@@ -38,12 +39,20 @@ export interface PoolMarker {
    * while the server runs; after a server restart every lock is gone, and this is how a reaper
    * on the same host tells a live test process from a dead one.
    */
-  leasedBy?: { pid: number; host: string } | undefined;
+  leasedBy?: PoolLessee | undefined;
+}
+
+/** A process that leased a database: its pid and host, and when it started (telling it from a later process given the same pid). */
+export interface PoolLessee {
+  pid: number;
+  host: string;
+  /** processStartTime of the lessee; absent where the system does not tell (then the pid alone decides). */
+  started?: string | undefined;
 }
 
 /** The marker with this process as the lessee: the comment a claim gives the database. */
 export function leasedMarker(marker: PoolMarker): PoolMarker {
-  return { ...marker, leasedBy: { pid: process.pid, host: os.hostname() } };
+  return { ...marker, leasedBy: { pid: process.pid, host: os.hostname(), started: processStartTime(process.pid) } };
 }
 
 export function encodePoolMarker(marker: PoolMarker): string {

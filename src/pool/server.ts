@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type pg from 'pg';
-import { processAlive } from '../server/postmaster.js';
+import { processRunning } from '../server/postmaster.js';
 import { advisoryKeySql } from '../pg/lock.js';
 import { quoteLiteral } from '../pg/quote.js';
 import { decodePoolMarker, type PoolMarker } from './marker.js';
@@ -194,7 +194,8 @@ export function reapReason(database: PooledDatabase, pool: Pick<ServerPool, 'cre
 /** Whether the marker names a lessee on this host that still runs (another host's cannot be asked). */
 export function leaseeAlive(marker: PoolMarker | undefined): boolean {
   const lessee = marker?.leasedBy;
-  return lessee !== undefined && lessee.host === os.hostname() && processAlive(lessee.pid);
+  // By pid and start time: the lessee may have died and its pid been given to another process.
+  return lessee !== undefined && lessee.host === os.hostname() && processRunning(lessee.pid, lessee.started);
 }
 
 /** The template's oid, and whether a build of it is under way (its build lock is held), in one round trip. */

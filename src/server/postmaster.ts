@@ -55,6 +55,33 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When the process started, as the kernel counts it (Linux: field 22 of /proc/PID/stat, clock
+ * ticks since boot), or undefined where that cannot be read (other systems, a process gone). A
+ * pid and its start time name one process: a pid alone may since belong to another.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process `pid` that started at `started` (processStartTime) still runs. Without
+ * `started`, or where start times cannot be read, whether any process has that pid.
+ */
+export function processRunning(pid: number, started?: string): boolean {
+  if (!processAlive(pid)) return false;
+  if (started === undefined) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === started;
+}
+
 /** The process's command line, or undefined when it cannot be read. */
 function commandLine(pid: number): string | undefined {
   const proc = `/proc/${pid}/cmdline`;

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../support/cli.js';
-import { asAccount, cliJson, createRemoteAccount, filesIn, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
+import { CLI, parseJson } from '../support/cli.js';
+import { asAccount, cli, cliJson, createRemoteAccount, filesIn, writeProject, type Project, type RemoteAccount } from '../support/backup.js';
 
 let account: RemoteAccount;
 
@@ -74,6 +74,23 @@ describe('an interrupted backup leaves nothing that looks valid', () => {
     expect(after.filter(looksValid)).toEqual([`${next.backup.id}.dump.zst`, `${next.backup.id}.json`]);
     const verify = await cliJson<{ verify: { ok: boolean } }>(project, ['backup', 'verify', '--remote', 'staging', '--backup-id', next.backup.id]);
     expect(verify.verify.ok).toBe(true);
+  });
+
+  it('a lock naming a live pid is taken over when that pid now belongs to another process (its start time differs), and refused when it is the holder', async () => {
+    const project = writeProject([{ name: 'staging', account }]);
+    const folder = path.join(project.backupDir, 'staging');
+    mkdirSync(folder, { recursive: true });
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+    // This test process runs: with its own start time it holds the lock.
+    writeFileSync(path.join(folder, '.create.lock'), `${process.pid} ${started}\n`);
+    const busy = await cli(project, ['--json', 'backup', 'create', '--remote', 'staging']);
+    expect(busy.exitCode).not.toBe(0);
+    expect(parseJson<{ error: { code: string } }>(busy).error.code).toBe('BACKUP_BUSY');
+    // The same pid with another start time: the holder died and its pid was reused.
+    writeFileSync(path.join(folder, '.create.lock'), `${process.pid} 1\n`);
+    const created = await cliJson<{ backup: { id: string } }>(project, ['backup', 'create', '--remote', 'staging']);
+    expect(filesIn(folder).filter(looksValid)).toEqual([`${created.backup.id}.dump.zst`, `${created.backup.id}.json`]);
   });
 
   it('SIGINT mid-dump: exits 130 and cleans up after itself', async () => {

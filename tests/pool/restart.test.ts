@@ -61,6 +61,33 @@ describe('after the server restarted (no fsync)', () => {
     }
   });
 
+  it('after the restart a lease whose pid now belongs to another process (pid reuse) is reaped: the lessee is the process that started when the marker says', async () => {
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const holder = spawnScript(`
+      const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: 1 });
+      const lease = await pool.lease();
+      console.log('leased ' + lease.database);
+      setInterval(() => undefined, 1000);
+    `);
+    try {
+      const leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
+      const row = (await pooledOf(cluster.adminUrl, project.template())).find((entry) => entry.name === leased);
+      const marker = row?.marker as { leasedBy?: { pid: number; started?: string } } | undefined;
+      expect(marker?.leasedBy).toMatchObject({ pid: holder.child.pid, started: expect.any(String) });
+      // Stopped, it cannot reconnect and lock its lease again; its pid stays taken.
+      holder.child.kill('SIGSTOP');
+      await durableRestart();
+      // The same pid, another process: what the marker would say had the test process died and its pid been reused.
+      const reused = { ...marker, leasedBy: { ...marker?.leasedBy, started: '1' } };
+      await query(cluster.adminUrl, `COMMENT ON DATABASE "${leased}" IS 'dbfast:pool:v1 ${JSON.stringify(reused).replace(/'/g, "''")}'`);
+      const result = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(parseJson<Dropped>(result).dropped.find((entry) => entry.name === leased)).toMatchObject({ reason: 'leased by a process that is gone' });
+    } finally {
+      holder.child.kill('SIGKILL');
+    }
+  });
+
   it('a pool in use reconnects after the restart: the next lease() is a complete database, leases from before release, their locks are taken again', async () => {
     const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
     const warnings: string[] = [];

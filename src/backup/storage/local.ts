@@ -8,7 +8,7 @@ import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
 import { operationalError } from '../../failure/operational.js';
-import { processAlive } from '../../server/postmaster.js';
+import { processRunning, processStartTime } from '../../server/postmaster.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
 
 export const PARTIAL_SUFFIX = '.partial';
@@ -120,12 +120,14 @@ export class DirectoryStorage implements BackupStorage {
     const file = this.describe(LOCK_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+        // The pid and its start time: a lock whose pid now belongs to another process is stale.
+        await writeFile(file, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, { flag: 'wx', mode: 0o600 });
         return { held: { release: () => rm(file, { force: true }) } };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (pid && pid !== process.pid && processAlive(pid)) return { holder: pid };
+        const [pidText, started] = (await readFile(file, 'utf8').catch(() => '')).trim().split(/\s+/);
+        const pid = Number(pidText);
+        if (pid && pid !== process.pid && processRunning(pid, started || undefined)) return { holder: pid };
         // The holder was killed: its lock (and its leftovers) are ours to clean.
         await rm(file, { force: true });
       }

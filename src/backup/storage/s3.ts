@@ -6,7 +6,7 @@ import { registerCleanup } from '../../cleanup.js';
 import { CountingStream } from '../../archive/streams.js';
 import { DbfastError } from '../../errors.js';
 import { createS3Client, isNotFound, notImplemented, s3Failure } from './s3-client.js';
-import { processAlive } from '../../server/postmaster.js';
+import { processRunning, processStartTime } from '../../server/postmaster.js';
 import { counted } from './local.js';
 import type { S3Settings } from './s3-client.js';
 import type { BackupStorage, IncompleteWrite, StorageLock, StoredObject, TransferOptions } from './types.js';
@@ -35,6 +35,8 @@ export function parseS3Url(text: string): S3Address | undefined {
 interface LockRecord {
   host: string;
   pid: number;
+  /** processStartTime of the holder (absent in older locks, and where it cannot be read). */
+  processStarted?: string | undefined;
   token: string;
   startedAt: string;
   refreshedAt: string;
@@ -185,7 +187,7 @@ export class S3Storage implements BackupStorage {
     if (existing && !lockIsStale(existing)) return { holder: existing };
     if (existing) await this.delete(LOCK_NAME);
     const now = new Date().toISOString();
-    const mine: LockRecord = { host: os.hostname(), pid: process.pid, token: randomBytes(8).toString('hex'), startedAt: now, refreshedAt: now };
+    const mine: LockRecord = { host: os.hostname(), pid: process.pid, processStarted: processStartTime(process.pid), token: randomBytes(8).toString('hex'), startedAt: now, refreshedAt: now };
     const write = (record: LockRecord, conditional: boolean) =>
       client.send(
         new PutObjectCommand({
@@ -293,6 +295,6 @@ export class S3Storage implements BackupStorage {
 }
 
 function lockIsStale(lock: LockRecord): boolean {
-  if (lock.host === os.hostname()) return !processAlive(lock.pid) || lock.pid === process.pid;
+  if (lock.host === os.hostname()) return !processRunning(lock.pid, lock.processStarted) || lock.pid === process.pid;
   return Date.now() - Date.parse(lock.refreshedAt) > STALE_MS;
 }
