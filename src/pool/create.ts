@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DbfastError, errorMessage } from '../errors.js';
 import { dropStatement } from '../pg/catalog.js';
 import { applyDatabaseSettings, readDatabaseSettings } from '../pg/db-properties.js';
 import { advisoryLockStatement } from '../pg/lock.js';
@@ -119,4 +120,45 @@ export async function createReady(client: pg.Client, target: DbTarget, build: Te
 
 async function dropQuietly(client: pg.Client, name: string): Promise<void> {
   await client.query(dropStatement(name)).catch(() => undefined);
+}
+
+/** What held a lease() up when it timed out (see leaseTimeoutError). */
+export interface LeaseWaitFacts {
+  template: string;
+  timeoutMs: number;
+  /** The server's numbers at the pool's last reservation attempt. */
+  cap: CapSnapshot | undefined;
+  leasedHere: number;
+  /** Released by this process and being dropped. */
+  dropping: number;
+  lastError: unknown;
+  creating: number;
+  waiting: number;
+}
+
+/** The POOL_TIMEOUT error: the cap and who fills it, the last failure, or clones too slow, in numbers. */
+export function leaseTimeoutError(facts: LeaseWaitFacts): DbfastError {
+  const head = `no database from ${facts.template} within ${Math.round(facts.timeoutMs / 100) / 10} s`;
+  const cap = facts.cap;
+  if (cap && cap.total >= cap.maxClones) {
+    const byState = (state: string): number => cap.server.databases.filter((database) => database.state === state).length;
+    const others = Math.max(0, byState('lease') - facts.leasedHere - facts.dropping);
+    return new DbfastError(
+      'POOL_TIMEOUT',
+      `${head}: the server holds ${cap.total} pooled databases and max_clones is ${cap.maxClones} (${facts.leasedHere} leased by this process, ${facts.dropping > 0 ? `${facts.dropping} released by it and being dropped, ` : ''}${others} by others, ${byState('ready')} ready, ${byState('trash')} to drop, ${inFlight(cap.server).length} being made)`,
+      {
+        hint: 'Release every lease when its test ends (await lease.release()), raise [pool] max_clones (createPool({ maxClones })), or drop what crashed processes left with `dbfast drop --stale`.',
+        details: { maxClones: cap.maxClones, total: cap.total },
+      },
+    );
+  }
+  if (facts.lastError) {
+    return new DbfastError('POOL_TIMEOUT', `${head}: the last attempt to make one failed: ${errorMessage(facts.lastError)}`, {
+      hint: 'Fix the cause above; `dbfast pool status` shows the pool.',
+      cause: facts.lastError,
+    });
+  }
+  return new DbfastError('POOL_TIMEOUT', `${head}: clones are not made fast enough (${facts.creating} being made, ${facts.waiting} waiting)`, {
+    hint: 'Raise [pool] lease_timeout_seconds, or [pool] size so more are ready in advance.',
+  });
 }

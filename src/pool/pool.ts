@@ -44,7 +44,6 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   private dirty = false;
   private refreshing: Promise<void> | undefined;
   private watcher: FileWatcher | undefined;
-  private debounce: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   private readonly sessions: PoolSessions;
@@ -94,22 +93,17 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     }
     this.tracksCounts = facts?.track_counts === 'on';
     if (!this.tracksCounts) this.settings.logger.warn('track_counts is off on this server: released databases cannot be proven unchanged, so each is dropped');
-    if (this.settings.watch) this.watcher = new FileWatcher((file) => this.onFileChange(file));
+    if (this.settings.watch) {
+      this.watcher = new FileWatcher(
+        () => (this.dirty = true),
+        () => void this.refresh().catch(() => undefined),
+      );
+    }
     await this.refresh();
     await this.refiller.fill();
   }
 
   // ---- template freshness ------------------------------------------------------------------
-
-  private onFileChange(file: string): void {
-    // SQL files, folders (no extension) and config files; not the rest of a project folder.
-    if (!/\.(sql|toml)$/i.test(file) && /\.[^/\\]+$/.test(file)) return;
-    this.dirty = true;
-    clearTimeout(this.debounce);
-    // Editors write a file in several steps; one rebuild after they settle.
-    this.debounce = setTimeout(() => void this.refresh().catch(() => undefined), 50);
-    this.debounce.unref();
-  }
 
   /** True when the next lease must first make sure the template is current. */
   get stale(): boolean {
@@ -327,7 +321,6 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
-      clearTimeout(this.debounce);
       this.watcher?.close();
       this.failWaiters(new DbfastError('POOL_CLOSED', 'the pool was closed while lease() waited', { hint: 'Close the pool only after the last lease().' }));
       await this.refiller.stop(this.control);

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
 import { SessionSlots } from './connections.js';
-import { createReady, reserve, type CapSnapshot } from './create.js';
+import { createReady, leaseTimeoutError, reserve, type CapSnapshot } from './create.js';
 import { claim, dropPooled, unlockLease } from './ops.js';
 import { CloneConcurrency, MAX_CREATING } from './concurrency.js';
 import { DropQueue } from './drops.js';
-import { inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
+import { readServerPool, readyFor, reapReason, templateSnapshot, type ServerPool } from './server.js';
 import type { PoolMarker } from './marker.js';
 import type { ReadyHint, RefillHost, TemplateBuild } from './types.js';
 
@@ -268,31 +268,15 @@ export class Refiller {
   /** The error a lease() that waited too long gets: what held it up, in numbers. */
   timeoutError(): DbfastError {
     const pool = this.pool;
-    const seconds = Math.round(pool.settings.leaseTimeoutMs / 100) / 10;
-    const head = `no database from ${pool.build.name} within ${seconds} s`;
-    const cap = this.lastCap;
-    if (cap && cap.total >= cap.maxClones) {
-      const byState = (state: string): number => cap.server.databases.filter((database) => database.state === state).length;
-      const leasedHere = pool.leases.size;
-      const dropping = this.drops.leases;
-      const others = Math.max(0, byState('lease') - leasedHere - dropping);
-      return new DbfastError(
-        'POOL_TIMEOUT',
-        `${head}: the server holds ${cap.total} pooled databases and max_clones is ${cap.maxClones} (${leasedHere} leased by this process, ${dropping > 0 ? `${dropping} released by it and being dropped, ` : ''}${others} by others, ${byState('ready')} ready, ${byState('trash')} to drop, ${inFlight(cap.server).length} being made)`,
-        {
-          hint: 'Release every lease when its test ends (await lease.release()), raise [pool] max_clones (createPool({ maxClones })), or drop what crashed processes left with `dbfast drop --stale`.',
-          details: { maxClones: cap.maxClones, total: cap.total },
-        },
-      );
-    }
-    if (this.lastError) {
-      return new DbfastError('POOL_TIMEOUT', `${head}: the last attempt to make one failed: ${errorMessage(this.lastError)}`, {
-        hint: 'Fix the cause above; `dbfast pool status` shows the pool.',
-        cause: this.lastError,
-      });
-    }
-    return new DbfastError('POOL_TIMEOUT', `${head}: clones are not made fast enough (${this.inflight} being made, ${pool.wanting} waiting)`, {
-      hint: 'Raise [pool] lease_timeout_seconds, or [pool] size so more are ready in advance.',
+    return leaseTimeoutError({
+      template: pool.build.name,
+      timeoutMs: pool.settings.leaseTimeoutMs,
+      cap: this.lastCap,
+      leasedHere: pool.leases.size,
+      dropping: this.drops.leases,
+      lastError: this.lastError,
+      creating: this.inflight,
+      waiting: pool.wanting,
     });
   }
 

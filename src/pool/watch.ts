@@ -11,8 +11,25 @@ import path from 'node:path';
 export class FileWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
   private closed = false;
+  private debounce: NodeJS.Timeout | undefined;
 
-  constructor(private readonly onChange: (what: string) => void) {}
+  /**
+   * `changed` runs at once on every relevant event (SQL files, folders, config files; not the
+   * rest of a project folder); `settled` once the events stop for 50 ms, since editors write a
+   * file in several steps.
+   */
+  constructor(
+    private readonly changed: () => void,
+    private readonly settled: () => void,
+  ) {}
+
+  private onChange(file: string): void {
+    if (this.closed || (!/\.(sql|toml)$/i.test(file) && /\.[^/\\]+$/.test(file))) return;
+    this.changed();
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.settled(), 50);
+    this.debounce.unref();
+  }
 
   /** Watches exactly these folders from now on (new ones added, gone ones dropped). */
   update(folders: readonly string[]): void {
@@ -50,6 +67,7 @@ export class FileWatcher {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.debounce);
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
   }
