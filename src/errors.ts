@@ -17,6 +17,14 @@ interface ErrorSpec {
   hint?: string;
 }
 
+/**
+ * How to check a server that may be the local one or a remote is up and reachable, for hints
+ * that cannot know which (a lost connection, a tool that could not connect). The local server is
+ * no remote: where a failure is known to be on it, failure/operational.ts puts the local
+ * server's own commands in its place (`forLocalServer`).
+ */
+export const SERVER_CHECK_STEP = '`dbfast server status` or `dbfast doctor` for the local server, `dbfast remote test NAME` for a remote';
+
 /** Every code dbfast throws, with its exit class and default hint. */
 export const ERRORS = {
   AGE_INVALID: { exit: 'usage' },
@@ -42,7 +50,7 @@ export const ERRORS = {
   CONFIG_UNREADABLE: { exit: 'usage' },
   CONFIRMATION_REQUIRED: { exit: 'usage' },
   CONNECTION_FAILED: { exit: 'failed' },
-  CONNECTION_LOST: { exit: 'failed', hint: "The server restarted, shut down or the network dropped the connection. Check that it is up (`dbfast remote test NAME`), then run the command again; what the interrupted run left behind is cleaned up by the next one." },
+  CONNECTION_LOST: { exit: 'failed', hint: `The server restarted, shut down or the network dropped the connection. Check that it is up (${SERVER_CHECK_STEP}), then run the command again; what the interrupted run left behind is cleaned up by the next one.` },
   CONNECTION_SETTING_INVALID: { exit: 'usage' },
   CONNECTION_SETTING_UNSUPPORTED: { exit: 'usage' },
   CREATE_DATABASE_FAILED: { exit: 'failed' },

@@ -4,19 +4,19 @@
  * loads its implementation lazily (a dynamic import), so importing the public surface
  * (src/index.ts) stays cheap; `dbfast seed` loads only what seeding needs.
  */
-import { withModule, type ConfigSource, type With } from '../config/source.js';
+import { ON_LOCAL_SERVER, withModule, type ConfigSource, type With } from '../config/source.js';
 import type { Logger } from '../logger.js';
 
 // ---- Templates and clones on the local server ----
 
 /** Builds the environment's template when stale (or with `force`). */
 export async function build(options: With<import('../local/build.js').BuildOptions> = {}): Promise<import('../local/build.js').BuildResult> {
-  return withModule(options, () => import('../local/build.js'), (module, config) => module.buildTemplate({ ...options, config }));
+  return withModule(options, () => import('../local/build.js'), (module, config) => module.buildTemplate({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /** Creates database `output` from the environment's template, building it first when stale. */
 export async function seed(options: With<import('../local/seed.js').SeedOptions>): Promise<import('../local/seed.js').SeedResult> {
-  return withModule(options, () => import('../local/seed.js'), (module, config) => module.seed({ ...options, config }));
+  return withModule(options, () => import('../local/seed.js'), (module, config) => module.seed({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /**
@@ -29,22 +29,22 @@ export async function seed(options: With<import('../local/seed.js').SeedOptions>
  * process.once('SIGINT', () => void session.close());
  */
 export async function watch(options: With<import('../local/watch.js').WatchOptions>): Promise<import('../local/watch.js').WatchSession> {
-  return withModule(options, () => import('../local/watch.js'), (module, config) => module.watchEnvironment({ ...options, config }));
+  return withModule(options, () => import('../local/watch.js'), (module, config) => module.watchEnvironment({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /** Each environment's template: missing, fresh or stale, with the files that changed. */
 export async function status(options: With<import('../local/status.js').StatusOptions> = {}): Promise<import('../local/status.js').StatusResult> {
-  return withModule(options, () => import('../local/status.js'), (module, config) => module.status({ ...options, config }));
+  return withModule(options, () => import('../local/status.js'), (module, config) => module.status({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /** The databases dbfast made on the local server (templates, clones, leftovers). */
 export async function list(options: ConfigSource = {}): Promise<import('../local/list.js').ListResult> {
-  return withModule(options, () => import('../local/list.js'), (module, config) => module.list({ config }));
+  return withModule(options, () => import('../local/list.js'), (module, config) => module.list({ config }), ON_LOCAL_SERVER);
 }
 
 /** Drops databases dbfast made; refuses (dropping nothing) when a name is not one of them. */
 export async function drop(options: With<import('../local/drop.js').DropOptions>): Promise<import('../local/drop.js').DropResult> {
-  return withModule(options, () => import('../local/drop.js'), (module, config) => module.drop({ ...options, config }));
+  return withModule(options, () => import('../local/drop.js'), (module, config) => module.drop({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /**

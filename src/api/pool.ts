@@ -4,7 +4,7 @@
  * public surface (src/index.ts) does not load the pool, pg or chokidar.
  */
 import type { DbfastConfig } from '../config/types.js';
-import { configOf, loadConfig, withModule, type ConfigSource, type With } from '../config/source.js';
+import { configOf, loadConfig, ON_LOCAL_SERVER, withModule, type ConfigSource, type With } from '../config/source.js';
 import type { Logger } from '../logger.js';
 
 // ---- The warm pool: ready clones for test suites and `dbfast seed` ----
@@ -81,17 +81,17 @@ export async function lease(options: Omit<CreatePoolOptions, 'size' | 'watch'> =
 
 /** The pooled databases of this project on the local server, per environment, and the server's count against max_clones. */
 export async function poolStatus(options: With<import('../local/pool-commands.js').PoolCommandOptions> = {}): Promise<import('../local/pool-commands.js').PoolStatusResult> {
-  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.poolStatus({ ...options, config }));
+  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.poolStatus({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /** Builds the template when stale, drops leftovers, and makes ready databases up to `[pool] size` (what `dbfast seed` takes). */
 export async function fillPool(options: With<import('../local/pool-commands.js').PoolFillOptions> = {}): Promise<import('../pool/shelf.js').FillResult> {
-  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.fillPool({ ...options, config }));
+  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.fillPool({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /** Drops the ready databases and leftovers of the project's pools (leases of running processes stay). */
 export async function drainPool(options: With<import('../local/pool-commands.js').PoolCommandOptions> = {}): Promise<import('../local/pool-commands.js').PoolDrainResult> {
-  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.drainPool({ ...options, config }));
+  return withModule(options, () => import('../local/pool-commands.js'), (module, config) => module.drainPool({ ...options, config }), ON_LOCAL_SERVER);
 }
 
 /**

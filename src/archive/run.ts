@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { execa, type ResultPromise } from 'execa';
-import { DbfastError } from '../errors.js';
+import { DbfastError, SERVER_CHECK_STEP } from '../errors.js';
 import { scrub, sessionOptions } from '../pg/client.js';
 import { childEnv, type DbTarget } from '../pg/target.js';
 import type { PgTool } from '../pg/tools.js';
@@ -94,7 +94,7 @@ function hintFor(tool: PgTool, stderr: string): string {
     return 'The archive was written by a newer pg_dump: use a pg_restore of at least that version ([tools] pg_bin_dir).';
   }
   if (/could not connect|connection to server/i.test(stderr)) {
-    return 'Check that the server is reachable and the URL in the config is right (`dbfast remote test NAME`).';
+    return `Check that the server is reachable and the URL in the config is right (${SERVER_CHECK_STEP}).`;
   }
   return `The lines above are what ${tool} said; run again with --verbose for the command dbfast ran.`;
 }

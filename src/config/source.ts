@@ -1,4 +1,4 @@
-import { mappingFailures } from '../failure/operational.js';
+import { mappingFailures, type FailureContext } from '../failure/operational.js';
 import type { LoadConfigOptions } from './read.js';
 import type { DbfastConfig } from './types.js';
 
@@ -34,10 +34,16 @@ export async function configOf(source: ConfigSource): Promise<DbfastConfig> {
   return loadConfig({ configPath: source.configPath, cwd: source.cwd, env: source.env });
 }
 
-/** Loads the config and the implementing module side by side, then calls it. */
-export async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R> | R): Promise<R> {
+/**
+ * Loads the config and the implementing module side by side, then calls it. `failure` is what the
+ * caller knows about where a failure happens (`{ server: 'local' }`: only on the local server).
+ */
+export async function withModule<M, R>(source: ConfigSource, load: () => Promise<M>, call: (module: M, config: DbfastConfig) => Promise<R> | R, failure: FailureContext = {}): Promise<R> {
   return mappingFailures(async () => {
     const [config, module] = await Promise.all([configOf(source), load()]);
     return call(module, config);
-  });
+  }, failure);
 }
+
+/** What the library's functions on the local server tell `withModule`: their failures are the local server's. */
+export const ON_LOCAL_SERVER: FailureContext = { server: 'local' };

@@ -3,6 +3,7 @@ import { newDeployId } from '../history/id.js';
 import { runRecorded } from '../history/run.js';
 import { resolveRemoteContext } from '../remote/context.js';
 import { decideDeployPolicy } from '../remote/policy.js';
+import { allNeededOk } from '../validate/types.js';
 import { withGroupHint } from './group-run.js';
 import { groupsMissingEnv, prepareAfterDeploy } from './groups.js';
 import { missingEnv, requiredEnvError, resolveHooks } from './hooks.js';
@@ -49,7 +50,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   if (options.dryRun) {
     const plan = await planDeploy(ctx, policy, { after, missingEnv: missingVars, skipValidation: options.skipValidation === true });
     const groups = plan.groups.map((group) => ({ name: group.name, order: group.order, status: group.selected ? ('not_run' as const) : ('skipped' as const), reason: group.selected ? 'dry run' : group.reason, files: group.files, commands: group.commands, durationMs: null, health: null }));
-    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', mode: plan.mode, previous: null, deployId: options.deployId ?? newDeployId(), plan, warnings: [], health: null, groups, notes, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
+    return { ...base, backupId: null, templateHash: null, durationMs: 0, phases: [], result: 'dry_run', ok: allNeededOk(plan.checks), mode: plan.mode, previous: null, deployId: options.deployId ?? newDeployId(), plan, warnings: [], health: null, groups, notes, ...(plan.migrations ? { migrations: plan.migrations } : {}) };
   }
   return runRecorded('deploy', ctx, async (run) => {
     run.record.notes.push(...notes);
@@ -65,6 +66,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
       durationMs: run.clock.total(),
       phases: run.clock.phases,
       result: 'success',
+      ok: true,
       deployId: run.record.deployId,
       notes: run.record.notes,
       ...outcome,

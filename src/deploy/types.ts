@@ -42,6 +42,12 @@ export interface DeployReport {
   durationMs: number;
   phases: PhaseTiming[];
   result: 'success' | 'dry_run';
+  /**
+   * The verdict, as `remote test` and `doctor` give it: false only from a dry run whose checks
+   * found a problem the deploy would refuse (a check failed with severity error; the CLI exits 3).
+   * A deploy that returns succeeded: true.
+   */
+  ok: boolean;
   /** How the database was replaced, or `migrate`: pending migrations applied to it (see migrate-mode.ts). */
   mode: RestoreMode | 'migrate' | null;
   /** Where the replaced database is kept for `dbfast rollback`, or null. */

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DbfastError, errorMessage, isDbfastError, type ErrorCode } from '../errors.js';
+import { DbfastError, errorMessage, isDbfastError, SERVER_CHECK_STEP, type ErrorCode } from '../errors.js';
 import { explainPermission } from './permission.js';
 
 /** What the code that failed was doing, for messages that say where: all optional. */
@@ -15,6 +15,34 @@ export interface FailureContext {
   path?: string | undefined;
   /** What dbfast was doing, e.g. "writing the backup metadata". */
   doing?: string | undefined;
+  /**
+   * 'local': the failing code used only the local server (managed or your own), so hints name
+   * its commands, not `dbfast remote test` (see `forLocalServer`). Unset: either may have failed.
+   */
+  server?: 'local' | undefined;
+}
+
+/** Where to look for a database that went away, on either server (the local one has no `remote test`). */
+const NAMES_STEP = '`dbfast list` for the local server, `dbfast remote test NAME` for a remote';
+
+/** The steps above as they read when the failure is known to be on the local server. */
+const LOCAL_STEPS: ReadonlyArray<readonly [string, string]> = [
+  [SERVER_CHECK_STEP, '`dbfast server status` for the managed local server, `dbfast doctor` for one of your own'],
+  [NAMES_STEP, '`dbfast list` shows the databases dbfast made on the local server'],
+];
+
+/**
+ * The error with the local server's next steps in its hint in place of the steps that name both
+ * servers; the same error when its hint names neither.
+ */
+function forLocalServer(error: DbfastError): DbfastError {
+  const hint = error.hint;
+  if (hint === undefined) return error;
+  const local = LOCAL_STEPS.reduce((text, [either, only]) => text.replaceAll(either, only), hint);
+  if (local === hint) return error;
+  const refined = new DbfastError(error.code, error.message, { hint: local, cause: error.cause, details: error.details });
+  if (error.stack) refined.stack = error.stack;
+  return refined;
 }
 
 const CONTEXT = Symbol.for('dbfast.failureContext');
@@ -68,7 +96,7 @@ function fromSqlState(state: string, message: string, fields: ErrorFields, conte
     });
   }
   if (state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03') return make('CONNECTION_LOST', 'lost the connection to the server');
-  const gone = 'Someone dropped or renamed it meanwhile: check the names on the server (`dbfast remote test NAME`), then run the command again.';
+  const gone = `Someone dropped or renamed it meanwhile: check the names on the server (${NAMES_STEP}), then run the command again.`;
   if (state === '57P04') return make('DATABASE_NOT_FOUND', 'the database was dropped while dbfast worked in it', gone);
   if (state === '3D000') return make('DATABASE_NOT_FOUND', 'the database does not exist', gone);
   if (state === '53100') return make('DISK_FULL', 'the database server ran out of disk space', 'Free space on the database server (its data directory, WAL or temporary tablespace), then run the command again.');
@@ -121,6 +149,11 @@ function fromErrno(code: string, error: Error & ErrorFields, context: FailureCon
  * says what to do; undefined for anything else (a bug is a bug). DbfastErrors pass through.
  */
 export function operationalError(error: unknown, context: FailureContext = {}): DbfastError | undefined {
+  const mapped = mapOperational(error, context);
+  return mapped && (context.server ?? contextOf(error).server) === 'local' ? forLocalServer(mapped) : mapped;
+}
+
+function mapOperational(error: unknown, context: FailureContext): DbfastError | undefined {
   if (isDbfastError(error)) return error;
   if (!(error instanceof Error)) return undefined;
   const fields = error as Error & ErrorFields;

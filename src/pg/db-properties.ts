@@ -148,7 +148,7 @@ export async function applyDatabaseSettings(client: pg.Client, database: string,
       const notOwner = code === '42501' && /must be owner of database/.test(errorMessage(error)) ? explainPermission(errorMessage(error), { user }) : undefined;
       const hint = notOwner ? notOwner.hint :
         code === '42704' && setting.role !== null
-          ? `Role "${setting.role}" is missing on this server: create it (put its CREATE ROLE in [repository] cluster_setup and run \`dbfast remote setup NAME\` on a remote).`
+          ? `Role "${setting.role}" is missing on this server: create it (put its CREATE ROLE in [repository] cluster_setup: the next build runs it on the local server; on a remote, run \`dbfast remote setup NAME\`).`
           : code === '42501'
             ? `As a superuser on this server: GRANT SET ON PARAMETER ${quoteIdent(setting.name)} TO ${quoteIdent(user)};${setting.role === null ? '' : ' (settings of another role also need CREATEROLE)'} or remove the setting from the template's SQL files.`
             : "Fix or remove the setting in the template's SQL files.";

@@ -98,8 +98,10 @@ describe('deploy hooks', { timeout: 240_000 }, () => {
     expect(human.stderr).toContain('DBFAST_TEST_NEEDED_A, DBFAST_TEST_NEEDED_B, DBFAST_TEST_NEEDED_C');
 
     const dry = await cli(project, ['--json', 'deploy', '--remote', 'staging', '--dry-run'], { DBFAST_TEST_SET_D: 'yes', DBFAST_TEST_NEEDED_B: 'b' });
-    expect(dry.exitCode, dry.stdout).toBe(0);
-    const plan = parseJson<{ plan: { checks: Array<{ name: string; ok: boolean; detail: string }>; hooks: { missingEnv: string[] } } }>(dry).plan;
+    // A failed check makes the dry run a failed check run (exit 3, ok: false), as `remote test`.
+    expect(dry.exitCode, dry.stdout).toBe(3);
+    const { ok, plan } = parseJson<{ ok: boolean; plan: { checks: Array<{ name: string; ok: boolean; detail: string }>; hooks: { missingEnv: string[] } } }>(dry);
+    expect(ok).toBe(false);
     expect(plan.hooks.missingEnv).toEqual(['DBFAST_TEST_NEEDED_A', 'DBFAST_TEST_NEEDED_C']);
     expect(plan.checks.find((c) => c.name === 'required_env')).toMatchObject({ ok: false, detail: 'not set: DBFAST_TEST_NEEDED_A, DBFAST_TEST_NEEDED_C' });
     expect(existsSync(path.join(project.dir, 'pre-ran'))).toBe(false);

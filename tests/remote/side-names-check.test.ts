@@ -46,6 +46,7 @@ describe('a foreign database on a swap name is reported before the deploy refuse
       expect(error.message).toContain(`"${taken}"`);
 
       const dry = await cli(project, ['--json', 'deploy', '--remote', 'staging', '--dry-run']);
+      expect(dry.exitCode, dry.stdout + dry.stderr).toBe(3);
       const plan = parseJson<{ plan: { checks: Check[] } }>(dry).plan;
       const inPlan = failedCheck(plan.checks, dry);
       expect(inPlan.detail).toBe(error.message);

@@ -52,7 +52,7 @@ export function registerDeployCommands(program: Command): void {
     .addOption(envOption("environment (must match the remote's)"))
     .addOption(confirmOption())
     .addOption(yesOption())
-    .option('--dry-run', 'print the plan and change nothing')
+    .option('--dry-run', 'print the plan and the checks and change nothing (exit 3 when a check fails)')
     .addOption(new Option('--backup-before', "back up first (the default; production always does)").conflicts('skipBackup'))
     .option('--skip-backup', 'no backup first (refused for production)')
     .addOption(new Option('--mode <mode>', 'replace or migrate (default: replace where allow_destructive, else migrate)').choices(['replace', 'migrate'] as const))
@@ -88,6 +88,8 @@ export function registerDeployCommands(program: Command): void {
         );
         const { plan, ...rest } = report;
         ctx.out.result(plan ? { ...rest, plan } : rest, (style) => render.renderDeploy(style, report));
+        // A dry run is a check command (what CI runs before the deploy): exit 3 when a check failed, as `remote test` does.
+        return report.ok ? 0 : 3;
       }),
     );
   program

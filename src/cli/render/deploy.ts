@@ -25,6 +25,14 @@ function groupLine(style: Style, g: DeployReport['groups'][number]): string {
   return `group ${g.name}: ${style.status(status)}${g.reason ? ` (${firstLine(g.reason)})` : ''}`;
 }
 
+/** The dry run's last line: the verdict its exit code gives (3 when a check failed, as `remote test`). */
+function planVerdict(style: Style, plan: Plan): string {
+  const failed = plan.checks.filter((c) => !c.ok && c.severity === 'error').map((c) => c.name);
+  if (failed.length > 0) return style.bad(`${plural(failed.length, 'check')} failed (${failed.join(', ')}): the deploy would be refused`);
+  const warnings = plan.checks.filter((c) => !c.ok && c.severity === 'warning').length;
+  return warnings > 0 ? `every needed check passed (${plural(warnings, 'warning')}): the deploy would proceed` : 'every check passed: the deploy would proceed';
+}
+
 function renderPlan(style: Style, plan: Plan, notes: string[]): string {
   const check = (c: (typeof plan.checks)[number]): string => {
     const label = c.ok ? 'ok  ' : c.severity === 'error' ? 'FAIL' : 'warn';
@@ -45,6 +53,7 @@ function renderPlan(style: Style, plan: Plan, notes: string[]): string {
     'steps:',
     ...plan.steps.map((step, i) => `  ${i + 1}. ${step}`),
     'nothing was changed.',
+    planVerdict(style, plan),
   ].join('\n');
 }
 
