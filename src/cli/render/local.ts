@@ -72,9 +72,10 @@ export function renderBuild(style: Style, result: BuildResult): string {
 
 /** The line `seed` says on stderr (its stdout is the URL alone, for `$(dbfast seed ...)`). */
 export function seedMessage(result: SeedResult): string {
-  const how = result.rebuilt ? ' (template rebuilt first)' : '';
-  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${duration(result.cloneMs)}${how}`;
-  return `created ${result.database} from ${result.template} in ${duration(result.cloneMs)}${how}`;
+  // The time of the whole seed (what the user waited), with the rebuild's share of it apart.
+  const how = result.rebuilt ? ` (template rebuilt first: ${duration(result.rebuildMs)})` : '';
+  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${duration(result.durationMs)}${how}`;
+  return `created ${result.database} from ${result.template} in ${duration(result.durationMs)}${how}`;
 }
 
 export function renderStatus(style: Style, result: StatusResult): string {
