@@ -9,6 +9,7 @@ import { locateFile } from '../config/repositories.js';
 import type { DbfastConfig, RepositoryConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
 import { scanIncludes } from '../sql/includes.js';
+import { includedBy } from '../project/include-graph.js';
 import { planLayers, type Layer } from './layers.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
@@ -112,23 +113,6 @@ async function hashRepository(config: DbfastConfig, configured: RepositoryConfig
     }
     scanned = [...scanned, ...found];
   }
-}
-
-/** What `files` reach through includes (transitively) that is not among them, each with where it was first included. */
-export function includedBy(all: readonly PlannedFile[], files: readonly PlannedFile[]): IncludedFile[] {
-  const byPath = new Map(all.map((file) => [file.relativePath, file]));
-  const selected = new Set(files.map((file) => file.relativePath));
-  const found = new Map<string, IncludedFile>();
-  const visit = (file: PlannedFile): void => {
-    for (const link of file.includes ?? []) {
-      const target = byPath.get(link.relativePath);
-      if (!target || selected.has(target.relativePath) || found.has(target.relativePath)) continue;
-      found.set(target.relativePath, { ...target, includedFrom: `${file.relativePath}:${link.line}` });
-      visit(target);
-    }
-  };
-  files.forEach(visit);
-  return [...found.values()];
 }
 
 /** `[repository] cluster_setup` as file names of the scan (`/` separators, `NAME:path` with several repositories). */
