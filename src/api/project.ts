@@ -17,7 +17,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Dbfas
 
 /** Writes a commented dbfast.toml for the numbered SQL folders found in `repoDir` (refuses to overwrite without `force`). */
 export async function initProject(options: import('../project/init.js').InitOptions = {}): Promise<import('../project/init.js').InitResult> {
-  return (await import('../project/init.js')).initProject(options);
+  const [init, includes] = await Promise.all([import('../project/init.js'), import('../sql/includes.js')]);
+  // init (src/project) sits below the SQL reader (src/sql): the includes are found here and handed down.
+  return init.initProject(options, (root) => async (file) => ((await includes.mayInclude(file.absolutePath)) ? includes.scanIncludes(file, root) : []));
 }
 
 /** Every .sql file under `root` (recursively), in natural order, with its size. */

@@ -58,6 +58,8 @@ export function chainManifest(plan: EnvironmentPlan, index: number, measured: { 
     files: Object.fromEntries(files.map((file) => [file.relativePath, file.sha256])),
     // The environment's template records what its files include, as staleness compares it.
     ...(final && plan.included.length > 0 ? { included: Object.fromEntries(plan.included.map((file) => [file.relativePath, file.sha256])) } : {}),
+    // And the cluster setup it was built on (its files are no template files, but the server's roles are what the template's grants name).
+    ...(final && plan.clusterSetup.length > 0 ? { clusterSetup: Object.fromEntries(plan.clusterSetup.map((file) => [file.relativePath, file.sha256])) } : {}),
     fileCount: files.length,
     filterHash: plan.filterHash,
     serverVersion: measured.serverVersion,

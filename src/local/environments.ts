@@ -6,7 +6,8 @@ import { environmentFiles } from '../project/environments.js';
 import { findEnvironment, guardViolations, isProductionEnvironment } from '../project/filter.js';
 import type { ScannedFile } from '../project/scan.js';
 import { checkEnvironment, type EnvironmentCheck } from '../project/validate-env.js';
-import { includedBy, planEnvironment, scanAndHash, type IncludedFile, type PlannedFile } from './plan.js';
+import { includedBy } from '../project/include-graph.js';
+import { planEnvironment, scanAndHash, type IncludedFile, type PlannedFile } from './plan.js';
 
 /**
  * What `environments show` and `validate-env` report. Here rather than in project/: the files an

@@ -134,6 +134,8 @@ export interface IdentityInputs<F> {
   variables?: Record<string, string> | undefined;
   /** Files a layer's files include (`\i`, transitively), as [path, sha256]. */
   reached?: ((files: readonly F[]) => ReadonlyArray<readonly [string, string]>) | undefined;
+  /** `[repository] cluster_setup`'s files (and what they include) as [path, sha256]: what every layer is built on. */
+  clusterSetup?: ReadonlyArray<readonly [string, string]> | undefined;
 }
 
 /**
@@ -149,7 +151,9 @@ export function planLayers<F extends LayerFile>(environment: EnvironmentConfig, 
   else groups = byConfiguredLayers(environment, files, setting);
   const variables = Object.entries(inputs.variables ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // Without variables the identity is what it was before they existed (templates stay valid).
-  let identity = sha256(`dbfast-layers-v1\0${templateName}${variables.length > 0 ? `\0${JSON.stringify(variables)}` : ''}`);
+  // The same for a project without cluster setup files.
+  const setup = inputs.clusterSetup ?? [];
+  let identity = sha256(`dbfast-layers-v1\0${templateName}${variables.length > 0 ? `\0${JSON.stringify(variables)}` : ''}${setup.length > 0 ? `\0setup${JSON.stringify(setup)}` : ''}`);
   return groups.map((group, index) => {
     identity = nextIdentity(identity, group.files, inputs.reached?.(group.files));
     const last = index === groups.length - 1;

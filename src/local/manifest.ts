@@ -30,6 +30,11 @@ export interface TemplateManifest {
   files: Record<string, string>;
   /** Files reached only through `\i` / `\ir`: relative path -> sha256 (absent when there are none). */
   included?: Record<string, string>;
+  /**
+   * `[repository] cluster_setup` when it was built: each file (and what it includes) -> sha256.
+   * Absent when the project had none (and in manifests from before it was recorded).
+   */
+  clusterSetup?: Record<string, string> | undefined;
   fileCount: number;
   filterHash: string;
   serverVersion: number;

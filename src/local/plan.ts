@@ -5,9 +5,11 @@ import { withoutClusterSetup } from '../project/environments.js';
 import { sha256 } from '../project/hash.js';
 import { scanProject, type FileRepository, type ScannedFile } from '../project/scan.js';
 import { environmentVariables } from '../config/resolve.js';
+import { locateFile } from '../config/repositories.js';
 import type { DbfastConfig, RepositoryConfig } from '../config/types.js';
 import { cacheFilePath, hashFiles, type HashStats, type IncludeLink } from '../project/hashcache.js';
 import { scanIncludes } from '../sql/includes.js';
+import { includedBy } from '../project/include-graph.js';
 import { planLayers, type Layer } from './layers.js';
 import { filterConfigHash } from './manifest.js';
 import { templateDatabaseName } from './names.js';
@@ -46,6 +48,14 @@ export interface EnvironmentPlan {
   filterHash: string;
   /** At least one; the last one's template is `template`. */
   layers: PlannedLayer[];
+  /**
+   * `[repository] cluster_setup` as it is now: each listed file and what it includes, with content
+   * hashes. Not template files, but the template is built on the server they set up: a change to
+   * them makes it stale (and is part of every layer's identity).
+   */
+  clusterSetup: Array<{ relativePath: string; sha256: string }>;
+  /** Files `[repository] cluster_setup` lists that do not exist (the build refuses them; status names them). */
+  clusterSetupMissing: string[];
 }
 
 /** An included file that is not one of the scanned .sql files; undefined when it does not exist (the runner names that include). */
@@ -79,6 +89,10 @@ async function hashRepository(config: DbfastConfig, configured: RepositoryConfig
   let scanned = own;
   const scannedSql = new Set(scanned.map((file) => file.relativePath));
   const missing = new Set<string>();
+  // cluster_setup files that are not .sql files of the scan (`roles.psql`) are hashed too: a change to one makes templates stale.
+  const setup = clusterSetupPaths(config).filter((relativePath) => locateFile(config.repositories, relativePath).root === repository && !scannedSql.has(relativePath));
+  const listed = (await Promise.all(setup.map((relativePath) => statIncluded(relativePath, repository, owner)))).filter((file): file is ScannedFile => file !== undefined);
+  scanned = [...scanned, ...listed];
   for (;;) {
     const { hashes, includes, stats } = await hashFiles(scanned, cache, repository, (file) => scanIncludes(file, repository));
     const known = new Set(scanned.map((file) => file.relativePath));
@@ -101,21 +115,23 @@ async function hashRepository(config: DbfastConfig, configured: RepositoryConfig
   }
 }
 
-/** What `files` reach through includes (transitively) that is not among them, each with where it was first included. */
-export function includedBy(all: readonly PlannedFile[], files: readonly PlannedFile[]): IncludedFile[] {
+/** `[repository] cluster_setup` as file names of the scan (`/` separators, `NAME:path` with several repositories). */
+function clusterSetupPaths(config: DbfastConfig): string[] {
+  return config.repository.clusterSetup.map((file) => file.split(path.sep).join('/'));
+}
+
+/** The cluster setup's files and what they include, hashed; and the listed ones that do not exist. */
+function plannedClusterSetup(config: DbfastConfig, all: readonly PlannedFile[]): Pick<EnvironmentPlan, 'clusterSetup' | 'clusterSetupMissing'> {
   const byPath = new Map(all.map((file) => [file.relativePath, file]));
-  const selected = new Set(files.map((file) => file.relativePath));
-  const found = new Map<string, IncludedFile>();
-  const visit = (file: PlannedFile): void => {
-    for (const link of file.includes ?? []) {
-      const target = byPath.get(link.relativePath);
-      if (!target || selected.has(target.relativePath) || found.has(target.relativePath)) continue;
-      found.set(target.relativePath, { ...target, includedFrom: `${file.relativePath}:${link.line}` });
-      visit(target);
-    }
-  };
-  files.forEach(visit);
-  return [...found.values()];
+  const listed: PlannedFile[] = [];
+  const clusterSetupMissing: string[] = [];
+  for (const relativePath of clusterSetupPaths(config)) {
+    const file = byPath.get(relativePath);
+    if (file) listed.push(file);
+    else clusterSetupMissing.push(relativePath);
+  }
+  const clusterSetup = [...listed, ...includedBy(all, listed)].map((file) => ({ relativePath: file.relativePath, sha256: file.sha256 }));
+  return { clusterSetup, clusterSetupMissing };
 }
 
 /** The environment's variables folded into its filter hash, so changing one makes the template stale. */
@@ -138,13 +154,16 @@ export function planEnvironment(config: DbfastConfig, name: string, all: readonl
   const included = includedBy(all, files);
   if (guard) assertProductionSafe(config, environment, [...files, ...included]);
   const variables = environmentVariables(config, environment.name);
+  const setup = plannedClusterSetup(config, all);
   // A layer's identity covers what its files include and the variables they run with: a change
   // to either is a different layer template, never a stale one taken for fresh.
   const layers = planLayers(environment, files, config.database.templateName, template, {
     variables,
     reached: (layerFiles) => includedBy(all, layerFiles).map((file) => [file.relativePath, file.sha256] as const),
+    // Every layer stands on the server the cluster setup made: a change to it is a change below layer 0.
+    clusterSetup: [...setup.clusterSetup.map((file) => [file.relativePath, file.sha256] as const), ...setup.clusterSetupMissing.map((relativePath) => [relativePath, 'missing'] as const)],
   });
-  return { environment: environment.name, template, files, included, variables, filterHash: planHash(filterConfigHash(environment), variables), layers };
+  return { environment: environment.name, template, files, included, variables, filterHash: planHash(filterConfigHash(environment), variables), layers, ...setup };
 }
 
 /** The production guard's complaint about a plan, or null when it has none. */

@@ -49,9 +49,12 @@ export interface SeedResult {
   rebuilt: boolean;
   /** URL of the new database, password masked. */
   url: string;
+  /** The whole call: planning, the template build when it did one, the clone. */
   durationMs: number;
   /** Time of the CREATE DATABASE statement alone (or of the rename, from the pool). */
   cloneMs: number;
+  /** The template (re)build this call did first, part of `durationMs`; null when it built nothing. */
+  rebuildMs: number | null;
   /** A ready database from the pool was renamed to `database` (no clone was made). */
   fromPool: boolean;
 }
@@ -236,6 +239,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       url: withDatabase(target, output).url,
       durationMs: roundMs(performance.now() - started),
       cloneMs: roundMs(cloneMs),
+      rebuildMs: build.rebuilt ? roundMs(build.durationMs) : null,
       fromPool,
     };
   } catch (error) {

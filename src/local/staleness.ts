@@ -21,6 +21,36 @@ export interface Freshness {
    * variables changed): the chain identity of the last layer differs from the one built.
    */
   orderChanged?: boolean | undefined;
+  /**
+   * `[repository] cluster_setup` changed since the template was built (present only then): files
+   * listed (or included by them) since, taken off, edited, or listed but missing on disk.
+   */
+  clusterSetup?: ClusterSetupChanges | undefined;
+}
+
+/** How `[repository] cluster_setup` differs from the one a template was built on. */
+export interface ClusterSetupChanges {
+  added: string[];
+  removed: string[];
+  modified: string[];
+  /** Listed in dbfast.toml, not on disk: the build refuses it (CLUSTER_SETUP_MISSING). */
+  missing: string[];
+}
+
+/** The cluster setup against the manifest's record of it; undefined when nothing changed. */
+function compareClusterSetup(plan: EnvironmentPlan, built: Record<string, string>): ClusterSetupChanges | undefined {
+  const changes: ClusterSetupChanges = { added: [], removed: [], modified: [], missing: [...plan.clusterSetupMissing] };
+  const wanted = new Set(plan.clusterSetup.map((file) => file.relativePath));
+  for (const file of plan.clusterSetup) {
+    const hash = built[file.relativePath];
+    if (hash === undefined) changes.added.push(file.relativePath);
+    else if (hash !== file.sha256) changes.modified.push(file.relativePath);
+  }
+  // A missing file is named once, as missing.
+  const missing = new Set(changes.missing);
+  changes.removed.push(...Object.keys(built).filter((relativePath) => !wanted.has(relativePath) && !missing.has(relativePath)));
+  const changed = changes.added.length + changes.removed.length + changes.modified.length + changes.missing.length > 0;
+  return changed ? changes : undefined;
 }
 
 /**
@@ -50,9 +80,11 @@ export function compareWithManifest(plan: EnvironmentPlan, manifest: TemplateMan
   // layer's chain identity covers order, layers and variables. Manifests without one predate layers.
   const last = plan.layers[plan.layers.length - 1];
   const settingsChanged = settings !== undefined && !sameSettings(settings, manifest.settings ?? []);
-  const filesChanged = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged;
+  // A manifest without a record of it was built before it was recorded: its setup is unknown, so any there is now counts as added.
+  const clusterSetup = compareClusterSetup(plan, manifest.clusterSetup ?? {});
+  const filesChanged = added.length > 0 || removed.length > 0 || modified.length > 0 || filterChanged || settingsChanged || clusterSetup !== undefined;
   // Only when nothing else explains it: a changed file changes the identity too.
   const orderChanged = !filesChanged && manifest.identity !== undefined && last !== undefined && manifest.identity !== last.identity;
   const stale = filesChanged || orderChanged;
-  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged, ...(orderChanged ? { orderChanged } : {}) };
+  return { state: stale ? 'stale' : 'fresh', added, removed, modified, filterChanged, settingsChanged, ...(orderChanged ? { orderChanged } : {}), ...(clusterSetup ? { clusterSetup } : {}) };
 }

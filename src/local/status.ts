@@ -103,7 +103,8 @@ function layerStatuses(plan: EnvironmentPlan, plans: readonly EnvironmentPlan[],
   for (const [list, removed] of [['added', false], ['modified', false], ['removed', true]] as const) {
     for (const relativePath of freshness[list]) statuses[layerOf(relativePath, removed)]?.[list].push(relativePath);
   }
-  let changedBelow = freshness.state === 'missing';
+  // A cluster setup change is below every layer.
+  let changedBelow = freshness.state === 'missing' || freshness.clusterSetup !== undefined;
   statuses.forEach((status, index) => {
     const layer = plan.layers[index] as EnvironmentPlan['layers'][number];
     changedBelow ||= status.added.length + status.modified.length + status.removed.length > 0;

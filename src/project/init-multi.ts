@@ -41,6 +41,8 @@ export function joinProposals(repositories: readonly InitRepository[]): Proposal
       joined.include_directories.push(...(qualify(repository.name, own.include_directories) ?? []));
       const includeFiles = qualify(repository.name, own.include_files);
       if (includeFiles) joined.include_files = [...(joined.include_files ?? []), ...includeFiles];
+      const excludeDirectories = qualify(repository.name, own.exclude_directories);
+      if (excludeDirectories) joined.exclude_directories = [...(joined.exclude_directories ?? []), ...excludeDirectories];
       const excludeFiles = qualify(repository.name, own.exclude_files);
       if (excludeFiles) joined.exclude_files = [...(joined.exclude_files ?? []), ...excludeFiles];
       joined.files += own.files;

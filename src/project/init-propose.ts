@@ -1,10 +1,12 @@
-import { filterFiles, guardedWord } from './filter.js';
+import { filterFiles, guardedWord, inDirectory } from './filter.js';
 import type { DetectedRepository } from './init-detect.js';
 
 /** An environment as `dbfast init` writes it, with the count of files it selects. */
 export interface ProposedEnvironment {
   include_directories: string[];
   include_files?: string[];
+  /** Folders inside included ones whose files other files include (`\i` / `\ir`). */
+  exclude_directories?: string[];
   exclude_files?: string[];
   files: number;
 }
@@ -26,6 +28,34 @@ export function literalGlob(file: string): string {
   return file.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
 }
 
+/**
+ * What `environment` must also exclude so that files other files include (`included`) are not
+ * run on their own too: the highest folder below a selected one that holds nothing but such
+ * files, else the file itself. `runs`: the files that do run.
+ */
+function withoutIncluded(environment: Omit<ProposedEnvironment, 'files'>, runs: readonly string[], included: readonly string[]): Omit<ProposedEnvironment, 'files'> {
+  const selected = filterFiles(included.map((relativePath) => ({ relativePath })), { name: 'proposal', ...environment }).map((file) => file.relativePath);
+  if (selected.length === 0) return environment;
+  const folders: string[] = [];
+  const files: string[] = [];
+  for (const file of selected) {
+    const segments = file.split('/').slice(0, -1);
+    // From the top down: the first folder no running file is in (never a top-level folder: that is what was included).
+    let folder: string | undefined;
+    for (let depth = 2; depth <= segments.length && folder === undefined; depth++) {
+      const candidate = segments.slice(0, depth).join('/');
+      if (!runs.some((run) => inDirectory(run, candidate))) folder = candidate;
+    }
+    if (folder === undefined) files.push(literalGlob(file));
+    else if (!folders.includes(folder)) folders.push(folder);
+  }
+  return {
+    ...environment,
+    ...(folders.length > 0 ? { exclude_directories: [...(environment.exclude_directories ?? []), ...folders] } : {}),
+    ...(files.length > 0 ? { exclude_files: [...(environment.exclude_files ?? []), ...files] } : {}),
+  };
+}
+
 function withCount(environment: Omit<ProposedEnvironment, 'files'>, files: readonly string[]): ProposedEnvironment {
   const selected = filterFiles(
     files.map((relativePath) => ({ relativePath })),
@@ -41,11 +71,19 @@ function withCount(environment: Omit<ProposedEnvironment, 'files'>, files: reado
  */
 export function proposeEnvironments(repository: DetectedRepository): Proposal {
   const notes: string[] = [];
+  const included = repository.includedOnly;
+  if (included.length > 0) {
+    notes.push(`left out ${included.length} file${included.length === 1 ? '' : 's'} that other files include (\\i / \\ir), which run where they are included: ${included.join(', ')}`);
+  }
   const hasRootFiles = repository.rootFiles.length > 0;
-  const local: Omit<ProposedEnvironment, 'files'> = {
-    include_directories: repository.folders.map((folder) => folder.name),
-    ...(hasRootFiles ? { include_files: [rootFilesGlob(repository.rootFiles)] } : {}),
-  };
+  const local = withoutIncluded(
+    {
+      include_directories: repository.folders.map((folder) => folder.name),
+      ...(hasRootFiles ? { include_files: [rootFilesGlob(repository.rootFiles)] } : {}),
+    },
+    repository.files,
+    included,
+  );
   const environments: Record<string, ProposedEnvironment> = { local: withCount(local, repository.files) };
 
   const safeFolders = repository.folders.filter((folder) => !folder.guardedWord).map((folder) => folder.name);
@@ -67,6 +105,6 @@ export function proposeEnvironments(repository: DetectedRepository): Proposal {
     production.exclude_files = excluded.map(literalGlob);
     notes.push(`production leaves out ${excluded.length} file${excluded.length === 1 ? '' : 's'} whose name looks like development or test data: ${excluded.join(', ')}`);
   }
-  environments.production = withCount(production, repository.files);
+  environments.production = withCount(withoutIncluded(production, repository.files, included), repository.files);
   return { environments, notes };
 }

@@ -28,9 +28,14 @@ function environmentBlock(name: string, environment: ProposedEnvironment, commen
   const lines = [...comment.map((line) => `# ${line}`), `[environments.${name}]`];
   lines.push(`include_directories = ${tomlList(environment.include_directories)}`);
   if (environment.include_files) lines.push(`include_files = ${tomlList(environment.include_files)}   # SQL files directly in repository.path`);
+  if (environment.exclude_directories) {
+    lines.push('# Other files include (\\i / \\ir) every file in these: they run there, not on their own.');
+    lines.push(`exclude_directories = ${tomlList(environment.exclude_directories)}`);
+  }
   if (environment.exclude_files) {
-    lines.push('# These look like development or test data by their names; take a file off this list');
-    lines.push('# only if it really belongs in production.');
+    lines.push('# Files other files include (\\i / \\ir: they run there, not on their own), and in');
+    lines.push('# production files that look like development or test data by their names (take one');
+    lines.push('# off this list only if it really belongs in production).');
     lines.push(`exclude_files = ${tomlList(environment.exclude_files)}`);
   }
   return lines;

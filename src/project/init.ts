@@ -12,6 +12,9 @@ import { ignoreDbfastFolder, type GitignoreChange } from './gitignore.js';
 import { joinProposals, repositoryNameFor, type InitRepository } from './init-multi.js';
 import { proposeEnvironments, type Proposal, type ProposedEnvironment } from './init-propose.js';
 import { renderConfig } from './init-render.js';
+import type { IncludeFinder } from './hashcache.js';
+import { reachedOnlyThroughIncludes } from './include-graph.js';
+import type { ScannedFile } from './scan.js';
 
 export interface InitOptions {
   /** Where dbfast.toml is written (the project folder). Default: process.cwd(). */
@@ -119,6 +122,23 @@ function keepPreviousConfig(configPath: string): string {
   }
 }
 
+/**
+ * How init finds the includes of the files under a folder (`root`: includes may not leave it).
+ * Passed in by the caller: telling an include from the same bytes in a string or COPY data takes
+ * the SQL reader (src/sql), which lives above this module.
+ */
+export type IncludeScanner = (root: string) => IncludeFinder;
+
+/**
+ * The files under `searched` that other files include, so init lists neither them nor folders
+ * holding only them (they would run twice). A file whose includes cannot be read (a name built
+ * from a variable, one leaving the folder) counts as including nothing: the build names it.
+ */
+async function includeTargets(files: readonly ScannedFile[], find: IncludeFinder): Promise<string[]> {
+  const linked = await Promise.all(files.map(async (file) => ({ relativePath: file.relativePath, includes: await find(file).catch(() => []) })));
+  return reachedOnlyThroughIncludes(linked).map((file) => file.relativePath);
+}
+
 function nothingToWorkWith(dir: string): DbfastError {
   return new DbfastError('NO_SQL_FILES', `no .sql files in ${dir} or the folders below it`, { hint: 'dbfast expects a folder of numbered SQL folders that run in order, e.g. db/0_schema/010_tables.sql, ' +
       'db/1_seed_common/010_products.sql, db/6_migration/001_add_column.sql. ' +
@@ -130,7 +150,7 @@ function nothingToWorkWith(dir: string): DbfastError {
  * folder, production only schema and migration folders. Checks everything before writing,
  * and checks that the text it writes loads and passes the production guard.
  */
-export async function initProject(options: InitOptions = {}): Promise<InitResult> {
+export async function initProject(options: InitOptions, findIncludes: IncludeScanner): Promise<InitResult> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const configPath = path.join(cwd, CONFIG_FILE_NAME);
   const exists = existsSync(configPath);
@@ -148,7 +168,8 @@ export async function initProject(options: InitOptions = {}): Promise<InitResult
     if (!(statSync(searched, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
       throw new DbfastError('REPOSITORY_NOT_FOUND', `folder ${searched} does not exist`, { hint: 'Pass --repo-dir with the folder that holds your SQL folders.' });
     }
-    const found = detectRepository(await scanRepository(searched));
+    const scanned = await scanRepository(searched);
+    const found = detectRepository(scanned, await includeTargets(scanned, findIncludes(searched)));
     if (!found) throw nothingToWorkWith(searched);
     const folder = path.join(searched, found.relativeDir);
     const name = repositoryNameFor(folder, taken);

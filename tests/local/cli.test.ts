@@ -19,7 +19,10 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     const result = await runCli(['--json', 'seed', '--output', name], { cwd: project.dir, env });
     expect(result.exitCode, result.stderr).toBe(0);
     const json = parseJson(result);
-    expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'fromPool', 'rebuilt', 'refill', 'template', 'url'].sort());
+    expect(Object.keys(json).sort()).toEqual(['cloneMs', 'database', 'durationMs', 'environment', 'fromPool', 'rebuildMs', 'rebuilt', 'refill', 'template', 'url'].sort());
+    // The whole command's time covers the template build it did first, whose share is given apart.
+    expect(json.rebuildMs).toBeGreaterThan(0);
+    expect(json.durationMs).toBeGreaterThanOrEqual((json.rebuildMs as number) + (json.cloneMs as number));
     expect(json).toMatchObject({ fromPool: false, refill: true });
     expect(json).toMatchObject({ database: name, template: project.template(), environment: 'local', rebuilt: true });
     // No secret and no mask: a script can connect with the URL as printed (the password from where it came).
@@ -57,6 +60,23 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^postgres(ql)?://.*/${name}(\\?|$)`))]);
     expect(result.stderr).toContain(`created ${name} from ${project.template()}`);
+  });
+
+  it('seed prints the time of the whole command, the template rebuild it did first included (and its share apart)', async () => {
+    // A build that takes a while: the clone alone would be reported as a few ms.
+    const project = makeProject({ files: { '0_schema/010_slow.sql': 'SELECT pg_sleep(0.3);\nCREATE TABLE item (id int);\n' } });
+    const name = `${project.templateName}_c_took`;
+    const result = await runCli(['seed', '--output', name], { cwd: project.dir, env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const line = /created \S+ from \S+ in ([\d.]+) (ms|s) \(template rebuilt first: ([\d.]+) (ms|s)\)/.exec(result.stderr);
+    expect(line, result.stderr).not.toBeNull();
+    const ms = (value: string | undefined, unit: string | undefined): number => Number(value) * (unit === 's' ? 1000 : 1);
+    const [whole, rebuild] = [ms(line?.[1], line?.[2]), ms(line?.[3], line?.[4])];
+    // The build ran pg_sleep(0.3): what it says it waited is at least that, and the whole is at least its rebuild.
+    expect(rebuild).toBeGreaterThanOrEqual(300);
+    expect(whole).toBeGreaterThanOrEqual(rebuild);
+    const again = await runCli(['seed', '--output', `${name}2`], { cwd: project.dir, env });
+    expect(again.stderr).toMatch(new RegExp(`created ${name}2 from \\S+ in [\\d.]+ m?s\n`));
   });
 
   it('an unchanged dbfast.toml skips re-validation, but an edited invalid one is still reported', async () => {

@@ -35,12 +35,16 @@ describe('seed', () => {
     expect(result.url).toContain(`/${name}`);
     expect(result.cloneMs).toBeGreaterThan(0);
     expect(result.durationMs).toBeGreaterThanOrEqual(result.cloneMs);
+    // The whole call: the build it did first is part of durationMs, and its share is given apart.
+    expect(result.rebuildMs).toBeGreaterThan(0);
+    expect(result.durationMs).toBeGreaterThanOrEqual((result.rebuildMs ?? 0) + result.cloneMs);
     expect(await itemNames(name)).toEqual(['kettle', 'teapot']);
     const info = await isTemplate(name);
     expect(info?.istemplate).toBe(false);
     expect(decodeClone(info?.comment)).toMatchObject({ template: project.template(), environment: 'local' });
     const again = await seed({ config: project.config(), output: clone(project, 'second') });
     expect(again.rebuilt).toBe(false);
+    expect(again.rebuildMs).toBeNull();
   });
 
   it('rebuilds a stale template before cloning, and on request', async () => {
@@ -49,6 +53,7 @@ describe('seed', () => {
     project.write('1_seed/020_more.sql', "INSERT INTO item VALUES (3, 'mug');\n");
     const stale = await seed({ config: project.config(), output: clone(project, 'b') });
     expect(stale.rebuilt).toBe(true);
+    expect(stale.durationMs).toBeGreaterThanOrEqual((stale.rebuildMs ?? Infinity) + stale.cloneMs);
     expect(await itemNames(clone(project, 'b'))).toEqual(['kettle', 'teapot', 'mug']);
     expect(await itemNames(clone(project, 'a'))).toEqual(['kettle', 'teapot']);
     const forced = await seed({ config: project.config(), output: clone(project, 'c'), rebuild: true });

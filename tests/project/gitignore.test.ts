@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initProject } from '../../src/project/init.js';
+import { initProject } from '../../src/api/project.js';
 import { tempDir, writeTree } from '../support/files.js';
 
 const SQL = { '0_schema/010_tables.sql': 'create table t (id int);', '1_seed/010_rows.sql': 'insert into t values (1);' };

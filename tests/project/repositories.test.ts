@@ -94,7 +94,7 @@ include_files = ["app:1_data/*.sql", "core:top.sql"]
 
 describe('dbfast init with several --repo-dir', () => {
   it('writes [[repositories]] in the order given and environments whose folders name their repository', async () => {
-    const { initProject } = await import('../../src/project/init.js');
+    const { initProject } = await import('../../src/api/project.js');
     const root = tempDir();
     writeTree(root, {
       'core-sql/0_schema/010_item.sql': 'CREATE TABLE item (id int);\n',

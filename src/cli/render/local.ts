@@ -72,9 +72,10 @@ export function renderBuild(style: Style, result: BuildResult): string {
 
 /** The line `seed` says on stderr (its stdout is the URL alone, for `$(dbfast seed ...)`). */
 export function seedMessage(result: SeedResult): string {
-  const how = result.rebuilt ? ' (template rebuilt first)' : '';
-  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${duration(result.cloneMs)}${how}`;
-  return `created ${result.database} from ${result.template} in ${duration(result.cloneMs)}${how}`;
+  // The time of the whole seed (what the user waited), with the rebuild's share of it apart.
+  const how = result.rebuilt ? ` (template rebuilt first: ${duration(result.rebuildMs)})` : '';
+  if (result.fromPool) return `took ${result.database} ready-made from the pool of ${result.template} in ${duration(result.durationMs)}${how}`;
+  return `created ${result.database} from ${result.template} in ${duration(result.durationMs)}${how}`;
 }
 
 export function renderStatus(style: Style, result: StatusResult): string {
@@ -87,6 +88,11 @@ export function renderStatus(style: Style, result: StatusResult): string {
       for (const file of entry.added) lines.push(`  added     ${file}`);
       for (const file of entry.modified) lines.push(`  modified  ${file}`);
       for (const file of entry.removed) lines.push(`  removed   ${file}`);
+      // The server's setup the template was built on: named apart, since those files are no template files.
+      const setup = entry.clusterSetup;
+      for (const [what, files] of setup ? ([['added   ', setup.added], ['modified', setup.modified], ['removed ', setup.removed], ['missing ', setup.missing]] as const) : []) {
+        for (const file of files) lines.push(`  cluster setup ${what}  ${file}`);
+      }
       if (entry.filterChanged) lines.push(`  the environment's include/exclude settings changed`);
       if (entry.orderChanged) lines.push(`  the run order, layers or variables changed (same files)`);
       if (entry.settingsChanged) lines.push(`  the template's database settings differ from those it was built with`);
