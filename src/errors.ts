@@ -173,6 +173,7 @@ export const ERRORS = {
   SQL_UNSUPPORTED: { exit: 'failed' },
   SSLMODE_INVALID: { exit: 'usage' },
   SSL_FILE_UNREADABLE: { exit: 'usage' },
+  STALE_SPARE: { exit: 'check', hint: 'dbfast drop --stale (it drops the spares no build would adopt any more).' },
   STATEMENT_CANCELED: { exit: 'failed', hint: "Another session canceled it (pg_cancel_backend), or a statement_timeout in force for the SQL being run ended it (dbfast's own sessions run without one): raise or unset that timeout (SET in the file, or the database's or role's setting), then run the command again." },
   SSL_NOT_ENCRYPTED: { exit: 'check', hint: 'Add ?sslmode=require (or verify-full) to the URL once the server has TLS.' },
   STRAY_CLONE: { exit: 'check', hint: 'dbfast drop NAME if nothing uses it.' },

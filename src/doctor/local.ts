@@ -1,6 +1,8 @@
 import { resolveExternalConnection } from '../config/targets.js';
 import type { DbfastConfig } from '../config/types.js';
-import { readDbfastDatabases } from '../local/list.js';
+import { ofThisProject, readDbfastDatabases } from '../local/list.js';
+import { projectOwner } from '../local/owner.js';
+import { findStaleSpares } from '../local/prepare.js';
 import { buildLockKey } from '../local/names.js';
 import { status } from '../local/status.js';
 import { withClient } from '../pg/client.js';
@@ -83,12 +85,13 @@ export async function checkLocalTools(config: DbfastConfig, local: LocalServer |
   if (found.length > 0) d.ok('tools', `${found.map((info) => `${info.tool} ${info.version}`).join(', ')} ${where}${against}`);
 }
 
-/** Leftover side/old databases of interrupted builds, and clones whose template is gone. */
+/** Leftover side/old databases of interrupted builds, clones whose template is gone, and spares the rule no longer wants. */
 export async function checkLocalDatabases(config: DbfastConfig, local: LocalServer, d: Diagnosis): Promise<void> {
-  const prefix = `${config.database.templateName}_`;
+  const owner = projectOwner(config);
   await withClient(local.target, async (client) => {
     const databases = await readDbfastDatabases(client, config);
-    const ours = databases.filter((db) => db.project || (db.template?.startsWith(prefix) ?? false));
+    // By the project each marker records, never by name: another project may use the same template_name.
+    const ours = databases.filter((db) => ofThisProject(db, owner));
     const templates = new Set(databases.filter((db) => db.kind === 'template').map((db) => db.name));
     let problems = 0;
     for (const db of ours) {
@@ -103,6 +106,11 @@ export async function checkLocalDatabases(config: DbfastConfig, local: LocalServ
         problems++;
         d.found('local databases', 'STRAY_CLONE', `clone "${db.name}" was made from template ${db.template}, which no longer exists`, `dbfast drop ${db.name} if nothing uses it; or seed a fresh one with dbfast seed --output NAME`, 'warning');
       }
+    }
+    for (const spare of await findStaleSpares(client, config)) {
+      problems++;
+      const size = databases.find((db) => db.name === spare.name)?.sizeBytes;
+      d.found('local databases', 'STALE_SPARE', `spare "${spare.name}" is ${spare.reason}${size === null || size === undefined ? '' : ` (${size} bytes)`}`, undefined, 'warning');
     }
     if (problems === 0) {
       const count = (kind: string): number => ours.filter((db) => db.kind === kind).length;

@@ -8,10 +8,11 @@ import { noticeLeftovers, type BackgroundMode } from './background.js';
 import { commentOwner } from './manifest.js';
 import { buildLockKey } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
-import { readDbfastDatabases, type DbfastDatabase } from './list.js';
+import { ofThisProject, readDbfastDatabases, type DbfastDatabase } from './list.js';
 import { pooledOwnership } from './pool-template.js';
 import { reapLeftover } from './reap.js';
-import { reapStale } from '../pool/shelf.js';
+import { reapStale, sweepTemplates } from '../pool/shelf.js';
+import { findStaleSpares } from './prepare.js';
 
 /** Options of `drop` (`dbfast drop`). */
 export interface DropOptions {
@@ -30,9 +31,11 @@ export interface DropOptions {
   confirm?: boolean | undefined;
 }
 
-/** What `dbfast drop` dropped. */
+/** What `dbfast drop` dropped: each database once, with the one reason it went (none for a database named on the command line). */
 export interface DropResult {
   dropped: Array<{ name: string; kind: DbfastDatabase['kind']; reason?: string }>;
+  /** Pooled databases of a dropped template that stay: a running process holds or is making them (`drop --stale` drops them once it is done). */
+  kept: Array<{ name: string; reason: string }>;
 }
 
 interface Checked {
@@ -126,25 +129,48 @@ export async function drop(options: DropOptions): Promise<DropResult> {
     if (options.templates) {
       const templateKinds = new Set<DbfastDatabase['kind']>(['template', 'layer', 'spare']);
       for (const database of ours) {
-        const mine = database.owner === null ? database.project : isOwnedBy(database.owner, owner);
-        if (templateKinds.has(database.kind) && mine && !targets.includes(database)) targets.push(database);
+        if (templateKinds.has(database.kind) && ofThisProject(database, owner) && !targets.includes(database)) targets.push(database);
       }
     }
-    const dropped: DropResult['dropped'] = [];
+    const dropped = new Map<string, DropResult['dropped'][number]>();
+    const kept = new Map<string, string>();
+    const note = (name: string, kind: DbfastDatabase['kind'], reason?: string): void => {
+      if (!dropped.has(name)) dropped.set(name, reason === undefined ? { name, kind } : { name, kind, reason });
+    };
+    const owns = pooledOwnership(options.config);
+    // A dropped template's ready databases could never be leased again: they go with it (before, while
+    // the template still says whose a half-made one is; after, for any a running pool made meanwhile).
+    const templates = targets.filter((database) => database.kind === 'template').map((database) => database.name);
+    const sweep = async (): Promise<void> => {
+      if (templates.length === 0) return;
+      const swept = await sweepTemplates(client, owns, templates);
+      for (const entry of swept.dropped) note(entry.name, 'pool', entry.reason);
+      for (const entry of swept.spared) kept.set(entry.name, entry.reason);
+    };
+    await sweep();
+    // So do the spares of a dropped layer template.
+    const layers = new Set(targets.filter((database) => database.kind === 'layer').map((database) => database.name));
+    for (const database of ours) {
+      if (database.kind === 'spare' && ofThisProject(database, owner) && database.template !== null && layers.has(database.template) && !targets.includes(database)) targets.push(database);
+    }
     for (const database of targets) {
+      if (dropped.has(database.name)) continue;
       // A template is dropped under its build lock so a build running right now is not cut short.
       if (database.kind === 'template' || database.kind === 'layer') await withAdvisoryLock(client, buildLockKey(database.name), () => dropDatabase(client, database.name));
       else if (database.kind === 'leftover' || database.kind === 'spare') {
         if (!(await reapLeftover(client, database.name))) continue;
       } else await dropDatabase(client, database.name);
-      dropped.push({ name: database.name, kind: database.kind });
+      note(database.name, database.kind);
     }
+    await sweep();
     if (options.stale) {
-      for (const leftover of await reapStale(client, pooledOwnership(options.config))) {
-        if (!dropped.some((entry) => entry.name === leftover.name)) dropped.push({ name: leftover.name, kind: 'pool', reason: leftover.reason });
+      for (const leftover of await reapStale(client, owns)) note(leftover.name, 'pool', leftover.reason);
+      for (const spare of await findStaleSpares(client, options.config)) {
+        if (!dropped.has(spare.name) && (await reapLeftover(client, spare.name))) note(spare.name, 'spare', spare.reason);
       }
     }
+    for (const name of dropped.keys()) kept.delete(name);
     await noticeLeftovers(client, { config: options.config }, target, { mode: options.background });
-    return { dropped };
+    return { dropped: [...dropped.values()], kept: [...kept].map(([name, reason]) => ({ name, reason })) };
   });
 }

@@ -111,7 +111,8 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
         environment: manifest?.environment ?? clone?.environment ?? null,
         template,
         createdAt: manifest?.builtAt ?? build?.startedAt ?? clone?.createdAt ?? null,
-        project: ours.has(template),
+        // An unmarked side database is listed only when its name's check says it is this project's.
+        project: ours.has(template) || (recorded === null && sides.has(row.datname)),
         inUse: sides.get(row.datname)?.inUse ?? false,
       });
     }
@@ -124,6 +125,15 @@ export async function readDbfastDatabases(client: pg.Client, config: DbfastConfi
     for (const record of manifest?.layers ?? []) layers.get(record.template)?.layerOf?.push(row.datname);
   }
   return out;
+}
+
+/**
+ * Whether a listed database is this project's: decided by the project its marker records (two
+ * projects on one server may share a template_name); one with none recorded (made before owners
+ * were recorded, or an unmarked side database) by `project`.
+ */
+export function ofThisProject(database: DbfastDatabase, owner: ProjectOwner): boolean {
+  return database.owner === null ? database.project : isOwnedBy(database.owner, owner);
 }
 
 /** `dbfast list`: the databases dbfast made on the local server. */

@@ -12,7 +12,7 @@ import { planEnvironment, planFor, scanAndHash, type EnvironmentPlan } from './p
 import { readExtensions, runLayer } from './run-layer.js';
 import { createSideDatabase, dropSideDatabase } from './side.js';
 import { reapLeftover } from './reap.js';
-import { EMPTY_SOURCE, ensureSpare, findSpares } from './spare.js';
+import { EMPTY_SOURCE, ensureSpare, findSpares, staleSpares, type StaleSpare } from './spare.js';
 
 /**
  * The background worker's share of layered templates: after a build ran several layers into one
@@ -98,14 +98,8 @@ export async function prepareEnvironment(client: pg.Client, target: DbTarget, co
  */
 export async function collectGarbage(client: pg.Client, config: DbfastConfig, logger: Logger): Promise<string[]> {
   const owner = projectOwner(config);
-  const { files } = await scanAndHash(config);
-  const plans = Object.keys(config.environments).map((name) => planEnvironment(config, name, files, false));
+  const plans = await planAll(config);
   const wantedLayers = new Set(plans.flatMap((plan) => plan.layers.slice(0, -1).map((layer) => layer.template)));
-  const spareSources = new Map<string, string>([[EMPTY_SOURCE, EMPTY_SOURCE]]);
-  for (const plan of plans) {
-    const parent = plan.layers[plan.layers.length - 2];
-    if (parent) spareSources.set(parent.template, parent.identity);
-  }
   const result = await client.query<{ datname: string; comment: string | null }>(
     `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE starts_with(shobj_description(oid, 'pg_database'), $1)`,
     [TEMPLATE_MARKER],
@@ -126,12 +120,38 @@ export async function collectGarbage(client: pg.Client, config: DbfastConfig, lo
     if (manifest?.role !== 'layer' || !manifest.owner || !isOwnedBy(manifest.owner, owner) || parseSideName(row.datname)) continue;
     if (!wantedLayers.has(row.datname)) await dropUnderLock(row.datname);
   }
-  const kept = new Set<string>();
-  for (const spare of await findSpares(client, owner)) {
-    const wanted = spareSources.get(spare.marker.source) === spare.marker.sourceIdentity && !kept.has(spare.marker.source) && !dropped.includes(spare.marker.source);
-    if (wanted) kept.add(spare.marker.source);
+  // Spares of the layers just dropped are stale too: those layers are not wanted, so neither are their spares.
+  for (const spare of staleSpares(await findSpares(client, owner), config.database.templateName, wantedSpareSources(plans))) {
     // Under the lock a build takes to adopt a spare, so one being adopted right now is not cut short.
-    else if (await reapLeftover(client, spare.name)) dropped.push(spare.name);
+    if (await reapLeftover(client, spare.name)) dropped.push(spare.name);
   }
   return dropped;
+}
+
+function planAll(config: DbfastConfig): Promise<EnvironmentPlan[]> {
+  return scanAndHash(config).then(({ files }) => Object.keys(config.environments).map((name) => planEnvironment(config, name, files, false)));
+}
+
+/** The spares the rule wants (see staleSpares): of the template below each environment's last layer, and the empty one. */
+function wantedSpareSources(plans: readonly EnvironmentPlan[]): Map<string, string> {
+  const sources = new Map<string, string>([[EMPTY_SOURCE, EMPTY_SOURCE]]);
+  for (const plan of plans) {
+    const parent = plan.layers[plan.layers.length - 2];
+    if (parent) sources.set(parent.template, parent.identity);
+  }
+  return sources;
+}
+
+/**
+ * This project's spares the rule no longer wants (`drop --stale` drops them, doctor reports
+ * them). None when the environments cannot be planned (a config error): better kept than lost.
+ */
+export async function findStaleSpares(client: pg.Client, config: DbfastConfig): Promise<StaleSpare[]> {
+  let plans: EnvironmentPlan[];
+  try {
+    plans = await planAll(config);
+  } catch {
+    return [];
+  }
+  return staleSpares(await findSpares(client, projectOwner(config)), config.database.templateName, wantedSpareSources(plans));
 }

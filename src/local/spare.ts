@@ -48,6 +48,40 @@ export async function findSpares(client: pg.Client, owner: ProjectOwner): Promis
   return spares;
 }
 
+/** A spare the rule no longer wants, and why. */
+export interface StaleSpare {
+  name: string;
+  reason: string;
+}
+
+/**
+ * The rule for spares: a project keeps one spare of each template that is below an environment's
+ * last layer, made from that template's current identity, and one empty spare (of template0), each
+ * named for its source under the current template_name (the only names a build adopts: see
+ * adoptSpare). Every other spare of the project is stale: of a template no environment builds on
+ * any more, of an older build of it, named for an earlier template_name, or a second one.
+ * `wanted` maps each wanted source to its identity (EMPTY_SOURCE to itself).
+ */
+export function staleSpares(spares: readonly Spare[], templateName: string, wanted: ReadonlyMap<string, string>): StaleSpare[] {
+  const kept = new Set<string>();
+  const stale: StaleSpare[] = [];
+  const what = (source: string): string => (source === EMPTY_SOURCE ? 'the empty template' : source);
+  // Oldest first, so the one a build is most likely to adopt next is the one kept.
+  for (const spare of [...spares].sort((a, b) => a.marker.createdAt.localeCompare(b.marker.createdAt) || a.name.localeCompare(b.name))) {
+    const { source, sourceIdentity } = spare.marker;
+    const identity = wanted.get(source);
+    const prefix = `${spareBase(templateName, source)}__dbfast_spare_`;
+    let reason: string | undefined;
+    if (identity === undefined) reason = `a spare of ${source}, which no environment builds on any more`;
+    else if (identity !== sourceIdentity) reason = `a spare of an older build of ${source}`;
+    else if (!spare.name.startsWith(prefix)) reason = `a spare of ${what(source)} named for another template_name (builds adopt only ${prefix}*)`;
+    else if (kept.has(source)) reason = `a second spare of ${what(source)}`;
+    if (reason) stale.push({ name: spare.name, reason });
+    else kept.add(source);
+  }
+  return stale;
+}
+
 /**
  * Takes a spare of `source` (identity `sourceIdentity`) as a build's side database named for
  * `base`: one transaction renames it, marks it as a build and opens it to connections.

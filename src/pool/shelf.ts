@@ -31,9 +31,11 @@ export function reapable(server: ServerPool, owns: PooledOwnership): Array<{ dat
   return out;
 }
 
+/** Drops each database once, under the first reason it was given (a list never names one twice). */
 async function dropAll(client: pg.Client, doomed: Array<{ database: PooledDatabase; reason: string }>): Promise<DroppedPooled[]> {
   const dropped: DroppedPooled[] = [];
   for (const { database, reason } of doomed) {
+    if (dropped.some((entry) => entry.name === database.name)) continue;
     await dropPooled(client, database.name, database.template);
     dropped.push({ name: database.name, template: database.template, reason });
   }
@@ -43,6 +45,34 @@ async function dropAll(client: pg.Client, doomed: Array<{ database: PooledDataba
 /** `dbfast drop --stale`: drops this project's pooled leftovers (never a live process's lease, never a kept one, never another project's). */
 export async function reapStale(client: pg.Client, owns: PooledOwnership): Promise<DroppedPooled[]> {
   return dropAll(client, reapable(await readServerPool(client), owns));
+}
+
+/** A pooled database a sweep left where it was: a running process holds or is making it. */
+export interface SparedPooled {
+  name: string;
+  template: string;
+  reason: string;
+}
+
+/**
+ * `dbfast drop` of a template: drops this project's pooled databases of these templates (ready
+ * ones, which nobody could lease once the template is gone, and the garbage `reapReason` names),
+ * and names those it leaves: leases a running process holds, and databases being made (both are
+ * garbage once their process is done, for the next pool or `drop --stale`).
+ */
+export async function sweepTemplates(client: pg.Client, owns: PooledOwnership, templates: readonly string[]): Promise<{ dropped: DroppedPooled[]; spared: SparedPooled[] }> {
+  const server = await readServerPool(client);
+  const doomed: Array<{ database: PooledDatabase; reason: string }> = [];
+  const spared: SparedPooled[] = [];
+  for (const database of server.databases) {
+    if (!templates.includes(database.template) || database.state === 'kept' || !owns(database)) continue;
+    const reason = reapReason(database, server);
+    if (reason) doomed.push({ database, reason });
+    else if (database.state === 'ready' && database.marker) doomed.push({ database, reason: `its template ${database.template} is dropped` });
+    else if (database.state === 'ready') spared.push({ name: database.name, template: database.template, reason: 'being made by a running process' });
+    else spared.push({ name: database.name, template: database.template, reason: `leased by ${database.holder?.application ?? (database.holder ? `pid ${database.holder.pid}` : 'a running process')}` });
+  }
+  return { dropped: await dropAll(client, doomed), spared };
 }
 
 /**

@@ -129,7 +129,7 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     expect(refused.stderr).toContain('dbfast did not make it');
     expect(await databasesLike(local, foreign.name)).toEqual([foreign.name]);
     const dropped = await runCli(['--json', 'drop', '--all-clones'], { cwd: project.dir, env });
-    expect(parseJson(dropped)).toEqual({ dropped: [{ name, kind: 'clone' }] });
+    expect(parseJson(dropped)).toEqual({ dropped: [{ name, kind: 'clone' }], kept: [] });
   });
 
   it('an interrupted build drops its side database and exits 130', async () => {

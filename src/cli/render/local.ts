@@ -150,6 +150,8 @@ export function renderList(style: Style, result: ListResult): string {
 }
 
 export function renderDrop(result: DropResult): string {
-  if (result.dropped.length === 0) return 'nothing to drop';
-  return result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}${entry.reason ? ` (${entry.reason})` : ''}`).join('\n');
+  const lines = result.dropped.map((entry) => `dropped ${entry.kind} ${entry.name}${entry.reason ? ` (${entry.reason})` : ''}`);
+  if (lines.length === 0) lines.push('nothing to drop');
+  for (const entry of result.kept) lines.push(`kept pool ${entry.name} (${entry.reason}; \`dbfast drop --stale\` drops it once that process is done)`);
+  return lines.join('\n');
 }
