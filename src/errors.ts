@@ -62,6 +62,7 @@ export const ERRORS = {
   DATABASE_URL_INVALID: { exit: 'usage' },
   DESTRUCTIVE_NOT_ALLOWED: { exit: 'usage' },
   DISK_FULL: { exit: 'failed', hint: "Free space on that file system (`df -h`), then run the command again; nothing that looks finished was left behind." },
+  DROP_DATABASE_FAILED: { exit: 'failed' },
   DUMP_FILE_UNWRITABLE: { exit: 'usage' },
   DUMP_WRITE_FAILED: { exit: 'failed' },
   ENVIRONMENT_MISMATCH: { exit: 'usage' },

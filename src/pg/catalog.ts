@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { interrupted, registerCleanup } from '../cleanup.js';
 import { DbfastError, errorMessage } from '../errors.js';
+import { dropMadeDatabase } from './drop.js';
 import { SETTINGS_OF_DATABASE_SQL, settingsFromEntries, type DatabaseSetting } from './db-properties.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
@@ -182,15 +183,21 @@ export async function endSessionsOn(client: pg.Client, oid: number, timeoutMs = 
   return true;
 }
 
-/** `DROP DATABASE IF EXISTS name WITH (FORCE)`, for batches and for databases known not to be templates. */
+/**
+ * `DROP DATABASE IF EXISTS name WITH (FORCE)`, for databases no user code has run in (a clone
+ * half made): one the user's code had could be a template or hold prepared transactions, which
+ * `dropMadeDatabase` (drop.ts) clears.
+ */
 export function dropStatement(name: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`;
 }
 
-/** Drops a database even if it is a template or has sessions (it must be one dbfast made: callers check). */
-export async function dropDatabase(client: pg.Client, name: string): Promise<void> {
-  await client.query(`ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false`);
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+/**
+ * Drops a database even if it is a template, has sessions or prepared transactions (it must be
+ * one dbfast made: callers check); see drop.ts. Returns what had to be cleared first.
+ */
+export async function dropDatabase(client: pg.Client, name: string): Promise<string[]> {
+  return dropMadeDatabase(client, name);
 }
 
 /**
@@ -200,7 +207,7 @@ export async function dropDatabase(client: pg.Client, name: string): Promise<voi
 export async function dropDatabaseIfExists(client: pg.Client, name: string): Promise<boolean> {
   if (!(await databaseExists(client, name))) return false;
   await endSessions(client, name);
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+  await dropMadeDatabase(client, name, { force: false });
   return true;
 }
 

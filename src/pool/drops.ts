@@ -88,7 +88,9 @@ export class DropQueue {
     const client = await this.sessions.take();
     try {
       this.logger.debug(`dropping ${drop.name}: ${drop.reason}`);
-      await dropPooled(client, drop.name, drop.template);
+      const cleared = await dropPooled(client, drop.name, drop.template);
+      // What a test left that outlives it (a prepared transaction's work is lost): said, never silent.
+      if (cleared.length > 0) this.logger.warn(`dropping ${drop.name}: ${cleared.join('; ')}`);
     } catch (error) {
       broken = true;
       this.logger.warn(`could not drop ${drop.name} (the next pool or \`dbfast drop --stale\` will): ${errorMessage(error)}`);

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { dropStatement, endSessionsOn, renameStatement } from '../pg/catalog.js';
+import { endSessionsOn, renameStatement } from '../pg/catalog.js';
+import { dropMadeDatabase } from '../pg/drop.js';
 import { advisoryLockStatement } from '../pg/lock.js';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import { encodePoolMarker, leasedMarker, type PoolMarker } from './marker.js';
@@ -105,8 +106,13 @@ export async function unlockLease(control: pg.Client, oid: number): Promise<void
   await control.query(lockSql(oid, 'unlock'));
 }
 
-/** Drops a pooled database (it may still have sessions: a changed lease, a dead process's one), then tells the other pools. */
-export async function dropPooled(client: pg.Client, name: string, template: string): Promise<void> {
-  await client.query(dropStatement(name));
+/**
+ * Drops a pooled database (it may still have sessions: a changed lease, a dead process's one; or
+ * whatever a test did to it: IS_TEMPLATE, prepared transactions), then tells the other pools.
+ * Returns what had to be cleared first, for a warning.
+ */
+export async function dropPooled(client: pg.Client, name: string, template: string): Promise<string[]> {
+  const cleared = await dropMadeDatabase(client, name);
   await client.query(notifySql('dropped', template)).catch(() => undefined);
+  return cleared;
 }

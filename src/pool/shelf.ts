@@ -36,8 +36,9 @@ async function dropAll(client: pg.Client, doomed: Array<{ database: PooledDataba
   const dropped: DroppedPooled[] = [];
   for (const { database, reason } of doomed) {
     if (dropped.some((entry) => entry.name === database.name)) continue;
-    await dropPooled(client, database.name, database.template);
-    dropped.push({ name: database.name, template: database.template, reason });
+    const cleared = await dropPooled(client, database.name, database.template);
+    // What had to be cleared first (a prepared transaction rolled back) is said with the reason.
+    dropped.push({ name: database.name, template: database.template, reason: cleared.length === 0 ? reason : `${reason}; ${cleared.join('; ')}` });
   }
   return dropped;
 }
