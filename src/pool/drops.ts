@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
 import { SessionSlots } from './connections.js';
@@ -93,7 +93,8 @@ export class DropQueue {
       if (cleared.length > 0) this.logger.warn(`dropping ${drop.name}: ${cleared.join('; ')}`);
     } catch (error) {
       broken = true;
-      this.logger.warn(`could not drop ${drop.name} (the next pool or \`dbfast drop --stale\` will): ${errorMessage(error)}`);
+      const hint = error instanceof DbfastError && error.code === 'DROP_DATABASE_FAILED' ? `\n${error.hint ?? ''}` : '';
+      this.logger.warn(`could not drop ${drop.name} (the next pool or \`dbfast drop --stale\` will try again): ${errorMessage(error)}${hint}`);
     } finally {
       this.sessions.give(client, broken);
       this.queued.delete(drop.name);

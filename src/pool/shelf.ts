@@ -4,6 +4,7 @@ import { renameStatement } from '../pg/catalog.js';
 import { quoteIdent, quoteLiteral } from '../pg/quote.js';
 import type { DbTarget } from '../pg/target.js';
 import { openSession } from './connections.js';
+import { CAPPED_NAME_REGEX } from './names.js';
 import { createReady, reserve } from './create.js';
 import { dropPooled, notifySql } from './ops.js';
 import { cappedCount, inFlight, readServerPool, readyFor, reapReason, templateSnapshot, type PooledDatabase, type ServerPool } from './server.js';
@@ -190,15 +191,38 @@ export interface ServerPoolStatus {
   databases: PooledDatabaseStatus[];
 }
 
+/**
+ * What a test left in pooled databases that stands in the way of dropping them (the next drop
+ * clears it, or says why it cannot), by database: status names it beside a stale one's reason.
+ */
+async function dropBlockers(client: pg.Client): Promise<Map<string, string>> {
+  const result = await client.query<{ datname: string; template: boolean; gids: string[] }>(
+    `SELECT d.datname, d.datistemplate AS template, coalesce(array_agg(p.gid ORDER BY p.prepared) FILTER (WHERE p.gid IS NOT NULL), '{}') AS gids
+       FROM pg_database AS d LEFT JOIN pg_prepared_xacts AS p ON p.database = d.datname
+      WHERE d.datname ~ $1 AND (d.datistemplate OR p.gid IS NOT NULL)
+      GROUP BY d.datname, d.datistemplate`,
+    [CAPPED_NAME_REGEX],
+  );
+  const blockers = new Map<string, string>();
+  for (const row of result.rows) {
+    const causes = [...(row.template ? ['marked IS_TEMPLATE'] : []), ...row.gids.map((gid) => `holds the prepared transaction ${quoteLiteral(gid)} (ROLLBACK PREPARED in it)`)];
+    blockers.set(row.datname, causes.join(', '));
+  }
+  return blockers;
+}
+
 /** `dbfast pool status`: this project's pooled databases of these templates (with sizes) and the server's count. */
 export async function readPoolStatus(target: DbTarget, owns: PooledOwnership, templates: readonly string[]): Promise<ServerPoolStatus> {
   const client = await openSession(target);
   try {
     const server = await readServerPool(client, { sizes: true });
+    const blockers = await dropBlockers(client);
     const databases = server.databases
       .filter((database) => templates.includes(database.template) && owns(database))
       .map((database): PooledDatabaseStatus => {
-        const reason = reapReason(database, server) ?? null;
+        const reaped = reapReason(database, server);
+        const blocked = blockers.get(database.name);
+        const reason = reaped === undefined ? null : blocked ? `${reaped}; ${blocked}` : reaped;
         const state = database.state === 'lease' ? 'leased' : database.state === 'ready' && !database.marker ? 'making' : database.state;
         return {
           name: database.name,

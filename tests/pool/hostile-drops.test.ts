@@ -92,7 +92,7 @@ describe.each(Object.entries(HOSTILE))('a test that %s', (_what, hostile) => {
     expect(drained.exitCode, drained.stderr).toBe(0);
   });
 
-  it("whose process died holding the lease: drop --stale drops it, and says what it rolled back", async () => {
+  it("whose process died holding the lease: pool status names what is in the way; drop --stale drops it, and says what it rolled back", async () => {
     const target = project();
     const holder = spawnScript(`
       const pool = await api.createPool({ configPath: ${JSON.stringify(target.configPath)}, size: 1, logger: api.silentLogger });
@@ -108,6 +108,12 @@ describe.each(Object.entries(HOSTILE))('a test that %s', (_what, hostile) => {
       holder.child.kill('SIGKILL');
       await holder.exited;
     }
+    const status = await cli(target, ['pool', 'status']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const listed = parseJson<{ databases: Array<{ name: string; stale: boolean; reason: string | null }> }>(status).databases.find((database) => database.name === leased);
+    expect(listed).toMatchObject({ stale: true });
+    if (_what.includes('prepared')) expect(listed?.reason).toContain(`holds the prepared transaction 'gid_${leased}'`);
+    if (_what.includes('IS_TEMPLATE')) expect(listed?.reason).toContain('marked IS_TEMPLATE');
     const result = await cli(target, ['drop', '--stale']);
     expect(result.exitCode, result.stderr).toBe(0);
     const entry = parseJson<Dropped>(result).dropped.find((dropped) => dropped.name === leased);
