@@ -113,6 +113,27 @@ describe('after the server restarted (no fsync)', () => {
     expect((await pooledOf(cluster.adminUrl, project.template())).filter((row) => row.state !== 'trash')).toEqual([]);
   });
 
+  it('with fsync on, a lease changed before a crash restart is dropped on release: the crash reset its counters, so nothing proves it unchanged', async () => {
+    const durable = ['fsync=on', 'synchronous_commit=on', 'full_page_writes=on'];
+    await restartCluster(cluster, durable);
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const pool = await createPool({ configPath: project.configPath, size: 1 });
+    try {
+      const lease = await pool.lease();
+      await query(lease.url, "UPDATE item SET name = 'changed by the test'");
+      await query(cluster.adminUrl, 'CHECKPOINT');
+      await restartCluster(cluster, durable);
+      const released = await lease.release();
+      expect(released).toMatchObject({ outcome: 'dropped', reason: expect.stringMatching(/the server restarted since it was made/) });
+      const next = await pool.lease();
+      expect((await query<{ name: string }>(next.url, 'SELECT name FROM item ORDER BY name')).map((row) => row.name)).toEqual(['kettle', 'teapot']);
+      await next.release();
+    } finally {
+      await pool.close({ drain: true });
+      await restartCluster(cluster);
+    }
+  });
+
   it("drop --stale drops a SIGKILLed process's leases and its ready databases of the current build; the next pool makes new ones", async () => {
     const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
     const template = project.template();
