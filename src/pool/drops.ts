@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
-import { SessionSlots } from './connections.js';
+import { lostConnection, SessionSlots } from './connections.js';
 import { dropPooled } from './ops.js';
 
 /** A database on its way out: a changed or stale lease of this pool, or garbage another process left. */
@@ -31,6 +31,8 @@ export class DropQueue {
   /** This pool's own released leases among the queued ones (for messages). */
   private ownLeases = 0;
   private readonly queued = new Set<string>();
+  /** Drops that failed because the server was unreachable: queued again once the pool reconnects. */
+  private readonly unreachable: PendingDrop[] = [];
   private batch: Promise<void> | undefined;
   private readonly sessions: SessionSlots;
 
@@ -79,24 +81,55 @@ export class DropQueue {
     while (this.batch || this.pending.length > 0) await (this.pump() ?? this.batch);
   }
 
+  /** The pool has sessions again: the drops the server could not take meanwhile go now. */
+  retryUnreachable(): void {
+    for (const drop of this.unreachable.splice(0)) this.add(drop);
+  }
+
   async end(): Promise<void> {
+    for (const drop of this.unreachable.splice(0)) {
+      this.logger.warn(`could not drop ${drop.name}: the server could not be reached (\`dbfast drop --stale\` drops it once this process has ended)`);
+    }
     await this.sessions.endAll();
   }
 
   private async dropOne(drop: PendingDrop): Promise<void> {
-    let broken = false;
-    const client = await this.sessions.take();
+    this.logger.debug(`dropping ${drop.name}: ${drop.reason}`);
     try {
-      this.logger.debug(`dropping ${drop.name}: ${drop.reason}`);
-      await dropPooled(client, drop.name, drop.template);
+      // Once more on a new session when the first was cut (a server restart the idle session had not heard of yet).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.dropOn(drop);
+          break;
+        } catch (error) {
+          if (attempt >= 2 || !lostConnection(error)) throw error;
+        }
+      }
     } catch (error) {
-      broken = true;
+      // Never thrown: this runs in the background, where a rejection would end the process.
+      if (lostConnection(error)) {
+        this.logger.debug(`could not drop ${drop.name} yet: ${errorMessage(error)}`);
+        this.unreachable.push(drop);
+        return;
+      }
       this.logger.warn(`could not drop ${drop.name} (the next pool or \`dbfast drop --stale\` will): ${errorMessage(error)}`);
     } finally {
-      this.sessions.give(client, broken);
       this.queued.delete(drop.name);
       if (drop.leasedOid !== undefined) this.ownLeases--;
     }
     await this.dropped(drop).catch(() => undefined);
+  }
+
+  private async dropOn(drop: PendingDrop): Promise<void> {
+    const client = await this.sessions.take();
+    let broken = false;
+    try {
+      await dropPooled(client, drop.name, drop.template);
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      this.sessions.give(client, broken);
+    }
   }
 }
