@@ -187,7 +187,15 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
     const refreshStarted = performance.now();
     const refreshed: RefreshedDatabase[] = [];
     try {
-      const due = initial ? await outdatedOutputs(ctx, outputs, build.manifest) : outputs;
+      // Only outputs older than this build: another process (a seed, or this watch's own refresh
+      // that rebuilt first) may have recreated them from it already, and their sessions stay.
+      const due = await outdatedOutputs(ctx, outputs, build.manifest);
+      if (!initial && due.length === 0) {
+        lastGood = build.manifest;
+        failing = false;
+        onEvent({ type: 'unchanged', touched, recovered });
+        return;
+      }
       for (const output of due) refreshed.push(await refreshDatabase(ctx, output));
     } catch (error) {
       if (initial && !isFileError(error)) throw error;
