@@ -60,7 +60,7 @@ export interface RefreshedEvent {
   recovered: boolean;
 }
 
-/** File events came, but no file of the environment changed content (a save without edits, an excluded file). */
+/** File events came, but nothing needed rebuilding or refreshing: no file of the environment changed content (a save without edits, an excluded file), or the outputs already hold the template. */
 export interface UnchangedEvent {
   type: 'unchanged';
   touched: string[];
