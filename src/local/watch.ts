@@ -60,7 +60,7 @@ export interface RefreshedEvent {
   recovered: boolean;
 }
 
-/** File events came, but no file of the environment changed content (a save without edits, an excluded file). */
+/** File events came, but nothing needed rebuilding or refreshing: no file of the environment changed content (a save without edits, an excluded file), or the outputs already hold the template. */
 export interface UnchangedEvent {
   type: 'unchanged';
   touched: string[];
@@ -187,7 +187,15 @@ export async function watchEnvironment(options: WatchOptions): Promise<WatchSess
     const refreshStarted = performance.now();
     const refreshed: RefreshedDatabase[] = [];
     try {
-      const due = initial ? await outdatedOutputs(ctx, outputs, build.manifest) : outputs;
+      // Only outputs older than this build: another process (a seed, or this watch's own refresh
+      // that rebuilt first) may have recreated them from it already, and their sessions stay.
+      const due = await outdatedOutputs(ctx, outputs, build.manifest);
+      if (!initial && due.length === 0) {
+        lastGood = build.manifest;
+        failing = false;
+        onEvent({ type: 'unchanged', touched, recovered });
+        return;
+      }
       for (const output of due) refreshed.push(await refreshDatabase(ctx, output));
     } catch (error) {
       if (initial && !isFileError(error)) throw error;

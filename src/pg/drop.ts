@@ -185,10 +185,18 @@ export async function dropMadeDatabase(client: pg.Client, name: string, options:
       try {
         await clearObstacles(client, name, obstacles, cleared);
       } catch (clearing) {
+        // The server or the network went away: the caller's handling of a lost connection, unwrapped.
+        if (!hasSqlState(clearing)) throw clearing;
         throw dropFailed(name, clearing, obstacles);
       }
     }
   }
+}
+
+/** An error the server sent (SQLSTATE), not one of the connection (lost, refused, timed out, shut down: classes 08 and 57P). */
+function hasSqlState(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
 }
 
 /**

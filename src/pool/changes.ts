@@ -12,7 +12,9 @@ import { withDatabase, type DbTarget } from '../pg/target.js';
  *   committed and rolled-back transactions alike: DDL, temp tables (their catalog rows),
  *   TRUNCATE (pg_class), ANALYZE (pg_statistic), large objects, a write rolled back and a write
  *   committed then deleted all move them;
- * - its statistics were not reset (stats_reset), which would hide the counters above;
+ * - its statistics were not reset (stats_reset), which would hide the counters above, and the
+ *   server has not restarted since the baseline was read (a crash, or an immediate stop, drops
+ *   the counters without a new stats_reset: they start again from zero);
  * - its rows in the shared catalogs, which its own counters do not see, are as they were:
  *   pg_database (owner, ACL, connection limit, flags), per-database settings (ALTER DATABASE
  *   ... SET), security labels, and no replication slot, subscription or prepared transaction
@@ -30,6 +32,8 @@ export interface ChangeBaseline {
   updated: string;
   deleted: string;
   statsReset: string | null;
+  /** pg_postmaster_start_time() when read; absent in markers of older dbfast versions. */
+  serverStarted?: string | undefined;
   /** md5 of the database's rows in shared catalogs (see above). */
   properties: string;
   /** md5 of every sequence's last value; null when there are none; `unreadable` when some cannot be read (never provable). */
@@ -45,7 +49,7 @@ export interface DatabaseState {
 const STATE_SQL = `
 SELECT d.datname, shobj_description(d.oid, 'pg_database') AS comment,
        s.tup_inserted::text AS inserted, s.tup_updated::text AS updated, s.tup_deleted::text AS deleted,
-       s.stats_reset::text AS stats_reset,
+       s.stats_reset::text AS stats_reset, pg_postmaster_start_time()::text AS server_started,
        md5(concat_ws('|',
          (to_jsonb(d) - ARRAY['datname', 'datfrozenxid', 'datminmxid'])::text,
          (SELECT string_agg(r.setrole::text || '=' || r.setconfig::text, ',' ORDER BY r.setrole) FROM pg_db_role_setting r WHERE r.setdatabase = d.oid),
@@ -64,6 +68,7 @@ interface StateRow {
   updated: string;
   deleted: string;
   stats_reset: string | null;
+  server_started: string;
   properties: string;
 }
 
@@ -74,12 +79,19 @@ export async function readDatabaseState(client: pg.Client, oid: number): Promise
   return {
     name: row.datname,
     comment: row.comment,
-    counters: { inserted: row.inserted, updated: row.updated, deleted: row.deleted, statsReset: row.stats_reset, properties: row.properties },
+    counters: { inserted: row.inserted, updated: row.updated, deleted: row.deleted, statsReset: row.stats_reset, serverStarted: row.server_started, properties: row.properties },
   };
+}
+
+/** Why the counters vouch for nothing any more: the server restarted after the baseline was read. */
+export function restartedSince(baseline: ChangeBaseline, now: DatabaseState['counters']): string | undefined {
+  return baseline.serverStarted !== undefined && now.serverStarted !== baseline.serverStarted ? 'the server restarted since it was made (its statistics may have been lost)' : undefined;
 }
 
 /** Why `now` differs from `baseline`, or undefined when it does not. */
 export function describeChange(baseline: ChangeBaseline, now: DatabaseState['counters']): string | undefined {
+  const restarted = restartedSince(baseline, now);
+  if (restarted) return restarted;
   if (now.statsReset !== baseline.statsReset) return 'its statistics were reset';
   const moved = (['inserted', 'updated', 'deleted'] as const).filter((key) => now[key] !== baseline[key]);
   if (moved.length > 0) return `rows were ${moved.join(', ')} (pg_stat_database)`;

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { isDbfastError } from '../errors.js';
+import { operationalError } from '../failure/operational.js';
 import { connect } from '../pg/client.js';
 import type { DbTarget } from '../pg/target.js';
 import { NOTIFY_CHANNEL, ownerApplicationName } from './names.js';
@@ -47,6 +49,16 @@ export interface SessionEvents {
   adopt(control: pg.Client): Promise<void>;
 }
 
+/**
+ * Whether the error says a session is gone or cannot be had: a restart, a terminated backend, a
+ * network drop, a server that is down. node-postgres reports the first query after a restart
+ * this way (EPIPE, "not queryable") before the session's 'end' event has arrived.
+ */
+export function lostConnection(error: unknown): boolean {
+  const code = isDbfastError(error) ? error.code : operationalError(error)?.code;
+  return code === 'CONNECTION_LOST' || code === 'CONNECTION_FAILED';
+}
+
 const pidOf = (client: pg.Client): number => (client as unknown as { processID: number }).processID;
 
 /**
@@ -83,14 +95,19 @@ export class PoolSessions {
     });
     for (const client of [control, work]) {
       client.on('end', () => {
-        if (this.closed || (client !== this.control && client !== this.work)) return;
-        this.lost = true;
-        this.events.lost();
+        if (client === this.control || client === this.work) this.markLost();
       });
     }
     this.control = control;
     this.work = work;
     this.lost = false;
+  }
+
+  /** The sessions are gone (both end, or a query said so first): the pool hears it once per loss. */
+  markLost(): void {
+    if (this.lost || this.closed) return;
+    this.lost = true;
+    this.events.lost();
   }
 
   /** Opens new sessions when the last ones were lost (one reconnect for every caller waiting on it). */

@@ -1,7 +1,7 @@
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DbTarget } from '../pg/target.js';
-import { SessionSlots } from './connections.js';
+import { lostConnection, SessionSlots } from './connections.js';
 import { dropPooled } from './ops.js';
 
 /** A database on its way out: a changed or stale lease of this pool, or garbage another process left. */
@@ -31,6 +31,8 @@ export class DropQueue {
   /** This pool's own released leases among the queued ones (for messages). */
   private ownLeases = 0;
   private readonly queued = new Set<string>();
+  /** Drops that failed because the server was unreachable: queued again once the pool reconnects. */
+  private readonly unreachable: PendingDrop[] = [];
   private batch: Promise<void> | undefined;
   private readonly sessions: SessionSlots;
 
@@ -79,27 +81,59 @@ export class DropQueue {
     while (this.batch || this.pending.length > 0) await (this.pump() ?? this.batch);
   }
 
+  /** The pool has sessions again: the drops the server could not take meanwhile go now. */
+  retryUnreachable(): void {
+    for (const drop of this.unreachable.splice(0)) this.add(drop);
+  }
+
   async end(): Promise<void> {
+    for (const drop of this.unreachable.splice(0)) {
+      this.logger.warn(`could not drop ${drop.name}: the server could not be reached (\`dbfast drop --stale\` drops it once this process has ended)`);
+    }
     await this.sessions.endAll();
   }
 
   private async dropOne(drop: PendingDrop): Promise<void> {
-    let broken = false;
-    const client = await this.sessions.take();
+    this.logger.debug(`dropping ${drop.name}: ${drop.reason}`);
     try {
-      this.logger.debug(`dropping ${drop.name}: ${drop.reason}`);
-      const cleared = await dropPooled(client, drop.name, drop.template);
-      // What a test left that outlives it (a prepared transaction's work is lost): said, never silent.
-      if (cleared.length > 0) this.logger.warn(`dropping ${drop.name}: ${cleared.join('; ')}`);
+      // Once more on a new session when the first was cut (a server restart the idle session had not heard of yet).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const cleared = await this.dropOn(drop);
+          // What a test left that outlives it (a prepared transaction's work is lost): said, never silent.
+          if (cleared.length > 0) this.logger.warn(`dropping ${drop.name}: ${cleared.join('; ')}`);
+          break;
+        } catch (error) {
+          if (attempt >= 2 || !lostConnection(error)) throw error;
+        }
+      }
     } catch (error) {
-      broken = true;
+      // Never thrown: this runs in the background, where a rejection would end the process.
+      if (lostConnection(error)) {
+        this.logger.debug(`could not drop ${drop.name} yet: ${errorMessage(error)}`);
+        this.unreachable.push(drop);
+        return;
+      }
       const hint = error instanceof DbfastError && error.code === 'DROP_DATABASE_FAILED' ? `\n${error.hint ?? ''}` : '';
       this.logger.warn(`could not drop ${drop.name} (the next pool or \`dbfast drop --stale\` will try again): ${errorMessage(error)}${hint}`);
     } finally {
-      this.sessions.give(client, broken);
       this.queued.delete(drop.name);
       if (drop.leasedOid !== undefined) this.ownLeases--;
     }
     await this.dropped(drop).catch(() => undefined);
+  }
+
+  /** Drops it on a session of the queue's; returns what had to be cleared first. */
+  private async dropOn(drop: PendingDrop): Promise<string[]> {
+    const client = await this.sessions.take();
+    let broken = false;
+    try {
+      return await dropPooled(client, drop.name, drop.template);
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      this.sessions.give(client, broken);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { DbfastError } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import { claim, lockLease, trash } from './ops.js';
-import { PoolSessions } from './connections.js';
+import { lostConnection, PoolSessions } from './connections.js';
 import { Refiller } from './refill.js';
 import { releaseLease, type LeaseRecord, type ReleaseHost } from './release.js';
 import { readUnsafeBefore, templateSnapshot } from './server.js';
@@ -71,7 +71,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
 
   /** Reconnects when the server ended the pool's sessions (see PoolSessions). */
   ensureSessions(): Promise<void> {
-    return this.sessions.ensure();
+    return this.sessions.ensure().then(() => this.refiller.drops.retryUnreachable());
   }
 
   private sessionsLost(): void {
@@ -175,7 +175,16 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
     this.assertOpen();
     const deadline = Date.now() + this.settings.leaseTimeoutMs;
     await this.ensureSessions();
-    const record = await this.claimNext(deadline);
+    let record: LeaseRecord;
+    try {
+      record = await this.claimNext(deadline);
+    } catch (error) {
+      if (this.closed || !lostConnection(error)) throw error;
+      // The server went away under a session that had not heard yet: reconnect, then once more.
+      this.sessions.markLost();
+      await this.ensureSessions();
+      record = await this.claimNext(deadline);
+    }
     this.counters.served++;
     this.leases.add(record);
     this.refiller.kick();
@@ -185,6 +194,8 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   /** Claims the next ready database of the current build, waiting (until the deadline) for one. */
   private async claimNext(deadline: number): Promise<LeaseRecord> {
     for (;;) {
+      // close() fails the lease() calls already waiting; this one may not have been waiting yet.
+      this.assertOpen();
       if (this.stale) await this.refresh(deadline);
       const hint = this.refiller.takeHint();
       if (!hint) {
@@ -232,6 +243,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   }
 
   private waitForReady(deadline: number): Promise<void> {
+    this.assertOpen();
     return this.waiters.wait(deadline, () => this.refiller.timeoutError());
   }
 
@@ -248,9 +260,27 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
   // ---- releasing ---------------------------------------------------------------------------
 
   release(record: LeaseRecord, options: ReleaseOptions = {}): Promise<ReleaseResult> {
+    if (!record.released && this.closed) {
+      // close() dropped the leases still out (see close()); there is nothing left to release.
+      record.released = Promise.resolve({ database: record.name, outcome: 'dropped', reason: 'the pool was closed before this release (close() drops the leases still out)', url: null, durationMs: 0 });
+    }
     if (!record.released) {
+      const started = performance.now();
       const released = this.ensureSessions()
-        .then(() => releaseLease(this, record, options))
+        .then(
+          () => releaseLease(this, record, options),
+          (error: unknown) => {
+            // Never got to the release: the database goes (unless it was to be kept).
+            if (!options.keep) this.dropLeased(record);
+            throw error;
+          },
+        )
+        .catch((error: unknown): ReleaseResult => {
+          if (options.keep || this.closed || !lostConnection(error)) throw error;
+          // The server is gone or restarted: the database is not provably unchanged, and was queued to be dropped.
+          this.sessions.markLost();
+          return { database: record.name, outcome: 'dropped', reason: `the connection to the server was lost (${errorMessage(error)}); it is dropped once the server is back, by this pool or \`dbfast drop --stale\``, url: null, durationMs: Math.round(performance.now() - started) };
+        })
         .then(
           (result) => {
             this.refiller.noteRelease(result.outcome === 'recycled');

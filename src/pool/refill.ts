@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DbfastError, errorMessage } from '../errors.js';
-import { SessionSlots } from './connections.js';
+import { lostConnection, SessionSlots } from './connections.js';
 import { createReady, leaseTimeoutError, reserve, type CapSnapshot } from './create.js';
 import { claim, dropPooled, unlockLease } from './ops.js';
 import { CloneConcurrency, MAX_CREATING } from './concurrency.js';
@@ -238,11 +238,14 @@ export class Refiller {
         if (this.stopped) return;
         this.failures++;
         this.lastError = error;
-        pool.settings.logger.warn(`could not make a ready database from ${build.name}: ${errorMessage(error)}`);
+        // A lost connection is the pool's own warning (once per loss), not one per clone in flight.
+        const log = lostConnection(error) ? pool.settings.logger.debug : pool.settings.logger.warn;
+        log.call(pool.settings.logger, `could not make a ready database from ${build.name}: ${errorMessage(error)}`);
         // Perhaps the template went away or was swapped: check it before the next attempt, and
         // back off (0.5 s, 1 s, 2 s, ... up to 8 s) rather than spin on a failure that repeats.
         this.quietUntil = Date.now() + Math.min(8000, 250 * 2 ** this.failures);
-        if (this.failures >= 2) pool.failWaiters(error);
+        // Waiting leases fail on a failure that repeats; a server that is restarting is waited for (up to their timeout).
+        if (this.failures >= 2 && !lostConnection(error)) pool.failWaiters(error);
         pool.refreshSoon();
       } finally {
         if (client) this.creators.give(client, broken);

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { DbfastError } from '../errors.js';
 import { maskUrl, withDatabase } from '../pg/target.js';
-import { describeChange, readDatabaseState, sameSequences, sequenceFingerprint, type DatabaseState } from './changes.js';
+import { describeChange, readDatabaseState, restartedSince, sameSequences, sequenceFingerprint, type DatabaseState } from './changes.js';
 import type { PoolMarker } from './marker.js';
 import { publish, renameReleased, terminateAndRead, unlockLease } from './ops.js';
 import { madeSinceStart } from './server.js';
@@ -42,6 +42,9 @@ function recycleBlocker(pool: ReleaseHost, record: LeaseRecord, state: DatabaseS
   if (!pool.tracksCounts) return 'track_counts is off on this server, so changes cannot be ruled out';
   if (!record.marker) return 'it carries no pool marker';
   if (!madeSinceStart(pool.unsafeBefore, record.marker)) return 'it was made before the server restarted without fsync (its files may be incomplete)';
+  // A restart first: it may also have lost the claim's comment (commits not flushed).
+  const restarted = restartedSince(record.marker.baseline, state.counters);
+  if (restarted) return restarted;
   if (state.comment !== record.comment) return 'its comment was changed';
   return describeChange(record.marker.baseline, state.counters);
 }

@@ -1,8 +1,8 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watch, type WatchEvent, type WatchSession } from '../../src/index.js';
+import { seed, watch, type WatchEvent, type WatchSession } from '../../src/index.js';
 import { diffFiles } from '../../src/local/watch.js';
 import { isWatchedPath } from '../../src/local/watch-files.js';
 import { local, query, urlFor } from '../support/db.js';
@@ -123,6 +123,24 @@ describe('watch (library, real file-system events, real PostgreSQL)', () => {
     await expect(client.query('SELECT 1')).rejects.toThrow();
     await client.end().catch(() => undefined);
     expect(await items(output)).toEqual(['tray']);
+  });
+
+  it('a cycle whose template the outputs already hold (rebuilt and re-seeded by another process) leaves them and their sessions alone', async () => {
+    const project = makeProject();
+    const output = `${project.templateName}_w_held`;
+    const events = await start(project, [output]);
+    // Another process rebuilds the template and recreates the output from it.
+    await seed({ configPath: project.configPath, env: {}, output, force: true, rebuild: true });
+    const client = new pg.Client({ connectionString: urlFor(local.adminUrl, output), application_name: 'someone-s psql' });
+    client.on('error', () => undefined);
+    await client.connect();
+    // A save with the same content: the template is fresh, and the output already holds it.
+    project.write('1_seed/010_items.sql', readFileSync(path.join(project.dir, 'db', '1_seed', '010_items.sql'), 'utf8'));
+    const cycle = await events.next('unchanged');
+    expect(cycle.touched).toEqual(['1_seed/010_items.sql']);
+    expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await client.end();
+    expect(events.events.filter((event) => event.type === 'refreshed' && !event.initial)).toEqual([]);
   });
 
   it('editor side files and files outside the environment do not rebuild anything', async () => {

@@ -197,6 +197,20 @@ describe('createPool: leases', () => {
     await createPool({ config: project.config(), size: 1 }).then((next) => next.close({ drain: true }));
   });
 
+  it('lease() calls racing close() fail with POOL_CLOSED at once, not at their timeout', async () => {
+    const project = poolProject();
+    // A timeout no test waits out: a lease that waits for it fails the test by its own timeout.
+    const pool = await createPool({ config: project.config(), size: 0, leaseTimeoutMs: 600_000 });
+    const leases = Array.from({ length: 4 }, () => pool.lease());
+    const settled = Promise.allSettled(leases);
+    await pool.close();
+    for (const outcome of await settled) {
+      if (outcome.status === 'fulfilled') throw new Error(`a lease racing close() was handed out: ${outcome.value.database}`);
+      expect(outcome.reason).toMatchObject({ code: 'POOL_CLOSED' });
+    }
+    expect((await pooledOf(server, project.template())).filter((row) => row.state !== 'ready')).toEqual([]);
+  });
+
   it('close() drops leases still out; lease() after close() fails with POOL_CLOSED', async () => {
     const project = poolProject();
     const pool = await createPool({ config: project.config(), size: 1 });
@@ -206,6 +220,8 @@ describe('createPool: leases', () => {
     await pool.close();
     expect(await query(server, 'SELECT 1 FROM pg_database WHERE datname = $1', [lease.database])).toEqual([]);
     await expect(pool.lease()).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+    // Released after close(): nothing left to do, and said so (it threw "Client was closed", then crashed the process).
+    expect(await lease.release()).toMatchObject({ outcome: 'dropped', reason: expect.stringMatching(/pool was closed before this release/) });
     // The ready one stays for the next pool (or `dbfast seed`).
     expect((await pooledOf(server, project.template())).map((row) => row.state)).toEqual(['ready']);
     const next = await createPool({ config: project.config(), size: 1 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPool } from '../../src/index.js';
+import { createPool, DbfastError } from '../../src/index.js';
 import { parseJson, runCli } from '../support/cli.js';
-import { restartCluster, startCluster, stopCluster, type Cluster } from '../support/cluster.js';
+import { crashCluster, restartCluster, startAgain, startCluster, stopCluster, type Cluster } from '../support/cluster.js';
 import { query } from '../support/db.js';
 import { makeProject } from '../support/project.js';
 import { POOL_FILES, killedWithLeases, pooledOf, spawnScript } from './support.js';
@@ -111,6 +111,60 @@ describe('after the server restarted (no fsync)', () => {
       await pool.close({ drain: true });
     }
     expect((await pooledOf(cluster.adminUrl, project.template())).filter((row) => row.state !== 'trash')).toEqual([]);
+  });
+
+  it('with fsync on, a lease changed before a crash restart is dropped on release: the crash reset its counters, so nothing proves it unchanged', async () => {
+    const durable = ['fsync=on', 'synchronous_commit=on', 'full_page_writes=on'];
+    await restartCluster(cluster, durable);
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const pool = await createPool({ configPath: project.configPath, size: 1 });
+    try {
+      const lease = await pool.lease();
+      await query(lease.url, "UPDATE item SET name = 'changed by the test'");
+      await query(cluster.adminUrl, 'CHECKPOINT');
+      await restartCluster(cluster, durable);
+      const released = await lease.release();
+      expect(released).toMatchObject({ outcome: 'dropped', reason: expect.stringMatching(/the server restarted since it was made/) });
+      const next = await pool.lease();
+      expect((await query<{ name: string }>(next.url, 'SELECT name FROM item ORDER BY name')).map((row) => row.name)).toEqual(['kettle', 'teapot']);
+      await next.release();
+    } finally {
+      await pool.close({ drain: true });
+      await restartCluster(cluster);
+    }
+  });
+
+  it('while the server is down: release() resolves (dropped once the server is back) and nothing rejects unhandled; lease() fails with a hint; right after the restart lease() reconnects; one warning per loss', async () => {
+    const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, progress: () => undefined, warn: (line: string) => void warnings.push(line) };
+    const pool = await createPool({ configPath: project.configPath, size: 1, logger, leaseTimeoutMs: 5000 });
+    try {
+      const out = await pool.lease();
+      await crashCluster(cluster);
+      const released = await out.release();
+      expect(released).toMatchObject({ outcome: 'dropped', reason: expect.stringMatching(/connection to the server was lost.*dbfast drop --stale/) });
+      const refused = await pool.lease().then(
+        () => undefined,
+        (error: unknown) => error as DbfastError,
+      );
+      expect(refused).toBeInstanceOf(DbfastError);
+      expect(refused?.code).toBe('CONNECTION_FAILED');
+      expect(refused?.hint).toBeTruthy();
+      await startAgain(cluster);
+      // At once, before any session has heard of the restart.
+      const again = await pool.lease();
+      expect((await query<{ name: string }>(again.url, 'SELECT name FROM item ORDER BY name')).map((row) => row.name)).toEqual(['kettle', 'teapot']);
+      await again.release();
+      expect(warnings.filter((line) => /lost its connection/.test(line))).toHaveLength(1);
+      expect(warnings.filter((line) => /could not make a ready database/.test(line))).toEqual([]);
+    } finally {
+      await pool.close({ drain: true });
+    }
+    // What the release could not drop while the server was down, drop --stale does now.
+    const result = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((await pooledOf(cluster.adminUrl, project.template())).filter((row) => row.state !== 'ready')).toEqual([]);
   });
 
   it("drop --stale drops a SIGKILLed process's leases and its ready databases of the current build; the next pool makes new ones", async () => {

@@ -85,7 +85,17 @@ async function startServer(cluster: Cluster, settings: readonly string[]): Promi
 
 /** Stops a cluster the way a crash does (immediate mode: no shutdown checkpoint, every session cut), then starts it again. */
 export async function restartCluster(cluster: Cluster, settings: readonly string[] = []): Promise<void> {
+  await crashCluster(cluster);
+  await startServer(cluster, settings);
+}
+
+/** Stops a cluster the way a crash does, and leaves it stopped (`startAgain` starts it). */
+export async function crashCluster(cluster: Cluster): Promise<void> {
   await stopPostgres(cluster.dataDir, 'immediate');
+}
+
+/** Starts a cluster `crashCluster` stopped. */
+export async function startAgain(cluster: Cluster, settings: readonly string[] = []): Promise<void> {
   await startServer(cluster, settings);
 }
 
