@@ -197,7 +197,8 @@ export function dropStatement(name: string): string {
  * one dbfast made: callers check); see drop.ts. Returns what had to be cleared first.
  */
 export async function dropDatabase(client: pg.Client, name: string): Promise<string[]> {
-  return dropMadeDatabase(client, name);
+  // A database that vanished under a command is an error there (DATABASE_NOT_FOUND), not a drop.
+  return dropMadeDatabase(client, name, { missingOk: false });
 }
 
 /**

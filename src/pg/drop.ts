@@ -160,17 +160,20 @@ async function clearObstacles(client: pg.Client, name: string, obstacles: Obstac
 export interface DropMadeOptions {
   /** WITH (FORCE): end the sessions on it (default true). */
   force?: boolean;
+  /** IF EXISTS (default true); false: a database that is gone is DATABASE_NOT_FOUND (3D000), as for a name the user gave. */
+  missingOk?: boolean;
 }
 
 /**
  * Drops a database dbfast made (callers check that it is), even if the user's code marked it a
  * template, left prepared transactions or a subscription in it, closed it to connections or
- * streams from its replication slot; nothing happens when it does not exist. Returns what had to
+ * streams from its replication slot; nothing happens when it does not exist (unless `missingOk` is
+ * false). Returns what had to
  * be cleared first (empty almost always), for a warning. A drop that still fails throws
  * DROP_DATABASE_FAILED naming the database, the cause and the SQL to run.
  */
 export async function dropMadeDatabase(client: pg.Client, name: string, options: DropMadeOptions = {}): Promise<string[]> {
-  const statement = `DROP DATABASE IF EXISTS ${quoteIdent(name)}${options.force === false ? '' : ' WITH (FORCE)'}`;
+  const statement = `DROP DATABASE ${options.missingOk === false ? '' : 'IF EXISTS '}${quoteIdent(name)}${options.force === false ? '' : ' WITH (FORCE)'}`;
   const cleared: string[] = [];
   // Each round clears what the last refusal showed; a user's session could add more meanwhile, but not forever.
   for (let round = 0; ; round++) {

@@ -66,7 +66,9 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     // A build that takes a while: the clone alone would be reported as a few ms.
     const project = makeProject({ files: { '0_schema/010_slow.sql': 'SELECT pg_sleep(0.3);\nCREATE TABLE item (id int);\n' } });
     const name = `${project.templateName}_c_took`;
-    const result = await runCli(['seed', '--output', name], { cwd: project.dir, env });
+    // No seed pool: the second seed must clone too (a background refill would otherwise hand it a ready copy, or not).
+    const noPool = { ...env, DBFAST_POOL_SIZE: '0' };
+    const result = await runCli(['seed', '--output', name], { cwd: project.dir, env: noPool });
     expect(result.exitCode, result.stderr).toBe(0);
     const line = /created \S+ from \S+ in ([\d.]+) (ms|s) \(template rebuilt first: ([\d.]+) (ms|s)\)/.exec(result.stderr);
     expect(line, result.stderr).not.toBeNull();
@@ -75,7 +77,7 @@ describe('dbfast seed / build / status / list / drop (CLI)', () => {
     // The build ran pg_sleep(0.3): what it says it waited is at least that, and the whole is at least its rebuild.
     expect(rebuild).toBeGreaterThanOrEqual(300);
     expect(whole).toBeGreaterThanOrEqual(rebuild);
-    const again = await runCli(['seed', '--output', `${name}2`], { cwd: project.dir, env });
+    const again = await runCli(['seed', '--output', `${name}2`], { cwd: project.dir, env: noPool });
     expect(again.stderr).toMatch(new RegExp(`created ${name}2 from \\S+ in [\\d.]+ m?s\n`));
   });
 
