@@ -56,15 +56,17 @@ export function preflightError(remote: string, problems: Array<Pick<CheckResult,
 /**
  * The checks only read, and may run while another deploy or restore swaps the same database
  * (before this run waits for its lock): that swap ends every session on the live database, ours
- * included. A lost connection is read again, twice, before it counts as the server's failure.
+ * included. A lost connection is read again, up to four times (3.75 s in all), before it counts
+ * as the server's failure.
  */
 async function checkRemoteAgain(input: PreflightInput): Promise<Awaited<ReturnType<typeof checkRemote>>> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await checkRemote(input);
     } catch (error) {
-      if (attempt >= 3 || !isDbfastError(error) || error.code !== 'CONNECTION_LOST') throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      // 0.25, 0.5, 1 and 2 s: a swap that ends sessions again while it retries its rename can take a while under load.
+      if (attempt >= 5 || !isDbfastError(error) || error.code !== 'CONNECTION_LOST') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
     }
   }
 }
