@@ -15,6 +15,7 @@ import { buildLockKey } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
 import { planFor, type EnvironmentPlan } from './plan.js';
 import { compareWithManifest } from './staleness.js';
+import { settleHandOvers } from './side.js';
 
 export type { LayerResult } from './chain.js';
 
@@ -157,8 +158,13 @@ export async function ensureTemplate(ctx: EnsureContext): Promise<EnsuredTemplat
  * only when earlier commands left something to clean up.
  */
 export async function finishInBackground(client: pg.Client, ctx: { config: DbfastConfig; target: DbTarget }, afterwards: BackgroundJob | undefined, options: { mode?: BackgroundMode | undefined; logger?: Logger | undefined }): Promise<void> {
-  if (afterwards) await scheduleBackground(afterwards, ctx.target, options);
-  else await noticeLeftovers(client, { config: ctx.config }, ctx.target, options);
+  try {
+    if (afterwards) await scheduleBackground(afterwards, ctx.target, options);
+    else await noticeLeftovers(client, { config: ctx.config }, ctx.target, options);
+  } finally {
+    // Dropped, or a detached worker has them (or the next command will): Ctrl-C from here on leaves them be.
+    settleHandOvers();
+  }
 }
 
 /** `dbfast build`: the environment's template, rebuilt when stale (or with force). */

@@ -11,7 +11,7 @@ import { sideName } from './names.js';
 import { isOwnedBy, type ProjectOwner } from './owner.js';
 import type { EnvironmentPlan } from './plan.js';
 import { readExtensions, runLayer } from './run-layer.js';
-import { createSideDatabase, dropSideDatabase, type SideDatabase } from './side.js';
+import { createSideDatabase, dropSideDatabase, handOver, type SideDatabase } from './side.js';
 import { EMPTY_SOURCE, adoptSpare } from './spare.js';
 
 /** What happened to one layer in a build (`build --json` reports these). */
@@ -187,7 +187,14 @@ export async function buildFromLayer(ctx: ChainContext, start: number, replacing
       ...(old ? [{ kind: 'rename' as const, from: plan.template, to: old }] : []),
       { kind: 'rename', from: side.name, to: plan.template },
     ];
-    await changeDatabases(client, changes, { synchronousCommit: false });
+    // Registered before the swap is sent: an interrupt while it runs drops the old one if it committed.
+    const withdraw = old ? handOver(target, client, old) : undefined;
+    try {
+      await changeDatabases(client, changes, { synchronousCommit: false });
+    } catch (error) {
+      withdraw?.();
+      throw error;
+    }
     return { manifest, layers: results };
   } catch (error) {
     await dropSideDatabase(target, client, side.name, logger);

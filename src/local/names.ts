@@ -16,7 +16,7 @@ export const MAX_IDENTIFIER_BYTES = 63;
  * later command cannot recognise and reap. A foreign database that merely looks similar fails
  * the check and is never touched.
  *
- * - `build`: a template being built; `old`: a template replaced by a newer one, to be dropped;
+ * - `build`: a template being built; `old`: a template or clone replaced by a newer one, to be dropped;
  * - `clone`: a seed's clone before it is renamed to the name the user asked for;
  * - `dump`: a connectable copy of a template that a deploy dumps;
  * - `spare`: a copy of a layer template (or of template0) made in the background, which the

@@ -1,3 +1,4 @@
+import { interrupted } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
@@ -19,7 +20,7 @@ export interface RefreshedDatabase {
   database: string;
   /** Sessions that were connected to it and were ended (pid, user, application, client). */
   endedSessions: Session[];
-  /** Time of the whole refresh of this database: ending sessions, drop, clone. */
+  /** Time of the whole refresh of this database: ending sessions, clone, swap (the old one is dropped afterwards, in the background). */
   ms: number;
   /** Time of the CREATE DATABASE ... TEMPLATE alone. */
   cloneMs: number;
@@ -88,6 +89,9 @@ export async function outdatedOutputs(ctx: RefreshContext, outputs: readonly str
 
 /** Ends the sessions on `output`, then recreates it from the template (`seed --force`). */
 export async function refreshDatabase(ctx: RefreshContext, output: string): Promise<RefreshedDatabase> {
+  // The next output of a cycle Ctrl-C came in the middle of is left as it is (nothing new starts).
+  const signal = interrupted();
+  if (signal) throw new DbfastError('INTERRUPTED', `interrupted (${signal}) before ${output} was refreshed; it is unchanged`);
   const started = performance.now();
   const { client, release } = await acquire(ctx.target);
   let endedSessions: Session[];
@@ -97,7 +101,7 @@ export async function refreshDatabase(ctx: RefreshContext, output: string): Prom
   } finally {
     release();
   }
-  // seed drops with FORCE: a session that connected after the list above is ended there too.
+  // seed ends the sessions again right before it renames the old database aside: one that connected after the list above is ended there too.
   const seeded = await seed({ config: ctx.config, output, environment: ctx.environment, force: true, runner: ctx.runner, logger: ctx.logger });
   return { database: output, endedSessions, ms: Math.round(performance.now() - started), cloneMs: seeded.cloneMs, rebuiltTemplate: seeded.rebuilt };
 }

@@ -8,7 +8,7 @@ import { dbfastVersion } from '../version.js';
 import type { DbfastConfig, Runner } from '../config/types.js';
 import type { BackgroundMode } from './background.js';
 import { ensureTemplate, finishInBackground } from './build.js';
-import { changeDatabases, dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
+import { dropDatabase, readDatabases, setAllowConnections, type DatabaseInfo } from '../pg/catalog.js';
 import { CLONE_MARKER, TEMPLATE_MARKER, decodeClone, encodeComment, type CloneMetadata } from './manifest.js';
 import { assertDatabaseName, sideLockKey, sideName, sideNameBase, templateDatabaseName } from './names.js';
 import { describeOwner, isOwnedBy, projectOwner, type ProjectOwner } from './owner.js';
@@ -16,6 +16,7 @@ import { planFor } from './plan.js';
 import { acquire } from '../pg/pool.js';
 import { clearTemplateSessions } from './sessions.js';
 import { createSideDatabase, type SideDatabase } from './side.js';
+import { guardSideDatabases, swapIn, type SideGuard, type SwapInResult } from './swap-in.js';
 import { chooseStrategy, type CloneStrategy } from './strategy.js';
 import { advisoryUnlock, databaseLockKey, tryAdvisoryLock, withAdvisoryLock } from '../pg/lock.js';
 import { parsePoolName } from '../pool/names.js';
@@ -100,9 +101,10 @@ function assertReplaceable(info: DatabaseInfo, options: SeedOptions, maintenance
  * of this seed, whose name lock this session holds (as `createSideDatabase` does): an interrupt
  * before the final rename leaves a leftover the next command reaps. Undefined when none is ready.
  */
-async function takeFromPool(client: pg.Client, template: string, owner: ProjectOwner, comment: string): Promise<SideDatabase | undefined> {
+async function takeFromPool(client: pg.Client, guard: SideGuard, template: string, owner: ProjectOwner, comment: string): Promise<SideDatabase | undefined> {
   const name = sideName(template, 'clone', owner);
   if (!(await tryAdvisoryLock(client, sideLockKey(name)))) return undefined;
+  guard.add(name);
   const release = (): Promise<void> => advisoryUnlock(client, sideLockKey(name)).catch(() => undefined);
   const started = performance.now();
   try {
@@ -171,65 +173,65 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
     const strategy = chooseStrategy(snapshot.serverVersion, build.manifest.sizeBytes ?? null, options.strategy);
     const metadata: CloneMetadata = { template, environment, createdAt: new Date().toISOString(), dbfastVersion: dbfastVersion(), owner };
     const comment = encodeComment(CLONE_MARKER, metadata);
-    // A ready database of this build from the pool, renamed to a side name of this seed (a catalog
-    // update, whatever the template's size); from there it goes the way a fresh clone goes.
-    const pooled = options.pool === false ? undefined : await takeFromPool(client, template, owner, comment);
-    const fromPool = pooled !== undefined;
-    const clone = (): ReturnType<typeof createSideDatabase> =>
-      createSideDatabase(client, target, {
-        base: template,
-        kind: 'clone',
-        owner,
-        source: template,
-        strategy,
-        // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's, from its manifest.
-        settings: build.manifest.settings ?? [],
-        onSourceInUse: () => clearTemplateSessions(client, template, logger),
-      });
+    // From here until the new clone has the output's name (and the old one is handed on), an
+    // interrupt drops every side database this seed holds and waits for that before exit 130.
+    const guard = guardSideDatabases(target, client);
     let side: SideDatabase;
-    if (pooled) side = pooled;
-    else {
-      try {
-        side = await clone();
-      } catch (error) {
-        if (!isUnreadableTemplate(error)) throw error;
-        // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
-        // server's fast settings) may lose writes. The template is only a cache of the SQL files.
-        logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
-        const rebuilt = await ensure(info, true);
-        build = { ...rebuilt.build, rebuilt: true };
-        afterwards = rebuilt.afterwards;
-        side = await clone();
-      }
-    }
-    const cloneMs = side.createMs;
+    let fromPool = false;
     try {
-      // Seeds of one --output at the same time take turns here; each looks again at what is there
-      // now (another may have just made it) and applies the same rules as at the start.
-      await withAdvisoryLock(client, databaseLockKey(output), async () => {
-        const current = (await readDatabases(client, [output])).databases.get(output);
-        if (current) {
-          assertReplaceable(current, options, databaseName(target), owner);
-          // The old clone goes only once the new one exists; it cannot be in a transaction with the rename.
-          await dropDatabase(client, output);
+      // A ready database of this build from the pool, renamed to a side name of this seed (a catalog
+      // update, whatever the template's size); from there it goes the way a fresh clone goes.
+      const pooled = options.pool === false ? undefined : await takeFromPool(client, guard, template, owner, comment);
+      fromPool = pooled !== undefined;
+      const clone = (): ReturnType<typeof createSideDatabase> =>
+        createSideDatabase(client, target, {
+          base: template,
+          kind: 'clone',
+          owner,
+          source: template,
+          strategy,
+          // CREATE DATABASE ... TEMPLATE copies no per-database settings: the clone gets the template's, from its manifest.
+          settings: build.manifest.settings ?? [],
+          onSourceInUse: () => clearTemplateSessions(client, template, logger),
+        });
+      if (pooled) side = pooled;
+      else {
+        try {
+          side = await clone();
+        } catch (error) {
+          if (!isUnreadableTemplate(error)) throw error;
+          // Its files are damaged: a server without fsync that was not shut down cleanly (the managed
+          // server's fast settings) may lose writes. The template is only a cache of the SQL files.
+          logger.warn(`template ${template} cannot be read (${(error as Error).message}); rebuilding it from the SQL files`);
+          const rebuilt = await ensure(info, true);
+          build = { ...rebuilt.build, rebuilt: true };
+          afterwards = rebuilt.afterwards;
+          side = await clone();
         }
-        // Durable before we say it exists (CREATE DATABASE alone always was; a rename follows the server's synchronous_commit).
-        await changeDatabases(
-          client,
-          [
-            { kind: 'comment', database: side.name, comment },
-            { kind: 'rename', from: side.name, to: output },
-          ],
-          { synchronousCommit: true },
-        );
-      });
-    } catch (error) {
-      await dropDatabase(client, side.name).catch(() => undefined);
-      throw error;
+      }
+      guard.add(side.name);
+      let swapped: SwapInResult;
+      try {
+        // Seeds of one --output at the same time take turns here; each looks again at what is there
+        // now (another may have just made it) and applies the same rules as at the start.
+        swapped = await withAdvisoryLock(client, databaseLockKey(output), async () => {
+          const current = (await readDatabases(client, [output])).databases.get(output);
+          if (current) assertReplaceable(current, options, databaseName(target), owner);
+          return swapIn(client, guard, { side: side.name, output, comment, replacing: current !== undefined, base: template, owner }, logger);
+        });
+      } catch (error) {
+        await dropDatabase(client, side.name).catch(() => undefined);
+        throw error;
+      } finally {
+        await side.release();
+      }
+      // The replaced clone is a leftover now, dropped by the background worker (in PostgreSQL 15
+      // a DROP waits for a checkpoint), not while the user waits for the new one.
+      await swapped.old?.release();
+      await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     } finally {
-      await side.release();
+      guard.done();
     }
-    await finishInBackground(client, { config, target }, afterwards, { mode: options.background, logger });
     return {
       database: output,
       template,
@@ -238,7 +240,7 @@ export async function seed(options: SeedOptions): Promise<SeedResult> {
       // Secret-free and unmasked: `psql "$(dbfast seed ...)"` connects with the password from where it came (a mask would be sent as the password).
       url: withDatabase(target, output).url,
       durationMs: roundMs(performance.now() - started),
-      cloneMs: roundMs(cloneMs),
+      cloneMs: roundMs(side.createMs),
       rebuildMs: build.rebuilt ? roundMs(build.durationMs) : null,
       fromPool,
     };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
 import type { Logger } from '../logger.js';
-import { dropDatabase, terminateBackend } from '../pg/catalog.js';
+import { databaseExists, dropDatabase, dropStatement, terminateBackend } from '../pg/catalog.js';
 import { withClient } from '../pg/client.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import { applyDatabaseSettings, readDatabaseSettings, type DatabaseSetting } from '../pg/db-properties.js';
@@ -124,4 +124,71 @@ export async function dropSideDatabase(target: DbTarget, client: pg.Client | und
   } catch (error) {
     logger.debug(`could not drop ${name} now (a later command will): ${(error as Error).message}`);
   }
+}
+
+/** Replaced databases (renamed aside) this process left to the background clean-up, each with the undo of its interrupt cleanup. */
+const handedOver = new Map<string, () => void>();
+
+/**
+ * On an interrupt: ends `client`'s backend and waits until it has exited, so a statement it was
+ * running (a swap) has committed or rolled back by the time the names are looked at.
+ */
+export async function endOwnBackend(fresh: pg.Client, client: pg.Client): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (!pid) return;
+  // Ending its backend makes the connection emit 'error'; a pooled client has no listener for it.
+  client.on('error', () => undefined);
+  await terminateBackend(fresh, pid);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && ((await fresh.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount ?? 0) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Drops a side database if it is there; a DROP under way elsewhere is waited for. Straight to
+ * DROP first: a DROP cut short (our own backend, ended mid-way) leaves an invalid database, which
+ * DROP removes but ALTER refuses; a template (a replaced one) must be made ordinary first.
+ */
+export async function dropIfThere(fresh: pg.Client, name: string): Promise<void> {
+  try {
+    await fresh.query(dropStatement(name));
+  } catch (error) {
+    if (!(await databaseExists(fresh, name))) return;
+    // 42809: "cannot drop a template database".
+    if ((error as { code?: string }).code !== '42809') throw error;
+    await fresh.query(`ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false`);
+    await fresh.query(dropStatement(name));
+  }
+}
+
+/**
+ * A database dbfast renames aside (a replaced template or clone) is left to the background
+ * clean-up, which a Ctrl-C may cut short (or come before): until `settleHandOvers`, an interrupt
+ * ends `client`'s backend (the one running the swap: it then committed or not, entirely), drops
+ * the database on a fresh connection and waits for that. Registered before the swap is sent;
+ * returns the undo, for a swap that failed.
+ */
+export function handOver(target: DbTarget, client: pg.Client, name: string): () => void {
+  const unregister = registerCleanup(() =>
+    withClient(
+      target,
+      async (fresh) => {
+        await endOwnBackend(fresh, client);
+        await dropIfThere(fresh, name);
+      },
+      { applicationName: 'dbfast cleanup' },
+    ),
+  );
+  handedOver.set(name, unregister);
+  return () => {
+    unregister();
+    handedOver.delete(name);
+  };
+}
+
+/** The background clean-up has run (or a worker has the job): interrupts no longer drop what was handed over. */
+export function settleHandOvers(): void {
+  for (const unregister of handedOver.values()) unregister();
+  handedOver.clear();
 }
