@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DeployTrigger } from '../history/records.js';
-import { registerCleanup } from '../cleanup.js';
+import { interrupted, registerCleanup } from '../cleanup.js';
 import { newDeployId } from '../history/id.js';
 import { DbfastError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -131,7 +131,11 @@ export class DeployJobs {
       await this.finishJob(job, 'deployed', { deployId }, started);
     } catch (error) {
       unregister();
-      await this.finishJob(job, 'failed', { deployId, error: errorMessage(error) }, started);
+      // The interrupt's own clean-ups (a hook it killed, a restore it stopped) may fail the deploy
+      // before the handler above runs: the record says what happened first.
+      const signal = interrupted();
+      const message = signal ? `the server was interrupted (${signal}) during this deploy; \`dbfast history --remote ${job.remote}\` shows how far it got (${errorMessage(error)})` : errorMessage(error);
+      await this.finishJob(job, 'failed', { deployId, error: message }, started);
     }
   }
 
