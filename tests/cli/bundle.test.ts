@@ -11,7 +11,8 @@ const output = `${template}_copy`;
 
 afterAll(async () => {
   for (const db of [output, `${template}_local`]) await dropDatabase(local, db).catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
+  // The seed's detached pool refill may still be writing its log under .dbfast/.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 });
 
 describe('the bundled CLI', () => {
