@@ -163,6 +163,8 @@ describe('createPool: leases', () => {
     const project = poolProject();
     const pool = await createPool({ config: project.config(), size: 2 });
     try {
+      // Counted once the fill is over (under load a clone of the fill may still be under way).
+      await eventually(async () => pool.stats().creating === 0, 'the fill finished');
       const madeAtStart = pool.stats().created;
       for (let i = 0; i < 40; i++) {
         const lease = await pool.lease();
