@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import { DbfastError, errorMessage } from '../errors.js';
+import { DbfastError } from '../errors.js';
 import { claim, lockLease, trash } from './ops.js';
 import { lostConnection, PoolSessions } from './connections.js';
 import { Refiller } from './refill.js';
 import { releaseLease, type LeaseRecord, type ReleaseHost } from './release.js';
-import { readUnsafeBefore, templateSnapshot } from './server.js';
+import { readServerFacts, templateSnapshot, type ServerFacts } from './server.js';
 import { FileWatcher } from './watch.js';
 import { LeaseWaiters, makeLease } from './lease.js';
 import type { CloseOptions, Lease, Pool, PoolSettings, PoolStats, ReadyHint, RefillHost, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
@@ -29,10 +29,8 @@ export async function openPool(settings: PoolSettings): Promise<Pool> {
 export class WarmPool implements Pool, RefillHost, ReleaseHost {
   build!: TemplateBuild;
   closed = false;
-  /** Recycling needs the server's statistics; with track_counts off nothing is provably unchanged. */
-  tracksCounts = true;
-  /** See ReleaseHost.unsafeBefore; read again on every (re)connect. */
-  unsafeBefore: number | null = null;
+  /** Read on every (re)connect (see ServerFacts). */
+  facts: ServerFacts = { version: 0, tracksCounts: true, unsafeBefore: null };
   readonly leases = new Set<LeaseRecord>();
   /** Releases under way: close() lets them finish before it closes the sessions they use. */
   private readonly releasing = new Set<Promise<ReleaseResult>>();
@@ -56,7 +54,7 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       // Lease locks are session locks: the leases still out get theirs back on the new session.
       adopt: async (control) => {
         for (const record of this.leases) await lockLease(control, record.oid);
-        this.unsafeBefore = await readUnsafeBefore(control);
+        this.facts = await readServerFacts(control);
       },
     });
   }
@@ -67,6 +65,10 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
 
   get work(): pg.Client {
     return this.sessions.work;
+  }
+
+  markSessionsLost(): void {
+    this.sessions.markLost();
   }
 
   /** Reconnects when the server ended the pool's sessions (see PoolSessions). */
@@ -85,14 +87,12 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
 
   async start(): Promise<void> {
     await this.sessions.open();
-    const facts = (await this.work.query<{ version: string; track_counts: string }>("SELECT current_setting('server_version_num') AS version, current_setting('track_counts') AS track_counts")).rows[0];
-    if (Number(facts?.version) < 140000) {
-      throw new DbfastError('POOL_UNAVAILABLE', `the pool needs PostgreSQL 14 or later; the local server is ${facts?.version}`, {
+    if (this.facts.version < 140000) {
+      throw new DbfastError('POOL_UNAVAILABLE', `the pool needs PostgreSQL 14 or later; the local server is ${this.facts.version}`, {
         hint: 'Use `dbfast seed` (a clone per call) on this server, or upgrade it.',
       });
     }
-    this.tracksCounts = facts?.track_counts === 'on';
-    if (!this.tracksCounts) this.settings.logger.warn('track_counts is off on this server: released databases cannot be proven unchanged, so each is dropped');
+    if (!this.facts.tracksCounts) this.settings.logger.warn('track_counts is off on this server: released databases cannot be proven unchanged, so each is dropped');
     if (this.settings.watch) {
       this.watcher = new FileWatcher(
         () => (this.dirty = true),
@@ -265,34 +265,15 @@ export class WarmPool implements Pool, RefillHost, ReleaseHost {
       record.released = Promise.resolve({ database: record.name, outcome: 'dropped', reason: 'the pool was closed before this release (close() drops the leases still out)', url: null, durationMs: 0 });
     }
     if (!record.released) {
-      const started = performance.now();
-      const released = this.ensureSessions()
-        .then(
-          () => releaseLease(this, record, options),
-          (error: unknown) => {
-            // Never got to the release: the database goes (unless it was to be kept).
-            if (!options.keep) this.dropLeased(record);
-            throw error;
-          },
-        )
-        .catch((error: unknown): ReleaseResult => {
-          if (options.keep || this.closed || !lostConnection(error)) throw error;
-          // The server is gone or restarted: the database is not provably unchanged, and was queued to be dropped.
-          this.sessions.markLost();
-          return { database: record.name, outcome: 'dropped', reason: `the connection to the server was lost (${errorMessage(error)}); it is dropped once the server is back, by this pool or \`dbfast drop --stale\``, url: null, durationMs: Math.round(performance.now() - started) };
+      let recycled = false;
+      const released = releaseLease(this, record, options)
+        .then((result) => {
+          recycled = result.outcome === 'recycled';
+          if (recycled) this.trimSurplus(result.database);
+          return result;
         })
-        .then(
-          (result) => {
-            this.refiller.noteRelease(result.outcome === 'recycled');
-            if (result.outcome === 'recycled') this.trimSurplus(result.database);
-            return result;
-          },
-          (error: unknown) => {
-            this.refiller.noteRelease(false);
-            throw error;
-          },
-        )
         .finally(() => {
+          this.refiller.noteRelease(recycled);
           this.leases.delete(record);
           this.releasing.delete(released);
         });

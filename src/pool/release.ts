@@ -1,10 +1,11 @@
 import type pg from 'pg';
-import { DbfastError } from '../errors.js';
+import { DbfastError, errorMessage } from '../errors.js';
 import { maskUrl, withDatabase } from '../pg/target.js';
 import { describeChange, readDatabaseState, restartedSince, sameSequences, sequenceFingerprint, type DatabaseState } from './changes.js';
 import type { PoolMarker } from './marker.js';
+import { lostConnection } from './connections.js';
 import { publish, renameReleased, terminateAndRead, unlockLease } from './ops.js';
-import { madeSinceStart } from './server.js';
+import { madeSinceStart, type ServerFacts } from './server.js';
 import type { ReadyHint } from './types.js';
 import type { PoolSettings, ReleaseOptions, ReleaseResult, TemplateBuild } from './types.js';
 
@@ -28,20 +29,22 @@ export interface ReleaseHost {
   readonly control: pg.Client;
   readonly work: pg.Client;
   readonly closed: boolean;
-  /** Whether the server counts tuple changes (track_counts): without them nothing is provably unchanged. */
-  readonly tracksCounts: boolean;
-  /** The server's last start when it runs without fsync (null with fsync on): databases made before it may have lost files. */
-  readonly unsafeBefore: number | null;
+  /** The server's track_counts (without it nothing is provably unchanged) and last start without fsync. */
+  readonly facts: Pick<ServerFacts, 'tracksCounts' | 'unsafeBefore'>;
   readonly counters: { recycled: number; dropped: number };
   readonly refiller: { addHint(hint: ReadyHint): void };
   dropLeased(record: LeaseRecord): void;
+  /** Reconnects when the server ended the pool's sessions. */
+  ensureSessions(): Promise<void>;
+  /** A query said the sessions are gone before their 'end' event did. */
+  markSessionsLost(): void;
 }
 
 /** Why a released database cannot go back to the pool, judged on its state after its sessions ended. */
 function recycleBlocker(pool: ReleaseHost, record: LeaseRecord, state: DatabaseState): string | undefined {
-  if (!pool.tracksCounts) return 'track_counts is off on this server, so changes cannot be ruled out';
+  if (!pool.facts.tracksCounts) return 'track_counts is off on this server, so changes cannot be ruled out';
   if (!record.marker) return 'it carries no pool marker';
-  if (!madeSinceStart(pool.unsafeBefore, record.marker)) return 'it was made before the server restarted without fsync (its files may be incomplete)';
+  if (!madeSinceStart(pool.facts.unsafeBefore, record.marker)) return 'it was made before the server restarted without fsync (its files may be incomplete)';
   // A restart first: it may also have lost the claim's comment (commits not flushed).
   const restarted = restartedSince(record.marker.baseline, state.counters);
   if (restarted) return restarted;
@@ -68,9 +71,11 @@ export async function releaseLease(pool: ReleaseHost, record: LeaseRecord, optio
     url,
     durationMs: Math.round((performance.now() - started) * 10) / 10,
   });
-  const { work, control, settings } = pool;
+  const { settings } = pool;
   const template = record.build.name;
   try {
+    await pool.ensureSessions();
+    const { work, control } = pool;
     const state = await terminateAndRead(work, record.oid);
     if (!state) {
       await unlockLease(control, record.oid).catch(() => undefined);
@@ -116,8 +121,12 @@ export async function releaseLease(pool: ReleaseHost, record: LeaseRecord, optio
     pool.dropLeased(record);
     return done('dropped', record.name, reason);
   } catch (error) {
+    if (options.keep) throw error;
     // Whatever state it is in, it is not going back: drop it (the lease lock keeps reapers off until then).
-    if (!options.keep) pool.dropLeased(record);
-    throw error;
+    pool.dropLeased(record);
+    if (pool.closed || !lostConnection(error)) throw error;
+    // The server is gone or restarted: nothing proves it unchanged; the drop runs once it is back.
+    pool.markSessionsLost();
+    return done('dropped', record.name, `the connection to the server was lost (${errorMessage(error)}); it is dropped once the server is back, by this pool or \`dbfast drop --stale\``);
   }
 }

@@ -144,10 +144,24 @@ export function madeSinceStart(unsafeBefore: number | null, marker: PoolMarker |
   return unsafeBefore === null || (marker !== undefined && Date.parse(marker.createdAt) >= unsafeBefore);
 }
 
-/** The server's last start when it runs without fsync (see ServerPool.unsafeBefore). */
-export async function readUnsafeBefore(client: pg.Client): Promise<number | null> {
-  const started = (await client.query<{ unsafe_before: Date | null }>(STARTED_SQL)).rows[0]?.unsafe_before ?? null;
-  return started === null ? null : started.getTime();
+/** What a pool needs to know of its server, read on every (re)connect. */
+export interface ServerFacts {
+  /** server_version_num. */
+  version: number;
+  /** track_counts: without it nothing is provably unchanged. */
+  tracksCounts: boolean;
+  /** The server's last start when it runs without fsync (see ServerPool.unsafeBefore). */
+  unsafeBefore: number | null;
+}
+
+export async function readServerFacts(client: pg.Client): Promise<ServerFacts> {
+  const row = (
+    await client.query<{ version: number; track_counts: boolean; unsafe_before: Date | null }>(
+      "SELECT current_setting('server_version_num')::int AS version, current_setting('track_counts') = 'on' AS track_counts, " +
+        "CASE WHEN current_setting('fsync') = 'off' THEN pg_postmaster_start_time() END AS unsafe_before",
+    )
+  ).rows[0];
+  return { version: row?.version ?? 0, tracksCounts: row?.track_counts === true, unsafeBefore: row?.unsafe_before ? row.unsafe_before.getTime() : null };
 }
 
 /** Ready databases of exactly this build of the template (by its oid): the only ones a lease may take. */
