@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { registerCleanup } from '../cleanup.js';
 import type { Logger } from '../logger.js';
-import { databaseExists, dropDatabase, dropStatement, terminateBackend } from '../pg/catalog.js';
+import { databaseExists, dropDatabase, terminateBackend } from '../pg/catalog.js';
+import { dropMadeDatabase } from '../pg/drop.js';
 import { withClient } from '../pg/client.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import { applyDatabaseSettings, readDatabaseSettings, type DatabaseSetting } from '../pg/db-properties.js';
@@ -52,19 +53,7 @@ function isDuplicateDatabase(error: unknown): boolean {
 
 /** On Ctrl-C: end our own backend if it is still in CREATE DATABASE, then drop whatever it made. */
 function interruptCleanup(target: DbTarget, client: pg.Client, name: string): () => Promise<void> {
-  const pid = (client as unknown as { processID?: number }).processID;
-  return () => {
-    // Ending its backend makes the connection emit 'error'; a pooled client has no listener for it.
-    client.on('error', () => undefined);
-    return withClient(
-      target,
-      async (fresh) => {
-        if (pid) await terminateBackend(fresh, pid);
-        await dropDatabase(fresh, name);
-      },
-      { applicationName: 'dbfast cleanup' },
-    );
-  };
+  return () => endAndDrop(target, client, [name]);
 }
 
 /** A copy of a template gets the template's settings (layers, clones, scratch copies, spares alike); template0 has none. */
@@ -133,7 +122,7 @@ const handedOver = new Map<string, () => void>();
  * On an interrupt: ends `client`'s backend and waits until it has exited, so a statement it was
  * running (a swap) has committed or rolled back by the time the names are looked at.
  */
-export async function endOwnBackend(fresh: pg.Client, client: pg.Client): Promise<void> {
+async function endOwnBackend(fresh: pg.Client, client: pg.Client): Promise<void> {
   const pid = (client as unknown as { processID?: number }).processID;
   if (!pid) return;
   // Ending its backend makes the connection emit 'error'; a pooled client has no listener for it.
@@ -146,20 +135,30 @@ export async function endOwnBackend(fresh: pg.Client, client: pg.Client): Promis
 }
 
 /**
- * Drops a side database if it is there; a DROP under way elsewhere is waited for. Straight to
- * DROP first: a DROP cut short (our own backend, ended mid-way) leaves an invalid database, which
- * DROP removes but ALTER refuses; a template (a replaced one) must be made ordinary first.
+ * Drops a side database if it is there (a DROP under way elsewhere is waited for), whatever a
+ * user's code did to it (see dropMadeDatabase); one that is gone meanwhile is no error.
  */
-export async function dropIfThere(fresh: pg.Client, name: string): Promise<void> {
+async function dropIfThere(fresh: pg.Client, name: string): Promise<void> {
   try {
-    await fresh.query(dropStatement(name));
+    await dropMadeDatabase(fresh, name);
   } catch (error) {
-    if (!(await databaseExists(fresh, name))) return;
-    // 42809: "cannot drop a template database".
-    if ((error as { code?: string }).code !== '42809') throw error;
-    await fresh.query(`ALTER DATABASE ${quoteIdent(name)} IS_TEMPLATE false`);
-    await fresh.query(dropStatement(name));
+    if (await databaseExists(fresh, name)) throw error;
   }
+}
+
+/**
+ * On an interrupt: ends `client`'s backend and waits for it to exit (what it ran has committed or
+ * rolled back, entirely), then drops each name that is there, on a fresh connection.
+ */
+export function endAndDrop(target: DbTarget, client: pg.Client, names: readonly string[]): Promise<void> {
+  return withClient(
+    target,
+    async (fresh) => {
+      await endOwnBackend(fresh, client);
+      for (const name of names) await dropIfThere(fresh, name);
+    },
+    { applicationName: 'dbfast cleanup' },
+  );
 }
 
 /**
@@ -170,16 +169,7 @@ export async function dropIfThere(fresh: pg.Client, name: string): Promise<void>
  * returns the undo, for a swap that failed.
  */
 export function handOver(target: DbTarget, client: pg.Client, name: string): () => void {
-  const unregister = registerCleanup(() =>
-    withClient(
-      target,
-      async (fresh) => {
-        await endOwnBackend(fresh, client);
-        await dropIfThere(fresh, name);
-      },
-      { applicationName: 'dbfast cleanup' },
-    ),
-  );
+  const unregister = registerCleanup(() => endAndDrop(target, client, [name]));
   handedOver.set(name, unregister);
   return () => {
     unregister();

@@ -3,8 +3,7 @@ import { interrupted, registerCleanup } from '../cleanup.js';
 import { DbfastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { changeDatabases, dropDatabase, terminateSessions, type DatabaseChange } from '../pg/catalog.js';
-import { dropIfThere, endOwnBackend } from './side.js';
-import { withClient } from '../pg/client.js';
+import { endAndDrop } from './side.js';
 import { advisoryUnlock, tryAdvisoryLock } from '../pg/lock.js';
 import type { DbTarget } from '../pg/target.js';
 import { sideLockKey, sideName } from './names.js';
@@ -44,14 +43,7 @@ export function guardSideDatabases(target: DbTarget, client: pg.Client): SideGua
     // A copy: the interrupted work may call done() meanwhile.
     const all = [...names];
     if (all.length === 0) return;
-    await withClient(
-      target,
-      async (fresh) => {
-        await endOwnBackend(fresh, client);
-        for (const name of all) await dropIfThere(fresh, name);
-      },
-      { applicationName: 'dbfast cleanup' },
-    );
+    await endAndDrop(target, client, all);
   });
   return {
     add: (name) => names.add(name),
