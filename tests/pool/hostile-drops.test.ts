@@ -4,7 +4,7 @@ import { parseJson, runCli } from '../support/cli.js';
 import { startCluster, stopCluster, type Cluster } from '../support/cluster.js';
 import { query, urlFor } from '../support/db.js';
 import { makeProject, type TestProject } from '../support/project.js';
-import { POOL_FILES, connectTo, spawnScript } from './support.js';
+import { POOL_FILES, connectTo, leaseHolder } from './support.js';
 
 /**
  * What a test (or a seed file) may do to the database dbfast gave it that PostgreSQL then refuses
@@ -94,15 +94,8 @@ describe.each(Object.entries(HOSTILE))('a test that %s', (_what, hostile) => {
 
   it("whose process died holding the lease: pool status names what is in the way; drop --stale drops it, and says what it rolled back", async () => {
     const target = project();
-    const holder = spawnScript(`
-      const pool = await api.createPool({ configPath: ${JSON.stringify(target.configPath)}, size: 1, logger: api.silentLogger });
-      const lease = await pool.lease();
-      console.log('leased ' + lease.database);
-      setInterval(() => undefined, 1000);
-    `);
-    let leased: string;
+    const { holder, leased } = await leaseHolder(target.configPath, { quiet: true });
     try {
-      leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
       await hostile(leased);
     } finally {
       holder.child.kill('SIGKILL');
@@ -127,15 +120,8 @@ describe.each(Object.entries(HOSTILE))('a test that %s', (_what, hostile) => {
 describe('pool drain', () => {
   it("drops a dead process's lease a test marked IS_TEMPLATE and left a prepared transaction in", async () => {
     const target = project();
-    const holder = spawnScript(`
-      const pool = await api.createPool({ configPath: ${JSON.stringify(target.configPath)}, size: 1, logger: api.silentLogger });
-      const lease = await pool.lease();
-      console.log('leased ' + lease.database);
-      setInterval(() => undefined, 1000);
-    `);
-    let leased: string;
+    const { holder, leased } = await leaseHolder(target.configPath, { quiet: true });
     try {
-      leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
       await prepareTransaction(leased);
       await query(cluster.adminUrl, `ALTER DATABASE "${leased}" WITH IS_TEMPLATE true`);
     } finally {

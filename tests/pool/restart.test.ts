@@ -4,7 +4,7 @@ import { parseJson, runCli } from '../support/cli.js';
 import { crashCluster, restartCluster, startAgain, startCluster, stopCluster, type Cluster } from '../support/cluster.js';
 import { query } from '../support/db.js';
 import { makeProject } from '../support/project.js';
-import { POOL_FILES, killedWithLeases, pooledOf, spawnScript } from './support.js';
+import { POOL_FILES, killedWithLeases, leaseHolder, pooledOf } from './support.js';
 
 /**
  * A server restart cuts every session, like a crash of every process using the pool at once. The
@@ -39,14 +39,8 @@ interface Dropped {
 describe('after the server restarted (no fsync)', () => {
   it('a lease whose process still runs survives the restart (its lock is gone, its lessee is not); once the process is gone it is dropped', async () => {
     const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
-    const holder = spawnScript(`
-      const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: 1 });
-      const lease = await pool.lease();
-      console.log('leased ' + lease.database);
-      setInterval(() => undefined, 1000);
-    `);
+    const { holder, leased } = await leaseHolder(project.configPath);
     try {
-      const leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
       await durableRestart();
       const result = await runCli(['--json', 'drop', '--stale'], { cwd: project.dir, env: { DBFAST_CONFIG: undefined } });
       expect(result.exitCode, result.stderr).toBe(0);
@@ -63,14 +57,8 @@ describe('after the server restarted (no fsync)', () => {
 
   it('after the restart a lease whose pid now belongs to another process (pid reuse) is reaped: the lessee is the process that started when the marker says', async () => {
     const project = makeProject({ files: POOL_FILES, url: cluster.adminUrl });
-    const holder = spawnScript(`
-      const pool = await api.createPool({ configPath: ${JSON.stringify(project.configPath)}, size: 1 });
-      const lease = await pool.lease();
-      console.log('leased ' + lease.database);
-      setInterval(() => undefined, 1000);
-    `);
+    const { holder, leased } = await leaseHolder(project.configPath);
     try {
-      const leased = (await holder.waitFor(/^leased /)).slice('leased '.length);
       const row = (await pooledOf(cluster.adminUrl, project.template())).find((entry) => entry.name === leased);
       const marker = row?.marker as { leasedBy?: { pid: number; started?: string } } | undefined;
       expect(marker?.leasedBy).toMatchObject({ pid: holder.child.pid, started: expect.any(String) });

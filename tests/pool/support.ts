@@ -119,6 +119,25 @@ export function spawnScript(body: string, env: Record<string, string> = {}): { c
  * into each), waits until its pool is full again, then is killed with SIGKILL: what a crashed
  * test runner leaves. Resolves to the names of its leases.
  */
+/**
+ * A process of its own that leases one database from a pool of size 1 and holds it until it is
+ * killed (the caller kills `holder.child`); `quiet` gives its pool the silent logger.
+ */
+export async function leaseHolder(configPath: string, options: { quiet?: boolean } = {}): Promise<{ holder: ReturnType<typeof spawnScript>; leased: string }> {
+  const holder = spawnScript(`
+    const pool = await api.createPool({ configPath: ${JSON.stringify(configPath)}, size: 1${options.quiet ? ', logger: api.silentLogger' : ''} });
+    const lease = await pool.lease();
+    console.log('leased ' + lease.database);
+    setInterval(() => undefined, 1000);
+  `);
+  try {
+    return { holder, leased: (await holder.waitFor(/^leased /)).slice('leased '.length) };
+  } catch (error) {
+    holder.child.kill('SIGKILL');
+    throw error;
+  }
+}
+
 export async function killedWithLeases(project: Pick<TestProject, 'configPath'>, leases: number, size = 2): Promise<string[]> {
   const child = spawnScript(`
     const pg = (await import('pg')).default;
