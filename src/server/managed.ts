@@ -70,7 +70,7 @@ export function serverShutdownError(error: unknown): DbfastError | undefined {
     if (SHUTDOWN_CODES.has(code ?? '') || SHUTDOWN_CODES.has(sqlState ?? '') || /Connection terminated unexpectedly/.test(current.message)) {
       const signal = interrupted();
       if (signal) {
-        return new DbfastError('INTERRUPTED', `interrupted (${signal}); the template and the databases this command would have replaced are unchanged`, { cause: error });
+        return new DbfastError('INTERRUPTED', `interrupted (${signal}); each database this command was replacing (the template, an output) holds its old or its new version, never none (a swap is all or nothing), and its side databases are dropped`, { cause: error });
       }
       return new DbfastError('SERVER_SHUT_DOWN', `the local PostgreSQL server shut down while dbfast was using it (${current.message}); nothing was changed by this command`, {
         hint: 'Run the command again: dbfast starts its managed server on first need (your own server you start yourself). What the interrupted command left is cleaned up by the next one.',
